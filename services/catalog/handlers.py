@@ -1,0 +1,136 @@
+"""Catalog use cases: plain functions over a session, scoped to the caller's community."""
+
+from sqlalchemy import select, update
+
+from services.catalog import events
+from services.catalog.models import Product, StockReservation
+from services.catalog.schemas import PRODUCT, ProductInput, ProductQuery, ReservationInput
+from services.infra.db import newest_first
+from services.infra.errors import Conflict, NotFound
+from services.infra.messaging import emit
+from services.infra.schemas import decode_cursor, load, page
+
+PRODUCT_INPUT = ProductInput()
+PRODUCT_QUERY = ProductQuery()
+RESERVATION_INPUT = ReservationInput()
+
+
+def _product(session, tenant_id, product_id):
+    product = session.get(Product, product_id) if isinstance(product_id, str) else None
+    if product is None or product.tenant_id != tenant_id:
+        raise NotFound("No such product in this community.", {"product_id": product_id})
+    return product
+
+
+def create_product(session, caller, payload):
+    caller.require_staff()
+    data = load(PRODUCT_INPUT, payload)
+    product = Product(tenant_id=caller.tenant_id, **data)
+    session.add(product)
+    session.flush()
+    emit(
+        session,
+        events.PRODUCT_CREATED,
+        {"product_id": product.id, "name": product.name, "category": product.category,
+         "tags": product.tags, "price_cents": product.price_cents},
+        tenant_id=caller.tenant_id,
+        correlation_id=caller.correlation_id,
+    )
+    return PRODUCT.dump(product)
+
+
+def update_product(session, caller, product_id, payload):
+    caller.require_staff()
+    data = load(PRODUCT_INPUT, payload, partial=True)
+    product = _product(session, caller.tenant_id, product_id)
+    for field, value in data.items():
+        setattr(product, field, value)
+    session.flush()
+    return PRODUCT.dump(product)
+
+
+def get_product(session, caller, product_id):
+    product = _product(session, caller.require_tenant(), product_id)
+    if product.status != "on_sale" and not caller.is_staff:
+        raise NotFound("No such product in this community.", {"product_id": product_id})
+    return PRODUCT.dump(product)
+
+
+def list_products(session, caller, query):
+    params = load(PRODUCT_QUERY, query)
+    statement = select(Product).where(Product.tenant_id == caller.require_tenant())
+    if not caller.is_staff:
+        statement = statement.where(Product.status == "on_sale")
+    if params["category"]:
+        statement = statement.where(Product.category == params["category"])
+    statement = newest_first(statement, Product, decode_cursor(params["cursor"]), params["limit"])
+    return page([PRODUCT.dump(p) for p in session.scalars(statement)], params["limit"])
+
+
+def reserve_stock(session, caller, payload):
+    """Hold stock for an order: all lines or none, never below zero. Idempotent per key.
+
+    Returns the priced lines the order snapshots. A short line raises ``Conflict`` naming the
+    product and what is left; the caller's transaction then rolls every decrement back.
+    """
+    tenant_id = caller.require_tenant()
+    data = load(RESERVATION_INPUT, payload)
+    existing = session.scalars(
+        select(StockReservation).where(
+            StockReservation.tenant_id == tenant_id,
+            StockReservation.reservation_key == data["reservation_key"],
+        )
+    ).first()
+    if existing is not None:
+        if existing.status != "reserved":
+            raise Conflict("This reservation was already released.", {"reservation_key": existing.reservation_key})
+        return {"reservation_key": existing.reservation_key, "lines": existing.lines}
+
+    quantities = {}
+    for item in data["items"]:
+        quantities[item["product_id"]] = quantities.get(item["product_id"], 0) + item["quantity"]
+    lines = []
+    for product_id, quantity in quantities.items():
+        product = _product(session, tenant_id, product_id)
+        if product.status != "on_sale":
+            raise Conflict("This product is not on sale.", {"product_id": product_id, "reason": "not_on_sale"})
+        # The conditional decrement is the guard against overselling under concurrency.
+        result = session.execute(
+            update(Product)
+            .where(Product.id == product_id, Product.tenant_id == tenant_id, Product.stock >= quantity)
+            .values(stock=Product.stock - quantity)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            session.refresh(product)
+            raise Conflict(
+                f"Not enough stock of {product.name}.",
+                {"product_id": product_id, "reason": "out_of_stock", "available": product.stock,
+                 "requested": quantity},
+            )
+        lines.append({"product_id": product.id, "name": product.name, "unit": product.unit,
+                      "unit_price_cents": product.price_cents, "quantity": quantity})
+    session.add(StockReservation(tenant_id=tenant_id, reservation_key=data["reservation_key"], lines=lines))
+    session.flush()
+    return {"reservation_key": data["reservation_key"], "lines": lines}
+
+
+def release_stock(session, caller, reservation_key):
+    """Give a reservation's stock back (order cancelled or never created). Idempotent."""
+    tenant_id = caller.require_tenant()
+    reservation = session.scalars(
+        select(StockReservation).where(
+            StockReservation.tenant_id == tenant_id, StockReservation.reservation_key == reservation_key
+        )
+    ).first()
+    if reservation is None or reservation.status == "released":
+        return {"reservation_key": reservation_key, "released": False}
+    for line in reservation.lines:
+        session.execute(
+            update(Product)
+            .where(Product.id == line["product_id"], Product.tenant_id == tenant_id)
+            .values(stock=Product.stock + line["quantity"])
+            .execution_options(synchronize_session=False)
+        )
+    reservation.status = "released"
+    return {"reservation_key": reservation_key, "released": True}

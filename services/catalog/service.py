@@ -1,0 +1,45 @@
+"""Catalog service (商品与库存): thin nameko entrypoints over ``handlers``."""
+
+from nameko.rpc import rpc
+
+from services.catalog import handlers
+from services.infra.context import CallerContext
+from services.infra.db import Database
+from services.infra.messaging import OutboxRelay
+from services.infra.operations import OperatorEntrypoints
+
+
+class CatalogService(OperatorEntrypoints):
+    name = "catalog"
+
+    db = Database()
+    caller = CallerContext()
+    outbox = OutboxRelay()
+
+    @rpc
+    def create_product(self, payload):
+        with self.db.begin():
+            return handlers.create_product(self.db, self.caller, payload)
+
+    @rpc
+    def update_product(self, product_id, payload):
+        with self.db.begin():
+            return handlers.update_product(self.db, self.caller, product_id, payload)
+
+    @rpc
+    def get_product(self, product_id):
+        return handlers.get_product(self.db, self.caller, product_id)
+
+    @rpc
+    def list_products(self, query):
+        return handlers.list_products(self.db, self.caller, query)
+
+    @rpc
+    def reserve_stock(self, payload):
+        with self.db.begin():
+            return handlers.reserve_stock(self.db, self.caller, payload)
+
+    @rpc
+    def release_stock(self, reservation_key):
+        with self.db.begin():
+            return handlers.release_stock(self.db, self.caller, reservation_key)

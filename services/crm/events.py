@@ -1,0 +1,25 @@
+"""Events crm publishes, and tolerant schemas of the events it consumes."""
+
+from marshmallow import fields
+
+from services.infra.schemas import TolerantSchema
+
+COMMUNITY_CREATED = "community_created"
+MEMBER_JOINED = "member_joined"
+
+
+class OrderLineData(TolerantSchema):
+    product_id = fields.String(required=True)
+    name = fields.String(load_default="")
+    quantity = fields.Integer(required=True)
+    unit_price_cents = fields.Integer(required=True)
+
+
+class OrderPlacedData(TolerantSchema):
+    """``orders.order_placed``: only what crm keeps."""
+
+    order_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    total_cents = fields.Integer(required=True)
+    lines = fields.List(fields.Nested(OrderLineData), required=True)
+    placed_at = fields.AwareDateTime(required=True)

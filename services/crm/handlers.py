@@ -1,0 +1,171 @@
+"""CRM use cases: communities, accounts, members, and the purchase read model."""
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from services.crm import events
+from services.crm.models import Account, Community, Member, Purchase
+from services.crm.passwords import hash_password, verify_password
+from services.crm.schemas import COMMUNITY, MEMBER, CommunityCard, JoinInput, LeaderSignupInput, LoginInput
+from services.infra.errors import Conflict, NotFound, Unauthorized
+from services.infra.messaging import emit
+from services.infra.schemas import load
+
+SIGNUP_INPUT = LeaderSignupInput()
+LOGIN_INPUT = LoginInput()
+JOIN_INPUT = JoinInput()
+CARD = CommunityCard()
+
+DEFAULT_SETTINGS = {"admission": {"mode": "open", "allowed_buildings": []}}
+
+
+def _identity(account, community, member=None):
+    """What the gateway needs to issue a token, and what the client sees of itself."""
+    return {
+        "account_id": account.id,
+        "tenant_id": community.id,
+        "role": account.role,
+        "member_id": member.id if member else None,
+        "display_name": account.display_name,
+        "community": COMMUNITY.dump(community),
+    }
+
+
+def signup_leader(session, caller, payload):
+    """A leader opens a community (开团): the tenant and its first account."""
+    data = load(SIGNUP_INPUT, payload)
+    password_hash = hash_password(data["password"])
+    if session.scalars(select(Community).where(Community.slug == data["slug"])).first():
+        raise Conflict("This community address is taken.", {"errors": {"slug": ["Already taken."]}})
+    community = Community(slug=data["slug"], name=data["community_name"],
+                          leader_display_name=data["display_name"], settings=DEFAULT_SETTINGS)
+    session.add(community)
+    session.flush()
+    account = Account(tenant_id=community.id, phone=data["phone"], password_hash=password_hash,
+                      role="leader", display_name=data["display_name"])
+    session.add(account)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("This community address is taken.", {"errors": {"slug": ["Already taken."]}}) from None
+    emit(session, events.COMMUNITY_CREATED,
+         {"community_id": community.id, "slug": community.slug, "name": community.name},
+         tenant_id=community.id, correlation_id=caller.correlation_id)
+    return _identity(account, community)
+
+
+def authenticate(session, payload):
+    """Phone + password (+ community when the phone has accounts in several).
+
+    Manages its own short transactions: argon2 runs while no connection is held.
+    """
+    data = load(LOGIN_INPUT, payload)
+    statement = select(Account, Community).join(Community, Community.id == Account.tenant_id).where(
+        Account.phone == data["phone"]
+    )
+    if data["community"]:
+        statement = statement.where(Community.slug == data["community"])
+    with session.begin():  # not held while argon2 runs
+        candidates = session.execute(statement).all()
+    matches = [(a, c) for a, c in candidates if verify_password(a.password_hash, data["password"])]
+    if not candidates:
+        verify_password(None, data["password"])  # same time as a wrong password
+    if not matches:
+        raise Unauthorized("Wrong phone number or password.")
+    if len(matches) > 1:
+        raise Conflict(
+            "This phone belongs to several communities: say which one.",
+            {"errors": {"community": ["Required for this phone."]},
+             "communities": [c.slug for _, c in matches]},
+        )
+    account, community = matches[0]
+    with session.begin():
+        member = session.scalars(select(Member).where(Member.account_id == account.id)).first()
+    return _identity(account, community, member)
+
+
+def _community_by_slug(session, slug):
+    community = session.scalars(select(Community).where(Community.slug == slug)).first() if isinstance(slug, str) else None
+    if community is None:
+        raise NotFound("No such community.", {"slug": slug})
+    return community
+
+
+def join_community(session, caller, slug, payload):
+    """A resident joins (入团). Open admission: active at once."""
+    data = load(JOIN_INPUT, payload)
+    password_hash = hash_password(data["password"])
+    community = _community_by_slug(session, slug)
+    taken = session.scalars(
+        select(Account).where(Account.tenant_id == community.id, Account.phone == data["phone"])
+    ).first()
+    if taken:
+        raise Conflict("This phone number has already joined this community.",
+                       {"errors": {"phone": ["Already a member here: log in instead."]}})
+    account = Account(tenant_id=community.id, phone=data["phone"], password_hash=password_hash,
+                      role="member", display_name=data["name"])
+    session.add(account)
+    session.flush()
+    birthday = data["birthday"].isoformat() if data["birthday"] else None
+    member = Member(tenant_id=community.id, account_id=account.id, name=data["name"], building=data["building"],
+                    unit=data["unit"], birthday=birthday, status="active", invite_code=data["invite_code"])
+    session.add(member)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("This phone number has already joined this community.") from None
+    emit(
+        session,
+        events.MEMBER_JOINED,
+        {"member_id": member.id, "community_slug": community.slug, "name": member.name, "building": member.building, "unit": member.unit,
+         "status": member.status, "invite_code": member.invite_code, "joined_at": member.created_at.isoformat()},
+        tenant_id=community.id,
+        correlation_id=caller.correlation_id,
+    )
+    return {**_identity(account, community, member), "member": {"id": member.id, "status": member.status}}
+
+
+def order_stats(session, tenant_id, member_id):
+    orders, spent = session.execute(
+        select(func.count(Purchase.order_id), func.coalesce(func.sum(Purchase.total_cents), 0)).where(
+            Purchase.tenant_id == tenant_id, Purchase.member_id == member_id
+        )
+    ).one()
+    return {"orders": orders, "spent_cents": int(spent)}
+
+
+def get_me(session, caller):
+    tenant_id = caller.require_tenant()
+    account = session.get(Account, caller.account_id) if caller.account_id else None
+    if account is None or account.tenant_id != tenant_id:
+        raise Unauthorized("This account no longer exists.")
+    community = session.get(Community, tenant_id)
+    me = {
+        "role": account.role,
+        "account": {"id": account.id, "display_name": account.display_name, "phone": account.phone},
+        "community": COMMUNITY.dump(community),
+        "member": None,
+    }
+    member = session.scalars(select(Member).where(Member.account_id == account.id)).first()
+    if member is not None:
+        me["member"] = {**MEMBER.dump(member), "points": 0, "tier": None,
+                        "order_stats": order_stats(session, tenant_id, member.id)}
+    return me
+
+
+def get_community_card(session, slug):
+    """The public card on the join page: nothing private."""
+    community = _community_by_slug(session, slug)
+    members_total = session.scalar(
+        select(func.count(Member.id)).where(Member.tenant_id == community.id, Member.status == "active")
+    )
+    return CARD.dump({**COMMUNITY.dump(community), "members_total": members_total})
+
+
+def record_order_placed(session, event):
+    """``orders.order_placed`` -> the member's purchase history (idempotent via the inbox)."""
+    data = load(events.OrderPlacedData(), event["data"])
+    if session.get(Purchase, data["order_id"]) is None:
+        session.add(Purchase(order_id=data["order_id"], tenant_id=event["tenant_id"], member_id=data["member_id"],
+                             status="placed", total_cents=data["total_cents"], lines=event["data"]["lines"],
+                             placed_at=data["placed_at"]))

@@ -1,0 +1,47 @@
+"""CRM service (会员与营销): thin nameko entrypoints over ``handlers``."""
+
+from nameko.events import event_handler
+from nameko.rpc import rpc
+
+from services.crm import handlers
+from services.infra.context import CallerContext
+from services.infra.db import Database
+from services.infra.messaging import EventInbox, OutboxRelay
+from services.infra.operations import OperatorEntrypoints
+
+
+class CrmService(OperatorEntrypoints):
+    name = "crm"
+
+    db = Database()
+    caller = CallerContext()
+    outbox = OutboxRelay()
+    inbox = EventInbox()
+
+    @rpc
+    def signup_leader(self, payload):
+        with self.db.begin():
+            return handlers.signup_leader(self.db, self.caller, payload)
+
+    @rpc
+    def authenticate(self, payload):
+        return handlers.authenticate(self.db, payload)
+
+    @rpc
+    def join_community(self, slug, payload):
+        with self.db.begin():
+            return handlers.join_community(self.db, self.caller, slug, payload)
+
+    @rpc
+    def get_me(self):
+        with self.db.begin():
+            return handlers.get_me(self.db, self.caller)
+
+    @rpc
+    def get_community_card(self, slug):
+        with self.db.begin():
+            return handlers.get_community_card(self.db, slug)
+
+    @event_handler("orders", "order_placed")
+    def on_order_placed(self, payload):
+        self.inbox.consume(payload, handlers.record_order_placed)

@@ -1,0 +1,26 @@
+"""Fulfilment service (履约): thin nameko entrypoints over ``handlers``."""
+
+from nameko.events import event_handler
+from nameko.rpc import rpc
+
+from services.fulfillment import handlers
+from services.infra.context import CallerContext
+from services.infra.db import Database
+from services.infra.messaging import EventInbox
+from services.infra.operations import OperatorEntrypoints
+
+
+class FulfillmentService(OperatorEntrypoints):
+    name = "fulfillment"
+
+    db = Database()
+    caller = CallerContext()
+    inbox = EventInbox()
+
+    @rpc
+    def get_fulfillment(self, order_id):
+        return handlers.get_fulfillment(self.db, self.caller, order_id)
+
+    @event_handler("orders", "order_placed")
+    def on_order_placed(self, payload):
+        self.inbox.consume(payload, handlers.record_order_placed)

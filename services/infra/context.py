@@ -1,0 +1,59 @@
+"""Tenant context: who is calling, for which community (tenant).
+
+The gateway puts the caller's token claims into nameko's context data; they travel with every
+RPC as headers. A service reads them through the ``CallerContext`` dependency and passes the
+resulting ``Caller`` explicitly to its use cases, so every query can be scoped to the tenant.
+"""
+
+from dataclasses import dataclass
+
+from nameko.extensions import DependencyProvider
+
+from services.infra.errors import Forbidden, Unauthorized
+
+CONTEXT_KEYS = ("tenant_id", "account_id", "member_id", "role", "correlation_id")
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant_id: str | None = None
+    account_id: str | None = None
+    member_id: str | None = None
+    role: str | None = None
+    correlation_id: str | None = None
+
+    @classmethod
+    def from_context(cls, data):
+        return cls(**{key: data.get(key) or None for key in CONTEXT_KEYS})
+
+    def as_context(self):
+        return {key: getattr(self, key) for key in CONTEXT_KEYS if getattr(self, key)}
+
+    @property
+    def is_staff(self):
+        """Leaders and their assistants run the community."""
+        return self.role in ("leader", "staff")
+
+    def require_tenant(self):
+        if not self.tenant_id:
+            raise Unauthorized("This call needs a community.")
+        return self.tenant_id
+
+    def require_staff(self):
+        self.require_tenant()
+        if not self.is_staff:
+            raise Forbidden("Only the community's leader or staff may do this.")
+        return self
+
+    def require_member(self):
+        self.require_tenant()
+        if self.role != "member" or not self.member_id:
+            raise Forbidden("Only a member of the community may do this.")
+        return self
+
+
+class CallerContext(DependencyProvider):
+    """Hands the worker the ``Caller`` that arrived with the call or event."""
+
+    def get_dependency(self, worker_ctx):
+        return Caller.from_context(worker_ctx.data)

@@ -1,0 +1,73 @@
+"""Domain errors shared by every service and the gateway.
+
+They cross RPC as themselves (``deserialize_to_instance``), so the gateway maps each to an
+HTTP status in one place. ``detail`` is for humans; ``extra`` carries structured facts
+(field errors, the product that was short) and must be JSON-safe.
+"""
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail="", extra=None):
+        super().__init__(detail, extra or {})
+
+    @property
+    def detail(self):
+        return self.args[0]
+
+    @property
+    def extra(self):
+        return self.args[1]
+
+
+@deserialize_to_instance
+class Invalid(DomainError):
+    """Input that is well-formed but breaks a rule; ``extra={"errors": {field: [msg]}}``."""
+
+    status = 422
+    title = "Validation failed"
+
+
+@deserialize_to_instance
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+
+@deserialize_to_instance
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+@deserialize_to_instance
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+@deserialize_to_instance
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+@deserialize_to_instance
+class RateLimited(DomainError):
+    status = 429
+    title = "Too many requests"
+
+
+@deserialize_to_instance
+class ServiceUnavailable(DomainError):
+    status = 503
+    title = "Service unavailable"
+
+
+def invalid(errors, detail="The request has invalid fields."):
+    """An ``Invalid`` from marshmallow-style ``{field: [messages]}``."""
+    return Invalid(detail, {"errors": errors})

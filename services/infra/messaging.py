@@ -1,0 +1,385 @@
+"""Events between services: envelope, transactional outbox, idempotent inbox, parking.
+
+* ``emit`` writes an event into the outbox table inside the caller's transaction, so an event
+  exists exactly when the state change that caused it was committed.
+* ``OutboxRelay`` publishes unsent outbox rows to the service's nameko event exchange
+  (``<service>.events``, routing key = event type) and re-publishes whatever is still unsent,
+  so consumers declared with ``@event_handler(service, event_type)`` receive the envelope.
+* ``EventInbox`` runs a handler at most once per (event, handler): the inbox row is written in
+  the same transaction as the handler's effect. A handler that fails is retried with backoff
+  from the ``parked_events`` table, then parked for an operator; a malformed event is parked at
+  once. nameko acks events even when a handler raised, so this is where nothing gets lost.
+"""
+
+import importlib
+import logging
+import threading
+import uuid
+from datetime import timedelta
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import get_event_exchange
+from nameko.extensions import DependencyProvider
+from sqlalchemy import JSON, Integer, String, Text, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.infra.db import UTCDateTime, find_database, utcnow
+from services.infra.errors import Invalid, NotFound
+
+log = logging.getLogger(__name__)
+
+PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2}
+MAX_HANDLER_ATTEMPTS = 8
+
+
+class EnvelopeSchema(Schema):
+    """The envelope of DESIGN.md; unknown top-level keys are tolerated (additive change)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    event_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    event_type = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{2,63}$"))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True)
+    tenant_id = fields.String(required=True, allow_none=True, validate=validate.Length(max=64))
+    correlation_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    data = fields.Dict(keys=fields.String(), required=True)
+
+
+ENVELOPE = EnvelopeSchema()
+
+
+class MessagingBase(DeclarativeBase):
+    """Tables every service database carries beside its own (see each service's migrations)."""
+
+
+class OutboxMessage(MessagingBase):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboxRecord(MessagingBase):
+    __tablename__ = "inbox"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    consumer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    processed_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ParkedEvent(MessagingBase):
+    """An event a handler could not process yet (``retrying``) or at all (``parked``)."""
+
+    __tablename__ = "parked_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), index=True)
+    consumer: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    payload: Mapped[object] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # retrying|parked|resolved
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+def emit(session, event_type, data, *, tenant_id, correlation_id=None, version=1):
+    """Record an event in the outbox, in the caller's transaction. Returns the envelope."""
+    envelope = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "version": version,
+        "occurred_at": utcnow().isoformat(),
+        "tenant_id": tenant_id,
+        "correlation_id": correlation_id,
+        "data": data,
+    }
+    session.add(OutboxMessage(event_id=envelope["event_id"], event_type=event_type, payload=envelope))
+    return envelope
+
+
+class OutboxRelay(DependencyProvider):
+    """Publishes the outbox: woken after every worker, and on a timer for leftovers."""
+
+    def __init__(self, interval=1.0, batch_size=200):
+        self.interval = interval
+        self.batch_size = batch_size
+
+    def setup(self):
+        self.exchange = get_event_exchange(self.container.service_name)
+        self.publisher = Publisher(
+            self.container.config[AMQP_URI_CONFIG_KEY],
+            exchange=self.exchange,
+            declare=[self.exchange],
+            serializer="json",
+            use_confirms=True,
+            retry=True,
+            retry_policy=PUBLISH_RETRY_POLICY,
+        )
+        self._wake = threading.Event()
+        self._running = False
+
+    def start(self):
+        self._running = True
+        self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        self._running = False
+        self._wake.set()
+
+    def kill(self):
+        self.stop()
+
+    def worker_teardown(self, worker_ctx):
+        self._wake.set()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def _run(self):
+        while self._running:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if not self._running:
+                break
+            try:
+                self.publish_pending()
+            except Exception:  # broker or database down: keep the rows, try again later
+                log.exception("outbox relay of %s failed; will retry", self.container.service_name)
+                threading.Event().wait(min(5.0, self.interval * 5))
+
+    def publish_pending(self):
+        """Publish every unsent event, oldest first. Returns how many were published."""
+        database = find_database(self.container)
+        published = 0
+        while True:
+            with database.Session() as session, session.begin():
+                query = (
+                    select(OutboxMessage)
+                    .where(OutboxMessage.published_at.is_(None))
+                    .order_by(OutboxMessage.id)
+                    .limit(self.batch_size)
+                )
+                if session.bind.dialect.name == "postgresql":
+                    query = query.with_for_update(skip_locked=True)
+                rows = session.scalars(query).all()
+                for row in rows:
+                    row.attempts += 1
+                    self.publisher.publish(
+                        row.payload,
+                        routing_key=row.event_type,
+                        headers=_context_headers(row.payload),
+                    )
+                    row.published_at = utcnow()
+                    published += 1
+            if len(rows) < self.batch_size:
+                return published
+
+
+def _context_headers(envelope):
+    """nameko context headers, so a consumer's ``CallerContext`` sees the tenant too."""
+    headers = {"nameko.tenant_id": envelope.get("tenant_id") or ""}
+    if envelope.get("correlation_id"):
+        headers["nameko.correlation_id"] = envelope["correlation_id"]
+    return headers
+
+
+def consumer_name(handler):
+    return f"{handler.__module__}:{handler.__qualname__}"
+
+
+def _resolve(consumer):
+    module, _, name = consumer.partition(":")
+    target = importlib.import_module(module)
+    for part in name.split("."):
+        target = getattr(target, part)
+    return target
+
+
+class EventInbox(DependencyProvider):
+    """``self.inbox.consume(payload, handler)``: idempotent, retried, never lost.
+
+    ``handler(session, event)`` gets the validated envelope; it validates ``event["data"]``
+    with its own tolerant schema (a ``ValidationError`` or ``Invalid`` parks the event at once:
+    retrying a malformed event cannot help).
+    """
+
+    def __init__(self, retry_interval=1.0, max_attempts=MAX_HANDLER_ATTEMPTS):
+        self.retry_interval = retry_interval
+        self.max_attempts = max_attempts
+
+    def setup(self):
+        self._running = False
+
+    def start(self):
+        self._running = True
+        self.container.spawn_managed_thread(self._retry_loop)
+
+    def stop(self):
+        self._running = False
+
+    def kill(self):
+        self._running = False
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    @property
+    def Session(self):
+        return find_database(self.container).Session
+
+    def consume(self, payload, handler):
+        """Process one delivered event. Returns processed, duplicate, retrying or parked."""
+        consumer = consumer_name(handler)
+        try:
+            envelope = ENVELOPE.load(payload)
+        except ValidationError as exc:
+            self._park(payload, consumer, f"malformed envelope: {exc.messages}", final=True)
+            return "parked"
+        outcome, error = self._process(envelope, consumer, handler)
+        if outcome == "failed":
+            return self._park(payload, consumer, error, final=False)
+        if outcome == "poison":
+            return self._park(payload, consumer, error, final=True)
+        return outcome
+
+    def _process(self, envelope, consumer, handler):
+        with self.Session() as session:
+            try:
+                with session.begin():
+                    if session.get(InboxRecord, (envelope["event_id"], consumer)) is not None:
+                        return "duplicate", None
+                    handler(session, envelope)
+                    session.add(
+                        InboxRecord(
+                            event_id=envelope["event_id"],
+                            consumer=consumer,
+                            event_type=envelope["event_type"],
+                        )
+                    )
+                return "processed", None
+            except (ValidationError, Invalid) as exc:
+                messages = exc.messages if isinstance(exc, ValidationError) else exc.extra
+                return "poison", f"invalid event data: {messages}"
+            except IntegrityError as exc:
+                if self._already_processed(envelope["event_id"], consumer):
+                    return "duplicate", None  # a concurrent delivery of the same event won
+                return "failed", repr(exc)[:2000]
+            except Exception as exc:
+                log.exception("handler %s failed on event %s", consumer, envelope["event_id"])
+                return "failed", repr(exc)[:2000]
+
+    def _already_processed(self, event_id, consumer):
+        with self.Session() as session:
+            return session.get(InboxRecord, (event_id, consumer)) is not None
+
+    def _park(self, payload, consumer, error, final):
+        event_id = payload.get("event_id") if isinstance(payload, dict) else None
+        if not isinstance(event_id, str) or not event_id or len(event_id) > 64:
+            event_id = f"malformed-{uuid.uuid4()}"
+        event_type = payload.get("event_type") if isinstance(payload, dict) else None
+        status = "parked" if final else "retrying"
+        with self.Session() as session, session.begin():
+            row = session.scalars(
+                select(ParkedEvent).where(
+                    ParkedEvent.event_id == event_id, ParkedEvent.consumer == consumer
+                )
+            ).first()
+            if row is None:
+                row = ParkedEvent(event_id=event_id, consumer=consumer, attempts=0)
+                session.add(row)
+            row.event_type = event_type if isinstance(event_type, str) else None
+            row.payload = payload
+            row.attempts += 1
+            row.last_error = error
+            row.status = status
+            row.next_attempt_at = None if final else utcnow() + _backoff(row.attempts)
+        log.warning("event %s for %s is %s: %s", event_id, consumer, status, error)
+        return status
+
+    def _retry_loop(self):
+        while self._running:
+            threading.Event().wait(self.retry_interval)
+            try:
+                self.retry_due()
+            except Exception:
+                log.exception("retrying parked events failed")
+
+    def retry_due(self, limit=50):
+        """Run handlers again for events whose backoff has passed."""
+        with self.Session() as session:
+            due = session.scalars(
+                select(ParkedEvent)
+                .where(ParkedEvent.status == "retrying", ParkedEvent.next_attempt_at <= utcnow())
+                .order_by(ParkedEvent.next_attempt_at)
+                .limit(limit)
+            ).all()
+        for row in due:
+            self._retry(row)
+
+    def _retry(self, row):
+        try:
+            envelope = ENVELOPE.load(row.payload)
+            handler = _resolve(row.consumer)
+        except (ValidationError, ImportError, AttributeError) as exc:
+            outcome, error = "poison", f"cannot retry: {exc}"
+        else:
+            outcome, error = self._process(envelope, row.consumer, handler)
+        with self.Session() as session, session.begin():
+            current = session.get(ParkedEvent, row.id)
+            current.attempts += 1
+            current.last_error = error or current.last_error
+            if outcome in ("processed", "duplicate"):
+                current.status, current.next_attempt_at = "resolved", None
+            elif outcome == "poison" or current.attempts >= self.max_attempts:
+                current.status, current.next_attempt_at = "parked", None
+            else:
+                current.next_attempt_at = utcnow() + _backoff(current.attempts)
+
+
+def _backoff(attempts):
+    return timedelta(seconds=min(2 ** (attempts - 1), 300))
+
+
+def parked_events(session, status=None, limit=100):
+    query = select(ParkedEvent).order_by(ParkedEvent.id.desc()).limit(limit)
+    if status:
+        query = query.where(ParkedEvent.status == status)
+    return [
+        {
+            "id": row.id,
+            "event_id": row.event_id,
+            "event_type": row.event_type,
+            "consumer": row.consumer,
+            "status": row.status,
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+            "payload": row.payload,
+            "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        }
+        for row in session.scalars(query)
+    ]
+
+
+def replay_parked_event(session, parked_id, payload=None):
+    """An operator sends a parked event round again, optionally with a corrected payload."""
+    row = session.get(ParkedEvent, parked_id)
+    if row is None:
+        raise NotFound(f"No parked event {parked_id}.")
+    if payload is not None:
+        row.payload = payload
+    row.status, row.attempts, row.next_attempt_at = "retrying", 0, utcnow()
+    return {"id": row.id, "status": row.status}

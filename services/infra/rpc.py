@@ -1,0 +1,61 @@
+"""RPC with a deadline: every call has a timeout, and its message expires with it.
+
+nameko's in-service ``RpcProxy`` waits forever. ``Rpc`` gives the worker a client whose calls
+raise ``ServiceUnavailable`` after ``timeout`` seconds; the request message carries the same
+``expiration``, so a call that gave up is dropped by the broker and never runs later.
+"""
+
+import socket
+
+import eventlet
+from kombu.exceptions import OperationalError
+from nameko.exceptions import UnknownService
+from nameko.extensions import DependencyProvider
+from nameko.rpc import MethodProxy, ReplyListener
+
+from services.infra.errors import ServiceUnavailable
+
+DEFAULT_TIMEOUT = 5.0
+RPC_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
+
+
+class RpcClient:
+    def __init__(self, worker_ctx, reply_listener, timeout):
+        self.worker_ctx = worker_ctx
+        self.reply_listener = reply_listener
+        self.timeout = timeout
+
+    def bind(self, context):
+        """Send ``context`` (tenant, account, role...) with every following call."""
+        self.worker_ctx.data.update(context)
+        return self
+
+    def call(self, service, method, *args, timeout=None, **kwargs):
+        timeout = timeout or self.timeout
+        proxy = MethodProxy(
+            self.worker_ctx,
+            service,
+            method,
+            self.reply_listener,
+            expiration=timeout,
+            retry_policy=RPC_RETRY_POLICY,
+        )
+        try:
+            with eventlet.Timeout(timeout):
+                return proxy.call_async(*args, **kwargs).result()
+        except eventlet.Timeout:
+            raise ServiceUnavailable(f"The {service} service did not answer in time.", {"service": service}) from None
+        except (UnknownService, OperationalError, OSError, socket.timeout):
+            raise ServiceUnavailable(f"The {service} service is not reachable.", {"service": service}) from None
+
+
+class Rpc(DependencyProvider):
+    """``self.rpc.call("catalog", "reserve_stock", ...)`` inside a service or the gateway."""
+
+    reply_listener = ReplyListener()
+
+    def __init__(self, timeout=DEFAULT_TIMEOUT):
+        self.timeout = timeout
+
+    def get_dependency(self, worker_ctx):
+        return RpcClient(worker_ctx, self.reply_listener, self.timeout)

@@ -1,0 +1,3 @@
+"""Events orders publishes (through its outbox)."""
+
+ORDER_PLACED = "order_placed"

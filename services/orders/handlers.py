@@ -1,0 +1,168 @@
+"""Order use cases: plain functions; remote steps come in as arguments (``catalog``).
+
+Placing an order is a small saga: remember the idempotency key, reserve stock in catalog
+(idempotent per order id), then write the order and its ``order_placed`` event in one
+transaction. If writing fails, the reservation is released.
+"""
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from services.infra.db import new_id, newest_first, utcnow
+from services.infra.errors import Conflict, Forbidden, NotFound
+from services.infra.messaging import emit
+from services.infra.schemas import decode_cursor, load, page
+from services.orders import events
+from services.orders.models import IdempotencyKey, Order, OrderLine, OrderStatusChange
+from services.orders.schemas import ORDER, OrderQuery, PlaceOrderInput
+
+log = logging.getLogger(__name__)
+
+PLACE_ORDER_INPUT = PlaceOrderInput()
+ORDER_QUERY = OrderQuery()
+PAYMENT_WINDOW = {"shop": timedelta(minutes=30)}
+
+
+def request_hash(data):
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def claim_idempotency_key(session, caller, key, data):
+    """The order id this request works on: new, or the one a previous try with ``key`` chose.
+
+    Commits on its own so that concurrent retries agree on one order id.
+    """
+    digest = request_hash(data)
+    if key is None:
+        return new_id()
+    try:
+        with session.begin():
+            session.add(IdempotencyKey(tenant_id=caller.tenant_id, member_id=caller.member_id,
+                                       key=key, request_hash=digest, order_id=new_id()))
+    except IntegrityError:
+        pass  # claimed before: by an earlier try, or a concurrent one
+    with session.begin():
+        claimed = session.scalars(
+            select(IdempotencyKey).where(
+                IdempotencyKey.tenant_id == caller.tenant_id,
+                IdempotencyKey.member_id == caller.member_id,
+                IdempotencyKey.key == key,
+            )
+        ).one()
+    if claimed.request_hash != digest:
+        raise Conflict("This Idempotency-Key was already used with a different request.",
+                       {"reason": "idempotency_key_reused"})
+    return claimed.order_id
+
+
+def _existing_order(session, order_id):
+    with session.begin():
+        order = session.get(Order, order_id)
+        return ORDER.dump(order) if order is not None else None
+
+
+def place_order(session, catalog, caller, payload, idempotency_key=None):
+    """Reserve stock and create a pending order; the same key returns the same order.
+
+    Each step commits on its own: no transaction stays open across the call to catalog.
+    """
+    caller.require_member()
+    data = load(PLACE_ORDER_INPUT, payload)
+    order_id = claim_idempotency_key(session, caller, idempotency_key, data)
+    existing = _existing_order(session, order_id)
+    if existing is not None:
+        return existing
+
+    reservation = catalog.reserve_stock({"reservation_key": order_id, "items": data["items"]})
+    try:
+        with session.begin():
+            order = _new_order(session, caller, order_id, data, reservation["lines"])
+        return ORDER.dump(order)
+    except IntegrityError:
+        existing = _existing_order(session, order_id)  # a concurrent retry with the same key won
+        if existing is not None:
+            return existing
+        _release_quietly(catalog, order_id)
+        raise
+    except Exception:
+        _release_quietly(catalog, order_id)
+        raise
+
+
+def _release_quietly(catalog, order_id):
+    try:
+        catalog.release_stock(order_id)
+    except Exception:
+        log.exception("could not release the stock reserved for order %s", order_id)
+
+
+def _new_order(session, caller, order_id, data, lines):
+    now = utcnow()
+    subtotal = sum(line["unit_price_cents"] * line["quantity"] for line in lines)
+    channel = data["channel"]
+    order = Order(
+        id=order_id, tenant_id=caller.tenant_id, member_id=caller.member_id,
+        channel_type=channel["type"], channel_id=channel.get("id"),
+        subtotal_cents=subtotal, discount_cents=0, total_cents=subtotal, note=data["note"],
+        expires_at=now + PAYMENT_WINDOW[channel["type"]], created_at=now,
+    )
+    order.lines = [
+        OrderLine(position=i, product_id=line["product_id"], name=line["name"], unit=line["unit"],
+                  unit_price_cents=line["unit_price_cents"], quantity=line["quantity"])
+        for i, line in enumerate(lines)
+    ]
+    order.timeline = [OrderStatusChange(status="pending_payment", at=now, by=f"member:{caller.member_id}")]
+    session.add(order)
+    session.flush()
+    emit(
+        session,
+        events.ORDER_PLACED,
+        {
+            "order_id": order.id,
+            "member_id": order.member_id,
+            "channel": {"type": order.channel_type, "id": order.channel_id},
+            "lines": [{"product_id": line.product_id, "name": line.name, "quantity": line.quantity,
+                       "unit_price_cents": line.unit_price_cents} for line in order.lines],
+            "subtotal_cents": order.subtotal_cents,
+            "discount_cents": order.discount_cents,
+            "total_cents": order.total_cents,
+            "placed_at": order.created_at.isoformat(),
+        },
+        tenant_id=caller.tenant_id,
+        correlation_id=caller.correlation_id,
+    )
+    return order
+
+
+def _visible_order(session, caller, order_id):
+    order = session.get(Order, order_id) if isinstance(order_id, str) else None
+    if order is None or order.tenant_id != caller.require_tenant():
+        raise NotFound("No such order.", {"order_id": order_id})
+    if not caller.is_staff and order.member_id != caller.member_id:
+        raise NotFound("No such order.", {"order_id": order_id})
+    return order
+
+
+def get_order(session, caller, order_id):
+    return ORDER.dump(_visible_order(session, caller, order_id))
+
+
+def list_orders(session, caller, query):
+    params = load(ORDER_QUERY, query)
+    statement = select(Order).where(Order.tenant_id == caller.require_tenant())
+    if caller.is_staff:
+        if params["member_id"]:
+            statement = statement.where(Order.member_id == params["member_id"])
+    elif caller.role == "member" and caller.member_id:
+        statement = statement.where(Order.member_id == caller.member_id)
+    else:
+        raise Forbidden("Only members and the community's staff can list orders.")
+    if params["status"]:
+        statement = statement.where(Order.status == params["status"])
+    statement = newest_first(statement, Order, decode_cursor(params["cursor"]), params["limit"])
+    return page([ORDER.dump(order) for order in session.scalars(statement)], params["limit"])

@@ -1,0 +1,62 @@
+"""What orders accepts (strict) and what it answers and publishes."""
+
+from marshmallow import Schema, fields, validate
+
+from services.infra.schemas import Int, PageSchema, StrictSchema, Text
+
+ORDER_STATUSES = [
+    "pending_payment", "paid", "packed", "delivering", "ready_for_pickup", "completed",
+    "cancelled", "refunding", "refunded",
+]
+
+
+class OrderItemInput(StrictSchema):
+    product_id = Text(32)
+    quantity = Int(1, 999, required=True)
+
+
+class ChannelInput(StrictSchema):
+    type = fields.String(required=True, validate=validate.OneOf(["shop"]))
+    id = Text(32, required=False, load_default=None, allow_none=True)
+
+
+class PlaceOrderInput(StrictSchema):
+    items = fields.List(fields.Nested(OrderItemInput), required=True, validate=validate.Length(min=1, max=50))
+    channel = fields.Nested(ChannelInput, load_default=lambda: {"type": "shop", "id": None})
+    note = Text(200, required=False, load_default="")
+
+
+class OrderQuery(PageSchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))
+    member_id = Text(32, required=False, load_default=None)
+
+
+class LineOutput(Schema):
+    product_id = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    unit_price_cents = fields.Integer()
+    quantity = fields.Integer()
+
+
+class TimelineOutput(Schema):
+    status = fields.String()
+    at = fields.AwareDateTime()
+
+
+class OrderOutput(Schema):
+    id = fields.String()
+    member_id = fields.String()
+    status = fields.String()
+    channel = fields.Function(lambda order: {"type": order.channel_type, "id": order.channel_id})
+    lines = fields.List(fields.Nested(LineOutput))
+    subtotal_cents = fields.Integer()
+    discount_cents = fields.Integer()
+    total_cents = fields.Integer()
+    note = fields.String()
+    expires_at = fields.AwareDateTime()
+    created_at = fields.AwareDateTime()
+    timeline = fields.List(fields.Nested(TimelineOutput))
+
+
+ORDER = OrderOutput()
