@@ -6,10 +6,10 @@ from services.catalog import handlers
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.messaging import OutboxRelay
-from services.infra.operations import OperatorEntrypoints
+from services.infra import operations
 
 
-class CatalogService(OperatorEntrypoints):
+class CatalogService(operations.OperatorEntrypoints):
     name = "catalog"
 
     db = Database()

@@ -7,10 +7,10 @@ from services.crm import handlers
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.messaging import EventInbox, OutboxRelay
-from services.infra.operations import OperatorEntrypoints
+from services.infra import operations
 
 
-class CrmService(OperatorEntrypoints):
+class CrmService(operations.OperatorEntrypoints):
     name = "crm"
 
     db = Database()

@@ -7,10 +7,10 @@ from services.fulfillment import handlers
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.messaging import EventInbox
-from services.infra.operations import OperatorEntrypoints
+from services.infra import operations
 
 
-class FulfillmentService(OperatorEntrypoints):
+class FulfillmentService(operations.OperatorEntrypoints):
     name = "fulfillment"
 
     db = Database()

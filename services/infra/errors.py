@@ -5,6 +5,8 @@ HTTP status in one place. ``detail`` is for humans; ``extra`` carries structured
 (field errors, the product that was short) and must be JSON-safe.
 """
 
+import json
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -13,7 +15,10 @@ class DomainError(Exception):
     title = "Bad request"
 
     def __init__(self, detail="", extra=None):
-        super().__init__(detail, extra or {})
+        # ``extra`` travels as JSON text: nameko would turn its numbers into strings.
+        if not isinstance(extra, str):
+            extra = json.dumps(extra or {}, ensure_ascii=False)
+        super().__init__(detail, extra)
 
     @property
     def detail(self):
@@ -21,7 +26,7 @@ class DomainError(Exception):
 
     @property
     def extra(self):
-        return self.args[1]
+        return json.loads(self.args[1])
 
 
 @deserialize_to_instance

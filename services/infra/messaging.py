@@ -119,7 +119,7 @@ class OutboxRelay(DependencyProvider):
         self.batch_size = batch_size
 
     def setup(self):
-        self.exchange = get_event_exchange(self.container.service_name)
+        self.exchange = get_event_exchange(self.container.service_name, self.container.config)
         self.publisher = Publisher(
             self.container.config[AMQP_URI_CONFIG_KEY],
             exchange=self.exchange,

@@ -20,7 +20,7 @@ SERVICES_DIR = Path(__file__).resolve().parent.parent
 
 
 def service_names():
-    return sorted(p.parent.name for p in SERVICES_DIR.glob("*/migrations/env.py"))
+    return sorted(p.parent.parent.name for p in SERVICES_DIR.glob("*/migrations/env.py"))
 
 
 def alembic_config(service_name, url=None):

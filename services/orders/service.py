@@ -5,7 +5,7 @@ from nameko.rpc import rpc
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.messaging import OutboxRelay
-from services.infra.operations import OperatorEntrypoints
+from services.infra import operations
 from services.infra.rpc import Rpc
 from services.orders import handlers
 
@@ -23,7 +23,7 @@ class Catalog:
         return self.rpc.call("catalog", "release_stock", reservation_key)
 
 
-class OrdersService(OperatorEntrypoints):
+class OrdersService(operations.OperatorEntrypoints):
     name = "orders"
 
     db = Database()

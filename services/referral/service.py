@@ -7,11 +7,11 @@ from nameko.rpc import rpc
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.messaging import EventInbox
-from services.infra.operations import OperatorEntrypoints
+from services.infra import operations
 from services.referral import handlers
 
 
-class ReferralService(OperatorEntrypoints):
+class ReferralService(operations.OperatorEntrypoints):
     name = "referral"
 
     db = Database()

@@ -1,0 +1,145 @@
+"""HTTP plumbing: JSON in and out, problem+json for every failure, auth before the worker.
+
+``route`` declares an endpoint once: nameko serves it and ``openapi`` documents it. The
+entrypoint authenticates the bearer token (when the route names roles) and puts the caller
+into the worker's context data, so every RPC the handler makes carries the tenant.
+"""
+
+import json
+import logging
+import uuid
+from functools import partial
+
+from eventlet.event import Event
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Request, Response
+
+from gateway.auth import check_role, tokens_from
+from services.infra.errors import DomainError
+from services.infra.schemas import load
+
+log = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+MAX_BODY_BYTES = 64 * 1024
+ROUTES = []  # (method, rule, options) of every route, for the OpenAPI document
+
+
+def problem(status, title, detail="", **extra):
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
+
+
+def problem_from(exc):
+    if isinstance(exc, DomainError):
+        return problem(exc.status, exc.title, exc.detail, **exc.extra)
+    if isinstance(exc, HTTPException):
+        return problem(exc.code, exc.name, exc.description or "")
+    log.exception("unexpected error while serving a request", exc_info=exc)
+    return problem(500, "Internal error", "Something went wrong on our side; it has been logged.")
+
+
+class ProblemWsgiApp(WsgiApp):
+    """Unknown paths and wrong methods answer problem+json too, not werkzeug's HTML."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except RequestRedirect as exc:  # "/path/" -> "/path"
+            response = exc.get_response(environ)
+        except MethodNotAllowed as exc:
+            response = problem_from(exc)
+            response.headers["Allow"] = ", ".join(exc.valid_methods or ())
+        except Exception as exc:  # never let a request end without an answer
+            response = problem_from(exc)
+        return response(environ, start_response)
+
+
+class ProblemWebServer(WebServer):
+    def get_wsgi_app(self):
+        return ProblemWsgiApp(self)
+
+
+class Route(HttpRequestHandler):
+    server = ProblemWebServer()
+
+    def __init__(self, method, url, roles=None):
+        self.roles = tuple(roles or ())
+        super().__init__(method, url)
+
+    def setup(self):
+        super().setup()
+        self.tokens = tokens_from(self.container.config)
+
+    def handle_request(self, request):
+        request.shallow = False
+        correlation_id = _correlation_id(request)
+        try:
+            context = {"correlation_id": correlation_id}
+            if self.roles:
+                caller = self.tokens.caller(request.headers.get("Authorization"), correlation_id)
+                check_role(caller, self.roles)
+                context.update(caller.as_context())
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            done = Event()
+            self.container.spawn_worker(
+                self, args, kwargs, context_data=context, handle_result=partial(self.handle_result, done)
+            )
+            response = self.response_from_result(done.wait())
+        except Exception as exc:
+            response = self.response_from_exception(exc)
+        response.headers["X-Request-Id"] = correlation_id
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        status, body = result if isinstance(result, tuple) else (200, result)
+        return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+    def response_from_exception(self, exc):
+        return problem_from(exc)
+
+
+def _correlation_id(request):
+    given = request.headers.get("X-Request-Id", "")
+    if given and len(given) <= 64 and given.replace("-", "").isalnum():
+        return given
+    return uuid.uuid4().hex
+
+
+def route(method, url, roles=None, **options):
+    """Declare an endpoint: ``roles`` (leader/staff/member) require a token with that role;
+    ``options`` (summary, body, query, response, tags) feed the OpenAPI document."""
+    ROUTES.append((method, url, {"roles": tuple(roles or ()), **options}))
+    return Route.decorator(method, url, roles=roles)
+
+
+def json_body(request, schema, **kwargs):
+    """The request's JSON object validated by ``schema``: 400 if not JSON, 422 if invalid."""
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        raise DomainError("The request body is too large.")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:
+        raise DomainError("The request body is too large.")
+    try:
+        data = json.loads(raw.decode("utf-8")) if raw.strip() else None
+    except (UnicodeDecodeError, ValueError):
+        raise DomainError("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise DomainError("The body must be a JSON object.")
+    return load(schema, data, **kwargs)
+
+
+def query_args(request, schema):
+    """Query parameters validated by ``schema`` (422 for unknown or bad ones)."""
+    return load(schema, {key: values[-1] for key, values in request.args.lists()})

@@ -1,0 +1,189 @@
+"""The HTTP contract (../shared/API.md) as marshmallow schemas.
+
+The gateway validates every body and query with these before calling a service, and the
+OpenAPI document is generated from them. Services validate again with their own schemas:
+contracts are copied, not shared.
+"""
+
+from marshmallow import Schema, fields, validate
+
+from services.infra.schemas import Int, PageSchema, StrictSchema, Text
+
+PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="Enter an 11-digit mainland mobile number.")
+SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{2,39}$", error="3-40 lowercase letters, digits or dashes.")
+
+
+def Password():
+    return fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=128))
+
+
+class LeaderSignup(StrictSchema):
+    community_name = Text(60)
+    slug = fields.String(required=True, validate=SLUG)
+    phone = fields.String(required=True, validate=PHONE)
+    password = Password()
+    display_name = Text(40)
+
+
+class Login(StrictSchema):
+    phone = fields.String(required=True, validate=PHONE)
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    community = fields.String(load_default=None, allow_none=True, validate=SLUG)
+
+
+class Join(StrictSchema):
+    phone = fields.String(required=True, validate=PHONE)
+    password = Password()
+    name = Text(40)
+    building = Text(20)
+    unit = Text(20)
+    invite_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9]{4,16}$"))
+    birthday = fields.Date(load_default=None, allow_none=True)
+
+
+class Community(Schema):
+    id = fields.String()
+    slug = fields.String()
+    name = fields.String()
+    leader_display_name = fields.String()
+    timezone = fields.String()
+
+
+class CommunityCard(Schema):
+    slug = fields.String()
+    name = fields.String()
+    leader_display_name = fields.String()
+    members_total = fields.Integer()
+
+
+class Session(Schema):
+    token = fields.String()
+    role = fields.String()
+    community = fields.Nested(Community)
+
+
+class JoinResult(Session):
+    member = fields.Dict()
+
+
+class Me(Schema):
+    role = fields.String()
+    account = fields.Dict()
+    community = fields.Nested(Community)
+    member = fields.Dict(allow_none=True)
+
+
+class ProductBody(StrictSchema):
+    name = Text(80)
+    description = Text(2000, required=False)
+    story = Text(4000, required=False)
+    honest_notes = Text(2000, required=False)
+    category = Text(40, required=False)
+    tags = fields.List(Text(20), validate=validate.Length(max=20))
+    unit = Text(16, required=False)
+    price_cents = Int(0, 10_000_000, required=True)
+    stock = Int(0, 1_000_000)
+    image_url = fields.URL(allow_none=True, validate=validate.Length(max=500))
+    status = fields.String(validate=validate.OneOf(["on_sale", "off_sale"]))
+
+
+class Product(Schema):
+    id = fields.String()
+    name = fields.String()
+    description = fields.String()
+    story = fields.String()
+    honest_notes = fields.String()
+    category = fields.String()
+    tags = fields.List(fields.String())
+    unit = fields.String()
+    price_cents = fields.Integer()
+    stock = fields.Integer()
+    image_url = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ProductQuery(PageSchema):
+    category = Text(40, required=False)
+
+
+class OrderItem(StrictSchema):
+    product_id = Text(32)
+    quantity = Int(1, 999, required=True)
+
+
+class Channel(StrictSchema):
+    type = fields.String(required=True, validate=validate.OneOf(["shop"]))
+    id = Text(32, required=False, allow_none=True)
+
+
+class PlaceOrder(StrictSchema):
+    items = fields.List(fields.Nested(OrderItem), required=True, validate=validate.Length(min=1, max=50))
+    channel = fields.Nested(Channel)
+    note = Text(200, required=False)
+
+
+class OrderQuery(PageSchema):
+    status = fields.String(validate=validate.OneOf([
+        "pending_payment", "paid", "packed", "delivering", "ready_for_pickup", "completed",
+        "cancelled", "refunding", "refunded",
+    ]))
+    member_id = Text(32, required=False)
+
+
+class OrderLine(Schema):
+    product_id = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    unit_price_cents = fields.Integer()
+    quantity = fields.Integer()
+
+
+class TimelineEntry(Schema):
+    status = fields.String()
+    at = fields.DateTime()
+
+
+class Order(Schema):
+    id = fields.String()
+    member_id = fields.String()
+    status = fields.String()
+    channel = fields.Dict()
+    lines = fields.List(fields.Nested(OrderLine))
+    subtotal_cents = fields.Integer()
+    discount_cents = fields.Integer()
+    total_cents = fields.Integer()
+    note = fields.String()
+    expires_at = fields.DateTime()
+    created_at = fields.DateTime()
+    timeline = fields.List(fields.Nested(TimelineEntry))
+
+
+class Referral(Schema):
+    invite_code = fields.String()
+    invite_url = fields.String()
+    invited = fields.Integer()
+    rewarded = fields.Integer()
+
+
+class Health(Schema):
+    status = fields.String()
+    services = fields.Dict(keys=fields.String(), values=fields.String())
+    down = fields.List(fields.String())
+
+
+class Problem(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+def page_of(item_schema):
+    """``{"items": [...], "next_cursor"}`` around ``item_schema`` (for the OpenAPI document)."""
+    return type(f"{item_schema.__name__}Page", (Schema,), {
+        "items": fields.List(fields.Nested(item_schema)),
+        "next_cursor": fields.String(allow_none=True),
+    })
