@@ -3,10 +3,10 @@
 from nameko.rpc import rpc
 
 from services.catalog import handlers
+from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.messaging import OutboxRelay
-from services.infra import operations
 
 
 class CatalogService(operations.OperatorEntrypoints):

@@ -6,7 +6,14 @@ from sqlalchemy.exc import IntegrityError
 from services.crm import events
 from services.crm.models import Account, Community, Member, Purchase
 from services.crm.passwords import hash_password, verify_password
-from services.crm.schemas import COMMUNITY, MEMBER, CommunityCard, JoinInput, LeaderSignupInput, LoginInput
+from services.crm.schemas import (
+    COMMUNITY,
+    MEMBER,
+    CommunityCard,
+    JoinInput,
+    LeaderSignupInput,
+    LoginInput,
+)
 from services.infra.errors import Conflict, NotFound, Unauthorized
 from services.infra.messaging import emit
 from services.infra.schemas import load

@@ -4,10 +4,10 @@ from nameko.events import event_handler
 from nameko.rpc import rpc
 
 from services.fulfillment import handlers
+from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.messaging import EventInbox
-from services.infra import operations
 
 
 class FulfillmentService(operations.OperatorEntrypoints):

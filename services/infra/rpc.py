@@ -5,7 +5,6 @@ raise ``ServiceUnavailable`` after ``timeout`` seconds; the request message carr
 ``expiration``, so a call that gave up is dropped by the broker and never runs later.
 """
 
-import socket
 
 import eventlet
 from kombu.exceptions import OperationalError
@@ -45,7 +44,7 @@ class RpcClient:
                 return proxy.call_async(*args, **kwargs).result()
         except eventlet.Timeout:
             raise ServiceUnavailable(f"The {service} service did not answer in time.", {"service": service}) from None
-        except (UnknownService, OperationalError, OSError, socket.timeout):
+        except (TimeoutError, UnknownService, OperationalError, OSError):
             raise ServiceUnavailable(f"The {service} service is not reachable.", {"service": service}) from None
 
 

@@ -2,10 +2,10 @@
 
 from nameko.rpc import rpc
 
+from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.messaging import OutboxRelay
-from services.infra import operations
 from services.infra.rpc import Rpc
 from services.orders import handlers
 

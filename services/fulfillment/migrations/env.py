@@ -1,4 +1,4 @@
-from services.infra.migrations import run_migrations
 from services.fulfillment.models import Base
+from services.infra.migrations import run_migrations
 
 run_migrations(Base.metadata)

@@ -1,14 +1,14 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 20:19:26.875747
 """
 
-from alembic import op
 import sqlalchemy as sa
-import services.infra.db
+from alembic import op
 
+import services.infra.db
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,242 @@
+"""Run the whole of Linli on this machine: migrations, the five services and the gateway.
+
+This is what `make run` starts (after deploy/setup.sh has RabbitMQ up). It supervises
+the children: their output goes to stdout with a name prefix and to
+$LINLI_DATA_DIR/logs/<name>.log; if any child dies, everything stops; Ctrl-C or SIGTERM
+stops everything cleanly. Deliberately stdlib only: it must not import nameko.
+"""
+
+import ctypes
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
+SERVICES = ["catalog", "orders", "fulfillment", "crm", "referral"]
+SECRET_KEYS = ["LINLI_TOKEN_SECRET", "LINLI_WEBHOOK_SECRET"]
+HEALTH_TIMEOUT_S = 60
+STOP_GRACE_S = 10
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_output_lock = threading.Lock()
+_stop_signal = None  # set by the signal handler; the main loop polls it
+
+
+def say(message, name="run"):
+    with _output_lock:
+        sys.stdout.write(f"{name:<11}| {message}\n")
+        sys.stdout.flush()
+
+
+def build_environment():
+    env = dict(os.environ)
+    data_dir = Path(env.get("LINLI_DATA_DIR") or "var").expanduser()
+    if not data_dir.is_absolute():
+        data_dir = REPO_ROOT / data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env["LINLI_DATA_DIR"] = str(data_dir)
+    env.setdefault("LINLI_HTTP_PORT", "8000")
+    env.setdefault("LINLI_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    # Children's print() output should reach the log as it happens.
+    env["PYTHONUNBUFFERED"] = "1"
+    for key, value in load_or_create_secrets(data_dir / "secrets.env", env).items():
+        if not env.get(key):  # an empty variable counts as unset
+            env[key] = value
+    return env
+
+
+def load_or_create_secrets(path, env):
+    """Secrets not given in the environment come from secrets.env, created on first need."""
+    if all(env.get(key) for key in SECRET_KEYS):
+        return {}
+    stored = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, sep, value = line.strip().partition("=")
+            if sep and not key.startswith("#"):
+                stored[key.strip()] = value.strip()
+    missing = [key for key in SECRET_KEYS if not stored.get(key)]
+    if missing:
+        stored.update({key: secrets.token_urlsafe(48) for key in missing})
+        # Created with 0600 from the start, so the secrets are never world-readable.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.writelines(f"{key}={value}\n" for key, value in stored.items())
+        say(f"generated {', '.join(missing)} in {path}")
+    os.chmod(path, 0o600)
+    return stored
+
+
+def child_commands():
+    nameko = str(VENV_BIN / "nameko")
+    commands = {
+        name: [nameko, "run", "--config", f"config/{name}.yaml", f"services.{name}.service"]
+        for name in SERVICES
+    }
+    commands["gateway"] = [nameko, "run", "--config", "config/gateway.yaml", "gateway.service"]
+    return commands
+
+
+def run_migrations(env):
+    say("applying migrations")
+    result = subprocess.run(
+        [str(VENV_BIN / "python"), "deploy/bootstrap.py"], cwd=REPO_ROOT, env=env
+    )
+    return result.returncode
+
+
+def _die_with_parent():
+    # Runs in the child between fork and exec: if this supervisor is SIGKILLed and so
+    # cannot clean up, the kernel still sends the child SIGTERM. 1 = PR_SET_PDEATHSIG.
+    _libc.prctl(1, signal.SIGTERM)
+
+
+def start_child(name, command, env, log_dir):
+    # A session of its own: the terminal's Ctrl-C reaches only this supervisor, which
+    # then stops the children in order, and a child's whole process group can be killed.
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
+    log_file = open(log_dir / f"{name}.log", "a", encoding="utf-8")
+    pump = threading.Thread(target=pump_output, args=(name, process.stdout, log_file), daemon=True)
+    return process, pump
+
+
+def pump_output(name, stream, log_file):
+    with log_file:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            log_file.write(line + "\n")
+            log_file.flush()
+            say(line, name)
+
+
+def first_dead_child(children):
+    for name, process in children.items():
+        if process.poll() is not None:
+            return name, process.returncode
+    return None
+
+
+def gateway_is_healthy(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_until_healthy(children, port):
+    """True once the gateway answers /health; False on a stop request, a dead child or timeout."""
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if _stop_signal or first_dead_child(children):
+            return False
+        if gateway_is_healthy(port):
+            return True
+        time.sleep(0.5)
+    say(f"the gateway did not answer /health on port {port} within {HEALTH_TIMEOUT_S} s")
+    return False
+
+
+def watch(children):
+    """Block until a stop is requested (returns 0) or a child dies (returns 1)."""
+    while not _stop_signal:
+        dead = first_dead_child(children)
+        if dead:
+            say(f"{dead[0]} exited with code {dead[1]}; stopping everything")
+            return 1
+        time.sleep(0.2)
+    return 0
+
+
+def stop_all(children):
+    running = {name: p for name, p in children.items() if p.poll() is None}
+    if running:
+        say(f"stopping {', '.join(running)}")
+    for process in running.values():
+        _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    while time.monotonic() < deadline and any(p.poll() is None for p in running.values()):
+        time.sleep(0.1)
+    for name, process in running.items():
+        if process.poll() is None:
+            say(f"{name} did not stop within {STOP_GRACE_S} s; killing it")
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+
+
+def _signal_group(process, signum):
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _request_stop(signum, _frame):
+    global _stop_signal
+    _stop_signal = signum
+
+
+def main():
+    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, _request_stop)
+
+    env = build_environment()
+    data_dir = Path(env["LINLI_DATA_DIR"])
+    port = env["LINLI_HTTP_PORT"]
+    log_dir = data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    code = run_migrations(env)
+    if code != 0:
+        say(f"migrations failed (exit code {code}); not starting")
+        return code or 1
+    if _stop_signal:
+        return 0
+
+    children, pumps = {}, []
+    try:
+        for name, command in child_commands().items():
+            children[name], pump = start_child(name, command, env, log_dir)
+            pumps.append(pump)
+        # Started only after every fork: forking while other threads run is unsafe.
+        for pump in pumps:
+            pump.start()
+
+        if not wait_until_healthy(children, port):
+            if _stop_signal:
+                return 0
+            dead = first_dead_child(children)
+            if dead:
+                say(f"{dead[0]} exited with code {dead[1]} while starting")
+            return 1
+        say(f"Linli is running at http://127.0.0.1:{port}")
+        say(f"logs are in {log_dir}; press Ctrl-C to stop")
+        return watch(children)
+    finally:
+        stop_all(children)
+        for pump in pumps:
+            if pump.is_alive():
+                pump.join(timeout=2)
+        if _stop_signal:
+            say("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
