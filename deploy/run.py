@@ -47,6 +47,8 @@ def build_environment():
     env.setdefault("LINLI_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     # Children's print() output should reach the log as it happens.
     env["PYTHONUNBUFFERED"] = "1"
+    # eventlet warns at every start that it is deprecated; nameko 2.14 has no alternative.
+    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     for key, value in load_or_create_secrets(data_dir / "secrets.env", env).items():
         if not env.get(key):  # an empty variable counts as unset
             env[key] = value
