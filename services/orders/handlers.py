@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 PLACE_ORDER_INPUT = PlaceOrderInput()
 ORDER_QUERY = OrderQuery()
 PAYMENT_WINDOW = {"shop": timedelta(minutes=30)}
+# Far beyond any RPC deadline: an attempt this old without an order will never get one.
+ABANDONED_AFTER = timedelta(minutes=2)
 
 
 def request_hash(data):
@@ -38,12 +40,13 @@ def claim_idempotency_key(session, caller, key, data):
     Commits on its own so that concurrent retries agree on one order id.
     """
     digest = request_hash(data)
-    if key is None:
-        return new_id()
+    order_id = new_id()
+    # Without a client key the attempt is still recorded: the sweeper finds abandoned ones.
+    key = key if key is not None else f"auto:{order_id}"
     try:
         with session.begin():
             session.add(IdempotencyKey(tenant_id=caller.tenant_id, member_id=caller.member_id,
-                                       key=key, request_hash=digest, order_id=new_id()))
+                                       key=key, request_hash=digest, order_id=order_id))
     except IntegrityError:
         pass  # claimed before: by an earlier try, or a concurrent one
     with session.begin():
@@ -137,6 +140,35 @@ def _new_order(session, caller, order_id, data, lines):
         correlation_id=caller.correlation_id,
     )
     return order
+
+
+def abandoned_attempts(session, older_than):
+    """Order attempts that reserved (or may have reserved) stock but never became an order:
+    the orders service gave up (catalog too slow, a crash) between the two steps."""
+    cutoff = utcnow() - older_than
+    with session.begin():
+        return session.execute(
+            select(IdempotencyKey.id, IdempotencyKey.tenant_id, IdempotencyKey.order_id)
+            .outerjoin(Order, Order.id == IdempotencyKey.order_id)
+            .where(Order.id.is_(None), IdempotencyKey.created_at < cutoff)
+            .limit(100)
+        ).all()
+
+
+def release_abandoned(session, catalog_for, older_than=ABANDONED_AFTER):
+    """Give back the stock of abandoned attempts, then forget them so a retry starts afresh.
+
+    ``catalog_for(tenant_id)`` is the catalog client acting for that community.
+    """
+    released = 0
+    for attempt_id, tenant_id, order_id in abandoned_attempts(session, older_than):
+        catalog_for(tenant_id).release_stock(order_id)
+        with session.begin():
+            attempt = session.get(IdempotencyKey, attempt_id)
+            if attempt is not None and session.get(Order, order_id) is None:
+                session.delete(attempt)
+                released += 1
+    return released
 
 
 def _visible_order(session, caller, order_id):

@@ -1,6 +1,7 @@
 """Orders service (订单与支付): thin nameko entrypoints over ``handlers``."""
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from services.infra import operations
 from services.infra.context import CallerContext
@@ -34,6 +35,13 @@ class OrdersService(operations.OperatorEntrypoints):
     @rpc
     def place_order(self, payload, idempotency_key=None):
         return handlers.place_order(self.db, Catalog(self.remote), self.caller, payload, idempotency_key)
+
+    @timer(interval=60)
+    def release_abandoned_reservations(self):
+        def catalog_for(tenant_id):
+            return Catalog(self.remote.bind({"tenant_id": tenant_id, "role": "system"}))
+
+        handlers.release_abandoned(self.db, catalog_for)
 
     @rpc
     def get_order(self, order_id):
