@@ -62,3 +62,12 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def create_messaging_tables():
+    """The outbox, inbox and parked-event tables, for a service's first revision."""
+    MessagingBase.metadata.create_all(context.get_bind())
+
+
+def drop_messaging_tables():
+    MessagingBase.metadata.drop_all(context.get_bind())
