@@ -11,6 +11,7 @@ import uuid
 from functools import partial
 
 from eventlet.event import Event
+from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -33,11 +34,18 @@ def problem(status, title, detail="", **extra):
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
 
 
+# A service whose database is down or overloaded is unavailable, not broken.
+UNAVAILABLE_REMOTE_ERRORS = {"OperationalError", "DisconnectionError", "TimeoutError", "InterfaceError"}
+
+
 def problem_from(exc):
     if isinstance(exc, DomainError):
         return problem(exc.status, exc.title, exc.detail, **exc.extra)
     if isinstance(exc, HTTPException):
         return problem(exc.code, exc.name, exc.description or "")
+    if isinstance(exc, RemoteError) and exc.exc_type in UNAVAILABLE_REMOTE_ERRORS:
+        log.warning("a service could not reach its storage: %s", exc)
+        return problem(503, "Service unavailable", "A service cannot reach its storage; try again shortly.")
     log.exception("unexpected error while serving a request", exc_info=exc)
     return problem(500, "Internal error", "Something went wrong on our side; it has been logged.")
 
