@@ -14,7 +14,8 @@ from nameko.rpc import MethodProxy, ReplyListener
 
 from services.infra.errors import ServiceUnavailable
 
-DEFAULT_TIMEOUT = 5.0
+# Below the gateway's own deadline (LINLI_RPC_TIMEOUT_SECONDS, 4 s), so nested calls give up first.
+DEFAULT_TIMEOUT = 3.0
 RPC_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
 
 
