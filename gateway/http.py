@@ -29,8 +29,9 @@ MAX_BODY_BYTES = 64 * 1024
 ROUTES = []  # (method, rule, options) of every route, for the OpenAPI document
 
 
-def problem(status, title, detail="", **extra):
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+def problem(status, title, detail="", extra=None):
+    # The standard members always win over a same-named fact in ``extra``.
+    body = {**(extra or {}), "type": "about:blank", "title": title, "status": status, "detail": detail}
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
 
 
@@ -40,7 +41,7 @@ UNAVAILABLE_REMOTE_ERRORS = {"OperationalError", "DisconnectionError", "TimeoutE
 
 def problem_from(exc):
     if isinstance(exc, DomainError):
-        return problem(exc.status, exc.title, exc.detail, **exc.extra)
+        return problem(exc.status, exc.title, exc.detail, exc.extra)
     if isinstance(exc, HTTPException):
         return problem(exc.code, exc.name, exc.description or "")
     if isinstance(exc, RemoteError) and exc.exc_type in UNAVAILABLE_REMOTE_ERRORS:

@@ -305,8 +305,11 @@ class EventInbox(DependencyProvider):
             row.payload = payload
             row.attempts += 1
             row.last_error = error
+            # A redelivery neither revives what an operator sees parked nor outlives the limit.
+            if final or row.status == "parked" or row.attempts >= self.max_attempts:
+                status = "parked"
             row.status = status
-            row.next_attempt_at = None if final else utcnow() + _backoff(row.attempts)
+            row.next_attempt_at = None if status == "parked" else utcnow() + _backoff(row.attempts)
         log.warning("event %s for %s is %s: %s", event_id, consumer, status, error)
         return status
 

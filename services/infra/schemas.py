@@ -51,9 +51,12 @@ def decode_cursor(cursor):
         return None
     try:
         created_at, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created_at), str(last_id)
+        created_at = datetime.fromisoformat(created_at)
     except (binascii.Error, ValueError, TypeError, UnicodeError):
-        raise invalid({"cursor": ["Not a cursor this API gave out."]}) from None
+        created_at = None
+    if created_at is None or created_at.tzinfo is None:
+        raise invalid({"cursor": ["Not a cursor this API gave out."]})
+    return created_at, str(last_id)
 
 
 def page(items, limit):

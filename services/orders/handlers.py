@@ -90,17 +90,28 @@ def place_order(session, catalog, caller, payload, idempotency_key=None):
         existing = _existing_order(session, order_id)  # a concurrent retry with the same key won
         if existing is not None:
             return existing
-        _release_quietly(catalog, order_id)
+        _abandon_quietly(session, catalog, order_id)
         raise
     except Exception:
-        _release_quietly(catalog, order_id)
+        _abandon_quietly(session, catalog, order_id)
         raise
 
 
-def _release_quietly(catalog, order_id):
+def abandon_attempt(session, catalog, order_id):
+    """Release an attempt's stock, then forget its key so that a retry starts afresh."""
+    catalog.release_stock(order_id)
+    with session.begin():
+        if session.get(Order, order_id) is not None:
+            return False
+        for attempt in session.scalars(select(IdempotencyKey).where(IdempotencyKey.order_id == order_id)):
+            session.delete(attempt)
+    return True
+
+
+def _abandon_quietly(session, catalog, order_id):
     try:
-        catalog.release_stock(order_id)
-    except Exception:
+        abandon_attempt(session, catalog, order_id)
+    except Exception:  # the sweeper (release_abandoned) tries again later
         log.exception("could not release the stock reserved for order %s", order_id)
 
 
@@ -148,7 +159,7 @@ def abandoned_attempts(session, older_than):
     cutoff = utcnow() - older_than
     with session.begin():
         return session.execute(
-            select(IdempotencyKey.id, IdempotencyKey.tenant_id, IdempotencyKey.order_id)
+            select(IdempotencyKey.tenant_id, IdempotencyKey.order_id)
             .outerjoin(Order, Order.id == IdempotencyKey.order_id)
             .where(Order.id.is_(None), IdempotencyKey.created_at < cutoff)
             .limit(100)
@@ -160,15 +171,10 @@ def release_abandoned(session, catalog_for, older_than=ABANDONED_AFTER):
 
     ``catalog_for(tenant_id)`` is the catalog client acting for that community.
     """
-    released = 0
-    for attempt_id, tenant_id, order_id in abandoned_attempts(session, older_than):
-        catalog_for(tenant_id).release_stock(order_id)
-        with session.begin():
-            attempt = session.get(IdempotencyKey, attempt_id)
-            if attempt is not None and session.get(Order, order_id) is None:
-                session.delete(attempt)
-                released += 1
-    return released
+    return sum(
+        abandon_attempt(session, catalog_for(tenant_id), order_id)
+        for tenant_id, order_id in abandoned_attempts(session, older_than)
+    )
 
 
 def _visible_order(session, caller, order_id):

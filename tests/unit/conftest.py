@@ -1,0 +1,60 @@
+"""Unit-test fixtures: a fresh SQLite database per test, and callers of each role."""
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from services.infra.context import Caller
+from services.infra.db import make_engine
+from services.infra.messaging import MessagingBase
+
+TENANT = "tenant-a"
+OTHER_TENANT = "tenant-b"
+
+
+def make_caller(role="leader", tenant_id=TENANT, member_id=None, account_id="account-1",
+           correlation_id="corr-1"):
+    """A ``Caller`` as the gateway would send it; members get a member id by default."""
+    if role == "member" and member_id is None:
+        member_id = "member-1"
+    return Caller(tenant_id=tenant_id, account_id=account_id, member_id=member_id, role=role,
+                  correlation_id=correlation_id)
+
+
+@pytest.fixture
+def caller():
+    """``caller(role, tenant_id=..., member_id=...)`` builds a ``Caller``."""
+    return make_caller
+
+
+@pytest.fixture
+def session_factory(tmp_path):
+    """``session_factory(Base)``: a sessionmaker on a fresh SQLite file holding ``Base``'s
+    tables and the messaging tables (outbox, inbox, parked events)."""
+    engines = []
+
+    def make(base, name="service"):
+        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
+        engines.append(engine)
+        base.metadata.create_all(engine)
+        MessagingBase.metadata.create_all(engine)
+        # As the ``Database`` provider does: dumped rows stay readable after commit.
+        return sessionmaker(engine, expire_on_commit=False)
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def make_session(session_factory):
+    """``make_session(Base)``: one open session on a fresh database, closed after the test."""
+    sessions = []
+
+    def make(base, name="service"):
+        session = session_factory(base, name)()
+        sessions.append(session)
+        return session
+
+    yield make
+    for session in sessions:
+        session.close()
