@@ -1,0 +1,36 @@
+"""Communities, accounts and members (crm)."""
+
+from gateway import schemas
+from gateway.http import json_body, route
+from gateway.routes.roles import ANYONE
+
+
+class AccountRoutes:
+    @route("POST", "/api/v1/leaders/signup", summary="A leader opens a community", tag="accounts",
+           body=schemas.LeaderSignup, response=schemas.Session)
+    def signup(self, request):
+        identity = self.call("crm", "signup_leader", json_body(request, schemas.LeaderSignup()))
+        return self.session(identity, status=201)
+
+    @route("POST", "/api/v1/auth/login", summary="Log in with phone and password", tag="accounts",
+           status="200", body=schemas.Login, response=schemas.Session)
+    def login(self, request):
+        identity = self.call("crm", "authenticate", json_body(request, schemas.Login()))
+        return self.session(identity)
+
+    @route("GET", "/api/v1/me", roles=ANYONE, summary="Who I am", tag="accounts", response=schemas.Me)
+    def me(self, request):
+        return self.call("crm", "get_me")
+
+    @route("GET", "/api/v1/communities/<slug>", summary="A community's public card", tag="accounts",
+           response=schemas.CommunityCard)
+    def community_card(self, request, slug):
+        return self.call("crm", "get_community_card", slug)
+
+    @route("POST", "/api/v1/communities/<slug>/join", summary="A resident joins", tag="accounts",
+           body=schemas.Join, response=schemas.JoinResult)
+    def join(self, request, slug):
+        payload = json_body(request, schemas.Join())
+        payload["birthday"] = payload["birthday"].isoformat() if payload.get("birthday") else None
+        identity = self.call("crm", "join_community", slug, payload)
+        return self.session(identity, status=201, member=identity["member"])

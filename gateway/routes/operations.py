@@ -1,0 +1,34 @@
+"""Health and the API's own description."""
+
+import eventlet
+
+from gateway import schemas
+from gateway.http import route
+from gateway.openapi import build_spec
+
+SERVICES = ("catalog", "orders", "fulfillment", "crm", "referral")
+
+
+class OperationsRoutes:
+    @route("GET", "/health", summary="Each service's health", tag="operations", response=schemas.Health)
+    def health(self, request):
+        timeout = float(self.config.get("HEALTH_TIMEOUT_SECONDS", 1.5))
+        pile = eventlet.GreenPile(len(SERVICES))
+        for service in SERVICES:
+            pile.spawn(self._ping, service, timeout)
+        services = dict(zip(SERVICES, pile, strict=True))
+        down = sorted(name for name, state in services.items() if state != "ok")
+        if down:
+            return 503, {"status": "unavailable", "services": services, "down": down}
+        return 200, {"status": "ok", "services": services, "down": []}
+
+    def _ping(self, service, timeout):
+        try:
+            self.remote.call(service, "ping", timeout=timeout)
+            return "ok"
+        except Exception:
+            return "unavailable"
+
+    @route("GET", "/api/v1/openapi.json", summary="This document", tag="operations")
+    def openapi(self, request):
+        return 200, build_spec()

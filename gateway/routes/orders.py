@@ -1,0 +1,27 @@
+"""Orders (orders)."""
+
+from gateway import schemas
+from gateway.http import json_body, query_args, route
+from gateway.routes.roles import ANYONE, MEMBER
+from services.infra.errors import invalid
+
+
+class OrderRoutes:
+    @route("POST", "/api/v1/orders", roles=MEMBER, summary="Place an order (Idempotency-Key)", tag="orders",
+           body=schemas.PlaceOrder, response=schemas.Order)
+    def place_order(self, request):
+        payload = json_body(request, schemas.PlaceOrder())
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not (1 <= len(key) <= 128 and key.isprintable()):
+            raise invalid({"Idempotency-Key": ["1-128 printable characters."]})
+        return 201, self.call("orders", "place_order", payload, idempotency_key=key)
+
+    @route("GET", "/api/v1/orders", roles=ANYONE, summary="Orders (leader: all; member: own)", tag="orders",
+           query=schemas.OrderQuery, response=schemas.page_of(schemas.Order))
+    def list_orders(self, request):
+        return self.call("orders", "list_orders", query_args(request, schemas.OrderQuery()))
+
+    @route("GET", "/api/v1/orders/<order_id>", roles=ANYONE, summary="An order with its timeline", tag="orders",
+           response=schemas.Order)
+    def get_order(self, request, order_id):
+        return self.call("orders", "get_order", order_id)
