@@ -1,6 +1,7 @@
 """Catalog service (商品与库存): thin nameko entrypoints over ``handlers``."""
 
 from nameko.rpc import rpc
+from sqlalchemy.exc import IntegrityError
 
 from services.catalog import handlers
 from services.infra import operations
@@ -36,8 +37,13 @@ class CatalogService(operations.OperatorEntrypoints):
 
     @rpc
     def reserve_stock(self, payload):
-        with self.db.begin():
-            return handlers.reserve_stock(self.db, self.caller, payload)
+        try:
+            with self.db.begin():
+                return handlers.reserve_stock(self.db, self.caller, payload)
+        except IntegrityError:
+            # A concurrent call with the same key won the race; its reservation is the answer.
+            with self.db.begin():
+                return handlers.reserve_stock(self.db, self.caller, payload)
 
     @rpc
     def release_stock(self, reservation_key):

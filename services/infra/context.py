@@ -5,6 +5,7 @@ RPC as headers. A service reads them through the ``CallerContext`` dependency an
 resulting ``Caller`` explicitly to its use cases, so every query can be scoped to the tenant.
 """
 
+import time
 from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
@@ -21,10 +22,18 @@ class Caller:
     member_id: str | None = None
     role: str | None = None
     correlation_id: str | None = None
+    deadline: float | None = None  # epoch seconds by which the caller stops waiting
 
     @classmethod
     def from_context(cls, data):
-        return cls(**{key: data.get(key) or None for key in CONTEXT_KEYS})
+        try:
+            deadline = float(data["deadline"]) if data.get("deadline") is not None else None
+        except (TypeError, ValueError):
+            deadline = None
+        return cls(deadline=deadline, **{key: data.get(key) or None for key in CONTEXT_KEYS})
+
+    def deadline_passed(self):
+        return self.deadline is not None and time.time() >= self.deadline
 
     def as_context(self):
         return {key: getattr(self, key) for key in CONTEXT_KEYS if getattr(self, key)}

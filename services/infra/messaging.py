@@ -23,7 +23,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import get_event_exchange
 from nameko.extensions import DependencyProvider
 from sqlalchemy import JSON, Integer, String, Text, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.infra.db import UTCDateTime, find_database, utcnow
@@ -271,8 +271,9 @@ class EventInbox(DependencyProvider):
                         )
                     )
                 return "processed", None
-            except (ValidationError, Invalid) as exc:
-                messages = exc.messages if isinstance(exc, ValidationError) else exc.extra
+            except (ValidationError, Invalid, DataError) as exc:
+                # Retrying cannot fix data that does not fit: park it for an operator now.
+                messages = exc.messages if isinstance(exc, ValidationError) else getattr(exc, "extra", exc)
                 return "poison", f"invalid event data: {messages}"
             except IntegrityError as exc:
                 if self._already_processed(envelope["event_id"], consumer):

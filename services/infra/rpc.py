@@ -6,6 +6,8 @@ raise ``ServiceUnavailable`` after ``timeout`` seconds; the request message carr
 """
 
 
+import time
+
 import eventlet
 from kombu.exceptions import OperationalError
 from nameko.exceptions import UnknownService
@@ -16,6 +18,7 @@ from services.infra.errors import ServiceUnavailable
 
 # Below the gateway's own deadline (LINLI_RPC_TIMEOUT_SECONDS, 4 s), so nested calls give up first.
 DEFAULT_TIMEOUT = 3.0
+MIN_BUDGET = 0.05  # seconds: less than this left is no time to do anything useful
 RPC_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
 
 
@@ -24,6 +27,7 @@ class RpcClient:
         self.worker_ctx = worker_ctx
         self.reply_listener = reply_listener
         self.timeout = timeout
+        self.inherited_deadline = parse_deadline(worker_ctx.data.get("deadline"))
 
     def bind(self, context):
         """Send ``context`` (tenant, account, role...) with every following call."""
@@ -31,7 +35,12 @@ class RpcClient:
         return self
 
     def call(self, service, method, *args, timeout=None, **kwargs):
+        now = time.time()
         timeout = timeout or self.timeout
+        if self.inherited_deadline is not None:
+            timeout = min(timeout, self.inherited_deadline - now)
+        if timeout <= MIN_BUDGET:
+            raise ServiceUnavailable("The caller's deadline has passed.", {"service": service})
         proxy = MethodProxy(
             self.worker_ctx,
             service,
@@ -42,11 +51,31 @@ class RpcClient:
         )
         try:
             with eventlet.Timeout(timeout):
-                return proxy.call_async(*args, **kwargs).result()
+                reply = self._send(proxy, now + timeout, args, kwargs)
+                return reply.result()
         except eventlet.Timeout:
             raise ServiceUnavailable(f"The {service} service did not answer in time.", {"service": service}) from None
         except (TimeoutError, UnknownService, OperationalError, OSError):
             raise ServiceUnavailable(f"The {service} service is not reachable.", {"service": service}) from None
+
+
+    def _send(self, proxy, deadline, args, kwargs):
+        """Publish with this call's deadline in the context headers, then restore ours."""
+        self.worker_ctx.data["deadline"] = deadline
+        try:
+            return proxy.call_async(*args, **kwargs)
+        finally:
+            if self.inherited_deadline is None:
+                self.worker_ctx.data.pop("deadline", None)
+            else:
+                self.worker_ctx.data["deadline"] = self.inherited_deadline
+
+
+def parse_deadline(value):
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 class Rpc(DependencyProvider):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import new_id, newest_first, utcnow
-from services.infra.errors import Conflict, Forbidden, NotFound
+from services.infra.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
 from services.orders import events
@@ -82,6 +82,9 @@ def place_order(session, catalog, caller, payload, idempotency_key=None):
         return existing
 
     reservation = catalog.reserve_stock({"reservation_key": order_id, "items": data["items"]})
+    if caller.deadline_passed():  # the client was already told this failed: undo, don't order
+        _abandon_quietly(session, catalog, order_id)
+        raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
     try:
         with session.begin():
             order = _new_order(session, caller, order_id, data, reservation["lines"])

@@ -1,6 +1,5 @@
 """Concurrent retries of one order (same Idempotency-Key) make one order and one reservation."""
 
-import os
 import uuid
 from unittest import mock
 
@@ -11,14 +10,8 @@ from services.catalog import handlers as catalog_handlers
 
 pytestmark = pytest.mark.integration
 
-ON_POSTGRES = os.environ.get("LINLI_TEST_DB") == "postgres"
 
 
-@pytest.mark.xfail(ON_POSTGRES, strict=True, reason=(
-    "BUG: catalog.reserve_stock checks for an existing reservation, then decrements and inserts; "
-    "two concurrent calls with one reservation_key both miss the check, the second fails on the "
-    "(tenant_id, reservation_key) unique constraint and the retry answers 500 instead of the order."
-))
 def test_concurrent_retries_with_one_key_make_one_order(stack):
     stack.gateway_options["RPC_TIMEOUT_SECONDS"] = 10
     stack.declare_queues()

@@ -1,10 +1,13 @@
 """Stock held by an order attempt that never became an order comes back."""
 
+import dataclasses
+import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
-from services.infra.errors import Conflict
+from services.infra.errors import Conflict, ServiceUnavailable
 from services.orders import handlers
 from services.orders.models import Base, IdempotencyKey, Order
 
@@ -54,3 +57,15 @@ def test_abandoned_attempts_are_released_and_forgotten(make_session, caller):
     # A retry with the forgotten key starts afresh with a new order id.
     retried = handlers.place_order(session, Catalog(), member, BODY, idempotency_key="k1")
     assert retried["id"] != catalog.reserved[0]
+
+
+def test_an_order_its_caller_gave_up_on_is_not_written(make_session, caller):
+    session = make_session(Base)
+    late = dataclasses.replace(caller("member"), deadline=time.time() - 0.1)
+    catalog = Catalog()
+    with pytest.raises(ServiceUnavailable):
+        handlers.place_order(session, catalog, late, BODY, idempotency_key="k1")
+    assert catalog.released == catalog.reserved  # the reservation was given back
+    with session.begin():
+        assert session.scalars(select(Order)).all() == []
+        assert session.scalars(select(IdempotencyKey)).all() == []  # a retry starts afresh
