@@ -158,6 +158,8 @@ BEGIN
     END IF;
 END
 $$;
+-- The test suite drops its databases WITH (FORCE), which must end an autovacuum worker too.
+GRANT pg_signal_backend TO linli;
 EOF
     say "PostgreSQL is up (postgresql://linli:linli@127.0.0.1:5432/postgres)"
 fi

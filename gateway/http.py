@@ -81,7 +81,8 @@ class Route(HttpRequestHandler):
 
     def __init__(self, method, url, roles=None):
         self.roles = tuple(roles or ())
-        super().__init__(method, url)
+        # A problem answered to the client is not a fault of ours: log it as a warning.
+        super().__init__(method, url, expected_exceptions=DomainError)
 
     def setup(self):
         super().setup()

@@ -1,12 +1,12 @@
 """Catalog service (商品与库存): thin nameko entrypoints over ``handlers``."""
 
-from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError
 
 from services.catalog import handlers
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
+from services.infra.entrypoints import rpc
 from services.infra.messaging import OutboxRelay
 
 

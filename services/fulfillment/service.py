@@ -1,12 +1,12 @@
 """Fulfilment service (履约): thin nameko entrypoints over ``handlers``."""
 
 from nameko.events import event_handler
-from nameko.rpc import rpc
 
 from services.fulfillment import handlers
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
+from services.infra.entrypoints import rpc
 from services.infra.messaging import EventInbox
 
 

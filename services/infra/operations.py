@@ -1,8 +1,7 @@
 """Entrypoints every service offers its operators and the gateway's health check."""
 
-from nameko.rpc import rpc
-
 from services.infra import messaging
+from services.infra.entrypoints import rpc
 
 
 class OperatorEntrypoints:

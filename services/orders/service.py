@@ -1,11 +1,11 @@
 """Orders service (订单与支付): thin nameko entrypoints over ``handlers``."""
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
+from services.infra.entrypoints import rpc
 from services.infra.messaging import OutboxRelay
 from services.infra.rpc import Rpc
 from services.orders import handlers

@@ -2,11 +2,11 @@
 
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
-from nameko.rpc import rpc
 
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
+from services.infra.entrypoints import rpc
 from services.infra.messaging import EventInbox
 from services.referral import handlers
 

@@ -15,9 +15,11 @@ import os  # noqa: E402
 import socket  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
+import psycopg2  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
 
@@ -80,8 +82,6 @@ class PostgresDatabases:
         self.names = []
 
     def _admin(self):
-        import psycopg2
-
         connection = psycopg2.connect(self.admin_url)
         connection.autocommit = True
         return connection
@@ -103,10 +103,23 @@ class PostgresDatabases:
         try:
             with connection.cursor() as cursor:
                 for name in self.names:
-                    cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    self._drop(cursor, name)
         finally:
             connection.close()
         self.names = []
+
+    @staticmethod
+    def _drop(cursor, name, attempts=5):
+        """Drop a test database; a backend that cannot be ended yet (autovacuum) gets a moment."""
+        for attempt in range(attempts):
+            try:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except psycopg2.errors.InsufficientPrivilege:
+                if attempt == attempts - 1:
+                    warnings.warn(f"could not drop test database {name}", stacklevel=1)
+                    return
+                time.sleep(1)
 
 
 @pytest.fixture
