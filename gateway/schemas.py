@@ -187,3 +187,37 @@ def page_of(item_schema):
         "items": fields.List(fields.Nested(item_schema)),
         "next_cursor": fields.String(allow_none=True),
     })
+
+
+class PayBody(StrictSchema):
+    method = fields.String(required=True, validate=validate.OneOf(["sandbox", "offline"]))
+
+
+class Payment(Schema):
+    id = fields.String()
+    method = fields.String()
+    status = fields.String()
+    amount_cents = fields.Integer()
+    refunded_cents = fields.Integer()
+    pay_url = fields.String()
+
+
+class PaymentStarted(Schema):
+    payment = fields.Nested(Payment)
+
+
+class OrderStatus(Schema):
+    order_id = fields.String()
+    status = fields.String()
+
+
+class SandboxOutcome(StrictSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["succeeded", "failed"]))
+
+
+class SandboxCharge(Schema):
+    charge_id = fields.String()
+    amount_cents = fields.Integer()
+    description = fields.String()
+    status = fields.String()
+    merchant = fields.String()

@@ -9,7 +9,7 @@ from nameko.dependency_providers import Config
 
 # Modules, not classes, are imported: ``nameko run gateway.service`` must find one service here.
 from gateway.auth import TokenIssuer
-from gateway.routes import accounts, catalog, operations, orders, referral
+from gateway.routes import accounts, catalog, operations, orders, payments, referral
 from services.infra.rpc import Rpc
 
 
@@ -18,6 +18,7 @@ class GatewayService(
     accounts.AccountRoutes,
     catalog.CatalogRoutes,
     orders.OrderRoutes,
+    payments.PaymentRoutes,
     referral.ReferralRoutes,
 ):
     name = "gateway"

@@ -2,7 +2,7 @@
 
 from gateway import schemas
 from gateway.http import json_body, query_args, route
-from gateway.routes.roles import ANYONE, MEMBER
+from gateway.routes.roles import ANYONE, MEMBER, STAFF
 from services.infra.errors import invalid
 
 
@@ -25,3 +25,18 @@ class OrderRoutes:
            response=schemas.Order)
     def get_order(self, request, order_id):
         return self.call("orders", "get_order", order_id)
+
+    @route("POST", "/api/v1/orders/<order_id>/pay", roles=MEMBER, summary="Pay an order (sandbox or offline)",
+           tag="orders", status="200", body=schemas.PayBody, response=schemas.PaymentStarted)
+    def pay(self, request, order_id):
+        return self.call("orders", "start_payment", order_id, json_body(request, schemas.PayBody()))
+
+    @route("POST", "/api/v1/orders/<order_id>/mark-paid", roles=STAFF, summary="Leader: paid in person",
+           tag="orders", status="200", response=schemas.OrderStatus)
+    def mark_paid(self, request, order_id):
+        return self.call("orders", "mark_paid", order_id)
+
+    @route("POST", "/api/v1/orders/<order_id>/cancel", roles=ANYONE, summary="Cancel before packing",
+           tag="orders", status="200", response=schemas.OrderStatus)
+    def cancel(self, request, order_id):
+        return self.call("orders", "cancel_order", order_id)

@@ -1,3 +1,13 @@
-"""Events catalog publishes (through its outbox). Catalog consumes none yet."""
+"""Events catalog publishes (through its outbox), and tolerant schemas of those it consumes."""
+
+from marshmallow import fields
+
+from services.infra.schemas import TolerantSchema
 
 PRODUCT_CREATED = "product_created"
+
+
+class OrderCancelledData(TolerantSchema):
+    """``orders.order_cancelled``: the order's id is its stock reservation's key."""
+
+    order_id = fields.String(required=True)

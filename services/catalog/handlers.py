@@ -5,6 +5,7 @@ from sqlalchemy import select, update
 from services.catalog import events
 from services.catalog.models import Product, StockReservation
 from services.catalog.schemas import PRODUCT, ProductInput, ProductQuery, ReservationInput
+from services.infra.context import Caller
 from services.infra.db import newest_first
 from services.infra.errors import Conflict, NotFound
 from services.infra.messaging import emit
@@ -13,6 +14,7 @@ from services.infra.schemas import decode_cursor, load, page
 PRODUCT_INPUT = ProductInput()
 PRODUCT_QUERY = ProductQuery()
 RESERVATION_INPUT = ReservationInput()
+ORDER_CANCELLED = events.OrderCancelledData()
 
 
 def _product(session, tenant_id, product_id):
@@ -134,3 +136,9 @@ def release_stock(session, caller, reservation_key):
         )
     reservation.status = "released"
     return {"reservation_key": reservation_key, "released": True}
+
+
+def release_for_cancelled_order(session, event):
+    """``orders.order_cancelled`` -> the order's stock goes back on the shelf (idempotent)."""
+    data = load(ORDER_CANCELLED, event["data"])
+    release_stock(session, Caller(tenant_id=event["tenant_id"]), data["order_id"])

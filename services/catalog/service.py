@@ -1,5 +1,6 @@
 """Catalog service (商品与库存): thin nameko entrypoints over ``handlers``."""
 
+from nameko.events import event_handler
 from sqlalchemy.exc import IntegrityError
 
 from services.catalog import handlers
@@ -7,7 +8,7 @@ from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.entrypoints import rpc
-from services.infra.messaging import OutboxRelay
+from services.infra.messaging import EventInbox, OutboxRelay
 
 
 class CatalogService(operations.OperatorEntrypoints):
@@ -16,6 +17,7 @@ class CatalogService(operations.OperatorEntrypoints):
     db = Database()
     caller = CallerContext()
     outbox = OutboxRelay()
+    inbox = EventInbox()
 
     @rpc
     def create_product(self, payload):
@@ -49,3 +51,7 @@ class CatalogService(operations.OperatorEntrypoints):
     def release_stock(self, reservation_key):
         with self.db.begin():
             return handlers.release_stock(self.db, self.caller, reservation_key)
+
+    @event_handler("orders", "order_cancelled")
+    def on_order_cancelled(self, payload):
+        self.inbox.consume(payload, handlers.release_for_cancelled_order)

@@ -23,3 +23,12 @@ class OrderPlacedData(TolerantSchema):
     total_cents = fields.Integer(required=True)
     lines = fields.List(fields.Nested(OrderLineData), required=True)
     placed_at = fields.AwareDateTime(required=True)
+
+
+class OrderStatusData(TolerantSchema):
+    """``orders.order_paid`` / ``orders.order_cancelled``: which order, and when."""
+
+    order_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    total_cents = fields.Integer(required=True)
+    lines = fields.List(fields.Nested(OrderLineData), required=True)

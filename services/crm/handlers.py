@@ -22,6 +22,7 @@ SIGNUP_INPUT = LeaderSignupInput()
 LOGIN_INPUT = LoginInput()
 JOIN_INPUT = JoinInput()
 CARD = CommunityCard()
+ORDER_STATUS = events.OrderStatusData()
 
 DEFAULT_SETTINGS = {"admission": {"mode": "open", "allowed_buildings": []}}
 
@@ -133,9 +134,10 @@ def join_community(session, caller, slug, payload):
 
 
 def order_stats(session, tenant_id, member_id):
+    """Orders that still stand (placed or paid), and what they came to."""
     orders, spent = session.execute(
         select(func.count(Purchase.order_id), func.coalesce(func.sum(Purchase.total_cents), 0)).where(
-            Purchase.tenant_id == tenant_id, Purchase.member_id == member_id
+            Purchase.tenant_id == tenant_id, Purchase.member_id == member_id, Purchase.status != "cancelled"
         )
     ).one()
     return {"orders": orders, "spent_cents": int(spent)}
@@ -176,3 +178,22 @@ def record_order_placed(session, event):
         session.add(Purchase(order_id=data["order_id"], tenant_id=event["tenant_id"], member_id=data["member_id"],
                              status="placed", total_cents=data["total_cents"], lines=event["data"]["lines"],
                              placed_at=data["placed_at"]))
+
+
+def _record_status(session, event, status):
+    data = load(ORDER_STATUS, event["data"])
+    purchase = session.get(Purchase, data["order_id"])
+    if purchase is None:  # the status overtook order_placed: keep what we know
+        purchase = Purchase(order_id=data["order_id"], tenant_id=event["tenant_id"], member_id=data["member_id"],
+                            total_cents=data["total_cents"], lines=event["data"]["lines"],
+                            placed_at=event["occurred_at"])
+        session.add(purchase)
+    purchase.status = status
+
+
+def record_order_paid(session, event):
+    _record_status(session, event, "paid")
+
+
+def record_order_cancelled(session, event):
+    _record_status(session, event, "cancelled")

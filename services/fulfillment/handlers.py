@@ -8,6 +8,7 @@ from services.infra.schemas import load
 ORDER_PLACED = events.OrderPlacedData()
 
 
+
 def record_order_placed(session, event):
     """``orders.order_placed`` -> an order waiting for payment before it can be batched."""
     data = load(ORDER_PLACED, event["data"])
@@ -19,6 +20,25 @@ def record_order_placed(session, event):
                    for line in data["lines"]],
             total_quantity=sum(line["quantity"] for line in data["lines"]),
         ))
+
+
+def _set_status(session, event, status):
+    data = load(ORDER_PLACED, event["data"])  # paid/cancelled carry the same order facts
+    record = session.get(FulfillmentOrder, data["order_id"])
+    if record is None:
+        record_order_placed(session, event)  # the status overtook order_placed
+        record = session.get(FulfillmentOrder, data["order_id"])
+    record.status = status
+
+
+def record_order_paid(session, event):
+    """Paid orders are the ones to pick and pack."""
+    _set_status(session, event, "to_pack")
+
+
+def record_order_cancelled(session, event):
+    """A cancelled order leaves the lists."""
+    _set_status(session, event, "cancelled")
 
 
 def get_fulfillment(session, caller, order_id):

@@ -24,3 +24,11 @@ class FulfillmentService(operations.OperatorEntrypoints):
     @event_handler("orders", "order_placed")
     def on_order_placed(self, payload):
         self.inbox.consume(payload, handlers.record_order_placed)
+
+    @event_handler("orders", "order_paid")
+    def on_order_paid(self, payload):
+        self.inbox.consume(payload, handlers.record_order_paid)
+
+    @event_handler("orders", "order_cancelled")
+    def on_order_cancelled(self, payload):
+        self.inbox.consume(payload, handlers.record_order_cancelled)

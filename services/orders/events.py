@@ -1,3 +1,5 @@
 """Events orders publishes (through its outbox)."""
 
 ORDER_PLACED = "order_placed"
+ORDER_PAID = "order_paid"
+ORDER_CANCELLED = "order_cancelled"

@@ -180,7 +180,7 @@ def release_abandoned(session, catalog_for, older_than=ABANDONED_AFTER):
     )
 
 
-def _visible_order(session, caller, order_id):
+def visible_order(session, caller, order_id):
     order = session.get(Order, order_id) if isinstance(order_id, str) else None
     if order is None or order.tenant_id != caller.require_tenant():
         raise NotFound("No such order.", {"order_id": order_id})
@@ -190,7 +190,7 @@ def _visible_order(session, caller, order_id):
 
 
 def get_order(session, caller, order_id):
-    return ORDER.dump(_visible_order(session, caller, order_id))
+    return ORDER.dump(visible_order(session, caller, order_id))
 
 
 def list_orders(session, caller, query):

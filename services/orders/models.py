@@ -77,3 +77,55 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     order_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Payment(Base):
+    """One attempt to pay an order, through one provider (offline, sandbox, later WeChat Pay)."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # offline | sandbox
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|succeeded|failed|refunded
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+    provider_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SandboxCharge(Base):
+    """The sandbox provider's own record of a charge (a real provider keeps this on its side)."""
+
+    __tablename__ = "sandbox_charges"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|succeeded|failed|refunded
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SandboxNotification(Base):
+    """A webhook the sandbox provider owes the merchant: retried with backoff until answered 2xx."""
+
+    __tablename__ = "sandbox_notifications"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    charge_id: Mapped[str] = mapped_column(ForeignKey("sandbox_charges.id"))
+    body: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    delivered_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProcessedNotification(Base):
+    """Webhook notifications already applied: a replay is acknowledged and changes nothing."""
+
+    __tablename__ = "processed_notifications"
+
+    notification_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,5 +1,10 @@
 """Orders service (订单与支付): thin nameko entrypoints over ``handlers``."""
 
+import logging
+import secrets
+
+import requests
+from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.infra import operations
@@ -8,7 +13,9 @@ from services.infra.db import Database
 from services.infra.entrypoints import rpc
 from services.infra.messaging import OutboxRelay
 from services.infra.rpc import Rpc
-from services.orders import handlers
+from services.orders import handlers, payments
+
+log = logging.getLogger(__name__)
 
 
 class Catalog:
@@ -24,6 +31,28 @@ class Catalog:
         return self.rpc.call("catalog", "release_stock", reservation_key)
 
 
+class PaymentProviders(DependencyProvider):
+    """The payment providers and the sandbox webhook secret, from configuration."""
+
+    def setup(self):
+        config = self.container.config
+        self.providers = payments.providers_from(config)
+        self.secret = config.get("WEBHOOK_SECRET") or ""
+        if not self.secret:
+            # Signing and verifying both happen here, so a per-process key still works for
+            # one process; several processes need the shared LINLI_WEBHOOK_SECRET.
+            log.warning("WEBHOOK_SECRET is not set: using a random key for this process")
+            self.secret = secrets.token_urlsafe(32)
+        self.webhook_url = config.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + payments.WEBHOOK_PATH
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+def http_post(url, body, headers):
+    return requests.post(url, data=body.encode(), headers=headers, timeout=5).status_code
+
+
 class OrdersService(operations.OperatorEntrypoints):
     name = "orders"
 
@@ -31,6 +60,7 @@ class OrdersService(operations.OperatorEntrypoints):
     caller = CallerContext()
     outbox = OutboxRelay()
     remote = Rpc()
+    payments = PaymentProviders()
 
     @rpc
     def place_order(self, payload, idempotency_key=None):
@@ -50,3 +80,47 @@ class OrdersService(operations.OperatorEntrypoints):
     @rpc
     def list_orders(self, query):
         return handlers.list_orders(self.db, self.caller, query)
+
+    # --- payment -----------------------------------------------------------------------------
+
+    @rpc
+    def start_payment(self, order_id, payload):
+        with self.db.begin():
+            return payments.start_payment(self.db, self.caller, self.payments.providers, order_id, payload)
+
+    @rpc
+    def mark_paid(self, order_id):
+        with self.db.begin():
+            return payments.mark_paid_offline(self.db, self.caller, self.payments.providers, order_id)
+
+    @rpc
+    def cancel_order(self, order_id):
+        with self.db.begin():
+            return payments.cancel_order(self.db, self.caller, self.payments.providers, order_id)
+
+    @timer(interval=10)
+    def expire_unpaid_orders(self):
+        with self.db.begin():
+            payments.expire_unpaid(self.db)
+
+    @rpc
+    def receive_sandbox_webhook(self, timestamp, signature, body):
+        with self.db.begin():
+            return payments.receive_sandbox_webhook(
+                self.db, self.payments.providers, self.payments.secret, timestamp, signature, body
+            )
+
+    # --- the sandbox provider (a stand-in for an external provider, shipped for demos) --------
+
+    @rpc
+    def sandbox_charge(self, charge_id):
+        return payments.sandbox_charge(self.db, charge_id)
+
+    @rpc
+    def sandbox_complete(self, charge_id, payload):
+        with self.db.begin():
+            return payments.sandbox_complete(self.db, self.payments.providers["sandbox"], charge_id, payload)
+
+    @timer(interval=1)
+    def deliver_sandbox_notifications(self):
+        payments.deliver_notifications(self.db, http_post, self.payments.secret, self.payments.webhook_url)

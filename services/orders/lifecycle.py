@@ -1,0 +1,76 @@
+"""The order's life (DESIGN.md, "Order life"): legal transitions only, each on the timeline.
+
+    pending_payment -> paid -> packed -> delivering -> ready_for_pickup -> completed
+           |             \\-> refunding -> refunded
+           \\-> cancelled (by the member, the leader, or the unpaid timeout)
+"""
+
+from sqlalchemy import select
+
+from services.infra.db import utcnow
+from services.infra.errors import Conflict
+from services.infra.messaging import emit
+from services.orders import events
+from services.orders.models import Order, OrderStatusChange
+
+TRANSITIONS = {
+    "pending_payment": {"paid", "cancelled"},
+    "paid": {"packed", "cancelled", "refunding", "refunded"},
+    "packed": {"delivering", "refunding", "refunded"},
+    "delivering": {"ready_for_pickup", "refunding", "refunded"},
+    "ready_for_pickup": {"completed", "refunding", "refunded"},
+    "completed": {"refunding", "refunded"},
+    "refunding": {"refunded", "paid", "completed"},
+    "cancelled": set(),
+    "refunded": set(),
+}
+MEMBER_MAY_CANCEL = {"pending_payment", "paid"}  # before packing
+
+
+def transition(order, status, by):
+    """Move ``order`` to ``status`` or raise ``Conflict`` naming both states."""
+    if status not in TRANSITIONS[order.status]:
+        raise Conflict(
+            f"An order that is {order.status} cannot become {status}.",
+            {"reason": "wrong_state", "from": order.status, "to": status},
+        )
+    now = utcnow()
+    order.status = status
+    order.updated_at = now
+    order.timeline.append(OrderStatusChange(status=status, at=now, by=by))
+
+
+def order_facts(order):
+    """What every order event carries."""
+    return {
+        "order_id": order.id,
+        "member_id": order.member_id,
+        "channel": {"type": order.channel_type, "id": order.channel_id},
+        "lines": [{"product_id": line.product_id, "name": line.name, "quantity": line.quantity,
+                   "unit_price_cents": line.unit_price_cents} for line in order.lines],
+        "total_cents": order.total_cents,
+    }
+
+
+def mark_paid(session, order, by, method, correlation_id=None):
+    transition(order, "paid", by)
+    emit(session, events.ORDER_PAID,
+         {**order_facts(order), "payment_method": method, "paid_at": order.updated_at.isoformat()},
+         tenant_id=order.tenant_id, correlation_id=correlation_id)
+
+
+def cancel(session, order, by, reason, correlation_id=None):
+    transition(order, "cancelled", by)
+    emit(session, events.ORDER_CANCELLED,
+         {**order_facts(order), "reason": reason, "cancelled_at": order.updated_at.isoformat()},
+         tenant_id=order.tenant_id, correlation_id=correlation_id)
+
+
+def overdue_orders(session, now, limit=200):
+    """Unpaid orders past their payment deadline."""
+    return session.scalars(
+        select(Order)
+        .where(Order.status == "pending_payment", Order.expires_at < now)
+        .order_by(Order.expires_at)
+        .limit(limit)
+    ).all()

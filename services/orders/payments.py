@@ -1,0 +1,287 @@
+"""Payments: a provider interface, the offline and sandbox providers, and their use cases.
+
+A provider starts a payment (answering what the member needs, e.g. a ``pay_url``) and refunds
+one. A real provider (WeChat Pay, Alipay) plugs in as another class with the same two methods
+and its own webhook verification.
+
+The sandbox provider ships with Linli for development and demos. It behaves like a real one:
+its pay page acts as the buyer, then it notifies the merchant's webhook, signed with
+HMAC-SHA256 over ``timestamp.body``, retrying with backoff until it gets a 2xx, and now and
+then twice. Each notification is applied exactly once; a forged, stale or replayed one
+changes nothing; a payment that arrives after the order was cancelled is refunded.
+"""
+
+import hashlib
+import hmac
+import json
+import random
+import time
+from datetime import timedelta
+
+from marshmallow import fields, validate
+from sqlalchemy import select
+
+from services.infra.db import new_id, utcnow
+from services.infra.errors import Conflict, Invalid, NotFound, Unauthorized
+from services.infra.schemas import Int, StrictSchema, TolerantSchema, load
+from services.orders import lifecycle
+from services.orders.handlers import visible_order
+from services.orders.models import (
+    Order,
+    Payment,
+    ProcessedNotification,
+    SandboxCharge,
+    SandboxNotification,
+)
+
+SIGNATURE_MAX_AGE = 300  # seconds: an older webhook is refused (replay protection)
+WEBHOOK_PATH = "/api/v1/payments/sandbox/webhook"
+
+
+class PayInput(StrictSchema):
+    method = fields.String(required=True, validate=validate.OneOf(["sandbox", "offline"]))
+
+
+class OutcomeInput(StrictSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["succeeded", "failed"]))
+
+
+class SandboxNotificationBody(TolerantSchema):
+    notification_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    charge_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    status = fields.String(required=True, validate=validate.OneOf(["succeeded", "failed"]))
+    amount_cents = Int(0, 10**10, required=True)
+
+
+PAY_INPUT, OUTCOME_INPUT, NOTIFICATION = PayInput(), OutcomeInput(), SandboxNotificationBody()
+
+
+class OfflineProvider:
+    """The member pays the leader in person; the leader marks the order paid."""
+
+    name = "offline"
+
+    def start(self, session, payment, order):
+        return {}
+
+    def refund(self, session, payment, amount_cents):
+        """Handed back in person: recorded, nothing to call."""
+
+
+class SandboxProvider:
+    name = "sandbox"
+
+    def __init__(self, public_url, duplicate_rate=0.2):
+        self.public_url = public_url.rstrip("/")
+        self.duplicate_rate = duplicate_rate
+
+    def pay_url(self, charge_id):
+        return f"{self.public_url}/api/v1/payments/sandbox/pay/{charge_id}"
+
+    def start(self, session, payment, order):
+        charge = SandboxCharge(id=new_id(), amount_cents=payment.amount_cents,
+                               description=f"邻里订单 {order.id[:8]}")
+        session.add(charge)
+        payment.provider_ref = charge.id
+        return {"pay_url": self.pay_url(charge.id)}
+
+    def refund(self, session, payment, amount_cents):
+        charge = session.get(SandboxCharge, payment.provider_ref)
+        if charge is not None:
+            charge.status = "refunded"
+
+
+def providers_from(config):
+    return {
+        "offline": OfflineProvider(),
+        "sandbox": SandboxProvider(config.get("PUBLIC_URL", "http://127.0.0.1:8000"),
+                                   float(config.get("SANDBOX_DUPLICATE_RATE", 0.2))),
+    }
+
+
+def payment_view(payment, providers):
+    view = {"id": payment.id, "method": payment.method, "status": payment.status,
+            "amount_cents": payment.amount_cents, "refunded_cents": payment.refunded_cents}
+    if payment.method == "sandbox" and payment.status == "pending":
+        view["pay_url"] = providers["sandbox"].pay_url(payment.provider_ref)
+    return view
+
+
+def start_payment(session, caller, providers, order_id, payload):
+    """The member chooses how to pay; a retry returns the payment already started."""
+    caller.require_member()
+    data = load(PAY_INPUT, payload)
+    order = visible_order(session, caller, order_id)
+    if order.status != "pending_payment":
+        raise Conflict(f"An order that is {order.status} cannot be paid.",
+                       {"reason": "wrong_state", "status_now": order.status})
+    pending = session.scalars(
+        select(Payment).where(Payment.order_id == order.id, Payment.method == data["method"],
+                              Payment.status == "pending")
+    ).first()
+    if pending is None:
+        pending = Payment(id=new_id(), tenant_id=order.tenant_id, order_id=order.id,
+                          method=data["method"], amount_cents=order.total_cents)
+        session.add(pending)
+        providers[data["method"]].start(session, pending, order)
+        session.flush()
+    return {"payment": payment_view(pending, providers)}
+
+
+def mark_paid_offline(session, caller, providers, order_id):
+    """The leader confirms the member paid in person."""
+    caller.require_staff()
+    order = visible_order(session, caller, order_id)
+    payment = session.scalars(
+        select(Payment).where(Payment.order_id == order.id, Payment.method == "offline",
+                              Payment.status == "pending")
+    ).first()
+    if payment is None:
+        payment = Payment(id=new_id(), tenant_id=order.tenant_id, order_id=order.id, method="offline",
+                          amount_cents=order.total_cents)
+        session.add(payment)
+    lifecycle.mark_paid(session, order, f"{caller.role}:{caller.account_id}", "offline", caller.correlation_id)
+    payment.status = "succeeded"
+    session.flush()
+    return {"order_id": order.id, "status": order.status, "payment": payment_view(payment, providers)}
+
+
+def cancel_order(session, caller, providers, order_id):
+    """Members cancel their own order before packing; the leader may cancel any such order.
+    A paid order is refunded in full through the provider it was paid with."""
+    order = visible_order(session, caller, order_id)
+    if order.status not in lifecycle.MEMBER_MAY_CANCEL:
+        raise Conflict(f"An order that is {order.status} can no longer be cancelled.",
+                       {"reason": "wrong_state", "status_now": order.status})
+    refund_payments(session, providers, order)
+    lifecycle.cancel(session, order, f"{caller.role}:{caller.account_id}", "cancelled_by_" + caller.role,
+                     caller.correlation_id)
+    return {"order_id": order.id, "status": order.status}
+
+
+def refund_payments(session, providers, order):
+    for payment in session.scalars(select(Payment).where(Payment.order_id == order.id)):
+        if payment.status == "succeeded":
+            providers[payment.method].refund(session, payment, payment.amount_cents - payment.refunded_cents)
+            payment.refunded_cents, payment.status = payment.amount_cents, "refunded"
+
+
+def expire_unpaid(session, now=None):
+    """Cancel unpaid orders past their deadline; stock comes back through ``order_cancelled``."""
+    expired = lifecycle.overdue_orders(session, now or utcnow())
+    for order in expired:
+        lifecycle.cancel(session, order, "system:payment_timeout", "payment_timeout")
+    return len(expired)
+
+
+# --- the sandbox provider's own side -------------------------------------------------------
+
+def sandbox_charge(session, charge_id):
+    charge = session.get(SandboxCharge, charge_id) if isinstance(charge_id, str) else None
+    if charge is None:
+        raise NotFound("No such sandbox payment.")
+    return {"charge_id": charge.id, "amount_cents": charge.amount_cents, "description": charge.description,
+            "status": charge.status, "merchant": "邻里 Linli (sandbox)"}
+
+
+def sandbox_complete(session, provider, charge_id, payload):
+    """The buyer's choice on the pay page; the provider then owes the merchant a webhook."""
+    data = load(OUTCOME_INPUT, payload)
+    charge = session.get(SandboxCharge, charge_id) if isinstance(charge_id, str) else None
+    if charge is None:
+        raise NotFound("No such sandbox payment.")
+    if charge.status != "pending":
+        raise Conflict("This payment was already completed.", {"reason": "wrong_state", "status_now": charge.status})
+    charge.status = data["outcome"]
+    body = json.dumps({"notification_id": new_id(), "charge_id": charge.id, "status": charge.status,
+                       "amount_cents": charge.amount_cents})
+    copies = 2 if random.random() < provider.duplicate_rate else 1  # real providers do this too
+    for _ in range(copies):
+        session.add(SandboxNotification(id=new_id(), charge_id=charge.id, body=body, next_attempt_at=utcnow()))
+    return sandbox_charge(session, charge.id)
+
+
+def sign(secret, timestamp, body):
+    return hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+
+
+def due_notifications(session, now=None, limit=20):
+    with session.begin():
+        return session.scalars(
+            select(SandboxNotification)
+            .where(SandboxNotification.delivered_at.is_(None), SandboxNotification.next_attempt_at <= (now or utcnow()))
+            .order_by(SandboxNotification.next_attempt_at)
+            .limit(limit)
+        ).all()
+
+
+def deliver_notifications(session, post, secret, webhook_url):
+    """Send what is due; ``post(url, body, headers) -> status code``. No transaction is held
+    during the HTTP call."""
+    delivered = 0
+    for notification in due_notifications(session):
+        timestamp = str(int(time.time()))
+        headers = {"Content-Type": "application/json", "Linli-Sandbox-Timestamp": timestamp,
+                   "Linli-Sandbox-Signature": sign(secret, timestamp, notification.body)}
+        try:
+            status, error = post(webhook_url, notification.body, headers), ""
+        except Exception as exc:  # the merchant is down: try again later
+            status, error = None, repr(exc)[:500]
+        with session.begin():
+            row = session.get(SandboxNotification, notification.id)
+            row.attempts += 1
+            if status is not None and 200 <= status < 300:
+                row.delivered_at, row.next_attempt_at = utcnow(), None
+                delivered += 1
+            else:
+                row.last_error = error or f"HTTP {status}"
+                row.next_attempt_at = utcnow() + timedelta(seconds=min(2 ** row.attempts, 600))
+    return delivered
+
+
+# --- the merchant's webhook ----------------------------------------------------------------
+
+def receive_sandbox_webhook(session, providers, secret, timestamp, signature, body):
+    """Verify and apply one notification, exactly once."""
+    try:
+        age = abs(time.time() - int(timestamp))
+    except (TypeError, ValueError):
+        raise Unauthorized("Missing or malformed webhook timestamp.") from None
+    if age > SIGNATURE_MAX_AGE:
+        raise Unauthorized("The webhook is too old.")
+    if not isinstance(signature, str) or not isinstance(body, str) or not hmac.compare_digest(
+        sign(secret, timestamp, body), signature
+    ):
+        raise Unauthorized("The webhook signature does not match.")
+    try:
+        data = load(NOTIFICATION, json.loads(body))
+    except ValueError:
+        raise Invalid("The webhook body is not JSON.") from None
+    if session.get(ProcessedNotification, data["notification_id"]) is not None:
+        return {"status": "duplicate"}
+    payment = session.scalars(select(Payment).where(Payment.provider_ref == data["charge_id"])).first()
+    if payment is None:
+        raise NotFound("No payment for this charge.")
+    if data["amount_cents"] != payment.amount_cents:
+        raise Invalid("The amount does not match the payment.", {"errors": {"amount_cents": ["Mismatch."]}})
+    session.add(ProcessedNotification(notification_id=data["notification_id"]))
+    outcome = _apply(session, providers, payment, data["status"])
+    session.flush()
+    return {"status": outcome}
+
+
+def _apply(session, providers, payment, status):
+    if payment.status != "pending":
+        return "already_applied"
+    order = session.get(Order, payment.order_id)
+    if status == "failed":
+        payment.status = "failed"
+        return "failed"
+    payment.status = "succeeded"
+    if order.status == "pending_payment":
+        lifecycle.mark_paid(session, order, f"provider:{payment.method}", payment.method)
+        return "paid"
+    # Paid after the order was cancelled (or paid twice): the money goes back, never lost.
+    providers[payment.method].refund(session, payment, payment.amount_cents)
+    payment.status, payment.refunded_cents = "refunded", payment.amount_cents
+    return "refunded"
