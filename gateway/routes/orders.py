@@ -40,3 +40,8 @@ class OrderRoutes:
            tag="orders", status="200", response=schemas.OrderStatus)
     def cancel(self, request, order_id):
         return self.call("orders", "cancel_order", order_id)
+
+    @route("POST", "/api/v1/orders/<order_id>/refund", roles=STAFF, summary="Refund, whole or partial",
+           tag="orders", status="200", body=schemas.RefundBody, response=schemas.RefundResult)
+    def refund(self, request, order_id):
+        return self.call("orders", "refund_order", order_id, json_body(request, schemas.RefundBody()))

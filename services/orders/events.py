@@ -3,3 +3,4 @@
 ORDER_PLACED = "order_placed"
 ORDER_PAID = "order_paid"
 ORDER_CANCELLED = "order_cancelled"
+ORDER_REFUNDED = "order_refunded"

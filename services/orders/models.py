@@ -129,3 +129,18 @@ class ProcessedNotification(Base):
 
     notification_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Refund(Base):
+    """Money given back on an order, whole or in part, through the provider it came from."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

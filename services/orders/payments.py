@@ -23,13 +23,15 @@ from sqlalchemy import select
 
 from services.infra.db import new_id, utcnow
 from services.infra.errors import Conflict, Invalid, NotFound, Unauthorized
+from services.infra.messaging import emit
 from services.infra.schemas import Int, StrictSchema, TolerantSchema, load
-from services.orders import lifecycle
+from services.orders import events, lifecycle
 from services.orders.handlers import visible_order
 from services.orders.models import (
     Order,
     Payment,
     ProcessedNotification,
+    Refund,
     SandboxCharge,
     SandboxNotification,
 )
@@ -40,6 +42,11 @@ WEBHOOK_PATH = "/api/v1/payments/sandbox/webhook"
 
 class PayInput(StrictSchema):
     method = fields.String(required=True, validate=validate.OneOf(["sandbox", "offline"]))
+
+
+class RefundInput(StrictSchema):
+    amount_cents = Int(1, 10**10, required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
 class OutcomeInput(StrictSchema):
@@ -54,6 +61,7 @@ class SandboxNotificationBody(TolerantSchema):
 
 
 PAY_INPUT, OUTCOME_INPUT, NOTIFICATION = PayInput(), OutcomeInput(), SandboxNotificationBody()
+REFUND_INPUT = RefundInput()
 
 
 class OfflineProvider:
@@ -164,6 +172,39 @@ def refund_payments(session, providers, order):
         if payment.status == "succeeded":
             providers[payment.method].refund(session, payment, payment.amount_cents - payment.refunded_cents)
             payment.refunded_cents, payment.status = payment.amount_cents, "refunded"
+
+
+def refund_order(session, caller, providers, order_id, payload):
+    """The leader gives money back, whole or in part, also after completion. Refunds never add
+    up to more than was paid; the whole amount back makes the order ``refunded``."""
+    caller.require_staff()
+    data = load(REFUND_INPUT, payload)
+    order = visible_order(session, caller, order_id)
+    paid = session.scalars(
+        select(Payment).where(Payment.order_id == order.id, Payment.status == "succeeded")
+    ).first()
+    if paid is None or order.status in ("pending_payment", "cancelled", "refunded"):
+        raise Conflict("Only a paid order can be refunded.", {"reason": "wrong_state", "status_now": order.status})
+    refundable = paid.amount_cents - paid.refunded_cents
+    if data["amount_cents"] > refundable:
+        raise Conflict("That is more than is left to refund.",
+                       {"reason": "exceeds_paid", "refundable_cents": refundable})
+    by = f"{caller.role}:{caller.account_id}"
+    providers[paid.method].refund(session, paid, data["amount_cents"])
+    paid.refunded_cents += data["amount_cents"]
+    session.add(Refund(tenant_id=order.tenant_id, order_id=order.id, payment_id=paid.id,
+                       amount_cents=data["amount_cents"], reason=data["reason"], by=by))
+    whole = paid.refunded_cents == paid.amount_cents
+    if whole:
+        paid.status = "refunded"
+        lifecycle.transition(order, "refunded", by)
+    emit(session, events.ORDER_REFUNDED,
+         {**lifecycle.order_facts(order), "amount_cents": data["amount_cents"],
+          "refunded_total_cents": paid.refunded_cents, "whole": whole, "reason": data["reason"]},
+         tenant_id=order.tenant_id, correlation_id=caller.correlation_id)
+    session.flush()
+    return {"order_id": order.id, "status": order.status, "refunded_cents": paid.refunded_cents,
+            "refundable_cents": paid.amount_cents - paid.refunded_cents}
 
 
 def expire_unpaid(session, now=None):

@@ -42,6 +42,7 @@ class LineOutput(Schema):
 class TimelineOutput(Schema):
     status = fields.String()
     at = fields.AwareDateTime()
+    by = fields.Function(lambda change: change.by.split(":", 1)[0])  # member|leader|staff|provider|system
 
 
 class OrderOutput(Schema):

@@ -98,6 +98,11 @@ class OrdersService(operations.OperatorEntrypoints):
         with self.db.begin():
             return payments.cancel_order(self.db, self.caller, self.payments.providers, order_id)
 
+    @rpc
+    def refund_order(self, order_id, payload):
+        with self.db.begin():
+            return payments.refund_order(self.db, self.caller, self.payments.providers, order_id, payload)
+
     @timer(interval=10)
     def expire_unpaid_orders(self):
         with self.db.begin():

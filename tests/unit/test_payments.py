@@ -155,3 +155,28 @@ def test_the_sandbox_retries_its_webhook_until_answered(session, member, order_i
     url, body, headers = sent[-1]
     assert headers["Linli-Sandbox-Signature"] == payments.sign(SECRET, headers["Linli-Sandbox-Timestamp"], body)
     assert json.loads(body)["charge_id"] == charge_id
+
+
+def test_partial_refunds_never_exceed_what_was_paid(session, member, caller, order_id):
+    leader = caller("leader")
+    with pytest.raises(Conflict):  # nothing paid yet
+        in_tx(session, lambda s: payments.refund_order(s, leader, PROVIDERS, order_id, {"amount_cents": 1, "reason": "x"}))
+    in_tx(session, lambda s: payments.mark_paid_offline(s, leader, PROVIDERS, order_id))
+    with pytest.raises(Forbidden):
+        in_tx(session, lambda s: payments.refund_order(s, member, PROVIDERS, order_id, {"amount_cents": 1, "reason": "x"}))
+    first = in_tx(session, lambda s: payments.refund_order(s, leader, PROVIDERS, order_id,
+                                                           {"amount_cents": 1000, "reason": "一瓶破损"}))
+    assert first == {"order_id": order_id, "status": "paid", "refunded_cents": 1000, "refundable_cents": 1580}
+    with pytest.raises(Conflict) as too_much:
+        in_tx(session, lambda s: payments.refund_order(s, leader, PROVIDERS, order_id,
+                                                       {"amount_cents": 1581, "reason": "x"}))
+    assert too_much.value.extra["refundable_cents"] == 1580
+    for bad in ({"amount_cents": 0, "reason": "x"}, {"amount_cents": -5, "reason": "x"}, {"amount_cents": 5}):
+        with pytest.raises(Invalid):
+            in_tx(session, lambda s, bad=bad: payments.refund_order(s, leader, PROVIDERS, order_id, bad))
+    rest = in_tx(session, lambda s: payments.refund_order(s, leader, PROVIDERS, order_id,
+                                                          {"amount_cents": 1580, "reason": "全部退"}))
+    assert rest["status"] == "refunded" and rest["refundable_cents"] == 0
+    refunded = events(session, "order_refunded")
+    assert [e["data"]["amount_cents"] for e in refunded] == [1000, 1580]
+    assert [e["data"]["whole"] for e in refunded] == [False, True]
