@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import new_id, newest_first, utcnow
-from services.infra.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
+from services.infra.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
 from services.orders import events
@@ -28,6 +28,8 @@ ORDER_QUERY = OrderQuery()
 PAYMENT_WINDOW = {"shop": timedelta(minutes=30)}
 # Far beyond any RPC deadline: an attempt this old without an order will never get one.
 ABANDONED_AFTER = timedelta(minutes=2)
+# Money columns are 32-bit integers of fen on every engine: keep far below 2**31.
+MAX_ORDER_CENTS = 100_000_000
 
 
 def request_hash(data):
@@ -82,6 +84,9 @@ def place_order(session, catalog, caller, payload, idempotency_key=None):
         return existing
 
     reservation = catalog.reserve_stock({"reservation_key": order_id, "items": data["items"]})
+    if sum(line["unit_price_cents"] * line["quantity"] for line in reservation["lines"]) > MAX_ORDER_CENTS:
+        _abandon_quietly(session, catalog, order_id)
+        raise Invalid("An order cannot exceed 1,000,000 yuan.", {"errors": {"items": ["Order too large."]}})
     if caller.deadline_passed():  # the client was already told this failed: undo, don't order
         _abandon_quietly(session, catalog, order_id)
         raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
