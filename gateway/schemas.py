@@ -114,7 +114,7 @@ class OrderItem(StrictSchema):
 
 
 class Channel(StrictSchema):
-    type = fields.String(required=True, validate=validate.OneOf(["shop"]))
+    type = fields.String(required=True, validate=validate.OneOf(["shop", "wave"]))
     id = Text(32, required=False, allow_none=True)
 
 

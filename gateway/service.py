@@ -9,7 +9,7 @@ from nameko.dependency_providers import Config
 
 # Modules, not classes, are imported: ``nameko run gateway.service`` must find one service here.
 from gateway.auth import TokenIssuer
-from gateway.routes import accounts, catalog, operations, orders, payments, referral
+from gateway.routes import accounts, catalog, operations, orders, payments, referral, waves
 from services.infra.rpc import Rpc
 
 
@@ -17,6 +17,7 @@ class GatewayService(
     operations.OperationsRoutes,
     accounts.AccountRoutes,
     catalog.CatalogRoutes,
+    waves.WaveRoutes,
     orders.OrderRoutes,
     payments.PaymentRoutes,
     referral.ReferralRoutes,

@@ -5,6 +5,7 @@ from marshmallow import fields
 from services.infra.schemas import TolerantSchema
 
 PRODUCT_CREATED = "product_created"
+WAVE_CLOSED = "wave_closed"  # {wave_id, title, pickup_at, pickup_point, closed_at}
 
 
 class OrderCancelledData(TolerantSchema):

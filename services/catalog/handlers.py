@@ -2,7 +2,7 @@
 
 from sqlalchemy import select, update
 
-from services.catalog import events
+from services.catalog import events, waves
 from services.catalog.models import Product, StockReservation
 from services.catalog.schemas import PRODUCT, ProductInput, ProductQuery, ReservationInput
 from services.infra.context import Caller
@@ -74,6 +74,8 @@ def reserve_stock(session, caller, payload):
 
     Returns the priced lines the order snapshots. A short line raises ``Conflict`` naming the
     product and what is left; the caller's transaction then rolls every decrement back.
+    Through a wave (``channel: {type: wave, id}``) a line costs the wave's price and also takes
+    the wave's quota and the member's per-wave limit (see ``waves.reserve_line``).
     """
     tenant_id = caller.require_tenant()
     data = load(RESERVATION_INPUT, payload)
@@ -88,6 +90,9 @@ def reserve_stock(session, caller, payload):
             raise Conflict("This reservation was already released.", {"reservation_key": existing.reservation_key})
         return {"reservation_key": existing.reservation_key, "lines": existing.lines}
 
+    channel = data["channel"] or {"type": "shop", "id": None}
+    wave = waves.open_wave(session, tenant_id, channel["id"]) if channel["type"] == "wave" else None
+    member_id = caller.member_id if wave is not None else None
     quantities = {}
     for item in data["items"]:
         quantities[item["product_id"]] = quantities.get(item["product_id"], 0) + item["quantity"]
@@ -96,6 +101,9 @@ def reserve_stock(session, caller, payload):
         product = _product(session, tenant_id, product_id)
         if product.status != "on_sale":
             raise Conflict("This product is not on sale.", {"product_id": product_id, "reason": "not_on_sale"})
+        price_cents = product.price_cents
+        if wave is not None:
+            price_cents = waves.reserve_line(session, tenant_id, wave, member_id, product_id, quantity).price_cents
         # The conditional decrement is the guard against overselling under concurrency.
         result = session.execute(
             update(Product)
@@ -111,8 +119,11 @@ def reserve_stock(session, caller, payload):
                  "requested": quantity},
             )
         lines.append({"product_id": product.id, "name": product.name, "unit": product.unit,
-                      "unit_price_cents": product.price_cents, "quantity": quantity})
-    session.add(StockReservation(tenant_id=tenant_id, reservation_key=data["reservation_key"], lines=lines))
+                      "unit_price_cents": price_cents, "quantity": quantity})
+    session.add(StockReservation(
+        tenant_id=tenant_id, reservation_key=data["reservation_key"], lines=lines,
+        channel_type="wave" if wave else None, channel_id=wave.id if wave else None, member_id=member_id,
+    ))
     session.flush()
     return {"reservation_key": data["reservation_key"], "lines": lines}
 
@@ -134,6 +145,9 @@ def release_stock(session, caller, reservation_key):
             .values(stock=Product.stock + line["quantity"])
             .execution_options(synchronize_session=False)
         )
+        if reservation.channel_type == "wave":
+            waves.release_line(session, tenant_id, reservation.channel_id, reservation.member_id,
+                               line["product_id"], line["quantity"])
     reservation.status = "released"
     return {"reservation_key": reservation_key, "released": True}
 

@@ -1,6 +1,6 @@
 """What catalog accepts (strict) and what it answers."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.infra.schemas import Int, PageSchema, StrictSchema, Text
 
@@ -31,11 +31,25 @@ class ReservationItem(StrictSchema):
     quantity = Int(1, 999, required=True)
 
 
+class ChannelInput(StrictSchema):
+    """Where an order is placed: the shop (product price) or a wave (the wave's price and limits)."""
+
+    type = fields.String(required=True, validate=validate.OneOf(["shop", "wave"]))
+    id = Text(32, required=False, load_default=None, allow_none=True)
+
+
 class ReservationInput(StrictSchema):
     reservation_key = Text(64)
     items = fields.List(
         fields.Nested(ReservationItem), required=True, validate=validate.Length(min=1, max=50)
     )
+    channel = fields.Nested(ChannelInput, load_default=None, allow_none=True)
+
+    @validates_schema
+    def _wave_needs_its_id(self, data, **kwargs):
+        channel = data.get("channel")
+        if channel and channel["type"] == "wave" and not channel.get("id"):
+            raise ValidationError({"id": ["A wave channel names its wave."]}, "channel")
 
 
 class ProductOutput(Schema):
@@ -56,3 +70,56 @@ class ProductOutput(Schema):
 
 
 PRODUCT = ProductOutput()
+
+
+MAX_WAVE_ITEMS = 100
+MAX_PER_MEMBER = 999  # one order line holds at most 999 of a product
+
+
+class WaveItemInput(StrictSchema):
+    product_id = Text(32)
+    price_cents = Int(1, MAX_PRICE_CENTS, required=True)
+    quota = Int(1, MAX_STOCK, load_default=None, allow_none=True)
+    per_member_limit = Int(1, MAX_PER_MEMBER, load_default=None, allow_none=True)
+
+
+class WaveInput(StrictSchema):
+    title = Text(60)
+    cutoff_at = fields.AwareDateTime(required=True)
+    pickup_at = fields.AwareDateTime(required=True)
+    pickup_point = Text(100)
+    packing_note = Text(2000, required=False, load_default="")
+    items = fields.List(
+        fields.Nested(WaveItemInput), required=True, validate=validate.Length(min=1, max=MAX_WAVE_ITEMS)
+    )
+
+
+class WaveQuery(PageSchema):
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["open", "closed"]))
+
+
+class WaveItemOutput(Schema):
+    product_id = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    price_cents = fields.Integer()
+    quota = fields.Integer(allow_none=True)
+    sold = fields.Integer()
+    remaining = fields.Integer(allow_none=True)
+    per_member_limit = fields.Integer(allow_none=True)
+
+
+class WaveOutput(Schema):
+    id = fields.String()
+    title = fields.String()
+    cutoff_at = fields.AwareDateTime()
+    pickup_at = fields.AwareDateTime()
+    pickup_point = fields.String()
+    packing_note = fields.String()
+    status = fields.String()
+    closed_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+    items = fields.List(fields.Nested(WaveItemOutput))
+
+
+WAVE = WaveOutput()

@@ -1,12 +1,13 @@
-"""Catalog service (商品与库存): thin nameko entrypoints over ``handlers``."""
+"""Catalog service (商品与库存): thin nameko entrypoints over ``handlers`` and ``waves``."""
 
 from nameko.events import event_handler
+from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
-from services.catalog import handlers
+from services.catalog import handlers, waves
 from services.infra import operations
 from services.infra.context import CallerContext
-from services.infra.db import Database
+from services.infra.db import Database, utcnow
 from services.infra.entrypoints import rpc
 from services.infra.messaging import EventInbox, OutboxRelay
 
@@ -36,6 +37,30 @@ class CatalogService(operations.OperatorEntrypoints):
     @rpc
     def list_products(self, query):
         return handlers.list_products(self.db, self.caller, query)
+
+    @rpc
+    def create_wave(self, payload):
+        with self.db.begin():
+            return waves.create_wave(self.db, self.caller, payload)
+
+    @rpc
+    def list_waves(self, query):
+        return waves.list_waves(self.db, self.caller, query)
+
+    @rpc
+    def get_wave(self, wave_id):
+        return waves.get_wave(self.db, self.caller, wave_id)
+
+    @rpc
+    def close_wave(self, wave_id):
+        with self.db.begin():
+            return waves.close_wave(self.db, self.caller, wave_id)
+
+    @timer(interval=10)
+    def close_due_waves(self):
+        """Waves stop taking orders at their cut-off; ``wave_closed`` starts fulfilment."""
+        with self.db.begin():
+            waves.close_due_waves(self.db, utcnow())
 
     @rpc
     def reserve_stock(self, payload):

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 PLACE_ORDER_INPUT = PlaceOrderInput()
 ORDER_QUERY = OrderQuery()
-PAYMENT_WINDOW = {"shop": timedelta(minutes=30)}
+PAYMENT_WINDOW = {"shop": timedelta(minutes=30), "wave": timedelta(minutes=30)}
 # Far beyond any RPC deadline: an attempt this old without an order will never get one.
 ABANDONED_AFTER = timedelta(minutes=2)
 # Money columns are 32-bit integers of fen on every engine: keep far below 2**31.
@@ -83,7 +83,9 @@ def place_order(session, catalog, caller, payload, idempotency_key=None):
     if existing is not None:
         return existing
 
-    reservation = catalog.reserve_stock({"reservation_key": order_id, "items": data["items"]})
+    reservation = catalog.reserve_stock(
+        {"reservation_key": order_id, "items": data["items"], "channel": data["channel"]}
+    )
     if sum(line["unit_price_cents"] * line["quantity"] for line in reservation["lines"]) > MAX_ORDER_CENTS:
         _abandon_quietly(session, catalog, order_id)
         raise Invalid("An order cannot exceed 1,000,000 yuan.", {"errors": {"items": ["Order too large."]}})

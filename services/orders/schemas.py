@@ -1,6 +1,6 @@
 """What orders accepts (strict) and what it answers and publishes."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.infra.schemas import Int, PageSchema, StrictSchema, Text
 
@@ -16,8 +16,15 @@ class OrderItemInput(StrictSchema):
 
 
 class ChannelInput(StrictSchema):
-    type = fields.String(required=True, validate=validate.OneOf(["shop"]))
+    """Where the member buys: the shop shelf at list price, or a group-buy wave at its price."""
+
+    type = fields.String(required=True, validate=validate.OneOf(["shop", "wave"]))
     id = Text(32, required=False, load_default=None, allow_none=True)
+
+    @validates_schema
+    def _wave_needs_id(self, data, **kwargs):
+        if data["type"] != "shop" and not data.get("id"):
+            raise ValidationError("Required for this channel.", "id")
 
 
 class PlaceOrderInput(StrictSchema):

@@ -70,7 +70,8 @@ def test_place_order_totals_in_fen(session, member):
     assert order["member_id"] == "member-1"
     assert order["channel"] == {"type": "shop", "id": None}
     assert [entry["status"] for entry in order["timeline"]] == ["pending_payment"]
-    assert catalog.reserved == [{"reservation_key": order["id"], "items": BODY["items"]}]
+    assert catalog.reserved == [{"reservation_key": order["id"], "items": BODY["items"],
+                                "channel": {"type": "shop", "id": None}}]
     assert catalog.released == []
 
 

@@ -1,0 +1,31 @@
+"""Group-buy waves (团期, catalog)."""
+
+from gateway import schemas
+from gateway.http import json_body, query_args, route
+from gateway.routes.roles import ANYONE, STAFF
+
+
+class WaveRoutes:
+    @route("POST", "/api/v1/waves", roles=STAFF, summary="Open a group-buy wave", tag="waves",
+           body=schemas.WaveBody, response=schemas.Wave)
+    def create_wave(self, request):
+        payload = json_body(request, schemas.WaveBody())
+        # Datetimes cross RPC as ISO-8601 text; catalog validates them again.
+        for field in ("cutoff_at", "pickup_at"):
+            payload[field] = payload[field].isoformat()
+        return 201, self.call("catalog", "create_wave", payload)
+
+    @route("GET", "/api/v1/waves", roles=ANYONE, summary="Group-buy waves", tag="waves",
+           query=schemas.WaveQuery, response=schemas.page_of(schemas.Wave))
+    def list_waves(self, request):
+        return self.call("catalog", "list_waves", query_args(request, schemas.WaveQuery()))
+
+    @route("GET", "/api/v1/waves/<wave_id>", roles=ANYONE, summary="A wave with what is left",
+           tag="waves", response=schemas.Wave)
+    def get_wave(self, request, wave_id):
+        return self.call("catalog", "get_wave", wave_id)
+
+    @route("POST", "/api/v1/waves/<wave_id>/close", roles=STAFF, summary="Close a wave before its cut-off",
+           tag="waves", status="200", response=schemas.Wave)
+    def close_wave(self, request, wave_id):
+        return self.call("catalog", "close_wave", wave_id)
