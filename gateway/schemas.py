@@ -146,6 +146,12 @@ class TimelineEntry(Schema):
     by = fields.String(metadata={"description": "member, leader, staff, provider or system"})
 
 
+class Pickup(Schema):
+    code = fields.String()
+    point = fields.String()
+    at = fields.DateTime()
+
+
 class Order(Schema):
     id = fields.String()
     member_id = fields.String()
@@ -159,6 +165,7 @@ class Order(Schema):
     expires_at = fields.DateTime()
     created_at = fields.DateTime()
     timeline = fields.List(fields.Nested(TimelineEntry))
+    pickup = fields.Nested(Pickup, allow_none=True, metadata={"description": "null until ready for pickup"})
 
 
 class Referral(Schema):
@@ -278,3 +285,77 @@ class Wave(Schema):
 
 class WaveQuery(PageSchema):
     status = fields.String(validate=validate.OneOf(["open", "closed"]))
+
+
+class WaveFulfillmentBody(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(["packed", "delivering", "ready_for_pickup"]))
+
+
+class WaveFulfillment(Schema):
+    wave_id = fields.String()
+    status = fields.String()
+    moved = fields.Integer()
+
+
+class PickupVerifyBody(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="Six digits."))
+
+
+class PickupMember(Schema):
+    name = fields.String()
+    building = fields.String()
+    unit = fields.String()
+
+
+class PickedItem(Schema):
+    product_id = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+
+
+class PickupVerified(Schema):
+    order_id = fields.String()
+    member = fields.Nested(PickupMember)
+    items = fields.List(fields.Nested(PickedItem))
+
+
+class PickingListQuery(StrictSchema):
+    group_by = fields.String(load_default="product", validate=validate.OneOf(["product", "member"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class PickingProduct(PickedItem):
+    orders = fields.Integer()
+
+
+class PickingMember(Schema):
+    member_id = fields.String()
+    name = fields.String()
+    orders = fields.List(fields.String())
+    items = fields.List(fields.Nested(PickedItem))
+
+
+class PickingUnit(Schema):
+    unit = fields.String()
+    members = fields.List(fields.Nested(PickingMember))
+
+
+class PickingBuilding(Schema):
+    building = fields.String()
+    units = fields.List(fields.Nested(PickingUnit))
+
+
+class PickingWave(Schema):
+    title = fields.String()
+    pickup_at = fields.DateTime()
+    pickup_point = fields.String()
+
+
+class PickingList(Schema):
+    wave_id = fields.String()
+    group_by = fields.String()
+    wave = fields.Nested(PickingWave, allow_none=True)
+    orders = fields.Integer()
+    total_quantity = fields.Integer()
+    products = fields.List(fields.Nested(PickingProduct), metadata={"description": "group_by=product"})
+    buildings = fields.List(fields.Nested(PickingBuilding), metadata={"description": "group_by=member"})

@@ -9,7 +9,16 @@ from nameko.dependency_providers import Config
 
 # Modules, not classes, are imported: ``nameko run gateway.service`` must find one service here.
 from gateway.auth import TokenIssuer
-from gateway.routes import accounts, catalog, operations, orders, payments, referral, waves
+from gateway.routes import (
+    accounts,
+    catalog,
+    fulfillment,
+    operations,
+    orders,
+    payments,
+    referral,
+    waves,
+)
 from services.infra.rpc import Rpc
 
 
@@ -21,6 +30,7 @@ class GatewayService(
     orders.OrderRoutes,
     payments.PaymentRoutes,
     referral.ReferralRoutes,
+    fulfillment.FulfillmentRoutes,
 ):
     name = "gateway"
 

@@ -1,8 +1,13 @@
-"""Tolerant schemas of the events fulfilment consumes. It publishes none yet."""
+"""Events fulfilment publishes (through its outbox), and tolerant schemas of those it consumes."""
 
 from marshmallow import fields
 
 from services.infra.schemas import TolerantSchema
+
+ORDER_PACKED = "order_packed"  # {order_id, member_id, at}
+ORDER_DISPATCHED = "order_dispatched"  # {order_id, member_id, at}
+ORDER_READY_FOR_PICKUP = "order_ready_for_pickup"  # {order_id, member_id, at, pickup: {code, point, at}}
+ORDER_PICKED_UP = "order_picked_up"  # {order_id, member_id, at}
 
 
 class OrderLineData(TolerantSchema):
@@ -21,3 +26,21 @@ class OrderPlacedData(TolerantSchema):
     member_id = fields.String(required=True)
     channel = fields.Nested(ChannelData, required=True)
     lines = fields.List(fields.Nested(OrderLineData), required=True)
+
+
+class MemberJoinedData(TolerantSchema):
+    """``crm.member_joined``: who lives where, for picking lists and the pickup desk."""
+
+    member_id = fields.String(required=True)
+    name = fields.String(load_default="")
+    building = fields.String(load_default="")
+    unit = fields.String(load_default="")
+
+
+class WaveClosedData(TolerantSchema):
+    """``catalog.wave_closed``: when and where a wave's orders are picked up."""
+
+    wave_id = fields.String(required=True)
+    title = fields.String(load_default="")
+    pickup_at = fields.AwareDateTime(required=True)
+    pickup_point = fields.String(required=True)

@@ -1,13 +1,55 @@
-"""Fulfilment use cases."""
+"""Fulfilment use cases (履约): plain functions over a session."""
+
+import secrets
+from datetime import timedelta
+
+from marshmallow import fields, validate
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from services.fulfillment import events
-from services.fulfillment.models import FulfillmentOrder
-from services.infra.errors import NotFound
-from services.infra.schemas import load
+from services.fulfillment.models import (
+    FulfillmentMember,
+    FulfillmentOrder,
+    FulfillmentWave,
+    PickupVerificationFailure,
+)
+from services.infra.db import utcnow
+from services.infra.errors import Conflict, NotFound, RateLimited
+from services.infra.messaging import emit
+from services.infra.schemas import StrictSchema, load
 
 ORDER_PLACED = events.OrderPlacedData()
+MEMBER_JOINED = events.MemberJoinedData()
+WAVE_CLOSED = events.WaveClosedData()
+
+# A paid order's way to the member; awaiting_payment and cancelled orders are not on it.
+STEPS = ["to_pack", "packed", "delivering", "ready_for_pickup", "picked_up"]
+MOVE_EVENTS = {
+    "packed": events.ORDER_PACKED,
+    "delivering": events.ORDER_DISPATCHED,
+    "ready_for_pickup": events.ORDER_READY_FOR_PICKUP,
+}
+CODE_SPACE = 10**6
+MAX_CODE_TRIES = 50
+FAILURE_WINDOW = timedelta(seconds=60)
+MAX_FAILURES = 10
+ATTEMPTS = 3  # a concurrent mover that took the same pickup code: try the whole move again
 
 
+class MoveWaveInput(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(list(MOVE_EVENTS)))
+
+
+class VerifyPickupInput(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="Six digits."))
+
+
+MOVE_WAVE_INPUT = MoveWaveInput()
+VERIFY_PICKUP_INPUT = VerifyPickupInput()
+
+
+# --- read models, from events ----------------------------------------------------------------
 
 def record_order_placed(session, event):
     """``orders.order_placed`` -> an order waiting for payment before it can be batched."""
@@ -28,6 +70,13 @@ def _set_status(session, event, status):
     if record is None:
         record_order_placed(session, event)  # the status overtook order_placed
         record = session.get(FulfillmentOrder, data["order_id"])
+    # Each event type has its own queue: a late order_paid must not revive a cancelled order.
+    if status == "to_pack" and record.status != "awaiting_payment":
+        return
+    if status == "cancelled" and record.status != "picked_up":
+        record.open_pickup_code = None
+    elif status == "cancelled":
+        return
     record.status = status
 
 
@@ -41,6 +90,28 @@ def record_order_cancelled(session, event):
     _set_status(session, event, "cancelled")
 
 
+def record_member_joined(session, event):
+    """``crm.member_joined`` -> who the member is and where they live."""
+    data = load(MEMBER_JOINED, event["data"])
+    member = session.get(FulfillmentMember, data["member_id"])
+    if member is None:
+        member = FulfillmentMember(member_id=data["member_id"], tenant_id=event["tenant_id"])
+        session.add(member)
+    member.name, member.building, member.unit = data["name"], data["building"], data["unit"]
+
+
+def record_wave_closed(session, event):
+    """``catalog.wave_closed`` -> where and when the wave's orders are picked up."""
+    data = load(WAVE_CLOSED, event["data"])
+    wave = session.get(FulfillmentWave, data["wave_id"])
+    if wave is None:
+        wave = FulfillmentWave(wave_id=data["wave_id"], tenant_id=event["tenant_id"])
+        session.add(wave)
+    wave.title, wave.pickup_at, wave.pickup_point = data["title"], data["pickup_at"], data["pickup_point"]
+
+
+# --- queries ---------------------------------------------------------------------------------
+
 def get_fulfillment(session, caller, order_id):
     record = session.get(FulfillmentOrder, order_id) if isinstance(order_id, str) else None
     if record is None or record.tenant_id != caller.require_tenant():
@@ -49,3 +120,143 @@ def get_fulfillment(session, caller, order_id):
         raise NotFound("No such order in fulfilment.", {"order_id": order_id})
     return {"order_id": record.order_id, "status": record.status, "items": record.items,
             "total_quantity": record.total_quantity}
+
+
+def paid_orders_of_wave(session, tenant_id, wave_id):
+    """The wave's paid, not cancelled orders in the community, oldest first."""
+    return session.scalars(
+        select(FulfillmentOrder)
+        .where(FulfillmentOrder.tenant_id == tenant_id, FulfillmentOrder.channel_type == "wave",
+               FulfillmentOrder.channel_id == wave_id, FulfillmentOrder.status.in_(STEPS))
+        .order_by(FulfillmentOrder.created_at, FulfillmentOrder.order_id)
+    ).all()
+
+
+# --- moving a wave ---------------------------------------------------------------------------
+
+def in_transaction(session, use_case, *args, attempts=ATTEMPTS):
+    """Run ``use_case(session, *args)`` in its own transaction; a unique-constraint race
+    (two movers drawing the same pickup code) runs it again."""
+    for attempt in range(attempts):
+        try:
+            with session.begin():
+                return use_case(session, *args)
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    return None
+
+
+def move_wave(session, caller, wave_id, payload):
+    """Move every paid order of a wave one step to ``status`` (packed|delivering|ready_for_pickup).
+
+    Orders already there or past it stay; an order two steps behind refuses the whole move
+    (409 ``wrong_state``): nothing skips a step. Each moved order emits its event.
+    """
+    caller.require_staff()
+    status = load(MOVE_WAVE_INPUT, payload)["status"]
+    wave_id = wave_id if isinstance(wave_id, str) and len(wave_id) <= 32 else None
+    orders = paid_orders_of_wave(session, caller.tenant_id, wave_id) if wave_id else []
+    if not orders:
+        raise NotFound("No paid orders in such a wave.", {"wave_id": wave_id})
+    target = STEPS.index(status)
+    behind = [order for order in orders if STEPS.index(order.status) < target - 1]
+    if behind:
+        raise Conflict(
+            f"Orders of this wave must be {STEPS[target - 1]} before they can become {status}.",
+            {"reason": "wrong_state", "from": behind[0].status, "to": status, "orders": len(behind)},
+        )
+    wave = None
+    if status == "ready_for_pickup":
+        wave = session.get(FulfillmentWave, wave_id)
+        if wave is None or wave.tenant_id != caller.tenant_id:
+            raise Conflict("The wave must be closed before its orders are ready for pickup.",
+                           {"reason": "wave_not_closed", "wave_id": wave_id})
+    to_move = [order for order in orders if STEPS.index(order.status) == target - 1]
+    taken = _open_codes(session, caller.tenant_id) if wave is not None else set()
+    now = utcnow()
+    for order in to_move:
+        order.status = status
+        data = {"order_id": order.order_id, "member_id": order.member_id, "at": now.isoformat()}
+        if wave is not None:
+            code = new_pickup_code(taken)
+            taken.add(code)
+            order.pickup_code = order.open_pickup_code = code
+            data["pickup"] = {"code": code, "point": wave.pickup_point, "at": wave.pickup_at.isoformat()}
+        emit(session, MOVE_EVENTS[status], data, tenant_id=caller.tenant_id,
+             correlation_id=caller.correlation_id)
+    session.flush()  # the unique constraint speaks now, inside the retry
+    return {"wave_id": wave_id, "status": status, "moved": len(to_move)}
+
+
+def _open_codes(session, tenant_id):
+    return set(session.scalars(
+        select(FulfillmentOrder.open_pickup_code).where(
+            FulfillmentOrder.tenant_id == tenant_id, FulfillmentOrder.open_pickup_code.is_not(None))
+    ))
+
+
+def new_pickup_code(taken):
+    """Six random digits not among ``taken``; unguessable from any other code."""
+    for _ in range(MAX_CODE_TRIES):
+        code = f"{secrets.randbelow(CODE_SPACE):06d}"
+        if code not in taken:
+            return code
+    raise Conflict("No free pickup code; complete some pickups first.", {"reason": "codes_exhausted"})
+
+
+# --- pickup ----------------------------------------------------------------------------------
+
+def verify_pickup(session, caller, payload):
+    """The leader enters a member's pickup code: the order is handed over (picked_up).
+
+    Manages its own transactions: a wrong code is recorded (and committed) before the 404, so
+    guessing is rate limited per community. A wrong code reveals nothing; a used one is 409.
+    """
+    caller.require_staff()
+    code = load(VERIFY_PICKUP_INPUT, payload)["code"]
+    tenant_id = caller.tenant_id
+    with session.begin():
+        since = utcnow() - FAILURE_WINDOW
+        failures = session.scalar(
+            select(func.count(PickupVerificationFailure.id)).where(
+                PickupVerificationFailure.tenant_id == tenant_id, PickupVerificationFailure.at > since)
+        )
+        if failures >= MAX_FAILURES:
+            raise RateLimited("Too many wrong pickup codes; wait a minute and try again.",
+                              {"retry_after_seconds": int(FAILURE_WINDOW.total_seconds())})
+        order = session.scalars(
+            select(FulfillmentOrder).where(FulfillmentOrder.tenant_id == tenant_id,
+                                           FulfillmentOrder.open_pickup_code == code)
+        ).first()
+        if order is not None and order.status == "ready_for_pickup":
+            return _hand_over(session, caller, order)
+        used = session.scalars(
+            select(FulfillmentOrder).where(FulfillmentOrder.tenant_id == tenant_id,
+                                           FulfillmentOrder.pickup_code == code,
+                                           FulfillmentOrder.status == "picked_up")
+        ).first()
+        if used is not None:
+            raise Conflict("This pickup code was already used.",
+                           {"reason": "already_picked_up", "order_id": used.order_id})
+        session.execute(delete(PickupVerificationFailure).where(
+            PickupVerificationFailure.tenant_id == tenant_id, PickupVerificationFailure.at <= since))
+        session.add(PickupVerificationFailure(tenant_id=tenant_id))
+    raise NotFound("No order is waiting for this pickup code.")
+
+
+def _hand_over(session, caller, order):
+    now = utcnow()
+    order.status = "picked_up"
+    order.open_pickup_code = None
+    order.picked_up_at = now
+    emit(session, events.ORDER_PICKED_UP,
+         {"order_id": order.order_id, "member_id": order.member_id, "at": now.isoformat()},
+         tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+    member = session.get(FulfillmentMember, order.member_id)
+    return {
+        "order_id": order.order_id,
+        "member": {"name": member.name if member else "", "building": member.building if member else "",
+                   "unit": member.unit if member else ""},
+        "items": order.items,
+    }

@@ -2,12 +2,12 @@
 
 from nameko.events import event_handler
 
-from services.fulfillment import handlers
+from services.fulfillment import handlers, picking
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.entrypoints import rpc
-from services.infra.messaging import EventInbox
+from services.infra.messaging import EventInbox, OutboxRelay
 
 
 class FulfillmentService(operations.OperatorEntrypoints):
@@ -16,10 +16,23 @@ class FulfillmentService(operations.OperatorEntrypoints):
     db = Database()
     caller = CallerContext()
     inbox = EventInbox()
+    outbox = OutboxRelay()
 
     @rpc
     def get_fulfillment(self, order_id):
         return handlers.get_fulfillment(self.db, self.caller, order_id)
+
+    @rpc
+    def move_wave(self, wave_id, payload):
+        return handlers.in_transaction(self.db, handlers.move_wave, self.caller, wave_id, payload)
+
+    @rpc
+    def picking_list(self, wave_id, query):
+        return picking.picking_list(self.db, self.caller, wave_id, query)
+
+    @rpc
+    def verify_pickup(self, payload):
+        return handlers.verify_pickup(self.db, self.caller, payload)
 
     @event_handler("orders", "order_placed")
     def on_order_placed(self, payload):
@@ -32,3 +45,11 @@ class FulfillmentService(operations.OperatorEntrypoints):
     @event_handler("orders", "order_cancelled")
     def on_order_cancelled(self, payload):
         self.inbox.consume(payload, handlers.record_order_cancelled)
+
+    @event_handler("crm", "member_joined")
+    def on_member_joined(self, payload):
+        self.inbox.consume(payload, handlers.record_member_joined)
+
+    @event_handler("catalog", "wave_closed")
+    def on_wave_closed(self, payload):
+        self.inbox.consume(payload, handlers.record_wave_closed)

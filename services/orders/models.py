@@ -30,6 +30,10 @@ class Order(Base):
     expires_at: Mapped[object] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Where and with which code the member picks the order up (取货码), once it is ready.
+    pickup_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    pickup_point: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    pickup_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
 
     lines: Mapped[list["OrderLine"]] = relationship(order_by="OrderLine.position", lazy="selectin")
     timeline: Mapped[list["OrderStatusChange"]] = relationship(

@@ -52,6 +52,13 @@ class TimelineOutput(Schema):
     by = fields.Function(lambda change: change.by.split(":", 1)[0])  # member|leader|staff|provider|system
 
 
+def _pickup(order):
+    if order.pickup_code is None:
+        return None
+    return {"code": order.pickup_code, "point": order.pickup_point,
+            "at": order.pickup_at.isoformat() if order.pickup_at else None}
+
+
 class OrderOutput(Schema):
     id = fields.String()
     member_id = fields.String()
@@ -65,6 +72,7 @@ class OrderOutput(Schema):
     expires_at = fields.AwareDateTime()
     created_at = fields.AwareDateTime()
     timeline = fields.List(fields.Nested(TimelineOutput))
+    pickup = fields.Function(_pickup)  # {code, point, at} once ready for pickup, else null
 
 
 ORDER = OrderOutput()

@@ -4,6 +4,7 @@ import logging
 import secrets
 
 import requests
+from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
@@ -11,9 +12,9 @@ from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.entrypoints import rpc
-from services.infra.messaging import OutboxRelay
+from services.infra.messaging import EventInbox, OutboxRelay
 from services.infra.rpc import Rpc
-from services.orders import handlers, payments
+from services.orders import fulfilment_events, handlers, payments
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class OrdersService(operations.OperatorEntrypoints):
     db = Database()
     caller = CallerContext()
     outbox = OutboxRelay()
+    inbox = EventInbox()
     remote = Rpc()
     payments = PaymentProviders()
 
@@ -129,3 +131,21 @@ class OrdersService(operations.OperatorEntrypoints):
     @timer(interval=1)
     def deliver_sandbox_notifications(self):
         payments.deliver_notifications(self.db, http_post, self.payments.secret, self.payments.webhook_url)
+
+    # --- fulfilment moves the order along (履约) -----------------------------------------------
+
+    @event_handler("fulfillment", "order_packed")
+    def on_order_packed(self, payload):
+        self.inbox.consume(payload, fulfilment_events.apply_order_packed)
+
+    @event_handler("fulfillment", "order_dispatched")
+    def on_order_dispatched(self, payload):
+        self.inbox.consume(payload, fulfilment_events.apply_order_dispatched)
+
+    @event_handler("fulfillment", "order_ready_for_pickup")
+    def on_order_ready_for_pickup(self, payload):
+        self.inbox.consume(payload, fulfilment_events.apply_order_ready_for_pickup)
+
+    @event_handler("fulfillment", "order_picked_up")
+    def on_order_picked_up(self, payload):
+        self.inbox.consume(payload, fulfilment_events.apply_order_picked_up)

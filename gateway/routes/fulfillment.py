@@ -1,0 +1,36 @@
+"""Fulfilment (履约): moving a wave's orders and handing them over at the pickup point."""
+
+from werkzeug.wrappers import Response
+
+from gateway import schemas
+from gateway.http import json_body, query_args, route
+from gateway.routes.roles import STAFF
+
+
+class FulfillmentRoutes:
+    @route("POST", "/api/v1/waves/<wave_id>/fulfillment", roles=STAFF, status="200",
+           summary="Move every paid order of a wave: packed, delivering, ready_for_pickup", tag="fulfillment",
+           body=schemas.WaveFulfillmentBody, response=schemas.WaveFulfillment)
+    def move_wave(self, request, wave_id):
+        return self.call("fulfillment", "move_wave", wave_id, json_body(request, schemas.WaveFulfillmentBody()))
+
+    @route("POST", "/api/v1/pickups/verify", roles=STAFF, status="200",
+           summary="Leader: a member's pickup code completes the order", tag="fulfillment",
+           body=schemas.PickupVerifyBody, response=schemas.PickupVerified)
+    def verify_pickup(self, request):
+        return self.call("fulfillment", "verify_pickup", json_body(request, schemas.PickupVerifyBody()))
+
+    @route("GET", "/api/v1/waves/<wave_id>/picking-list", roles=STAFF,
+           summary="A wave's picking list by product or by member (format=csv opens in Excel)",
+           tag="fulfillment", query=schemas.PickingListQuery, response=schemas.PickingList)
+    def picking_list(self, request, wave_id):
+        query = query_args(request, schemas.PickingListQuery())
+        listing = self.call("fulfillment", "picking_list", wave_id, query)
+        if query["format"] != "csv":
+            return listing
+        # A byte-order mark makes Excel read the UTF-8 (Chinese names) correctly.
+        return Response(
+            ("\ufeff" + listing["content"]).encode("utf-8"),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{listing["filename"]}"'},
+        )

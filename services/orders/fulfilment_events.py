@@ -1,0 +1,57 @@
+"""Orders follows fulfilment (履约): each step the leader takes lands on the order's timeline.
+
+Events of different types travel on different queues, so a later step may arrive first: the
+order then walks through the steps in between. An order already past a step, or taken off the
+way (cancelled, refunding, refunded), is left alone: raising would only park the event.
+"""
+
+import logging
+
+from services.infra.messaging import emit
+from services.infra.schemas import load
+from services.orders import events, lifecycle
+from services.orders.models import Order
+
+log = logging.getLogger(__name__)
+
+BY = "system:fulfillment"
+WAY = ["paid", "packed", "delivering", "ready_for_pickup", "completed"]
+STEP = events.FulfilmentStepData()
+READY = events.ReadyForPickupData()
+
+
+def _advance(session, event, data, status):
+    """Move the event's order along the way to ``status``; the order, or None if left alone."""
+    order = session.get(Order, data["order_id"])
+    if order is None or order.tenant_id != event["tenant_id"]:
+        log.warning("%s for an unknown order %s: ignored", event["event_type"], data["order_id"])
+        return None
+    if order.status not in WAY or WAY.index(order.status) >= WAY.index(status):
+        return None
+    for step in WAY[WAY.index(order.status) + 1: WAY.index(status) + 1]:
+        lifecycle.transition(order, step, BY)
+    return order
+
+
+def apply_order_packed(session, event):
+    _advance(session, event, load(STEP, event["data"]), "packed")
+
+
+def apply_order_dispatched(session, event):
+    _advance(session, event, load(STEP, event["data"]), "delivering")
+
+
+def apply_order_ready_for_pickup(session, event):
+    data = load(READY, event["data"])
+    order = _advance(session, event, data, "ready_for_pickup")
+    if order is not None:
+        pickup = data["pickup"]
+        order.pickup_code, order.pickup_point, order.pickup_at = pickup["code"], pickup["point"], pickup["at"]
+
+
+def apply_order_picked_up(session, event):
+    order = _advance(session, event, load(STEP, event["data"]), "completed")
+    if order is not None:
+        emit(session, events.ORDER_COMPLETED,
+             {**lifecycle.order_facts(order), "completed_at": order.updated_at.isoformat()},
+             tenant_id=order.tenant_id, correlation_id=event.get("correlation_id"))

@@ -1,0 +1,82 @@
+"""Fulfilment (履约) as the leader and a member live it: pack, deliver, ready with a code, pick up."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from test_walking_skeleton import api, eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_wave_is_packed_delivered_and_picked_up_with_its_code(stack):
+    slug = f"ful-{uuid.uuid4().hex[:6]}"
+    leader = api(stack, "POST", "/leaders/signup", json={
+        "community_name": "履约测试团", "slug": slug, "phone": "13800000031",
+        "password": "leader-secret-1", "display_name": "团长"}).json()["token"]
+    product = api(stack, "POST", "/products", leader, json={"name": "阳山水蜜桃 6只", "price_cents": 8800,
+                                                            "stock": 50}).json()
+    now = datetime.now(UTC)
+    wave_id = api(stack, "POST", "/waves", leader, json={
+        "title": "本周水蜜桃团", "cutoff_at": (now + timedelta(days=1)).isoformat(),
+        "pickup_at": (now + timedelta(days=2)).isoformat(), "pickup_point": "3栋楼下快递柜旁",
+        "items": [{"product_id": product["id"], "price_cents": 6900}]}).json()["id"]
+    member = api(stack, "POST", f"/communities/{slug}/join", json={
+        "phone": "13900000032", "password": "member-secret-1", "name": "张姐", "building": "3栋",
+        "unit": "1201"}).json()["token"]
+
+    placed = api(stack, "POST", "/orders", member, json={"items": [{"product_id": product["id"], "quantity": 2}],
+                                                         "channel": {"type": "wave", "id": wave_id}})
+    assert placed.status_code == 201, placed.text
+    order_id = placed.json()["id"]
+    assert api(stack, "POST", f"/orders/{order_id}/mark-paid", leader).status_code == 200
+    assert api(stack, "POST", f"/waves/{wave_id}/close", leader).json()["status"] == "closed"
+
+    def move(status):
+        return api(stack, "POST", f"/waves/{wave_id}/fulfillment", leader, json={"status": status})
+
+    assert api(stack, "POST", f"/waves/{wave_id}/fulfillment", member, json={"status": "packed"}).status_code == 403
+    assert move("shipped").status_code == 422
+    # The paid order reaches fulfilment by event: packing succeeds once it has arrived.
+    packed = eventually(lambda: (lambda r: r if r.status_code == 200 else None)(move("packed")))
+    assert packed and packed.json() == {"wave_id": wave_id, "status": "packed", "moved": 1}, packed
+    skipped = api(stack, "POST", f"/waves/{wave_id}/fulfillment", leader, json={"status": "ready_for_pickup"})
+    assert skipped.status_code == 409 and skipped.json()["reason"] == "wrong_state"
+    assert move("delivering").json()["moved"] == 1
+    # wave_closed reaches fulfilment by event too.
+    ready = eventually(lambda: (lambda r: r if r.status_code == 200 else None)(move("ready_for_pickup")))
+    assert ready and ready.json()["moved"] == 1, ready
+
+    by_member = api(stack, "GET", f"/waves/{wave_id}/picking-list?group_by=member", leader)
+    assert by_member.status_code == 200, by_member.text
+    assert by_member.json()["buildings"][0]["units"][0]["members"][0]["name"] == "张姐"
+    sheet = api(stack, "GET", f"/waves/{wave_id}/picking-list?group_by=product&format=csv", leader)
+    assert sheet.status_code == 200 and sheet.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert sheet.headers["Content-Disposition"].startswith("attachment;")
+    assert sheet.content.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
+    assert f"{product['id']},阳山水蜜桃 6只,2,1" in sheet.content.decode("utf-8-sig")
+    assert api(stack, "GET", f"/waves/{wave_id}/picking-list?group_by=price", leader).status_code == 422
+    assert api(stack, "GET", f"/waves/{wave_id}/picking-list", member).status_code == 403
+
+    def order():
+        return api(stack, "GET", f"/orders/{order_id}", member).json()
+
+    assert eventually(lambda: order()["status"] == "ready_for_pickup")
+    shown = order()
+    code = shown["pickup"]["code"]
+    assert len(code) == 6 and code.isdigit() and shown["pickup"]["point"] == "3栋楼下快递柜旁"
+    assert [step["status"] for step in shown["timeline"]] == [
+        "pending_payment", "paid", "packed", "delivering", "ready_for_pickup"]
+
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    missing = api(stack, "POST", "/pickups/verify", leader, json={"code": wrong})
+    assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"
+    assert api(stack, "POST", "/pickups/verify", member, json={"code": code}).status_code == 403
+    verified = api(stack, "POST", "/pickups/verify", leader, json={"code": code})
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["order_id"] == order_id
+    assert verified.json()["member"] == {"name": "张姐", "building": "3栋", "unit": "1201"}
+    assert verified.json()["items"][0]["quantity"] == 2
+    assert api(stack, "POST", "/pickups/verify", leader, json={"code": code}).status_code == 409
+    assert eventually(lambda: order()["status"] == "completed")
+    assert order()["timeline"][-1]["status"] == "completed"
