@@ -134,10 +134,10 @@ def join_community(session, caller, slug, payload):
 
 
 def order_stats(session, tenant_id, member_id):
-    """Orders that still stand (placed or paid), and what they came to."""
+    """Orders that still stand (not cancelled or wholly refunded), and what they came to."""
     orders, spent = session.execute(
         select(func.count(Purchase.order_id), func.coalesce(func.sum(Purchase.total_cents), 0)).where(
-            Purchase.tenant_id == tenant_id, Purchase.member_id == member_id, Purchase.status != "cancelled"
+            Purchase.tenant_id == tenant_id, Purchase.member_id == member_id, Purchase.status.not_in(("cancelled", "refunded"))
         )
     ).one()
     return {"orders": orders, "spent_cents": int(spent)}
@@ -197,3 +197,9 @@ def record_order_paid(session, event):
 
 def record_order_cancelled(session, event):
     _record_status(session, event, "cancelled")
+
+
+def record_order_refunded(session, event):
+    """A whole refund takes the order out of the member's history; a partial one keeps it."""
+    if event["data"].get("whole") is True:
+        _record_status(session, event, "refunded")

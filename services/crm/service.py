@@ -53,3 +53,7 @@ class CrmService(operations.OperatorEntrypoints):
     @event_handler("orders", "order_cancelled")
     def on_order_cancelled(self, payload):
         self.inbox.consume(payload, handlers.record_order_cancelled)
+
+    @event_handler("orders", "order_refunded")
+    def on_order_refunded(self, payload):
+        self.inbox.consume(payload, handlers.record_order_refunded)

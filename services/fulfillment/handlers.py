@@ -90,6 +90,13 @@ def record_order_cancelled(session, event):
     _set_status(session, event, "cancelled")
 
 
+def record_order_refunded(session, event):
+    """An order refunded whole before it was handed over leaves the lists; a partial refund
+    (one damaged bottle) does not."""
+    if event["data"].get("whole") is True:
+        _set_status(session, event, "cancelled")
+
+
 def record_member_joined(session, event):
     """``crm.member_joined`` -> who the member is and where they live."""
     data = load(MEMBER_JOINED, event["data"])

@@ -46,6 +46,10 @@ class FulfillmentService(operations.OperatorEntrypoints):
     def on_order_cancelled(self, payload):
         self.inbox.consume(payload, handlers.record_order_cancelled)
 
+    @event_handler("orders", "order_refunded")
+    def on_order_refunded(self, payload):
+        self.inbox.consume(payload, handlers.record_order_refunded)
+
     @event_handler("crm", "member_joined")
     def on_member_joined(self, payload):
         self.inbox.consume(payload, handlers.record_member_joined)

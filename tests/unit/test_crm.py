@@ -144,6 +144,20 @@ def test_get_me_with_order_stats(session, anonymous, caller):
     assert me["member"]["order_stats"] == {"orders": 2, "spent_cents": 2000}
     assert "password" not in str(me) and "argon2" not in str(me)
 
+    # Cancelled and wholly refunded orders leave the history; a partial refund does not.
+    with session.begin():
+        handlers.record_order_cancelled(session, order_placed("o1", joined["member_id"], tenant, 1250))
+        partial = order_placed("o2", joined["member_id"], tenant, 750)
+        partial["data"]["whole"] = False
+        handlers.record_order_refunded(session, partial)
+    with session.begin():
+        assert handlers.get_me(session, me_caller)["member"]["order_stats"] == {"orders": 1, "spent_cents": 750}
+        whole = order_placed("o2", joined["member_id"], tenant, 750)
+        whole["data"]["whole"] = True
+        handlers.record_order_refunded(session, whole)
+    with session.begin():
+        assert handlers.get_me(session, me_caller)["member"]["order_stats"] == {"orders": 0, "spent_cents": 0}
+
     with session.begin():
         leader_me = handlers.get_me(session, caller("leader", tenant_id=tenant,
                                                     account_id=leader["account_id"]))

@@ -115,6 +115,16 @@ def test_a_late_payment_does_not_revive_a_cancelled_order(session):
     assert statuses(session) == {"o1": "cancelled"}
 
 
+def test_a_whole_refund_takes_the_order_off_the_lists_a_partial_one_does_not(session):
+    paid_order(session, "whole")
+    paid_order(session, "partial")
+    for order_id, whole in (("whole", True), ("partial", False)):
+        event = order_event("order_refunded", order_id)
+        event["data"]["whole"] = whole
+        apply(session, handlers.record_order_refunded, event)
+    assert statuses(session) == {"whole": "cancelled", "partial": "to_pack"}
+
+
 def test_a_wave_closed_event_without_a_pickup_point_is_invalid(session):
     with pytest.raises(Invalid):
         apply(session, handlers.record_wave_closed, envelope("wave_closed", {"wave_id": "w", "pickup_at": "soon"}))
