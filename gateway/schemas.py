@@ -359,3 +359,13 @@ class PickingList(Schema):
     total_quantity = fields.Integer()
     products = fields.List(fields.Nested(PickingProduct), metadata={"description": "group_by=product"})
     buildings = fields.List(fields.Nested(PickingBuilding), metadata={"description": "group_by=member"})
+
+
+class InboxMessage(Schema):
+    id = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    order_id = fields.String(allow_none=True)
+    read = fields.Boolean()
+    created_at = fields.DateTime()

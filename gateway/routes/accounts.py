@@ -1,8 +1,8 @@
 """Communities, accounts and members (crm)."""
 
 from gateway import schemas
-from gateway.http import json_body, route
-from gateway.routes.roles import ANYONE
+from gateway.http import json_body, query_args, route
+from gateway.routes.roles import ANYONE, MEMBER
 
 
 class AccountRoutes:
@@ -34,3 +34,14 @@ class AccountRoutes:
         payload["birthday"] = payload["birthday"].isoformat() if payload.get("birthday") else None
         identity = self.call("crm", "join_community", slug, payload)
         return self.session(identity, status=201, member=identity["member"])
+
+    @route("GET", "/api/v1/me/inbox", roles=MEMBER, summary="My messages (pickup notices, ...)", tag="accounts",
+           query=schemas.PageSchema, response=schemas.page_of(schemas.InboxMessage))
+    def my_inbox(self, request):
+        query = query_args(request, schemas.PageSchema())
+        return self.call("crm", "list_inbox", query, locale=preferred_locale(request))
+
+
+def preferred_locale(request):
+    """zh-CN unless the reader's browser prefers English (the catalogues we have)."""
+    return request.accept_languages.best_match(["zh-CN", "en"], default="zh-CN")

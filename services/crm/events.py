@@ -32,3 +32,17 @@ class OrderStatusData(TolerantSchema):
     member_id = fields.String(required=True)
     total_cents = fields.Integer(required=True)
     lines = fields.List(fields.Nested(OrderLineData), required=True)
+
+
+class PickupData(TolerantSchema):
+    code = fields.String(required=True)
+    point = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class ReadyForPickupData(TolerantSchema):
+    """``fulfillment.order_ready_for_pickup``: whose order, and where and when to collect it."""
+
+    order_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    pickup = fields.Nested(PickupData, required=True)

@@ -3,8 +3,8 @@
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from services.crm import events
-from services.crm.models import Account, Community, Member, Purchase
+from services.crm import events, messages
+from services.crm.models import Account, Community, InboxMessage, Member, Purchase
 from services.crm.passwords import hash_password, verify_password
 from services.crm.schemas import (
     COMMUNITY,
@@ -14,15 +14,18 @@ from services.crm.schemas import (
     LeaderSignupInput,
     LoginInput,
 )
+from services.infra.db import newest_first
 from services.infra.errors import Conflict, NotFound, Unauthorized
 from services.infra.messaging import emit
-from services.infra.schemas import load
+from services.infra.schemas import PageSchema, decode_cursor, load, page
 
 SIGNUP_INPUT = LeaderSignupInput()
 LOGIN_INPUT = LoginInput()
 JOIN_INPUT = JoinInput()
 CARD = CommunityCard()
 ORDER_STATUS = events.OrderStatusData()
+READY_FOR_PICKUP = events.ReadyForPickupData()
+INBOX_QUERY = PageSchema()
 
 DEFAULT_SETTINGS = {"admission": {"mode": "open", "allowed_buildings": []}}
 
@@ -203,3 +206,37 @@ def record_order_refunded(session, event):
     """A whole refund takes the order out of the member's history; a partial one keeps it."""
     if event["data"].get("whole") is True:
         _record_status(session, event, "refunded")
+
+
+def notify_pickup_ready(session, event):
+    """``fulfillment.order_ready_for_pickup`` -> a pickup notice in the member's inbox, once."""
+    data = load(READY_FOR_PICKUP, event["data"])
+    dedupe_key = f"pickup_ready:{data['order_id']}"
+    exists = session.scalars(select(InboxMessage).where(
+        InboxMessage.member_id == data["member_id"], InboxMessage.dedupe_key == dedupe_key)).first()
+    if exists is None:
+        pickup = data["pickup"]
+        session.add(InboxMessage(
+            tenant_id=event["tenant_id"], member_id=data["member_id"], kind="pickup_ready",
+            dedupe_key=dedupe_key,
+            params={"order_id": data["order_id"], "code": pickup["code"], "point": pickup["point"],
+                    "at": pickup["at"].isoformat()},
+        ))
+
+
+def list_inbox(session, caller, query, locale=messages.DEFAULT_LOCALE):
+    """The member's messages, newest first, in the reader's language."""
+    caller.require_member()
+    params = load(INBOX_QUERY, query)
+    community = session.get(Community, caller.tenant_id)
+    timezone = community.timezone if community is not None else "Asia/Shanghai"
+    statement = select(InboxMessage).where(
+        InboxMessage.tenant_id == caller.tenant_id, InboxMessage.member_id == caller.member_id)
+    statement = newest_first(statement, InboxMessage, decode_cursor(params["cursor"]), params["limit"])
+    items = [
+        {"id": message.id, "kind": message.kind, "created_at": message.created_at.isoformat(),
+         "read": message.read_at is not None, "order_id": message.params.get("order_id"),
+         **messages.render(message.kind, message.params, timezone, locale)}
+        for message in session.scalars(statement)
+    ]
+    return page(items, params["limit"])

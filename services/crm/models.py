@@ -71,3 +71,23 @@ class Purchase(Base):
     total_cents: Mapped[int] = mapped_column(Integer)
     lines: Mapped[list] = mapped_column(JSON)
     placed_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+class InboxMessage(Base):
+    """A message in a member's inbox. Stored as a catalogue key and its parameters, rendered
+    in the reader's language when read (zh-CN first)."""
+
+    __tablename__ = "inbox_messages"
+    __table_args__ = (
+        Index("ix_inbox_member_created", "tenant_id", "member_id", "created_at", "id"),
+        UniqueConstraint("member_id", "dedupe_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(40))  # a key of services/crm/messages.py
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str] = mapped_column(String(80))  # one notice per order and kind
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)

@@ -2,7 +2,7 @@
 
 from nameko.events import event_handler
 
-from services.crm import handlers
+from services.crm import handlers, messages
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
@@ -41,6 +41,15 @@ class CrmService(operations.OperatorEntrypoints):
     def get_community_card(self, slug):
         with self.db.begin():
             return handlers.get_community_card(self.db, slug)
+
+    @rpc
+    def list_inbox(self, query, locale=None):
+        with self.db.begin():
+            return handlers.list_inbox(self.db, self.caller, query, locale or messages.DEFAULT_LOCALE)
+
+    @event_handler("fulfillment", "order_ready_for_pickup")
+    def on_order_ready_for_pickup(self, payload):
+        self.inbox.consume(payload, handlers.notify_pickup_ready)
 
     @event_handler("orders", "order_placed")
     def on_order_placed(self, payload):

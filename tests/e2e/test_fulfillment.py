@@ -68,6 +68,16 @@ def test_a_wave_is_packed_delivered_and_picked_up_with_its_code(stack):
     assert [step["status"] for step in shown["timeline"]] == [
         "pending_payment", "paid", "packed", "delivering", "ready_for_pickup"]
 
+    # Nobody has to ask "is my order here?": the notice is in the member's inbox, in Chinese.
+    def notices():
+        items = api(stack, "GET", "/me/inbox", member).json()["items"]
+        return [item for item in items if item["kind"] == "pickup_ready"]
+    assert eventually(notices)
+    notice = notices()[0]
+    assert notice["title"] == "您的订单到货啦" and code in notice["body"] and "3栋楼下快递柜旁" in notice["body"]
+    english = api(stack, "GET", "/me/inbox", member, headers={"Accept-Language": "en"}).json()["items"][0]
+    assert english["title"] == "Your order has arrived"
+
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     missing = api(stack, "POST", "/pickups/verify", leader, json={"code": wrong})
     assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"

@@ -1,0 +1,38 @@
+"""The words members read, by language: zh-CN first, so another language is one more table.
+
+Messages are stored as a key and parameters and rendered when read, so a member reading in
+English later sees the same notice in English.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+DEFAULT_LOCALE = "zh-CN"
+
+CATALOGUE = {
+    "zh-CN": {
+        "pickup_ready.title": "您的订单到货啦",
+        "pickup_ready.body": "取货码 {code},请于 {at} 到「{point}」自提。凭取货码领取,不用再问团长啦。",
+    },
+    "en": {
+        "pickup_ready.title": "Your order has arrived",
+        "pickup_ready.body": "Pickup code {code}: collect it at {point} from {at}.",
+    },
+}
+
+TIME_FORMAT = {"zh-CN": "{month}月{day}日 {hour:02d}:{minute:02d}", "en": "{day}/{month} {hour:02d}:{minute:02d}"}
+
+
+def local_time(iso, timezone, locale):
+    """An ISO-8601 instant as the community's wall clock, the way its members write it."""
+    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(timezone))
+    pattern = TIME_FORMAT.get(locale, TIME_FORMAT[DEFAULT_LOCALE])
+    return pattern.format(month=moment.month, day=moment.day, hour=moment.hour, minute=moment.minute)
+
+
+def render(kind, params, timezone, locale=DEFAULT_LOCALE):
+    table = CATALOGUE.get(locale, CATALOGUE[DEFAULT_LOCALE])
+    values = {**params}
+    if "at" in values:
+        values["at"] = local_time(values["at"], timezone, locale)
+    return {"title": table[f"{kind}.title"], "body": table[f"{kind}.body"].format(**values)}
