@@ -6,7 +6,7 @@ from services.catalog import events, waves
 from services.catalog.models import Product, StockReservation
 from services.catalog.schemas import PRODUCT, ProductInput, ProductQuery, ReservationInput
 from services.infra.context import Caller
-from services.infra.db import newest_first
+from services.infra.db import get_in_community, newest_first
 from services.infra.errors import Conflict, NotFound
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
@@ -18,10 +18,8 @@ ORDER_CANCELLED = events.OrderCancelledData()
 
 
 def _product(session, tenant_id, product_id):
-    product = session.get(Product, product_id) if isinstance(product_id, str) else None
-    if product is None or product.tenant_id != tenant_id:
-        raise NotFound("No such product in this community.", {"product_id": product_id})
-    return product
+    return get_in_community(session, Product, product_id, tenant_id, "No such product in this community.",
+                            "product_id")
 
 
 def create_product(session, caller, payload):

@@ -10,8 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from services.catalog import events
 from services.catalog.models import ChannelPurchase, Product, Wave, WaveItem
 from services.catalog.schemas import WAVE, WaveInput, WaveQuery
-from services.infra.db import newest_first, utcnow
-from services.infra.errors import Conflict, Forbidden, NotFound, invalid
+from services.infra.db import get_in_community, newest_first, utcnow
+from services.infra.errors import Conflict, Forbidden, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
 
@@ -21,10 +21,8 @@ CHANNEL = "wave"
 
 
 def _wave(session, tenant_id, wave_id, **options):
-    wave = session.get(Wave, wave_id, **options) if isinstance(wave_id, str) else None
-    if wave is None or wave.tenant_id != tenant_id:
-        raise NotFound("No such wave in this community.", {"wave_id": wave_id})
-    return wave
+    return get_in_community(session, Wave, wave_id, tenant_id, "No such wave in this community.", "wave_id",
+                            **options)
 
 
 def _dump(session, waves):

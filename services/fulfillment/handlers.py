@@ -14,7 +14,7 @@ from services.fulfillment.models import (
     FulfillmentWave,
     PickupVerificationFailure,
 )
-from services.infra.db import utcnow
+from services.infra.db import get_in_community, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited
 from services.infra.messaging import emit
 from services.infra.schemas import StrictSchema, load
@@ -120,11 +120,8 @@ def record_wave_closed(session, event):
 # --- queries ---------------------------------------------------------------------------------
 
 def get_fulfillment(session, caller, order_id):
-    record = session.get(FulfillmentOrder, order_id) if isinstance(order_id, str) else None
-    if record is None or record.tenant_id != caller.require_tenant():
-        raise NotFound("No such order in fulfilment.", {"order_id": order_id})
-    if not caller.is_staff and record.member_id != caller.member_id:
-        raise NotFound("No such order in fulfilment.", {"order_id": order_id})
+    record = get_in_community(session, FulfillmentOrder, order_id, caller.require_tenant(),
+                              "No such order in fulfilment.", "order_id", member_id=caller.member_scope)
     return {"order_id": record.order_id, "status": record.status, "items": record.items,
             "total_quantity": record.total_quantity}
 

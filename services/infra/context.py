@@ -43,6 +43,12 @@ class Caller:
         """Leaders and their assistants run the community."""
         return self.role in ("leader", "staff")
 
+    @property
+    def member_scope(self):
+        """Whose rows this caller may see: ``None`` for staff (the whole community), else their
+        own member id (``""`` for a token without one, which matches nothing)."""
+        return None if self.is_staff else (self.member_id or "")
+
     def require_tenant(self):
         if not self.tenant_id:
             raise Unauthorized("This call needs a community.")

@@ -16,6 +16,8 @@ from sqlalchemy import DateTime, and_, create_engine, event, or_
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from services.infra.errors import NotFound
+
 _green_postgres = threading.Lock()
 _green_postgres_done = False
 
@@ -117,6 +119,16 @@ class Database(DependencyProvider):
         session = self.sessions.pop(worker_ctx, None)
         if session is not None:
             session.close()
+
+
+def get_in_community(session, model, object_id, tenant_id, detail, key, member_id=None, **options):
+    """The ``model`` row ``object_id`` if it belongs to the community ``tenant_id`` (and, given
+    ``member_id``, to that member); else ``NotFound``. Absent and someone else's look the same:
+    an id of another community must reveal nothing."""
+    row = session.get(model, object_id, **options) if isinstance(object_id, str) else None
+    if row is None or row.tenant_id != tenant_id or (member_id is not None and row.member_id != member_id):
+        raise NotFound(detail, {key: object_id})
+    return row
 
 
 def find_database(container):

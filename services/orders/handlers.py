@@ -13,8 +13,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.infra.db import new_id, newest_first, utcnow
-from services.infra.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
+from services.infra.db import get_in_community, new_id, newest_first, utcnow
+from services.infra.errors import Conflict, Forbidden, Invalid, ServiceUnavailable
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
 from services.orders import events
@@ -188,12 +188,9 @@ def release_abandoned(session, catalog_for, older_than=ABANDONED_AFTER):
 
 
 def visible_order(session, caller, order_id):
-    order = session.get(Order, order_id) if isinstance(order_id, str) else None
-    if order is None or order.tenant_id != caller.require_tenant():
-        raise NotFound("No such order.", {"order_id": order_id})
-    if not caller.is_staff and order.member_id != caller.member_id:
-        raise NotFound("No such order.", {"order_id": order_id})
-    return order
+    """An order of the caller's community; a member sees only their own."""
+    return get_in_community(session, Order, order_id, caller.require_tenant(), "No such order.", "order_id",
+                            member_id=caller.member_scope)
 
 
 def get_order(session, caller, order_id):

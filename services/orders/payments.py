@@ -217,10 +217,15 @@ def expire_unpaid(session, now=None):
 
 # --- the sandbox provider's own side -------------------------------------------------------
 
-def sandbox_charge(session, charge_id):
+def _charge(session, charge_id):
     charge = session.get(SandboxCharge, charge_id) if isinstance(charge_id, str) else None
     if charge is None:
         raise NotFound("No such sandbox payment.")
+    return charge
+
+
+def sandbox_charge(session, charge_id):
+    charge = _charge(session, charge_id)
     return {"charge_id": charge.id, "amount_cents": charge.amount_cents, "description": charge.description,
             "status": charge.status, "merchant": "邻里 Linli (sandbox)"}
 
@@ -228,9 +233,7 @@ def sandbox_charge(session, charge_id):
 def sandbox_complete(session, provider, charge_id, payload):
     """The buyer's choice on the pay page; the provider then owes the merchant a webhook."""
     data = load(OUTCOME_INPUT, payload)
-    charge = session.get(SandboxCharge, charge_id) if isinstance(charge_id, str) else None
-    if charge is None:
-        raise NotFound("No such sandbox payment.")
+    charge = _charge(session, charge_id)
     if charge.status != "pending":
         raise Conflict("This payment was already completed.", {"reason": "wrong_state", "status_now": charge.status})
     charge.status = data["outcome"]
