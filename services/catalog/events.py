@@ -5,7 +5,7 @@ from marshmallow import fields
 from services.infra.schemas import TolerantSchema
 
 PRODUCT_CREATED = "product_created"
-WAVE_CLOSED = "wave_closed"  # {wave_id, title, pickup_at, pickup_point, closed_at}
+WAVE_CLOSED = "wave_closed"  # {wave_id, title, pickup_at, pickup_point, closed_at, packing_note, units}
 
 
 class OrderCancelledData(TolerantSchema):

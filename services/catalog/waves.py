@@ -115,7 +115,9 @@ def _close(session, wave, now, correlation_id=None):
         session,
         events.WAVE_CLOSED,
         {"wave_id": wave.id, "title": wave.title, "pickup_at": wave.pickup_at.isoformat(),
-         "pickup_point": wave.pickup_point, "closed_at": wave.closed_at.isoformat()},
+         "pickup_point": wave.pickup_point, "closed_at": wave.closed_at.isoformat(),
+         "packing_note": wave.packing_note or "",
+         "units": {item["product_id"]: item["unit"] for item in _dump(session, [wave])[0]["items"]}},
         tenant_id=wave.tenant_id,
         correlation_id=correlation_id,
     )

@@ -331,6 +331,7 @@ def test_close_wave_is_idempotent_and_emits_once(session, leader):
     assert row.payload["data"] == {
         "wave_id": wave["id"], "title": "Weekend fruit", "pickup_at": datetime.fromisoformat(PICKUP).isoformat(),
         "pickup_point": "Building 3 lobby", "closed_at": closed["closed_at"],
+        "packing_note": "", "units": {apples: "件"},
     }
     with pytest.raises(NotFound), session.begin():
         waves.close_wave(session, leader, "no-such-wave")
