@@ -77,14 +77,25 @@ def load_or_create_secrets(path, env):
     return stored
 
 
-def child_commands():
+def child_commands(gateways=1):
+    """Each service once; the gateway ``gateways`` times, sharing the port (SO_REUSEPORT:
+    the kernel spreads connections over them, and the live room fans out through RabbitMQ)."""
     nameko = str(VENV_BIN / "nameko")
     commands = {
         name: [nameko, "run", "--config", f"config/{name}.yaml", f"services.{name}.service"]
         for name in SERVICES
     }
-    commands["gateway"] = [nameko, "run", "--config", "config/gateway.yaml", "gateway.service"]
+    for index in range(gateways):
+        name = "gateway" if index == 0 else f"gateway-{index + 1}"
+        commands[name] = [nameko, "run", "--config", "config/gateway.yaml", "gateway.service"]
     return commands
+
+
+def gateway_processes(env):
+    value = env.get("LINLI_GATEWAY_PROCESSES", "2")
+    if not value.isdigit() or not 1 <= int(value) <= 16:
+        raise SystemExit(f"LINLI_GATEWAY_PROCESSES must be 1..16, not {value!r}")
+    return int(value)
 
 
 def run_migrations(env):
@@ -202,6 +213,7 @@ def main():
     env = build_environment()
     data_dir = Path(env["LINLI_DATA_DIR"])
     port = env["LINLI_HTTP_PORT"]
+    gateways = gateway_processes(env)
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -214,7 +226,7 @@ def main():
 
     children, pumps = {}, []
     try:
-        for name, command in child_commands().items():
+        for name, command in child_commands(gateways).items():
             children[name], pump = start_child(name, command, env, log_dir)
             pumps.append(pump)
         # Started only after every fork: forking while other threads run is unsafe.

@@ -90,7 +90,7 @@ class Route(HttpRequestHandler):
 
     def handle_request(self, request):
         request.shallow = False
-        correlation_id = _correlation_id(request)
+        correlation_id = correlation_id_of(request)
         try:
             context = {"correlation_id": correlation_id}
             if self.roles:
@@ -120,7 +120,7 @@ class Route(HttpRequestHandler):
         return problem_from(exc)
 
 
-def _correlation_id(request):
+def correlation_id_of(request):
     given = request.headers.get("X-Request-Id", "")
     if given and len(given) <= 64 and given.replace("-", "").isalnum():
         return given

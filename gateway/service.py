@@ -13,6 +13,7 @@ from gateway.routes import (
     accounts,
     catalog,
     fulfillment,
+    live_room,
     operations,
     orders,
     payments,
@@ -31,6 +32,7 @@ class GatewayService(
     payments.PaymentRoutes,
     referral.ReferralRoutes,
     fulfillment.FulfillmentRoutes,
+    live_room.LiveRoomRoutes,
 ):
     name = "gateway"
 

@@ -3,7 +3,7 @@
 from gateway import schemas
 from gateway.http import json_body, query_args, route
 from gateway.routes.roles import ANYONE, MEMBER, STAFF
-from services.infra.errors import invalid
+from services.infra.errors import Conflict, invalid
 
 
 class OrderRoutes:
@@ -14,7 +14,19 @@ class OrderRoutes:
         key = request.headers.get("Idempotency-Key")
         if key is not None and not (1 <= len(key) <= 128 and key.isprintable()):
             raise invalid({"Idempotency-Key": ["1-128 printable characters."]})
+        self.refuse_known_sold_out(payload)
         return 201, self.call("orders", "place_order", payload, idempotency_key=key)
+
+    def refuse_known_sold_out(self, payload):
+        """A live item this process already saw sell out is refused here, without a round trip:
+        in a flash sale most buyers are too late, and they should cost next to nothing."""
+        channel = payload.get("channel") or {}
+        if channel.get("type") != "live":
+            return
+        product_id = self.live_room.sold_out(channel.get("id"), [item["product_id"] for item in payload["items"]])
+        if product_id is not None:
+            raise Conflict("This product is sold out in this live session.",
+                           {"product_id": product_id, "reason": "quota_exhausted", "available": 0})
 
     @route("GET", "/api/v1/orders", roles=ANYONE, summary="Orders (leader: all; member: own)", tag="orders",
            query=schemas.OrderQuery, response=schemas.page_of(schemas.Order))

@@ -218,8 +218,18 @@ class Stack:
             wait_for(self._gateway_listening, timeout=5, message="the gateway to listen")
         return self
 
-    def _gateway_listening(self):
-        with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+    def start_another_gateway(self):
+        """One more gateway process of the same deployment, on a port of its own; the port."""
+        port = free_port()
+        config = {**self.config("gateway"), "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}
+        container = self.container_factory(self.service_class("gateway"), config)
+        container.start()
+        self.all_containers.append(container)
+        wait_for(lambda: self._gateway_listening(port), timeout=5, message="the other gateway to listen")
+        return port
+
+    def _gateway_listening(self, port=None):
+        with socket.create_connection(("127.0.0.1", port or self.port), timeout=0.5):
             return True
 
     def stop(self, service):

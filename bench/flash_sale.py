@@ -1,0 +1,208 @@
+"""Flash-sale benchmark: drives a running Linli (``make run``) through the gateway only.
+
+    .venv/bin/python bench/flash_sale.py [--base-url http://127.0.0.1:8000] [--seconds 10]
+
+1. Orders: members order an item with ample stock as fast as the stack allows, at 16 and at 64
+   concurrent clients: accepted orders/s, p50/p99 latency, answers by status.
+2. Reads: the same clients read a product (one plain gateway -> service round trip): reads/s.
+3. Flash sale: 1,000 members race for one live item with quota 100 and limit 1: how many sold
+   (must be exactly 100), answers by status, time until every buyer had a definite answer, and
+   the median latency of a sold-out answer against an accepted one.
+
+It prints figures, never asserts: machines are noisy, so compare the ratios of one run
+(targets: orders/s : reads/s >= 0.5, p99 < 600 ms at 64 clients, no oversell, no 5xx, sold-out
+answers cheaper than accepted orders). Every run creates its own community.
+"""
+
+import argparse
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import requests
+
+PASSWORD = "bench-password-1"
+
+
+class Client:
+    """One simulated user: a keep-alive HTTP session (one per thread)."""
+
+    _local = threading.local()
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+
+    def session(self):
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def call(self, method, path, token=None, **kwargs):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        started = time.perf_counter()
+        try:
+            response = self.session().request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
+            status = response.status_code
+        except requests.RequestException:
+            response, status = None, "error"
+        return status, time.perf_counter() - started, response
+
+
+def expect(result, status):
+    code, _, response = result
+    if code != status:
+        raise SystemExit(f"setup failed: expected {status}, got {code}: {response.text if response else ''}")
+    return response.json()
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+_phones = iter(range(10**7))
+_run = uuid.uuid4().int % 900 + 100
+
+
+def join(client, slug, index):
+    body = expect(client.call("POST", f"/api/v1/communities/{slug}/join", json={
+        "phone": f"17{_run:03d}{next(_phones):06d}", "password": PASSWORD, "name": f"邻居{index}",
+        "building": str(index % 20 + 1), "unit": str(index % 600 + 101),
+    }), 201)
+    return body["token"]
+
+
+def setup_community(client):
+    slug = f"bench-{uuid.uuid4().hex[:8]}"
+    body = expect(client.call("POST", "/api/v1/leaders/signup", json={
+        "community_name": f"压测社区 {slug}", "slug": slug, "phone": f"18{_run:03d}{next(_phones):06d}",
+        "password": PASSWORD, "display_name": "团长",
+    }), 201)
+    return slug, body["token"]
+
+
+def create_product(client, leader, stock):
+    return expect(client.call("POST", "/api/v1/products", leader, json={
+        "name": "鲜牛奶 950ml", "category": "dairy", "unit": "瓶", "price_cents": 1590, "stock": stock,
+    }), 201)["id"]
+
+
+def members(client, slug, count, workers=16):
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda i: join(client, slug, i), range(count)))
+
+
+def hammer(concurrency, seconds, task):
+    """Run ``task(worker_index)`` in ``concurrency`` threads for ``seconds``; (status, latency) list."""
+    results, stop_at = [], time.perf_counter() + seconds
+    lock = threading.Lock()
+
+    def loop(index):
+        mine = []
+        while time.perf_counter() < stop_at:
+            status, latency, _ = task(index)
+            mine.append((status, latency))
+        with lock:
+            results.extend(mine)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, time.perf_counter() - started
+
+
+def report(label, results, elapsed, accepted_status):
+    latencies = [latency for status, latency in results if status == accepted_status]
+    rate = len(latencies) / elapsed
+    print(f"  {label}: {rate:8.1f}/s accepted; p50 {percentile(latencies, 0.5) * 1000:6.0f} ms, "
+          f"p99 {percentile(latencies, 0.99) * 1000:6.0f} ms; answers {dict(Counter(s for s, _ in results))}")
+    return rate, percentile(latencies, 0.99)
+
+
+def steady_state(client, leader, slug, seconds):
+    product = create_product(client, leader, stock=1_000_000)
+    tokens = members(client, slug, 64)
+    order = {"items": [{"product_id": product, "quantity": 1}]}
+
+    def place(index):
+        return client.call("POST", "/api/v1/orders", tokens[index], json=order)
+
+    def read(index):
+        return client.call("GET", f"/api/v1/products/{product}", tokens[index])
+
+    hammer(8, 2, place)  # warm-up: connections, caches, JIT-less Python's first calls
+    hammer(8, 2, read)
+    figures = {}
+    for concurrency in (16, 64):
+        print(f"{concurrency} concurrent clients, {seconds} s each:")
+        orders, p99 = report("orders", *hammer(concurrency, seconds, place), 201)
+        reads, _ = report("reads ", *hammer(concurrency, seconds, read), 200)
+        figures[concurrency] = (orders, reads, p99)
+        print(f"  ratio orders/s : reads/s = {orders / reads:.2f}")
+    return figures
+
+
+def flash_sale(client, leader, slug, buyers=1000, quota=100):
+    print(f"flash sale: {buyers} members race for a live item with quota {quota}, limit 1")
+    product = create_product(client, leader, stock=10_000)
+    tokens = members(client, slug, buyers)
+    live = expect(client.call("POST", "/api/v1/live-sessions", leader, json={
+        "title": "周三鲜奶秒杀", "host_persona": "团长", "items": [
+            {"product_id": product, "live_price_cents": 990, "quota": quota, "per_member_limit": 1}],
+        "scheduled_at": (datetime.now(UTC) + timedelta(minutes=1)).isoformat(),
+    }), 201)
+    expect(client.call("POST", f"/api/v1/live-sessions/{live['id']}/start", leader), 200)
+    order = {"items": [{"product_id": product, "quantity": 1}], "channel": {"type": "live", "id": live["id"]}}
+    gate = threading.Barrier(min(buyers, 200))
+
+    def buy(token):
+        return client.call("POST", "/api/v1/orders", token, json=order)
+
+    def buyer_group(group):
+        gate.wait()
+        return [buy(token) for token in group]
+
+    groups = [tokens[i::200] for i in range(min(buyers, 200))]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(groups)) as pool:
+        answers = [answer for group in pool.map(buyer_group, groups) for answer in group]
+    settled = time.perf_counter() - started
+    statuses = Counter(status for status, _, _ in answers)
+    accepted = [latency for status, latency, _ in answers if status == 201]
+    refused = [latency for status, latency, _ in answers if status == 409]
+    session = expect(client.call("GET", f"/api/v1/live-sessions/{live['id']}", leader), 200)
+    sold = next(item["sold"] for item in session["items"] if item["product_id"] == product)
+    stock = expect(client.call("GET", f"/api/v1/products/{product}", leader), 200)["stock"]
+    print(f"  sold {statuses[201]} by answers, {sold} by the session, stock taken {10_000 - stock} "
+          f"(quota {quota}: oversold {max(sold - quota, 0)})")
+    print(f"  answers by status: {dict(statuses)}; 5xx: {sum(n for s, n in statuses.items() if str(s)[0] == '5')}")
+    print(f"  every buyer had a definite answer after {settled:.2f} s")
+    print(f"  median accepted {statistics.median(accepted) * 1000 if accepted else float('nan'):.0f} ms, "
+          f"median sold-out {statistics.median(refused) * 1000 if refused else float('nan'):.0f} ms")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--buyers", type=int, default=1000)
+    args = parser.parse_args()
+    client = Client(args.base_url)
+    expect(client.call("GET", "/health"), 200)
+    slug, leader = setup_community(client)
+    figures = steady_state(client, leader, slug, args.seconds)
+    flash_sale(client, leader, slug, buyers=args.buyers)
+    orders, reads, p99 = figures[64]
+    print(f"summary: at 64 clients {orders:.1f} orders/s, {reads:.1f} reads/s, ratio {orders / reads:.2f}, "
+          f"order p99 {p99 * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
