@@ -1,6 +1,6 @@
 """Events crm publishes, and tolerant schemas of the events it consumes."""
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from services.infra.schemas import TolerantSchema
 
@@ -46,3 +46,14 @@ class ReadyForPickupData(TolerantSchema):
     order_id = fields.String(required=True)
     member_id = fields.String(required=True)
     pickup = fields.Nested(PickupData, required=True)
+
+
+class OrderMoneyData(TolerantSchema):
+    """``orders.order_paid|cancelled|completed|refunded`` as loyalty reads them: the order's paid
+    total and, on a refund, how much of it has been given back so far."""
+
+    order_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    total_cents = fields.Integer(required=True, validate=validate.Range(min=0))
+    refunded_total_cents = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    whole = fields.Boolean(load_default=False)

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from services.crm import events, messages
+from services.crm import events, loyalty, messages
 from services.crm.models import Account, Community, InboxMessage, Member, Purchase
 from services.crm.passwords import hash_password, verify_password
 from services.crm.schemas import (
@@ -160,7 +160,7 @@ def get_me(session, caller):
     }
     member = session.scalars(select(Member).where(Member.account_id == account.id)).first()
     if member is not None:
-        me["member"] = {**MEMBER.dump(member), "points": 0, "tier": None,
+        me["member"] = {**MEMBER.dump(member), **loyalty.member_summary(session, tenant_id, member.id),
                         "order_stats": order_stats(session, tenant_id, member.id)}
     return me
 
@@ -203,9 +203,14 @@ def record_order_cancelled(session, event):
 
 
 def record_order_refunded(session, event):
-    """A whole refund takes the order out of the member's history; a partial one keeps it."""
+    """A whole refund takes the order out of the member's history; a partial one keeps it, and
+    what was given back no longer counts as spend (tiers)."""
     if event["data"].get("whole") is True:
         _record_status(session, event, "refunded")
+    purchase = session.get(Purchase, event["data"].get("order_id"))
+    refunded = event["data"].get("refunded_total_cents")
+    if purchase is not None and isinstance(refunded, int) and not isinstance(refunded, bool):
+        purchase.refunded_cents = min(max(purchase.refunded_cents or 0, refunded), purchase.total_cents)
 
 
 def notify_pickup_ready(session, event):

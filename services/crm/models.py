@@ -1,4 +1,5 @@
-"""CRM's tables: communities (tenants), accounts, members and the purchase read model."""
+"""CRM's tables: communities (tenants), accounts, members, the purchase read model, and loyalty
+(points ledger, coupons, the checkout holds)."""
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -69,6 +70,8 @@ class Purchase(Base):
     member_id: Mapped[str] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(24))
     total_cents: Mapped[int] = mapped_column(Integer)
+    # Given back so far (partial refunds too): spend for tiers is total - refunded.
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lines: Mapped[list] = mapped_column(JSON)
     placed_at: Mapped[object] = mapped_column(UTCDateTime)
 
@@ -91,3 +94,83 @@ class InboxMessage(Base):
     dedupe_key: Mapped[str] = mapped_column(String(80))  # one notice per order and kind
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PointsEntry(Base):
+    """One line of a member's points ledger (积分流水). Append-only: the balance is the sum of
+    ``delta``. ``entry_key`` (unique per community) makes every effect happen once."""
+
+    __tablename__ = "points_entries"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "entry_key"),
+        Index("ix_points_member_created", "tenant_id", "member_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[str] = mapped_column(String(32))
+    delta: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # earned|held|released|spent|returned|reversed|adjusted
+    order_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    entry_key: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Coupon(Base):
+    """A coupon in a member's wallet (优惠券): fixed amount or a percentage with a cap, usable
+    once within its validity window. ``source_key`` (unique per community) makes every issuer
+    (campaign, referral reward, birthday, ...) idempotent."""
+
+    __tablename__ = "coupons"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "source_key"),
+        Index("ix_coupons_member_created", "tenant_id", "member_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # fixed | percent
+    amount_cents: Mapped[int] = mapped_column(Integer, default=0)  # fixed
+    percent: Mapped[int] = mapped_column(Integer, default=0)  # percent: 1..90
+    cap_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)  # percent: at most this off
+    min_spend_cents: Mapped[int] = mapped_column(Integer, default=0)
+    valid_from: Mapped[object] = mapped_column(UTCDateTime)
+    valid_until: Mapped[object] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="available")  # available|locked|redeemed
+    locked_order_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    source: Mapped[str] = mapped_column(String(16))  # campaign|referral|birthday|reward|compensation|manual
+    source_key: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    redeemed_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Checkout(Base):
+    """What loyalty did for one order at checkout (结算): the discounts it granted, the coupon it
+    locked and the points it held. One per order id, so a retried checkout answers the same.
+
+    ``status``: held (order unpaid) -> spent (paid) or released (cancelled, abandoned).
+    """
+
+    __tablename__ = "checkouts"
+
+    order_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: released unseen
+    status: Mapped[str] = mapped_column(String(16))
+    subtotal_cents: Mapped[int] = mapped_column(Integer, default=0)
+    tier_name: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    tier_discount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    coupon_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    coupon_discount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    points_used: Mapped[int] = mapped_column(Integer, default=0)
+    total_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # After payment: what the order earned and how much of it, and of the points spent, the
+    # refunds so far took back or gave back (targets, so each refund settles only the rest).
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+    points_earned: Mapped[int] = mapped_column(Integer, default=0)
+    points_reversed: Mapped[int] = mapped_column(Integer, default=0)
+    points_returned: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

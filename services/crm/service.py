@@ -2,7 +2,7 @@
 
 from nameko.events import event_handler
 
-from services.crm import handlers, messages
+from services.crm import handlers, loyalty, messages, settings
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
@@ -46,6 +46,59 @@ class CrmService(operations.OperatorEntrypoints):
     def list_inbox(self, query, locale=None):
         with self.db.begin():
             return handlers.list_inbox(self.db, self.caller, query, locale or messages.DEFAULT_LOCALE)
+
+    # --- settings and loyalty (积分, 会员等级, 优惠券) -------------------------------------------
+
+    @rpc
+    def get_settings(self):
+        with self.db.begin():
+            return settings.get_settings(self.db, self.caller)
+
+    @rpc
+    def update_settings(self, payload):
+        with self.db.begin():
+            return settings.update_settings(self.db, self.caller, payload)
+
+    @rpc
+    def my_points(self, query):
+        with self.db.begin():
+            return loyalty.my_points(self.db, self.caller, query)
+
+    @rpc
+    def my_coupons(self, query):
+        with self.db.begin():
+            return loyalty.my_coupons(self.db, self.caller, query)
+
+    @rpc
+    def issue_coupon(self, member_id, payload):
+        with self.db.begin():
+            return loyalty.issue_coupon_by_hand(self.db, self.caller, member_id, payload)
+
+    @rpc
+    def apply_checkout(self, payload):
+        with self.db.begin():
+            return loyalty.apply_checkout(self.db, self.caller, payload)
+
+    @rpc
+    def release_checkout(self, order_id):
+        with self.db.begin():
+            return loyalty.release_checkout(self.db, self.caller, order_id)
+
+    @event_handler("orders", "order_paid")
+    def on_order_paid_loyalty(self, payload):
+        self.inbox.consume(payload, loyalty.on_order_paid)
+
+    @event_handler("orders", "order_cancelled")
+    def on_order_cancelled_loyalty(self, payload):
+        self.inbox.consume(payload, loyalty.on_order_cancelled)
+
+    @event_handler("orders", "order_completed")
+    def on_order_completed_loyalty(self, payload):
+        self.inbox.consume(payload, loyalty.on_order_completed)
+
+    @event_handler("orders", "order_refunded")
+    def on_order_refunded_loyalty(self, payload):
+        self.inbox.consume(payload, loyalty.on_order_refunded)
 
     @event_handler("fulfillment", "order_ready_for_pickup")
     def on_order_ready_for_pickup(self, payload):

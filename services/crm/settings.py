@@ -1,0 +1,114 @@
+"""Community settings (社区设置): what the leader tunes, kept in ``Community.settings`` (JSON).
+
+Each key is a section with a default and a validating field in ``SettingsInput``. ``PUT`` is a
+partial update of known keys: a key this service does not know is refused (422), a bad value
+changes nothing. To add a section (admission, welcome_guide, referral rewards...), add its
+default to ``DEFAULTS`` and its field (with any cross-field rule) to ``SettingsInput``.
+
+Loyalty's keys:
+
+* ``points_per_yuan``: points earned per yuan paid on a completed order (0..100).
+* ``tiers``: member tiers (会员等级) by trailing 365-day spend, each with a checkout discount.
+* ``max_points_ratio_percent``: the largest share of an order (after tier and coupon) that
+  points may pay.
+* ``points_value`` (read-only): 100 points are worth 1 yuan, i.e. 1 point = 1 fen.
+"""
+
+import copy
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from services.crm.models import Community
+from services.infra.errors import Forbidden, NotFound
+from services.infra.schemas import Int, StrictSchema, Text, load
+
+POINTS_PER_YUAN_VALUE = 100  # points that are worth one yuan: 1 point = 1 fen, fixed
+
+DEFAULTS = {
+    "points_per_yuan": 1,
+    "tiers": [
+        {"name": "普通", "min_spend_cents": 0, "discount_percent": 0},
+        {"name": "银卡", "min_spend_cents": 50_000, "discount_percent": 2},
+        {"name": "金卡", "min_spend_cents": 200_000, "discount_percent": 5},
+    ],
+    "max_points_ratio_percent": 50,
+}
+READ_ONLY = {"points_value": {"points": POINTS_PER_YUAN_VALUE, "cents": 100}}
+
+
+class TierInput(StrictSchema):
+    name = Text(20)
+    min_spend_cents = Int(0, 10**10, required=True)
+    discount_percent = Int(0, 30, required=True)
+
+
+class SettingsInput(StrictSchema):
+    """A partial update: only the keys given change."""
+
+    points_per_yuan = Int(0, 100)
+    tiers = fields.List(fields.Nested(TierInput), validate=validate.Length(min=1, max=10))
+    max_points_ratio_percent = Int(0, 100)
+
+    @validates_schema
+    def _tiers_in_order(self, data, **kwargs):
+        tiers = data.get("tiers")
+        if not tiers:
+            return
+        problems = []
+        if tiers[0]["min_spend_cents"] != 0:
+            problems.append("The first tier starts at 0 spend.")
+        if tiers[0]["discount_percent"] != 0:
+            problems.append("The first tier has no discount.")
+        for lower, higher in zip(tiers, tiers[1:], strict=False):
+            if higher["min_spend_cents"] <= lower["min_spend_cents"]:
+                problems.append(f"{higher['name']}: minimum spend must be above {lower['name']}'s.")
+            if higher["discount_percent"] < lower["discount_percent"]:
+                problems.append(f"{higher['name']}: discount must not be below {lower['name']}'s.")
+        if len({tier["name"] for tier in tiers}) != len(tiers):
+            problems.append("Tier names must differ.")
+        if problems:
+            raise ValidationError(problems, "tiers")
+
+
+SETTINGS_INPUT = SettingsInput()
+
+
+def effective(community):
+    """The community's settings with defaults for whatever the leader has not set."""
+    stored = community.settings or {}
+    merged = copy.deepcopy(DEFAULTS)
+    merged.update({key: copy.deepcopy(value) for key, value in stored.items()})
+    return merged
+
+
+def community_of(session, tenant_id):
+    community = session.get(Community, tenant_id) if isinstance(tenant_id, str) else None
+    if community is None:
+        raise NotFound("No such community.")
+    return community
+
+
+def for_tenant(session, tenant_id):
+    return effective(community_of(session, tenant_id))
+
+
+def _view(community):
+    return {**effective(community), **READ_ONLY}
+
+
+def get_settings(session, caller):
+    caller.require_staff()
+    return _view(community_of(session, caller.tenant_id))
+
+
+def update_settings(session, caller, payload):
+    """The leader changes some settings; the answer is the whole set."""
+    caller.require_staff()
+    if caller.role != "leader":
+        raise Forbidden("Only the leader may change the community's settings.")
+    changes = load(SETTINGS_INPUT, payload)
+    community = community_of(session, caller.tenant_id)
+    # A new dict: the JSON column notices replacement, not in-place mutation.
+    community.settings = {**(community.settings or {}), **changes}
+    session.flush()
+    return _view(community)
