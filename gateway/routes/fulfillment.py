@@ -4,6 +4,7 @@ from werkzeug.wrappers import Response
 
 from gateway import schemas
 from gateway.http import json_body, query_args, route
+from gateway.routes.accounts import preferred_locale
 from gateway.routes.roles import STAFF
 
 
@@ -13,6 +14,13 @@ class FulfillmentRoutes:
            body=schemas.WaveFulfillmentBody, response=schemas.WaveFulfillment)
     def move_wave(self, request, wave_id):
         return self.call("fulfillment", "move_wave", wave_id, json_body(request, schemas.WaveFulfillmentBody()))
+
+    @route("POST", "/api/v1/orders/<order_id>/fulfillment", roles=STAFF, status="200",
+           summary="Move one paid order one step (an order outside a wave names its pickup point)",
+           tag="fulfillment", body=schemas.OrderFulfillmentBody, response=schemas.OrderFulfillment)
+    def move_order(self, request, order_id):
+        return self.call("fulfillment", "move_order", order_id,
+                         json_body(request, schemas.OrderFulfillmentBody()))
 
     @route("POST", "/api/v1/pickups/verify", roles=STAFF, status="200",
            summary="Leader: a member's pickup code completes the order", tag="fulfillment",
@@ -26,11 +34,33 @@ class FulfillmentRoutes:
     def picking_list(self, request, wave_id):
         query = query_args(request, schemas.PickingListQuery())
         listing = self.call("fulfillment", "picking_list", wave_id, query)
-        if query["format"] != "csv":
-            return listing
-        # A byte-order mark makes Excel read the UTF-8 (Chinese names) correctly.
-        return Response(
-            ("\ufeff" + listing["content"]).encode("utf-8"),
-            content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{listing["filename"]}"'},
-        )
+        return excel_csv(listing) if query["format"] == "csv" else listing
+
+    @route("GET", "/api/v1/waves/<wave_id>/purchase-list", roles=STAFF,
+           summary="The supplier's purchase list: demand per product by the pickup time (format=csv)",
+           tag="fulfillment", query=schemas.PurchaseListQuery, response=schemas.PurchaseList)
+    def purchase_list(self, request, wave_id):
+        query = query_args(request, schemas.PurchaseListQuery())
+        listing = self.call("fulfillment", "purchase_list", wave_id, query)
+        return excel_csv(listing) if query["format"] == "csv" else listing
+
+    @route("GET", "/api/v1/waves/<wave_id>/packing-slips", roles=STAFF,
+           summary="Printable packing slips (text/html), one per order: paper=a4|80mm", tag="fulfillment",
+           query=schemas.PackingSlipsQuery)
+    def packing_slips(self, request, wave_id):
+        query = query_args(request, schemas.PackingSlipsQuery())
+        slips = self.call("fulfillment", "packing_slips", wave_id, query, locale=preferred_locale(request))
+        # Everything interpolated is escaped; the policy makes sure no script would run anyway.
+        return Response(slips["html"].encode("utf-8"), content_type="text/html; charset=utf-8", headers={
+            "Content-Disposition": f'inline; filename="{slips["filename"]}"',
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+        })
+
+
+def excel_csv(listing):
+    """A CSV download; the byte-order mark makes Excel read the UTF-8 (Chinese names) correctly."""
+    return Response(
+        ("\ufeff" + listing["content"]).encode("utf-8"),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{listing["filename"]}"'},
+    )

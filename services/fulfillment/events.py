@@ -8,6 +8,9 @@ ORDER_PACKED = "order_packed"  # {order_id, member_id, at}
 ORDER_DISPATCHED = "order_dispatched"  # {order_id, member_id, at}
 ORDER_READY_FOR_PICKUP = "order_ready_for_pickup"  # {order_id, member_id, at, pickup: {code, point, at}}
 ORDER_PICKED_UP = "order_picked_up"  # {order_id, member_id, at}
+# Still not collected some hours after it could be (取货提醒): crm files one reminder.
+ORDER_PICKUP_OVERDUE = "order_pickup_overdue"
+# {order_id, member_id, pickup_code, pickup_point, ready_at, items: [{name, quantity}]}
 
 
 class OrderLineData(TolerantSchema):
@@ -44,3 +47,13 @@ class WaveClosedData(TolerantSchema):
     title = fields.String(load_default="")
     pickup_at = fields.AwareDateTime(required=True)
     pickup_point = fields.String(required=True)
+    packing_note = fields.String(load_default="")
+    units = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+class CommunityCreatedData(TolerantSchema):
+    """``crm.community_created``: the community's name, for the slips' heading."""
+
+    community_id = fields.String(required=True)
+    name = fields.String(load_default="")
+    timezone = fields.String(load_default="Asia/Shanghai")

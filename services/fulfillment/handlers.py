@@ -4,24 +4,26 @@ import secrets
 from datetime import timedelta
 
 from marshmallow import fields, validate
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.fulfillment import events
 from services.fulfillment.models import (
+    FulfillmentCommunity,
     FulfillmentMember,
     FulfillmentOrder,
     FulfillmentWave,
     PickupVerificationFailure,
 )
 from services.infra.db import get_in_community, utcnow
-from services.infra.errors import Conflict, NotFound, RateLimited
+from services.infra.errors import Conflict, NotFound, RateLimited, invalid
 from services.infra.messaging import emit
-from services.infra.schemas import StrictSchema, load
+from services.infra.schemas import StrictSchema, Text, load
 
 ORDER_PLACED = events.OrderPlacedData()
 MEMBER_JOINED = events.MemberJoinedData()
 WAVE_CLOSED = events.WaveClosedData()
+COMMUNITY_CREATED = events.CommunityCreatedData()
 
 # A paid order's way to the member; awaiting_payment and cancelled orders are not on it.
 STEPS = ["to_pack", "packed", "delivering", "ready_for_pickup", "picked_up"]
@@ -41,11 +43,20 @@ class MoveWaveInput(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(list(MOVE_EVENTS)))
 
 
+class MoveOrderInput(MoveWaveInput):
+    """One order one step; an order whose wave gives no pickup (a shop or live order) says
+    where (and from when: now if not given) it can be collected."""
+
+    pickup_point = Text(200, required=False)
+    pickup_at = fields.AwareDateTime(load_default=None)
+
+
 class VerifyPickupInput(StrictSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="Six digits."))
 
 
 MOVE_WAVE_INPUT = MoveWaveInput()
+MOVE_ORDER_INPUT = MoveOrderInput()
 VERIFY_PICKUP_INPUT = VerifyPickupInput()
 
 
@@ -115,6 +126,17 @@ def record_wave_closed(session, event):
         wave = FulfillmentWave(wave_id=data["wave_id"], tenant_id=event["tenant_id"])
         session.add(wave)
     wave.title, wave.pickup_at, wave.pickup_point = data["title"], data["pickup_at"], data["pickup_point"]
+    wave.packing_note, wave.units = data["packing_note"], data["units"]
+
+
+def record_community_created(session, event):
+    """``crm.community_created`` -> the community's name on its packing slips."""
+    data = load(COMMUNITY_CREATED, event["data"])
+    community = session.get(FulfillmentCommunity, event["tenant_id"])
+    if community is None:
+        community = FulfillmentCommunity(tenant_id=event["tenant_id"])
+        session.add(community)
+    community.name, community.timezone = data["name"], data["timezone"]
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -170,27 +192,88 @@ def move_wave(session, caller, wave_id, payload):
             f"Orders of this wave must be {STEPS[target - 1]} before they can become {status}.",
             {"reason": "wrong_state", "from": behind[0].status, "to": status, "orders": len(behind)},
         )
-    wave = None
+    pickup = None
     if status == "ready_for_pickup":
-        wave = session.get(FulfillmentWave, wave_id)
-        if wave is None or wave.tenant_id != caller.tenant_id:
-            raise Conflict("The wave must be closed before its orders are ready for pickup.",
-                           {"reason": "wave_not_closed", "wave_id": wave_id})
+        pickup = _wave_pickup(session, caller.tenant_id, wave_id)
+        if pickup is None:
+            raise _wave_not_closed(wave_id)
     to_move = [order for order in orders if STEPS.index(order.status) == target - 1]
-    taken = _open_codes(session, caller.tenant_id) if wave is not None else set()
+    taken = _open_codes(session, caller.tenant_id) if pickup is not None else set()
     now = utcnow()
     for order in to_move:
-        order.status = status
-        data = {"order_id": order.order_id, "member_id": order.member_id, "at": now.isoformat()}
-        if wave is not None:
-            code = new_pickup_code(taken)
-            taken.add(code)
-            order.pickup_code = order.open_pickup_code = code
-            data["pickup"] = {"code": code, "point": wave.pickup_point, "at": wave.pickup_at.isoformat()}
-        emit(session, MOVE_EVENTS[status], data, tenant_id=caller.tenant_id,
-             correlation_id=caller.correlation_id)
+        _step(session, caller, order, status, now, pickup, taken)
     session.flush()  # the unique constraint speaks now, inside the retry
     return {"wave_id": wave_id, "status": status, "moved": len(to_move)}
+
+
+def _wave_pickup(session, tenant_id, wave_id):
+    """(point, at) of a closed wave of the community, or None."""
+    wave = session.get(FulfillmentWave, wave_id) if wave_id else None
+    if wave is None or wave.tenant_id != tenant_id:
+        return None
+    return wave.pickup_point, wave.pickup_at
+
+
+def _wave_not_closed(wave_id):
+    return Conflict("The wave must be closed before its orders are ready for pickup.",
+                    {"reason": "wave_not_closed", "wave_id": wave_id})
+
+
+def _step(session, caller, order, status, now, pickup=None, taken=None):
+    """Move one order to ``status`` and emit its event: the wave move and the single move
+    share it. Ready for pickup draws a pickup code not in ``taken`` for ``pickup`` (point, at)."""
+    order.status = status
+    data = {"order_id": order.order_id, "member_id": order.member_id, "at": now.isoformat()}
+    if status == "ready_for_pickup":
+        point, at = pickup
+        code = new_pickup_code(taken)
+        taken.add(code)
+        order.pickup_code = order.open_pickup_code = code
+        order.pickup_point, order.pickup_at, order.ready_at = point, at, now
+        order.collectable_at = max(now, at)
+        data["pickup"] = {"code": code, "point": point, "at": at.isoformat()}
+    emit(session, MOVE_EVENTS[status], data, tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+
+
+def move_order(session, caller, order_id, payload):
+    """Move one paid order one step (packed|delivering|ready_for_pickup), by the wave move's
+    rules: nothing skips a step (409 ``wrong_state``), asking for the step it is at changes
+    nothing (``moved`` false). Ready for pickup takes the wave's pickup point and time; an
+    order outside a wave needs ``pickup_point`` in the body (422 without), and the body's
+    point, when given, is this order's even in a wave (delivered to another door)."""
+    caller.require_staff()
+    data = load(MOVE_ORDER_INPUT, payload)
+    status = data["status"]
+    order = get_in_community(session, FulfillmentOrder, order_id, caller.require_tenant(),
+                             "No such order in fulfilment.", "order_id")
+    target = STEPS.index(status)
+    at = STEPS.index(order.status) if order.status in STEPS else None
+    if at == target:
+        return _moved(order, False)
+    if at is None or at != target - 1:
+        raise Conflict(f"An order that is {order.status} cannot become {status}.",
+                       {"reason": "wrong_state", "from": order.status, "to": status})
+    pickup = None
+    now = utcnow()
+    if status == "ready_for_pickup":
+        point = (data.get("pickup_point") or "").strip()
+        if point:
+            pickup = (point, data["pickup_at"] or now)
+        elif order.channel_type == "wave":
+            pickup = _wave_pickup(session, caller.tenant_id, order.channel_id)
+            if pickup is None:
+                raise _wave_not_closed(order.channel_id)
+        else:
+            raise invalid({"pickup_point": ["Required: this order has no wave to say where it is picked up."]})
+    _step(session, caller, order, status, now, pickup, _open_codes(session, caller.tenant_id) if pickup else None)
+    session.flush()  # the unique constraint speaks now, inside the retry
+    return _moved(order, True)
+
+
+def _moved(order, moved):
+    pickup = ({"code": order.open_pickup_code, "point": order.pickup_point, "at": order.pickup_at.isoformat()}
+              if order.open_pickup_code else None)
+    return {"order_id": order.order_id, "status": order.status, "moved": moved, "pickup": pickup}
 
 
 def _open_codes(session, tenant_id):
@@ -264,3 +347,54 @@ def _hand_over(session, caller, order):
                    "unit": member.unit if member else ""},
         "items": order.items,
     }
+
+
+# --- pickup reminder (取货提醒) ----------------------------------------------------------------
+
+REMINDER_BATCH = 200
+PICKUP_REMINDER_AFTER_HOURS = 24  # config/fulfillment.yaml; a community setting later
+
+
+def reminder_hours(configured):
+    """The configured hours, or the default when unset or not a positive number."""
+    try:
+        hours = float(configured)
+    except (TypeError, ValueError):
+        return PICKUP_REMINDER_AFTER_HOURS
+    return hours if hours > 0 else PICKUP_REMINDER_AFTER_HOURS
+
+
+def remind_overdue_pickups(session, after_hours, now=None, limit=REMINDER_BATCH):
+    """Orders still waiting at the pickup point ``after_hours`` after they could first be
+    collected get one ``order_pickup_overdue`` each (crm files the reminder).
+
+    Every community at once (a timer's work). The conditional UPDATE on ``reminded_at`` makes
+    a second fulfilment process a no-op for an order the first one has reminded. Returns the
+    reminded order ids.
+    """
+    now = now or utcnow()
+    due = session.scalars(
+        select(FulfillmentOrder)
+        .where(FulfillmentOrder.status == "ready_for_pickup", FulfillmentOrder.reminded_at.is_(None),
+               FulfillmentOrder.collectable_at <= now - timedelta(hours=after_hours))
+        .order_by(FulfillmentOrder.collectable_at, FulfillmentOrder.order_id)
+        .limit(limit)
+    ).all()
+    reminded = []
+    for order in due:
+        claimed = session.execute(
+            update(FulfillmentOrder)
+            .where(FulfillmentOrder.order_id == order.order_id, FulfillmentOrder.reminded_at.is_(None),
+                   FulfillmentOrder.status == "ready_for_pickup")
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+        if not claimed:
+            continue
+        emit(session, events.ORDER_PICKUP_OVERDUE, {
+            "order_id": order.order_id, "member_id": order.member_id, "pickup_code": order.open_pickup_code,
+            "pickup_point": order.pickup_point, "ready_at": order.ready_at.isoformat(),
+            "items": [{"name": item["name"], "quantity": item["quantity"]} for item in order.items],
+        }, tenant_id=order.tenant_id)
+        reminded.append(order.order_id)
+    return reminded

@@ -1,7 +1,7 @@
 """Fulfilment's tables: the orders it will pack and hand over, and the members and waves they
 belong to (its own copies, from events), plus failed pickup verifications for rate limiting."""
 
-from sqlalchemy import JSON, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.infra.db import UTCDateTime, utcnow
@@ -16,10 +16,16 @@ class FulfillmentOrder(Base):
 
     ``open_pickup_code`` holds the pickup code (取货码) while the order waits to be picked up
     and is cleared once it is: codes are unique among a community's open orders only.
+    ``collectable_at`` is when the member can first collect it (the later of ready and the
+    pickup time): the pickup reminder (取货提醒) counts its hours from there, once
+    (``reminded_at``).
     """
 
     __tablename__ = "fulfillment_orders"
-    __table_args__ = (UniqueConstraint("tenant_id", "open_pickup_code", name="uq_open_pickup_code"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "open_pickup_code", name="uq_open_pickup_code"),
+        Index("ix_fulfillment_orders_reminder", "status", "collectable_at"),
+    )
 
     order_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -33,6 +39,11 @@ class FulfillmentOrder(Base):
     pickup_code: Mapped[str | None] = mapped_column(String(6), nullable=True, index=True)
     open_pickup_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
     picked_up_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    pickup_point: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    pickup_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    ready_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    collectable_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    reminded_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class FulfillmentMember(Base):
@@ -57,6 +68,18 @@ class FulfillmentWave(Base):
     title: Mapped[str] = mapped_column(String(120), default="")
     pickup_at: Mapped[object] = mapped_column(UTCDateTime)
     pickup_point: Mapped[str] = mapped_column(String(200))
+    packing_note: Mapped[str] = mapped_column(Text, default="")
+    units: Mapped[dict] = mapped_column(JSON, default=dict)  # product_id -> unit (斤, 盒, 件)
+
+
+class FulfillmentCommunity(Base):
+    """A community (社区团) as its slips name it, and the clock its members read."""
+
+    __tablename__ = "fulfillment_communities"
+
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
 
 
 class PickupVerificationFailure(Base):

@@ -34,12 +34,7 @@ def picking_list(session, caller, wave_id, query):
     caller.require_staff()
     params = load(PICKING_LIST_QUERY, query)
     tenant_id = caller.tenant_id
-    wave_id = wave_id if isinstance(wave_id, str) and len(wave_id) <= 32 else None
-    wave = session.get(FulfillmentWave, wave_id) if wave_id else None
-    if wave is not None and wave.tenant_id != tenant_id:
-        wave = None
-    if wave is None and not (wave_id and _wave_has_orders(session, tenant_id, wave_id)):
-        raise NotFound("No such wave.", {"wave_id": wave_id})
+    wave_id, wave = find_wave(session, tenant_id, wave_id)
     orders = paid_orders_of_wave(session, tenant_id, wave_id)
     listing = {
         "wave_id": wave_id,
@@ -56,6 +51,18 @@ def picking_list(session, caller, wave_id, query):
     if params["format"] == "csv":
         return {"filename": f"picking-list-{wave_id}-{params['group_by']}.csv", "content": to_csv(listing)}
     return listing
+
+
+def find_wave(session, tenant_id, wave_id):
+    """(wave_id, the closed wave or None) of a wave the community knows: closed, or with
+    orders in it (still open: fulfilment hears of a wave when it closes). Else 404."""
+    wave_id = wave_id if isinstance(wave_id, str) and len(wave_id) <= 32 else None
+    wave = session.get(FulfillmentWave, wave_id) if wave_id else None
+    if wave is not None and wave.tenant_id != tenant_id:
+        wave = None
+    if wave is None and not (wave_id and _wave_has_orders(session, tenant_id, wave_id)):
+        raise NotFound("No such wave.", {"wave_id": wave_id})
+    return wave_id, wave
 
 
 def _wave_has_orders(session, tenant_id, wave_id):
@@ -117,20 +124,24 @@ def _cell(value):
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def to_csv(listing):
+def csv_text(header, rows):
+    """CSV text Excel opens as the leader expects: every text cell guarded against formulas
+    (numbers stay numbers). The caller (the gateway) prepends the byte-order mark."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    if listing["group_by"] == "product":
-        writer.writerow(["商品编号", "商品", "数量", "订单数"])
-        for entry in listing["products"]:
-            writer.writerow([_cell(entry["product_id"]), _cell(entry["name"]), entry["quantity"], entry["orders"]])
-    else:
-        writer.writerow(["楼栋", "单元", "团员", "商品编号", "商品", "数量"])
-        for building in listing["buildings"]:
-            for unit in building["units"]:
-                for member in unit["members"]:
-                    for item in member["items"]:
-                        writer.writerow([_cell(building["building"]), _cell(unit["unit"]), _cell(member["name"]),
-                                         _cell(item["product_id"]), _cell(item["name"]), item["quantity"]])
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(value) if isinstance(value, str) else value for value in row])
     return out.getvalue()
+
+
+def to_csv(listing):
+    if listing["group_by"] == "product":
+        return csv_text(["商品编号", "商品", "数量", "订单数"], (
+            [entry["product_id"], entry["name"], entry["quantity"], entry["orders"]]
+            for entry in listing["products"]))
+    return csv_text(["楼栋", "单元", "团员", "商品编号", "商品", "数量"], (
+        [building["building"], unit["unit"], member["name"], item["product_id"], item["name"], item["quantity"]]
+        for building in listing["buildings"] for unit in building["units"]
+        for member in unit["members"] for item in member["items"]))
 

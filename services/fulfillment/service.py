@@ -1,8 +1,10 @@
 """Fulfilment service (履约): thin nameko entrypoints over ``handlers``."""
 
+from nameko.dependency_providers import Config
 from nameko.events import event_handler
+from nameko.timer import timer
 
-from services.fulfillment import handlers, picking
+from services.fulfillment import documents, handlers, picking
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
@@ -17,6 +19,7 @@ class FulfillmentService(operations.OperatorEntrypoints):
     caller = CallerContext()
     inbox = EventInbox()
     outbox = OutboxRelay()
+    config = Config()
 
     @rpc
     def get_fulfillment(self, order_id):
@@ -27,8 +30,20 @@ class FulfillmentService(operations.OperatorEntrypoints):
         return handlers.in_transaction(self.db, handlers.move_wave, self.caller, wave_id, payload)
 
     @rpc
+    def move_order(self, order_id, payload):
+        return handlers.in_transaction(self.db, handlers.move_order, self.caller, order_id, payload)
+
+    @rpc
     def picking_list(self, wave_id, query):
         return picking.picking_list(self.db, self.caller, wave_id, query)
+
+    @rpc
+    def purchase_list(self, wave_id, query):
+        return documents.purchase_list(self.db, self.caller, wave_id, query)
+
+    @rpc
+    def packing_slips(self, wave_id, query, locale=None):
+        return documents.packing_slips(self.db, self.caller, wave_id, query, locale or "zh-CN")
 
     @rpc
     def verify_pickup(self, payload):
@@ -49,6 +64,17 @@ class FulfillmentService(operations.OperatorEntrypoints):
     @event_handler("orders", "order_refunded")
     def on_order_refunded(self, payload):
         self.inbox.consume(payload, handlers.record_order_refunded)
+
+    @timer(interval=60)
+    def remind_overdue_pickups(self):
+        """One pickup reminder (取货提醒) per order left at the pickup point too long."""
+        hours = handlers.reminder_hours(self.config.get("PICKUP_REMINDER_AFTER_HOURS"))
+        with self.db.begin():
+            handlers.remind_overdue_pickups(self.db, hours)
+
+    @event_handler("crm", "community_created")
+    def on_community_created(self, payload):
+        self.inbox.consume(payload, handlers.record_community_created)
 
     @event_handler("crm", "member_joined")
     def on_member_joined(self, payload):

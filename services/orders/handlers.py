@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 PLACE_ORDER_INPUT = PlaceOrderInput()
 ORDER_QUERY = OrderQuery()
-PAYMENT_WINDOW = {"shop": timedelta(minutes=30), "wave": timedelta(minutes=30)}
+# A live price is an impulse: its quota comes back to the room sooner if the buyer does not pay.
+PAYMENT_WINDOW = {"shop": timedelta(minutes=30), "wave": timedelta(minutes=30), "live": timedelta(minutes=15)}
 # Far beyond any RPC deadline: an attempt this old without an order will never get one.
 ABANDONED_AFTER = timedelta(minutes=2)
 # Money columns are 32-bit integers of fen on every engine: keep far below 2**31.

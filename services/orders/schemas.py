@@ -16,9 +16,10 @@ class OrderItemInput(StrictSchema):
 
 
 class ChannelInput(StrictSchema):
-    """Where the member buys: the shop shelf at list price, or a group-buy wave at its price."""
+    """Where the member buys: the shop shelf at list price, a group-buy wave at its price, or a
+    live session at its live price (only while it is live)."""
 
-    type = fields.String(required=True, validate=validate.OneOf(["shop", "wave"]))
+    type = fields.String(required=True, validate=validate.OneOf(["shop", "wave", "live"]))
     id = Text(32, required=False, load_default=None, allow_none=True)
 
     @validates_schema
