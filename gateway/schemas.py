@@ -448,6 +448,38 @@ class PickingList(Schema):
     buildings = fields.List(fields.Nested(PickingBuilding), metadata={"description": "group_by=member"})
 
 
+class PurchaseListQuery(StrictSchema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class PurchaseProduct(PickingProduct):
+    unit = fields.String()
+
+
+class PurchaseList(Schema):
+    wave_id = fields.String()
+    title = fields.String()
+    needed_by = fields.DateTime(allow_none=True, metadata={"description": "the wave's pickup time"})
+    orders = fields.Integer()
+    products = fields.List(fields.Nested(PurchaseProduct))
+
+
+class PackingSlipsQuery(StrictSchema):
+    paper = fields.String(load_default="a4", validate=validate.OneOf(["a4", "80mm"]))
+
+
+class OrderFulfillmentBody(WaveFulfillmentBody):
+    pickup_point = Text(200, required=False, metadata={"description": "for an order no wave gives a pickup"})
+    pickup_at = fields.AwareDateTime(load_default=None)
+
+
+class OrderFulfillment(Schema):
+    order_id = fields.String()
+    status = fields.String()
+    moved = fields.Boolean()
+    pickup = fields.Nested(Pickup, allow_none=True)
+
+
 class InboxMessage(Schema):
     id = fields.String()
     kind = fields.String()
