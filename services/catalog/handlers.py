@@ -2,7 +2,7 @@
 
 from sqlalchemy import select, update
 
-from services.catalog import events, waves
+from services.catalog import channels, events, live, waves
 from services.catalog.models import Product, StockReservation
 from services.catalog.schemas import PRODUCT, ProductInput, ProductQuery, ReservationInput
 from services.infra.context import Caller
@@ -15,6 +15,9 @@ PRODUCT_INPUT = ProductInput()
 PRODUCT_QUERY = ProductQuery()
 RESERVATION_INPUT = ReservationInput()
 ORDER_CANCELLED = events.OrderCancelledData()
+# The channels an order may name besides the shop: how to open one for an order, and its kind.
+CHANNELS = {"wave": (waves.open_wave, waves.CHANNEL), "live": (live.open_session, live.CHANNEL)}
+KINDS = {kind.type: kind for _, kind in CHANNELS.values()}
 
 
 def _product(session, tenant_id, product_id):
@@ -72,8 +75,9 @@ def reserve_stock(session, caller, payload):
 
     Returns the priced lines the order snapshots. A short line raises ``Conflict`` naming the
     product and what is left; the caller's transaction then rolls every decrement back.
-    Through a wave (``channel: {type: wave, id}``) a line costs the wave's price and also takes
-    the wave's quota and the member's per-wave limit (see ``waves.reserve_line``).
+    Through a wave or a live session (``channel: {type: wave|live, id}``) a line costs the
+    channel's price and also takes its quota and the member's limit (``channels.reserve_line``);
+    a live session must be live, and its room hears of the purchase.
     """
     tenant_id = caller.require_tenant()
     data = load(RESERVATION_INPUT, payload)
@@ -89,8 +93,11 @@ def reserve_stock(session, caller, payload):
         return {"reservation_key": existing.reservation_key, "lines": existing.lines}
 
     channel = data["channel"] or {"type": "shop", "id": None}
-    wave = waves.open_wave(session, tenant_id, channel["id"]) if channel["type"] == "wave" else None
-    member_id = caller.member_id if wave is not None else None
+    kind = owner = member_id = None
+    if channel["type"] in CHANNELS:
+        open_channel, kind = CHANNELS[channel["type"]]
+        owner = open_channel(session, tenant_id, channel["id"])
+        member_id = caller.member_id
     quantities = {}
     for item in data["items"]:
         quantities[item["product_id"]] = quantities.get(item["product_id"], 0) + item["quantity"]
@@ -100,8 +107,9 @@ def reserve_stock(session, caller, payload):
         if product.status != "on_sale":
             raise Conflict("This product is not on sale.", {"product_id": product_id, "reason": "not_on_sale"})
         price_cents = product.price_cents
-        if wave is not None:
-            price_cents = waves.reserve_line(session, tenant_id, wave, member_id, product_id, quantity).price_cents
+        if kind is not None:
+            price_cents = channels.reserve_line(
+                session, kind, tenant_id, owner.id, member_id, product_id, quantity).price_cents
         # The conditional decrement is the guard against overselling under concurrency.
         result = session.execute(
             update(Product)
@@ -120,9 +128,12 @@ def reserve_stock(session, caller, payload):
                       "unit_price_cents": price_cents, "quantity": quantity})
     session.add(StockReservation(
         tenant_id=tenant_id, reservation_key=data["reservation_key"], lines=lines,
-        channel_type="wave" if wave else None, channel_id=wave.id if wave else None, member_id=member_id,
+        channel_type=kind.type if kind else None, channel_id=owner.id if owner else None, member_id=member_id,
+        total_cents=sum(line["unit_price_cents"] * line["quantity"] for line in lines),
     ))
     session.flush()
+    if kind is live.CHANNEL:
+        live.record_purchase(session, owner, member_id, lines, caller.correlation_id)
     return {"reservation_key": data["reservation_key"], "lines": lines}
 
 
@@ -143,10 +154,14 @@ def release_stock(session, caller, reservation_key):
             .values(stock=Product.stock + line["quantity"])
             .execution_options(synchronize_session=False)
         )
-        if reservation.channel_type == "wave":
-            waves.release_line(session, tenant_id, reservation.channel_id, reservation.member_id,
-                               line["product_id"], line["quantity"])
+        kind = KINDS.get(reservation.channel_type)
+        if kind is not None:
+            channels.release_line(session, kind, tenant_id, reservation.channel_id, reservation.member_id,
+                                  line["product_id"], line["quantity"])
     reservation.status = "released"
+    if reservation.channel_type == live.CHANNEL.type:
+        live.record_release(session, tenant_id, reservation.channel_id,
+                            [line["product_id"] for line in reservation.lines])
     return {"reservation_key": reservation_key, "released": True}
 
 

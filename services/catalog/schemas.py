@@ -32,9 +32,10 @@ class ReservationItem(StrictSchema):
 
 
 class ChannelInput(StrictSchema):
-    """Where an order is placed: the shop (product price) or a wave (the wave's price and limits)."""
+    """Where an order is placed: the shop (product price), a wave or a live session (the
+    channel's price, quota and limits)."""
 
-    type = fields.String(required=True, validate=validate.OneOf(["shop", "wave"]))
+    type = fields.String(required=True, validate=validate.OneOf(["shop", "wave", "live"]))
     id = Text(32, required=False, load_default=None, allow_none=True)
 
 
@@ -46,10 +47,10 @@ class ReservationInput(StrictSchema):
     channel = fields.Nested(ChannelInput, load_default=None, allow_none=True)
 
     @validates_schema
-    def _wave_needs_its_id(self, data, **kwargs):
+    def _channel_needs_its_id(self, data, **kwargs):
         channel = data.get("channel")
-        if channel and channel["type"] == "wave" and not channel.get("id"):
-            raise ValidationError({"id": ["A wave channel names its wave."]}, "channel")
+        if channel and channel["type"] != "shop" and not channel.get("id"):
+            raise ValidationError({"id": ["A wave or live channel names its wave or session."]}, "channel")
 
 
 class ProductOutput(Schema):
@@ -123,3 +124,129 @@ class WaveOutput(Schema):
 
 
 WAVE = WaveOutput()
+
+
+MAX_LIVE_ITEMS = 100
+MAX_CO_HOSTS = 10
+MAX_COMMENT = 200
+
+
+class StrippedString(fields.String):
+    """A string judged (and kept) without its surrounding whitespace."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class CoHostInput(StrictSchema):
+    name = Text(40)
+    role = Text(40)
+
+
+class LiveItemInput(StrictSchema):
+    product_id = Text(32)
+    live_price_cents = Int(1, MAX_PRICE_CENTS, required=True)
+    quota = Int(1, MAX_STOCK, required=True)
+    per_member_limit = Int(1, MAX_PER_MEMBER, load_default=None, allow_none=True)
+
+
+class LiveSessionInput(StrictSchema):
+    title = Text(60)
+    host_persona = Text(200)
+    scheduled_at = fields.AwareDateTime(required=True)
+    stream_url = fields.URL(schemes={"http", "https"}, load_default=None, allow_none=True,
+                            validate=validate.Length(max=500))
+    co_hosts = fields.List(fields.Nested(CoHostInput), load_default=list,
+                           validate=validate.Length(max=MAX_CO_HOSTS))
+    items = fields.List(
+        fields.Nested(LiveItemInput), required=True, validate=validate.Length(min=1, max=MAX_LIVE_ITEMS)
+    )
+
+
+class LiveSessionQuery(PageSchema):
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(["scheduled", "live", "ended"]))
+
+
+class PinInput(StrictSchema):
+    product_id = Text(32)
+
+
+class CommentInput(StrictSchema):
+    text = StrippedString(required=True, validate=validate.Length(min=1, max=MAX_COMMENT))
+
+
+class RoomJoinInput(StrictSchema):
+    """What the gateway's websocket names when a viewer enters a room."""
+
+    session_id = Text(32)
+    connection_id = Text(64)
+    instance_id = Text(64)
+
+
+class PresenceRefreshInput(StrictSchema):
+    instance_id = Text(64)
+    connection_ids = fields.List(Text(64), required=True, validate=validate.Length(max=100_000))
+
+
+class PinnedOutput(Schema):
+    product_id = fields.String()
+    name = fields.String()
+    live_price_cents = fields.Integer()
+
+
+class LiveItemOutput(Schema):
+    product_id = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    live_price_cents = fields.Integer()
+    list_price_cents = fields.Integer()
+    quota = fields.Integer()
+    sold = fields.Integer()
+    remaining = fields.Integer()
+    per_member_limit = fields.Integer(allow_none=True)
+
+
+class LiveStatsOutput(Schema):
+    viewers = fields.Integer()
+    peak_viewers = fields.Integer()
+    watching = fields.Integer()
+    buyers = fields.Integer()
+    orders = fields.Integer()
+    gmv_cents = fields.Integer()
+    conversion_rate = fields.Float()
+
+
+class CoHostOutput(Schema):
+    name = fields.String()
+    role = fields.String()
+
+
+class LiveSessionOutput(Schema):
+    id = fields.String()
+    title = fields.String()
+    host_persona = fields.String()
+    co_hosts = fields.List(fields.Nested(CoHostOutput))
+    scheduled_at = fields.AwareDateTime()
+    stream_url = fields.String(allow_none=True)
+    status = fields.String()
+    started_at = fields.AwareDateTime(allow_none=True)
+    ended_at = fields.AwareDateTime(allow_none=True)
+    pinned = fields.Nested(PinnedOutput, allow_none=True)
+    items = fields.List(fields.Nested(LiveItemOutput))
+    stats = fields.Nested(LiveStatsOutput)
+    created_at = fields.AwareDateTime()
+
+
+LIVE_SESSION = LiveSessionOutput()
+
+
+class CommentOutput(Schema):
+    id = fields.String()
+    author = fields.String()
+    text = fields.String()
+    at = fields.AwareDateTime()
+    hidden = fields.Boolean()
+
+
+COMMENT = CommentOutput()

@@ -1,10 +1,10 @@
-"""Catalog service (商品与库存): thin nameko entrypoints over ``handlers`` and ``waves``."""
+"""Catalog service (商品与库存): thin nameko entrypoints over ``handlers``, ``waves`` and ``live``."""
 
 from nameko.events import event_handler
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
-from services.catalog import handlers, waves
+from services.catalog import handlers, live, waves
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database, utcnow
@@ -63,6 +63,74 @@ class CatalogService(operations.OperatorEntrypoints):
             waves.close_due_waves(self.db, utcnow())
 
     @rpc
+    def create_live_session(self, payload):
+        with self.db.begin():
+            return live.create_live_session(self.db, self.caller, payload)
+
+    @rpc
+    def list_live_sessions(self, query):
+        return live.list_live_sessions(self.db, self.caller, query)
+
+    @rpc
+    def get_live_session(self, session_id):
+        return live.get_live_session(self.db, self.caller, session_id)
+
+    @rpc
+    def start_live_session(self, session_id):
+        with self.db.begin():
+            return live.start_live_session(self.db, self.caller, session_id)
+
+    @rpc
+    def end_live_session(self, session_id):
+        with self.db.begin():
+            return live.end_live_session(self.db, self.caller, session_id)
+
+    @rpc
+    def pin_live_item(self, session_id, payload):
+        with self.db.begin():
+            return live.pin_live_item(self.db, self.caller, session_id, payload)
+
+    @rpc
+    def post_live_comment(self, session_id, payload):
+        with self.db.begin():
+            return live.post_live_comment(self.db, self.caller, session_id, payload)
+
+    @rpc
+    def list_live_comments(self, session_id, query):
+        return live.list_live_comments(self.db, self.caller, session_id, query)
+
+    @rpc
+    def hide_live_comment(self, session_id, comment_id):
+        with self.db.begin():
+            return live.hide_live_comment(self.db, self.caller, session_id, comment_id)
+
+    @rpc
+    def join_live_room(self, session_id, connection_id, instance_id):
+        try:
+            with self.db.begin():
+                return live.join_live_room(self.db, self.caller, session_id, connection_id, instance_id)
+        except IntegrityError:
+            # The same connection joined twice at once; the winner's row is the presence.
+            with self.db.begin():
+                return live.join_live_room(self.db, self.caller, session_id, connection_id, instance_id)
+
+    @rpc
+    def leave_live_room(self, connection_id):
+        with self.db.begin():
+            return live.leave_live_room(self.db, self.caller, connection_id)
+
+    @rpc
+    def refresh_live_presence(self, instance_id, connection_ids):
+        with self.db.begin():
+            return live.refresh_live_presence(self.db, instance_id, connection_ids)
+
+    @timer(interval=10)
+    def prune_live_presence(self):
+        """Connections of a gateway process that died stop counting as watching."""
+        with self.db.begin():
+            live.prune_stale_presence(self.db, utcnow())
+
+    @rpc
     def reserve_stock(self, payload):
         try:
             with self.db.begin():
@@ -80,3 +148,7 @@ class CatalogService(operations.OperatorEntrypoints):
     @event_handler("orders", "order_cancelled")
     def on_order_cancelled(self, payload):
         self.inbox.consume(payload, handlers.release_for_cancelled_order)
+
+    @event_handler("crm", "member_joined")
+    def on_member_joined(self, payload):
+        self.inbox.consume(payload, live.record_member_joined)

@@ -1,23 +1,23 @@
 """Group-buy waves (团期): a leader offers products until a cut-off, members pick up together.
 
 Use cases are plain functions over a session, like ``handlers``. ``reserve_stock`` in
-``handlers`` calls ``reserve_line`` / ``release_line`` here for an order placed in a wave.
+``handlers`` checks ``open_wave`` and takes each line through ``channels`` with ``CHANNEL``.
 """
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from services.catalog import events
-from services.catalog.models import ChannelPurchase, Product, Wave, WaveItem
+from services.catalog import channels, events
+from services.catalog.channels import ChannelKind
+from services.catalog.models import Product, Wave, WaveItem
 from services.catalog.schemas import WAVE, WaveInput, WaveQuery
 from services.infra.db import get_in_community, newest_first, utcnow
-from services.infra.errors import Conflict, Forbidden, invalid
+from services.infra.errors import Conflict, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
 
 WAVE_INPUT = WaveInput()
 WAVE_QUERY = WaveQuery()
-CHANNEL = "wave"
+CHANNEL = ChannelKind(type="wave", item=WaveItem, owner="wave_id", noun="wave")
 
 
 def _wave(session, tenant_id, wave_id, **options):
@@ -61,17 +61,7 @@ def create_wave(session, caller, payload, now=None):
         errors["cutoff_at"] = ["The cut-off must be in the future."]
     if data["pickup_at"] <= data["cutoff_at"]:
         errors["pickup_at"] = ["Pickup must come after the cut-off."]
-    item_errors, seen = {}, set()
-    product_ids = [item["product_id"] for item in data["items"]]
-    ours = set(session.scalars(
-        select(Product.id).where(Product.tenant_id == caller.tenant_id, Product.id.in_(product_ids))
-    ))
-    for index, product_id in enumerate(product_ids):
-        if product_id in seen:
-            item_errors[index] = {"product_id": ["This product is already in the wave."]}
-        elif product_id not in ours:
-            item_errors[index] = {"product_id": ["No such product in this community."]}
-        seen.add(product_id)
+    item_errors = channels.item_errors(session, CHANNEL, caller.tenant_id, data["items"])
     if item_errors:
         errors["items"] = item_errors
     if errors:
@@ -149,79 +139,3 @@ def open_wave(session, tenant_id, wave_id, now=None):
     if wave.status != "open" or wave.cutoff_at <= (now or utcnow()):
         raise Conflict("This wave no longer takes orders.", {"wave_id": wave.id, "reason": "wave_closed"})
     return wave
-
-
-def reserve_line(session, tenant_id, wave, member_id, product_id, quantity):
-    """Take ``quantity`` of a wave item: its quota, then the member's limit. Returns the item.
-
-    Both are conditional UPDATEs, so concurrent orders cannot oversell the quota or pass the
-    limit; a refusal raises ``Conflict`` and the caller's transaction rolls everything back.
-    """
-    item = session.scalars(
-        select(WaveItem).where(WaveItem.wave_id == wave.id, WaveItem.product_id == product_id)
-    ).first()
-    if item is None:
-        raise Conflict("This product is not offered in this wave.",
-                       {"product_id": product_id, "wave_id": wave.id, "reason": "not_in_channel"})
-    taken = WaveItem.sold + quantity
-    statement = update(WaveItem).where(WaveItem.id == item.id)
-    if item.quota is not None:
-        statement = statement.where(taken <= WaveItem.quota)
-    if session.execute(
-        statement.values(sold=taken).execution_options(synchronize_session=False)
-    ).rowcount != 1:
-        session.refresh(item)
-        raise Conflict(
-            "The wave's quota of this product is exhausted.",
-            {"product_id": product_id, "reason": "quota_exhausted",
-             "available": max(item.quota - item.sold, 0), "requested": quantity},
-        )
-    if member_id is not None:
-        _count_purchase(session, tenant_id, wave.id, item, member_id, quantity)
-    elif item.per_member_limit is not None:
-        raise Forbidden("Only a member may buy a product with a per-member limit.")
-    return item
-
-
-def _count_purchase(session, tenant_id, wave_id, item, member_id, quantity):
-    keys = {"tenant_id": tenant_id, "channel_type": CHANNEL, "channel_id": wave_id,
-            "product_id": item.product_id, "member_id": member_id}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
-        dialect.insert(ChannelPurchase).values(**keys, quantity=0).on_conflict_do_nothing(
-            index_elements=list(keys))
-    )
-    where = [getattr(ChannelPurchase, name) == value for name, value in keys.items()]
-    statement = update(ChannelPurchase).where(*where)
-    if item.per_member_limit is not None:
-        statement = statement.where(ChannelPurchase.quantity + quantity <= item.per_member_limit)
-    result = session.execute(
-        statement.values(quantity=ChannelPurchase.quantity + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        already = session.scalar(select(ChannelPurchase.quantity).where(*where))
-        raise Conflict(
-            "You have reached this wave's limit for this product.",
-            {"product_id": item.product_id, "reason": "limit_reached", "limit": item.per_member_limit,
-             "already": already, "requested": quantity},
-        )
-
-
-def release_line(session, tenant_id, wave_id, member_id, product_id, quantity):
-    """Give a cancelled order's quantity back to the wave's quota and the member's counter."""
-    session.execute(
-        update(WaveItem)
-        .where(WaveItem.wave_id == wave_id, WaveItem.product_id == product_id, WaveItem.sold >= quantity)
-        .values(sold=WaveItem.sold - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if member_id is not None:
-        session.execute(
-            update(ChannelPurchase)
-            .where(ChannelPurchase.tenant_id == tenant_id, ChannelPurchase.channel_type == CHANNEL,
-                   ChannelPurchase.channel_id == wave_id, ChannelPurchase.product_id == product_id,
-                   ChannelPurchase.member_id == member_id, ChannelPurchase.quantity >= quantity)
-            .values(quantity=ChannelPurchase.quantity - quantity)
-            .execution_options(synchronize_session=False)
-        )
