@@ -370,13 +370,16 @@ def _unlock_coupon(session, checkout, from_statuses):
 
 def release_checkout(session, caller, order_id):
     """Give back what an order attempt held (the attempt never became an order). Idempotent;
-    releasing an order id never seen leaves a marker so a late checkout for it holds nothing."""
+    releasing an order id never seen leaves a marker so a late checkout for it holds nothing.
+    Called by orders for the member whose attempt failed, or by its sweeper (role system)."""
     tenant_id = caller.require_tenant()
-    if not caller.is_staff and caller.role != "system":
-        raise Forbidden("Only the system releases a checkout.")
+    if caller.role not in ("member", "system"):
+        raise Forbidden("Only the order attempt's member or the system releases a checkout.")
     if not isinstance(order_id, str) or not 1 <= len(order_id) <= 32:
         raise NotFound("No such checkout.")
     checkout = session.get(Checkout, order_id)
+    if checkout is not None and caller.role == "member" and checkout.member_id not in (None, caller.member_id):
+        raise NotFound("No such checkout.")
     if checkout is None:
         checkout = Checkout(order_id=order_id, tenant_id=tenant_id, member_id=None, status="released")
         session.add(checkout)

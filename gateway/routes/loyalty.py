@@ -1,0 +1,34 @@
+"""Community settings, points, tiers and coupons (crm)."""
+
+from gateway import schemas
+from gateway.http import json_body, query_args, route
+from gateway.routes.roles import MEMBER, STAFF
+
+LEADER = ("leader",)
+
+
+class LoyaltyRoutes:
+    @route("GET", "/api/v1/community/settings", roles=STAFF, summary="The community's settings",
+           tag="loyalty", response=schemas.CommunitySettings)
+    def get_settings(self, request):
+        return self.call("crm", "get_settings")
+
+    @route("PUT", "/api/v1/community/settings", roles=LEADER, summary="Change some settings (partial)",
+           tag="loyalty", body=schemas.SettingsBody, response=schemas.CommunitySettings)
+    def update_settings(self, request):
+        return self.call("crm", "update_settings", json_body(request, schemas.SettingsBody()))
+
+    @route("GET", "/api/v1/me/points", roles=MEMBER, summary="My points: balance, held, ledger",
+           tag="loyalty", query=schemas.PageSchema, response=schemas.Points)
+    def my_points(self, request):
+        return self.call("crm", "my_points", query_args(request, schemas.PageSchema()))
+
+    @route("GET", "/api/v1/me/coupons", roles=MEMBER, summary="My coupons (?status=available)",
+           tag="loyalty", query=schemas.CouponQuery, response=schemas.page_of(schemas.Coupon))
+    def my_coupons(self, request):
+        return self.call("crm", "my_coupons", query_args(request, schemas.CouponQuery()))
+
+    @route("POST", "/api/v1/members/<member_id>/coupons", roles=STAFF, summary="Give a member a coupon",
+           tag="loyalty", body=schemas.CouponBody, response=schemas.Coupon)
+    def issue_coupon(self, request, member_id):
+        return 201, self.call("crm", "issue_coupon", member_id, json_body(request, schemas.CouponBody()))
