@@ -48,6 +48,21 @@ class ReadyForPickupData(TolerantSchema):
     pickup = fields.Nested(PickupData, required=True)
 
 
+class PickedItemData(TolerantSchema):
+    name = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+
+
+class PickupOverdueData(TolerantSchema):
+    """``fulfillment.order_pickup_overdue``: an order still waiting at the pickup point."""
+
+    order_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    pickup_code = fields.String(required=True)
+    pickup_point = fields.String(required=True)
+    items = fields.List(fields.Nested(PickedItemData), load_default=list)
+
+
 class OrderMoneyData(TolerantSchema):
     """``orders.order_paid|cancelled|completed|refunded`` as loyalty reads them: the order's paid
     total and, on a refund, how much of it has been given back so far."""

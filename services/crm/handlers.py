@@ -25,6 +25,7 @@ JOIN_INPUT = JoinInput()
 CARD = CommunityCard()
 ORDER_STATUS = events.OrderStatusData()
 READY_FOR_PICKUP = events.ReadyForPickupData()
+PICKUP_OVERDUE = events.PickupOverdueData()
 INBOX_QUERY = PageSchema()
 
 DEFAULT_SETTINGS = {"admission": {"mode": "open", "allowed_buildings": []}}
@@ -226,6 +227,21 @@ def notify_pickup_ready(session, event):
             dedupe_key=dedupe_key,
             params={"order_id": data["order_id"], "code": pickup["code"], "point": pickup["point"],
                     "at": pickup["at"].isoformat()},
+        ))
+
+
+def remind_pickup(session, event):
+    """``fulfillment.order_pickup_overdue`` -> one pickup reminder (取货提醒) in the inbox."""
+    data = load(PICKUP_OVERDUE, event["data"])
+    dedupe_key = f"pickup_reminder:{data['order_id']}"
+    exists = session.scalars(select(InboxMessage).where(
+        InboxMessage.member_id == data["member_id"], InboxMessage.dedupe_key == dedupe_key)).first()
+    if exists is None:
+        session.add(InboxMessage(
+            tenant_id=event["tenant_id"], member_id=data["member_id"], kind="pickup_reminder",
+            dedupe_key=dedupe_key,
+            params={"order_id": data["order_id"], "code": data["pickup_code"], "point": data["pickup_point"],
+                    "items": [{"name": item["name"], "quantity": item["quantity"]} for item in data["items"]]},
         ))
 
 

@@ -13,10 +13,18 @@ CATALOGUE = {
     "zh-CN": {
         "pickup_ready.title": "您的订单到货啦",
         "pickup_ready.body": "取货码 {code},请于 {at} 到「{point}」自提。凭取货码领取,不用再问团长啦。",
+        "pickup_reminder.title": "记得来取货哦",
+        "pickup_reminder.body": "您的{items}已到「{point}」,取货码 {code},记得来取哦。",
+        "items.separator": "、",
+        "items.none": "订单",
     },
     "en": {
         "pickup_ready.title": "Your order has arrived",
         "pickup_ready.body": "Pickup code {code}: collect it at {point} from {at}.",
+        "pickup_reminder.title": "Your order is waiting for you",
+        "pickup_reminder.body": "Your {items} is waiting at {point}. Pickup code {code}.",
+        "items.separator": ", ",
+        "items.none": "order",
     },
 }
 
@@ -35,4 +43,7 @@ def render(kind, params, timezone, locale=DEFAULT_LOCALE):
     values = {**params}
     if "at" in values:
         values["at"] = local_time(values["at"], timezone, locale)
+    if isinstance(values.get("items"), list):  # [{name, quantity}] -> "水蜜桃×2、牛奶×1"
+        values["items"] = table["items.separator"].join(
+            f"{item['name']}×{item['quantity']}" for item in values["items"]) or table["items.none"]
     return {"title": table[f"{kind}.title"], "body": table[f"{kind}.body"].format(**values)}

@@ -104,6 +104,10 @@ class CrmService(operations.OperatorEntrypoints):
     def on_order_ready_for_pickup(self, payload):
         self.inbox.consume(payload, handlers.notify_pickup_ready)
 
+    @event_handler("fulfillment", "order_pickup_overdue")
+    def on_order_pickup_overdue(self, payload):
+        self.inbox.consume(payload, handlers.remind_pickup)
+
     @event_handler("orders", "order_placed")
     def on_order_placed(self, payload):
         self.inbox.consume(payload, handlers.record_order_placed)
