@@ -525,3 +525,52 @@ def test_refresh_and_prune_stale_presence(session, leader, caller, milk_session)
     assert outbox_size(session) == before + 1
     with pytest.raises(Invalid), session.begin():
         live.refresh_live_presence(session, "gw-2", "not-a-list")
+
+
+# --- gateway ------------------------------------------------------------------------------------
+
+class FakeGateway:
+    def __init__(self):
+        self.calls = []
+
+    def call(self, service, method, *args):
+        self.calls.append((service, method, *args))
+        return {"id": "s1"}
+
+
+def test_gateway_sends_iso_datetimes_and_checks_the_body():
+    from werkzeug.test import EnvironBuilder
+
+    from gateway.routes.live import LiveRoutes
+
+    body = live_payload({"product_id": "p1", "live_price_cents": 990, "quota": 100, "per_member_limit": 1},
+                        co_hosts=[{"name": "王医生", "role": "营养师"}])
+    gateway = FakeGateway()
+    assert LiveRoutes.create_live_session(gateway, EnvironBuilder(method="POST", json=body).get_request()) == (
+        201, {"id": "s1"})
+    (service, method, payload), = gateway.calls
+    assert (service, method) == ("catalog", "create_live_session")
+    assert payload["scheduled_at"] == datetime.fromisoformat(SCHEDULED).isoformat()
+    for bad in [{**body, "items": [{"product_id": "p1", "live_price_cents": 990}]},  # no quota
+                {**body, "stream_url": "rtmp://push.example.com/x"},
+                {**body, "host_persona": "x" * 201}]:
+        with pytest.raises(Invalid):
+            LiveRoutes.create_live_session(gateway, EnvironBuilder(method="POST", json=bad).get_request())
+    too_long = EnvironBuilder(method="POST", json={"text": "长" * 10_000}).get_request()
+    with pytest.raises(Invalid):
+        LiveRoutes.post_live_comment(gateway, too_long, "s1")
+    assert len(gateway.calls) == 1
+
+
+def test_openapi_documents_live_sessions():
+    import gateway.service  # noqa: F401  (its routes register on import)
+    from gateway.openapi import build_spec
+
+    paths = build_spec()["paths"]
+    assert "201" in paths["/api/v1/live-sessions"]["post"]["responses"]
+    assert "get" in paths["/api/v1/live-sessions"] and "get" in paths["/api/v1/live-sessions/{session_id}"]
+    for action in ("start", "end", "pin"):
+        assert "200" in paths[f"/api/v1/live-sessions/{{session_id}}/{action}"]["post"]["responses"]
+    comments = paths["/api/v1/live-sessions/{session_id}/comments"]
+    assert "201" in comments["post"]["responses"] and "get" in comments
+    assert "200" in paths["/api/v1/live-sessions/{session_id}/comments/{comment_id}/hide"]["post"]["responses"]
