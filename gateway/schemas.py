@@ -122,6 +122,9 @@ class PlaceOrder(StrictSchema):
     items = fields.List(fields.Nested(OrderItem), required=True, validate=validate.Length(min=1, max=50))
     channel = fields.Nested(Channel)
     note = Text(200, required=False)
+    coupon_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=32),
+                              metadata={"description": "from GET /me/coupons"})
+    points_to_use = Int(0, 10**7, metadata={"description": "1 point = 1 fen"})
 
 
 class OrderQuery(PageSchema):
@@ -159,8 +162,13 @@ class Order(Schema):
     channel = fields.Dict()
     lines = fields.List(fields.Nested(OrderLine))
     subtotal_cents = fields.Integer()
-    discount_cents = fields.Integer()
+    discount_cents = fields.Integer(metadata={"description": "tier + coupon + points"})
     total_cents = fields.Integer()
+    tier_discount_cents = fields.Integer()
+    coupon_id = fields.String(allow_none=True)
+    coupon_discount_cents = fields.Integer()
+    points_used = fields.Integer()
+    points_discount_cents = fields.Integer()
     note = fields.String()
     expires_at = fields.DateTime()
     created_at = fields.DateTime()
@@ -488,3 +496,70 @@ class InboxMessage(Schema):
     order_id = fields.String(allow_none=True)
     read = fields.Boolean()
     created_at = fields.DateTime()
+
+
+class Tier(StrictSchema):
+    name = Text(20)
+    min_spend_cents = Int(0, 10**10, required=True)
+    discount_percent = Int(0, 30, required=True)
+
+
+class SettingsBody(StrictSchema):
+    """A partial update: only the keys given change (tiers: strictly increasing minimum spend
+    from 0, discounts not decreasing)."""
+
+    points_per_yuan = Int(0, 100)
+    tiers = fields.List(fields.Nested(Tier), validate=validate.Length(min=1, max=10))
+    max_points_ratio_percent = Int(0, 100, metadata={"description": "at most this share of an order in points"})
+
+
+class CommunitySettings(Schema):
+    points_per_yuan = fields.Integer()
+    tiers = fields.List(fields.Nested(Tier))
+    max_points_ratio_percent = fields.Integer()
+    points_value = fields.Dict(metadata={"description": "fixed: 100 points = 100 cents (1 yuan)"})
+    admission = fields.Dict()
+
+
+class PointsEntry(Schema):
+    id = fields.String()
+    delta = fields.Integer()
+    kind = fields.String(metadata={"description": "earned|held|released|spent|returned|reversed"})
+    order_id = fields.String(allow_none=True)
+    reason = fields.String()
+    created_at = fields.DateTime()
+
+
+class Points(Schema):
+    balance = fields.Integer(metadata={"description": "spendable now; held points are already out"})
+    held = fields.Integer(metadata={"description": "held by unpaid orders"})
+    items = fields.List(fields.Nested(PointsEntry))
+    next_cursor = fields.String(allow_none=True)
+
+
+class CouponBody(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(["fixed", "percent"]))
+    amount_cents = Int(1, 100_000_000, metadata={"description": "fixed coupons"})
+    percent = Int(1, 90, metadata={"description": "percent coupons, with cap_cents"})
+    cap_cents = Int(1, 100_000_000)
+    min_spend_cents = Int(0, 100_000_000)
+    valid_days = Int(1, 3650, required=True)
+
+
+class Coupon(Schema):
+    id = fields.String()
+    member_id = fields.String()
+    kind = fields.String()
+    amount_cents = fields.Integer(allow_none=True)
+    percent = fields.Integer(allow_none=True)
+    cap_cents = fields.Integer(allow_none=True)
+    min_spend_cents = fields.Integer()
+    valid_from = fields.DateTime()
+    valid_until = fields.DateTime()
+    status = fields.String(metadata={"description": "available|locked|redeemed|expired"})
+    source = fields.String()
+    created_at = fields.DateTime()
+
+
+class CouponQuery(PageSchema):
+    status = fields.String(validate=validate.OneOf(["available", "locked", "redeemed", "expired", "all"]))

@@ -15,6 +15,7 @@ from gateway.routes import (
     fulfillment,
     live,
     live_room,
+    loyalty,
     operations,
     orders,
     payments,
@@ -35,6 +36,7 @@ class GatewayService(
     referral.ReferralRoutes,
     fulfillment.FulfillmentRoutes,
     live_room.LiveRoomRoutes,
+    loyalty.LoyaltyRoutes,
 ):
     name = "gateway"
 

@@ -95,7 +95,7 @@ class CheckoutInput(StrictSchema):
     order_id = Text(32)
     member_id = Text(32)
     subtotal_cents = Int(0, 10**10, required=True)
-    coupon_id = Text(32, required=False, load_default=None, allow_none=True)
+    coupon_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
     points_to_use = Int(0, 10**7, load_default=0)
 
 

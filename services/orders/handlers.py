@@ -1,8 +1,10 @@
-"""Order use cases: plain functions; remote steps come in as arguments (``catalog``).
+"""Order use cases: plain functions; remote steps come in as arguments (``catalog``, ``crm``).
 
 Placing an order is a small saga: remember the idempotency key, reserve stock in catalog
-(idempotent per order id), then write the order and its ``order_placed`` event in one
-transaction. If writing fails, the reservation is released.
+(idempotent per order id), apply the member's tier discount, coupon and points in crm (which
+locks the coupon and holds the points, idempotent per order id too), then write the order and
+its ``order_placed`` event in one transaction. If a step fails, what the earlier steps took is
+released (stock and crm's checkout); if releasing fails too, the sweeper finishes the job.
 """
 
 import hashlib
@@ -72,11 +74,28 @@ def _existing_order(session, order_id):
         return ORDER.dump(order) if order is not None else None
 
 
-def place_order(session, catalog, caller, payload, idempotency_key=None):
-    """Reserve stock and create a pending order; the same key returns the same order.
+class NoLoyalty:
+    """Stands in for crm where loyalty is not wired in (tools, tests): no discount, and coupons
+    or points cannot be used."""
 
-    Each step commits on its own: no transaction stays open across the call to catalog.
+    def apply_checkout(self, payload):
+        if payload["coupon_id"] is not None or payload["points_to_use"]:
+            raise Invalid("Coupons and points cannot be used here.",
+                          {"errors": {"coupon_id": ["Not available."], "points_to_use": ["Not available."]}})
+        subtotal = payload["subtotal_cents"]
+        return {"tier_discount_cents": 0, "coupon_id": None, "coupon_discount_cents": 0, "points_used": 0,
+                "points_discount_cents": 0, "discount_cents": 0, "total_cents": subtotal}
+
+    def release_checkout(self, order_id):
+        return {"order_id": order_id, "status": "released"}
+
+
+def place_order(session, catalog, caller, payload, idempotency_key=None, crm=None):
+    """Reserve stock, apply loyalty and create a pending order; the same key returns the same order.
+
+    Each step commits on its own: no transaction stays open across the calls to catalog and crm.
     """
+    crm = crm or NoLoyalty()
     caller.require_member()
     data = load(PLACE_ORDER_INPUT, payload)
     order_id = claim_idempotency_key(session, caller, idempotency_key, data)
@@ -93,24 +112,39 @@ def place_order(session, catalog, caller, payload, idempotency_key=None):
     if caller.deadline_passed():  # the client was already told this failed: undo, don't order
         _abandon_quietly(session, catalog, order_id)
         raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
+    subtotal = sum(line["unit_price_cents"] * line["quantity"] for line in reservation["lines"])
+    try:
+        checkout = crm.apply_checkout({"order_id": order_id, "member_id": caller.member_id,
+                                       "subtotal_cents": subtotal, "coupon_id": data["coupon_id"],
+                                       "points_to_use": data["points_to_use"]})
+    except Exception:
+        # Also after a timeout: crm may have held something before its answer was lost.
+        _abandon_quietly(session, catalog, order_id, crm)
+        raise
+    if caller.deadline_passed():
+        _abandon_quietly(session, catalog, order_id, crm)
+        raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
     try:
         with session.begin():
-            order = _new_order(session, caller, order_id, data, reservation["lines"])
+            order = _new_order(session, caller, order_id, data, reservation["lines"], checkout)
         return ORDER.dump(order)
     except IntegrityError:
         existing = _existing_order(session, order_id)  # a concurrent retry with the same key won
         if existing is not None:
             return existing
-        _abandon_quietly(session, catalog, order_id)
+        _abandon_quietly(session, catalog, order_id, crm)
         raise
     except Exception:
-        _abandon_quietly(session, catalog, order_id)
+        _abandon_quietly(session, catalog, order_id, crm)
         raise
 
 
-def abandon_attempt(session, catalog, order_id):
-    """Release an attempt's stock, then forget its key so that a retry starts afresh."""
+def abandon_attempt(session, catalog, order_id, crm=None):
+    """Release an attempt's stock and crm's checkout (coupon, points), then forget its key so
+    that a retry starts afresh. Both releases are idempotent and harmless if nothing was taken."""
     catalog.release_stock(order_id)
+    if crm is not None:
+        crm.release_checkout(order_id)
     with session.begin():
         if session.get(Order, order_id) is not None:
             return False
@@ -119,21 +153,30 @@ def abandon_attempt(session, catalog, order_id):
     return True
 
 
-def _abandon_quietly(session, catalog, order_id):
+def _abandon_quietly(session, catalog, order_id, crm=None):
     try:
-        abandon_attempt(session, catalog, order_id)
+        abandon_attempt(session, catalog, order_id, crm)
     except Exception:  # the sweeper (release_abandoned) tries again later
-        log.exception("could not release the stock reserved for order %s", order_id)
+        log.exception("could not release what order attempt %s reserved or held", order_id)
 
 
-def _new_order(session, caller, order_id, data, lines):
+def _new_order(session, caller, order_id, data, lines, checkout):
     now = utcnow()
     subtotal = sum(line["unit_price_cents"] * line["quantity"] for line in lines)
+    discount = checkout["discount_cents"]
+    # crm's answer crosses a service boundary: the order's money must add up whatever it says.
+    if not 0 <= discount <= subtotal or checkout["total_cents"] != subtotal - discount or discount != (
+        checkout["tier_discount_cents"] + checkout["coupon_discount_cents"] + checkout["points_discount_cents"]
+    ):
+        raise ServiceUnavailable("The discount could not be worked out; nothing was ordered.")
     channel = data["channel"]
     order = Order(
         id=order_id, tenant_id=caller.tenant_id, member_id=caller.member_id,
         channel_type=channel["type"], channel_id=channel.get("id"),
-        subtotal_cents=subtotal, discount_cents=0, total_cents=subtotal, note=data["note"],
+        subtotal_cents=subtotal, discount_cents=discount, total_cents=subtotal - discount, note=data["note"],
+        tier_discount_cents=checkout["tier_discount_cents"], coupon_id=checkout["coupon_id"],
+        coupon_discount_cents=checkout["coupon_discount_cents"], points_used=checkout["points_used"],
+        points_discount_cents=checkout["points_discount_cents"],
         expires_at=now + PAYMENT_WINDOW[channel["type"]], created_at=now,
     )
     order.lines = [
@@ -156,6 +199,11 @@ def _new_order(session, caller, order_id, data, lines):
             "subtotal_cents": order.subtotal_cents,
             "discount_cents": order.discount_cents,
             "total_cents": order.total_cents,
+            "tier_discount_cents": order.tier_discount_cents,
+            "coupon_id": order.coupon_id,
+            "coupon_discount_cents": order.coupon_discount_cents,
+            "points_used": order.points_used,
+            "points_discount_cents": order.points_discount_cents,
             "placed_at": order.created_at.isoformat(),
         },
         tenant_id=caller.tenant_id,
@@ -177,13 +225,14 @@ def abandoned_attempts(session, older_than):
         ).all()
 
 
-def release_abandoned(session, catalog_for, older_than=ABANDONED_AFTER):
-    """Give back the stock of abandoned attempts, then forget them so a retry starts afresh.
+def release_abandoned(session, catalog_for, older_than=ABANDONED_AFTER, crm_for=None):
+    """Give back the stock, coupon and points of abandoned attempts, then forget them so a
+    retry starts afresh.
 
-    ``catalog_for(tenant_id)`` is the catalog client acting for that community.
+    ``catalog_for(tenant_id)`` / ``crm_for(tenant_id)`` are the clients acting for that community.
     """
     return sum(
-        abandon_attempt(session, catalog_for(tenant_id), order_id)
+        abandon_attempt(session, catalog_for(tenant_id), order_id, crm_for(tenant_id) if crm_for else None)
         for tenant_id, order_id in abandoned_attempts(session, older_than)
     )
 

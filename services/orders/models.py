@@ -26,6 +26,12 @@ class Order(Base):
     subtotal_cents: Mapped[int] = mapped_column(Integer)
     discount_cents: Mapped[int] = mapped_column(Integer, default=0)
     total_cents: Mapped[int] = mapped_column(Integer)
+    # How crm's loyalty made up ``discount_cents`` at checkout (tier, coupon, points).
+    tier_discount_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    coupon_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    coupon_discount_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    points_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    points_discount_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     note: Mapped[str] = mapped_column(Text, default="")
     expires_at: Mapped[object] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

@@ -32,6 +32,8 @@ class PlaceOrderInput(StrictSchema):
     items = fields.List(fields.Nested(OrderItemInput), required=True, validate=validate.Length(min=1, max=50))
     channel = fields.Nested(ChannelInput, load_default=lambda: {"type": "shop", "id": None})
     note = Text(200, required=False, load_default="")
+    coupon_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+    points_to_use = Int(0, 10**7, load_default=0)
 
 
 class OrderQuery(PageSchema):
@@ -69,6 +71,11 @@ class OrderOutput(Schema):
     subtotal_cents = fields.Integer()
     discount_cents = fields.Integer()
     total_cents = fields.Integer()
+    tier_discount_cents = fields.Integer()  # discount_cents = tier + coupon + points
+    coupon_id = fields.String(allow_none=True)
+    coupon_discount_cents = fields.Integer()
+    points_used = fields.Integer()
+    points_discount_cents = fields.Integer()
     note = fields.String()
     expires_at = fields.AwareDateTime()
     created_at = fields.AwareDateTime()

@@ -32,6 +32,19 @@ class Catalog:
         return self.rpc.call("catalog", "release_stock", reservation_key)
 
 
+class Crm:
+    """crm's checkout calls (tier discount, coupon, points), as plain methods like ``Catalog``."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def apply_checkout(self, payload):
+        return self.rpc.call("crm", "apply_checkout", payload)
+
+    def release_checkout(self, order_id):
+        return self.rpc.call("crm", "release_checkout", order_id)
+
+
 class PaymentProviders(DependencyProvider):
     """The payment providers and the sandbox webhook secret, from configuration."""
 
@@ -66,14 +79,18 @@ class OrdersService(operations.OperatorEntrypoints):
 
     @rpc
     def place_order(self, payload, idempotency_key=None):
-        return handlers.place_order(self.db, Catalog(self.remote), self.caller, payload, idempotency_key)
+        return handlers.place_order(self.db, Catalog(self.remote), self.caller, payload, idempotency_key,
+                                    crm=Crm(self.remote))
 
     @timer(interval=60)
     def release_abandoned_reservations(self):
         def catalog_for(tenant_id):
             return Catalog(self.remote.bind({"tenant_id": tenant_id, "role": "system"}))
 
-        handlers.release_abandoned(self.db, catalog_for)
+        def crm_for(tenant_id):
+            return Crm(self.remote.bind({"tenant_id": tenant_id, "role": "system"}))
+
+        handlers.release_abandoned(self.db, catalog_for, crm_for=crm_for)
 
     @rpc
     def get_order(self, order_id):

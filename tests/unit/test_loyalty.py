@@ -7,7 +7,16 @@ import pytest
 from sqlalchemy import func, select
 
 from services.crm import handlers, loyalty, settings
-from services.crm.models import Account, Base, Checkout, Community, Coupon, Member, PointsEntry, Purchase
+from services.crm.models import (
+    Account,
+    Base,
+    Checkout,
+    Community,
+    Coupon,
+    Member,
+    PointsEntry,
+    Purchase,
+)
 from services.infra.db import utcnow
 from services.infra.errors import Conflict, Forbidden, Invalid, NotFound
 

@@ -1,0 +1,171 @@
+"""Placing an order with crm's checkout (tier discount, coupon, points): the saga and the money."""
+
+from datetime import timedelta
+
+import pytest
+
+from services.infra.errors import Conflict, Invalid, NotFound, ServiceUnavailable
+from services.infra.messaging import OutboxMessage
+from services.orders import handlers, payments
+from services.orders.models import Base, IdempotencyKey, Order
+
+PRICES = {"apple": ("Apples", 350), "milk": ("Milk", 1299)}
+BODY = {"items": [{"product_id": "apple", "quantity": 3}, {"product_id": "milk", "quantity": 2}]}
+SUBTOTAL = 3 * 350 + 2 * 1299  # 3,648
+
+
+class FakeCatalog:
+    def __init__(self):
+        self.reserved, self.released = [], []
+
+    def reserve_stock(self, payload):
+        self.reserved.append(payload)
+        return {"lines": [{"product_id": item["product_id"], "name": PRICES[item["product_id"]][0], "unit": "件",
+                           "unit_price_cents": PRICES[item["product_id"]][1], "quantity": item["quantity"]}
+                          for item in payload["items"]]}
+
+    def release_stock(self, reservation_key):
+        self.released.append(reservation_key)
+
+
+class FakeCrm:
+    """Answers like crm's ``apply_checkout``/``release_checkout`` and records the calls."""
+
+    def __init__(self, fail=None, tier=0, coupon=0, points=0, fail_release=None):
+        self.fail, self.fail_release = fail, fail_release
+        self.tier, self.coupon, self.points = tier, coupon, points
+        self.applied, self.released = [], []
+
+    def apply_checkout(self, payload):
+        self.applied.append(payload)
+        if self.fail:
+            raise self.fail
+        discount = self.tier + self.coupon + self.points
+        return {"order_id": payload["order_id"], "tier_discount_cents": self.tier,
+                "coupon_id": payload["coupon_id"], "coupon_discount_cents": self.coupon,
+                "points_used": self.points, "points_discount_cents": self.points, "discount_cents": discount,
+                "total_cents": payload["subtotal_cents"] - discount}
+
+    def release_checkout(self, order_id):
+        self.released.append(order_id)
+        if self.fail_release:
+            raise self.fail_release
+        return {"order_id": order_id, "status": "released"}
+
+
+@pytest.fixture
+def session(make_session):
+    return make_session(Base, "orders")
+
+
+@pytest.fixture
+def member(caller):
+    return caller("member", member_id="member-1")
+
+
+def rows(session, model):
+    with session.begin():
+        return session.query(model).all()
+
+
+def test_discounts_from_crm_make_up_the_total(session, member, caller):
+    catalog, crm = FakeCatalog(), FakeCrm(tier=72, coupon=500, points=300)
+    body = {**BODY, "coupon_id": "coupon-1", "points_to_use": 300}
+    order = handlers.place_order(session, catalog, member, body, "k1", crm=crm)
+    assert crm.applied == [{"order_id": order["id"], "member_id": "member-1", "subtotal_cents": SUBTOTAL,
+                            "coupon_id": "coupon-1", "points_to_use": 300}]
+    assert order["subtotal_cents"] == SUBTOTAL
+    assert order["discount_cents"] == 872 and order["total_cents"] == SUBTOTAL - 872
+    assert (order["tier_discount_cents"], order["coupon_id"], order["coupon_discount_cents"],
+            order["points_used"], order["points_discount_cents"]) == (72, "coupon-1", 500, 300, 300)
+    (placed,) = [row.payload for row in rows(session, OutboxMessage)]
+    assert placed["data"]["total_cents"] == SUBTOTAL - 872 and placed["data"]["coupon_id"] == "coupon-1"
+    assert placed["data"]["points_used"] == 300 and placed["data"]["discount_cents"] == 872
+    assert catalog.released == [] and crm.released == []
+    # A retry with the same key is the same order: crm is not asked again.
+    assert handlers.place_order(session, catalog, member, body, "k1", crm=crm) == order
+    assert len(crm.applied) == 1
+
+    # The member pays the discounted total; refunds are capped by it.
+    leader_providers = {"offline": payments.OfflineProvider()}
+    leader = caller("leader")
+    with session.begin():
+        paid = payments.mark_paid_offline(session, leader, leader_providers, order["id"])
+    assert paid["payment"]["amount_cents"] == SUBTOTAL - 872
+    with pytest.raises(Conflict), session.begin():
+        payments.refund_order(session, leader, leader_providers, order["id"],
+                              {"amount_cents": SUBTOTAL - 871, "reason": "too much"})
+
+
+@pytest.mark.parametrize("failure", [
+    Conflict("You do not have that many points.", {"reason": "points_insufficient"}),
+    NotFound("No such coupon in your wallet.", {"errors": {"coupon_id": ["Not your coupon."]}}),
+    ServiceUnavailable("The crm service did not answer in time."),
+])
+def test_a_failed_checkout_releases_the_stock_and_lets_the_error_through(session, member, failure):
+    catalog, crm = FakeCatalog(), FakeCrm(fail=failure)
+    with pytest.raises(type(failure)) as raised:
+        handlers.place_order(session, catalog, member, {**BODY, "points_to_use": 99}, "k1", crm=crm)
+    assert raised.value.extra == failure.extra
+    order_id = crm.applied[0]["order_id"]
+    assert catalog.released == [order_id]
+    assert crm.released == [order_id]  # harmless if nothing was held; needed after a lost answer
+    assert rows(session, Order) == [] and rows(session, IdempotencyKey) == []
+
+
+def test_if_writing_the_order_fails_stock_and_checkout_are_both_released(session, member, monkeypatch):
+    catalog, crm = FakeCatalog(), FakeCrm(points=100)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(handlers, "_new_order", broken)
+    with pytest.raises(RuntimeError):
+        handlers.place_order(session, catalog, member, {**BODY, "points_to_use": 100}, crm=crm)
+    order_id = crm.applied[0]["order_id"]
+    assert catalog.released == [order_id] and crm.released == [order_id]
+
+
+def test_a_discount_that_does_not_add_up_is_refused(session, member):
+    class Greedy(FakeCrm):
+        def apply_checkout(self, payload):
+            answer = super().apply_checkout(payload)
+            return {**answer, "discount_cents": SUBTOTAL + 1, "total_cents": -1}
+
+    catalog, crm = FakeCatalog(), Greedy()
+    with pytest.raises(ServiceUnavailable):
+        handlers.place_order(session, catalog, member, BODY, crm=crm)
+    assert rows(session, Order) == [] and len(catalog.released) == 1 and len(crm.released) == 1
+
+
+def test_coupon_and_points_input_is_validated_before_anything_is_reserved(session, member):
+    catalog, crm = FakeCatalog(), FakeCrm()
+    for bad in ({"points_to_use": -1}, {"points_to_use": 10**7 + 1}, {"points_to_use": "5"},
+                {"coupon_id": ""}, {"coupon_id": "x" * 33}):
+        with pytest.raises(Invalid):
+            handlers.place_order(session, catalog, member, {**BODY, **bad}, crm=crm)
+    assert catalog.reserved == [] and crm.applied == []
+
+
+def test_without_crm_coupons_and_points_are_refused(session, member):
+    catalog = FakeCatalog()
+    with pytest.raises(Invalid):
+        handlers.place_order(session, catalog, member, {**BODY, "coupon_id": "c1"})
+    assert len(catalog.released) == 1
+    order = handlers.place_order(session, catalog, member, BODY)
+    assert order["discount_cents"] == 0 and order["total_cents"] == SUBTOTAL
+
+
+def test_the_sweeper_releases_crms_checkout_of_abandoned_attempts(session, member):
+    with session.begin():
+        session.add(IdempotencyKey(tenant_id="tenant-a", member_id="member-1", key="lost", request_hash="h",
+                                   order_id="attempt-1"))
+    catalog, crm = FakeCatalog(), FakeCrm(fail_release=ServiceUnavailable("crm is down"))
+    with pytest.raises(ServiceUnavailable):  # crm down: the attempt is kept for the next round
+        handlers.release_abandoned(session, lambda tenant: catalog, older_than=timedelta(0),
+                                   crm_for=lambda tenant: crm)
+    assert len(rows(session, IdempotencyKey)) == 1
+    crm.fail_release = None
+    assert handlers.release_abandoned(session, lambda tenant: catalog, older_than=timedelta(0),
+                                      crm_for=lambda tenant: crm) == 1
+    assert crm.released == ["attempt-1", "attempt-1"] and rows(session, IdempotencyKey) == []
