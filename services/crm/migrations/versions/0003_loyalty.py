@@ -5,10 +5,10 @@ Revises: 0002
 Create Date: 2026-11-24 21:34:53.049181
 """
 
-from alembic import op
 import sqlalchemy as sa
-import services.infra.db
+from alembic import op
 
+import services.infra.db
 
 revision = '0003'
 down_revision = '0002'
