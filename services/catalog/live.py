@@ -255,10 +255,11 @@ def start_live_session(session, caller, session_id, now=None):
         select(LivePresence.member_id).distinct()
         .where(LivePresence.session_id == live.id, LivePresence.is_staff.is_(False))
     ).all()
-    for member_id in present:
-        _count_viewer(session, live, member_id)
-    _raise_peak(session, live)
-    _announce_viewers(session, live, caller.correlation_id)
+    if present:  # an empty room has no one to tell
+        for member_id in present:
+            _count_viewer(session, live, member_id)
+        _raise_peak(session, live)
+        _announce_viewers(session, live, caller.correlation_id)
     return _dump(session, [live])[0]
 
 
@@ -349,6 +350,13 @@ def _retry_after(session, live, member_id, now):
     return None if wait is None else max(1, math.ceil(wait.total_seconds()))
 
 
+def _one_comment_at_a_time(session, session_id, member_id):
+    """On PostgreSQL, a member's concurrent comments queue here (a transaction-scoped advisory
+    lock), so two at once cannot both pass the rate limit. SQLite serialises writers anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"live-comment:{session_id}:{member_id}"))))
+
+
 def post_live_comment(session, caller, session_id, payload, now=None):
     """A member comments while the session is live (1 to 200 characters)."""
     caller.require_member()
@@ -358,6 +366,7 @@ def post_live_comment(session, caller, session_id, payload, now=None):
         raise Conflict("Comments are open only while the session is live.",
                        {"session_id": live.id, "status": live.status, "reason": "live_not_live"})
     now = now or utcnow()
+    _one_comment_at_a_time(session, live.id, caller.member_id)
     retry_after = _retry_after(session, live, caller.member_id, now)
     if retry_after is not None:
         raise RateLimited("You are commenting too fast; wait a moment.",
@@ -502,12 +511,12 @@ def prune_stale_presence(session, now=None):
     """Forget connections no gateway process has refreshed for ``PRESENCE_TIMEOUT`` (the process
     died) and tell their rooms. Returns how many were pruned."""
     cutoff = (now or utcnow()) - PRESENCE_TIMEOUT
-    session_ids = set(session.scalars(select(LivePresence.session_id).where(LivePresence.seen_at < cutoff)))
-    if not session_ids:
-        return 0
-    pruned = session.execute(
-        delete(LivePresence).where(LivePresence.seen_at < cutoff).execution_options(synchronize_session=False)
-    ).rowcount
-    for live in session.scalars(select(LiveSession).where(LiveSession.id.in_(session_ids))):
+    # RETURNING: only what this call deleted, so two catalog processes pruning at once do not
+    # both announce the same rooms.
+    session_ids = session.scalars(
+        delete(LivePresence).where(LivePresence.seen_at < cutoff).returning(LivePresence.session_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for live in session.scalars(select(LiveSession).where(LiveSession.id.in_(set(session_ids)))):
         _announce_viewers(session, live)
-    return pruned
+    return len(session_ids)
