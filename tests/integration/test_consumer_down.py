@@ -9,12 +9,18 @@ pytestmark = pytest.mark.integration
 def test_events_published_while_consumer_down_are_processed(stack, consumer):
     # "never_started": only deploy/bootstrap.py's declaration keeps the events (fresh deploy).
     stack.declare_queues()
-    stack.start("catalog", "orders")
+    stack.start("catalog", "orders", "crm")  # crm: the checkout (tier, coupon, points) of every order
     if consumer == "stopped":
         stack.start("fulfillment")
         stack.stop("fulfillment")
-    leader = {"tenant_id": "tenant-down", "role": "leader", "account_id": "leader-1"}
-    member = {"tenant_id": "tenant-down", "role": "member", "account_id": "account-1", "member_id": "member-1"}
+    opened = stack.rpc("crm", "signup_leader", {"community_name": "Down", "slug": f"down-{consumer}".replace("_", "-"),
+                                                "phone": "13800000099", "password": "leader-secret-1",
+                                                "display_name": "Leader"})
+    joined = stack.rpc("crm", "join_community", opened["community"]["slug"], {
+        "phone": "13900000099", "password": "member-secret-1", "name": "Member", "building": "1", "unit": "1"})
+    leader = {"tenant_id": opened["tenant_id"], "role": "leader", "account_id": opened["account_id"]}
+    member = {"tenant_id": joined["tenant_id"], "role": "member", "account_id": joined["account_id"],
+              "member_id": joined["member_id"]}
     product = stack.rpc("catalog", "create_product", {"name": "Rice", "price_cents": 5000, "stock": 10},
                         context=leader)
 
