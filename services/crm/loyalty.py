@@ -353,9 +353,12 @@ def apply_checkout(session, caller, payload, now=None):
 
 
 def _give_back(session, checkout, reason):
-    """An unpaid order's hold comes back: the coupon unlocked, the points released."""
-    if checkout.points_used:
-        _entry(session, checkout, "released", checkout.points_used, "released", reason)
+    """An unpaid order's hold comes back: the coupon unlocked, the points released (less any a
+    refund already gave back: events of different types may arrive out of order)."""
+    back = checkout.points_used - checkout.points_returned
+    if back > 0:
+        _entry(session, checkout, "released", back, "released", reason)
+        checkout.points_returned = checkout.points_used
     _unlock_coupon(session, checkout, ("locked",))
     checkout.status = "released"
 

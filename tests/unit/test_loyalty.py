@@ -420,3 +420,15 @@ def test_order_events_of_another_community_touch_nothing(session, m1):
     with pytest.raises(NotFound), session.begin():
         loyalty.on_order_cancelled(session, event("order_cancelled", "o1", 4_500, tenant_id="t2"))
     assert ledger(session, "o1") == [("held", -500)]
+
+
+def test_events_out_of_order_give_back_no_more_than_was_spent(session, m1):
+    # Paid, half refunded, then cancelled; crm hears the refund and the cancellation before the payment.
+    grant(session, 1_000)
+    checkout(session, m1, "o1", subtotal=10_000, points=1_000)
+    deliver(session, loyalty.on_order_refunded, event("order_refunded", "o1", 9_000, amount_cents=4_500,
+                                                      refunded_total_cents=4_500, whole=False))
+    deliver(session, loyalty.on_order_cancelled, event("order_cancelled", "o1", 9_000))
+    deliver(session, loyalty.on_order_paid, event("order_paid", "o1", 9_000))
+    assert balance(session) == 1_000 == ledger_sum(session)
+    assert ledger(session, "o1") == [("held", -1_000), ("returned", 500), ("released", 500)]
