@@ -537,6 +537,16 @@ class Points(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+class PointsAdjustBody(StrictSchema):
+    delta = Int(-10**7, 10**7, required=True, metadata={"description": "points to add (negative: take away)"})
+    reason = Text(200)
+
+
+class PointsAdjusted(Schema):
+    member_id = fields.String()
+    balance = fields.Integer()
+
+
 class CouponBody(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(["fixed", "percent"]))
     amount_cents = Int(1, 100_000_000, metadata={"description": "fixed coupons"})

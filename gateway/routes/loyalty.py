@@ -28,6 +28,12 @@ class LoyaltyRoutes:
     def my_coupons(self, request):
         return self.call("crm", "my_coupons", query_args(request, schemas.CouponQuery()))
 
+    @route("POST", "/api/v1/members/<member_id>/points", roles=STAFF, status="200",
+           summary="Add or take away a member's points by hand", tag="loyalty",
+           body=schemas.PointsAdjustBody, response=schemas.PointsAdjusted)
+    def adjust_points(self, request, member_id):
+        return self.call("crm", "adjust_points", member_id, json_body(request, schemas.PointsAdjustBody()))
+
     @route("POST", "/api/v1/members/<member_id>/coupons", roles=STAFF, summary="Give a member a coupon",
            tag="loyalty", body=schemas.CouponBody, response=schemas.Coupon)
     def issue_coupon(self, request, member_id):

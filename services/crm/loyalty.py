@@ -15,6 +15,7 @@ held       \\-     checkout of an unpaid order: taken out of the balance at once
 released   \\+     the unpaid order was cancelled or abandoned: the hold comes back
 spent      0      the order was paid: the hold stays for good; this row only marks the moment
 returned   \\+     a refund (or cancelling a paid order) gives back spent points in proportion
+adjusted   +/-    the leader, by hand, with a reason (never below a zero balance)
 reversed   \\-     a refund takes back earned points in proportion; never below a zero balance
                   (what could not be taken back is forgiven, and the row's reason says so)
 =========  =====  ==========================================================================
@@ -86,6 +87,16 @@ class CouponSpec(StrictSchema):
             raise ValidationError(errors)
 
 
+class AdjustInput(StrictSchema):
+    delta = Int(-10**7, 10**7, required=True)
+    reason = Text(200)
+
+    @validates_schema
+    def _not_zero(self, data, **kwargs):
+        if data.get("delta") == 0:
+            raise ValidationError("Must not be 0.", "delta")
+
+
 class CouponQuery(PageSchema):
     status = fields.String(load_default="available",
                            validate=validate.OneOf(["available", "locked", "redeemed", "expired", "all"]))
@@ -100,6 +111,7 @@ class CheckoutInput(StrictSchema):
 
 
 COUPON_SPEC, COUPON_QUERY, CHECKOUT_INPUT = CouponSpec(), CouponQuery(), CheckoutInput()
+ADJUST_INPUT = AdjustInput()
 LEDGER_QUERY, ORDER_DATA = PageSchema(), events.OrderMoneyData()
 
 
@@ -149,6 +161,24 @@ def my_points(session, caller, query):
 
 def _cursor(params):
     return decode_cursor(params["cursor"])
+
+
+def adjust_points(session, caller, member_id, payload):
+    """The leader adds or takes away points by hand (a goodwill gesture, a correction), with a
+    reason the member sees. Never below a zero balance."""
+    caller.require_staff()
+    data = load(ADJUST_INPUT, payload)
+    get_in_community(session, Member, member_id, caller.tenant_id, "No such member.", "member_id")
+    _lock_member(session, caller.tenant_id, member_id)
+    available = balance(session, caller.tenant_id, member_id)
+    if available + data["delta"] < 0:
+        raise Conflict("That would take the balance below zero.",
+                       {"reason": "points_insufficient", "balance": available,
+                        "errors": {"delta": [f"At least {-available}."]}})
+    session.add(PointsEntry(tenant_id=caller.tenant_id, member_id=member_id, delta=data["delta"], kind="adjusted",
+                            entry_key=f"adjusted:{new_id()}", reason=data["reason"]))
+    session.flush()
+    return {"member_id": member_id, "balance": available + data["delta"]}
 
 
 # --- tiers -----------------------------------------------------------------------------------

@@ -75,6 +75,11 @@ class CrmService(operations.OperatorEntrypoints):
             return loyalty.issue_coupon_by_hand(self.db, self.caller, member_id, payload)
 
     @rpc
+    def adjust_points(self, member_id, payload):
+        with self.db.begin():
+            return loyalty.adjust_points(self.db, self.caller, member_id, payload)
+
+    @rpc
     def apply_checkout(self, payload):
         with self.db.begin():
             return loyalty.apply_checkout(self.db, self.caller, payload)

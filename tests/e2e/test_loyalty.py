@@ -136,12 +136,19 @@ def test_cancelling_an_unpaid_order_returns_coupon_and_points(stack, community):
     leader, member, member_id, rice = community
     coupon_id = api(stack, "POST", f"/members/{member_id}/coupons", leader, json={
         "kind": "percent", "percent": 20, "cap_cents": 1500, "valid_days": 3}).json()["id"]
-    placed = order(stack, member, rice, 3, coupon_id=coupon_id)
+    adjusted = api(stack, "POST", f"/members/{member_id}/points", leader, json={"delta": 2000, "reason": "开团福利"})
+    assert adjusted.status_code == 200 and adjusted.json()["balance"] == 2000, adjusted.text
+    assert api(stack, "POST", f"/members/{member_id}/points", leader,
+               json={"delta": -2001, "reason": "更正"}).status_code == 409
+    placed = order(stack, member, rice, 3, coupon_id=coupon_id, points_to_use=1000)
     assert placed.status_code == 201, placed.text
     assert placed.json()["coupon_discount_cents"] == 1500  # 20 % of 150 yuan, capped at 15
-    assert coupons(stack, member) == []
+    assert placed.json()["total_cents"] == 15000 - 1500 - 1000
+    assert coupons(stack, member) == [] and points(stack, member)["held"] == 1000
     assert api(stack, "POST", f"/orders/{placed.json()['id']}/cancel", member).status_code == 200
     assert eventually(lambda: coupons(stack, member) == [coupon_id])
+    assert eventually(lambda: points(stack, member)["balance"] == 2000)
+    assert points(stack, member)["held"] == 0
     # Someone else's coupon is not found.
     other = api(stack, "POST", "/orders", api(stack, "POST", f"/communities/{_slug(stack, leader)}/join", json={
         "phone": "13900000033", "password": "member-secret-1", "name": "张叔", "building": "3栋",

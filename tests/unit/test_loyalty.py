@@ -432,3 +432,22 @@ def test_events_out_of_order_give_back_no_more_than_was_spent(session, m1):
     deliver(session, loyalty.on_order_paid, event("order_paid", "o1", 9_000))
     assert balance(session) == 1_000 == ledger_sum(session)
     assert ledger(session, "o1") == [("held", -1_000), ("returned", 500), ("released", 500)]
+
+
+def test_the_leader_adjusts_points_but_never_below_zero(session, leader, m1):
+    with session.begin():
+        assert loyalty.adjust_points(session, leader, "m1", {"delta": 300, "reason": "老顾客感谢"})["balance"] == 300
+    with pytest.raises(Conflict) as below, session.begin():
+        loyalty.adjust_points(session, leader, "m1", {"delta": -301, "reason": "更正"})
+    assert below.value.extra["reason"] == "points_insufficient"
+    for bad in ({"delta": 0, "reason": "x"}, {"delta": 5}, {"delta": 10**8, "reason": "x"}):
+        with pytest.raises(Invalid), session.begin():
+            loyalty.adjust_points(session, leader, "m1", bad)
+    with pytest.raises(NotFound), session.begin():
+        loyalty.adjust_points(session, leader, "x1", {"delta": 5, "reason": "other community"})
+    with pytest.raises(Forbidden), session.begin():
+        loyalty.adjust_points(session, m1, "m1", {"delta": 5, "reason": "myself"})
+    with session.begin():
+        mine = loyalty.my_points(session, m1, {})
+    assert mine["balance"] == 300 == ledger_sum(session)
+    assert [(e["kind"], e["delta"], e["reason"]) for e in mine["items"]] == [("adjusted", 300, "老顾客感谢")]
