@@ -6,22 +6,24 @@ Points ledger
 ``PointsEntry`` rows are only ever added. A member's balance is the sum of their deltas and is
 exactly what they can spend now:
 
-=========  =====  ==========================================================================
-kind       delta  when
-=========  =====  ==========================================================================
-earned     \\+     an order completed: floor(paid yuan x points_per_yuan), once per order
-held       \\-     checkout of an unpaid order: taken out of the balance at once, so the same
-                  points can never be spent by two orders
-released   \\+     the unpaid order was cancelled or abandoned: the hold comes back
-spent      0      the order was paid: the hold stays for good; this row only marks the moment
-returned   \\+     a refund (or cancelling a paid order) gives back spent points in proportion
-adjusted   +/-    the leader, by hand, with a reason (never below a zero balance)
-reversed   \\-     a refund takes back earned points in proportion; never below a zero balance
-                  (what could not be taken back is forgiven, and the row's reason says so)
-=========  =====  ==========================================================================
+    kind      delta  when
+    --------  -----  -----------------------------------------------------------------------
+    earned      +    an order completed: floor(paid yuan x points_per_yuan), once per order
+    held        -    checkout of an unpaid order: out of the balance at once, so the same
+                     points can never pay for two orders
+    released    +    the unpaid order was cancelled or abandoned: the hold comes back
+    spent       0    the order was paid: the hold stays for good; this row marks the moment
+    returned    +    a refund (or cancelling a paid order) gives back spent points in proportion
+    reversed    -    a refund takes back earned points in proportion, never below a zero
+                     balance (what cannot be taken back is forgiven; the row's reason says so)
+    adjusted   +/-   the leader, by hand, with a reason (never below a zero balance)
+
+Why a hold is a negative row rather than a flag: the balance stays a plain sum that is always
+safe to spend, and paying changes no row. What one order holds, earned and gave back is kept
+beside the ledger in its ``Checkout`` row (one per order id).
 
 Every row has an ``entry_key`` unique in the community (``held:<order>``, ``earned:<order>``,
-``reversed:<order>:<target>``...), so an effect happens once even if an event arrives twice.
+``reversed:<target>:<order>``...), so an effect happens once even if an event arrives twice.
 
 Checkout
 --------
