@@ -183,6 +183,98 @@ class Referral(Schema):
     rewarded = fields.Integer()
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON ``true``/``false`` only."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class ReferralSettingsBody(StrictSchema):
+    """A partial update of the referral program's rules."""
+
+    referrer_reward_cents = Int(0, 100_000, metadata={"description": "coupon for the inviter (0: none)"})
+    invitee_reward_cents = Int(0, 100_000, metadata={"description": "coupon for the invitee (0: none)"})
+    min_first_order_cents = Int(0, 10_000_000, metadata={"description": "the first order must reach this"})
+    weekly_cap = Int(1, 1000, metadata={"description": "rewarded invitations per inviter per week"})
+    allow_same_household = StrictBoolean()
+    showcase_points = Int(0, 10_000, metadata={"description": "points for an approved showcase"})
+
+
+class ReferralSettings(Schema):
+    referrer_reward_cents = fields.Integer()
+    invitee_reward_cents = fields.Integer()
+    min_first_order_cents = fields.Integer()
+    weekly_cap = fields.Integer()
+    allow_same_household = fields.Boolean()
+    showcase_points = fields.Integer()
+
+
+class ReferralRecordQuery(PageSchema):
+    status = fields.String(validate=validate.OneOf(["joined", "rewarded", "refused", "revoked"]))
+
+
+class ReferralRecord(Schema):
+    id = fields.String()
+    referrer_id = fields.String()
+    referrer_name = fields.String()
+    invitee_id = fields.String()
+    invitee_name = fields.String()
+    status = fields.String(metadata={"description": "joined|rewarded|refused|revoked"})
+    reason = fields.String(allow_none=True, metadata={
+        "description": "self_invite|same_phone|same_household|below_minimum|weekly_cap|first_order_refunded"})
+    first_order_id = fields.String(allow_none=True)
+    first_order_cents = fields.Integer(allow_none=True)
+    referrer_reward_cents = fields.Integer()
+    invitee_reward_cents = fields.Integer()
+    rewarded_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class LeaderboardQuery(StrictSchema):
+    period = fields.String(validate=validate.OneOf(["week", "month"]))
+
+
+class LeaderboardEntry(Schema):
+    rank = fields.Integer()
+    name = fields.String(metadata={"description": "masked: 李**"})
+    count = fields.Integer()
+    me = fields.Boolean()
+
+
+class Leaderboard(Schema):
+    period = fields.String()
+    since = fields.DateTime()
+    items = fields.List(fields.Nested(LeaderboardEntry))
+
+
+class ShowcaseBody(StrictSchema):
+    order_id = Text(32)
+    text = Text(500)
+    image_url = fields.URL(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=500))
+
+
+class ShowcaseQuery(PageSchema):
+    status = fields.String(validate=validate.OneOf(["pending", "approved", "rejected"]))
+
+
+class Showcase(Schema):
+    id = fields.String()
+    order_id = fields.String(allow_none=True, metadata={"description": "the author's and staff's view only"})
+    member_id = fields.String(allow_none=True)
+    author = fields.String(metadata={"description": "masked for other members"})
+    text = fields.String()
+    image_url = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "pending|approved|rejected"})
+    points = fields.Integer()
+    mine = fields.Boolean()
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+
+
 class Health(Schema):
     status = fields.String()
     services = fields.Dict(keys=fields.String(), values=fields.String())

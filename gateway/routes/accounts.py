@@ -32,6 +32,10 @@ class AccountRoutes:
     def join(self, request, slug):
         payload = json_body(request, schemas.Join())
         payload["birthday"] = payload["birthday"].isoformat() if payload.get("birthday") else None
+        if payload.get("invite_code"):
+            # An unknown code, or one of another community, is refused before anyone is created
+            # (422); referral owns the codes.
+            self.call("referral", "check_invite_code", slug, payload["invite_code"])
         identity = self.call("crm", "join_community", slug, payload)
         return self.session(identity, status=201, member=identity["member"])
 

@@ -1,28 +1,61 @@
-"""Referral use cases."""
+"""Referral use cases: invite codes, who invited whom, and what the leader sees of it."""
 
 import secrets
 
+from marshmallow import fields, validate
 from sqlalchemy import func, select
 
-from services.infra.errors import NotFound
-from services.infra.schemas import load
+from services.infra.errors import NotFound, invalid
+from services.infra.schemas import PageSchema, decode_cursor, load, page
 from services.referral import events
-from services.referral.models import InviteCode, Referral
+from services.referral.models import CommunityCard, InviteCode, Neighbour, Referral
 
 MEMBER_JOINED = events.MemberJoinedData()
+COMMUNITY_CREATED = events.CommunityCreatedData()
 # No 0/O, 1/I/L: a neighbour may read the code aloud or type it from a poster.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
+UNKNOWN_NEIGHBOUR = "邻居"
+
+
+class ReferralQuery(PageSchema):
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(["joined", "rewarded", "refused", "revoked"]))
+
+
+REFERRAL_QUERY = ReferralQuery()
 
 
 def new_code():
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def mask_name(name):
+    """What other neighbours see of a name: the first character (李秀英 -> 李**)."""
+    name = (name or "").strip()
+    return (name[0] if name else UNKNOWN_NEIGHBOUR[0]) + "**"
+
+
+def record_community_created(session, event):
+    """``crm.community_created`` -> the community's name and clock, for posters and leaderboards."""
+    data = load(COMMUNITY_CREATED, event["data"])
+    card = session.get(CommunityCard, event["tenant_id"] or data["community_id"])
+    if card is None:
+        card = CommunityCard(tenant_id=event["tenant_id"] or data["community_id"])
+        session.add(card)
+    card.slug, card.name = data["slug"], data["name"]
+    card.timezone = data["timezone"] or card.timezone or "Asia/Shanghai"
+
+
 def record_member_joined(session, event):
-    """``crm.member_joined`` -> the member's own invite code, and who invited them."""
+    """``crm.member_joined`` -> the member's own invite code, who invited them, and the member's
+    name and household (for posters, the leaderboard and the fairness rules)."""
     data = load(MEMBER_JOINED, event["data"])
     tenant_id = event["tenant_id"]
+    if session.get(Neighbour, data["member_id"]) is None:
+        session.add(Neighbour(member_id=data["member_id"], tenant_id=tenant_id, name=data["name"][:40],
+                              building=data["building"][:20], unit=data["unit"][:20],
+                              phone=(data["phone"] or None) and data["phone"][:20]))
     if session.get(InviteCode, data["member_id"]) is None:
         session.add(InviteCode(member_id=data["member_id"], tenant_id=tenant_id,
                                community_slug=data["community_slug"], code=_unused_code(session)))
@@ -32,7 +65,7 @@ def record_member_joined(session, event):
         ).first()
         if owner is not None and owner.member_id != data["member_id"]:
             session.add(Referral(invitee_member_id=data["member_id"], tenant_id=tenant_id,
-                                 referrer_member_id=owner.member_id, code=owner.code))
+                                 referrer_member_id=owner.member_id, code=owner.code, status="joined"))
 
 
 def _unused_code(session):
@@ -42,11 +75,31 @@ def _unused_code(session):
             return code
 
 
-def get_my_referral(session, caller, public_url):
+def check_invite_code(session, slug, code):
+    """Before a resident joins with a code: is it a member's code of *this* community? An
+    unknown code and one of another community answer the same 422 (nothing is revealed)."""
+    owner = None
+    if isinstance(code, str) and isinstance(slug, str) and 4 <= len(code) <= 16:
+        owner = session.scalars(select(InviteCode).where(InviteCode.code == code.upper())).first()
+    if owner is None or owner.community_slug != slug:
+        raise invalid({"invite_code": ["这个邀请码不存在 (unknown invite code)."]}, "Unknown invite code.")
+    return {"valid": True}
+
+
+def invite_url(public_url, slug, code):
+    return f"{public_url.rstrip('/')}/c/{slug}/join?invite={code}"
+
+
+def my_invite(session, caller):
     caller.require_member()
     invite = session.get(InviteCode, caller.member_id)
     if invite is None or invite.tenant_id != caller.tenant_id:
         raise NotFound("Your invite code is being prepared; try again in a moment.")
+    return invite
+
+
+def get_my_referral(session, caller, public_url):
+    invite = my_invite(session, caller)
     counts = dict(session.execute(
         select(Referral.status, func.count()).where(
             Referral.tenant_id == caller.tenant_id, Referral.referrer_member_id == caller.member_id
@@ -54,7 +107,65 @@ def get_my_referral(session, caller, public_url):
     ).all())
     return {
         "invite_code": invite.code,
-        "invite_url": f"{public_url.rstrip('/')}/c/{invite.community_slug}/join?invite={invite.code}",
+        "invite_url": invite_url(public_url, invite.community_slug, invite.code),
         "invited": sum(counts.values()),
         "rewarded": counts.get("rewarded", 0),
     }
+
+
+def _name(session, member_id):
+    neighbour = session.get(Neighbour, member_id)
+    return neighbour.name if neighbour is not None and neighbour.name else UNKNOWN_NEIGHBOUR
+
+
+def list_referrals(session, caller, query):
+    """The leader's view: every invitation, its outcome and the reason of a refusal, newest first."""
+    caller.require_staff()
+    params = load(REFERRAL_QUERY, query)
+    statement = select(Referral).where(Referral.tenant_id == caller.tenant_id)
+    if params["status"]:
+        statement = statement.where(Referral.status == params["status"])
+    position = decode_cursor(params["cursor"])
+    if position is not None:
+        created_at, last_id = position
+        statement = statement.where(
+            (Referral.created_at < created_at)
+            | ((Referral.created_at == created_at) & (Referral.invitee_member_id < last_id)))
+    statement = statement.order_by(Referral.created_at.desc(), Referral.invitee_member_id.desc()).limit(
+        params["limit"] + 1)
+    items = [{
+        "id": row.invitee_member_id, "referrer_id": row.referrer_member_id,
+        "referrer_name": _name(session, row.referrer_member_id), "invitee_id": row.invitee_member_id,
+        "invitee_name": _name(session, row.invitee_member_id), "status": row.status, "reason": row.reason,
+        "first_order_id": row.first_order_id, "first_order_cents": row.first_order_cents,
+        "referrer_reward_cents": row.referrer_reward_cents, "invitee_reward_cents": row.invitee_reward_cents,
+        "rewarded_at": row.rewarded_at.isoformat() if row.rewarded_at else None,
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        "created_at": row.created_at.isoformat(),
+    } for row in session.scalars(statement)]
+    return page(items, params["limit"])
+
+
+
+# --- share posters (一键分享海报): what goes on them; ``posters`` draws ------------------------
+
+def _community_name(session, invite):
+    card = session.get(CommunityCard, invite.tenant_id)
+    return card.name if card is not None else invite.community_slug
+
+
+def invite_poster_facts(session, caller, public_url, invitee_reward_cents):
+    """The invite poster's content for the calling member."""
+    invite = my_invite(session, caller)
+    return {"community_name": _community_name(session, invite), "nickname": _name(session, caller.member_id),
+            "invite_url": invite_url(public_url, invite.community_slug, invite.code), "code": invite.code,
+            "rewards_cents": invitee_reward_cents}
+
+
+def product_poster_facts(session, caller, public_url, product):
+    """The product poster's content: ``product`` as catalog answered it (the caller's community,
+    on sale), linked with the sharer's code."""
+    invite = my_invite(session, caller)
+    url = f"{public_url.rstrip('/')}/c/{invite.community_slug}/products/{product['id']}?invite={invite.code}"
+    return {"community_name": _community_name(session, invite), "product": product, "product_url": url,
+            "sharer": _name(session, caller.member_id)}

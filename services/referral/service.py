@@ -1,5 +1,8 @@
-"""Referral service (邀请裂变): thin nameko entrypoints over ``handlers``."""
+"""Referral service (邀请裂变): thin nameko entrypoints over the use cases."""
 
+import base64
+
+from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 
@@ -7,8 +10,24 @@ from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.entrypoints import rpc
-from services.infra.messaging import EventInbox
-from services.referral import handlers
+from services.infra.errors import ServiceUnavailable
+from services.infra.messaging import EventInbox, OutboxRelay
+from services.infra.rpc import Rpc
+from services.referral import handlers, leaderboard, posters, program, rewards, showcases
+
+
+def render(draw, facts):
+    """Draw in a native thread (CPU work must not block the hub, nor its heartbeats)."""
+    try:
+        return tpool.execute(draw, **facts)
+    except posters.PosterFontMissing as exc:
+        raise ServiceUnavailable(str(exc), {"reason": "poster_font_missing"}) from None
+
+
+def png_answer(png, filename):
+    """RPC answers are JSON: the poster travels as base64; the gateway serves the bytes."""
+    return {"content_base64": base64.b64encode(png).decode("ascii"), "filename": filename,
+            "content_type": "image/png"}
 
 
 class ReferralService(operations.OperatorEntrypoints):
@@ -16,14 +35,99 @@ class ReferralService(operations.OperatorEntrypoints):
 
     db = Database()
     caller = CallerContext()
+    outbox = OutboxRelay()
     inbox = EventInbox()
+    remote = Rpc()
     config = Config()
+
+    @property
+    def public_url(self):
+        return self.config.get("PUBLIC_URL", "http://127.0.0.1:8000")
 
     @rpc
     def get_my_referral(self):
-        public_url = self.config.get("PUBLIC_URL", "http://127.0.0.1:8000")
-        return handlers.get_my_referral(self.db, self.caller, public_url)
+        return handlers.get_my_referral(self.db, self.caller, self.public_url)
+
+    @rpc
+    def check_invite_code(self, slug, code):
+        return handlers.check_invite_code(self.db, slug, code)
+
+    @rpc
+    def list_referrals(self, query):
+        return handlers.list_referrals(self.db, self.caller, query)
+
+    @rpc
+    def get_settings(self):
+        return program.get_settings(self.db, self.caller)
+
+    @rpc
+    def update_settings(self, payload):
+        with self.db.begin():
+            return program.update_settings(self.db, self.caller, payload)
+
+    @rpc
+    def leaderboard(self, query):
+        return leaderboard.leaderboard(self.db, self.caller, query)
+
+    @rpc
+    def create_showcase(self, payload):
+        with self.db.begin():
+            return showcases.create_showcase(self.db, self.caller, payload)
+
+    @rpc
+    def list_showcases(self, query):
+        return showcases.list_showcases(self.db, self.caller, query)
+
+    @rpc
+    def approve_showcase(self, showcase_id):
+        with self.db.begin():
+            return showcases.approve_showcase(self.db, self.caller, showcase_id)
+
+    @rpc
+    def reject_showcase(self, showcase_id):
+        with self.db.begin():
+            return showcases.reject_showcase(self.db, self.caller, showcase_id)
+
+    @rpc
+    def invite_poster(self):
+        with self.db.begin():
+            rules = program.for_tenant(self.db, self.caller.require_tenant())
+            facts = handlers.invite_poster_facts(self.db, self.caller, self.public_url,
+                                                 rules["invitee_reward_cents"])
+        return png_answer(render(posters.invite_poster, facts), "invite.png")
+
+    @rpc
+    def product_poster(self, product_id):
+        self.caller.require_member()
+        product = self.remote.call("catalog", "get_product", product_id)
+        with self.db.begin():
+            facts = handlers.product_poster_facts(self.db, self.caller, self.public_url, product)
+        return png_answer(render(posters.product_poster, facts), f"product-{product['id']}.png")
+
+    @event_handler("crm", "community_created")
+    def on_community_created(self, payload):
+        self.inbox.consume(payload, handlers.record_community_created)
 
     @event_handler("crm", "member_joined")
     def on_member_joined(self, payload):
         self.inbox.consume(payload, handlers.record_member_joined)
+
+    @event_handler("orders", "order_placed")
+    def on_order_placed(self, payload):
+        self.inbox.consume(payload, rewards.record_order_placed)
+
+    @event_handler("orders", "order_paid")
+    def on_order_paid(self, payload):
+        self.inbox.consume(payload, rewards.record_order_paid)
+
+    @event_handler("orders", "order_cancelled")
+    def on_order_cancelled(self, payload):
+        self.inbox.consume(payload, rewards.record_order_cancelled)
+
+    @event_handler("orders", "order_completed")
+    def on_order_completed(self, payload):
+        self.inbox.consume(payload, rewards.record_order_completed)
+
+    @event_handler("orders", "order_refunded")
+    def on_order_refunded(self, payload):
+        self.inbox.consume(payload, rewards.record_order_refunded)

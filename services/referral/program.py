@@ -1,0 +1,73 @@
+"""The referral program's rules (推荐奖励规则): who is rewarded, and with how much.
+
+Referral decides who is rewarded; crm issues what they get (coupons, points). One row per
+community, defaults until the leader changes something.
+"""
+
+from marshmallow import fields
+
+from services.infra.errors import Forbidden
+from services.infra.schemas import Int, StrictSchema, load
+from services.referral.models import ReferralProgram
+
+DEFAULTS = {
+    "referrer_reward_cents": 2000,   # a 20-yuan coupon for the neighbour who invited
+    "invitee_reward_cents": 2000,    # and one for the neighbour who joined
+    "min_first_order_cents": 0,      # the invitee's first completed order must reach this
+    "weekly_cap": 10,                # rewarded invitations per inviter per week
+    "allow_same_household": False,   # reward an invitee of the inviter's building and unit?
+    "showcase_points": 50,           # points for an approved purchase showcase (晒单)
+}
+MAX_REWARD_CENTS = 100_000  # 1,000 yuan: beyond that a typo, not a reward
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON ``true``/``false`` only: ``1`` or ``"yes"`` is a client's mistake, not a choice."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class ProgramInput(StrictSchema):
+    """A partial update: only the keys given change."""
+
+    referrer_reward_cents = Int(0, MAX_REWARD_CENTS)
+    invitee_reward_cents = Int(0, MAX_REWARD_CENTS)
+    min_first_order_cents = Int(0, 10_000_000)
+    weekly_cap = Int(1, 1000)
+    allow_same_household = StrictBoolean()
+    showcase_points = Int(0, 10_000)
+
+
+PROGRAM_INPUT = ProgramInput()
+
+
+def for_tenant(session, tenant_id):
+    """The community's rules as a dict (defaults when the leader never set any)."""
+    row = session.get(ReferralProgram, tenant_id)
+    if row is None:
+        return dict(DEFAULTS)
+    return {key: getattr(row, key) for key in DEFAULTS}
+
+
+def get_settings(session, caller):
+    caller.require_staff()
+    return for_tenant(session, caller.tenant_id)
+
+
+def update_settings(session, caller, payload):
+    """The leader changes some rules; the answer is the whole set. Bad input changes nothing."""
+    caller.require_staff()
+    if caller.role != "leader":
+        raise Forbidden("Only the leader may change the referral program.")
+    changes = load(PROGRAM_INPUT, payload)
+    row = session.get(ReferralProgram, caller.tenant_id)
+    if row is None:
+        row = ReferralProgram(tenant_id=caller.tenant_id, **DEFAULTS)
+        session.add(row)
+    for key, value in changes.items():
+        setattr(row, key, value)
+    session.flush()
+    return for_tenant(session, caller.tenant_id)

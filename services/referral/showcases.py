@@ -1,0 +1,130 @@
+"""Purchase showcases (晒单): a member tells the neighbours about one of their completed orders.
+
+One showcase per order, by the member whose order it is, once the order is completed (referral
+knows orders from orders' events). It waits for the leader: approved, it appears in the
+community's feed and ``showcase_approved`` goes out once (crm awards the program's
+``showcase_points``); rejected, only its author sees it.
+"""
+
+from marshmallow import fields, validate
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from services.infra.db import get_in_community, newest_first, utcnow
+from services.infra.errors import Conflict, Forbidden, NotFound, invalid
+from services.infra.messaging import emit
+from services.infra.schemas import PageSchema, StrictSchema, Text, decode_cursor, load, page
+from services.referral import events, program
+from services.referral.handlers import UNKNOWN_NEIGHBOUR, mask_name
+from services.referral.models import Neighbour, OrderFact, Showcase
+
+
+class ShowcaseInput(StrictSchema):
+    order_id = Text(32)
+    text = Text(500)
+    image_url = fields.URL(load_default=None, allow_none=True, schemes={"http", "https"},
+                           validate=validate.Length(max=500))
+
+
+class ShowcaseQuery(PageSchema):
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(["pending", "approved", "rejected"]))
+
+
+SHOWCASE_INPUT, SHOWCASE_QUERY = ShowcaseInput(), ShowcaseQuery()
+
+
+def _view(session, showcase, caller):
+    neighbour = session.get(Neighbour, showcase.member_id)
+    name = neighbour.name if neighbour is not None and neighbour.name else UNKNOWN_NEIGHBOUR
+    mine = showcase.member_id == caller.member_id
+    return {"id": showcase.id, "order_id": showcase.order_id if (mine or caller.is_staff) else None,
+            "member_id": showcase.member_id if (mine or caller.is_staff) else None,
+            "author": name if (mine or caller.is_staff) else mask_name(name),
+            "text": showcase.text, "image_url": showcase.image_url, "status": showcase.status,
+            "points": showcase.points, "mine": mine, "created_at": showcase.created_at.isoformat(),
+            "decided_at": showcase.decided_at.isoformat() if showcase.decided_at else None}
+
+
+def create_showcase(session, caller, payload):
+    caller.require_member()
+    data = load(SHOWCASE_INPUT, payload)
+    if not data["text"].strip():
+        raise invalid({"text": ["Say something about the order."]})
+    order = session.get(OrderFact, data["order_id"])
+    if order is None or order.tenant_id != caller.tenant_id or order.member_id != caller.member_id:
+        raise NotFound("No such order of yours.", {"order_id": data["order_id"]})
+    if order.status != "completed":
+        raise Conflict("Only a completed order can be shown.",
+                       {"reason": "order_not_completed", "status_now": order.status})
+    exists = session.scalars(select(Showcase).where(
+        Showcase.tenant_id == caller.tenant_id, Showcase.order_id == order.order_id)).first()
+    if exists is not None:
+        raise Conflict("This order already has a showcase.", {"reason": "showcase_exists", "showcase_id": exists.id})
+    showcase = Showcase(tenant_id=caller.tenant_id, member_id=caller.member_id, order_id=order.order_id,
+                        text=data["text"].strip(), image_url=data["image_url"],
+                        status="pending", created_at=utcnow())
+    session.add(showcase)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same order showcased twice at once: the other one won
+        raise Conflict("This order already has a showcase.", {"reason": "showcase_exists"}) from None
+    return _view(session, showcase, caller)
+
+
+def list_showcases(session, caller, query):
+    """Members: the community's approved showcases and their own (any status). Staff: all, or
+    those of ``status``."""
+    caller.require_tenant()
+    params = load(SHOWCASE_QUERY, query)
+    statement = select(Showcase).where(Showcase.tenant_id == caller.tenant_id)
+    if caller.is_staff:
+        if params["status"]:
+            statement = statement.where(Showcase.status == params["status"])
+    else:
+        visible = (Showcase.status == "approved") | (Showcase.member_id == (caller.member_id or ""))
+        statement = statement.where(visible)
+        if params["status"]:
+            statement = statement.where(Showcase.status == params["status"])
+    statement = newest_first(statement, Showcase, decode_cursor(params["cursor"]), params["limit"])
+    return page([_view(session, row, caller) for row in session.scalars(statement)], params["limit"])
+
+
+def _decidable(session, caller, showcase_id):
+    caller.require_staff()
+    if caller.role != "leader":
+        raise Forbidden("Only the leader decides on showcases.")
+    return get_in_community(session, Showcase, showcase_id, caller.tenant_id, "No such showcase.", "showcase_id",
+                            with_for_update=True)
+
+
+def approve_showcase(session, caller, showcase_id):
+    """Approve once: the points of the program go out with ``showcase_approved``; approving
+    again answers the same and sends nothing."""
+    showcase = _decidable(session, caller, showcase_id)
+    if showcase.status == "approved":
+        return _view(session, showcase, caller)
+    if showcase.status != "pending":
+        raise Conflict("This showcase was rejected.", {"reason": "wrong_state", "status_now": showcase.status})
+    showcase.status, showcase.decided_at = "approved", utcnow()
+    showcase.decided_by = f"{caller.role}:{caller.account_id}"
+    showcase.points = program.for_tenant(session, caller.tenant_id)["showcase_points"]
+    emit(session, events.SHOWCASE_APPROVED,
+         {"showcase_id": showcase.id, "member_id": showcase.member_id, "order_id": showcase.order_id,
+          "points": showcase.points},
+         tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+    session.flush()
+    return _view(session, showcase, caller)
+
+
+def reject_showcase(session, caller, showcase_id):
+    showcase = _decidable(session, caller, showcase_id)
+    if showcase.status == "rejected":
+        return _view(session, showcase, caller)
+    if showcase.status != "pending":
+        raise Conflict("This showcase is already approved.", {"reason": "wrong_state", "status_now": showcase.status})
+    showcase.status, showcase.decided_at = "rejected", utcnow()
+    showcase.decided_by = f"{caller.role}:{caller.account_id}"
+    session.flush()
+    return _view(session, showcase, caller)
