@@ -74,28 +74,11 @@ def _existing_order(session, order_id):
         return ORDER.dump(order) if order is not None else None
 
 
-class NoLoyalty:
-    """Stands in for crm where loyalty is not wired in (tools, tests): no discount, and coupons
-    or points cannot be used."""
-
-    def apply_checkout(self, payload):
-        if payload["coupon_id"] is not None or payload["points_to_use"]:
-            raise Invalid("Coupons and points cannot be used here.",
-                          {"errors": {"coupon_id": ["Not available."], "points_to_use": ["Not available."]}})
-        subtotal = payload["subtotal_cents"]
-        return {"tier_discount_cents": 0, "coupon_id": None, "coupon_discount_cents": 0, "points_used": 0,
-                "points_discount_cents": 0, "discount_cents": 0, "total_cents": subtotal}
-
-    def release_checkout(self, order_id):
-        return {"order_id": order_id, "status": "released"}
-
-
-def place_order(session, catalog, caller, payload, idempotency_key=None, crm=None):
+def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
     """Reserve stock, apply loyalty and create a pending order; the same key returns the same order.
 
     Each step commits on its own: no transaction stays open across the calls to catalog and crm.
     """
-    crm = crm or NoLoyalty()
     caller.require_member()
     data = load(PLACE_ORDER_INPUT, payload)
     order_id = claim_idempotency_key(session, caller, idempotency_key, data)
@@ -107,10 +90,10 @@ def place_order(session, catalog, caller, payload, idempotency_key=None, crm=Non
         {"reservation_key": order_id, "items": data["items"], "channel": data["channel"]}
     )
     if sum(line["unit_price_cents"] * line["quantity"] for line in reservation["lines"]) > MAX_ORDER_CENTS:
-        _abandon_quietly(session, catalog, order_id)
+        _abandon_quietly(session, catalog, crm, order_id)
         raise Invalid("An order cannot exceed 1,000,000 yuan.", {"errors": {"items": ["Order too large."]}})
     if caller.deadline_passed():  # the client was already told this failed: undo, don't order
-        _abandon_quietly(session, catalog, order_id)
+        _abandon_quietly(session, catalog, crm, order_id)
         raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
     subtotal = sum(line["unit_price_cents"] * line["quantity"] for line in reservation["lines"])
     try:
@@ -119,10 +102,10 @@ def place_order(session, catalog, caller, payload, idempotency_key=None, crm=Non
                                        "points_to_use": data["points_to_use"]})
     except Exception:
         # Also after a timeout: crm may have held something before its answer was lost.
-        _abandon_quietly(session, catalog, order_id, crm)
+        _abandon_quietly(session, catalog, crm, order_id)
         raise
     if caller.deadline_passed():
-        _abandon_quietly(session, catalog, order_id, crm)
+        _abandon_quietly(session, catalog, crm, order_id)
         raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
     try:
         with session.begin():
@@ -132,19 +115,18 @@ def place_order(session, catalog, caller, payload, idempotency_key=None, crm=Non
         existing = _existing_order(session, order_id)  # a concurrent retry with the same key won
         if existing is not None:
             return existing
-        _abandon_quietly(session, catalog, order_id, crm)
+        _abandon_quietly(session, catalog, crm, order_id)
         raise
     except Exception:
-        _abandon_quietly(session, catalog, order_id, crm)
+        _abandon_quietly(session, catalog, crm, order_id)
         raise
 
 
-def abandon_attempt(session, catalog, order_id, crm=None):
+def abandon_attempt(session, catalog, crm, order_id):
     """Release an attempt's stock and crm's checkout (coupon, points), then forget its key so
     that a retry starts afresh. Both releases are idempotent and harmless if nothing was taken."""
     catalog.release_stock(order_id)
-    if crm is not None:
-        crm.release_checkout(order_id)
+    crm.release_checkout(order_id)
     with session.begin():
         if session.get(Order, order_id) is not None:
             return False
@@ -153,9 +135,9 @@ def abandon_attempt(session, catalog, order_id, crm=None):
     return True
 
 
-def _abandon_quietly(session, catalog, order_id, crm=None):
+def _abandon_quietly(session, catalog, crm, order_id):
     try:
-        abandon_attempt(session, catalog, order_id, crm)
+        abandon_attempt(session, catalog, crm, order_id)
     except Exception:  # the sweeper (release_abandoned) tries again later
         log.exception("could not release what order attempt %s reserved or held", order_id)
 
@@ -225,14 +207,14 @@ def abandoned_attempts(session, older_than):
         ).all()
 
 
-def release_abandoned(session, catalog_for, older_than=ABANDONED_AFTER, crm_for=None):
+def release_abandoned(session, catalog_for, crm_for, older_than=ABANDONED_AFTER):
     """Give back the stock, coupon and points of abandoned attempts, then forget them so a
     retry starts afresh.
 
     ``catalog_for(tenant_id)`` / ``crm_for(tenant_id)`` are the clients acting for that community.
     """
     return sum(
-        abandon_attempt(session, catalog_for(tenant_id), order_id, crm_for(tenant_id) if crm_for else None)
+        abandon_attempt(session, catalog_for(tenant_id), crm_for(tenant_id), order_id)
         for tenant_id, order_id in abandoned_attempts(session, older_than)
     )
 

@@ -79,8 +79,8 @@ class OrdersService(operations.OperatorEntrypoints):
 
     @rpc
     def place_order(self, payload, idempotency_key=None):
-        return handlers.place_order(self.db, Catalog(self.remote), self.caller, payload, idempotency_key,
-                                    crm=Crm(self.remote))
+        return handlers.place_order(self.db, Catalog(self.remote), Crm(self.remote), self.caller, payload,
+                                    idempotency_key)
 
     @timer(interval=60)
     def release_abandoned_reservations(self):
@@ -90,7 +90,7 @@ class OrdersService(operations.OperatorEntrypoints):
         def crm_for(tenant_id):
             return Crm(self.remote.bind({"tenant_id": tenant_id, "role": "system"}))
 
-        handlers.release_abandoned(self.db, catalog_for, crm_for=crm_for)
+        handlers.release_abandoned(self.db, catalog_for, crm_for)
 
     @rpc
     def get_order(self, order_id):

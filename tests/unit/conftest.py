@@ -58,3 +58,19 @@ def make_session(session_factory):
     yield make
     for session in sessions:
         session.close()
+
+
+class NoDiscounts:
+    """crm for orders' tests that are not about loyalty: a member without tier, coupon or points."""
+
+    def __init__(self):
+        self.released = []
+
+    def apply_checkout(self, payload):
+        subtotal = payload["subtotal_cents"]
+        return {"tier_discount_cents": 0, "coupon_id": None, "coupon_discount_cents": 0, "points_used": 0,
+                "points_discount_cents": 0, "discount_cents": 0, "total_cents": subtotal}
+
+    def release_checkout(self, order_id):
+        self.released.append(order_id)
+        return {"order_id": order_id, "status": "released"}

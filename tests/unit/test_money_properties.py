@@ -1,6 +1,7 @@
 """Money adds up for any cart and any sequence of partial refunds (integer fen throughout)."""
 
 import pytest
+from conftest import NoDiscounts
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -62,9 +63,9 @@ def test_totals_are_exact_and_refunds_never_exceed_payments(session, cart, refun
     expected = sum(prices[item["product_id"]] * item["quantity"] for item in items)
     if expected > handlers.MAX_ORDER_CENTS:
         with pytest.raises(Invalid):
-            handlers.place_order(session, PricedCatalog(prices), MEMBER, {"items": items})
+            handlers.place_order(session, PricedCatalog(prices), NoDiscounts(), MEMBER, {"items": items})
         return
-    order = handlers.place_order(session, PricedCatalog(prices), MEMBER, {"items": items})
+    order = handlers.place_order(session, PricedCatalog(prices), NoDiscounts(), MEMBER, {"items": items})
     assert order["subtotal_cents"] == expected
     assert order["total_cents"] == order["subtotal_cents"] - order["discount_cents"] >= 0
 
@@ -165,7 +166,7 @@ def test_with_tier_coupon_and_points_totals_stay_sound(session, crm_session, car
     subtotal = sum(prices[item["product_id"]] * item["quantity"] for item in items)
     body = {"items": items, "coupon_id": coupon_id, "points_to_use": points}
     try:
-        order = handlers.place_order(session, PricedCatalog(prices), MEMBER, body, crm=crm)
+        order = handlers.place_order(session, PricedCatalog(prices), crm, MEMBER, body)
     except (Conflict, Invalid) as refused:
         event(f"refused: {refused.extra.get('reason', 'invalid')}")
         with crm_session.begin():  # refused: nothing held, nothing locked

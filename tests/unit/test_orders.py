@@ -3,6 +3,7 @@
 import copy
 
 import pytest
+from conftest import NoDiscounts
 
 from services.catalog import handlers as catalog_handlers
 from services.catalog.models import Base as CatalogBase
@@ -50,7 +51,7 @@ def member(caller):
 
 
 def place(session, caller, payload=BODY, key=None, catalog=None):
-    return handlers.place_order(session, catalog or FakeCatalog(), caller, payload, key)
+    return handlers.place_order(session, catalog or FakeCatalog(), NoDiscounts(), caller, payload, key)
 
 
 def rows(session, model):

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from conftest import OTHER_TENANT, TENANT
+from conftest import OTHER_TENANT, TENANT, NoDiscounts
 from sqlalchemy import select
 
 from services.infra.db import utcnow
@@ -34,7 +34,7 @@ def session(make_session):
 
 @pytest.fixture
 def order_id(session, caller):
-    placed = handlers.place_order(session, Catalog(), caller("member"), {"items": [{"product_id": "p", "quantity": 2}]})
+    placed = handlers.place_order(session, Catalog(), NoDiscounts(), caller("member"), {"items": [{"product_id": "p", "quantity": 2}]})
     with session.begin():
         payments.mark_paid_offline(session, caller("leader"), PROVIDERS, placed["id"])
     return placed["id"]

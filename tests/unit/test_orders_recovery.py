@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from conftest import NoDiscounts
 from sqlalchemy import select
 
 from services.infra.errors import Conflict, ServiceUnavailable
@@ -36,17 +37,17 @@ def test_abandoned_attempts_are_released_and_forgotten(make_session, caller):
     member = caller("member")
     catalog = Catalog(fail_with=Conflict("short"))
     try:
-        handlers.place_order(session, catalog, member, BODY, idempotency_key="k1")
+        handlers.place_order(session, catalog, NoDiscounts(), member, BODY, idempotency_key="k1")
     except Conflict:
         pass
-    placed = handlers.place_order(session, Catalog(), member, BODY)  # no client key: still tracked
+    placed = handlers.place_order(session, Catalog(), NoDiscounts(), member, BODY)  # no client key: still tracked
 
     # Too young to be abandoned: nothing happens.
     sweeper_catalog = Catalog()
-    assert handlers.release_abandoned(session, lambda tenant: sweeper_catalog) == 0
+    assert handlers.release_abandoned(session, lambda tenant: sweeper_catalog, lambda tenant: NoDiscounts()) == 0
     assert sweeper_catalog.released == []
 
-    released = handlers.release_abandoned(session, lambda tenant: sweeper_catalog, older_than=timedelta(0))
+    released = handlers.release_abandoned(session, lambda tenant: sweeper_catalog, lambda tenant: NoDiscounts(), older_than=timedelta(0))
     assert released == 1
     assert sweeper_catalog.released == catalog.reserved  # the failed attempt's reservation key
     with session.begin():
@@ -55,7 +56,7 @@ def test_abandoned_attempts_are_released_and_forgotten(make_session, caller):
         assert session.get(Order, placed["id"]) is not None
 
     # A retry with the forgotten key starts afresh with a new order id.
-    retried = handlers.place_order(session, Catalog(), member, BODY, idempotency_key="k1")
+    retried = handlers.place_order(session, Catalog(), NoDiscounts(), member, BODY, idempotency_key="k1")
     assert retried["id"] != catalog.reserved[0]
 
 
@@ -64,7 +65,7 @@ def test_an_order_its_caller_gave_up_on_is_not_written(make_session, caller):
     late = dataclasses.replace(caller("member"), deadline=time.time() - 0.1)
     catalog = Catalog()
     with pytest.raises(ServiceUnavailable):
-        handlers.place_order(session, catalog, late, BODY, idempotency_key="k1")
+        handlers.place_order(session, catalog, NoDiscounts(), late, BODY, idempotency_key="k1")
     assert catalog.released == catalog.reserved  # the reservation was given back
     with session.begin():
         assert session.scalars(select(Order)).all() == []

@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from conftest import NoDiscounts
 from sqlalchemy import select
 
 from services.infra.db import utcnow
@@ -38,7 +39,7 @@ def member(caller):
 
 @pytest.fixture
 def order_id(session, member):
-    return handlers.place_order(session, Catalog(), member, {"items": [{"product_id": "milk", "quantity": 2}]})["id"]
+    return handlers.place_order(session, Catalog(), NoDiscounts(), member, {"items": [{"product_id": "milk", "quantity": 2}]})["id"]
 
 
 def in_tx(session, fn, *args):
