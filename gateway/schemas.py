@@ -603,6 +603,7 @@ class SettingsBody(StrictSchema):
     points_per_yuan = Int(0, 100)
     tiers = fields.List(fields.Nested(Tier), validate=validate.Length(min=1, max=10))
     max_points_ratio_percent = Int(0, 100, metadata={"description": "at most this share of an order in points"})
+    referral = fields.Nested(ReferralSettingsBody, metadata={"description": "the referral program (referral)"})
 
 
 class CommunitySettings(Schema):
@@ -611,6 +612,7 @@ class CommunitySettings(Schema):
     max_points_ratio_percent = fields.Integer()
     points_value = fields.Dict(metadata={"description": "fixed: 100 points = 100 cents (1 yuan)"})
     admission = fields.Dict()
+    referral = fields.Nested(ReferralSettings)
 
 
 class PointsEntry(Schema):

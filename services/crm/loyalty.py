@@ -17,6 +17,7 @@ exactly what they can spend now:
     reversed    -    a refund takes back earned points in proportion, never below a zero
                      balance (what cannot be taken back is forgiven; the row's reason says so)
     adjusted   +/-   the leader, by hand, with a reason (never below a zero balance)
+    awarded     +    another feature's reward (an approved purchase showcase), once per its key
 
 Why a hold is a negative row rather than a flag: the balance stays a plain sum that is always
 safe to spend, and paying changes no row. What one order holds, earned and gave back is kept
@@ -183,6 +184,21 @@ def adjust_points(session, caller, member_id, payload):
     return {"member_id": member_id, "balance": available + data["delta"]}
 
 
+def award_points(session, tenant_id, member_id, points, entry_key, reason, order_id=None):
+    """Points another feature gives (e.g. an approved showcase), once per ``entry_key``.
+    Returns whether this call added them (``False``: already awarded, or nothing to give)."""
+    if points <= 0:
+        return False
+    exists = session.scalars(select(PointsEntry).where(
+        PointsEntry.tenant_id == tenant_id, PointsEntry.entry_key == entry_key)).first()
+    if exists is not None:
+        return False
+    session.add(PointsEntry(tenant_id=tenant_id, member_id=member_id, delta=points, kind="awarded",
+                            order_id=order_id, entry_key=entry_key, reason=reason))
+    session.flush()
+    return True
+
+
 # --- tiers -----------------------------------------------------------------------------------
 
 def trailing_spend(session, tenant_id, member_id, now=None):
@@ -262,6 +278,19 @@ def issue_coupon_by_hand(session, caller, member_id, payload):
     get_in_community(session, Member, member_id, caller.tenant_id, "No such member.", "member_id")
     coupon = issue_coupon(session, caller.tenant_id, member_id, payload, "manual", f"manual:{new_id()}")
     return coupon_view(coupon)
+
+
+def revoke_coupon(session, tenant_id, source_key):
+    """Take back an issued coupon (a referral reward whose order was refunded) if it is still
+    unused: only an ``available`` one becomes ``revoked``; one locked in an order or redeemed
+    stays. Returns the coupon's status afterwards (``None`` if none was issued)."""
+    coupon = session.scalars(
+        select(Coupon).where(Coupon.tenant_id == tenant_id, Coupon.source_key == source_key)).first()
+    if coupon is None:
+        return None
+    session.execute(update(Coupon).where(Coupon.id == coupon.id, Coupon.status == "available")
+                    .values(status="revoked").execution_options(synchronize_session="fetch"))
+    return coupon.status
 
 
 def my_coupons(session, caller, query):

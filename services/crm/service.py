@@ -2,7 +2,7 @@
 
 from nameko.events import event_handler
 
-from services.crm import handlers, loyalty, messages, settings
+from services.crm import handlers, loyalty, messages, referral_rewards, settings
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
@@ -104,6 +104,18 @@ class CrmService(operations.OperatorEntrypoints):
     @event_handler("orders", "order_refunded")
     def on_order_refunded_loyalty(self, payload):
         self.inbox.consume(payload, loyalty.on_order_refunded)
+
+    @event_handler("referral", "referral_rewarded")
+    def on_referral_rewarded(self, payload):
+        self.inbox.consume(payload, referral_rewards.on_referral_rewarded)
+
+    @event_handler("referral", "referral_reward_revoked")
+    def on_referral_reward_revoked(self, payload):
+        self.inbox.consume(payload, referral_rewards.on_referral_reward_revoked)
+
+    @event_handler("referral", "showcase_approved")
+    def on_showcase_approved(self, payload):
+        self.inbox.consume(payload, referral_rewards.on_showcase_approved)
 
     @event_handler("fulfillment", "order_ready_for_pickup")
     def on_order_ready_for_pickup(self, payload):

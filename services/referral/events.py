@@ -5,8 +5,9 @@ Published (through the outbox):
 * ``referral_rewarded`` {referral_id, referrer_id, invitee_id, referrer_reward_cents,
   invitee_reward_cents, order_id}: the invitee's first completed order earned both sides their
   reward; crm issues the coupons. Once per referral.
-* ``referral_reward_revoked`` {referral_id, referrer_id, invitee_id, order_id, reason}: that order
-  was refunded within the after-sale window; crm takes back the coupons still unused. Once.
+* ``referral_reward_revoked`` {referral_id, referrer_id, invitee_id, order_id, reason,
+  referrer_reward_cents, invitee_reward_cents}: that order was refunded within the after-sale
+  window; crm takes back the coupons still unused. Once.
 * ``showcase_approved`` {showcase_id, member_id, order_id, points}: the leader approved a
   purchase showcase (晒单); crm awards the points. Once per showcase (and one showcase per order).
 """

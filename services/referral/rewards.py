@@ -166,4 +166,6 @@ def revoke_if_refunded(session, event, fact):
     emit(session, events.REFERRAL_REWARD_REVOKED, {
         "referral_id": referral.invitee_member_id, "referrer_id": referral.referrer_member_id,
         "invitee_id": referral.invitee_member_id, "order_id": fact.order_id, "reason": "first_order_refunded",
+        "referrer_reward_cents": referral.referrer_reward_cents,
+        "invitee_reward_cents": referral.invitee_reward_cents,
     }, tenant_id=fact.tenant_id, correlation_id=event.get("correlation_id"))
