@@ -149,6 +149,17 @@ class LiveRoomServer(WebSocketServer):
         except Exception:  # catalog's presence sweep removes the row later
             log.warning("could not tell catalog that viewer %s left", viewer.connection_id, exc_info=True)
 
+    def rejoin(self, connection_ids):
+        """Join again the viewers catalog forgot (it pruned them while this process stalled)."""
+        for viewer in filter(None, map(self.viewers.get, connection_ids)):
+            self.container.spawn_managed_thread(partial(self._rejoin_quietly, viewer))
+
+    def _rejoin_quietly(self, viewer):
+        try:
+            self._run("join", viewer)
+        except Exception:  # the next refresh tries again
+            log.warning("could not rejoin viewer %s", viewer.connection_id, exc_info=True)
+
     def _run(self, action, viewer):
         """Run the gateway method marked ``@viewer_event(action)`` as a worker and wait for it."""
         provider = next(p for p in self._providers if isinstance(p, ViewerEvent) and p.action == action)

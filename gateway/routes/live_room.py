@@ -62,4 +62,5 @@ class LiveRoomRoutes:
         """Tell catalog which viewers are still here; rows of vanished processes expire."""
         connection_ids = list(self.live_room.viewers)
         if connection_ids:
-            self.call("catalog", "refresh_live_presence", self.live_room.instance_id, connection_ids)
+            answer = self.call("catalog", "refresh_live_presence", self.live_room.instance_id, connection_ids)
+            self.live_room.rejoin(answer.get("missing", ()))

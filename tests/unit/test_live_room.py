@@ -82,3 +82,14 @@ def test_the_gateway_remembers_what_sold_out_and_forgets_when_quota_comes_back()
     assert room.sold_out("s2", ["p1"]) is None
     room.broadcast("t1", "s1", {"type": "stock", "items": [{"product_id": "p1", "remaining": 1}]})
     assert room.sold_out("s1", ["p1", "p2"]) is None
+
+
+def test_viewers_catalog_forgot_are_joined_again():
+    room = server()
+    joined = []
+    room.container = type("Container", (), {"spawn_managed_thread": lambda self, fn: fn()})()
+    room._run = lambda action, viewer: joined.append((action, viewer.connection_id))
+    kept, forgotten = viewer(), viewer()
+    room.viewers = {kept.connection_id: kept, forgotten.connection_id: forgotten}
+    room.rejoin([forgotten.connection_id, "gone-already"])
+    assert joined == [("join", forgotten.connection_id)]
