@@ -1,5 +1,5 @@
-"""CRM's tables: communities (tenants), accounts, members, the purchase read model, and loyalty
-(points ledger, coupons, the checkout holds)."""
+"""CRM's tables: communities (tenants), accounts, members, the purchase read model, loyalty
+(points ledger, coupons, the checkout holds), tags, posts, notification channels and deliveries."""
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -55,9 +55,15 @@ class Member(Base):
     birthday: Mapped[str | None] = mapped_column(String(10), nullable=True)  # YYYY-MM-DD
     status: Mapped[str] = mapped_column(String(16), default="active")  # pending | active | rejected
     invite_code: Mapped[str | None] = mapped_column(String(16), nullable=True)  # used at join
-    tags: Mapped[list] = mapped_column(JSON, default=list)
+    tags: Mapped[list] = mapped_column(JSON, default=list)  # the leader's (manual)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    # Profile (用户画像) and admission (准入).
+    auto_tags: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    household_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    activated_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)  # approved or rejected
 
 
 class Purchase(Base):
@@ -174,3 +180,103 @@ class Checkout(Base):
     points_returned: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MemberTag(Base):
+    """One tag on a member (用户画像), ``manual`` (the leader's) or ``auto`` (kept current from
+    the purchase history by ``services.crm.tags``): the index the leader filters by and that
+    campaigns select their audience with."""
+
+    __tablename__ = "member_tags"
+    __table_args__ = (Index("ix_member_tags_tenant_tag", "tenant_id", "tag"),)
+
+    member_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)  # manual | auto
+    tenant_id: Mapped[str] = mapped_column(String(32))
+
+
+class ProductInfo(Base):
+    """CRM's read model of catalog's products: what tags need (category, product tags)."""
+
+    __tablename__ = "product_infos"
+
+    product_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(80), default="")
+    category: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class Post(Base):
+    """A leader's post (帖子): knowledge (本周菜价走势, 儿童营养早餐食谱) or an event (周末亲子烘焙)."""
+
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_tenant_created", "tenant_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # knowledge | event
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    event_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="published")  # published | draft
+    published_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Channel(Base):
+    """A notification channel of the community (通知渠道): a webhook (企业微信群机器人) or SMTP.
+    ``config`` holds the address and any secret; secrets never leave crm."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32), index=True)
+    type: Mapped[str] = mapped_column(String(16))  # webhook | smtp
+    config: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(Base):
+    """One message to send through one channel: crm's delivery outbox, drained by a timer with
+    retries and exponential backoff. ``group_key`` lets messages of one batch (a wave's pickup
+    notices at one point) gather into one while the delivery still waits."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_tenant_created", "tenant_id", "created_at", "id"),
+        Index("ix_deliveries_group", "channel_id", "group_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # per-member e-mail
+    recipient: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    group_key: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|delivered|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LoginAttempt(Base):
+    """A login attempt being checked or failed (rate limiting, in crm's database so every
+    process counts the same). ``community`` is the slug asked for, ``""`` when none was."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_phone_at", "phone", "at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    phone: Mapped[str] = mapped_column(String(20))
+    community: Mapped[str] = mapped_column(String(40), default="")
+    at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
