@@ -22,8 +22,18 @@ _green_postgres = threading.Lock()
 _green_postgres_done = False
 
 
+# A simulated clock (the demo generator replays weeks of history); None in normal running.
+_clock = None
+
+
 def utcnow():
-    return datetime.now(UTC)
+    return _clock() if _clock is not None else datetime.now(UTC)
+
+
+def set_clock(clock):
+    """Make ``utcnow`` answer ``clock()`` (None: the real clock again). For simulations only."""
+    global _clock
+    _clock = clock
 
 
 class UTCDateTime(TypeDecorator):

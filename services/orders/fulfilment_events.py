@@ -9,7 +9,7 @@ import logging
 
 from services.infra.messaging import emit
 from services.infra.schemas import load
-from services.orders import events, lifecycle
+from services.orders import events, lifecycle, stats
 from services.orders.models import Order
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def apply_order_ready_for_pickup(session, event):
 def apply_order_picked_up(session, event):
     order = _advance(session, event, load(STEP, event["data"]), "completed")
     if order is not None:
+        stats.record_completed(session, order)
         emit(session, events.ORDER_COMPLETED,
              {**lifecycle.order_facts(order), "completed_at": order.updated_at.isoformat()},
              tenant_id=order.tenant_id, correlation_id=event.get("correlation_id"))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from services.infra.db import utcnow
 from services.infra.errors import Conflict
 from services.infra.messaging import emit
-from services.orders import events
+from services.orders import events, stats
 from services.orders.models import Order, OrderStatusChange
 
 TRANSITIONS = {
@@ -54,6 +54,7 @@ def order_facts(order):
 
 def mark_paid(session, order, by, method, correlation_id=None):
     transition(order, "paid", by)
+    stats.record_paid(session, order)
     emit(session, events.ORDER_PAID,
          {**order_facts(order), "payment_method": method, "paid_at": order.updated_at.isoformat()},
          tenant_id=order.tenant_id, correlation_id=correlation_id)

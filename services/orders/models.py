@@ -1,6 +1,6 @@
 """Orders' tables: orders, their lines (price snapshots), timeline and idempotency keys."""
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.infra.db import UTCDateTime, new_id, utcnow
@@ -45,6 +45,11 @@ class Order(Base):
     timeline: Mapped[list["OrderStatusChange"]] = relationship(
         order_by="OrderStatusChange.id", lazy="selectin"
     )
+    # After-sale (售后) on the order's history, as fulfilment announced them.
+    after_sales: Mapped[list["OrderAfterSale"]] = relationship(order_by="OrderAfterSale.at", lazy="selectin")
+    compensations: Mapped[list["OrderCompensation"]] = relationship(
+        order_by="OrderCompensation.at", lazy="selectin"
+    )
 
 
 class OrderLine(Base):
@@ -60,6 +65,30 @@ class OrderLine(Base):
     unit: Mapped[str] = mapped_column(String(16))
     unit_price_cents: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(Integer)
+
+
+class OrderAfterSale(Base):
+    """An after-sale case (售后单) on the order: its kind and where it stands."""
+
+    __tablename__ = "order_after_sales"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # fulfilment's case id
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # open | resolved | rejected
+    at: Mapped[object] = mapped_column(UTCDateTime)  # opened
+
+
+class OrderCompensation(Base):
+    """A compensation (补偿) given on the order: a refund, a coupon or points."""
+
+    __tablename__ = "order_compensations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # fulfilment's compensation id
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    type: Mapped[str] = mapped_column(String(16))  # refund | coupon | points
+    amount: Mapped[int] = mapped_column(Integer)  # fen, or points
+    at: Mapped[object] = mapped_column(UTCDateTime)
 
 
 class OrderStatusChange(Base):
@@ -87,6 +116,9 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     order_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    # The answer a payment call (pay, mark-paid, refund) gave, returned again to a retry; null
+    # for placing an order (its answer is the order itself).
+    response: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class Payment(Base):
@@ -154,3 +186,46 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(String(200))
     by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- the cockpit's read model (数据驾驶舱), kept in the same transaction as the order changes ---
+# Buckets are UTC hours (hours since 1970), so any whole-hour timezone groups them into local days
+# at query time; an order counts in the hour it was paid, its completion in the hour it completed.
+
+
+class StatsHour(Base):
+    """A community's paid orders, money and completions in one UTC hour."""
+
+    __tablename__ = "stats_hours"
+
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    paid_to_completed_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StatsMemberHour(Base):
+    """How many orders one member paid in one UTC hour (for paying members and repurchase)."""
+
+    __tablename__ = "stats_member_hours"
+
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsProductHour(Base):
+    """Units and line revenue of one product paid in one UTC hour (top products)."""
+
+    __tablename__ = "stats_product_hours"
+
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -25,7 +25,7 @@ from services.infra.db import new_id, utcnow
 from services.infra.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.infra.messaging import emit
 from services.infra.schemas import Int, StrictSchema, TolerantSchema, load
-from services.orders import events, lifecycle
+from services.orders import events, lifecycle, stats
 from services.orders.handlers import visible_order
 from services.orders.models import (
     Order,
@@ -161,17 +161,23 @@ def cancel_order(session, caller, providers, order_id):
     if order.status not in lifecycle.MEMBER_MAY_CANCEL:
         raise Conflict(f"An order that is {order.status} can no longer be cancelled.",
                        {"reason": "wrong_state", "status_now": order.status})
-    refund_payments(session, providers, order)
+    given_back = refund_payments(session, providers, order)
+    if given_back:
+        stats.record_refund(session, order, given_back, whole=True)
     lifecycle.cancel(session, order, f"{caller.role}:{caller.account_id}", "cancelled_by_" + caller.role,
                      caller.correlation_id)
     return {"order_id": order.id, "status": order.status}
 
 
 def refund_payments(session, providers, order):
+    """Give back all that is left of the order's payments; how much that was."""
+    given_back = 0
     for payment in session.scalars(select(Payment).where(Payment.order_id == order.id)):
         if payment.status == "succeeded":
+            given_back += payment.amount_cents - payment.refunded_cents
             providers[payment.method].refund(session, payment, payment.amount_cents - payment.refunded_cents)
             payment.refunded_cents, payment.status = payment.amount_cents, "refunded"
+    return given_back
 
 
 def refund_order(session, caller, providers, order_id, payload):
@@ -198,6 +204,7 @@ def refund_order(session, caller, providers, order_id, payload):
     if whole:
         paid.status = "refunded"
         lifecycle.transition(order, "refunded", by)
+    stats.record_refund(session, order, data["amount_cents"], whole)
     emit(session, events.ORDER_REFUNDED,
          {**lifecycle.order_facts(order), "amount_cents": data["amount_cents"],
           "refunded_total_cents": paid.refunded_cents, "whole": whole, "reason": data["reason"]},

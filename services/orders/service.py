@@ -14,7 +14,7 @@ from services.infra.db import Database
 from services.infra.entrypoints import rpc
 from services.infra.messaging import EventInbox, OutboxRelay
 from services.infra.rpc import Rpc
-from services.orders import fulfilment_events, handlers, payments
+from services.orders import fulfilment_events, handlers, payments, stats
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,12 @@ class OrdersService(operations.OperatorEntrypoints):
     @rpc
     def list_orders(self, query):
         return handlers.list_orders(self.db, self.caller, query)
+
+    @rpc
+    def dashboard_stats(self, date_from, date_to, timezone=None):
+        """The cockpit's order figures (数据驾驶舱), from the read model ``stats`` keeps."""
+        with self.db.begin():
+            return stats.dashboard_stats(self.db, self.caller, date_from, date_to, timezone)
 
     # --- payment -----------------------------------------------------------------------------
 
