@@ -4,7 +4,7 @@ from nameko.events import event_handler
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
-from services.catalog import handlers, live, waves
+from services.catalog import handlers, live, stats, waves
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database, utcnow
@@ -152,3 +152,9 @@ class CatalogService(operations.OperatorEntrypoints):
     @event_handler("crm", "member_joined")
     def on_member_joined(self, payload):
         self.inbox.consume(payload, live.record_member_joined)
+
+    @rpc
+    def dashboard_stats(self, date_from, date_to, timezone=None):
+        """This service's figures for the cockpit (数据驾驶舱), see ``stats``."""
+        with self.db.begin():
+            return stats.dashboard_stats(self.db, self.caller, date_from, date_to, timezone)

@@ -2,7 +2,7 @@
 
 from nameko.events import event_handler
 
-from services.crm import handlers, loyalty, messages, referral_rewards, settings
+from services.crm import handlers, loyalty, messages, referral_rewards, settings, stats
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
@@ -140,3 +140,9 @@ class CrmService(operations.OperatorEntrypoints):
     @event_handler("orders", "order_refunded")
     def on_order_refunded(self, payload):
         self.inbox.consume(payload, handlers.record_order_refunded)
+
+    @rpc
+    def dashboard_stats(self, date_from, date_to, timezone=None):
+        """This service's figures for the cockpit (数据驾驶舱), see ``stats``."""
+        with self.db.begin():
+            return stats.dashboard_stats(self.db, self.caller, date_from, date_to, timezone)

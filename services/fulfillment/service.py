@@ -4,7 +4,7 @@ from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.timer import timer
 
-from services.fulfillment import documents, handlers, picking
+from services.fulfillment import documents, handlers, picking, stats
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
@@ -83,3 +83,9 @@ class FulfillmentService(operations.OperatorEntrypoints):
     @event_handler("catalog", "wave_closed")
     def on_wave_closed(self, payload):
         self.inbox.consume(payload, handlers.record_wave_closed)
+
+    @rpc
+    def dashboard_stats(self, date_from, date_to, timezone=None):
+        """This service's figures for the cockpit (数据驾驶舱), see ``stats``."""
+        with self.db.begin():
+            return stats.dashboard_stats(self.db, self.caller, date_from, date_to, timezone)

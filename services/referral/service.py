@@ -13,7 +13,7 @@ from services.infra.entrypoints import rpc
 from services.infra.errors import ServiceUnavailable
 from services.infra.messaging import EventInbox, OutboxRelay
 from services.infra.rpc import Rpc
-from services.referral import handlers, leaderboard, posters, program, rewards, showcases
+from services.referral import handlers, leaderboard, posters, program, rewards, showcases, stats
 
 
 def render(draw, facts):
@@ -131,3 +131,9 @@ class ReferralService(operations.OperatorEntrypoints):
     @event_handler("orders", "order_refunded")
     def on_order_refunded(self, payload):
         self.inbox.consume(payload, rewards.record_order_refunded)
+
+    @rpc
+    def dashboard_stats(self, date_from, date_to, timezone=None):
+        """This service's figures for the cockpit (数据驾驶舱), see ``stats``."""
+        with self.db.begin():
+            return stats.dashboard_stats(self.db, self.caller, date_from, date_to, timezone)
