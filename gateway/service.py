@@ -12,6 +12,7 @@ from gateway.auth import TokenIssuer
 from gateway.routes import (
     accounts,
     catalog,
+    dashboard,
     fulfillment,
     live,
     live_room,
@@ -37,6 +38,7 @@ class GatewayService(
     fulfillment.FulfillmentRoutes,
     live_room.LiveRoomRoutes,
     loyalty.LoyaltyRoutes,
+    dashboard.DashboardRoutes,
 ):
     name = "gateway"
 

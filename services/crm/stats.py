@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import and_, func, select
 
 from services.crm.models import Community, InboxMessage, Member, Purchase
-from services.infra.periods import day_range, local_date
+from services.infra.periods import day_range, last_days, local_date
 
 REMINDER_KINDS = ("repurchase_reminder", "reminder")
 CONVERSION_DAYS = 7
@@ -26,9 +26,13 @@ def community_timezone(session, tenant_id):
 
 def dashboard_stats(session, caller, date_from, date_to, timezone=None):
     """The crm part of the cockpit for the caller's community (staff only). ``timezone``
-    defaults to the community's own; the answer says which was used."""
+    defaults to the community's own, a missing date to the last 30 days up to today; the answer
+    says which were used (crm owns the community's clock, so the gateway asks it first)."""
     caller.require_staff()
     timezone = timezone or community_timezone(session, caller.tenant_id) or "Asia/Shanghai"
+    if date_from is None or date_to is None:
+        default_from, default_to = last_days(timezone)
+        date_from, date_to = date_from or default_from, date_to or default_to
     start, end, days = day_range(date_from, date_to, timezone)
     tenant = caller.tenant_id
     active = and_(Member.tenant_id == tenant, Member.status == "active")
@@ -55,7 +59,7 @@ def dashboard_stats(session, caller, date_from, date_to, timezone=None):
     converted = sum(1 for member_id, at in sent
                     if any(at <= placed < at + window for placed in purchases.get(member_id, ())))
     return {
-        "timezone": timezone,
+        "timezone": timezone, "from": days[0].isoformat(), "to": days[-1].isoformat(),
         "new_members": sum(daily.values()),
         "members_total": int(total),
         "reminders": {"sent": len(sent), "converted": converted},

@@ -7,6 +7,7 @@ in UTC. Shared by the services' cockpit statistics (数据驾驶舱), not domain
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from services.infra.db import utcnow
 from services.infra.errors import invalid
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -36,6 +37,12 @@ def day_range(date_from, date_to, timezone=None):
     end = datetime.combine(last + timedelta(days=1), time(), tz).astimezone(UTC)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return start, end, days
+
+
+def last_days(timezone=None, days=30, now=None):
+    """``(from, to)``: the ``days`` local days ending today, as ISO dates."""
+    today = (now or utcnow()).astimezone(zone(timezone)).date()
+    return (today - timedelta(days=days - 1)).isoformat(), today.isoformat()
 
 
 def local_date(moment, timezone=None):

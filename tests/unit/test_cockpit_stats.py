@@ -69,7 +69,7 @@ def test_crm_members_and_reminders(make_session, caller):
 
     figures = ask(crm_stats, session, caller)
     assert figures == {
-        "timezone": "Asia/Shanghai", "new_members": 2, "members_total": 3,
+        "timezone": "Asia/Shanghai", "from": "2026-03-02", "to": "2026-03-03", "new_members": 2, "members_total": 3,
         "reminders": {"sent": 3, "converted": 1},
         "daily": [{"date": "2026-03-02", "new_members": 1}, {"date": "2026-03-03", "new_members": 1}],
     }
