@@ -174,6 +174,8 @@ class Order(Schema):
     created_at = fields.DateTime()
     timeline = fields.List(fields.Nested(TimelineEntry))
     pickup = fields.Nested(Pickup, allow_none=True, metadata={"description": "null until ready for pickup"})
+    after_sales = fields.List(fields.Dict(), metadata={"description": "售后 cases: [{id, kind, status, at}]"})
+    compensations = fields.List(fields.Dict(), metadata={"description": "[{type, amount, at}]: fen or points"})
 
 
 class Referral(Schema):
@@ -721,3 +723,89 @@ class Dashboard(Schema):
     after_sales_rate = fields.Float(allow_none=True)
     top_products = fields.List(fields.Nested(DashboardProduct))
     daily = fields.List(fields.Nested(DashboardDay))
+
+
+# --- after-sale (售后) and batches outside waves (fulfilment) ---------------------------------
+
+class AfterSaleBody(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(["damaged", "missing", "quality", "other"]))
+    description = Text(1000)
+    photo_url = fields.Url(schemes={"http", "https"}, load_default=None, allow_none=True,
+                           validate=validate.Length(max=500))
+
+
+class CompensationBody(StrictSchema):
+    type = fields.String(required=True, validate=validate.OneOf(["refund", "coupon", "points"]))
+    amount = Int(1, 10**9, required=True, metadata={"description": "fen (refund, coupon) or points"})
+
+
+class ResolveAfterSaleBody(StrictSchema):
+    compensation = fields.Nested(CompensationBody, required=True)
+
+
+class RejectAfterSaleBody(StrictSchema):
+    reason = Text(200)
+
+
+class CompensateBody(CompensationBody):
+    reason = Text(200)
+
+
+class AfterSaleQuery(PageSchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(["open", "resolved", "rejected"]))
+
+
+class Compensation(Schema):
+    id = fields.String()
+    order_id = fields.String()
+    case_id = fields.String(allow_none=True)
+    type = fields.String()
+    amount = fields.Integer()
+    reason = fields.String()
+    status = fields.String(metadata={"description": "pending (refund on its way) | granted"})
+    created_at = fields.DateTime()
+
+
+class AfterSale(Schema):
+    id = fields.String()
+    order_id = fields.String()
+    member_id = fields.String()
+    kind = fields.String()
+    description = fields.String()
+    photo_url = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "open | resolved | rejected"})
+    reject_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    compensation = fields.Nested(Compensation, allow_none=True)
+
+
+class BatchQuery(StrictSchema):
+    date = fields.Date(required=True)
+
+
+class BatchMoveBody(StrictSchema):
+    date = fields.Date(required=True)
+    pickup_point = Text(200)
+    status = fields.String(required=True, validate=validate.OneOf(["packed", "delivering", "ready_for_pickup"]))
+
+
+class Batch(Schema):
+    pickup_point = fields.String()
+    orders = fields.Integer()
+    total_quantity = fields.Integer()
+    statuses = fields.Dict(metadata={"description": "orders per step: to_pack, packed, ..."})
+    order_ids = fields.List(fields.String())
+    products = fields.List(fields.Dict())
+
+
+class Batches(Schema):
+    date = fields.Date()
+    batches = fields.List(fields.Nested(Batch))
+
+
+class BatchMoved(Schema):
+    date = fields.Date()
+    pickup_point = fields.String()
+    status = fields.String()
+    moved = fields.Integer()

@@ -11,6 +11,7 @@ from nameko.dependency_providers import Config
 from gateway.auth import TokenIssuer
 from gateway.routes import (
     accounts,
+    after_sales,
     catalog,
     dashboard,
     fulfillment,
@@ -36,6 +37,7 @@ class GatewayService(
     payments.PaymentRoutes,
     referral.ReferralRoutes,
     fulfillment.FulfillmentRoutes,
+    after_sales.AfterSaleRoutes,
     live_room.LiveRoomRoutes,
     loyalty.LoyaltyRoutes,
     dashboard.DashboardRoutes,

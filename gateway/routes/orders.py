@@ -11,9 +11,7 @@ class OrderRoutes:
            body=schemas.PlaceOrder, response=schemas.Order)
     def place_order(self, request):
         payload = json_body(request, schemas.PlaceOrder())
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not (1 <= len(key) <= 128 and key.isprintable()):
-            raise invalid({"Idempotency-Key": ["1-128 printable characters."]})
+        key = idempotency_key(request)
         self.refuse_known_sold_out(payload)
         return 201, self.call("orders", "place_order", payload, idempotency_key=key)
 
@@ -38,22 +36,35 @@ class OrderRoutes:
     def get_order(self, request, order_id):
         return self.call("orders", "get_order", order_id)
 
-    @route("POST", "/api/v1/orders/<order_id>/pay", roles=MEMBER, summary="Pay an order (sandbox or offline)",
+    @route("POST", "/api/v1/orders/<order_id>/pay", roles=MEMBER,
+           summary="Pay an order (sandbox or offline; Idempotency-Key)",
            tag="orders", status="200", body=schemas.PayBody, response=schemas.PaymentStarted)
     def pay(self, request, order_id):
-        return self.call("orders", "start_payment", order_id, json_body(request, schemas.PayBody()))
+        payload = json_body(request, schemas.PayBody())
+        return self.call("orders", "start_payment", order_id, payload, idempotency_key=idempotency_key(request))
 
-    @route("POST", "/api/v1/orders/<order_id>/mark-paid", roles=STAFF, summary="Leader: paid in person",
-           tag="orders", status="200", response=schemas.OrderStatus)
+    @route("POST", "/api/v1/orders/<order_id>/mark-paid", roles=STAFF,
+           summary="Leader: paid in person (Idempotency-Key)", tag="orders", status="200", response=schemas.OrderStatus)
     def mark_paid(self, request, order_id):
-        return self.call("orders", "mark_paid", order_id)
+        return self.call("orders", "mark_paid", order_id, idempotency_key=idempotency_key(request))
 
     @route("POST", "/api/v1/orders/<order_id>/cancel", roles=ANYONE, summary="Cancel before packing",
            tag="orders", status="200", response=schemas.OrderStatus)
     def cancel(self, request, order_id):
         return self.call("orders", "cancel_order", order_id)
 
-    @route("POST", "/api/v1/orders/<order_id>/refund", roles=STAFF, summary="Refund, whole or partial",
+    @route("POST", "/api/v1/orders/<order_id>/refund", roles=STAFF,
+           summary="Refund, whole or partial, also after completion (Idempotency-Key)",
            tag="orders", status="200", body=schemas.RefundBody, response=schemas.RefundResult)
     def refund(self, request, order_id):
-        return self.call("orders", "refund_order", order_id, json_body(request, schemas.RefundBody()))
+        payload = json_body(request, schemas.RefundBody())
+        return self.call("orders", "refund_order", order_id, payload, idempotency_key=idempotency_key(request))
+
+
+def idempotency_key(request):
+    """The client's ``Idempotency-Key`` header (None without one): a retry with the same key and
+    body gets the first answer; the same key with another body is 409."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (1 <= len(key) <= 128 and key.isprintable()):
+        raise invalid({"Idempotency-Key": ["1-128 printable characters."]})
+    return key

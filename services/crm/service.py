@@ -2,7 +2,15 @@
 
 from nameko.events import event_handler
 
-from services.crm import handlers, loyalty, messages, referral_rewards, settings, stats
+from services.crm import (
+    compensations,
+    handlers,
+    loyalty,
+    messages,
+    referral_rewards,
+    settings,
+    stats,
+)
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
@@ -116,6 +124,10 @@ class CrmService(operations.OperatorEntrypoints):
     @event_handler("referral", "showcase_approved")
     def on_showcase_approved(self, payload):
         self.inbox.consume(payload, referral_rewards.on_showcase_approved)
+
+    @event_handler("fulfillment", "compensation_granted")
+    def on_compensation_granted(self, payload):
+        self.inbox.consume(payload, compensations.on_compensation_granted)
 
     @event_handler("fulfillment", "order_ready_for_pickup")
     def on_order_ready_for_pickup(self, payload):

@@ -11,6 +11,12 @@ ORDER_PICKED_UP = "order_picked_up"  # {order_id, member_id, at}
 # Still not collected some hours after it could be (取货提醒): crm files one reminder.
 ORDER_PICKUP_OVERDUE = "order_pickup_overdue"
 # {order_id, member_id, pickup_code, pickup_point, ready_at, items: [{name, quantity}]}
+# After-sale (售后): orders shows cases and compensations on the order; crm gives coupons and points.
+AFTER_SALE_OPENED = "after_sale_opened"  # {case_id, order_id, member_id, kind, at}
+AFTER_SALE_REJECTED = "after_sale_rejected"  # {case_id, order_id, member_id, kind, opened_at, reason, at}
+COMPENSATION_GRANTED = "compensation_granted"
+# {compensation_id, order_id, member_id, type: refund|coupon|points, amount, reason, at,
+#  case_id (null when proactive), case_kind, case_opened_at}
 
 
 class OrderLineData(TolerantSchema):
@@ -29,6 +35,18 @@ class OrderPlacedData(TolerantSchema):
     member_id = fields.String(required=True)
     channel = fields.Nested(ChannelData, required=True)
     lines = fields.List(fields.Nested(OrderLineData), required=True)
+    total_cents = fields.Integer(load_default=0)
+
+
+class OrderPaidData(OrderPlacedData):
+    paid_at = fields.AwareDateTime(load_default=None)
+
+
+class OrderRefundedData(OrderPlacedData):
+    """``orders.order_refunded``: what has been given back so far, and whether it is all."""
+
+    refunded_total_cents = fields.Integer(load_default=0)
+    whole = fields.Boolean(load_default=False)
 
 
 class MemberJoinedData(TolerantSchema):

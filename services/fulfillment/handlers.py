@@ -21,6 +21,8 @@ from services.infra.messaging import emit
 from services.infra.schemas import StrictSchema, Text, load
 
 ORDER_PLACED = events.OrderPlacedData()
+ORDER_PAID = events.OrderPaidData()
+ORDER_REFUNDED = events.OrderRefundedData()
 MEMBER_JOINED = events.MemberJoinedData()
 WAVE_CLOSED = events.WaveClosedData()
 COMMUNITY_CREATED = events.CommunityCreatedData()
@@ -72,6 +74,7 @@ def record_order_placed(session, event):
             items=[{"product_id": line["product_id"], "name": line["name"], "quantity": line["quantity"]}
                    for line in data["lines"]],
             total_quantity=sum(line["quantity"] for line in data["lines"]),
+            total_cents=data["total_cents"],
         ))
 
 
@@ -92,8 +95,13 @@ def _set_status(session, event, status):
 
 
 def record_order_paid(session, event):
-    """Paid orders are the ones to pick and pack."""
+    """Paid orders are the ones to pick and pack; the day it was paid puts an order outside a
+    wave in its batch."""
     _set_status(session, event, "to_pack")
+    data = load(ORDER_PAID, event["data"])
+    record = session.get(FulfillmentOrder, data["order_id"])
+    if record.paid_at is None:
+        record.paid_at = data["paid_at"] or utcnow()
 
 
 def record_order_cancelled(session, event):
@@ -103,9 +111,16 @@ def record_order_cancelled(session, event):
 
 def record_order_refunded(session, event):
     """An order refunded whole before it was handed over leaves the lists; a partial refund
-    (one damaged bottle) does not."""
-    if event["data"].get("whole") is True:
+    (one damaged bottle) does not. What was given back so far bounds after-sale refunds."""
+    data = load(ORDER_REFUNDED, event["data"])
+    if data["whole"]:
         _set_status(session, event, "cancelled")
+    record = session.get(FulfillmentOrder, data["order_id"])
+    if record is None:
+        record_order_placed(session, event)
+        record = session.get(FulfillmentOrder, data["order_id"])
+    # Refund events may arrive out of order: the running total only grows.
+    record.refunded_cents = max(record.refunded_cents or 0, data["refunded_total_cents"])
 
 
 def record_member_joined(session, event):
@@ -250,6 +265,9 @@ def move_order(session, caller, order_id, payload):
     at = STEPS.index(order.status) if order.status in STEPS else None
     if at == target:
         return _moved(order, False)
+    if at is not None and at == target - 1 and status != "ready_for_pickup" and (data.get("pickup_point") or "").strip():
+        # An order outside a wave keeps the point named on its first moves: its batch's point.
+        order.pickup_point = data["pickup_point"].strip()
     if at is None or at != target - 1:
         raise Conflict(f"An order that is {order.status} cannot become {status}.",
                        {"reason": "wrong_state", "from": order.status, "to": status})

@@ -44,6 +44,11 @@ class FulfillmentOrder(Base):
     ready_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
     collectable_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
     reminded_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    # What the member paid and has been given back (from orders' events): after-sale refunds
+    # are checked against it. ``paid_at`` puts an order outside a wave in its day's batch.
+    total_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paid_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class FulfillmentMember(Base):
@@ -90,3 +95,49 @@ class PickupVerificationFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(String(32), index=True)
     at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class AfterSaleCase(Base):
+    """An after-sale case (售后单) a member opens on a completed order: damaged, missing,
+    quality or other. ``open_order_id`` is the order id while the case is open and cleared
+    when it is closed: one open case per order, whatever the engine."""
+
+    __tablename__ = "after_sale_cases"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "open_order_id", name="uq_after_sale_open_order"),
+        Index("ix_after_sale_cases_tenant_created", "tenant_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    member_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # damaged | missing | quality | other
+    description: Mapped[str] = mapped_column(Text)
+    photo_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved | rejected
+    open_order_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reject_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Compensation(Base):
+    """A compensation (补偿) on an order: a refund, a coupon or points, resolving a case or
+    given proactively. ``pending`` while a refund is on its way through orders; ``granted``
+    once given (and announced). At most one per case."""
+
+    __tablename__ = "compensations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32), index=True)
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    member_id: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    type: Mapped[str] = mapped_column(String(16))  # refund | coupon | points
+    amount: Mapped[int] = mapped_column(Integer)  # fen for refund and coupon, points for points
+    reason: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | granted
+    by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    granted_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)

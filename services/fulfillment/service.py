@@ -4,12 +4,23 @@ from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.timer import timer
 
-from services.fulfillment import documents, handlers, picking, stats
+from services.fulfillment import after_sales, batches, documents, handlers, picking, stats
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.entrypoints import rpc
 from services.infra.messaging import EventInbox, OutboxRelay
+from services.infra.rpc import Rpc
+
+
+class Orders:
+    """The orders call after-sale needs (a refund), as a plain method, easy to fake in tests."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def refund_order(self, order_id, payload, idempotency_key=None):
+        return self.rpc.call("orders", "refund_order", order_id, payload, idempotency_key=idempotency_key)
 
 
 class FulfillmentService(operations.OperatorEntrypoints):
@@ -20,6 +31,7 @@ class FulfillmentService(operations.OperatorEntrypoints):
     inbox = EventInbox()
     outbox = OutboxRelay()
     config = Config()
+    remote = Rpc()
 
     @rpc
     def get_fulfillment(self, order_id):
@@ -48,6 +60,50 @@ class FulfillmentService(operations.OperatorEntrypoints):
     @rpc
     def verify_pickup(self, payload):
         return handlers.verify_pickup(self.db, self.caller, payload)
+
+    # --- batches outside waves ---------------------------------------------------------------
+
+    @rpc
+    def list_batches(self, query):
+        return batches.list_batches(self.db, self.caller, query, self.config.get("DEFAULT_PICKUP_POINT"))
+
+    @rpc
+    def move_batch(self, payload):
+        return handlers.in_transaction(self.db, batches.move_batch, self.caller, payload,
+                                       self.config.get("DEFAULT_PICKUP_POINT"))
+
+    # --- after-sale (售后) ----------------------------------------------------------------------
+
+    @rpc
+    def open_after_sale(self, order_id, payload):
+        days = after_sales.after_sale_days(self.config.get("AFTER_SALE_DAYS"))
+        with self.db.begin():
+            return after_sales.open_case(self.db, self.caller, order_id, payload, days)
+
+    @rpc
+    def list_after_sales(self, query):
+        return after_sales.list_cases(self.db, self.caller, query)
+
+    @rpc
+    def get_after_sale(self, case_id):
+        return after_sales.get_case(self.db, self.caller, case_id)
+
+    @rpc
+    def resolve_after_sale(self, case_id, payload):
+        return after_sales.resolve_case(self.db, self.caller, Orders(self.remote), case_id, payload)
+
+    @rpc
+    def reject_after_sale(self, case_id, payload):
+        with self.db.begin():
+            return after_sales.reject_case(self.db, self.caller, case_id, payload)
+
+    @rpc
+    def compensate_order(self, order_id, payload):
+        return after_sales.compensate(self.db, self.caller, Orders(self.remote), order_id, payload)
+
+    @rpc
+    def after_sale_stats(self, start, end):
+        return after_sales.after_sale_stats_rpc(self.db, self.caller, start, end)
 
     @event_handler("orders", "order_placed")
     def on_order_placed(self, payload):

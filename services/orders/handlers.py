@@ -39,6 +39,29 @@ def request_hash(data):
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def key_owner(caller):
+    """Whose ``Idempotency-Key`` space a caller uses: a member's own; the community's staff
+    share one (a compensation retried from another leader's session is the same request)."""
+    return caller.member_id if caller.role == "member" else "staff"
+
+
+def _claimed_key(session, caller, key):
+    return session.scalars(
+        select(IdempotencyKey).where(
+            IdempotencyKey.tenant_id == caller.tenant_id,
+            IdempotencyKey.member_id == key_owner(caller),
+            IdempotencyKey.key == key,
+        )
+    ).first()
+
+
+def _same_request(claimed, digest):
+    if claimed.request_hash != digest:
+        raise Conflict("This Idempotency-Key was already used with a different request.",
+                       {"reason": "idempotency_key_reused"})
+    return claimed
+
+
 def claim_idempotency_key(session, caller, key, data):
     """The order id this request works on: new, or the one a previous try with ``key`` chose.
 
@@ -50,22 +73,51 @@ def claim_idempotency_key(session, caller, key, data):
     key = key if key is not None else f"auto:{order_id}"
     try:
         with session.begin():
-            session.add(IdempotencyKey(tenant_id=caller.tenant_id, member_id=caller.member_id,
+            session.add(IdempotencyKey(tenant_id=caller.tenant_id, member_id=key_owner(caller),
                                        key=key, request_hash=digest, order_id=order_id))
     except IntegrityError:
         pass  # claimed before: by an earlier try, or a concurrent one
     with session.begin():
-        claimed = session.scalars(
-            select(IdempotencyKey).where(
-                IdempotencyKey.tenant_id == caller.tenant_id,
-                IdempotencyKey.member_id == caller.member_id,
-                IdempotencyKey.key == key,
-            )
-        ).one()
-    if claimed.request_hash != digest:
-        raise Conflict("This Idempotency-Key was already used with a different request.",
-                       {"reason": "idempotency_key_reused"})
-    return claimed.order_id
+        claimed = _claimed_key(session, caller, key)
+    return _same_request(claimed, digest).order_id
+
+
+def idempotent(session, caller, key, order_id, request, answer):
+    """A payment call (pay, mark-paid, refund) under the client's ``Idempotency-Key``, inside
+    the caller's transaction: the same key and request give the first answer again without
+    doing anything; the same key with another request is 409; no key, ``answer()`` as is.
+
+    The answer is remembered in the same transaction as what it did, so a refund and its key
+    commit together; two concurrent tries collide on the key's unique constraint
+    (``IntegrityError``): run the call again (``retry_on_conflict``) to get the first answer.
+    """
+    if key is None:
+        return answer()
+    digest = request_hash(request)
+    claimed = _claimed_key(session, caller, key)
+    if claimed is not None:
+        _same_request(claimed, digest)
+        if claimed.response is None:  # a key that placed an order is not a payment call's
+            raise Conflict("This Idempotency-Key was already used with a different request.",
+                           {"reason": "idempotency_key_reused"})
+        return claimed.response
+    result = answer()
+    session.add(IdempotencyKey(tenant_id=caller.tenant_id, member_id=key_owner(caller), key=key,
+                               request_hash=digest, order_id=order_id, response=result))
+    session.flush()
+    return result
+
+
+def retry_on_conflict(session, use_case, *args, attempts=2):
+    """``use_case(session, *args)`` in its own transaction, once more after a unique-key race."""
+    for attempt in range(attempts):
+        try:
+            with session.begin():
+                return use_case(session, *args)
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    return None
 
 
 def _existing_order(session, order_id):
@@ -167,6 +219,7 @@ def _new_order(session, caller, order_id, data, lines, checkout):
         for i, line in enumerate(lines)
     ]
     order.timeline = [OrderStatusChange(status="pending_payment", at=now, by=f"member:{caller.member_id}")]
+    order.after_sales, order.compensations = [], []  # loaded now: the answer is dumped after commit
     session.add(order)
     session.flush()
     emit(

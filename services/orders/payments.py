@@ -26,7 +26,7 @@ from services.infra.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.infra.messaging import emit
 from services.infra.schemas import Int, StrictSchema, TolerantSchema, load
 from services.orders import events, lifecycle, stats
-from services.orders.handlers import visible_order
+from services.orders.handlers import idempotent, visible_order
 from services.orders.models import (
     Order,
     Payment,
@@ -115,9 +115,16 @@ def payment_view(payment, providers):
     return view
 
 
-def start_payment(session, caller, providers, order_id, payload):
-    """The member chooses how to pay; a retry returns the payment already started."""
+def start_payment(session, caller, providers, order_id, payload, idempotency_key=None):
+    """The member chooses how to pay; a retry returns the payment already started (and with the
+    same ``Idempotency-Key``, the first answer even after the order was paid)."""
     caller.require_member()
+    return idempotent(session, caller, idempotency_key, order_id,
+                      {"call": "pay", "order_id": order_id, "body": payload},
+                      lambda: _start_payment(session, caller, providers, order_id, payload))
+
+
+def _start_payment(session, caller, providers, order_id, payload):
     data = load(PAY_INPUT, payload)
     order = visible_order(session, caller, order_id)
     if order.status != "pending_payment":
@@ -136,9 +143,14 @@ def start_payment(session, caller, providers, order_id, payload):
     return {"payment": payment_view(pending, providers)}
 
 
-def mark_paid_offline(session, caller, providers, order_id):
-    """The leader confirms the member paid in person."""
+def mark_paid_offline(session, caller, providers, order_id, idempotency_key=None):
+    """The leader confirms the member paid in person (a retry with the same key: the same answer)."""
     caller.require_staff()
+    return idempotent(session, caller, idempotency_key, order_id, {"call": "mark_paid", "order_id": order_id},
+                      lambda: _mark_paid_offline(session, caller, providers, order_id))
+
+
+def _mark_paid_offline(session, caller, providers, order_id):
     order = visible_order(session, caller, order_id)
     payment = session.scalars(
         select(Payment).where(Payment.order_id == order.id, Payment.method == "offline",
@@ -180,10 +192,18 @@ def refund_payments(session, providers, order):
     return given_back
 
 
-def refund_order(session, caller, providers, order_id, payload):
-    """The leader gives money back, whole or in part, also after completion. Refunds never add
-    up to more than was paid; the whole amount back makes the order ``refunded``."""
+def refund_order(session, caller, providers, order_id, payload, idempotency_key=None):
+    """The leader gives money back, whole or in part, also after completion (an after-sale
+    compensation). Refunds never add up to more than was paid; the whole amount back makes the
+    order ``refunded``. A retry with the same ``Idempotency-Key`` answers the first refund
+    instead of refunding again (fulfilment keys each compensation's refund this way)."""
     caller.require_staff()
+    return idempotent(session, caller, idempotency_key, order_id,
+                      {"call": "refund", "order_id": order_id, "body": payload},
+                      lambda: _refund_order(session, caller, providers, order_id, payload))
+
+
+def _refund_order(session, caller, providers, order_id, payload):
     data = load(REFUND_INPUT, payload)
     order = visible_order(session, caller, order_id)
     paid = session.scalars(

@@ -62,6 +62,19 @@ def _pickup(order):
             "at": order.pickup_at.isoformat() if order.pickup_at else None}
 
 
+class AfterSaleOutput(Schema):
+    id = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    at = fields.AwareDateTime()
+
+
+class CompensationOutput(Schema):
+    type = fields.String()
+    amount = fields.Integer()
+    at = fields.AwareDateTime()
+
+
 class OrderOutput(Schema):
     id = fields.String()
     member_id = fields.String()
@@ -81,6 +94,8 @@ class OrderOutput(Schema):
     created_at = fields.AwareDateTime()
     timeline = fields.List(fields.Nested(TimelineOutput))
     pickup = fields.Function(_pickup)  # {code, point, at} once ready for pickup, else null
+    after_sales = fields.List(fields.Nested(AfterSaleOutput))  # 售后 cases, oldest first
+    compensations = fields.List(fields.Nested(CompensationOutput))
 
 
 ORDER = OrderOutput()

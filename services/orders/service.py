@@ -14,7 +14,7 @@ from services.infra.db import Database
 from services.infra.entrypoints import rpc
 from services.infra.messaging import EventInbox, OutboxRelay
 from services.infra.rpc import Rpc
-from services.orders import fulfilment_events, handlers, payments, stats
+from services.orders import after_sale_events, fulfilment_events, handlers, payments, stats
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +109,14 @@ class OrdersService(operations.OperatorEntrypoints):
     # --- payment -----------------------------------------------------------------------------
 
     @rpc
-    def start_payment(self, order_id, payload):
-        with self.db.begin():
-            return payments.start_payment(self.db, self.caller, self.payments.providers, order_id, payload)
+    def start_payment(self, order_id, payload, idempotency_key=None):
+        return handlers.retry_on_conflict(self.db, payments.start_payment, self.caller, self.payments.providers,
+                                          order_id, payload, idempotency_key)
 
     @rpc
-    def mark_paid(self, order_id):
-        with self.db.begin():
-            return payments.mark_paid_offline(self.db, self.caller, self.payments.providers, order_id)
+    def mark_paid(self, order_id, idempotency_key=None):
+        return handlers.retry_on_conflict(self.db, payments.mark_paid_offline, self.caller,
+                                          self.payments.providers, order_id, idempotency_key)
 
     @rpc
     def cancel_order(self, order_id):
@@ -124,9 +124,9 @@ class OrdersService(operations.OperatorEntrypoints):
             return payments.cancel_order(self.db, self.caller, self.payments.providers, order_id)
 
     @rpc
-    def refund_order(self, order_id, payload):
-        with self.db.begin():
-            return payments.refund_order(self.db, self.caller, self.payments.providers, order_id, payload)
+    def refund_order(self, order_id, payload, idempotency_key=None):
+        return handlers.retry_on_conflict(self.db, payments.refund_order, self.caller, self.payments.providers,
+                                          order_id, payload, idempotency_key)
 
     @timer(interval=10)
     def expire_unpaid_orders(self):
@@ -172,3 +172,17 @@ class OrdersService(operations.OperatorEntrypoints):
     @event_handler("fulfillment", "order_picked_up")
     def on_order_picked_up(self, payload):
         self.inbox.consume(payload, fulfilment_events.apply_order_picked_up)
+
+    # --- after-sale on the order's history (售后) -----------------------------------------------
+
+    @event_handler("fulfillment", "after_sale_opened")
+    def on_after_sale_opened(self, payload):
+        self.inbox.consume(payload, after_sale_events.apply_after_sale_opened)
+
+    @event_handler("fulfillment", "after_sale_rejected")
+    def on_after_sale_rejected(self, payload):
+        self.inbox.consume(payload, after_sale_events.apply_after_sale_rejected)
+
+    @event_handler("fulfillment", "compensation_granted")
+    def on_compensation_granted(self, payload):
+        self.inbox.consume(payload, after_sale_events.apply_compensation_granted)

@@ -1,0 +1,367 @@
+"""After-sale (售后): a member's case on a completed order, and the leader's compensation (补偿).
+
+* A member opens a case (damaged, missing, quality, other) on their own completed order within
+  ``AFTER_SALE_DAYS`` of its completion (the pickup), one open case per order at a time.
+* The leader resolves it with one compensation, or rejects it with a reason; the leader can
+  also compensate without a case (``compensate``: "the strawberries were bruised, 5 yuan").
+* A refund goes through orders (``refund_order``, which refunds through the payment provider);
+  a coupon or points are given by crm when it hears ``compensation_granted``, keyed by the
+  compensation's id so a redelivered event gives nothing more.
+
+Exactly once: a compensation is first written ``pending`` (committed), then the refund is asked
+of orders with the idempotency key ``compensation:<id>``, then it is ``granted`` and announced.
+A resolve retried after the refund call timed out finds the pending compensation and asks again
+with the same key: orders answers the first refund instead of refunding twice. A refusal from
+orders (more than was paid) drops the pending compensation: nothing changed.
+
+Every case and compensation is announced (``after_sale_opened``, ``after_sale_rejected``,
+``compensation_granted``) so orders can show them on the order's history.
+"""
+
+from datetime import datetime, timedelta
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.fulfillment import events
+from services.fulfillment.models import AfterSaleCase, Compensation, FulfillmentOrder
+from services.infra.db import get_in_community, new_id, newest_first, utcnow
+from services.infra.errors import Conflict, DomainError, Forbidden, ServiceUnavailable, invalid
+from services.infra.messaging import emit
+from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
+
+AFTER_SALE_DAYS = 7  # config/fulfillment.yaml
+KINDS = ["damaged", "missing", "quality", "other"]
+KIND_NAMES = {"damaged": "破损", "missing": "缺件", "quality": "质量问题", "other": "其他"}
+TYPES = ["refund", "coupon", "points"]
+MAX_POINTS = 100_000
+REASON_LENGTH = 200
+# Orders steps at which an order has been paid for and not taken back: compensable.
+PAID_STEPS = ("to_pack", "packed", "delivering", "ready_for_pickup", "picked_up")
+# orders' answers that mean "no, and nothing was done" (the rest may hide a refund that happened).
+REFUSALS = ("Invalid", "NotFound", "Conflict", "Forbidden", "Unauthorized")
+
+
+class OpenCaseInput(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    description = Text(1000)
+    photo_url = fields.Url(schemes={"http", "https"}, load_default=None, allow_none=True,
+                           validate=validate.Length(max=500))
+
+
+class CompensationInput(StrictSchema):
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    amount = Int(1, 10**9, required=True)  # fen for a refund or a coupon, points for points
+
+    @validates_schema
+    def _points_within_reason(self, data, **kwargs):
+        if data.get("type") == "points" and data.get("amount", 0) > MAX_POINTS:
+            raise ValidationError(f"At most {MAX_POINTS} points.", "amount")
+
+
+class ResolveInput(StrictSchema):
+    compensation = fields.Nested(CompensationInput, required=True)
+
+
+class RejectInput(StrictSchema):
+    reason = Text(REASON_LENGTH)
+
+
+class CompensateInput(CompensationInput):
+    reason = Text(REASON_LENGTH)
+
+
+class CaseQuery(PageSchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(["open", "resolved", "rejected"]))
+
+
+OPEN_CASE, RESOLVE, REJECT, COMPENSATE, CASE_QUERY = (
+    OpenCaseInput(), ResolveInput(), RejectInput(), CompensateInput(), CaseQuery())
+
+
+def after_sale_days(configured):
+    """The configured window in days, or the default when unset or not a positive number."""
+    try:
+        days = float(configured)
+    except (TypeError, ValueError):
+        return AFTER_SALE_DAYS
+    return days if days > 0 else AFTER_SALE_DAYS
+
+
+def _require_leader(caller):
+    caller.require_staff()
+    if caller.role != "leader":
+        raise Forbidden("Only the community's leader may compensate.")
+
+
+def _by(caller):
+    return f"{caller.role}:{caller.account_id or caller.member_id or ''}"[:64]
+
+
+# --- views -----------------------------------------------------------------------------------
+
+def case_view(case, compensation=None):
+    return {
+        "id": case.id, "order_id": case.order_id, "member_id": case.member_id, "kind": case.kind,
+        "description": case.description, "photo_url": case.photo_url, "status": case.status,
+        "reject_reason": case.reject_reason, "created_at": case.created_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "compensation": compensation_view(compensation) if compensation is not None else None,
+    }
+
+
+def compensation_view(compensation):
+    return {"id": compensation.id, "order_id": compensation.order_id, "case_id": compensation.case_id,
+            "type": compensation.type, "amount": compensation.amount, "reason": compensation.reason,
+            "status": compensation.status, "created_at": compensation.created_at.isoformat()}
+
+
+def _case_compensation(session, case_id):
+    return session.scalars(select(Compensation).where(Compensation.case_id == case_id)).first()
+
+
+# --- opening and reading cases -----------------------------------------------------------------
+
+def open_case(session, caller, order_id, payload, window_days=AFTER_SALE_DAYS, now=None):
+    """The member opens a case on their own completed order, within the window.
+
+    Someone else's order is 404 (it reveals nothing); an order not completed, one completed more
+    than ``window_days`` ago, or one with a case still open is 409.
+    """
+    caller.require_member()
+    data = load(OPEN_CASE, payload)
+    order = get_in_community(session, FulfillmentOrder, order_id, caller.tenant_id, "No such order.",
+                             "order_id", member_id=caller.member_id)
+    if order.status != "picked_up" or order.picked_up_at is None:
+        raise Conflict("An after-sale case can be opened only on a completed order.",
+                       {"reason": "not_completed", "status_now": order.status})
+    now = now or utcnow()
+    closes = order.picked_up_at + timedelta(days=window_days)
+    if now > closes:
+        raise Conflict(f"After-sale cases can be opened up to {window_days:g} days after pickup.",
+                       {"reason": "window_closed", "closed_at": closes.isoformat()})
+    open_case_now = session.scalars(select(AfterSaleCase).where(
+        AfterSaleCase.tenant_id == caller.tenant_id, AfterSaleCase.open_order_id == order.order_id)).first()
+    if open_case_now is not None:
+        raise _already_open(open_case_now.id)
+    case = AfterSaleCase(id=new_id(), tenant_id=caller.tenant_id, order_id=order.order_id,
+                         member_id=order.member_id, kind=data["kind"], description=data["description"].strip(),
+                         photo_url=data["photo_url"], status="open", open_order_id=order.order_id, created_at=now)
+    session.add(case)
+    try:
+        session.flush()  # two concurrent openings: the unique open order speaks here
+    except IntegrityError:
+        raise _already_open(None) from None
+    emit(session, events.AFTER_SALE_OPENED,
+         {"case_id": case.id, "order_id": case.order_id, "member_id": case.member_id, "kind": case.kind,
+          "at": now.isoformat()},
+         tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+    return case_view(case)
+
+
+def _already_open(case_id):
+    return Conflict("This order already has an open after-sale case.", {"reason": "case_open", "case_id": case_id})
+
+
+def list_cases(session, caller, query):
+    """Staff see every case of the community (by status); a member sees their own."""
+    params = load(CASE_QUERY, query)
+    statement = select(AfterSaleCase).where(AfterSaleCase.tenant_id == caller.require_tenant())
+    if not caller.is_staff:
+        caller.require_member()
+        statement = statement.where(AfterSaleCase.member_id == caller.member_id)
+    if params["status"]:
+        statement = statement.where(AfterSaleCase.status == params["status"])
+    cases = session.scalars(newest_first(statement, AfterSaleCase, decode_cursor(params["cursor"]),
+                                         params["limit"])).all()
+    compensations = {
+        compensation.case_id: compensation
+        for compensation in session.scalars(select(Compensation).where(
+            Compensation.case_id.in_([case.id for case in cases])))
+    } if cases else {}
+    return page([case_view(case, compensations.get(case.id)) for case in cases], params["limit"])
+
+
+def _visible_case(session, caller, case_id):
+    return get_in_community(session, AfterSaleCase, case_id, caller.require_tenant(), "No such after-sale case.",
+                            "case_id", member_id=caller.member_scope)
+
+
+def get_case(session, caller, case_id):
+    case = _visible_case(session, caller, case_id)
+    return case_view(case, _case_compensation(session, case.id))
+
+
+def reject_case(session, caller, case_id, payload):
+    """The leader turns a case down, saying why; the member sees the reason."""
+    _require_leader(caller)
+    reason = load(REJECT, payload)["reason"].strip()
+    case = _visible_case(session, caller, case_id)
+    if case.status != "open" or _case_compensation(session, case.id) is not None:
+        raise _not_open(case)
+    now = utcnow()
+    case.status, case.open_order_id, case.reject_reason, case.closed_at = "rejected", None, reason, now
+    emit(session, events.AFTER_SALE_REJECTED,
+         {"case_id": case.id, "order_id": case.order_id, "member_id": case.member_id, "kind": case.kind,
+          "opened_at": case.created_at.isoformat(), "reason": reason, "at": now.isoformat()},
+         tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+    return case_view(case)
+
+
+def _not_open(case):
+    return Conflict(f"This after-sale case is {case.status}.", {"reason": "case_closed", "status_now": case.status})
+
+
+# --- compensation ----------------------------------------------------------------------------
+
+def _check_amount(session, order, compensation):
+    """A compensation within reason for this order; ``Conflict``/``Invalid`` before anything
+    changes. orders has the last word on refunds; this spares it the absurd ones, counting our
+    own refunds too while orders' ``order_refunded`` is still on its way."""
+    kind, amount = compensation["type"], compensation["amount"]
+    if kind == "refund":
+        ours = session.scalar(select(func.coalesce(func.sum(Compensation.amount), 0)).where(
+            Compensation.order_id == order.order_id, Compensation.type == "refund"))
+        refundable = order.total_cents - max(order.refunded_cents, int(ours))
+        if amount > refundable:
+            raise Conflict("That is more than is left to refund on this order.",
+                           {"reason": "exceeds_paid", "refundable_cents": refundable})
+    elif kind == "coupon" and amount > order.total_cents:
+        raise invalid({"amount": [f"A coupon may be worth at most the order's total ({order.total_cents} fen)."]})
+
+
+def _pending_for(session, caller, order, compensation, reason, case=None):
+    """Write the compensation ``pending`` in its own transaction, or find the one an earlier,
+    interrupted try of the same resolve left."""
+    if case is not None:
+        pending = _case_compensation(session, case.id)
+        if pending is not None:
+            if (pending.type, pending.amount) != (compensation["type"], compensation["amount"]):
+                raise Conflict("This case is already being resolved with another compensation.",
+                               {"reason": "compensation_pending", "compensation": compensation_view(pending)})
+            return pending
+    _check_amount(session, order, compensation)
+    pending = Compensation(id=new_id(), tenant_id=caller.tenant_id, order_id=order.order_id,
+                           member_id=order.member_id, case_id=case.id if case else None,
+                           type=compensation["type"], amount=compensation["amount"], reason=reason,
+                           status="pending", by=_by(caller), created_at=utcnow())
+    session.add(pending)
+    return pending
+
+
+def _refund_reason(reason):
+    return f"售后: {reason}"[:REASON_LENGTH]
+
+
+def _pay_out(session, orders, compensation_id):
+    """Ask orders for the refund (idempotent on the compensation); a definite refusal drops the
+    pending compensation, anything else leaves it for a retry."""
+    with session.begin():
+        compensation = session.get(Compensation, compensation_id)
+        order_id, amount, reason = compensation.order_id, compensation.amount, compensation.reason
+    try:
+        orders.refund_order(order_id, {"amount_cents": amount, "reason": _refund_reason(reason)},
+                            idempotency_key=f"compensation:{compensation_id}")
+    except DomainError as error:
+        if type(error).__name__ in REFUSALS:
+            with session.begin():
+                session.execute(delete(Compensation).where(
+                    Compensation.id == compensation_id, Compensation.status == "pending"))
+            raise
+        raise ServiceUnavailable("The refund could not be confirmed; try again, it will not be paid twice.",
+                                 {"compensation_id": compensation_id}) from error
+
+
+def _grant(session, caller, compensation_id):
+    """``pending`` -> ``granted``, the case resolved, ``compensation_granted`` announced: once,
+    whichever of two concurrent tries gets here first."""
+    now = utcnow()
+    granted = session.execute(
+        update(Compensation).where(Compensation.id == compensation_id, Compensation.status == "pending")
+        .values(status="granted", granted_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    compensation = session.get(Compensation, compensation_id)
+    session.refresh(compensation)
+    case = session.get(AfterSaleCase, compensation.case_id) if compensation.case_id else None
+    if not granted:
+        return compensation, case
+    if case is not None:
+        case.status, case.open_order_id, case.closed_at = "resolved", None, now
+    emit(session, events.COMPENSATION_GRANTED, {
+        "compensation_id": compensation.id, "order_id": compensation.order_id,
+        "member_id": compensation.member_id, "type": compensation.type, "amount": compensation.amount,
+        "reason": compensation.reason, "at": now.isoformat(), "case_id": compensation.case_id,
+        "case_kind": case.kind if case else None,
+        "case_opened_at": case.created_at.isoformat() if case else None,
+    }, tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+    return compensation, case
+
+
+def _give(session, caller, orders, compensation_id):
+    with session.begin():
+        compensation = session.get(Compensation, compensation_id)
+        needs_refund = compensation.type == "refund" and compensation.status == "pending"
+    if needs_refund:
+        _pay_out(session, orders, compensation_id)
+    with session.begin():
+        compensation, case = _grant(session, caller, compensation_id)
+        return compensation_view(compensation), (case_view(case, compensation) if case else None)
+
+
+def resolve_case(session, caller, orders, case_id, payload):
+    """The leader resolves an open case with one compensation (refund, coupon or points).
+
+    Manages its own transactions (the refund is a call to orders). Resolving a resolved case is
+    409; retrying an interrupted resolve with the same compensation finishes it, once.
+    """
+    _require_leader(caller)
+    compensation = load(RESOLVE, payload)["compensation"]
+    try:
+        with session.begin():
+            case = _visible_case(session, caller, case_id)
+            if case.status != "open":
+                raise _not_open(case)
+            order = session.get(FulfillmentOrder, case.order_id)
+            reason = f"{KIND_NAMES[case.kind]}: {case.description}"[:REASON_LENGTH]
+            compensation_id = _pending_for(session, caller, order, compensation, reason, case).id
+    except IntegrityError:  # a concurrent resolve wrote its compensation first
+        raise Conflict("This case is already being resolved.", {"reason": "compensation_pending"}) from None
+    return _give(session, caller, orders, compensation_id)[1]
+
+
+def compensate(session, caller, orders, order_id, payload):
+    """The leader compensates a paid order without a case (主动补偿)."""
+    _require_leader(caller)
+    data = load(COMPENSATE, payload)
+    with session.begin():
+        order = get_in_community(session, FulfillmentOrder, order_id, caller.require_tenant(), "No such order.",
+                                 "order_id")
+        if order.status not in PAID_STEPS:
+            raise Conflict("Only a paid order can be compensated.", {"reason": "wrong_state", "status_now": order.status})
+        compensation_id = _pending_for(session, caller, order, data, data["reason"].strip()).id
+    return _give(session, caller, orders, compensation_id)[0]
+
+
+# --- the cockpit's after-sale rate -------------------------------------------------------------
+
+def after_sale_stats(session, tenant_id, start, end):
+    """Cases opened in [start, end) in the community, and how many orders they concern."""
+    cases, orders = session.execute(
+        select(func.count(AfterSaleCase.id), func.count(func.distinct(AfterSaleCase.order_id))).where(
+            AfterSaleCase.tenant_id == tenant_id, AfterSaleCase.created_at >= start, AfterSaleCase.created_at < end)
+    ).one()
+    return {"cases": int(cases), "orders_with_cases": int(orders)}
+
+
+def after_sale_stats_rpc(session, caller, start, end):
+    """``after_sale_stats(from, to)`` for the cockpit: ISO-8601 instants with a time zone."""
+    caller.require_staff()
+    try:
+        start, end = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    except (TypeError, ValueError):
+        raise invalid({"from": ["An ISO-8601 instant with a time zone."]}) from None
+    if start.tzinfo is None or end.tzinfo is None:
+        raise invalid({"from": ["An ISO-8601 instant with a time zone."]})
+    return after_sale_stats(session, caller.tenant_id, start, end)
+

@@ -1,0 +1,87 @@
+"""Orders follows after-sale (售后): each case and compensation fulfilment announces is kept on
+the order's history (``after_sales``, ``compensations`` in the order's output).
+
+Events of different types travel on different queues: a compensation may arrive before the
+case it resolves was heard of, so each event carries what its case row needs, and a closed
+case is never reopened by a late ``after_sale_opened``.
+"""
+
+import logging
+
+from marshmallow import fields
+
+from services.infra.schemas import TolerantSchema, load
+from services.orders.models import Order, OrderAfterSale, OrderCompensation
+
+log = logging.getLogger(__name__)
+
+
+class AfterSaleOpenedData(TolerantSchema):
+    case_id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class AfterSaleRejectedData(TolerantSchema):
+    case_id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    opened_at = fields.AwareDateTime(required=True)
+
+
+class CompensationGrantedData(TolerantSchema):
+    compensation_id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    type = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    at = fields.AwareDateTime(required=True)
+    case_id = fields.String(load_default=None, allow_none=True)
+    case_kind = fields.String(load_default=None, allow_none=True)
+    case_opened_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+OPENED, REJECTED, GRANTED = AfterSaleOpenedData(), AfterSaleRejectedData(), CompensationGrantedData()
+
+
+def _order(session, event, order_id):
+    order = session.get(Order, order_id)
+    if order is None or order.tenant_id != event["tenant_id"]:
+        log.warning("%s for an unknown order %s: ignored", event["event_type"], order_id)
+        return None
+    return order
+
+
+def _case(session, order, case_id, kind, at, status):
+    case = session.get(OrderAfterSale, case_id)
+    if case is None:
+        session.add(OrderAfterSale(id=case_id, order_id=order.id, kind=kind, status=status, at=at))
+    elif status != "open":
+        case.status = status
+
+
+def apply_after_sale_opened(session, event):
+    data = load(OPENED, event["data"])
+    order = _order(session, event, data["order_id"])
+    if order is not None:
+        _case(session, order, data["case_id"], data["kind"], data["at"], "open")
+
+
+def apply_after_sale_rejected(session, event):
+    data = load(REJECTED, event["data"])
+    order = _order(session, event, data["order_id"])
+    if order is not None:
+        _case(session, order, data["case_id"], data["kind"], data["opened_at"], "rejected")
+
+
+def apply_compensation_granted(session, event):
+    data = load(GRANTED, event["data"])
+    order = _order(session, event, data["order_id"])
+    if order is None:
+        return
+    if session.get(OrderCompensation, data["compensation_id"]) is None:
+        session.add(OrderCompensation(id=data["compensation_id"], order_id=order.id, type=data["type"],
+                                      amount=data["amount"], at=data["at"]))
+    if data["case_id"]:
+        _case(session, order, data["case_id"], data["case_kind"] or "other", data["case_opened_at"] or data["at"],
+              "resolved")
