@@ -598,6 +598,14 @@ class Tier(StrictSchema):
     discount_percent = Int(0, 30, required=True)
 
 
+class AdmissionBody(StrictSchema):
+    mode = fields.String(required=True, validate=validate.OneOf(["open", "approval", "invite_or_approval"]),
+                         metadata={"description": "open: active at once; approval: the leader decides; "
+                                                  "invite_or_approval: active with an invite code, else the leader decides"})
+    allowed_buildings = fields.List(Text(20), validate=validate.Length(max=200),
+                                    metadata={"description": "residents only; empty = any building"})
+
+
 class SettingsBody(StrictSchema):
     """A partial update: only the keys given change (tiers: strictly increasing minimum spend
     from 0, discounts not decreasing)."""
@@ -606,6 +614,9 @@ class SettingsBody(StrictSchema):
     tiers = fields.List(fields.Nested(Tier), validate=validate.Length(min=1, max=10))
     max_points_ratio_percent = Int(0, 100, metadata={"description": "at most this share of an order in points"})
     referral = fields.Nested(ReferralSettingsBody, metadata={"description": "the referral program (referral)"})
+    admission = fields.Nested(AdmissionBody, metadata={"description": "who may join, and how"})
+    welcome_guide = fields.String(validate=validate.Length(max=5000),
+                                  metadata={"description": "新人指南: every member finds it in the inbox once, when active"})
 
 
 class CommunitySettings(Schema):
@@ -614,6 +625,7 @@ class CommunitySettings(Schema):
     max_points_ratio_percent = fields.Integer()
     points_value = fields.Dict(metadata={"description": "fixed: 100 points = 100 cents (1 yuan)"})
     admission = fields.Dict()
+    welcome_guide = fields.String()
     referral = fields.Nested(ReferralSettings)
 
 
@@ -809,3 +821,152 @@ class BatchMoved(Schema):
     pickup_point = fields.String()
     status = fields.String()
     moved = fields.Integer()
+
+
+# --- members: admission, profiles, tags; posts; notification channels (crm) ---------------------
+
+class MemberQuery(PageSchema):
+    status = fields.String(validate=validate.OneOf(["pending", "active", "rejected"]),
+                           metadata={"description": "pending = the approval queue"})
+    tag = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "a manual or automatic tag"})
+    q = fields.String(validate=validate.Length(min=1, max=40),
+                      metadata={"description": "part of the name, the phone's last digits, or the building"})
+
+
+class MemberPatch(StrictSchema):
+    tags_add = fields.List(Text(20), validate=validate.Length(max=30))
+    tags_remove = fields.List(Text(20), validate=validate.Length(max=30))
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class ProfilePatch(StrictSchema):
+    building = Text(20, required=False)
+    unit = Text(20, required=False)
+    birthday = fields.Date(allow_none=True, metadata={"description": "not in the future"})
+    household_notes = fields.String(validate=validate.Length(max=500))
+    email = fields.String(allow_none=True, validate=validate.Length(max=254),
+                          metadata={"description": "optional: the community's e-mail channel also writes here"})
+
+
+class MemberSummary(Schema):
+    id = fields.String()
+    name = fields.String()
+    phone = fields.String()
+    building = fields.String()
+    unit = fields.String()
+    birthday = fields.String(allow_none=True)
+    status = fields.String()
+    tags = fields.List(fields.String(), metadata={"description": "the leader's (manual)"})
+    auto_tags = fields.List(fields.String(), metadata={"description": "kept current from purchases"})
+    created_at = fields.DateTime()
+
+
+class MemberTags(Schema):
+    manual = fields.List(fields.String())
+    auto = fields.List(fields.String())
+
+
+class MemberDetail(Schema):
+    id = fields.String()
+    name = fields.String()
+    phone = fields.String()
+    building = fields.String()
+    unit = fields.String()
+    birthday = fields.String(allow_none=True)
+    status = fields.String()
+    email = fields.String(allow_none=True)
+    household_notes = fields.String()
+    note = fields.String()
+    tags = fields.Nested(MemberTags)
+    auto_tags = fields.List(fields.String())
+    points = fields.Integer()
+    points_held = fields.Integer()
+    tier = fields.Dict()
+    order_stats = fields.Dict(metadata={"description": "paid_orders, spent_cents, last_order_at"})
+    repurchase_predictions = fields.List(fields.Dict(),
+                                         metadata={"description": "[{product_id, interval_days, next_due_at}]"})
+    activated_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class PostBody(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(["knowledge", "event"]))
+    title = Text(80)
+    body = Text(10000)
+    event_at = fields.AwareDateTime(allow_none=True, metadata={"description": "required for an event"})
+    published = StrictBoolean(metadata={"description": "default true; false keeps a draft"})
+
+
+class PostQuery(PageSchema):
+    kind = fields.String(validate=validate.OneOf(["knowledge", "event"]))
+
+
+class Post(Schema):
+    id = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    event_at = fields.DateTime(allow_none=True)
+    status = fields.String(metadata={"description": "published|draft"})
+    published_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class Deleted(Schema):
+    id = fields.String()
+    deleted = fields.Boolean()
+
+
+class ChannelBody(StrictSchema):
+    """``{type: webhook, url}`` (a WeCom group robot receives {"msgtype": "text", ...}) or
+    ``{type: smtp, host, port, username?, password?, from, to, starttls?}``."""
+
+    type = fields.String(required=True, validate=validate.OneOf(["webhook", "smtp"]))
+    name = Text(40, required=False)
+    url = fields.String(validate=validate.Length(min=8, max=500), metadata={"description": "http(s) only"})
+    host = fields.String(validate=validate.Length(min=1, max=253))
+    port = Int(1, 65535)
+    username = fields.String(validate=validate.Length(min=1, max=200))
+    password = fields.String(load_only=True, validate=validate.Length(min=1, max=200),
+                             metadata={"description": "never returned"})
+    sender = fields.String(data_key="from", validate=validate.Length(max=254))
+    to = fields.List(fields.String(validate=validate.Length(max=254)), validate=validate.Length(min=1, max=20))
+    starttls = StrictBoolean()
+
+
+class NotificationChannel(Schema):
+    id = fields.String()
+    type = fields.String()
+    name = fields.String(allow_none=True)
+    url = fields.String(metadata={"description": "webhook: its secret query masked"})
+    host = fields.String()
+    port = fields.Integer()
+    username = fields.String(allow_none=True)
+    sender = fields.String(data_key="from")
+    to = fields.List(fields.String())
+    starttls = fields.Boolean()
+    password_set = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class ChannelList(Schema):
+    items = fields.List(fields.Nested(NotificationChannel))
+
+
+class DeliveryQuery(PageSchema):
+    status = fields.String(validate=validate.OneOf(["pending", "delivered", "failed"]))
+
+
+class Delivery(Schema):
+    id = fields.String()
+    channel_id = fields.String()
+    kind = fields.String()
+    subject = fields.String()
+    recipient = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "pending|delivered|failed"})
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    delivered_at = fields.DateTime(allow_none=True)

@@ -18,6 +18,7 @@ from gateway.routes import (
     live,
     live_room,
     loyalty,
+    members,
     operations,
     orders,
     payments,
@@ -40,6 +41,7 @@ class GatewayService(
     after_sales.AfterSaleRoutes,
     live_room.LiveRoomRoutes,
     loyalty.LoyaltyRoutes,
+    members.MemberRoutes,
     dashboard.DashboardRoutes,
 ):
     name = "gateway"

@@ -5,6 +5,7 @@ from marshmallow import fields
 from services.infra.schemas import TolerantSchema
 
 PRODUCT_CREATED = "product_created"
+PRODUCT_UPDATED = "product_updated"  # as product_created: {product_id, name, category, tags, price_cents}
 WAVE_CLOSED = "wave_closed"  # {wave_id, title, pickup_at, pickup_point, closed_at, packing_note, units}
 
 LIVE_ROOM_CHANGED = "live_room_changed"

@@ -49,6 +49,11 @@ def update_product(session, caller, product_id, payload):
     for field, value in data.items():
         setattr(product, field, value)
     session.flush()
+    if {"name", "category", "tags"} & set(data):  # crm's tags read these
+        emit(session, events.PRODUCT_UPDATED,
+             {"product_id": product.id, "name": product.name, "category": product.category,
+              "tags": product.tags, "price_cents": product.price_cents},
+             tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
     return PRODUCT.dump(product)
 
 

@@ -5,7 +5,9 @@ from marshmallow import fields, validate
 from services.infra.schemas import TolerantSchema
 
 COMMUNITY_CREATED = "community_created"
-MEMBER_JOINED = "member_joined"
+MEMBER_JOINED = "member_joined"  # status pending|active: a pending member waits for the leader
+MEMBER_APPROVED = "member_approved"  # {member_id, name, building, unit, status, at}
+MEMBER_REJECTED = "member_rejected"  # likewise
 
 
 class OrderLineData(TolerantSchema):
@@ -72,3 +74,12 @@ class OrderMoneyData(TolerantSchema):
     total_cents = fields.Integer(required=True, validate=validate.Range(min=0))
     refunded_total_cents = fields.Integer(load_default=0, validate=validate.Range(min=0))
     whole = fields.Boolean(load_default=False)
+
+
+class ProductData(TolerantSchema):
+    """``catalog.product_created|product_updated``: what tags need of a product."""
+
+    product_id = fields.String(required=True)
+    name = fields.String(load_default="")
+    category = fields.String(load_default=None, allow_none=True)
+    tags = fields.List(fields.String(), load_default=list, allow_none=True)

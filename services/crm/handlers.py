@@ -3,8 +3,9 @@
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from services.crm import events, loyalty, messages
-from services.crm.models import Account, Community, InboxMessage, Member, Purchase
+from services.crm import events, login_limit, loyalty, members, messages, notify, settings
+from services.crm import tags as tagging
+from services.crm.models import Account, Community, InboxMessage, Member, ProductInfo, Purchase
 from services.crm.passwords import hash_password, verify_password
 from services.crm.schemas import (
     COMMUNITY,
@@ -26,6 +27,7 @@ CARD = CommunityCard()
 ORDER_STATUS = events.OrderStatusData()
 READY_FOR_PICKUP = events.ReadyForPickupData()
 PICKUP_OVERDUE = events.PickupOverdueData()
+PRODUCT_DATA = events.ProductData()
 INBOX_QUERY = PageSchema()
 
 DEFAULT_SETTINGS = {"admission": {"mode": "open", "allowed_buildings": []}}
@@ -67,7 +69,8 @@ def signup_leader(session, caller, payload):
 
 
 def authenticate(session, payload):
-    """Phone + password (+ community when the phone has accounts in several).
+    """Phone + password (+ community when the phone has accounts in several), rate limited
+    per phone and community (``login_limit``: 429 past the limit).
 
     Manages its own short transactions: argon2 runs while no connection is held.
     """
@@ -79,11 +82,14 @@ def authenticate(session, payload):
         statement = statement.where(Community.slug == data["community"])
     with session.begin():  # not held while argon2 runs
         candidates = session.execute(statement).all()
+    slugs = [data["community"]] if data["community"] else [c.slug for _, c in candidates] + [""]
+    attempt = login_limit.begin_attempt(session, data["phone"], data["community"], slugs)  # 429 past the limit
     matches = [(a, c) for a, c in candidates if verify_password(a.password_hash, data["password"])]
     if not candidates:
         verify_password(None, data["password"])  # same time as a wrong password
     if not matches:
         raise Unauthorized("Wrong phone number or password.")
+    login_limit.succeeded(session, attempt)
     if len(matches) > 1:
         raise Conflict(
             "This phone belongs to several communities: say which one.",
@@ -104,10 +110,13 @@ def _community_by_slug(session, slug):
 
 
 def join_community(session, caller, slug, payload):
-    """A resident joins (入团). Open admission: active at once."""
+    """A resident joins (入团): active at once, or pending the leader's approval, by the
+    community's admission settings (a building it does not serve: 422). An active member finds
+    the welcome guide in their inbox."""
     data = load(JOIN_INPUT, payload)
     password_hash = hash_password(data["password"])
     community = _community_by_slug(session, slug)
+    status = members.admission_status(settings.effective(community), data["building"], data["invite_code"])
     taken = session.scalars(
         select(Account).where(Account.tenant_id == community.id, Account.phone == data["phone"])
     ).first()
@@ -120,12 +129,15 @@ def join_community(session, caller, slug, payload):
     session.flush()
     birthday = data["birthday"].isoformat() if data["birthday"] else None
     member = Member(tenant_id=community.id, account_id=account.id, name=data["name"], building=data["building"],
-                    unit=data["unit"], birthday=birthday, status="active", invite_code=data["invite_code"])
+                    unit=data["unit"], birthday=birthday, status=status, invite_code=data["invite_code"])
     session.add(member)
     try:
         session.flush()
     except IntegrityError:
         raise Conflict("This phone number has already joined this community.") from None
+    if status == "active":
+        members.activate(session, member)
+    tagging.refresh_member(session, community.id, member.id)
     emit(
         session,
         events.MEMBER_JOINED,
@@ -193,6 +205,8 @@ def _record_status(session, event, status):
                             placed_at=event["occurred_at"])
         session.add(purchase)
     purchase.status = status
+    session.flush()
+    tagging.refresh_member(session, event["tenant_id"], data["member_id"])
 
 
 def record_order_paid(session, event):
@@ -214,6 +228,24 @@ def record_order_refunded(session, event):
         purchase.refunded_cents = min(max(purchase.refunded_cents or 0, refunded), purchase.total_cents)
 
 
+def record_product(session, event):
+    """``catalog.product_created|product_updated`` -> the product read model tags need."""
+    data = load(PRODUCT_DATA, event["data"])
+    product = session.get(ProductInfo, data["product_id"])
+    if product is None:
+        product = ProductInfo(product_id=data["product_id"], tenant_id=event["tenant_id"])
+        session.add(product)
+    elif product.tenant_id != event["tenant_id"]:
+        return
+    product.name, product.category, product.tags = data["name"][:80], data["category"], list(data["tags"] or [])
+
+
+def refresh_tags(session, now=None):
+    """Every community's automatic tags (the daily timer): lifecycle moves with time alone."""
+    for tenant_id in session.scalars(select(Community.id)).all():
+        tagging.refresh_community(session, tenant_id, now)
+
+
 def notify_pickup_ready(session, event):
     """``fulfillment.order_ready_for_pickup`` -> a pickup notice in the member's inbox, once."""
     data = load(READY_FOR_PICKUP, event["data"])
@@ -222,12 +254,14 @@ def notify_pickup_ready(session, event):
         InboxMessage.member_id == data["member_id"], InboxMessage.dedupe_key == dedupe_key)).first()
     if exists is None:
         pickup = data["pickup"]
-        session.add(InboxMessage(
-            tenant_id=event["tenant_id"], member_id=data["member_id"], kind="pickup_ready",
-            dedupe_key=dedupe_key,
-            params={"order_id": data["order_id"], "code": pickup["code"], "point": pickup["point"],
-                    "at": pickup["at"].isoformat()},
-        ))
+        params = {"order_id": data["order_id"], "code": pickup["code"], "point": pickup["point"],
+                  "at": pickup["at"].isoformat()}
+        session.add(InboxMessage(tenant_id=event["tenant_id"], member_id=data["member_id"], kind="pickup_ready",
+                                 dedupe_key=dedupe_key, params=params))
+        # Outside the app: the batch's notice to the community's channels (one per point and
+        # time), and this member's own notice by e-mail if they gave one.
+        notify.announce_pickup(session, event["tenant_id"], pickup["point"], params["at"], data["order_id"])
+        notify.notify_member(session, event["tenant_id"], data["member_id"], "pickup_ready", params)
 
 
 def remind_pickup(session, event):
@@ -237,12 +271,11 @@ def remind_pickup(session, event):
     exists = session.scalars(select(InboxMessage).where(
         InboxMessage.member_id == data["member_id"], InboxMessage.dedupe_key == dedupe_key)).first()
     if exists is None:
-        session.add(InboxMessage(
-            tenant_id=event["tenant_id"], member_id=data["member_id"], kind="pickup_reminder",
-            dedupe_key=dedupe_key,
-            params={"order_id": data["order_id"], "code": data["pickup_code"], "point": data["pickup_point"],
-                    "items": [{"name": item["name"], "quantity": item["quantity"]} for item in data["items"]]},
-        ))
+        params = {"order_id": data["order_id"], "code": data["pickup_code"], "point": data["pickup_point"],
+                  "items": [{"name": item["name"], "quantity": item["quantity"]} for item in data["items"]]}
+        session.add(InboxMessage(tenant_id=event["tenant_id"], member_id=data["member_id"], kind="pickup_reminder",
+                                 dedupe_key=dedupe_key, params=params))
+        notify.notify_member(session, event["tenant_id"], data["member_id"], "pickup_reminder", params)
 
 
 def list_inbox(session, caller, query, locale=messages.DEFAULT_LOCALE):

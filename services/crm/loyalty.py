@@ -344,8 +344,13 @@ def apply_checkout(session, caller, payload, now=None):
     if caller.role == "member" and caller.member_id != data["member_id"]:
         raise Forbidden("A member checks out only their own orders.")
     member = _lock_member(session, tenant_id, data["member_id"])
-    if member is None or member.status != "active":
+    if member is None:
         raise NotFound("No such member.", {"member_id": data["member_id"]})
+    if member.status != "active":  # admission: a pending (or rejected) member cannot order yet
+        pending = member.status == "pending"
+        raise Forbidden("Your membership is waiting for the leader's approval." if pending
+                        else "Your membership was not approved.",
+                        {"reason": "member_pending" if pending else "member_rejected"})
     existing = session.get(Checkout, data["order_id"])  # read after the lock: a concurrent try is done
     if existing is not None:
         if existing.tenant_id != tenant_id or existing.member_id != data["member_id"]:

@@ -17,6 +17,15 @@ CATALOGUE = {
         "pickup_reminder.body": "您的{items}已到「{point}」,取货码 {code},记得来取哦。",
         "items.separator": "、",
         "items.none": "订单",
+        "welcome.title": "欢迎加入「{community}」",
+        "welcome.body": "{guide}",
+        "welcome.default_guide": "欢迎加入!有任何问题都可以在群里问团长。",
+        "pickup_batch.title": "到货通知",
+        "pickup_batch.body": "本批订单已到「{point}」,{at} 起可凭取货码自提(共 {orders} 单)。",
+        "post.title": "【{kind}】{title}",
+        "post.body": "{body}",
+        "post.kind.knowledge": "团长分享",
+        "post.kind.event": "活动",
     },
     "en": {
         "pickup_ready.title": "Your order has arrived",
@@ -25,6 +34,15 @@ CATALOGUE = {
         "pickup_reminder.body": "Your {items} is waiting at {point}. Pickup code {code}.",
         "items.separator": ", ",
         "items.none": "order",
+        "welcome.title": "Welcome to {community}",
+        "welcome.body": "{guide}",
+        "welcome.default_guide": "Welcome! Ask your group leader anything in the group chat.",
+        "pickup_batch.title": "Your orders have arrived",
+        "pickup_batch.body": "This batch is at {point}: collect it with your pickup code from {at} ({orders} orders).",
+        "post.title": "[{kind}] {title}",
+        "post.body": "{body}",
+        "post.kind.knowledge": "Tips",
+        "post.kind.event": "Event",
     },
 }
 
@@ -46,4 +64,8 @@ def render(kind, params, timezone, locale=DEFAULT_LOCALE):
     if isinstance(values.get("items"), list):  # [{name, quantity}] -> "水蜜桃×2、牛奶×1"
         values["items"] = table["items.separator"].join(
             f"{item['name']}×{item['quantity']}" for item in values["items"]) or table["items.none"]
-    return {"title": table[f"{kind}.title"], "body": table[f"{kind}.body"].format(**values)}
+    if kind == "welcome" and not values.get("guide"):
+        values["guide"] = table["welcome.default_guide"]
+    if kind == "post" and "kind" in values:
+        values["kind"] = table.get(f"post.kind.{values['kind']}", values["kind"])
+    return {"title": table[f"{kind}.title"].format(**values), "body": table[f"{kind}.body"].format(**values)}

@@ -1,6 +1,8 @@
 """What crm accepts (strict) and what it answers."""
 
-from marshmallow import Schema, fields, validate
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.infra.schemas import StrictSchema, Text
 
@@ -36,6 +38,11 @@ class JoinInput(StrictSchema):
     unit = Text(20)
     invite_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9]{4,16}$"))
     birthday = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _birthday_past(self, data, **kwargs):
+        if data.get("birthday") is not None and data["birthday"] > date.today():
+            raise ValidationError("A birthday cannot be in the future.", "birthday")
 
 
 class CommunityOutput(Schema):

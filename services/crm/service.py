@@ -1,19 +1,25 @@
 """CRM service (会员与营销): thin nameko entrypoints over ``handlers``."""
 
+from nameko.dependency_providers import Config
 from nameko.events import event_handler
+from nameko.timer import timer
 
 from services.crm import (
     compensations,
     handlers,
+    login_limit,
     loyalty,
+    members,
     messages,
+    notify,
+    posts,
     referral_rewards,
     settings,
     stats,
 )
 from services.infra import operations
 from services.infra.context import CallerContext
-from services.infra.db import Database
+from services.infra.db import Database, utcnow
 from services.infra.entrypoints import rpc
 from services.infra.messaging import EventInbox, OutboxRelay
 
@@ -22,6 +28,7 @@ class CrmService(operations.OperatorEntrypoints):
     name = "crm"
 
     db = Database()
+    config = Config()
     caller = CallerContext()
     outbox = OutboxRelay()
     inbox = EventInbox()
@@ -158,3 +165,111 @@ class CrmService(operations.OperatorEntrypoints):
         """This service's figures for the cockpit (数据驾驶舱), see ``stats``."""
         with self.db.begin():
             return stats.dashboard_stats(self.db, self.caller, date_from, date_to, timezone)
+
+    # --- members: admission, profiles, tags (准入, 用户画像) --------------------------------------
+
+    @rpc
+    def list_members(self, query):
+        with self.db.begin():
+            return members.list_members(self.db, self.caller, query)
+
+    @rpc
+    def get_member(self, member_id):
+        with self.db.begin():
+            return members.get_member(self.db, self.caller, member_id)
+
+    @rpc
+    def update_member(self, member_id, payload):
+        with self.db.begin():
+            return members.update_member(self.db, self.caller, member_id, payload)
+
+    @rpc
+    def approve_member(self, member_id):
+        with self.db.begin():
+            return members.approve(self.db, self.caller, member_id)
+
+    @rpc
+    def reject_member(self, member_id):
+        with self.db.begin():
+            return members.reject(self.db, self.caller, member_id)
+
+    @rpc
+    def update_me(self, payload):
+        with self.db.begin():
+            return members.update_me(self.db, self.caller, payload)
+
+    @event_handler("catalog", "product_created")
+    def on_product_created(self, payload):
+        self.inbox.consume(payload, handlers.record_product)
+
+    @event_handler("catalog", "product_updated")
+    def on_product_updated(self, payload):
+        self.inbox.consume(payload, handlers.record_product)
+
+    @timer(interval=24 * 3600, eager=True)
+    def refresh_tags(self):
+        """Lifecycle tags move with time alone: once a day (and at start) for every member."""
+        with self.db.begin():
+            handlers.refresh_tags(self.db, utcnow())
+
+    # --- posts (帖子) ------------------------------------------------------------------------
+
+    @rpc
+    def create_post(self, payload):
+        with self.db.begin():
+            return posts.create_post(self.db, self.caller, payload)
+
+    @rpc
+    def list_posts(self, query):
+        with self.db.begin():
+            return posts.list_posts(self.db, self.caller, query)
+
+    @rpc
+    def get_post(self, post_id):
+        with self.db.begin():
+            return posts.get_post(self.db, self.caller, post_id)
+
+    @rpc
+    def update_post(self, post_id, payload):
+        with self.db.begin():
+            return posts.update_post(self.db, self.caller, post_id, payload)
+
+    @rpc
+    def delete_post(self, post_id):
+        with self.db.begin():
+            return posts.delete_post(self.db, self.caller, post_id)
+
+    # --- notification channels and their delivery outbox (通知渠道) ----------------------------
+
+    def _allow_private_hosts(self):
+        return str(self.config.get("ALLOW_PRIVATE_CHANNEL_HOSTS", "false")).strip().lower() in ("1", "true", "yes")
+
+    @rpc
+    def add_channel(self, payload):
+        with self.db.begin():
+            return notify.add_channel(self.db, self.caller, payload, self._allow_private_hosts())
+
+    @rpc
+    def list_channels(self):
+        with self.db.begin():
+            return notify.list_channels(self.db, self.caller)
+
+    @rpc
+    def remove_channel(self, channel_id):
+        with self.db.begin():
+            return notify.remove_channel(self.db, self.caller, channel_id)
+
+    @rpc
+    def list_deliveries(self, query):
+        with self.db.begin():
+            return notify.list_deliveries(self.db, self.caller, query)
+
+    @timer(interval=5)
+    def deliver(self):
+        """Drain the delivery outbox (its own short transactions: no connection held while sending)."""
+        notify.drain(self.db, self._allow_private_hosts())
+
+    @timer(interval=300)
+    def prune_login_attempts(self):
+        with self.db.begin():
+            login_limit.prune(self.db)

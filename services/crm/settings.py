@@ -12,11 +12,19 @@ Loyalty's keys:
 * ``max_points_ratio_percent``: the largest share of an order (after tier and coupon) that
   points may pay.
 * ``points_value`` (read-only): 100 points are worth 1 yuan, i.e. 1 point = 1 fen.
+
+Admission (准入) and the welcome (信任引流):
+
+* ``admission``: ``mode`` open (active at once) | approval (every join waits for the leader) |
+  invite_or_approval (active with a valid invite code, else waits); ``allowed_buildings``
+  (residents only; empty = any building).
+* ``welcome_guide``: the new-member guide (新人指南) each member finds in the inbox once, when
+  they become active.
 """
 
 import copy
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from services.crm.models import Community
 from services.infra.errors import Forbidden, NotFound
@@ -32,7 +40,10 @@ DEFAULTS = {
         {"name": "金卡", "min_spend_cents": 200_000, "discount_percent": 5},
     ],
     "max_points_ratio_percent": 50,
+    "admission": {"mode": "open", "allowed_buildings": []},
+    "welcome_guide": "",
 }
+ADMISSION_MODES = ("open", "approval", "invite_or_approval")
 READ_ONLY = {"points_value": {"points": POINTS_PER_YUAN_VALUE, "cents": 100}}
 
 
@@ -42,9 +53,26 @@ class TierInput(StrictSchema):
     discount_percent = Int(0, 30, required=True)
 
 
+class AdmissionInput(StrictSchema):
+    mode = fields.String(required=True, validate=validate.OneOf(ADMISSION_MODES))
+    allowed_buildings = fields.List(Text(20), load_default=list, validate=validate.Length(max=200))
+
+    @validates_schema
+    def _named(self, data, **kwargs):
+        if any(not building_key(name) for name in data.get("allowed_buildings", [])):
+            raise ValidationError("A building needs a name.", "allowed_buildings")
+
+    @post_load
+    def _distinct(self, data, **kwargs):
+        data["allowed_buildings"] = list(dict.fromkeys(name.strip() for name in data["allowed_buildings"]))
+        return data
+
+
 class SettingsInput(StrictSchema):
     """A partial update: only the keys given change."""
 
+    admission = fields.Nested(AdmissionInput)
+    welcome_guide = fields.String(validate=validate.Length(max=5000))
     points_per_yuan = Int(0, 100)
     tiers = fields.List(fields.Nested(TierInput), validate=validate.Length(min=1, max=10))
     max_points_ratio_percent = Int(0, 100)
@@ -71,6 +99,23 @@ class SettingsInput(StrictSchema):
 
 
 SETTINGS_INPUT = SettingsInput()
+
+
+BUILDING_SUFFIXES = ("号楼", "栋", "幢", "楼", "号")
+
+
+def building_key(name):
+    """A building as residents write it: "3", "3栋", "3号楼" and " 3 幢" are the same one."""
+    key = "".join(str(name).split()).lower()
+    for suffix in BUILDING_SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix):
+            return key[: -len(suffix)]
+    return key
+
+
+def building_allowed(admission, building):
+    allowed = admission.get("allowed_buildings") or []
+    return not allowed or building_key(building) in {building_key(name) for name in allowed}
 
 
 def effective(community):

@@ -331,7 +331,8 @@ def resolve_case(session, caller, orders, case_id, payload):
 
 
 def compensate(session, caller, orders, order_id, payload):
-    """The leader compensates a paid order without a case (主动补偿)."""
+    """The leader compensates a paid order without a case (主动补偿). Retrying the same
+    compensation after its refund call timed out finishes that one instead of refunding again."""
     _require_leader(caller)
     data = load(COMPENSATE, payload)
     with session.begin():
@@ -339,7 +340,13 @@ def compensate(session, caller, orders, order_id, payload):
                                  "order_id")
         if order.status not in PAID_STEPS:
             raise Conflict("Only a paid order can be compensated.", {"reason": "wrong_state", "status_now": order.status})
-        compensation_id = _pending_for(session, caller, order, data, data["reason"].strip()).id
+        reason = data["reason"].strip()
+        # The same compensation retried after its refund timed out resumes it (same refund key).
+        interrupted = session.scalars(select(Compensation).where(
+            Compensation.order_id == order.order_id, Compensation.case_id.is_(None),
+            Compensation.status == "pending", Compensation.type == data["type"],
+            Compensation.amount == data["amount"], Compensation.reason == reason)).first()
+        compensation_id = (interrupted or _pending_for(session, caller, order, data, reason)).id
     return _give(session, caller, orders, compensation_id)[0]
 
 

@@ -311,6 +311,20 @@ def test_the_leader_compensates_proactively_without_a_case(session, leader):
     assert len(outbox(session, "compensation_granted")) == 1
 
 
+def test_a_proactive_refund_retried_after_a_timeout_refunds_once(session, leader):
+    paid(session, "o1")
+    orders = FakeOrders(fail="timeout")
+    body = {"type": "refund", "amount": 800, "reason": "少送了一盒"}
+    with pytest.raises(ServiceUnavailable):
+        after_sales.compensate(session, leader, orders, "o1", body)
+    given = after_sales.compensate(session, leader, orders, "o1", body)
+    assert given["status"] == "granted"
+    assert len({call[2] for call in orders.calls}) == 1 and list(orders.refunds.values()) == [800]
+    with session.begin():
+        assert len(session.scalars(select(Compensation)).all()) == 1
+    assert len(outbox(session, "compensation_granted")) == 1
+
+
 def test_the_cockpit_counts_cases_and_orders_with_cases(session, caller, leader):
     for order_id in ("o1", "o2"):
         completed(session, order_id)

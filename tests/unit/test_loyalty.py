@@ -137,7 +137,7 @@ def test_settings_have_defaults_and_take_partial_updates(session, leader, caller
     {"points_per_yuan": -1},
     {"max_points_ratio_percent": 101},
     {"points_value": 5},  # fixed, read-only
-    {"admission": {"mode": "open"}},  # not built yet: unknown
+    {"admission": {"mode": "lottery"}},  # not a mode
     {"points_per_yuan": 2, "bogus": 1},
 ])
 def test_bad_settings_are_refused_and_change_nothing(session, leader, change):
