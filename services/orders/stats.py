@@ -17,8 +17,9 @@ Definitions (all over the community's local days ``from``..``to``, both included
 - ``daily``: every local day of the range with its ``gmv_cents`` and ``orders`` as above.
 
 Every change is booked in the transaction that changes the order (``record_paid``,
-``record_refund``, ``record_completed``) into UTC-hour buckets, so a question over a year reads
-at most 8,784 hour rows plus the members' and products' hour rows, whatever the number of orders.
+``record_refund``, ``record_completed``) into UTC-hour buckets (products also per UTC day), so
+a question over a year reads at most 8,784 hour rows, one day row per product and day, and two
+index seeks per paying member, whatever the number of orders (bench/dashboard.py).
 ``rebuild`` recomputes the buckets from the orders themselves (the migration's backfill and the
 benchmark's seeding use it) with the same bucketing as the live bookings.
 """
@@ -26,7 +27,7 @@ benchmark's seeding use it) with the same bucketing as the live bookings.
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.infra.periods import day_range, local_date, ratio
@@ -36,7 +37,9 @@ from services.orders.models import (
     OrderStatusChange,
     Payment,
     StatsHour,
+    StatsMember,
     StatsMemberHour,
+    StatsProductDay,
     StatsProductHour,
 )
 
@@ -71,13 +74,15 @@ def _bump(session, model, keys, amounts, labels=None):
 def _book_order(session, order, paid_at, sign):
     """Add (sign=1) or take out (sign=-1) a paid order in its payment hour."""
     hour = hour_of(paid_at)
+    _bump(session, StatsMember, {"tenant_id": order.tenant_id, "member_id": order.member_id}, {"orders": sign})
     _bump(session, StatsMemberHour, {"tenant_id": order.tenant_id, "hour": hour, "member_id": order.member_id},
           {"orders": sign})
     for line in order.lines:
-        _bump(session, StatsProductHour,
-              {"tenant_id": order.tenant_id, "hour": hour, "product_id": line.product_id},
-              {"quantity": sign * line.quantity, "revenue_cents": sign * line.quantity * line.unit_price_cents},
-              {"name": line.name})
+        sold = {"quantity": sign * line.quantity, "revenue_cents": sign * line.quantity * line.unit_price_cents}
+        _bump(session, StatsProductHour, {"tenant_id": order.tenant_id, "hour": hour, "product_id": line.product_id},
+              sold, {"name": line.name})
+        _bump(session, StatsProductDay, {"tenant_id": order.tenant_id, "day": hour // 24,
+                                         "product_id": line.product_id}, sold, {"name": line.name})
 
 
 def record_paid(session, order):
@@ -128,45 +133,62 @@ def dashboard_stats(session, caller, date_from, date_to, timezone=None):
         gmv, orders = gmv + hour_gmv, orders + hour_orders
         completed, seconds = completed + hour_completed, seconds + hour_seconds
 
-    per_member = (
-        select(func.sum(StatsMemberHour.orders).label("n"))
-        .where(StatsMemberHour.tenant_id == tenant, StatsMemberHour.hour >= first, StatsMemberHour.hour < last)
-        .group_by(StatsMemberHour.member_id)
-        .having(func.sum(StatsMemberHour.orders) > 0)
-        .subquery()
-    )
-    paying, repeat = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((per_member.c.n >= 2, 1), else_=0)), 0))
-    ).one()
-
-    revenue = func.sum(StatsProductHour.revenue_cents)
-    top = session.execute(
-        select(StatsProductHour.product_id, func.max(StatsProductHour.name),
-               func.sum(StatsProductHour.quantity), revenue)
-        .where(StatsProductHour.tenant_id == tenant, StatsProductHour.hour >= first, StatsProductHour.hour < last)
-        .group_by(StatsProductHour.product_id)
-        .having(func.sum(StatsProductHour.quantity) > 0)
-        .order_by(revenue.desc(), StatsProductHour.product_id)
-        .limit(TOP_PRODUCTS)
-    )
+    paying, repeat = session.execute(REPEAT_BUYERS, {"tenant": tenant, "first": first, "last": last}).one()
+    top = top_products(session, tenant, first, last)
     return {
         "gmv_cents": int(gmv),
         "orders": int(orders),
         "paying_members": int(paying),
         "aov_cents": round(gmv / orders) if orders else 0,
         "repurchase_rate": ratio(int(repeat), int(paying)),
-        "top_products": [{"product_id": product_id, "name": name, "quantity": int(quantity),
-                          "revenue_cents": int(cents)} for product_id, name, quantity, cents in top],
+        "top_products": top,
         "fulfillment": {"avg_paid_to_completed_hours": round(seconds / completed / 3600, 2) if completed else None,
                         "completed_orders": int(completed)},
         "daily": list(daily.values()),
     }
 
 
+# Per paying member, the orders of their first two paid hours in the range (index seeks on
+# ix_stats_member_hours_member): >= 1 is a paying member, >= 2 one who came back.
+REPEAT_BUYERS = text("""
+    SELECT count(n), coalesce(sum(CASE WHEN n >= 2 THEN 1 ELSE 0 END), 0) FROM (
+        SELECT (SELECT sum(first_two.orders) FROM (
+                    SELECT h.orders FROM stats_member_hours h
+                    WHERE h.tenant_id = m.tenant_id AND h.member_id = m.member_id
+                      AND h.hour >= :first AND h.hour < :last AND h.orders > 0
+                    ORDER BY h.hour LIMIT 2) first_two) AS n
+        FROM stats_members m WHERE m.tenant_id = :tenant) per_member
+""")
+
+
+def top_products(session, tenant, first, last):
+    """Whole UTC days from the day buckets, the partial days at the edges from the hours."""
+    full_from, full_to = -(-first // 24), last // 24
+    parts = [(StatsProductHour, StatsProductHour.hour, first, last)] if full_from >= full_to else [
+        (StatsProductDay, StatsProductDay.day, full_from, full_to),
+        (StatsProductHour, StatsProductHour.hour, first, full_from * 24),
+        (StatsProductHour, StatsProductHour.hour, full_to * 24, last)]
+    totals = {}
+    for model, bucket, low, high in parts:
+        if low >= high:
+            continue
+        rows = session.execute(
+            select(model.product_id, func.max(model.name), func.sum(model.quantity), func.sum(model.revenue_cents))
+            .where(model.tenant_id == tenant, bucket >= low, bucket < high).group_by(model.product_id))
+        for product_id, name, quantity, cents in rows:
+            total = totals.setdefault(product_id, {"product_id": product_id, "name": name, "quantity": 0,
+                                                   "revenue_cents": 0})
+            total["quantity"] += int(quantity)
+            total["revenue_cents"] += int(cents)
+    ranked = sorted((t for t in totals.values() if t["quantity"] > 0),
+                    key=lambda t: (-t["revenue_cents"], t["product_id"]))
+    return ranked[:TOP_PRODUCTS]
+
+
 def rebuild(session, tenant_id=None):
     """Recompute the read model from the orders (all communities, or one): the backfill for
     orders that existed before it, and the benchmark's builder. Same buckets as the bookings."""
-    for model in (StatsHour, StatsMemberHour, StatsProductHour):
+    for model in (StatsHour, StatsMember, StatsMemberHour, StatsProductHour, StatsProductDay):
         statement = delete(model)
         if tenant_id:
             statement = statement.where(model.tenant_id == tenant_id)
@@ -217,10 +239,22 @@ def rebuild(session, tenant_id=None):
     if members:
         session.execute(StatsMemberHour.__table__.insert(), [
             {"tenant_id": t, "hour": h, "member_id": m, "orders": n} for (t, h, m), n in members.items()])
+        per_member = defaultdict(int)
+        for (t, _, m), n in members.items():
+            per_member[(t, m)] += n
+        session.execute(StatsMember.__table__.insert(), [
+            {"tenant_id": t, "member_id": m, "orders": n} for (t, m), n in per_member.items()])
     if products:
         session.execute(StatsProductHour.__table__.insert(), [
             {"tenant_id": t, "hour": h, "product_id": p, "name": v[0], "quantity": v[1], "revenue_cents": v[2]}
             for (t, h, p), v in products.items()])
+        days = {}
+        for (t, h, p), (name, quantity, cents) in products.items():
+            day = days.setdefault((t, h // 24, p), [name, 0, 0])
+            day[0], day[1], day[2] = name, day[1] + quantity, day[2] + cents
+        session.execute(StatsProductDay.__table__.insert(), [
+            {"tenant_id": t, "day": d, "product_id": p, "name": v[0], "quantity": v[1], "revenue_cents": v[2]}
+            for (t, d, p), v in days.items()])
     return {"hours": len(hours), "member_hours": len(members), "product_hours": len(products)}
 
 

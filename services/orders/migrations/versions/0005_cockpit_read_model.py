@@ -7,7 +7,6 @@ Create Date: 2026-11-24 21:57:55.113672
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision = '0005'
 down_revision = '0004'
@@ -44,10 +43,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('tenant_id', 'hour', 'product_id')
     )
     # ### end Alembic commands ###
-    # Orders paid before the read model existed count too: build it from the orders once.
-    from services.orders import stats
-
-    stats.rebuild(Session(bind=op.get_bind()))
+    # The backfill (stats.rebuild) runs in 0007, once the read model has all its tables.
 
 
 def downgrade():
