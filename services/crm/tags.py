@@ -36,8 +36,11 @@ LIFECYCLE_TAGS = {"new": "新人", "active": "活跃用户", "dormant": "沉睡�
 PAID = "paid"
 
 
+MAX_TAG = 40  # MemberTag.tag
+
+
 def frequent_tag(category):
-    return f"高频{category}用户"
+    return f"高频{category[:MAX_TAG - 4]}用户"
 
 
 def _get(row, key):

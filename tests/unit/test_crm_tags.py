@@ -35,6 +35,9 @@ def test_three_paid_orders_of_a_category_in_30_days_make_a_frequent_buyer():
     for third in (bought(31, "milk"), bought(2, "milk", status="cancelled"), bought(2, "milk", status="placed"),
                   bought(2, "milk", status="refunded")):
         assert "高频乳品用户" not in tags.auto_tags(purchases[:2] + [third], PRODUCTS, NOW, LONG_AGO)
+    long_name = {"p": {"category": "类" * 40, "tags": []}}  # a tag fits its column whatever the category
+    [frequent] = [t for t in tags.auto_tags([bought(d, "p") for d in (1, 2, 3)], long_name, NOW) if t.startswith("高频")]
+    assert len(frequent) == 40
     # Two dairy lines in one order are one order.
     assert "高频乳品用户" not in tags.auto_tags([bought(1, "milk", "yogurt"), bought(2, "milk")], PRODUCTS, NOW)
 
