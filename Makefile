@@ -6,7 +6,7 @@ run:
 	.venv/bin/python deploy/run.py
 
 test:
-	bash deploy/setup.sh --with-postgres
+	bash deploy/setup.sh --with-postgres --with-browser
 	bash deploy/test.sh
 
 lint:

@@ -2,17 +2,21 @@
 # Prepare this machine for Linli: Python venv, Debian packages, a running RabbitMQ
 # (and PostgreSQL with --with-postgres). Idempotent, and quick when nothing is missing.
 #
-#   bash deploy/setup.sh [--with-postgres] [--without-fonts]
+#   bash deploy/setup.sh [--with-postgres] [--with-browser] [--without-fonts]
+#
+# --with-browser installs Debian's chromium for the web UI's browser tests (`make test` asks for it).
 set -euo pipefail
 
 WITH_POSTGRES=0
 WITH_FONTS=1
+WITH_BROWSER=0
 for arg in "$@"; do
     case "$arg" in
         --with-postgres) WITH_POSTGRES=1 ;;
         --with-fonts) WITH_FONTS=1 ;;
+        --with-browser) WITH_BROWSER=1 ;;
         --without-fonts | --no-fonts) WITH_FONTS=0 ;;
-        -h | --help) sed -n '2,5p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,7p' "$0"; exit 0 ;;
         *) echo "setup: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -33,6 +37,16 @@ die() { echo "setup: ERROR: $*" >&2; exit 1; }
 wanted=(rabbitmq-server)
 [ "$WITH_POSTGRES" = 1 ] && wanted+=(postgresql)
 [ "$WITH_FONTS" = 1 ] && wanted+=(fonts-noto-cjk)
+[ "$WITH_BROWSER" = 1 ] && wanted+=(chromium)
+# The web UI's browser libraries come from npm packages (see "Web UI" below): npm is needed
+# only while they are missing.
+VENDOR_DIR=gateway/web/vendor
+VENDOR_FILES=(chart.umd.min.js qrcode.js)
+vendor_missing=0
+for file in "${VENDOR_FILES[@]}"; do [ -s "$VENDOR_DIR/$file" ] || vendor_missing=1; done
+if [ "$vendor_missing" = 1 ] && ! command -v npm >/dev/null 2>&1; then
+    wanted+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${wanted[@]}"; do
@@ -162,6 +176,30 @@ $$;
 GRANT pg_signal_backend TO linli;
 EOF
     say "PostgreSQL is up (postgresql://linli:linli@127.0.0.1:5432/postgres)"
+fi
+
+# --- Web UI: browser libraries from npm -------------------------------------
+
+# Fetched at install time (the machine may be offline when Linli runs) and served by the gateway
+# from gateway/web/vendor (git-ignored). Pinned versions; the packed tarballs are cached.
+if [ "$vendor_missing" = 1 ]; then
+    npm_cache=${LINLI_NPM_CACHE:-$HOME/.cache/linli-npm}
+    mkdir -p "$npm_cache" "$VENDOR_DIR"
+    vendor_ok=1
+    fetch_npm() {  # package@version, file inside the package, name in vendor/
+        local tarball
+        tarball=$(cd "$npm_cache" && ls "$(echo "${1%@*}" | tr -d '@' | tr '/' '-')-${1##*@}.tgz" 2>/dev/null) \
+            || tarball=$(cd "$npm_cache" && npm pack --silent "$1" 2>/dev/null | tail -n1) || return 1
+        [ -n "$tarball" ] && tar -xzf "$npm_cache/$tarball" -O "package/$2" > "$VENDOR_DIR/$3.tmp" \
+            && [ -s "$VENDOR_DIR/$3.tmp" ] && mv "$VENDOR_DIR/$3.tmp" "$VENDOR_DIR/$3"
+    }
+    say "fetching the web UI's libraries from npm (chart.js, qrcode-generator)"
+    fetch_npm chart.js@4.6.1 dist/chart.umd.min.js chart.umd.min.js || vendor_ok=0
+    fetch_npm qrcode-generator@1.5.2 qrcode.js qrcode.js || vendor_ok=0
+    rm -f "$VENDOR_DIR"/*.tmp
+    if [ "$vendor_ok" = 0 ]; then
+        say "WARNING: could not fetch the web UI's libraries; the console works without charts, pickup codes show without QR"
+    fi
 fi
 
 say "ready"

@@ -24,6 +24,7 @@ from gateway.routes import (
     payments,
     referral,
     waves,
+    web,
 )
 from services.infra.rpc import Rpc
 
@@ -43,6 +44,7 @@ class GatewayService(
     loyalty.LoyaltyRoutes,
     members.MemberRoutes,
     dashboard.DashboardRoutes,
+    web.WebRoutes,
 ):
     name = "gateway"
 

@@ -11,6 +11,7 @@ from services.infra.errors import DomainError
 PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>沙箱支付 · {merchant}</title></head>
 <body style="font-family: sans-serif; max-width: 28rem; margin: 2rem auto; padding: 0 1rem">
 <h1>沙箱支付</h1>
@@ -20,6 +21,7 @@ PAGE = """<!doctype html>
 <p>状态:{status}</p>
 <button onclick="pay('succeeded')">确认支付</button>
 <button onclick="pay('failed')">支付失败</button>
+<p><a id="back" href="{back}">返回商户</a></p>
 <script>
 function pay(outcome) {{
   fetch(location.pathname, {{method: "POST", headers: {{"Content-Type": "application/json"}},
@@ -27,6 +29,14 @@ function pay(outcome) {{
 }}
 </script>
 </body></html>"""
+
+
+def return_path(asked):
+    """Where "back to the merchant" leads, as a real provider's return URL: a path on this site
+    (a member's order page), never another site."""
+    if asked and asked.startswith("/") and not asked.startswith("//") and "\\" not in asked and len(asked) <= 200:
+        return asked
+    return "/m/#/orders"
 
 
 class PaymentRoutes:
@@ -39,7 +49,7 @@ class PaymentRoutes:
         page = PAGE.format(
             merchant=html.escape(charge["merchant"]), description=html.escape(charge["description"]),
             yuan=f"{charge['amount_cents'] // 100}.{charge['amount_cents'] % 100:02d}",
-            status=html.escape(charge["status"]),
+            status=html.escape(charge["status"]), back=html.escape(return_path(request.args.get("return"))),
         )
         return Response(page, mimetype="text/html")
 

@@ -1,0 +1,670 @@
+// The leader's console (团长工作台): cockpit, products, waves, the live console, orders, picking
+// lists and packing slips, pickup verification, members, referral, settings. What the API does
+// not offer yet (read from the OpenAPI document) is shown as "not available yet", never faked.
+import { loadMessages, money, percent, setTimeZone, t, when } from "/web/lib/i18n.js";
+import { makeApi, makeSession } from "/web/lib/api.js";
+import {
+  attempt, currentRoute, empty, field, formValues, go, h, loadVendor, mount, notYet, problemBox, statusBadge, toast,
+  yuanToCents,
+} from "/web/lib/ui.js";
+
+const session = makeSession("linli.leader");
+const api = makeApi(session, () => {
+  session.clear();
+  go("#/login");
+});
+const root = document.getElementById("app");
+let leaving = [];
+let spec = null;
+
+function onLeave(stop) {
+  leaving.push(stop);
+}
+
+// Does the API offer this endpoint yet? (The OpenAPI document lists every route the gateway has.)
+function offers(method, path) {
+  const operations = spec && spec.paths ? spec.paths[`/api/v1${path}`] : null;
+  return Boolean(operations && operations[method.toLowerCase()]);
+}
+
+function isoFromLocal(value) {
+  return value ? new Date(value).toISOString() : undefined;
+}
+
+function localInput(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+function table(headers, rows, attrs = {}) {
+  return h("table", attrs, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))), h("tbody", {}, rows));
+}
+
+// --- login and signup ------------------------------------------------------------------------
+
+async function loginScreen(body) {
+  const problems = h("div");
+  const form = h("form.narrow", { id: "login-form" },
+    field(t("field.phone"), h("input", { name: "phone", type: "tel", required: true })),
+    field(t("field.password"), h("input", { name: "password", type: "password", required: true })),
+    field(t("field.community"), h("input", { name: "community", placeholder: "xiaoya" })),
+    problems, h("button", { type: "submit" }, t("login.submit")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      const values = formValues(form);
+      if (!values.community) values.community = null;
+      const login = await api.post("/auth/login", values);
+      if (login.role === "member") {
+        problems.append(h("div.problem", {}, t("console.member_login"), " ", h("a", { href: "/m/" }, t("console.to_member"))));
+        return;
+      }
+      session.set({ token: login.token, community: login.community, role: login.role });
+      go("#/");
+    });
+  });
+  mount(body, h("h1", {}, t("console.title")), h("h2", {}, t("login.title")), form,
+    h("p", {}, t("console.no_account"), " ", h("a", { href: "#/signup" }, t("console.signup"))));
+}
+
+async function signupScreen(body) {
+  const problems = h("div");
+  const form = h("form.narrow", { id: "signup-form" },
+    field(t("field.community_name"), h("input", { name: "community_name", required: true })),
+    field(t("field.slug"), h("input", { name: "slug", required: true, pattern: "[a-z0-9][a-z0-9\\-]{2,39}" })),
+    field(t("field.display_name"), h("input", { name: "display_name", required: true })),
+    field(t("field.phone"), h("input", { name: "phone", type: "tel", required: true })),
+    field(t("field.password"), h("input", { name: "password", type: "password", required: true, minlength: "8" })),
+    problems, h("button", { type: "submit" }, t("console.signup")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      const created = await api.post("/leaders/signup", formValues(form));
+      session.set({ token: created.token, community: created.community, role: created.role });
+      go("#/");
+    });
+  });
+  mount(body, h("h1", {}, t("console.signup")), form, h("p", {}, h("a", { href: "#/login" }, t("login.title"))));
+}
+
+// --- cockpit ---------------------------------------------------------------------------------
+
+async function cockpitScreen(body) {
+  const login = session.get();
+  const joinUrl = `${location.origin}/c/${login.community.slug}/join`;
+  mount(body, h("h1", {}, t("nav.cockpit")),
+    h("p.muted", {}, t("cockpit.join_link"), " ", h("code", { id: "join-link" }, joinUrl)));
+  if (!offers("GET", "/dashboard")) {
+    body.append(notYet("dashboard"));
+    return;
+  }
+  // Without from/to the cockpit answers its default range on the community's clock.
+  const data = await api.get("/dashboard");
+  body.append(h("p.muted", { id: "range" }, t("cockpit.range", { from: data.from || "", to: data.to || "" })));
+  const kpi = (label, value) => h("div.kpi", {}, h("span.muted", {}, label), h("strong", {}, value));
+  const live = data.live || {};
+  body.append(h("div.kpis", { id: "kpis" },
+    kpi(t("cockpit.gmv"), money(data.gmv_cents)),
+    kpi(t("cockpit.orders"), data.orders ?? "—"),
+    kpi(t("cockpit.paying_members"), data.paying_members ?? "—"),
+    kpi(t("cockpit.aov"), money(data.aov_cents)),
+    kpi(t("cockpit.repurchase_rate"), percent(data.repurchase_rate)),
+    kpi(t("cockpit.new_members"), data.new_members ?? "—"),
+    kpi(t("cockpit.members_total"), data.members_total ?? "—"),
+    kpi(t("cockpit.live_conversion"), percent(live.conversion_rate))));
+  const daily = data.daily || [];
+  const charts = h("div.charts");
+  body.append(h("h2", {}, t("cockpit.by_day")), charts);
+  if (!(await loadVendor("chart"))) {
+    charts.append(h("p.muted", {}, t("cockpit.no_charts")));
+    return;
+  }
+  const series = [["gmv", (d) => d.gmv_cents / 100], ["orders", (d) => d.orders], ["new_members", (d) => d.new_members]];
+  for (const [name, value] of series) {
+    const canvas = h("canvas", { "data-chart": name });
+    charts.append(h("div.card", {}, h("h3", {}, t(`cockpit.${name}`)), canvas));
+    const chart = new window.Chart(canvas, {
+      type: name === "gmv" ? "line" : "bar",
+      data: { labels: daily.map((d) => d.date), datasets: [{ label: t(`cockpit.${name}`), data: daily.map(value), borderColor: "#2e7d32", backgroundColor: "#66bb6a" }] },
+      options: { animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
+    });
+    onLeave(() => chart.destroy());
+  }
+}
+
+// --- products --------------------------------------------------------------------------------
+
+function productForm(product, onSaved) {
+  const p = product || {};
+  const problems = h("div");
+  const form = h("form.narrow", { id: "product-form" },
+    field(t("field.product_name"), h("input", { name: "name", required: true, value: p.name })),
+    field(t("field.price_yuan"), h("input", { name: "price", required: true, inputmode: "decimal", value: p.price_cents !== undefined ? (p.price_cents / 100).toFixed(2) : "" })),
+    field(t("field.stock"), h("input", { name: "stock", type: "number", min: "0", value: p.stock ?? "" })),
+    field(t("field.unit"), h("input", { name: "unit", value: p.unit, placeholder: "件" })),
+    field(t("field.category"), h("input", { name: "category", value: p.category })),
+    field(t("field.tags"), h("input", { name: "tags", value: (p.tags || []).join(", ") })),
+    field(t("field.description"), h("textarea", { name: "description" }, p.description || "")),
+    field(t("field.story"), h("textarea", { name: "story" }, p.story || "")),
+    field(t("field.honest_notes"), h("textarea", { name: "honest_notes" }, p.honest_notes || "")),
+    product ? field(t("field.status"), h("select", { name: "status" },
+      ["on_sale", "off_sale"].map((s) => h("option", { value: s, selected: s === p.status }, t(`status.${s}`))))) : null,
+    problems, h("button", { type: "submit" }, t("common.save")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      const values = formValues(form);
+      const payload = { name: values.name, price_cents: yuanToCents(values.price),
+        tags: values.tags ? values.tags.split(/[,,]/).map((x) => x.trim()).filter(Boolean) : [] };
+      for (const key of ["stock", "unit", "category", "description", "story", "honest_notes", "status"]) {
+        if (values[key] !== undefined && values[key] !== "") payload[key] = values[key];
+      }
+      const saved = product ? await api.patch(`/products/${product.id}`, payload) : await api.post("/products", payload);
+      toast(t("common.saved"));
+      onSaved(saved);
+    });
+  });
+  return form;
+}
+
+async function productsScreen(body, [productId]) {
+  if (productId) {
+    const product = await api.get(`/products/${encodeURIComponent(productId)}`);
+    mount(body, h("h1", {}, product.name), productForm(product, () => go("#/products")));
+    return;
+  }
+  const products = await api.get("/products?limit=100");
+  mount(body, h("h1", {}, t("nav.products")),
+    products.items.length ? table([t("field.product_name"), t("field.price_yuan"), t("field.stock"), t("field.status"), ""],
+      products.items.map((p) => h("tr", { "data-product": p.id }, h("td", {}, p.name), h("td", {}, money(p.price_cents)),
+        h("td", {}, p.stock), h("td", {}, statusBadge(p.status)), h("td", {}, h("a", { href: `#/products/${p.id}` }, t("common.edit"))))))
+      : empty(t("products.empty")),
+    h("h2", {}, t("products.new")),
+    productForm(null, () => go("#/products")));
+}
+
+// Rows of "sell this product at this price" for waves and live sessions.
+function offerRows(products, priceLabel) {
+  return table(["", t("field.product_name"), priceLabel, t("field.quota"), t("field.per_member_limit")],
+    products.map((p) => h("tr", { "data-offer": p.id },
+      h("td", {}, h("input", { type: "checkbox", name: `include-${p.id}`, "aria-label": p.name })),
+      h("td", {}, p.name, h("br"), h("span.muted", {}, money(p.price_cents))),
+      h("td", {}, h("input", { name: `price-${p.id}`, inputmode: "decimal", value: (p.price_cents / 100).toFixed(2) })),
+      h("td", {}, h("input", { name: `quota-${p.id}`, type: "number", min: "1" })),
+      h("td", {}, h("input", { name: `limit-${p.id}`, type: "number", min: "1" })))));
+}
+
+function chosenOffers(values, products, priceKey) {
+  return products.filter((p) => values[`include-${p.id}`]).map((p) => {
+    const item = { product_id: p.id, [priceKey]: yuanToCents(values[`price-${p.id}`]) };
+    if (values[`quota-${p.id}`] !== undefined) item.quota = values[`quota-${p.id}`];
+    if (values[`limit-${p.id}`] !== undefined) item.per_member_limit = values[`limit-${p.id}`];
+    return item;
+  });
+}
+
+// --- waves -----------------------------------------------------------------------------------
+
+async function wavesScreen(body, [waveId]) {
+  if (waveId) return waveDetail(body, waveId);
+  const [waves, products] = await Promise.all([api.get("/waves?limit=100"), api.get("/products?limit=100")]);
+  const onSale = products.items.filter((p) => p.status === "on_sale");
+  const problems = h("div");
+  const now = new Date();
+  const form = h("form", { id: "wave-form" },
+    h("div.narrow", {},
+      field(t("field.title"), h("input", { name: "title", required: true })),
+      field(t("field.cutoff_at"), h("input", { name: "cutoff_at", type: "datetime-local", required: true, value: localInput(new Date(now.getTime() + 86400000)) })),
+      field(t("field.pickup_at"), h("input", { name: "pickup_at", type: "datetime-local", required: true, value: localInput(new Date(now.getTime() + 2 * 86400000)) })),
+      field(t("field.pickup_point"), h("input", { name: "pickup_point", required: true })),
+      field(t("field.packing_note"), h("textarea", { name: "packing_note" }))),
+    offerRows(onSale, t("field.wave_price")),
+    problems, h("button", { type: "submit" }, t("waves.create")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      const values = formValues(form);
+      const payload = { title: values.title, cutoff_at: isoFromLocal(values.cutoff_at), pickup_at: isoFromLocal(values.pickup_at),
+        pickup_point: values.pickup_point, items: chosenOffers(values, onSale, "price_cents") };
+      if (values.packing_note) payload.packing_note = values.packing_note;
+      const wave = await api.post("/waves", payload);
+      go(`#/waves/${wave.id}`);
+    });
+  });
+  mount(body, h("h1", {}, t("nav.waves")),
+    waves.items.length ? table([t("field.title"), t("field.cutoff_at"), t("field.pickup_at"), t("field.status"), ""],
+      waves.items.map((w) => h("tr", { "data-wave": w.id }, h("td", {}, w.title), h("td", {}, when(w.cutoff_at)), h("td", {}, when(w.pickup_at)),
+        h("td", {}, statusBadge(w.status)), h("td", {}, h("a", { href: `#/waves/${w.id}` }, t("common.open"))))))
+      : empty(t("waves.empty")),
+    h("h2", {}, t("waves.new")), onSale.length ? form : empty(t("waves.need_products")));
+}
+
+async function waveDetail(body, waveId) {
+  const wave = await api.get(`/waves/${encodeURIComponent(waveId)}`);
+  const problems = h("div");
+  const lists = h("div", { id: "lists" });
+  const move = (status) => attempt(problems, async () => {
+    const moved = await api.post(`/waves/${wave.id}/fulfillment`, { status });
+    toast(t("waves.moved", { count: moved.moved, status: t(`status.${status}`) }));
+  });
+  const showPicking = (groupBy) => attempt(lists, async () => {
+    const list = await api.get(`/waves/${wave.id}/picking-list?group_by=${groupBy}`);
+    if (groupBy === "product") {
+      mount(lists, h("h3", {}, t("waves.picking_by_product")), table([t("field.product_name"), t("field.quantity"), t("waves.orders")],
+        list.products.map((p) => h("tr", {}, h("td", {}, p.name), h("td", {}, p.quantity), h("td", {}, p.orders))), { id: "picking-list" }));
+    } else {
+      const rows = [];
+      for (const b of list.buildings) for (const u of b.units) for (const m of u.members) {
+        rows.push(h("tr", {}, h("td", {}, b.building), h("td", {}, u.unit), h("td", {}, m.name),
+          h("td", {}, m.items.map((i) => `${i.name} × ${i.quantity}`).join(", "))));
+      }
+      mount(lists, h("h3", {}, t("waves.picking_by_member")), table([t("field.building"), t("field.unit_room"), t("field.name"), t("waves.items")], rows, { id: "picking-list" }));
+    }
+  });
+  const showPurchase = () => attempt(lists, async () => {
+    const list = await api.get(`/waves/${wave.id}/purchase-list`);
+    mount(lists, h("h3", {}, t("waves.purchase_list")), h("p.muted", {}, t("waves.needed_by", { at: when(list.needed_by) })),
+      table([t("field.product_name"), t("field.quantity"), t("field.unit"), t("waves.orders")],
+        list.products.map((p) => h("tr", {}, h("td", {}, p.name), h("td", {}, p.quantity), h("td", {}, p.unit), h("td", {}, p.orders)))));
+  });
+  const download = (path, name) => attempt(problems, async () => {
+    const url = await api.blobUrl(path);
+    const link = h("a", { href: url, download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  });
+  // Packing slips are printable HTML behind the leader's token: fetched, then opened as a page.
+  const slips = (paper) => attempt(problems, async () => {
+    const url = await api.blobUrl(`/waves/${wave.id}/packing-slips?paper=${paper}`);
+    window.open(url, "_blank");
+  });
+  mount(body,
+    h("div.row", {}, h("h1.grow", {}, wave.title), statusBadge(wave.status)),
+    h("p.muted", {}, t("wave.cutoff", { at: when(wave.cutoff_at) }), " · ", t("wave.pickup", { at: when(wave.pickup_at), point: wave.pickup_point })),
+    table([t("field.product_name"), t("field.wave_price"), t("field.quota"), t("waves.sold"), t("waves.remaining")],
+      wave.items.map((i) => h("tr", {}, h("td", {}, i.name), h("td", {}, money(i.price_cents)), h("td", {}, i.quota ?? "—"),
+        h("td", {}, i.sold), h("td", {}, i.remaining ?? "—")))),
+    h("h2", {}, t("waves.fulfillment")),
+    h("div.row", {},
+      wave.status === "open" ? h("button.secondary", { id: "close-wave", onclick: () => attempt(problems, async () => { await api.post(`/waves/${wave.id}/close`); go(`#/waves/${wave.id}`); }) }, t("waves.close")) : null,
+      ["packed", "delivering", "ready_for_pickup"].map((s) => h("button", { "data-move": s, onclick: () => move(s) }, t(`waves.move.${s}`)))),
+    problems,
+    h("h2", {}, t("waves.documents")),
+    h("div.row", {},
+      h("button.secondary", { id: "picking-product", onclick: () => showPicking("product") }, t("waves.picking_by_product")),
+      h("button.secondary", { id: "picking-member", onclick: () => showPicking("member") }, t("waves.picking_by_member")),
+      h("button.secondary", { onclick: showPurchase }, t("waves.purchase_list")),
+      h("button.secondary", { onclick: () => download(`/waves/${wave.id}/picking-list?format=csv`, `picking-${wave.id}.csv`) }, t("waves.picking_csv")),
+      h("button.secondary", { onclick: () => download(`/waves/${wave.id}/purchase-list?format=csv`, `purchase-${wave.id}.csv`) }, t("waves.purchase_csv")),
+      h("button.secondary", { id: "slips-a4", onclick: () => slips("a4") }, t("waves.slips_a4")),
+      h("button.secondary", { id: "slips-80mm", onclick: () => slips("80mm") }, t("waves.slips_80mm"))),
+    lists);
+}
+
+// --- live sessions ---------------------------------------------------------------------------
+
+async function liveScreen(body, [sessionId]) {
+  if (sessionId) return liveConsole(body, sessionId);
+  const [lives, products] = await Promise.all([api.get("/live-sessions?limit=100"), api.get("/products?limit=100")]);
+  const onSale = products.items.filter((p) => p.status === "on_sale");
+  const problems = h("div");
+  const form = h("form", { id: "live-form" },
+    h("div.narrow", {},
+      field(t("field.title"), h("input", { name: "title", required: true })),
+      field(t("field.host_persona"), h("input", { name: "host_persona", required: true })),
+      field(t("field.scheduled_at"), h("input", { name: "scheduled_at", type: "datetime-local", required: true, value: localInput(new Date(Date.now() + 3600000)) })),
+      field(t("field.stream_url"), h("input", { name: "stream_url", type: "url", placeholder: "https://…/live.m3u8" }))),
+    offerRows(onSale, t("field.live_price")),
+    problems, h("button", { type: "submit" }, t("live.create")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      const values = formValues(form);
+      const payload = { title: values.title, host_persona: values.host_persona, scheduled_at: isoFromLocal(values.scheduled_at),
+        items: chosenOffers(values, onSale, "live_price_cents") };
+      if (values.stream_url) payload.stream_url = values.stream_url;
+      const created = await api.post("/live-sessions", payload);
+      go(`#/live/${created.id}`);
+    });
+  });
+  mount(body, h("h1", {}, t("nav.live")),
+    lives.items.length ? table([t("field.title"), t("field.scheduled_at"), t("field.status"), t("live.gmv"), ""],
+      lives.items.map((s) => h("tr", { "data-live": s.id }, h("td", {}, s.title), h("td", {}, when(s.scheduled_at)), h("td", {}, statusBadge(s.status)),
+        h("td", {}, money(s.stats ? s.stats.gmv_cents : 0)), h("td", {}, h("a", { href: `#/live/${s.id}` }, t("common.open"))))))
+      : empty(t("live.empty")),
+    h("h2", {}, t("live.new")), onSale.length ? form : empty(t("waves.need_products")));
+}
+
+async function liveConsole(body, sessionId) {
+  const path = `/live-sessions/${encodeURIComponent(sessionId)}`;
+  let live = await api.get(path);
+  const problems = h("div");
+  const parts = { head: h("div"), stats: h("div.kpis", { id: "live-stats" }), items: h("div"), sales: h("div.ticker", { id: "sales" }), comments: h("div", { id: "live-comments" }) };
+  const sales = [];
+  const action = (name, payload) => attempt(problems, async () => {
+    live = await api.post(`${path}/${name}`, payload);
+    draw();
+  });
+  function draw() {
+    mount(parts.head, h("div.row", {}, h("h1.grow", {}, live.title), statusBadge(live.status)),
+      h("p.muted", {}, live.host_persona, " · ", when(live.scheduled_at)),
+      live.stream_url ? h("p.muted", {}, t("field.stream_url"), ": ", h("code", {}, live.stream_url)) : null,
+      h("div.row", {},
+        live.status === "scheduled" ? h("button", { id: "start-live", onclick: () => action("start") }, t("live.start")) : null,
+        live.status === "live" ? h("button.danger", { id: "end-live", onclick: () => action("end") }, t("live.end")) : null));
+    const s = live.stats || {};
+    const kpi = (label, value, id) => h("div.kpi", {}, h("span.muted", {}, label), h("strong", { id }, value));
+    mount(parts.stats, kpi(t("live.watching"), s.watching ?? 0, "stat-watching"), kpi(t("live.viewers"), s.viewers ?? 0),
+      kpi(t("live.peak"), s.peak_viewers ?? 0), kpi(t("live.buyers"), s.buyers ?? 0), kpi(t("live.orders"), s.orders ?? 0, "stat-orders"),
+      kpi(t("live.gmv"), money(s.gmv_cents || 0), "stat-gmv"), kpi(t("live.conversion"), percent(s.conversion_rate)));
+    mount(parts.items, table([t("field.product_name"), t("field.live_price"), t("field.quota"), t("waves.sold"), t("waves.remaining"), ""],
+      live.items.map((i) => h("tr", { "data-item": i.product_id }, h("td", {}, i.name, live.pinned && live.pinned.product_id === i.product_id ? [" ", h("span.badge.s-live", {}, t("live.pinned"))] : null),
+        h("td", {}, money(i.live_price_cents)), h("td", {}, i.quota), h("td", {}, i.sold), h("td", { "data-remaining": i.product_id }, i.remaining),
+        h("td", {}, live.status === "live" ? h("button.secondary", { "data-pin": i.product_id, onclick: () => action("pin", { product_id: i.product_id }) }, t("live.pin")) : null)))));
+    mount(parts.sales, sales.length ? sales.slice(-8).reverse().map((x) => h("p", {}, x)) : h("span.muted", {}, t("live.no_purchases")));
+  }
+  async function loadComments() {
+    const comments = await api.get(`${path}/comments?limit=50`);
+    mount(parts.comments, comments.items.length ? table([t("live.author"), t("live.comment"), t("live.at"), ""],
+      comments.items.map((c) => h("tr", { "data-comment": c.id }, h("td", {}, c.author), h("td", {}, c.hidden ? h("s.muted", {}, c.text) : c.text), h("td", {}, when(c.at)),
+        h("td", {}, c.hidden ? t("live.hidden") : h("button.secondary", { "data-hide": c.id, onclick: () => attempt(problems, async () => {
+          await api.post(`${path}/comments/${c.id}/hide`);
+          await loadComments();
+        }) }, t("live.hide")))))) : empty(t("live.no_comments")));
+  }
+  mount(body, parts.head, problems, parts.stats, h("h2", {}, t("live.items")), parts.items,
+    h("h2", {}, t("live.sales")), parts.sales, h("h2", {}, t("live.comments")), parts.comments);
+  draw();
+  await loadComments();
+  // Sales, stock, viewers and comments arrive over the live room's websocket as they happen.
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  let stopped = false;
+  let socket = null;
+  let retry = null;
+  const refreshSoon = () => api.get(path).then((fresh) => { live = fresh; draw(); }).catch(() => {});
+  function open() {
+    socket = new WebSocket(`${scheme}://${location.host}/api/v1${path}/ws`, ["linli.v1", session.get().token]);
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === "snapshot") {
+        live = message.session;
+        draw();
+      } else if (message.type === "purchase") {
+        sales.push(t("live.bought", { buyer: message.buyer, what: (message.items || []).map((i) => `${i.quantity} × ${i.name}`).join(", ") }));
+        refreshSoon(); // the stats (orders, GMV) come with the session
+      } else if (message.type === "stock") {
+        for (const change of message.items || []) {
+          const item = live.items.find((i) => i.product_id === change.product_id);
+          if (item) item.remaining = change.remaining;
+        }
+        draw();
+      } else if (message.type === "viewers") {
+        live.stats = { ...(live.stats || {}), watching: message.watching, viewers: message.viewers, peak_viewers: message.peak_viewers };
+        draw();
+      } else if (message.type === "comment" || message.type === "comment_hidden") {
+        loadComments().catch(() => {});
+      } else if (message.type === "status" || message.type === "pinned") {
+        refreshSoon();
+      }
+    });
+    socket.addEventListener("close", () => {
+      if (!stopped) retry = setTimeout(open, 3000);
+    });
+  }
+  open();
+  onLeave(() => {
+    stopped = true;
+    clearTimeout(retry);
+    socket.close();
+  });
+}
+
+// --- orders ----------------------------------------------------------------------------------
+
+const ORDER_STATUSES = ["pending_payment", "paid", "packed", "delivering", "ready_for_pickup", "completed", "cancelled", "refunding", "refunded"];
+
+async function ordersScreen(body, [orderId], query) {
+  if (orderId) return orderDetail(body, orderId);
+  const status = query.get("status") || "";
+  const orders = await api.get(`/orders?limit=100${status ? `&status=${status}` : ""}`);
+  const filter = h("select", { id: "order-filter", onchange: (e) => go(`#/orders${e.target.value ? `?status=${e.target.value}` : ""}`) },
+    h("option", { value: "" }, t("orders.all")), ORDER_STATUSES.map((s) => h("option", { value: s, selected: s === status }, t(`status.${s}`))));
+  mount(body, h("h1", {}, t("nav.orders")), field(t("field.status"), filter),
+    orders.items.length ? table([t("orders.created"), t("orders.lines"), t("order.total"), t("orders.channel"), t("field.status"), ""],
+      orders.items.map((o) => h("tr", { "data-order": o.id }, h("td", {}, when(o.created_at)),
+        h("td", {}, o.lines.map((l) => `${l.name} × ${l.quantity}`).join(", ")), h("td", {}, money(o.total_cents)),
+        h("td", {}, t(`channel.${(o.channel && o.channel.type) || "shop"}`)), h("td", {}, statusBadge(o.status)),
+        h("td", {}, h("a", { href: `#/orders/${o.id}` }, t("common.open"))))))
+      : empty(t("orders.empty")));
+}
+
+async function orderDetail(body, orderId) {
+  const order = await api.get(`/orders/${encodeURIComponent(orderId)}`);
+  const problems = h("div");
+  const reload = () => go(`#/orders/${order.id}`);
+  const act = (fn) => attempt(problems, async () => { await fn(); reload(); });
+  const refundForm = h("form.row", { id: "refund-form" },
+    h("input", { name: "amount", placeholder: t("field.amount_yuan"), inputmode: "decimal", required: true, style: "width:8rem" }),
+    h("input.grow", { name: "reason", placeholder: t("field.reason"), required: true, style: "width:auto" }),
+    h("button.danger", { type: "submit" }, t("orders.refund")));
+  refundForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const values = formValues(refundForm);
+    act(() => api.post(`/orders/${order.id}/refund`, { amount_cents: yuanToCents(values.amount), reason: values.reason }));
+  });
+  const pointInput = h("input", { name: "pickup_point", placeholder: t("field.pickup_point"), id: "order-pickup-point" });
+  const moveOrder = (status) => act(() => {
+    const payload = { status };
+    if (pointInput.value.trim()) payload.pickup_point = pointInput.value.trim();
+    return api.post(`/orders/${order.id}/fulfillment`, payload);
+  });
+  const paidStates = ["paid", "packed", "delivering"];
+  mount(body,
+    h("div.row", {}, h("h1.grow", {}, t("order.title")), statusBadge(order.status)),
+    h("p.muted", {}, t("order.number", { id: order.id }), " · ", t(`channel.${(order.channel && order.channel.type) || "shop"}`)),
+    table([t("field.product_name"), t("field.quantity"), t("field.price_yuan")],
+      order.lines.map((l) => h("tr", {}, h("td", {}, l.name), h("td", {}, l.quantity), h("td", {}, money(l.unit_price_cents))))),
+    h("p", {}, t("checkout.subtotal"), " ", money(order.subtotal_cents), " · ", t("order.discount"), " ", money(order.discount_cents),
+      " · ", h("strong", {}, t("order.total"), " ", money(order.total_cents))),
+    order.pickup ? h("p", { id: "order-pickup" }, t("order.pickup_where", { point: order.pickup.point, at: when(order.pickup.at) })) : null,
+    h("div.row", {},
+      order.status === "pending_payment" ? h("button", { id: "mark-paid", onclick: () => act(() => api.post(`/orders/${order.id}/mark-paid`)) }, t("orders.mark_paid")) : null,
+      ["pending_payment", "paid"].includes(order.status) ? h("button.secondary", { onclick: () => act(() => api.post(`/orders/${order.id}/cancel`)) }, t("order.cancel")) : null),
+    paidStates.includes(order.status) ? h("div.card", {}, h("h3", {}, t("orders.fulfillment")), h("div.row", {}, pointInput,
+      ["packed", "delivering", "ready_for_pickup"].map((s) => h("button.secondary", { "data-order-move": s, onclick: () => moveOrder(s) }, t(`waves.move.${s}`))))) : null,
+    ["paid", "packed", "delivering", "ready_for_pickup", "completed", "refunding"].includes(order.status) ? h("div.card", {}, h("h3", {}, t("orders.refund")), refundForm) : null,
+    problems,
+    h("h2", {}, t("order.timeline")),
+    h("ol.timeline", { id: "timeline" }, order.timeline.map((step) => h("li", {}, h("strong", {}, t(`status.${step.status}`)), " ",
+      h("span.muted", {}, when(step.at), step.by ? ` · ${t(`by.${step.by}`)}` : "")))));
+}
+
+// --- pickup verification ---------------------------------------------------------------------
+
+async function pickupScreen(body) {
+  const result = h("div", { id: "pickup-result" });
+  const form = h("form.row.narrow", { id: "pickup-form" },
+    h("input.grow", { name: "code", inputmode: "numeric", pattern: "\\d{6}", maxlength: "6", required: true, placeholder: "123456", style: "width:auto;font-size:1.5rem;letter-spacing:.2rem" }),
+    h("button", { type: "submit" }, t("pickup.verify")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(result, async () => {
+      const done = await api.post("/pickups/verify", { code: formValues(form).code });
+      mount(result, h("div.card", { "data-verified": done.order_id },
+        h("h2", {}, t("pickup.done")),
+        h("p", {}, `${done.member.name} · ${done.member.building} ${done.member.unit}`),
+        h("ul", {}, done.items.map((i) => h("li", {}, `${i.name} × ${i.quantity}`))),
+        h("a", { href: `#/orders/${done.order_id}` }, t("common.open"))));
+      form.reset();
+    });
+  });
+  mount(body, h("h1", {}, t("nav.pickup")), h("p.muted", {}, t("pickup.hint")), form, result);
+}
+
+// --- members, showcases ----------------------------------------------------------------------
+
+async function membersScreen(body, _parts, query) {
+  mount(body, h("h1", {}, t("nav.members")));
+  if (!offers("GET", "/members")) {
+    body.append(notYet("members"));
+  } else {
+    const q = query.get("q") || "";
+    const status = query.get("status") || "";
+    const params = new URLSearchParams({ limit: "100", ...(q ? { q } : {}), ...(status ? { status } : {}) });
+    const filters = h("form.row", { id: "member-filters" },
+      h("input.grow", { name: "q", value: q, placeholder: t("members.search"), style: "width:auto" }),
+      h("select", { name: "status", style: "width:auto" }, h("option", { value: "" }, t("orders.all")),
+        ["pending", "active", "rejected"].map((s) => h("option", { value: s, selected: s === status }, t(`status.${s}`)))),
+      h("button", { type: "submit" }, t("members.filter")));
+    filters.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const values = formValues(filters);
+      go(`#/members?${new URLSearchParams(Object.entries(values).filter(([, v]) => v))}`);
+    });
+    const members = await api.get(`/members?${params}`);
+    const problems = h("div");
+    const decide = (id, verdict) => attempt(problems, async () => {
+      await api.post(`/members/${id}/${verdict}`);
+      go(`#/members?${params}`);
+    });
+    const canDecide = offers("POST", "/members/{member_id}/approve");
+    body.append(filters, problems, members.items.length ? table([t("field.name"), t("field.building"), t("field.unit_room"), t("field.status"), t("members.tags"), ""],
+      members.items.map((m) => h("tr", { "data-member": m.id }, h("td", {}, m.name), h("td", {}, m.building || ""), h("td", {}, m.unit || ""),
+        h("td", {}, statusBadge(m.status)), h("td", {}, (m.tags || []).map((tag) => (typeof tag === "string" ? tag : tag.name)).join(", ")),
+        h("td", {}, canDecide && m.status === "pending" ? [h("button", { onclick: () => decide(m.id, "approve") }, t("members.approve")), " ",
+          h("button.secondary", { onclick: () => decide(m.id, "reject") }, t("members.reject"))] : null))))
+      : empty(t("members.empty")));
+  }
+  body.append(h("h2", {}, t("showcases.review")));
+  const showcases = await api.get("/showcases?status=pending&limit=50");
+  const problems = h("div");
+  body.append(problems, showcases.items.length ? table([t("live.author"), t("showcases.text"), t("live.at"), ""],
+    showcases.items.map((s) => h("tr", { "data-showcase": s.id }, h("td", {}, s.author), h("td", {}, s.text), h("td", {}, when(s.created_at)),
+      h("td", {}, h("button", { onclick: () => attempt(problems, async () => { await api.post(`/showcases/${s.id}/approve`); go("#/members"); }) }, t("members.approve")), " ",
+        h("button.secondary", { onclick: () => attempt(problems, async () => { await api.post(`/showcases/${s.id}/reject`); go("#/members"); }) }, t("members.reject"))))))
+    : empty(t("showcases.none_pending")));
+}
+
+// --- referral --------------------------------------------------------------------------------
+
+async function referralScreen(body, _parts, query) {
+  const period = query.get("period") === "month" ? "month" : "week";
+  const [board, records] = await Promise.all([api.get(`/referral/leaderboard?period=${period}`), api.get("/referrals?limit=100")]);
+  mount(body, h("h1", {}, t("nav.referral")),
+    h("div.row", {}, ["week", "month"].map((p) => h(`a.button${p === period ? "" : ".secondary"}`, { href: `#/referral?period=${p}` }, t(`referral.${p}`)))),
+    h("h2", {}, t("referral.leaderboard")),
+    board.items.length ? table([t("referral.rank"), t("field.name"), t("referral.count")],
+      board.items.map((e) => h("tr", {}, h("td", {}, e.rank), h("td", {}, e.name), h("td", {}, e.count)))) : empty(t("referral.no_entries")),
+    h("h2", {}, t("referral.records")),
+    records.items.length ? table([t("referral.referrer"), t("referral.invitee"), t("field.status"), t("referral.reason"), t("referral.rewards")],
+      records.items.map((r) => h("tr", {}, h("td", {}, r.referrer_name), h("td", {}, r.invitee_name), h("td", {}, statusBadge(r.status)),
+        h("td", {}, r.reason ? t(`referral.reason.${r.reason}`) : ""), h("td", {}, `${money(r.referrer_reward_cents)} / ${money(r.invitee_reward_cents)}`))))
+      : empty(t("referral.no_records")));
+}
+
+// --- settings --------------------------------------------------------------------------------
+
+async function settingsScreen(body) {
+  const settings = await api.get("/community/settings");
+  const leader = session.get().role === "leader";
+  const problems = h("div");
+  const tiers = h("tbody", {}, settings.tiers.map((tier) => tierRow(tier)));
+  const referral = settings.referral || {};
+  const form = h("form", { id: "settings-form" },
+    h("h2", {}, t("settings.points")),
+    h("div.narrow", {},
+      field(t("settings.points_per_yuan"), h("input", { name: "points_per_yuan", type: "number", min: "0", max: "100", value: settings.points_per_yuan })),
+      field(t("settings.max_points_ratio_percent"), h("input", { name: "max_points_ratio_percent", type: "number", min: "0", max: "100", value: settings.max_points_ratio_percent }))),
+    h("h2", {}, t("settings.tiers")),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("settings.tier_name")), h("th", {}, t("settings.tier_min_spend")), h("th", {}, t("settings.tier_discount")), h("th"))), tiers),
+    h("button.secondary", { type: "button", onclick: () => tiers.append(tierRow({ name: "", min_spend_cents: 0, discount_percent: 0 })) }, t("settings.add_tier")),
+    h("h2", {}, t("settings.referral")),
+    h("div.narrow", {},
+      field(t("settings.referrer_reward"), h("input", { name: "referrer_reward", inputmode: "decimal", value: (referral.referrer_reward_cents / 100).toFixed(2) })),
+      field(t("settings.invitee_reward"), h("input", { name: "invitee_reward", inputmode: "decimal", value: (referral.invitee_reward_cents / 100).toFixed(2) })),
+      field(t("settings.min_first_order"), h("input", { name: "min_first_order", inputmode: "decimal", value: (referral.min_first_order_cents / 100).toFixed(2) })),
+      field(t("settings.weekly_cap"), h("input", { name: "weekly_cap", type: "number", min: "1", value: referral.weekly_cap })),
+      field(t("settings.showcase_points"), h("input", { name: "showcase_points", type: "number", min: "0", value: referral.showcase_points })),
+      h("label.row", {}, h("input", { name: "allow_same_household", type: "checkbox", checked: referral.allow_same_household, style: "width:auto" }), t("settings.allow_same_household"))),
+    problems,
+    leader ? h("button", { type: "submit" }, t("common.save")) : h("p.muted", {}, t("settings.leader_only")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      const values = formValues(form);
+      const tierList = [...tiers.querySelectorAll("tr")].map((row) => ({
+        name: row.querySelector("[name=tier_name]").value.trim(),
+        min_spend_cents: yuanToCents(row.querySelector("[name=tier_min]").value) ?? 0,
+        discount_percent: Number(row.querySelector("[name=tier_discount]").value) || 0,
+      }));
+      await api.put("/community/settings", {
+        points_per_yuan: values.points_per_yuan, max_points_ratio_percent: values.max_points_ratio_percent, tiers: tierList,
+        referral: { referrer_reward_cents: yuanToCents(values.referrer_reward), invitee_reward_cents: yuanToCents(values.invitee_reward),
+          min_first_order_cents: yuanToCents(values.min_first_order), weekly_cap: values.weekly_cap, showcase_points: values.showcase_points,
+          allow_same_household: values.allow_same_household },
+      });
+      toast(t("common.saved"));
+    });
+  });
+  mount(body, h("h1", {}, t("nav.settings")), form,
+    h("h2", {}, t("settings.admission")),
+    settings.admission && settings.admission.mode ? h("p", {}, t("settings.admission_mode"), " ", h("strong", {}, t(`admission.${settings.admission.mode}`))) : null,
+    notYet("admission"));
+}
+
+function tierRow(tier) {
+  const row = h("tr", {},
+    h("td", {}, h("input", { name: "tier_name", value: tier.name, required: true })),
+    h("td", {}, h("input", { name: "tier_min", inputmode: "decimal", value: (tier.min_spend_cents / 100).toFixed(2) })),
+    h("td", {}, h("input", { name: "tier_discount", type: "number", min: "0", max: "30", value: tier.discount_percent })),
+    h("td", {}));
+  row.lastChild.append(h("button.secondary", { type: "button", onclick: () => row.remove() }, t("common.remove")));
+  return row;
+}
+
+// --- shell -----------------------------------------------------------------------------------
+
+const NAV = [["", "nav.cockpit"], ["products", "nav.products"], ["waves", "nav.waves"], ["live", "nav.live"], ["orders", "nav.orders"],
+  ["pickup", "nav.pickup"], ["members", "nav.members"], ["after-sales", "nav.after_sales"], ["campaigns", "nav.campaigns"],
+  ["referral", "nav.referral"], ["settings", "nav.settings"]];
+
+const SCREENS = {
+  "": cockpitScreen, login: loginScreen, signup: signupScreen, products: productsScreen, waves: wavesScreen, live: liveScreen,
+  orders: ordersScreen, pickup: pickupScreen, members: membersScreen, referral: referralScreen, settings: settingsScreen,
+  "after-sales": (body) => mount(body, h("h1", {}, t("nav.after_sales")), notYet("after_sales")),
+  campaigns: (body) => mount(body, h("h1", {}, t("nav.campaigns")), notYet("campaigns")),
+};
+const PUBLIC = new Set(["login", "signup"]);
+
+async function render() {
+  for (const stop of leaving) stop();
+  leaving = [];
+  const { parts, query } = currentRoute();
+  const name = parts[0] || "";
+  const login = session.get();
+  if (!PUBLIC.has(name) && !login) return go("#/login");
+  const main = h("main");
+  if (PUBLIC.has(name)) {
+    mount(root, h("div.phone", {}, main));
+  } else {
+    setTimeZone(login.community.timezone);
+    mount(root, h("div.console", {},
+      h("nav", {}, h("div.brand", {}, login.community.name),
+        NAV.map(([route, key]) => h(`a${route === name ? ".active" : ""}`, { href: `#/${route}`, "data-nav": route || "cockpit" }, t(key))),
+        h("a", { href: "#/login", onclick: () => session.clear() }, t("me.logout"))),
+      main));
+  }
+  document.title = t("console.title");
+  const screen = SCREENS[name] || ((body) => mount(body, h("h1", {}, t("common.not_found"))));
+  try {
+    await screen(main, parts.slice(1), query);
+  } catch (error) {
+    main.append(problemBox(error));
+  }
+}
+
+await loadMessages();
+spec = await fetch("/api/v1/openapi.json").then((r) => r.json()).catch(() => null);
+window.addEventListener("hashchange", render);
+render();

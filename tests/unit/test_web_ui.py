@@ -1,0 +1,64 @@
+"""The web UI's files: message catalogues complete in both languages, and the static route
+never serving anything outside gateway/web."""
+
+import json
+import re
+
+import pytest
+
+from gateway.routes.web import WEB_ROOT, web_file
+from services.infra.errors import NotFound
+
+CATALOGUES = {name: json.loads((WEB_ROOT / "i18n" / f"{name}.json").read_text("utf-8")) for name in ("zh-CN", "en")}
+SCRIPTS = sorted(WEB_ROOT.glob("*/*.js"))
+
+
+def test_both_catalogues_have_the_same_keys_and_no_empty_message():
+    assert set(CATALOGUES["zh-CN"]) == set(CATALOGUES["en"])
+    for messages in CATALOGUES.values():
+        assert all(isinstance(text, str) and text.strip() for text in messages.values())
+
+
+def test_both_catalogues_use_the_same_placeholders():
+    for key, chinese in CATALOGUES["zh-CN"].items():
+        assert set(re.findall(r"\{(\w+)\}", chinese)) == set(re.findall(r"\{(\w+)\}", CATALOGUES["en"][key])), key
+
+
+def test_every_message_the_pages_ask_for_is_in_the_catalogue():
+    assert SCRIPTS, "no scripts found"
+    used = set()
+    for script in SCRIPTS:
+        used |= set(re.findall(r"""\bt\("([a-z_.0-9]+)\"""", script.read_text("utf-8")))
+        # dynamic keys: every prefix a template names must have messages
+        for prefix in re.findall(r"""\bt\(`([a-z_.]+)\.\$\{""", script.read_text("utf-8")):
+            assert any(key.startswith(prefix + ".") for key in CATALOGUES["zh-CN"]), prefix
+    missing = sorted(used - set(CATALOGUES["zh-CN"]))
+    assert missing == []
+
+
+def test_order_statuses_and_the_not_yet_screens_have_chinese_names():
+    for status in ("pending_payment", "paid", "packed", "delivering", "ready_for_pickup", "completed", "cancelled",
+                   "refunding", "refunded", "scheduled", "live", "ended"):
+        assert re.search(r"[\u4e00-\u9fff]", CATALOGUES["zh-CN"][f"status.{status}"])
+    for screen in ("dashboard", "members", "after_sales", "campaigns", "admission"):
+        assert f"not_yet.{screen}" in CATALOGUES["zh-CN"]
+
+
+@pytest.mark.parametrize("path", ["m/index.html", "console/index.html", "lib/ui.js", "i18n/zh-CN.json"])
+def test_files_inside_the_web_folder_are_found(path):
+    assert web_file(path) == WEB_ROOT / path
+
+
+@pytest.mark.parametrize("path", [
+    "../routes/web.py", "m/../../service.py", "/etc/passwd", "..", "", "m/", ".hidden", "m/.secret.js",
+    "lib/../../../pyproject.toml", "m/index.py", "nothing-here.js", "i18n/zh-CN.json/x",
+])
+def test_anything_else_is_not_found(path):
+    with pytest.raises(NotFound):
+        web_file(path)
+
+
+def test_the_pages_load_scripts_only_from_this_site():
+    for page in (WEB_ROOT / "m" / "index.html", WEB_ROOT / "console" / "index.html"):
+        html = page.read_text("utf-8")
+        assert "http://" not in html and "https://" not in html and "//" not in re.sub(r"<!doctype[^>]*>", "", html)
