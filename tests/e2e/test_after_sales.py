@@ -1,8 +1,11 @@
 """After-sale (售后) over HTTP: a shop order paid, moved on its own to a pickup point, picked up;
 the member opens a case, the leader resolves it with a coupon (the member has it) or a partial
-refund (the order shows the money back); cases and compensations on the order's history."""
+refund (the order shows the money back); cases and compensations on the order's history.
+Shop orders batched per pickup point and day, and moved as a batch."""
 
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from test_walking_skeleton import api, eventually
@@ -124,3 +127,51 @@ def test_a_case_resolved_with_a_coupon_and_another_with_a_partial_refund(stack):
 
     assert eventually(compensation_points)
     assert [(e["delta"], e["order_id"]) for e in compensation_points()] == [(200, second)]
+
+
+def test_shop_orders_form_a_batch_per_pickup_point_and_day(stack):
+    slug = f"bt-{uuid.uuid4().hex[:6]}"
+    leader = api(stack, "POST", "/leaders/signup", json={
+        "community_name": "批次测试团", "slug": slug, "phone": "13800000075",
+        "password": "leader-secret-1", "display_name": "团长"}).json()["token"]
+    eggs = api(stack, "POST", "/products", leader, json={"name": "土鸡蛋 30枚", "price_cents": 4500,
+                                                         "stock": 50}).json()
+    member = api(stack, "POST", f"/communities/{slug}/join", json={
+        "phone": "13900000074", "password": "member-secret-1", "name": "王叔", "building": "2栋",
+        "unit": "101"}).json()["token"]
+    order_ids = []
+    for _ in range(2):
+        placed = api(stack, "POST", "/orders", member, json={"items": [{"product_id": eggs["id"], "quantity": 1}]})
+        order_ids.append(placed.json()["id"])
+        assert api(stack, "POST", f"/orders/{order_ids[-1]}/mark-paid", leader).status_code == 200
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()  # the community's calendar day
+
+    def batch():
+        listed = api(stack, "GET", f"/batches?date={today}", leader)
+        assert listed.status_code == 200, listed.text
+        batches = listed.json()["batches"]
+        return batches[0] if batches and batches[0]["orders"] == 2 else None
+
+    found = eventually(batch)
+    assert found and found["pickup_point"] == "团长家" and sorted(found["order_ids"]) == sorted(order_ids)
+    assert found["products"][0]["quantity"] == 2
+    assert api(stack, "GET", f"/batches?date={today}", member).status_code == 403
+    assert api(stack, "GET", "/batches?date=tomorrow", leader).status_code == 422
+
+    def move(status):
+        return api(stack, "POST", "/batches/fulfillment", leader,
+                   json={"date": today, "pickup_point": "团长家", "status": status})
+
+    assert move("delivering").status_code == 409
+    for status in ("packed", "delivering", "ready_for_pickup"):
+        moved = move(status)
+        assert moved.status_code == 200, moved.text
+        assert moved.json() == {"date": today, "pickup_point": "团长家", "status": status, "moved": 2}
+
+    def ready():
+        shown = [api(stack, "GET", f"/orders/{order_id}", member).json() for order_id in order_ids]
+        return shown if all(order["status"] == "ready_for_pickup" for order in shown) else None
+
+    shown = eventually(ready)
+    assert shown and {order["pickup"]["point"] for order in shown} == {"团长家"}
+    assert len({order["pickup"]["code"] for order in shown}) == 2
