@@ -1,8 +1,11 @@
 """The order's life (DESIGN.md, "Order life"): legal transitions only, each on the timeline.
 
     pending_payment -> paid -> packed -> delivering -> ready_for_pickup -> completed
-           |             \\-> refunding -> refunded
+           |             \\------------------------------------------------------\\-> refunding -> refunded
            \\-> cancelled (by the member, the leader, or the unpaid timeout)
+
+A refund, whole or partial, may come at any step from paid on, also after completion
+(after-sale); a partial refund returns the order to where it was.
 """
 
 from sqlalchemy import select
