@@ -5,7 +5,8 @@
            \\-> cancelled (by the member, the leader, or the unpaid timeout)
 
 A refund, whole or partial, may come at any step from paid on, also after completion
-(after-sale); a partial refund returns the order to where it was.
+(after-sale). A partial refund leaves the order where it is; the whole amount back makes it
+refunded.
 """
 
 from sqlalchemy import select
