@@ -32,7 +32,11 @@ ROUTES = []  # (method, rule, options) of every route, for the OpenAPI document
 def problem(status, title, detail="", extra=None):
     # The standard members always win over a same-named fact in ``extra``.
     body = {**(extra or {}), "type": "about:blank", "title": title, "status": status, "detail": detail}
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
+    retry_after = body.get("retry_after_seconds")
+    if status in (429, 503) and isinstance(retry_after, int) and not isinstance(retry_after, bool) and retry_after > 0:
+        response.headers["Retry-After"] = str(retry_after)  # what HTTP clients and proxies read
+    return response
 
 
 # A service whose database is down or overloaded is unavailable, not broken.

@@ -131,3 +131,4 @@ def test_login_is_rate_limited(stack):
     limited = api(stack, "POST", "/auth/login", json={"phone": "13800000071", "password": "leader-secret-1",
                                                       "community": slug})
     assert limited.status_code == 429 and limited.json()["retry_after_seconds"] > 0, limited.text
+    assert limited.headers["Retry-After"] == str(limited.json()["retry_after_seconds"])

@@ -125,6 +125,13 @@ def test_problem_from_extra_cannot_clobber_the_problem_members():
     assert response.status_code == 409 and body["status"] == 409
 
 
+def test_a_rate_limit_says_when_to_retry_in_the_header_too():
+    response = problem_from(errors.RateLimited("Too many failed logins.", {"retry_after_seconds": 120}))
+    assert response.status_code == 429 and response.headers["Retry-After"] == "120"
+    assert body_of(response)["retry_after_seconds"] == 120
+    assert "Retry-After" not in problem_from(errors.Conflict("x", {"retry_after_seconds": 5})).headers
+
+
 def test_problem_from_http_exception():
     response = problem_from(HttpNotFound())
     assert response.status_code == 404 and body_of(response)["title"] == "Not Found"
