@@ -4,7 +4,7 @@
 import { loadMessages, money, percent, setTimeZone, t, when } from "/web/lib/i18n.js";
 import { makeApi, makeSession } from "/web/lib/api.js";
 import {
-  attempt, currentRoute, empty, field, formValues, go, h, loadVendor, mount, notYet, problemBox, statusBadge, toast,
+  add, attempt, currentRoute, empty, field, formValues, go, h, loadVendor, mount, notYet, problemBox, statusBadge, toast,
   yuanToCents,
 } from "/web/lib/ui.js";
 
@@ -504,16 +504,70 @@ async function pickupScreen(body) {
 
 // --- members, showcases ----------------------------------------------------------------------
 
-async function membersScreen(body, _parts, query) {
+async function memberDetail(body, memberId) {
+  const m = await api.get(`/members/${encodeURIComponent(memberId)}`);
+  const problems = h("div");
+  const reload = () => go(`#/members/${m.id}`);
+  const tags = m.tags && !Array.isArray(m.tags) ? m.tags : { manual: m.tags || [], auto: m.auto_tags || [] };
+  const stats = m.order_stats || {};
+  const small = (id, children, submit) => {
+    const form = h("form.row", { id }, children, h("button", { type: "submit" }, t("common.save")));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      attempt(problems, async () => {
+        await submit(formValues(form));
+        toast(t("common.saved"));
+        reload();
+      });
+    });
+    return form;
+  };
+  mount(body,
+    h("div.row", {}, h("h1.grow", {}, m.name), statusBadge(m.status)),
+    h("p.muted", {}, `${m.phone || ""} · ${m.building || ""} ${m.unit || ""}`),
+    h("div.kpis", {},
+      h("div.kpi", {}, h("span.muted", {}, t("me.points")), h("strong", {}, m.points ?? "—")),
+      h("div.kpi", {}, h("span.muted", {}, t("me.tier")), h("strong", {}, (m.tier && m.tier.name) || "—")),
+      h("div.kpi", {}, h("span.muted", {}, t("members.paid_orders")), h("strong", {}, stats.paid_orders ?? "—")),
+      h("div.kpi", {}, h("span.muted", {}, t("members.spent")), h("strong", {}, money(stats.spent_cents))),
+      h("div.kpi", {}, h("span.muted", {}, t("members.last_order")), h("strong", {}, when(stats.last_order_at)))),
+    h("h2", {}, t("members.tags")),
+    h("p", {}, tags.manual.map((tag) => [h("span.badge", {}, tag, " ",
+      h("a", { href: "#", onclick: (e) => { e.preventDefault(); attempt(problems, async () => { await api.patch(`/members/${m.id}`, { tags_remove: [tag] }); reload(); }); } }, "×")), " "]),
+      tags.auto.map((tag) => [h("span.badge.s-available", { title: t("members.auto_tag") }, tag), " "])),
+    small("tag-form", h("input", { name: "tag", required: true, placeholder: t("members.tag"), style: "width:10rem" }),
+      (v) => api.patch(`/members/${m.id}`, { tags_add: [v.tag] })),
+    h("h3", {}, t("members.note")),
+    small("note-form", h("input.grow", { name: "note", value: m.note || "", style: "width:auto" }), (v) => api.patch(`/members/${m.id}`, { note: v.note })),
+    (m.repurchase_predictions || []).length ? [h("h2", {}, t("members.predictions")),
+      table([t("field.product_name"), t("members.interval_days"), t("members.next_due")],
+        m.repurchase_predictions.map((p) => h("tr", {}, h("td", {}, p.name || p.product_id), h("td", {}, p.interval_days), h("td", {}, when(p.next_due_at)))))] : null,
+    h("h2", {}, t("members.points_adjust")),
+    small("points-form", [h("input", { name: "delta", type: "number", required: true, placeholder: "+100 / -50", style: "width:8rem" }),
+      h("input.grow", { name: "reason", required: true, placeholder: t("field.reason"), style: "width:auto" })],
+    (v) => api.post(`/members/${m.id}/points`, { delta: v.delta, reason: v.reason })),
+    h("h2", {}, t("members.give_coupon")),
+    small("coupon-form", [h("input", { name: "amount", required: true, inputmode: "decimal", placeholder: t("field.amount_yuan"), style: "width:8rem" }),
+      h("input", { name: "min_spend", inputmode: "decimal", placeholder: t("members.min_spend_yuan"), style: "width:8rem" }),
+      h("input", { name: "valid_days", type: "number", min: "1", value: "30", style: "width:6rem", "aria-label": t("members.valid_days") })],
+    (v) => api.post(`/members/${m.id}/coupons`, { kind: "fixed", amount_cents: yuanToCents(v.amount),
+      min_spend_cents: yuanToCents(v.min_spend) ?? 0, valid_days: v.valid_days })),
+    problems);
+}
+
+async function membersScreen(body, [memberId], query) {
+  if (memberId) return memberDetail(body, memberId);
   mount(body, h("h1", {}, t("nav.members")));
   if (!offers("GET", "/members")) {
     body.append(notYet("members"));
   } else {
     const q = query.get("q") || "";
     const status = query.get("status") || "";
-    const params = new URLSearchParams({ limit: "100", ...(q ? { q } : {}), ...(status ? { status } : {}) });
+    const tag = query.get("tag") || "";
+    const params = new URLSearchParams({ limit: "100", ...(q ? { q } : {}), ...(status ? { status } : {}), ...(tag ? { tag } : {}) });
     const filters = h("form.row", { id: "member-filters" },
       h("input.grow", { name: "q", value: q, placeholder: t("members.search"), style: "width:auto" }),
+      h("input", { name: "tag", value: tag, placeholder: t("members.tag"), style: "width:8rem" }),
       h("select", { name: "status", style: "width:auto" }, h("option", { value: "" }, t("orders.all")),
         ["pending", "active", "rejected"].map((s) => h("option", { value: s, selected: s === status }, t(`status.${s}`)))),
       h("button", { type: "submit" }, t("members.filter")));
@@ -531,9 +585,10 @@ async function membersScreen(body, _parts, query) {
     const canDecide = offers("POST", "/members/{member_id}/approve");
     body.append(filters, problems, members.items.length ? table([t("field.name"), t("field.building"), t("field.unit_room"), t("field.status"), t("members.tags"), ""],
       members.items.map((m) => h("tr", { "data-member": m.id }, h("td", {}, m.name), h("td", {}, m.building || ""), h("td", {}, m.unit || ""),
-        h("td", {}, statusBadge(m.status)), h("td", {}, (m.tags || []).map((tag) => (typeof tag === "string" ? tag : tag.name)).join(", ")),
-        h("td", {}, canDecide && m.status === "pending" ? [h("button", { onclick: () => decide(m.id, "approve") }, t("members.approve")), " ",
-          h("button.secondary", { onclick: () => decide(m.id, "reject") }, t("members.reject"))] : null))))
+        h("td", {}, statusBadge(m.status)), h("td", {}, [...(m.tags || []), ...(m.auto_tags || [])].join(", ")),
+        h("td", {}, canDecide && m.status === "pending" ? [h("button", { "data-approve": m.id, onclick: () => decide(m.id, "approve") }, t("members.approve")), " ",
+          h("button.secondary", { onclick: () => decide(m.id, "reject") }, t("members.reject")), " "] : null,
+          offers("GET", "/members/{member_id}") ? h("a", { href: `#/members/${m.id}` }, t("common.open")) : null))))
       : empty(t("members.empty")));
   }
   body.append(h("h2", {}, t("showcases.review")));
@@ -544,6 +599,82 @@ async function membersScreen(body, _parts, query) {
       h("td", {}, h("button", { onclick: () => attempt(problems, async () => { await api.post(`/showcases/${s.id}/approve`); go("#/members"); }) }, t("members.approve")), " ",
         h("button.secondary", { onclick: () => attempt(problems, async () => { await api.post(`/showcases/${s.id}/reject`); go("#/members"); }) }, t("members.reject"))))))
     : empty(t("showcases.none_pending")));
+}
+
+// --- after-sales -----------------------------------------------------------------------------
+
+async function afterSalesScreen(body, _parts, query) {
+  mount(body, h("h1", {}, t("nav.after_sales")));
+  if (!offers("GET", "/after-sales")) return body.append(notYet("after_sales"));
+  const status = query.get("status") || "open";
+  const cases = await api.get(`/after-sales?limit=100${status !== "all" ? `&status=${status}` : ""}`);
+  const problems = h("div");
+  const leader = session.get().role === "leader";
+  body.append(h("div.row", {}, ["open", "resolved", "rejected", "all"].map((s) =>
+    h(`a.button${s === status ? "" : ".secondary"}`, { href: `#/after-sales?status=${s}` }, s === "all" ? t("orders.all") : t(`status.${s}`)))), problems);
+  const resolveForm = (c) => {
+    const form = h("form.row", { "data-resolve": c.id },
+      h("select", { name: "type", style: "width:auto" }, ["refund", "coupon", "points"].map((x) => h("option", { value: x }, t(`compensation.${x}`)))),
+      h("input", { name: "amount", required: true, placeholder: t("after_sales.amount"), style: "width:8rem" }),
+      h("button", { type: "submit" }, t("after_sales.resolve")));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const v = formValues(form);
+      const amount = v.type === "points" ? Number(v.amount) : yuanToCents(v.amount);
+      attempt(problems, async () => {
+        await api.post(`/after-sales/${c.id}/resolve`, { compensation: { type: v.type, amount } });
+        go(`#/after-sales?status=${status}`);
+      });
+    });
+    const reject = h("form.row", { "data-reject": c.id }, h("input.grow", { name: "reason", required: true, placeholder: t("field.reason"), style: "width:auto" }),
+      h("button.secondary", { type: "submit" }, t("members.reject")));
+    reject.addEventListener("submit", (event) => {
+      event.preventDefault();
+      attempt(problems, async () => {
+        await api.post(`/after-sales/${c.id}/reject`, { reason: formValues(reject).reason });
+        go(`#/after-sales?status=${status}`);
+      });
+    });
+    return [form, reject];
+  };
+  add(body, cases.items.length ? cases.items.map((c) => h("div.card", { "data-case": c.id },
+    h("div.row", {}, h("strong.grow", {}, t(`after_sales.kind.${c.kind}`)), statusBadge(c.status)),
+    h("p", {}, c.description),
+    h("p.muted", {}, when(c.created_at), " · ", h("a", { href: `#/orders/${c.order_id}` }, t("after_sales.order"))),
+    c.compensation ? h("p", {}, t("after_sales.compensated", { what: t(`compensation.${c.compensation.type}`),
+      amount: c.compensation.type === "points" ? c.compensation.amount : money(c.compensation.amount) })) : null,
+    c.reject_reason ? h("p.muted", {}, c.reject_reason) : null,
+    c.status === "open" && leader ? resolveForm(c) : null)) : empty(t("after_sales.empty")));
+}
+
+// --- posts (知识与活动) ------------------------------------------------------------------------
+
+async function postsScreen(body) {
+  mount(body, h("h1", {}, t("nav.posts")));
+  if (!offers("GET", "/posts")) return body.append(notYet("posts"));
+  const posts = await api.get("/posts?limit=50");
+  const problems = h("div");
+  const form = h("form.narrow", { id: "post-form" },
+    field(t("posts.kind"), h("select", { name: "kind" }, ["knowledge", "event"].map((k) => h("option", { value: k }, t(`posts.kind.${k}`))))),
+    field(t("field.title"), h("input", { name: "title", required: true, maxlength: "80" })),
+    field(t("posts.body"), h("textarea", { name: "body", required: true, rows: "5" })),
+    field(t("posts.event_at"), h("input", { name: "event_at", type: "datetime-local" })),
+    problems, h("button", { type: "submit" }, t("posts.publish")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      const v = formValues(form);
+      const payload = { kind: v.kind, title: v.title, body: v.body };
+      if (v.event_at) payload.event_at = isoFromLocal(v.event_at);
+      await api.post("/posts", payload);
+      toast(t("common.saved"));
+      go("#/posts");
+    });
+  });
+  add(body, posts.items.length ? posts.items.map((p) => h("div.card", { "data-post": p.id },
+    h("div.row", {}, h("strong.grow", {}, p.title), h("span.badge", {}, t(`posts.kind.${p.kind}`)), " ", statusBadge(p.status)),
+    p.event_at ? h("p.muted", {}, when(p.event_at)) : null,
+    h("p.story", {}, p.body))) : empty(t("posts.empty")), h("h2", {}, t("posts.new")), form);
 }
 
 // --- referral --------------------------------------------------------------------------------
@@ -607,10 +738,29 @@ async function settingsScreen(body) {
       toast(t("common.saved"));
     });
   });
-  mount(body, h("h1", {}, t("nav.settings")), form,
-    h("h2", {}, t("settings.admission")),
-    settings.admission && settings.admission.mode ? h("p", {}, t("settings.admission_mode"), " ", h("strong", {}, t(`admission.${settings.admission.mode}`))) : null,
-    notYet("admission"));
+  mount(body, h("h1", {}, t("nav.settings")), form, h("h2", {}, t("settings.admission")));
+  if (!settings.admission || !settings.admission.mode) return body.append(notYet("admission"));
+  // Admission (入群方式) and the welcome guide (新人指南): their own form, saved on their own.
+  const admissionProblems = h("div");
+  const admission = h("form.narrow", { id: "admission-form" },
+    field(t("settings.admission_mode"), h("select", { name: "mode" }, ["open", "approval", "invite_or_approval"].map((mode) =>
+      h("option", { value: mode, selected: mode === settings.admission.mode }, t(`admission.${mode}`))))),
+    field(t("settings.allowed_buildings"), h("input", { name: "allowed_buildings", value: (settings.admission.allowed_buildings || []).join(", ") })),
+    field(t("settings.welcome_guide"), h("textarea", { name: "welcome_guide", rows: "5" }, settings.welcome_guide || "")),
+    admissionProblems,
+    leader ? h("button", { type: "submit" }, t("common.save")) : null);
+  admission.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(admissionProblems, async () => {
+      const v = formValues(admission);
+      await api.put("/community/settings", {
+        admission: { mode: v.mode, allowed_buildings: v.allowed_buildings.split(/[,,]/).map((x) => x.trim()).filter(Boolean) },
+        welcome_guide: v.welcome_guide,
+      });
+      toast(t("common.saved"));
+    });
+  });
+  body.append(admission, h("h2", {}, t("settings.channels")), notYet("channels"));
 }
 
 function tierRow(tier) {
@@ -626,13 +776,13 @@ function tierRow(tier) {
 // --- shell -----------------------------------------------------------------------------------
 
 const NAV = [["", "nav.cockpit"], ["products", "nav.products"], ["waves", "nav.waves"], ["live", "nav.live"], ["orders", "nav.orders"],
-  ["pickup", "nav.pickup"], ["members", "nav.members"], ["after-sales", "nav.after_sales"], ["campaigns", "nav.campaigns"],
+  ["pickup", "nav.pickup"], ["members", "nav.members"], ["after-sales", "nav.after_sales"], ["posts", "nav.posts"], ["campaigns", "nav.campaigns"],
   ["referral", "nav.referral"], ["settings", "nav.settings"]];
 
 const SCREENS = {
   "": cockpitScreen, login: loginScreen, signup: signupScreen, products: productsScreen, waves: wavesScreen, live: liveScreen,
   orders: ordersScreen, pickup: pickupScreen, members: membersScreen, referral: referralScreen, settings: settingsScreen,
-  "after-sales": (body) => mount(body, h("h1", {}, t("nav.after_sales")), notYet("after_sales")),
+  "after-sales": afterSalesScreen, posts: postsScreen,
   campaigns: (body) => mount(body, h("h1", {}, t("nav.campaigns")), notYet("campaigns")),
 };
 const PUBLIC = new Set(["login", "signup"]);

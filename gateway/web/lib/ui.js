@@ -25,6 +25,11 @@ function append(element, children) {
   }
 }
 
+// Like Element.append, but arrays (from .map) are flattened and null/false skipped.
+export function add(element, ...children) {
+  append(element, children);
+}
+
 export function mount(root, ...children) {
   root.replaceChildren();
   append(root, children);
@@ -61,7 +66,7 @@ export async function attempt(where, action) {
   }
 }
 
-export function toast(content, ms = 4000) {
+export function toast(content, ms = 3000) {
   let box = document.getElementById("toasts");
   if (!box) {
     box = h("div#toasts", { id: "toasts", "aria-live": "polite" });
@@ -69,6 +74,7 @@ export function toast(content, ms = 4000) {
   }
   const item = h("div.toast", {}, content);
   box.append(item);
+  while (box.children.length > 3) box.firstElementChild.remove();
   setTimeout(() => item.remove(), ms);
 }
 

@@ -42,6 +42,12 @@ async function joinScreen(body, [slug], query) {
       const values = formValues(form);
       if (!values.invite_code) delete values.invite_code;
       const joined = await api.post(`/communities/${encodeURIComponent(slug)}/join`, values);
+      if (joined.member && joined.member.status === "pending") {
+        // The leader approves first (入群审核): nothing to browse or buy until then.
+        mount(body, h("div.community-card", {}, h("h1", {}, card.name)),
+          h("div.card", { id: "pending" }, h("h2", {}, t("join.pending_title")), h("p", {}, t("join.pending"))));
+        return;
+      }
       session.set({ token: joined.token, community: joined.community, member: joined.member });
       const next = query.get("next");
       go(next && next.startsWith("#/") ? next : "#/");
@@ -100,7 +106,17 @@ async function homeScreen(body) {
       h("p.muted", {}, live.host_persona || ""),
       h("p.muted", {}, t("live.scheduled_at", { at: when(live.scheduled_at) })))),
     h("h2", {}, t("home.waves")),
-    waves.items.length ? waves.items.map(waveCard) : empty(t("home.no_waves")));
+    waves.items.length ? waves.items.map(waveCard) : empty(t("home.no_waves")),
+    h("p", {}, h("a", { href: "#/showcases" }, t("showcases.title")), " · ", h("a", { href: "#/posts" }, t("posts.title"))));
+}
+
+async function postsScreen(body) {
+  const posts = await api.get("/posts?limit=50");
+  mount(body, h("h1", {}, t("posts.title")),
+    posts.items.length ? posts.items.map((p) => h("div.card", { "data-post": p.id },
+      h("div.row", {}, h("strong.grow", {}, p.title), h("span.badge", {}, t(`posts.kind.${p.kind}`))),
+      p.event_at ? h("p.muted", {}, when(p.event_at)) : null,
+      h("p.story", {}, p.body))) : empty(t("posts.empty")));
 }
 
 function waveCard(wave) {
@@ -459,7 +475,34 @@ async function orderScreen(body, [orderId]) {
       problems,
       h("h2", {}, t("order.timeline")),
       h("ol.timeline", { id: "timeline" }, order.timeline.map((step) => h("li", { "data-status": step.status },
-        h("strong", {}, t(`status.${step.status}`)), " ", h("span.muted", {}, when(step.at), step.by ? ` · ${t(`by.${step.by}`)}` : "")))));
+        h("strong", {}, t(`status.${step.status}`)), " ", h("span.muted", {}, when(step.at), step.by ? ` · ${t(`by.${step.by}`)}` : "")))),
+      afterSales);
+    if (order.status === "completed") drawAfterSales(order).catch((error) => afterSales.append(problemBox(error)));
+  }
+  const afterSales = h("div", { id: "after-sales" });
+  // 售后: a completed order's problem, and what the leader decided.
+  async function drawAfterSales(order) {
+    const cases = (await api.get("/after-sales?limit=100")).items.filter((c) => c.order_id === order.id);
+    const problems = h("div");
+    const form = h("form", { id: "after-sale-form" },
+      field(t("after_sales.kind"), h("select", { name: "kind" }, ["damaged", "missing", "quality", "other"].map((k) => h("option", { value: k }, t(`after_sales.kind.${k}`))))),
+      field(t("after_sales.description"), h("textarea", { name: "description", required: true, maxlength: "1000" })),
+      problems, h("button", { type: "submit" }, t("after_sales.submit")));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      attempt(problems, async () => {
+        await api.post(`/orders/${order.id}/after-sales`, formValues(form));
+        toast(t("after_sales.sent"));
+        await drawAfterSales(order);
+      });
+    });
+    mount(afterSales, h("h2", {}, t("after_sales.title")),
+      cases.map((c) => h("div.card", { "data-case": c.id }, h("div.row", {}, h("strong.grow", {}, t(`after_sales.kind.${c.kind}`)), statusBadge(c.status)),
+        h("p", {}, c.description),
+        c.compensation ? h("p", {}, t("after_sales.compensated", { what: t(`compensation.${c.compensation.type}`),
+          amount: c.compensation.type === "points" ? c.compensation.amount : money(c.compensation.amount) })) : null,
+        c.reject_reason ? h("p.muted", {}, c.reject_reason) : null)),
+      cases.some((c) => c.status === "open") ? null : form);
   }
   await loadVendor("qrcode");
   await refresh();
@@ -549,7 +592,7 @@ function notFoundScreen(body) {
 
 const SCREENS = {
   "": homeScreen, join: joinScreen, login: loginScreen, wave: waveScreen, product: productScreen, c: sharedScreen,
-  live: liveScreen, cart: cartScreen, orders: ordersScreen, me: meScreen, inbox: inboxScreen, showcases: showcasesScreen,
+  live: liveScreen, cart: cartScreen, posts: postsScreen, orders: ordersScreen, me: meScreen, inbox: inboxScreen, showcases: showcasesScreen,
 };
 const PUBLIC = new Set(["join", "login", "c"]);
 
