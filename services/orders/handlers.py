@@ -63,7 +63,8 @@ def _same_request(claimed, digest):
 
 
 def claim_idempotency_key(session, caller, key, data):
-    """The order id this request works on: new, or the one a previous try with ``key`` chose.
+    """The order id this request works on, and whether it is new: a new one, or the one a
+    previous try with ``key`` chose (whose order may already exist).
 
     Commits on its own so that concurrent retries agree on one order id.
     """
@@ -75,11 +76,12 @@ def claim_idempotency_key(session, caller, key, data):
         with session.begin():
             session.add(IdempotencyKey(tenant_id=caller.tenant_id, member_id=key_owner(caller),
                                        key=key, request_hash=digest, order_id=order_id))
+        return order_id, True  # ours: no earlier try can have an order under it
     except IntegrityError:
         pass  # claimed before: by an earlier try, or a concurrent one
     with session.begin():
         claimed = _claimed_key(session, caller, key)
-    return _same_request(claimed, digest).order_id
+    return _same_request(claimed, digest).order_id, False
 
 
 def idempotent(session, caller, key, order_id, request, answer):
@@ -133,8 +135,8 @@ def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
     """
     caller.require_member()
     data = load(PLACE_ORDER_INPUT, payload)
-    order_id = claim_idempotency_key(session, caller, idempotency_key, data)
-    existing = _existing_order(session, order_id)
+    order_id, new = claim_idempotency_key(session, caller, idempotency_key, data)
+    existing = None if new else _existing_order(session, order_id)
     if existing is not None:
         return existing
 
