@@ -68,8 +68,10 @@ def test_the_sandbox_pay_page_leads_back_to_the_order_and_never_to_another_site(
         "community_name": "返回测试", "slug": slug, "phone": "13800000001", "password": "leader-secret-1",
         "display_name": "测"}).json()["token"]
     product = api(stack, "POST", "/products", leader, json={"name": "米", "price_cents": 100, "stock": 5}).json()
-    member = api(stack, "POST", f"/communities/{slug}/join", json={
-        "phone": "13900000002", "password": "member-secret-1", "name": "李阿姨", "building": "1", "unit": "1"}).json()["token"]
+    joined = api(stack, "POST", f"/communities/{slug}/join", json={
+        "phone": "13900000002", "password": "member-secret-1", "name": "李阿姨", "building": "1栋", "unit": "101"})
+    assert joined.status_code == 201, joined.text
+    member = joined.json()["token"]
     order = api(stack, "POST", "/orders", member, json={"items": [{"product_id": product["id"], "quantity": 1}]}).json()
     pay_url = api(stack, "POST", f"/orders/{order['id']}/pay", member, json={"method": "sandbox"}).json()["payment"]["pay_url"]
     back = requests.get(pay_url, params={"return": f"/m/#/orders/{order['id']}"}, timeout=10)
