@@ -412,6 +412,20 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
         page.wait_for_selector("main h1")
         page.wait_for_load_state("networkidle")
         leader.shot(label)
+    # Back to the cockpit: the day's sales are in its figures once the read models caught up.
+    page.click("[data-nav=cockpit]")
+    page.wait_for_selector("[data-not-yet=dashboard], #kpis")
+    if page.locator("#kpis").count():
+        def cockpit_shows_the_eggs():
+            page.reload()
+            page.wait_for_selector("#kpis")
+            return page.locator("#top-products td:has-text('土鸡蛋 30枚')").count() == 1
+        assert eventually(cockpit_shows_the_eggs, timeout=30)
+        page.wait_for_selector("canvas[data-chart=orders]")
+        leader.shot("16-cockpit-with-sales")
+
+    page.click("[data-nav=settings]")
+    page.wait_for_selector("#settings-form")
     page.fill("#settings-form input[name=points_per_yuan]", "2")
     page.click("#settings-form button[type=submit]")
     page.wait_for_selector(".toast:has-text('已保存')")

@@ -89,7 +89,7 @@ async function signupScreen(body) {
 
 // --- cockpit ---------------------------------------------------------------------------------
 
-async function cockpitScreen(body) {
+async function cockpitScreen(body, _parts, query) {
   const login = session.get();
   const joinUrl = `${location.origin}/c/${login.community.slug}/join`;
   mount(body, h("h1", {}, t("nav.cockpit")),
@@ -99,8 +99,18 @@ async function cockpitScreen(body) {
     return;
   }
   // Without from/to the cockpit answers its default range on the community's clock.
-  const data = await api.get("/dashboard");
-  body.append(h("p.muted", { id: "range" }, t("cockpit.range", { from: data.from || "", to: data.to || "" })));
+  const range = new URLSearchParams([...query].filter(([key, value]) => ["from", "to"].includes(key) && value));
+  const data = await api.get(`/dashboard${range.size ? `?${range}` : ""}`);
+  const rangeForm = h("form.row", { id: "range" },
+    h("input", { name: "from", type: "date", value: data.from, style: "width:auto", "aria-label": t("cockpit.from") }), "–",
+    h("input", { name: "to", type: "date", value: data.to, style: "width:auto", "aria-label": t("cockpit.to") }),
+    h("button.secondary", { type: "submit" }, t("members.filter")),
+    h("span.muted", {}, t("cockpit.range", { from: data.from || "", to: data.to || "" })));
+  rangeForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    go(`#/?${new URLSearchParams(formValues(rangeForm))}`);
+  });
+  body.append(rangeForm);
   const kpi = (label, value) => h("div.kpi", {}, h("span.muted", {}, label), h("strong", {}, value));
   const live = data.live || {};
   body.append(h("div.kpis", { id: "kpis" },
@@ -111,7 +121,18 @@ async function cockpitScreen(body) {
     kpi(t("cockpit.repurchase_rate"), percent(data.repurchase_rate)),
     kpi(t("cockpit.new_members"), data.new_members ?? "—"),
     kpi(t("cockpit.members_total"), data.members_total ?? "—"),
-    kpi(t("cockpit.live_conversion"), percent(live.conversion_rate))));
+    kpi(t("cockpit.live_conversion"), percent(live.conversion_rate)),
+    kpi(t("cockpit.live_sessions"), t("cockpit.live_detail", { sessions: live.sessions ?? "—", viewers: live.viewers ?? "—", buyers: live.buyers ?? "—" })),
+    data.reminders ? kpi(t("cockpit.reminders"), t("cockpit.sent_converted", { sent: data.reminders.sent ?? "—", converted: data.reminders.converted ?? "—" })) : null,
+    data.referrals ? kpi(t("cockpit.referrals"), t("cockpit.invited_rewarded", { invited: data.referrals.invited ?? "—", rewarded: data.referrals.rewarded ?? "—" })) : null,
+    data.fulfillment ? kpi(t("cockpit.paid_to_completed"), data.fulfillment.avg_paid_to_completed_hours == null ? "—"
+      : t("cockpit.hours", { hours: Number(data.fulfillment.avg_paid_to_completed_hours).toFixed(1) })) : null,
+    kpi(t("cockpit.after_sales_rate"), percent(data.after_sales_rate))));
+  const top = data.top_products || [];
+  body.append(h("h2", {}, t("cockpit.top_products")));
+  add(body, top.length ? table([t("field.product_name"), t("field.quantity"), t("cockpit.revenue")],
+    top.map((p) => h("tr", {}, h("td", {}, p.name), h("td", {}, p.quantity), h("td", {}, money(p.revenue_cents)))), { id: "top-products" })
+    : empty(t("cockpit.no_sales")));
   const daily = data.daily || [];
   const charts = h("div.charts");
   body.append(h("h2", {}, t("cockpit.by_day")), charts);
