@@ -34,7 +34,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         yield browser
         browser.close()
 
@@ -205,6 +205,7 @@ def test_a_member_joins_by_invitation_watches_live_buys_the_pinned_item_and_pays
     member.shot("09-orders")
     page.click("a[href='#/me']")
     page.wait_for_selector("#invite-code")
+    page.wait_for_selector("#rewards > *")  # the rewards, or plainly "not available yet"
     page.click("#show-poster")
     expect(page.locator("#poster")).to_have_js_property("naturalWidth", 600)
     member.shot("10-me")

@@ -4,7 +4,7 @@
 import { loadMessages, money, setTimeZone, t, when } from "/web/lib/i18n.js";
 import { makeApi, makeSession, newKey } from "/web/lib/api.js";
 import {
-  attempt, currentRoute, empty, field, formValues, go, h, loadVendor, mount, problemBox, qrSvg, statusBadge, toast,
+  attempt, currentRoute, empty, field, formValues, go, h, loadVendor, mount, notYet, problemBox, qrSvg, statusBadge, toast,
 } from "/web/lib/ui.js";
 
 const session = makeSession("linli.member");
@@ -515,6 +515,7 @@ async function meScreen(body) {
   const member = me.member || {};
   const tier = member.tier || {};
   const invite = h("div.card", { id: "invite" }, h("p.muted", {}, "…"));
+  const rewards = h("div", { id: "rewards" });
   mount(body,
     h("div.community-card", {}, h("h1", {}, me.account.display_name), h("p", {}, me.community.name)),
     h("div.card", {},
@@ -528,12 +529,25 @@ async function meScreen(body) {
       : empty(t("me.no_coupons")),
     h("h2", {}, t("me.invite")),
     invite,
+    h("h2", {}, t("me.rewards")),
+    rewards,
     h("h2", {}, t("me.points_ledger")),
     points.items.length ? h("table", {}, h("tbody", {}, points.items.map((e) => h("tr", {},
       h("td", {}, when(e.created_at)), h("td", {}, t(`points.${e.kind}`)), h("td", {}, e.delta > 0 ? `+${e.delta}` : String(e.delta)),
       h("td.muted", {}, e.reason || ""))))) : empty(t("me.no_points")),
     h("p", {}, h("a", { href: "#/inbox" }, t("inbox.title")), " · ", h("a", { href: "#/showcases" }, t("showcases.title"))),
     h("button.secondary", { onclick: () => { session.clear(); go("#/login"); } }, t("me.logout")));
+  // Points for goods or coupons (积分兑换) once crm offers them; until then said plainly.
+  attempt(rewards, async () => {
+    const spec = await fetch("/api/v1/openapi.json").then((r) => r.json());
+    if (!spec.paths["/api/v1/rewards"]) return mount(rewards, notYet("rewards"));
+    const offered = await api.get("/rewards?limit=50");
+    const problems = h("div");
+    mount(rewards, offered.items.length ? offered.items.map((r) => h("div.card.row", { "data-reward": r.id },
+      h("span.grow", {}, r.name || r.title || ""), h("span.muted", {}, t("me.reward_points", { points: r.points_cost ?? r.points ?? "—" })),
+      h("button", { onclick: () => attempt(problems, async () => { await api.post(`/rewards/${r.id}/redeem`); toast(t("me.redeemed")); go("#/me"); }) },
+        t("me.redeem")))) : empty(t("me.no_rewards")), problems);
+  });
   await attempt(invite, async () => {
     const referral = await api.get("/me/referral");
     const posterBox = h("div");
