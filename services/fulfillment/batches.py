@@ -10,7 +10,7 @@ gathers, form one batch per pickup point and day.
   there stay; each moved order emits its event (the same ``_step`` as the wave and single moves).
 """
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from marshmallow import fields, validate
 from sqlalchemy import select
@@ -53,7 +53,11 @@ def _day(session, tenant_id, day):
 
 def orders_of_day(session, tenant_id, day):
     """The community's paid orders outside a wave paid on ``day``, oldest first."""
-    start, end = _day(session, tenant_id, day)
+    try:
+        start, end = _day(session, tenant_id, day)
+        start.astimezone(UTC), end.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31: no order was paid on those days
+        return []
     return session.scalars(
         select(FulfillmentOrder)
         .where(FulfillmentOrder.tenant_id == tenant_id, FulfillmentOrder.channel_type != "wave",

@@ -414,3 +414,17 @@ def test_a_batch_moves_one_step_at_a_time(session, leader, caller):
     with pytest.raises(Invalid):
         handlers.in_transaction(session, batches.move_batch, leader,
                                 {"date": "24/11/2026", "pickup_point": "团长家", "status": "packed"}, None)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_the_calendars_first_and_last_days_have_no_batch(session, leader, day):
+    """Found by fuzzing: the first day east of UTC (and the last day's end) are outside what a
+    datetime can hold; they were a 500, they are days without orders."""
+    with session.begin():
+        session.add(FulfillmentCommunity(tenant_id=TENANT, name="阳光小区", timezone="Asia/Shanghai"))
+    paid(session, "s1", paid_at=NOON)
+    with session.begin():
+        assert batches.list_batches(session, leader, {"date": day}, "")["batches"] == []
+    with pytest.raises(NotFound):
+        handlers.in_transaction(session, batches.move_batch, leader,
+                                {"date": day, "pickup_point": "团长家", "status": "packed"}, None)
