@@ -1,4 +1,5 @@
-"""Run the whole of Linli on this machine: migrations, the five services and the gateway.
+"""Run the whole of Linli on this machine: migrations, the demo community on a first start
+(deploy/demo.py; LINLI_DEMO), the five services and the gateway.
 
 This is what `make run` starts (after deploy/setup.sh has RabbitMQ up). It supervises
 the children: their output goes to stdout with a name prefix and to
@@ -96,6 +97,23 @@ def gateway_processes(env):
     if not value.isdigit() or not 1 <= int(value) <= 16:
         raise SystemExit(f"LINLI_GATEWAY_PROCESSES must be 1..16, not {value!r}")
     return int(value)
+
+
+def demo_wanted(env, data_dir):
+    """LINLI_DEMO=1 always, 0 never; unset: on the first start (no database in the data dir yet)."""
+    value = env.get("LINLI_DEMO", "").strip()
+    if value in ("0", "1"):
+        return value == "1"
+    if value:
+        raise SystemExit(f"LINLI_DEMO must be 0 or 1, not {value!r}")
+    return not any(data_dir.glob("*.db"))
+
+
+def run_demo(env):
+    say("generating the demo community 小雅的厨房 (12 weeks of history; LINLI_DEMO=0 starts empty)")
+    result = subprocess.run([str(VENV_BIN / "python"), "deploy/demo.py"], cwd=REPO_ROOT, env=env)
+    if result.returncode != 0:
+        say(f"the demo could not be generated (exit code {result.returncode}); starting without it")
 
 
 def run_migrations(env):
@@ -217,10 +235,13 @@ def main():
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
 
+    demo = demo_wanted(env, data_dir)
     code = run_migrations(env)
     if code != 0:
         say(f"migrations failed (exit code {code}); not starting")
         return code or 1
+    if demo and not _stop_signal:
+        run_demo(env)
     if _stop_signal:
         return 0
 
@@ -242,6 +263,9 @@ def main():
             return 1
         say(f"Linli is running at http://127.0.0.1:{port}")
         say(f"logs are in {log_dir}; press Ctrl-C to stop")
+        if demo:
+            say("demo logins (demo only): leader 13800000000 / xiaoya-demo-2026; "
+                "member 13900000001 / linli-demo-2026")
         return watch(children)
     finally:
         stop_all(children)

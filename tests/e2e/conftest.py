@@ -43,6 +43,7 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "LINLI_DATA_DIR": str(data_dir), "LINLI_HTTP_PORT": str(self.port),
                     "LINLI_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+                    "LINLI_DEMO": "0",  # no demo community: each test makes its own
                     "LINLI_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
                     # Notification channels may post to the tests' local receivers.
                     "LINLI_ALLOW_PRIVATE_CHANNEL_HOSTS": "true"}

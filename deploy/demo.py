@@ -1,0 +1,453 @@
+"""A living demo community, 「小雅的厨房」: twelve weeks of neighbourhood life, replayed.
+
+    .venv/bin/python deploy/demo.py        # into $LINLI_DATA_DIR (default var/), after migrations
+
+``make run`` runs it on the first start (an empty data directory); ``LINLI_DEMO=0`` starts
+empty, ``LINLI_DEMO=1`` forces it. Nothing is written into tables by hand: every step is one of
+the services' own entrypoints (the same nameko service classes ``make run`` starts, built with
+``worker_factory`` around each service's own database), called in-process with a simulated
+clock (``services.infra.db.set_clock``) so that history has its past timestamps. RPCs between
+services (orders -> catalog, orders -> crm) are the same in-process calls; the events each call
+writes to its outbox are delivered, in order, to every handler subscribed to them (through each
+consumer's idempotent inbox) and marked published, so the relays of the running services have
+nothing left to send.
+
+Demo-only accounts (never use these anywhere real):
+    leader:  13800000000 / xiaoya-demo-2026
+    members: 13900000001 .. 13900000300 / linli-demo-2026   (13900000001 is 王芳, 3栋)
+Their passwords are hashed with light argon2id parameters so that the first start stays fast.
+"""
+
+import os
+import random
+import sys
+import uuid
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SLUG = "xiaoya-kitchen"
+COMMUNITY = "小雅的厨房"
+LEADER_PHONE, LEADER_PASSWORD = "13800000000", "xiaoya-demo-2026"
+MEMBER_PASSWORD = "linli-demo-2026"
+FIRST_MEMBER_PHONE = "13900000001"
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+WEEKS = 12
+RESIDENTS = 300
+PICKUP_POINT = "小区东门 菜鸟驿站旁的小雅团购点"
+BUILDINGS = ["1栋", "2栋", "3栋", "5栋", "6栋", "8栋"]
+
+# name, category, unit, price (fen), story, honest notes
+PRODUCTS = [
+    ("阳山水蜜桃", "水果", "6只装", 8800, "无锡阳山果园直发，果农老周家第三代种桃。", "熟得快，到手两天内吃完；个头不完全一样大。"),
+    ("赣南脐橙", "水果", "5斤", 3990, "江西赣州信丰的果园，冬天最甜的一口。", "表皮有风斑，不影响口感。"),
+    ("烟台红富士", "水果", "5斤", 3590, "栖霞山地苹果，昼夜温差大，脆甜。", "不打蜡，果皮有自然果锈。"),
+    ("海南金煌芒", "水果", "5斤", 4590, "三亚的大芒果，小雅每年都追这一批。", "需要常温放两三天再吃，青的时候别急。"),
+    ("云南蓝莓", "水果", "4盒", 5990, "澄江的蓝莓基地，冷链到驿站。", "偶有一两颗软果，到货请先挑出来。"),
+    ("丹东草莓", "水果", "3斤", 6990, "99红颜，东港的大棚草莓。", "草莓娇气，当天吃最好，不能久放。"),
+    ("新疆阿克苏苹果", "水果", "5斤", 4290, "冰糖心，看运气也看光照。", "不是每个都有糖心，这点要说清楚。"),
+    ("攀枝花石榴", "水果", "4只", 3290, "会理软籽石榴，籽能直接嚼。", "外皮有斑点属正常。"),
+    ("本地小番茄", "蔬菜", "2斤", 1690, "城郊合作社的大棚，早上摘下午到。", "大小不一，偶有裂果。"),
+    ("有机菠菜", "蔬菜", "1斤", 990, "认证有机基地，不打农药，所以有虫眼。", "有虫眼、带泥，请多洗两遍。"),
+    ("山东大葱", "蔬菜", "3斤", 1290, "章丘大葱，葱白长、甜。", "外层叶子可能有点蔫，剥掉就好。"),
+    ("小黄瓜", "蔬菜", "2斤", 1190, "水果黄瓜，生吃脆。", "弯的直的都有，味道一样。"),
+    ("土豆", "蔬菜", "5斤", 1490, "内蒙古的黄心土豆，做土豆丝最好。", "带泥发货，放阴凉处别见光。"),
+    ("农家土鸡蛋", "蛋奶", "30枚", 3990, "山里散养的鸡，蛋黄颜色深。", "蛋壳上偶有鸡毛和泥，是正常的；运输中偶有破损包赔。"),
+    ("鲜牛奶", "蛋奶", "950ml×2", 2590, "本地牧场巴氏鲜奶，保质期只有7天。", "必须冷藏，取货后请尽快放冰箱。"),
+    ("原味酸奶", "蛋奶", "6杯", 2290, "牧场自己做的老酸奶，糖放得少。", "偏酸，喜欢甜的可以加点蜂蜜。"),
+    ("黑猪五花肉", "肉禽", "2斤", 6800, "浙江两头乌，散养一年以上。", "肥瘦比例每块不同，按块发货。"),
+    ("冰鲜鸡腿", "肉禽", "2斤", 3290, "当天屠宰冰鲜，不是冻品。", "需要冷藏并在两天内吃完。"),
+    ("牛腩块", "肉禽", "2斤", 8900, "内蒙古草饲牛，适合炖。", "有筋膜，炖久一点才软。"),
+    ("舟山带鱼", "水产", "2斤", 5990, "东海带鱼，船冻。", "冻品，解冻后不要再冻。"),
+    ("基围虾", "水产", "1斤", 5490, "本地塘养，活虾冰鲜发出。", "到手不是活虾，当天吃口感最好。"),
+    ("五常大米", "粮油", "10斤", 6990, "五常稻花香2号，新米。", "新米水分高，煮饭水少放一点。"),
+    ("东北小米", "粮油", "3斤", 2690, "黄小米，熬粥有米油。", "颗粒大小不一。"),
+    ("压榨花生油", "粮油", "5L", 8990, "山东花生物理压榨。", "冬天低温会有絮状沉淀，是正常现象。"),
+    ("手工挂面", "粮油", "3斤", 2190, "河南老师傅手工晾晒。", "易碎，运输中会有断面。"),
+    ("土蜂蜜", "干货", "500g", 6800, "秦岭山里的中蜂百花蜜。", "会结晶，结晶不是掺糖。"),
+    ("红枣", "干货", "2斤", 3290, "新疆若羌灰枣。", "个头不均，偶有裂口。"),
+    ("香菇干", "干货", "250g", 3590, "福建古田的椴木香菇。", "泡发要提前两小时。"),
+    ("核桃", "干货", "2斤", 4590, "云南纸皮核桃，手就能捏开。", "偶有空壳，按比例补发。"),
+    ("桂圆干", "干货", "1斤", 3990, "莆田桂圆，果肉厚。", "有点甜腻，别一次吃太多。"),
+    ("手工水饺", "速冻", "60只", 3990, "3栋李阿姨的手艺，猪肉白菜馅。", "手工包的，个头不完全一样。"),
+    ("小笼包", "速冻", "24只", 2990, "无锡口味，偏甜。", "蒸10分钟，不要微波。"),
+    ("芝麻汤圆", "速冻", "2袋", 2590, "宁波猪油汤圆。", "含猪油，素食的邻居请注意。"),
+    ("全麦吐司", "烘焙", "1条", 1890, "小区门口面包房当天烤。", "无添加，常温只放两天。"),
+    ("戚风蛋糕", "烘焙", "6寸", 4800, "面包房的招牌，少糖。", "需要冷藏，当天吃完。"),
+    ("洗衣液", "日用", "3kg", 3990, "大牌工厂同线代工。", "香味比较淡。"),
+    ("抽纸", "日用", "18包", 3590, "原生竹浆。", "颜色偏黄，是没有漂白。"),
+    ("厨房纸", "日用", "6卷", 2290, "吸油吸水。", "比超市的小卷一点。"),
+    ("龙井茶", "茶饮", "250g", 12800, "杭州梅家坞明前茶，茶农直供。", "今年产量少，价格比去年贵了一些。"),
+    ("柠檬", "水果", "3斤", 1990, "安岳黄柠檬。", "酸，是真的酸。"),
+]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+GIVEN = ["芳", "伟", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "艳", "勇", "杰", "娟", "涛", "明", "超", "秀英",
+         "霞", "平", "刚", "桂英", "玉兰", "建国", "小红", "晓燕", "丹", "萍", "海燕", "春梅"]
+COMMENTS = ["这个桃子上次买过，很甜！", "团长今天好美", "蛋还有吗？", "能不能送到楼下呀", "已下单",
+            "请问牛奶几号到", "上次的饺子孩子很爱吃", "支持小雅！", "价格很实在", "这个怎么做好吃？"]
+
+
+class Simulation:
+    """The services' own entrypoints, in-process, on a simulated clock."""
+
+    SERVICES = ("crm", "catalog", "orders", "fulfillment", "referral")
+
+    def __init__(self):
+        from sqlalchemy import event
+        from sqlalchemy.orm import sessionmaker
+
+        from services.catalog.service import CatalogService
+        from services.crm.service import CrmService
+        from services.fulfillment.service import FulfillmentService
+        from services.infra.db import database_url, make_engine
+        from services.orders import payments
+        from services.orders.service import OrdersService
+        from services.referral.service import ReferralService
+
+        self.classes = {"crm": CrmService, "catalog": CatalogService, "orders": OrdersService,
+                        "fulfillment": FulfillmentService, "referral": ReferralService}
+        self.engines = {name: make_engine(database_url(name)) for name in self.SERVICES}
+        for engine in self.engines.values():
+            if engine.dialect.name == "sqlite":
+                # A replay that fails is simply run again: no need to wait for the disk each commit.
+                event.listen(engine, "connect", lambda connection, _: connection.execute("PRAGMA synchronous=OFF"))
+        self.makers = {name: sessionmaker(bind=engine, expire_on_commit=False) for name, engine in self.engines.items()}
+        self.config = {"PUBLIC_URL": os.environ.get("LINLI_PUBLIC_URL", "http://127.0.0.1:8000")}
+        self.payments = SimpleNamespace(providers=payments.providers_from(self.config), secret="demo",
+                                        webhook_url=self.config["PUBLIC_URL"] + payments.WEBHOOK_PATH)
+        self.subscribers = self._subscriptions()
+        self.now = None
+        self.events = 0
+        self.dirty = set()  # services whose outbox may hold something new
+
+    def _subscriptions(self):
+        from nameko.events import EventHandler
+
+        found = {}
+        for name, cls in self.classes.items():
+            for attribute in dir(cls):
+                for entrypoint in getattr(getattr(cls, attribute), "nameko_entrypoints", ()):
+                    if isinstance(entrypoint, EventHandler):
+                        key = (entrypoint.source_service, entrypoint.event_type)
+                        found.setdefault(key, []).append((name, attribute))
+        return found
+
+    def call(self, service, method, caller, *args, **kwargs):
+        """One entrypoint call, then every event it caused, delivered."""
+        answer = self._invoke(service, method, caller or caller_for(None), *args, **kwargs)
+        self.deliver()
+        return answer
+
+    def _invoke(self, service, method, caller, *args, **kwargs):
+        from services.infra.messaging import EventInbox
+
+        maker = self.makers[service]
+        self.dirty.add(service)
+
+        class Inbox(EventInbox):
+            def Session(self):  # noqa: N802 (the provider's own name)
+                return maker()
+
+        session = maker()
+        simulation = self
+
+        class Remote:
+            def __init__(self, caller):
+                self.caller = caller
+
+            def bind(self, context):
+                from services.infra.context import Caller
+
+                self.caller = Caller.from_context(context)
+                return self
+
+            def call(self, target, target_method, *args, timeout=None, **kwargs):
+                return simulation._invoke(target, target_method, self.caller, *args, **kwargs)
+
+        cls = self.classes[service]
+        # As nameko's worker_factory does, without mocks for the providers we do not need.
+        worker = cls()
+        dependencies = {"db": session, "caller": caller, "remote": Remote(caller), "inbox": Inbox(),
+                        "config": self.config, "payments": self.payments}
+        for name, value in dependencies.items():
+            if hasattr(cls, name):
+                setattr(worker, name, value)
+        try:
+            return getattr(worker, method)(*args, **kwargs)
+        finally:
+            session.close()
+
+    def deliver(self):
+        """Every unpublished outbox event, oldest first, to each subscribed handler."""
+        from sqlalchemy import select
+
+        from services.infra.db import utcnow
+        from services.infra.messaging import OutboxMessage
+
+        while self.dirty:
+            delivered = 0
+            sources, self.dirty = [name for name in self.SERVICES if name in self.dirty], set()
+            for source in sources:
+                with self.makers[source].begin() as session:
+                    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
+                                           .order_by(OutboxMessage.id)).all()
+                    payloads = [(row.event_type, row.payload) for row in rows]
+                    for row in rows:
+                        row.published_at = utcnow()
+                for event_type, payload in payloads:
+                    for consumer, method in self.subscribers.get((source, event_type), ()):
+                        self._invoke(consumer, method, caller_for(None), payload)
+                    delivered += 1
+            self.events += delivered
+
+
+def caller_for(identity, role=None):
+    from services.infra.context import Caller
+
+    if identity is None:  # someone not logged in (signing up, joining)
+        return Caller.from_context({"correlation_id": uuid.uuid4().hex})
+    return Caller(tenant_id=identity["tenant_id"], account_id=identity["account_id"],
+                  member_id=identity.get("member_id"), role=role or identity["role"],
+                  correlation_id=uuid.uuid4().hex)
+
+
+def local(day, hour, minute=0):
+    return datetime.combine(day, time(hour, minute), TIMEZONE).astimezone(UTC)
+
+
+def resident_names(rng, count):
+    names = set()
+    while len(names) < count:
+        names.add(rng.choice(SURNAMES) + rng.choice(GIVEN))
+    ordered = sorted(names)
+    rng.shuffle(ordered)
+    ordered.remove("王芳") if "王芳" in ordered else ordered.pop()
+    return ["王芳", *ordered]
+
+
+def generate(seed=2026, log=print, weeks=WEEKS, residents=RESIDENTS):
+    """Replay ``weeks`` weeks of 小雅的厨房 into the services' databases (migrated already):
+    a summary, or None when the community is already there."""
+    from argon2 import PasswordHasher
+
+    from services.crm import passwords
+    from services.infra.db import set_clock
+    from services.infra.errors import DomainError
+
+    rng = random.Random(seed)
+    sim = Simulation()
+    set_clock(lambda: sim.now)
+    # Demo accounts only: light argon2id parameters keep 300 sign-ups within the start budget.
+    hasher, passwords._hasher = passwords._hasher, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    try:
+        return _replay(sim, rng, log, DomainError, weeks, residents)
+    finally:
+        set_clock(None)
+        passwords._hasher = hasher
+
+
+def _replay(sim, rng, log, DomainError, weeks, population):
+    from services.infra.errors import Conflict
+
+    today = datetime.now(TIMEZONE).date()
+    first_monday = today - timedelta(days=today.weekday() + 7 * weeks)
+    sim.now = local(first_monday - timedelta(days=3), 20)
+
+    try:
+        leader_identity = sim.call("crm", "signup_leader", None, {
+            "community_name": COMMUNITY, "slug": SLUG, "phone": LEADER_PHONE, "password": LEADER_PASSWORD,
+            "display_name": "小雅"})
+    except Conflict:
+        return None
+
+    def as_leader(service, method, *args):
+        return sim.call(service, method, caller_for(leader_identity), *args)
+
+    products = []
+    for name, category, unit, price, story, notes in PRODUCTS:
+        products.append(as_leader("catalog", "create_product", {
+            "name": name, "category": category, "unit": unit, "price_cents": price, "stock": 100_000,
+            "story": story, "honest_notes": notes, "description": f"{name}（{unit}）",
+            "tags": [category]}))
+
+    names = resident_names(rng, population)
+    # Who joins when: a founding crowd in the first fortnight, then neighbours week by week.
+    founders, second = population * 3 // 10, population // 6
+    join_week = sorted([0] * founders + [1] * second +
+                       [rng.randrange(2, max(3, weeks)) for _ in range(population - founders - second)])
+    residents = []
+    for number, (name, week) in enumerate(zip(names, join_week, strict=True), start=1):
+        residents.append({
+            "number": number, "name": name, "phone": f"139{number:08d}", "week": week,
+            "building": "3栋" if number == 1 else rng.choice(BUILDINGS),
+            "unit": f"{rng.randint(1, 18)}0{rng.randint(1, 4)}",
+            "rhythm": 0.85 if number == 1 else rng.betavariate(2, 6),   # how often they order
+            "watches": 0.9 if number == 1 else rng.betavariate(1.5, 4),  # how often they watch the live
+            "identity": None, "caller": None,
+        })
+
+    summary = {"members": 0, "orders": 0, "paid": 0, "picked_up": 0, "refunds": 0, "live_sessions": 0,
+               "after_sales": 0, "invited": 0}
+
+    def run(day_actions):
+        for moment, action in sorted(day_actions, key=lambda item: item[0]):
+            sim.now = moment
+            try:
+                action()
+            except DomainError as exc:  # e.g. sold out: life goes on, as it would for a member
+                log(f"  (demo: {type(exc).__name__}: {exc})")
+
+    def join(resident):
+        def act():
+            payload = {"phone": resident["phone"], "password": MEMBER_PASSWORD, "name": resident["name"],
+                       "building": resident["building"], "unit": resident["unit"], "invite_code": None}
+            inviters = [r for r in residents if r["identity"] and r["building"] == resident["building"]]
+            if resident["number"] > founders + second and inviters and rng.random() < 0.4:
+                inviter = rng.choice(inviters)
+                code = sim.call("referral", "get_my_referral", inviter["caller"])["invite_code"]
+                sim.call("referral", "check_invite_code", None, SLUG, code)
+                payload["invite_code"] = code
+                summary["invited"] += 1
+            resident["identity"] = sim.call("crm", "join_community", None, SLUG, payload)
+            resident["caller"] = caller_for(resident["identity"])
+            summary["members"] += 1
+        return act
+
+    paid_orders = []  # (order_id, resident, channel)
+
+    def order(resident, channel, items, pay_after):
+        def act():
+            placed = sim.call("orders", "place_order", resident["caller"], {
+                "items": items, "channel": channel}, idempotency_key=uuid.uuid4().hex)
+            summary["orders"] += 1
+            if pay_after is None:  # changed their mind before paying
+                sim.call("orders", "cancel_order", resident["caller"], placed["id"])
+                return
+            sim.now += pay_after
+            as_leader("orders", "mark_paid", placed["id"])  # paid by WeChat transfer, confirmed by 小雅
+            summary["paid"] += 1
+            paid_orders.append((placed["id"], resident, channel))
+        return act
+
+    def choose(pool, most):
+        return [{"product_id": product["id"], "quantity": rng.choice((1, 1, 1, 2))}
+                for product in rng.sample(pool, rng.randint(1, most))]
+
+    for week in range(weeks):
+        monday = first_monday + timedelta(days=7 * week)
+        actions = []
+        offer = rng.sample(products, 10)
+        live_offer = rng.sample([p for p in products if p not in offer], 4)
+        sim.now = local(monday, 8)
+        wave = as_leader("catalog", "create_wave", {
+            "title": f"第{week + 1}周 小雅团购", "cutoff_at": local(monday + timedelta(days=3), 20).isoformat(),
+            "pickup_at": local(monday + timedelta(days=5), 9).isoformat(), "pickup_point": PICKUP_POINT,
+            "packing_note": "鸡蛋单独装袋，牛奶放冰袋。",
+            "items": [{"product_id": p["id"], "price_cents": p["price_cents"]} for p in offer]})
+        live = as_leader("catalog", "create_live_session", {
+            "title": f"周三晚上好物直播（第{week + 1}期）", "host_persona": "小雅，3栋的宝妈，爱做饭",
+            "scheduled_at": local(monday + timedelta(days=2), 19, 30).isoformat(),
+            "items": [{"product_id": p["id"], "live_price_cents": max(100, p["price_cents"] * 85 // 100),
+                       "quota": 40, "per_member_limit": 2} for p in live_offer]})
+
+        for resident in residents:
+            if resident["week"] == week:
+                actions.append((local(monday + timedelta(days=rng.randrange(7)), rng.randint(8, 21),
+                                      rng.randrange(60)), join(resident)))
+        run(actions)
+
+        members_now = [r for r in residents if r["identity"]]
+        actions = []
+        for resident in members_now:
+            if rng.random() < resident["rhythm"]:
+                when = local(monday + timedelta(days=rng.randint(0, 3)), rng.randint(9, 19), rng.randrange(60))
+                pay_after = None if rng.random() < 0.04 else timedelta(minutes=rng.randint(3, 90))
+                actions.append((when, order(resident, {"type": "wave", "id": wave["id"]}, choose(offer, 3),
+                                            pay_after)))
+        # The Wednesday evening live session (直播).
+        wednesday = monday + timedelta(days=2)
+        actions.append((local(wednesday, 19, 30), lambda live=live: as_leader("catalog", "start_live_session",
+                                                                                live["id"])))
+        summary["live_sessions"] += 1
+        for resident in members_now:
+            if rng.random() < resident["watches"]:
+                connection = uuid.uuid4().hex
+                arrive = local(wednesday, 19, 31) + timedelta(minutes=rng.randint(0, 40))
+                actions.append((arrive, lambda r=resident, c=connection, live=live: sim.call(
+                    "catalog", "join_live_room", r["caller"], live["id"], c, "demo")))
+                if rng.random() < 0.35:
+                    actions.append((arrive + timedelta(minutes=2), lambda r=resident, live=live: sim.call(
+                        "catalog", "post_live_comment", r["caller"], live["id"], {"text": rng.choice(COMMENTS)})))
+                if rng.random() < 0.35:
+                    actions.append((arrive + timedelta(minutes=rng.randint(3, 20)),
+                                    order(resident, {"type": "live", "id": live["id"]}, choose(live_offer, 2),
+                                          timedelta(minutes=rng.randint(1, 10)))))
+                actions.append((local(wednesday, 20, 45), lambda c=connection, r=resident: sim.call(
+                    "catalog", "leave_live_room", r["caller"], c)))
+        actions.append((local(wednesday, 20, 50), lambda live=live: as_leader("catalog", "end_live_session",
+                                                                                live["id"])))
+        run(actions)
+
+        # Thursday 20:00 the wave closes; Friday packed and on its way; Saturday at the pickup point.
+        sim.now = local(monday + timedelta(days=3), 20)
+        as_leader("catalog", "close_wave", wave["id"])
+        week_orders = [entry for entry in paid_orders if entry[2]["id"] in (wave["id"], live["id"])]
+        for status, day, hour in (("packed", 4, 9), ("delivering", 4, 15), ("ready_for_pickup", 5, 9)):
+            sim.now = local(monday + timedelta(days=day), hour)
+            as_leader("fulfillment", "move_wave", wave["id"], {"status": status})
+            for order_id, _, channel in week_orders:
+                if channel["type"] == "live":
+                    as_leader("fulfillment", "move_order", order_id, {"status": status, "pickup_point": PICKUP_POINT})
+
+        actions = []
+        for order_id, resident, _ in week_orders:
+            when = local(monday + timedelta(days=rng.choice((5, 5, 6))), rng.randint(9, 20), rng.randrange(60))
+
+            def pick_up(order_id=order_id, resident=resident):
+                shown = sim.call("orders", "get_order", resident["caller"], order_id)
+                code = (shown.get("pickup") or {}).get("code")
+                if code:
+                    as_leader("fulfillment", "verify_pickup", {"code": code})
+                    summary["picked_up"] += 1
+            actions.append((when, pick_up))
+            if rng.random() < 0.02:
+                def refund(order_id=order_id):
+                    as_leader("orders", "refund_order", order_id, {"amount_cents": 500, "reason": "有一个坏果，退5元"})
+                    summary["refunds"] += 1
+                actions.append((when + timedelta(hours=2), refund))
+            elif rng.random() < 0.015 and hasattr(sim.classes["fulfillment"], "open_after_sale"):
+                def after_sale(order_id=order_id, resident=resident):
+                    sim.call("fulfillment", "open_after_sale", resident["caller"], order_id, {
+                        "kind": "damaged", "description": "鸡蛋碎了两个"})
+                    summary["after_sales"] += 1
+                actions.append((when + timedelta(hours=3), after_sale))
+        run(actions)
+        log(f"  week {week + 1:2d}: {len([r for r in residents if r['identity']])} members, "
+            f"{summary['paid']} paid orders so far")
+    summary["events"] = sim.events
+    return summary
+
+
+def main():
+    import time as clock
+
+    from services.infra.migrations import upgrade
+
+    began = clock.monotonic()
+    for service in Simulation.SERVICES:
+        upgrade(service)
+    print(f"demo: replaying {WEEKS} weeks of {COMMUNITY} ...", flush=True)
+    summary = generate(log=lambda line: print(f"demo:{line}", flush=True))
+    if summary is None:
+        print(f"demo: {COMMUNITY} is already there; nothing to do")
+    else:
+        print(f"demo: done in {clock.monotonic() - began:.0f} s: {summary}")
+    print(f"demo: log in as the leader: {LEADER_PHONE} / {LEADER_PASSWORD} (community {SLUG})")
+    print(f"demo: log in as a member:   {FIRST_MEMBER_PHONE} / {MEMBER_PASSWORD} (王芳, 3栋) — demo only")
+
+
+if __name__ == "__main__":
+    main()
