@@ -71,15 +71,18 @@ def test_the_cockpit_adds_up_what_happened(stack):
     assert figures["live"] == {"sessions": 0, "viewers": 0, "buyers": 0, "conversion_rate": 0}
     assert figures["reminders"] == {"sent": 0, "converted": 0}
     assert figures["referrals"] == {"invited": 0, "rewarded": 0}
-    # after_sale_stats comes with fulfilment's after-sales; until then the rate is unknown, not 0.
-    if figures["after_sales"] is None:
-        assert figures["after_sales_rate"] is None
-    else:
-        assert figures["after_sales"] == {"cases": 0, "orders_with_cases": 0} and figures["after_sales_rate"] == 0
+    assert figures["after_sales"] == {"cases": 0, "orders_with_cases": 0} and figures["after_sales_rate"] == 0
     assert figures["fulfillment"]["avg_paid_to_completed_hours"] < 1
     assert len(figures["daily"]) == 30
     assert figures["daily"][-1] == {"date": today.isoformat(), "gmv_cents": gmv, "orders": 3, "new_members": 2}
     assert sum(day["gmv_cents"] for day in figures["daily"]) == gmv
+
+    # Zhang opens an after-sale case (售后) on the order she picked up: 1 case / 1 picked up.
+    case = api(stack, "POST", f"/orders/{zhang_1['id']}/after-sales", members[0],
+               json={"kind": "damaged", "description": "两个桃子压坏了"})
+    assert case.status_code == 201, case.text
+    figures = cockpit().json()
+    assert figures["after_sales"] == {"cases": 1, "orders_with_cases": 1} and figures["after_sales_rate"] == 1.0
 
     yesterday = (today - timedelta(days=1)).isoformat()
     assert cockpit(f"?from={yesterday}&to={yesterday}").json()["gmv_cents"] == 0
