@@ -419,10 +419,14 @@ def _replay(sim, rng, log, DomainError, weeks, population):
                     summary["refunds"] += 1
                 actions.append((when + timedelta(hours=2), refund))
             elif rng.random() < 0.015 and hasattr(sim.classes["fulfillment"], "open_after_sale"):
-                def after_sale(order_id=order_id, resident=resident):
-                    sim.call("fulfillment", "open_after_sale", resident["caller"], order_id, {
-                        "kind": "damaged", "description": "鸡蛋碎了两个"})
+                def after_sale(order_id=order_id, resident=resident, when=when):
+                    case = sim.call("fulfillment", "open_after_sale", resident["caller"], order_id, {
+                        "kind": "damaged", "description": "路上压坏了一些，拍了照片给团长"})
                     summary["after_sales"] += 1
+                    # 小雅 answers the next morning: money back for some, a coupon for others.
+                    sim.now = local(when.astimezone(TIMEZONE).date() + timedelta(days=1), 9, 30)
+                    compensation = rng.choice(({"type": "refund", "amount": 800}, {"type": "coupon", "amount": 1000}))
+                    as_leader("fulfillment", "resolve_after_sale", case["id"], {"compensation": compensation})
                 actions.append((when + timedelta(hours=3), after_sale))
         run(actions)
         log(f"  week {week + 1:2d}: {len([r for r in residents if r['identity']])} members, "
