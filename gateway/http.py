@@ -43,12 +43,21 @@ def problem(status, title, detail="", extra=None):
 UNAVAILABLE_REMOTE_ERRORS = {"OperationalError", "DisconnectionError", "TimeoutError", "InterfaceError"}
 
 
+def original_type(exc):
+    """The type of the error behind a ``RemoteError``, also when a service passed on another's
+    (orders re-raising crm's lost database connection arrives as ``RemoteError OperationalError ...``)."""
+    exc_type, value = exc.exc_type, str(exc.value or "")
+    while exc_type == "RemoteError":
+        exc_type, _, value = value.partition(" ")
+    return exc_type
+
+
 def problem_from(exc):
     if isinstance(exc, DomainError):
         return problem(exc.status, exc.title, exc.detail, exc.extra)
     if isinstance(exc, HTTPException):
         return problem(exc.code, exc.name, exc.description or "")
-    if isinstance(exc, RemoteError) and exc.exc_type in UNAVAILABLE_REMOTE_ERRORS:
+    if isinstance(exc, RemoteError) and original_type(exc) in UNAVAILABLE_REMOTE_ERRORS:
         log.warning("a service could not reach its storage: %s", exc)
         return problem(503, "Service unavailable", "A service cannot reach its storage; try again shortly.")
     log.exception("unexpected error while serving a request", exc_info=exc)

@@ -7,7 +7,7 @@ import time
 
 import jwt
 import pytest
-from nameko.exceptions import deserialize, serialize
+from nameko.exceptions import RemoteError, deserialize, serialize
 from werkzeug.exceptions import NotFound as HttpNotFound
 
 from gateway.auth import AUDIENCE, ISSUER, Tokens, check_role
@@ -143,6 +143,24 @@ def test_unexpected_errors_do_not_leak():
     assert response.status_code == 500 and body["status"] == 500
     assert "hunter2" not in response.get_data(as_text=True)
     assert set(body) == {"type", "title", "status", "detail"}
+
+
+@pytest.mark.parametrize("remote", [
+    RemoteError("OperationalError", "(psycopg2.OperationalError) server closed the connection"),
+    # crm lost its database while orders called it; orders passed the error on (found by make chaos,
+    # PostgreSQL restarted mid-load: these were 500s).
+    deserialize(serialize(RemoteError("OperationalError", "(psycopg2.OperationalError) shutting down"))),
+    deserialize(serialize(deserialize(serialize(RemoteError("InterfaceError", "connection already closed"))))),
+])
+def test_a_service_that_lost_its_storage_is_503_also_through_another(remote):
+    response = problem_from(remote)
+    assert response.status_code == 503, body_of(response)
+    assert "psycopg2" not in response.get_data(as_text=True)
+
+
+def test_other_remote_errors_stay_500():
+    assert problem_from(deserialize(serialize(RemoteError("KeyError", "'x'")))).status_code == 500
+    assert problem_from(RemoteError("RemoteError", "")).status_code == 500
 
 
 @pytest.fixture(scope="module")
