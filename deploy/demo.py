@@ -135,6 +135,24 @@ class Simulation:
                         found.setdefault(key, []).append((name, attribute))
         return found
 
+    # Timers that reach outside (HTTP, SMTP) or that the replay does itself at the right moment.
+    NOT_REPLAYED = {"deliver_sandbox_notifications", "deliver", "close_due_waves", "prune_live_presence",
+                    "release_abandoned_reservations", "prune_login_attempts"}
+
+    def timers(self):
+        """The services' periodic jobs (reminders, tags, predictions, unpaid timeouts...)."""
+        from nameko.timer import Timer
+
+        if not hasattr(self, "_timers"):
+            self._timers = [(name, attribute) for name, cls in self.classes.items() for attribute in dir(cls)
+                            if attribute not in self.NOT_REPLAYED
+                            and any(isinstance(entrypoint, Timer)
+                                    for entrypoint in getattr(getattr(cls, attribute), "nameko_entrypoints", ()))]
+        return list(self._timers)
+
+    def skip_timer(self, service, method):
+        self._timers.remove((service, method))
+
     def call(self, service, method, caller, *args, **kwargs):
         """One entrypoint call, then every event it caused, delivered."""
         answer = self._invoke(service, method, caller or caller_for(None), *args, **kwargs)
@@ -291,14 +309,24 @@ def _replay(sim, rng, log, DomainError, weeks, population):
 
     summary = {"members": 0, "orders": 0, "paid": 0, "picked_up": 0, "refunds": 0, "live_sessions": 0,
                "after_sales": 0, "invited": 0}
+    # When each resident joins (planned up front, so that nobody orders before joining).
+    for resident in residents:
+        day = first_monday + timedelta(days=7 * resident["week"] + rng.randrange(7))
+        resident["joins_at"] = local(day, rng.randint(8, 21), rng.randrange(60))
 
-    def run(day_actions):
-        for moment, action in sorted(day_actions, key=lambda item: item[0]):
-            sim.now = moment
+    def run(actions):
+        """Everything that happens, in time order: the clock only moves forward."""
+        for moment, _, action in sorted(actions, key=lambda item: (item[0], item[1])):
+            sim.now = max(sim.now, moment)
             try:
                 action()
             except DomainError as exc:  # e.g. sold out: life goes on, as it would for a member
                 log(f"  (demo: {type(exc).__name__}: {exc})")
+
+    sequence = iter(range(10**9))
+
+    def at(moment, action):
+        return (moment, next(sequence), action)
 
     def join(resident):
         def act():
@@ -316,121 +344,149 @@ def _replay(sim, rng, log, DomainError, weeks, population):
             summary["members"] += 1
         return act
 
-    paid_orders = []  # (order_id, resident, channel)
+    def order(resident, channel_of, items, when, pay_after, week_orders, pickup_day):
+        """A member orders; pays (confirmed by 小雅) or changes their mind; picks it up later."""
+        placed = {}
 
-    def order(resident, channel, items, pay_after):
-        def act():
-            placed = sim.call("orders", "place_order", resident["caller"], {
-                "items": items, "channel": channel}, idempotency_key=uuid.uuid4().hex)
+        def place():
+            placed.update(sim.call("orders", "place_order", resident["caller"], {
+                "items": items, "channel": channel_of()}, idempotency_key=uuid.uuid4().hex))
             summary["orders"] += 1
-            if pay_after is None:  # changed their mind before paying
+
+        def pay():
+            if not placed:
+                return
+            if pay_after is None:
                 sim.call("orders", "cancel_order", resident["caller"], placed["id"])
                 return
-            sim.now += pay_after
             as_leader("orders", "mark_paid", placed["id"])  # paid by WeChat transfer, confirmed by 小雅
             summary["paid"] += 1
-            paid_orders.append((placed["id"], resident, channel))
-        return act
+            week_orders.append((placed["id"], channel_of()["type"]))
+
+        def pick_up():
+            if not placed or pay_after is None:
+                return
+            shown = sim.call("orders", "get_order", resident["caller"], placed["id"])
+            code = (shown.get("pickup") or {}).get("code")
+            if code:
+                as_leader("fulfillment", "verify_pickup", {"code": code})
+                summary["picked_up"] += 1
+
+        picked_at = local(pickup_day + timedelta(days=rng.choice((0, 0, 1))), rng.randint(10, 20), rng.randrange(60))
+        actions = [at(when, place), at(when + (pay_after or timedelta(minutes=20)), pay), at(picked_at, pick_up)]
+        roll = rng.random()
+        if roll < 0.02 and pay_after is not None:
+            def refund():
+                as_leader("orders", "refund_order", placed["id"], {"amount_cents": 500, "reason": "有一个坏果，退5元"})
+                summary["refunds"] += 1
+            actions.append(at(picked_at + timedelta(hours=2), lambda: placed and refund()))
+        elif roll < 0.035 and pay_after is not None and hasattr(sim.classes["fulfillment"], "open_after_sale"):
+            case = {}
+
+            def open_case():
+                case.update(sim.call("fulfillment", "open_after_sale", resident["caller"], placed["id"], {
+                    "kind": "damaged", "description": "路上压坏了一些，拍了照片给团长"}))
+                summary["after_sales"] += 1
+
+            def resolve():  # 小雅 answers the next morning: money back for some, a coupon for others
+                compensation = rng.choice(({"type": "refund", "amount": 800}, {"type": "coupon", "amount": 1000}))
+                as_leader("fulfillment", "resolve_after_sale", case["id"], {"compensation": compensation})
+            next_morning = local(picked_at.astimezone(TIMEZONE).date() + timedelta(days=1), 9, 30)
+            actions += [at(picked_at + timedelta(hours=3), lambda: placed and open_case()),
+                        at(next_morning, lambda: case and resolve())]
+        return actions
 
     def choose(pool, most):
         return [{"product_id": product["id"], "quantity": rng.choice((1, 1, 1, 2))}
                 for product in rng.sample(pool, rng.randint(1, most))]
 
+    def timers():
+        for service, method in sim.timers():
+            try:
+                sim.call(service, method, caller_for(None))
+            except Exception as exc:  # a timer this replay cannot run is left to the live service
+                log(f"  (demo: timer {service}.{method} skipped: {type(exc).__name__}: {exc})")
+                sim.skip_timer(service, method)
+
+    carried = []
     for week in range(weeks):
         monday = first_monday + timedelta(days=7 * week)
-        actions = []
+        wednesday, saturday = monday + timedelta(days=2), monday + timedelta(days=5)
         offer = rng.sample(products, 10)
         live_offer = rng.sample([p for p in products if p not in offer], 4)
-        sim.now = local(monday, 8)
-        wave = as_leader("catalog", "create_wave", {
-            "title": f"第{week + 1}周 小雅团购", "cutoff_at": local(monday + timedelta(days=3), 20).isoformat(),
-            "pickup_at": local(monday + timedelta(days=5), 9).isoformat(), "pickup_point": PICKUP_POINT,
-            "packing_note": "鸡蛋单独装袋，牛奶放冰袋。",
-            "items": [{"product_id": p["id"], "price_cents": p["price_cents"]} for p in offer]})
-        live = as_leader("catalog", "create_live_session", {
-            "title": f"周三晚上好物直播（第{week + 1}期）", "host_persona": "小雅，3栋的宝妈，爱做饭",
-            "scheduled_at": local(monday + timedelta(days=2), 19, 30).isoformat(),
-            "items": [{"product_id": p["id"], "live_price_cents": max(100, p["price_cents"] * 85 // 100),
-                       "quota": 40, "per_member_limit": 2} for p in live_offer]})
+        state, week_orders = {}, []
+
+        def open_week(week=week, monday=monday, wednesday=wednesday, offer=offer, live_offer=live_offer,
+                      state=state):
+            state["wave"] = as_leader("catalog", "create_wave", {
+                "title": f"第{week + 1}周 小雅团购", "cutoff_at": local(monday + timedelta(days=3), 20).isoformat(),
+                "pickup_at": local(monday + timedelta(days=5), 9).isoformat(), "pickup_point": PICKUP_POINT,
+                "packing_note": "鸡蛋单独装袋，牛奶放冰袋。",
+                "items": [{"product_id": p["id"], "price_cents": p["price_cents"]} for p in offer]})
+            state["live"] = as_leader("catalog", "create_live_session", {
+                "title": f"周三晚上好物直播（第{week + 1}期）", "host_persona": "小雅，3栋的宝妈，爱做饭",
+                "scheduled_at": local(wednesday, 19, 30).isoformat(),
+                "items": [{"product_id": p["id"], "live_price_cents": max(100, p["price_cents"] * 85 // 100),
+                           "quota": 40, "per_member_limit": 2} for p in live_offer]})
+
+        actions = carried + [at(local(monday, 8), open_week)]
+        for day in range(7):  # the periodic jobs once a day (reminders, tags, overdue pickups...)
+            actions.append(at(local(monday + timedelta(days=day), 10, 5), timers))
+        actions += [at(r["joins_at"], join(r)) for r in residents if r["week"] == week]
+
+        def wave_channel(state=state):
+            return {"type": "wave", "id": state["wave"]["id"]}
+
+        def live_channel(state=state):
+            return {"type": "live", "id": state["live"]["id"]}
 
         for resident in residents:
-            if resident["week"] == week:
-                actions.append((local(monday + timedelta(days=rng.randrange(7)), rng.randint(8, 21),
-                                      rng.randrange(60)), join(resident)))
-        run(actions)
-
-        members_now = [r for r in residents if r["identity"]]
-        actions = []
-        for resident in members_now:
             if rng.random() < resident["rhythm"]:
                 when = local(monday + timedelta(days=rng.randint(0, 3)), rng.randint(9, 19), rng.randrange(60))
-                pay_after = None if rng.random() < 0.04 else timedelta(minutes=rng.randint(3, 90))
-                actions.append((when, order(resident, {"type": "wave", "id": wave["id"]}, choose(offer, 3),
-                                            pay_after)))
+                if resident["joins_at"] < when:
+                    pay_after = None if rng.random() < 0.04 else timedelta(minutes=rng.randint(2, 12))
+                    actions += order(resident, wave_channel, choose(offer, 3), when, pay_after, week_orders, saturday)
         # The Wednesday evening live session (直播).
-        wednesday = monday + timedelta(days=2)
-        actions.append((local(wednesday, 19, 30), lambda live=live: as_leader("catalog", "start_live_session",
-                                                                                live["id"])))
         summary["live_sessions"] += 1
-        for resident in members_now:
-            if rng.random() < resident["watches"]:
+        actions.append(at(local(wednesday, 19, 30), lambda state=state: as_leader(
+            "catalog", "start_live_session", state["live"]["id"])))
+        for resident in residents:
+            arrive = local(wednesday, 19, 31) + timedelta(minutes=rng.randint(0, 40))
+            if resident["joins_at"] < arrive and rng.random() < resident["watches"]:
                 connection = uuid.uuid4().hex
-                arrive = local(wednesday, 19, 31) + timedelta(minutes=rng.randint(0, 40))
-                actions.append((arrive, lambda r=resident, c=connection, live=live: sim.call(
-                    "catalog", "join_live_room", r["caller"], live["id"], c, "demo")))
+                actions.append(at(arrive, lambda r=resident, c=connection, state=state: sim.call(
+                    "catalog", "join_live_room", r["caller"], state["live"]["id"], c, "demo")))
                 if rng.random() < 0.35:
-                    actions.append((arrive + timedelta(minutes=2), lambda r=resident, live=live: sim.call(
-                        "catalog", "post_live_comment", r["caller"], live["id"], {"text": rng.choice(COMMENTS)})))
+                    actions.append(at(arrive + timedelta(minutes=2), lambda r=resident, state=state: sim.call(
+                        "catalog", "post_live_comment", r["caller"], state["live"]["id"],
+                        {"text": rng.choice(COMMENTS)})))
                 if rng.random() < 0.35:
-                    actions.append((arrive + timedelta(minutes=rng.randint(3, 20)),
-                                    order(resident, {"type": "live", "id": live["id"]}, choose(live_offer, 2),
-                                          timedelta(minutes=rng.randint(1, 10)))))
-                actions.append((local(wednesday, 20, 45), lambda c=connection, r=resident: sim.call(
+                    actions += order(resident, live_channel, choose(live_offer, 2),
+                                     arrive + timedelta(minutes=rng.randint(3, 20)),
+                                     timedelta(minutes=rng.randint(1, 10)), week_orders, saturday)
+                actions.append(at(local(wednesday, 20, 45), lambda c=connection, r=resident: sim.call(
                     "catalog", "leave_live_room", r["caller"], c)))
-        actions.append((local(wednesday, 20, 50), lambda live=live: as_leader("catalog", "end_live_session",
-                                                                                live["id"])))
-        run(actions)
+        actions.append(at(local(wednesday, 20, 50), lambda state=state: as_leader(
+            "catalog", "end_live_session", state["live"]["id"])))
 
         # Thursday 20:00 the wave closes; Friday packed and on its way; Saturday at the pickup point.
-        sim.now = local(monday + timedelta(days=3), 20)
-        as_leader("catalog", "close_wave", wave["id"])
-        week_orders = [entry for entry in paid_orders if entry[2]["id"] in (wave["id"], live["id"])]
+        actions.append(at(local(monday + timedelta(days=3), 20), lambda state=state: as_leader(
+            "catalog", "close_wave", state["wave"]["id"])))
         for status, day, hour in (("packed", 4, 9), ("delivering", 4, 15), ("ready_for_pickup", 5, 9)):
-            sim.now = local(monday + timedelta(days=day), hour)
-            as_leader("fulfillment", "move_wave", wave["id"], {"status": status})
-            for order_id, _, channel in week_orders:
-                if channel["type"] == "live":
-                    as_leader("fulfillment", "move_order", order_id, {"status": status, "pickup_point": PICKUP_POINT})
+            def move(status=status, state=state, week_orders=week_orders):
+                as_leader("fulfillment", "move_wave", state["wave"]["id"], {"status": status})
+                for order_id, channel in week_orders:
+                    if channel == "live":
+                        as_leader("fulfillment", "move_order", order_id, {"status": status,
+                                                                          "pickup_point": PICKUP_POINT})
+            actions.append(at(local(monday + timedelta(days=day), hour), move))
 
-        actions = []
-        for order_id, resident, _ in week_orders:
-            when = local(monday + timedelta(days=rng.choice((5, 5, 6))), rng.randint(9, 20), rng.randrange(60))
-
-            def pick_up(order_id=order_id, resident=resident):
-                shown = sim.call("orders", "get_order", resident["caller"], order_id)
-                code = (shown.get("pickup") or {}).get("code")
-                if code:
-                    as_leader("fulfillment", "verify_pickup", {"code": code})
-                    summary["picked_up"] += 1
-            actions.append((when, pick_up))
-            if rng.random() < 0.02:
-                def refund(order_id=order_id):
-                    as_leader("orders", "refund_order", order_id, {"amount_cents": 500, "reason": "有一个坏果，退5元"})
-                    summary["refunds"] += 1
-                actions.append((when + timedelta(hours=2), refund))
-            elif rng.random() < 0.015 and hasattr(sim.classes["fulfillment"], "open_after_sale"):
-                def after_sale(order_id=order_id, resident=resident, when=when):
-                    case = sim.call("fulfillment", "open_after_sale", resident["caller"], order_id, {
-                        "kind": "damaged", "description": "路上压坏了一些，拍了照片给团长"})
-                    summary["after_sales"] += 1
-                    # 小雅 answers the next morning: money back for some, a coupon for others.
-                    sim.now = local(when.astimezone(TIMEZONE).date() + timedelta(days=1), 9, 30)
-                    compensation = rng.choice(({"type": "refund", "amount": 800}, {"type": "coupon", "amount": 1000}))
-                    as_leader("fulfillment", "resolve_after_sale", case["id"], {"compensation": compensation})
-                actions.append((when + timedelta(hours=3), after_sale))
-        run(actions)
+        next_monday = local(monday + timedelta(days=7), 8)
+        carried = [action for action in actions if action[0] >= next_monday]
+        run([action for action in actions if action[0] < next_monday])
         log(f"  week {week + 1:2d}: {len([r for r in residents if r['identity']])} members, "
             f"{summary['paid']} paid orders so far")
+    run(carried)
     summary["events"] = sim.events
     return summary
 
