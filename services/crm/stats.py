@@ -1,13 +1,14 @@
 """crm's figures for the cockpit (数据驾驶舱): members and reminders.
 
-- ``new_members``: members admitted (status active) who joined on a local day of the range;
-  ``daily`` gives them per day. ``members_total``: active members who joined before the range's end.
+- ``new_members``: members admitted (status active) on a local day of the range: when they were
+  approved (``activated_at``), or joined if they needed no approval; ``daily`` gives them per
+  day. ``members_total``: active members admitted before the range's end.
 - ``reminders.sent``: inbox messages of a reminder kind (提醒: repurchase reminders) created in
   the range; ``converted``: those followed by an order the member placed within
   ``CONVERSION_DAYS`` days that was paid (or went further) — each reminder converts at most once.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, select
 
@@ -17,6 +18,13 @@ from services.infra.periods import day_range, last_days, local_date
 REMINDER_KINDS = ("repurchase_reminder", "reminder")
 CONVERSION_DAYS = 7
 NOT_BOUGHT = ("placed", "cancelled")
+
+
+def _aware(moment):
+    """``coalesce`` of two UTC columns comes back as the engine stores it (SQLite: text)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def community_timezone(session, tenant_id):
@@ -37,11 +45,12 @@ def dashboard_stats(session, caller, date_from, date_to, timezone=None):
     tenant = caller.tenant_id
     active = and_(Member.tenant_id == tenant, Member.status == "active")
 
+    admitted = func.coalesce(Member.activated_at, Member.created_at)
     daily = {day: 0 for day in days}
-    for (joined,) in session.execute(
-            select(Member.created_at).where(active, Member.created_at >= start, Member.created_at < end)):
-        daily[local_date(joined, timezone)] += 1
-    total = session.scalar(select(func.count()).select_from(Member).where(active, Member.created_at < end))
+    for (moment,) in session.execute(
+            select(admitted).where(active, admitted >= start, admitted < end)):
+        daily[local_date(_aware(moment), timezone)] += 1
+    total = session.scalar(select(func.count()).select_from(Member).where(active, admitted < end))
 
     reminders = and_(InboxMessage.tenant_id == tenant, InboxMessage.kind.in_(REMINDER_KINDS),
                      InboxMessage.created_at >= start, InboxMessage.created_at < end)

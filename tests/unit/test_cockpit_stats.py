@@ -36,19 +36,22 @@ def test_crm_members_and_reminders(make_session, caller):
     add(session, crm_models.Community(id=TENANT, slug="a", name="A", leader_display_name="L", timezone="Asia/Shanghai"))
     n = iter(range(100))
 
-    def member(joined, status="active", tenant_id=TENANT):
+    def member(joined, status="active", tenant_id=TENANT, activated=None):
         number = next(n)
         account = crm_models.Account(id=f"acc{number}", tenant_id=tenant_id, phone=f"138{number:08d}",
                                      password_hash="x", role="member", display_name="m")
         return [account, crm_models.Member(id=f"m{number}", tenant_id=tenant_id, account_id=account.id, name="m",
-                                           building="1", unit="101", status=status, created_at=joined)]
+                                           building="1", unit="101", status=status, created_at=joined,
+                                           activated_at=activated)]
 
     add(session, crm_models.Community(id=OTHER_TENANT, slug="b", name="B", leader_display_name="L"))
     add(session, *member(shanghai(1, 12)),                 # before the range: only in the total
         *member(shanghai(2, 9)), *member(shanghai(3, 0, 10)),  # 00:10 on the 3rd (the 2nd in UTC)
         *member(shanghai(3, 11), status="pending"),       # not admitted: not counted
         *member(shanghai(4, 9)),                          # after the range
-        *member(shanghai(2, 9), tenant_id=OTHER_TENANT))
+        *member(shanghai(2, 9), tenant_id=OTHER_TENANT),
+        *member(shanghai(1, 9), activated=shanghai(3, 8)),    # waited for approval: admitted on the 3rd
+        *member(shanghai(3, 9), activated=shanghai(5, 8)))    # approved after the range
 
     def reminder(member_id, at, tenant_id=TENANT):
         return crm_models.InboxMessage(tenant_id=tenant_id, member_id=member_id, kind="repurchase_reminder",
@@ -69,9 +72,9 @@ def test_crm_members_and_reminders(make_session, caller):
 
     figures = ask(crm_stats, session, caller)
     assert figures == {
-        "timezone": "Asia/Shanghai", "from": "2026-03-02", "to": "2026-03-03", "new_members": 2, "members_total": 3,
+        "timezone": "Asia/Shanghai", "from": "2026-03-02", "to": "2026-03-03", "new_members": 3, "members_total": 4,
         "reminders": {"sent": 3, "converted": 1},
-        "daily": [{"date": "2026-03-02", "new_members": 1}, {"date": "2026-03-03", "new_members": 1}],
+        "daily": [{"date": "2026-03-02", "new_members": 1}, {"date": "2026-03-03", "new_members": 2}],
     }
     with pytest.raises(Forbidden), session.begin():
         crm_stats.dashboard_stats(session, caller("member"), "2026-03-02", "2026-03-03")
