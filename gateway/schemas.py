@@ -5,7 +5,7 @@ OpenAPI document is generated from them. Services validate again with their own 
 contracts are copied, not shared.
 """
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from services.infra.schemas import Int, PageSchema, StrictSchema, Text
 
@@ -284,11 +284,19 @@ class Health(Schema):
 
 
 class Problem(Schema):
+    """RFC 9457 problem details; a problem may add members of its own (``product_id``,
+    ``available``, ``reason``...), which the document allows."""
+
+    class Meta:
+        unknown = INCLUDE
+
     type = fields.String()
     title = fields.String()
     status = fields.Integer()
     detail = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    # A field's messages, or for a nested field (items.0.quantity) an object of the same shape.
+    errors = fields.Dict(keys=fields.String(), metadata={
+        "description": "field -> [messages], or field -> {index or field -> ...} for nested input"})
 
 
 def page_of(item_schema):
@@ -319,6 +327,10 @@ class PaymentStarted(Schema):
 class OrderStatus(Schema):
     order_id = fields.String()
     status = fields.String()
+
+
+class PaidInPerson(OrderStatus):
+    payment = fields.Nested(Payment)
 
 
 class SandboxOutcome(StrictSchema):

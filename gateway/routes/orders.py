@@ -44,7 +44,7 @@ class OrderRoutes:
         return self.call("orders", "start_payment", order_id, payload, idempotency_key=idempotency_key(request))
 
     @route("POST", "/api/v1/orders/<order_id>/mark-paid", roles=STAFF,
-           summary="Leader: paid in person (Idempotency-Key)", tag="orders", status="200", response=schemas.OrderStatus)
+           summary="Leader: paid in person (Idempotency-Key)", tag="orders", status="200", response=schemas.PaidInPerson)
     def mark_paid(self, request, order_id):
         return self.call("orders", "mark_paid", order_id, idempotency_key=idempotency_key(request))
 
