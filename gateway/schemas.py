@@ -618,6 +618,12 @@ class AdmissionBody(StrictSchema):
                                     metadata={"description": "residents only; empty = any building"})
 
 
+class QuietHours(StrictSchema):
+    start = fields.String(required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"),
+                          metadata={"description": "HH:MM, community time (start == end: none)"})
+    end = fields.String(required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
+
+
 class SettingsBody(StrictSchema):
     """A partial update: only the keys given change (tiers: strictly increasing minimum spend
     from 0, discounts not decreasing)."""
@@ -629,6 +635,8 @@ class SettingsBody(StrictSchema):
     admission = fields.Nested(AdmissionBody, metadata={"description": "who may join, and how"})
     welcome_guide = fields.String(validate=validate.Length(max=5000),
                                   metadata={"description": "新人指南: every member finds it in the inbox once, when active"})
+    reminder_hour = Int(0, 23, metadata={"description": "repurchase reminders go out at this hour (community time)"})
+    quiet_hours = fields.Nested(QuietHours, metadata={"description": "nothing automated is sent in between"})
 
 
 class CommunitySettings(Schema):
@@ -638,6 +646,8 @@ class CommunitySettings(Schema):
     points_value = fields.Dict(metadata={"description": "fixed: 100 points = 100 cents (1 yuan)"})
     admission = fields.Dict()
     welcome_guide = fields.String()
+    reminder_hour = fields.Integer()
+    quiet_hours = fields.Dict()
     referral = fields.Nested(ReferralSettings)
 
 
@@ -693,60 +703,6 @@ class Coupon(Schema):
 
 class CouponQuery(PageSchema):
     status = fields.String(validate=validate.OneOf(["available", "locked", "redeemed", "expired", "all"]))
-
-
-# --- the cockpit (数据驾驶舱) --------------------------------------------------------------------
-
-
-class DashboardQuery(StrictSchema):
-    """ISO dates in the community's calendar; both default to the last 30 days (max 366)."""
-
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
-
-
-class DashboardLive(Schema):
-    sessions = fields.Integer()
-    viewers = fields.Integer()
-    buyers = fields.Integer()
-    conversion_rate = fields.Float()
-
-
-class DashboardProduct(Schema):
-    product_id = fields.String()
-    name = fields.String()
-    quantity = fields.Integer()
-    revenue_cents = fields.Integer()
-
-
-class DashboardDay(Schema):
-    date = fields.String()
-    gmv_cents = fields.Integer()
-    orders = fields.Integer()
-    new_members = fields.Integer()
-
-
-class Dashboard(Schema):
-    """Definitions: services/orders/stats.py and the other services' stats.py."""
-
-    date_from = fields.String(data_key="from")
-    date_to = fields.String(data_key="to")
-    timezone = fields.String()
-    gmv_cents = fields.Integer()
-    orders = fields.Integer()
-    paying_members = fields.Integer()
-    aov_cents = fields.Integer()
-    repurchase_rate = fields.Float()
-    new_members = fields.Integer()
-    members_total = fields.Integer()
-    live = fields.Nested(DashboardLive)
-    reminders = fields.Dict(keys=fields.String(), values=fields.Integer())
-    referrals = fields.Dict(keys=fields.String(), values=fields.Integer())
-    fulfillment = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
-    after_sales = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
-    after_sales_rate = fields.Float(allow_none=True)
-    top_products = fields.List(fields.Nested(DashboardProduct))
-    daily = fields.List(fields.Nested(DashboardDay))
 
 
 # --- after-sale (售后) and batches outside waves (fulfilment) ---------------------------------
@@ -835,6 +791,60 @@ class BatchMoved(Schema):
     moved = fields.Integer()
 
 
+# --- the cockpit (数据驾驶舱) --------------------------------------------------------------------
+
+
+class DashboardQuery(StrictSchema):
+    """ISO dates in the community's calendar; both default to the last 30 days (max 366)."""
+
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+
+
+class DashboardLive(Schema):
+    sessions = fields.Integer()
+    viewers = fields.Integer()
+    buyers = fields.Integer()
+    conversion_rate = fields.Float()
+
+
+class DashboardProduct(Schema):
+    product_id = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+    revenue_cents = fields.Integer()
+
+
+class DashboardDay(Schema):
+    date = fields.String()
+    gmv_cents = fields.Integer()
+    orders = fields.Integer()
+    new_members = fields.Integer()
+
+
+class Dashboard(Schema):
+    """Definitions: services/orders/stats.py and the other services' stats.py."""
+
+    date_from = fields.String(data_key="from")
+    date_to = fields.String(data_key="to")
+    timezone = fields.String()
+    gmv_cents = fields.Integer()
+    orders = fields.Integer()
+    paying_members = fields.Integer()
+    aov_cents = fields.Integer()
+    repurchase_rate = fields.Float()
+    new_members = fields.Integer()
+    members_total = fields.Integer()
+    live = fields.Nested(DashboardLive)
+    reminders = fields.Dict(keys=fields.String(), values=fields.Integer())
+    referrals = fields.Dict(keys=fields.String(), values=fields.Integer())
+    fulfillment = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+    after_sales = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
+    after_sales_rate = fields.Float(allow_none=True)
+    top_products = fields.List(fields.Nested(DashboardProduct))
+    daily = fields.List(fields.Nested(DashboardDay))
+
+
 # --- members: admission, profiles, tags; posts; notification channels (crm) ---------------------
 
 class MemberQuery(PageSchema):
@@ -858,6 +868,7 @@ class ProfilePatch(StrictSchema):
     household_notes = fields.String(validate=validate.Length(max=500))
     email = fields.String(allow_none=True, validate=validate.Length(max=254),
                           metadata={"description": "optional: the community's e-mail channel also writes here"})
+    reminders_opt_out = StrictBoolean(metadata={"description": "true: no repurchase reminders"})
 
 
 class MemberSummary(Schema):
@@ -870,6 +881,7 @@ class MemberSummary(Schema):
     status = fields.String()
     tags = fields.List(fields.String(), metadata={"description": "the leader's (manual)"})
     auto_tags = fields.List(fields.String(), metadata={"description": "kept current from purchases"})
+    reminders_opt_out = fields.Boolean()
     created_at = fields.DateTime()
 
 
@@ -895,8 +907,9 @@ class MemberDetail(Schema):
     points_held = fields.Integer()
     tier = fields.Dict()
     order_stats = fields.Dict(metadata={"description": "paid_orders, spent_cents, last_order_at"})
-    repurchase_predictions = fields.List(fields.Dict(),
-                                         metadata={"description": "[{product_id, interval_days, next_due_at}]"})
+    repurchase_predictions = fields.List(fields.Dict(), metadata={
+        "description": "[{product_id (null for a category), category, name, interval_days, next_due_at, "
+                       "last_purchase_at, purchases, confidence (0..1)}]"})
     activated_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 
@@ -982,3 +995,112 @@ class Delivery(Schema):
     next_attempt_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     delivered_at = fields.DateTime(allow_none=True)
+
+
+# --- campaigns, rewards, recommendations (crm) -------------------------------------------------
+
+class CampaignTrigger(StrictSchema):
+    type = fields.String(required=True, validate=validate.OneOf(["repurchase_due", "birthday", "member_joined", "inactive"]))
+    days = Int(1, 365, metadata={"description": "inactive: days without a paid order (30); "
+                                                "repurchase_due: days before the due date (1)"})
+
+
+class CampaignAudience(StrictSchema):
+    tags_any = fields.List(Text(40), validate=validate.Length(max=20))
+
+
+class CampaignAction(StrictSchema):
+    type = fields.String(required=True, validate=validate.OneOf(["message", "coupon", "points"]))
+    template = fields.String(validate=validate.Length(min=1, max=500),
+                             metadata={"description": "message: {name}, {product}, {community} are filled in"})
+    amount_cents = Int(1, 100_000_000, metadata={"description": "coupon: fixed amount off"})
+    min_spend_cents = Int(0, 100_000_000)
+    valid_days = Int(1, 3650)
+    amount = Int(1, 100_000, metadata={"description": "points"})
+
+
+class CampaignSchedule(StrictSchema):
+    hour = Int(0, 23, metadata={"description": "not before this hour (community time)"})
+
+
+class CampaignBody(StrictSchema):
+    name = Text(60)
+    trigger = fields.Nested(CampaignTrigger, required=True)
+    audience = fields.Nested(CampaignAudience)
+    actions = fields.List(fields.Nested(CampaignAction), required=True, validate=validate.Length(min=1, max=5))
+    schedule = fields.Nested(CampaignSchedule)
+    active = StrictBoolean()
+
+
+class CampaignPatch(StrictSchema):
+    name = Text(60, required=False)
+    audience = fields.Nested(CampaignAudience)
+    actions = fields.List(fields.Nested(CampaignAction), validate=validate.Length(min=1, max=5))
+    schedule = fields.Nested(CampaignSchedule)
+    active = StrictBoolean()
+
+
+class CampaignStats(Schema):
+    sent = fields.Integer()
+    converted = fields.Integer(metadata={"description": "followed by a paid order within 7 days"})
+    revenue_cents = fields.Integer()
+
+
+class Campaign(Schema):
+    id = fields.String()
+    name = fields.String()
+    trigger = fields.Dict()
+    audience = fields.Dict()
+    actions = fields.List(fields.Dict())
+    schedule = fields.Dict()
+    active = fields.Boolean()
+    system = fields.String(allow_none=True, metadata={"description": "birthday: the community's default greeting"})
+    stats = fields.Nested(CampaignStats)
+    created_at = fields.DateTime()
+
+
+class RewardBody(StrictSchema):
+    name = Text(60)
+    points_cost = Int(1, 10**7, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["goods_coupon", "coupon"]))
+    coupon = fields.Dict(required=True, metadata={
+        "description": "goods_coupon: {product_id, valid_days, amount_cents?} (a fixed coupon worth the product's "
+                       "price, that price as minimum spend); coupon: as POST /members/{id}/coupons"})
+    active = StrictBoolean()
+
+
+class RewardPatch(StrictSchema):
+    name = Text(60, required=False)
+    points_cost = Int(1, 10**7)
+    active = StrictBoolean()
+
+
+class Reward(Schema):
+    id = fields.String()
+    name = fields.String()
+    points_cost = fields.Integer()
+    kind = fields.String()
+    product_id = fields.String(allow_none=True)
+    coupon = fields.Dict()
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class Redemption(Schema):
+    id = fields.String()
+    reward_id = fields.String()
+    points_spent = fields.Integer()
+    balance = fields.Integer()
+    coupon = fields.Nested(Coupon)
+    created_at = fields.DateTime()
+
+
+class Recommendation(Schema):
+    product_id = fields.String()
+    name = fields.String()
+    reason = fields.String(metadata={"description": "bought_together|upgrade|popular"})
+    score = fields.Integer()
+
+
+class Recommendations(Schema):
+    items = fields.List(fields.Nested(Recommendation))

@@ -12,6 +12,7 @@ from gateway.auth import TokenIssuer
 from gateway.routes import (
     accounts,
     after_sales,
+    campaigns,
     catalog,
     dashboard,
     fulfillment,
@@ -43,6 +44,7 @@ class GatewayService(
     live_room.LiveRoomRoutes,
     loyalty.LoyaltyRoutes,
     members.MemberRoutes,
+    campaigns.CampaignRoutes,
     dashboard.DashboardRoutes,
     web.WebRoutes,
 ):

@@ -5,7 +5,9 @@ from marshmallow import fields
 from services.infra.schemas import TolerantSchema
 
 PRODUCT_CREATED = "product_created"
-PRODUCT_UPDATED = "product_updated"  # as product_created: {product_id, name, category, tags, price_cents}
+# {product_id, name, category, tags, price_cents, in_stock, on_sale}; product_updated also on the
+# transitions out of / back in stock and off / on sale (not on every stock change).
+PRODUCT_UPDATED = "product_updated"
 WAVE_CLOSED = "wave_closed"  # {wave_id, title, pickup_at, pickup_point, closed_at, packing_note, units}
 
 LIVE_ROOM_CHANGED = "live_room_changed"

@@ -25,20 +25,23 @@ def _product(session, tenant_id, product_id):
                             "product_id")
 
 
+def _product_event(session, type_, product, correlation_id=None, stock=None):
+    """``product_created|product_updated`` for crm's read model (tags, recommendations)."""
+    stock = product.stock if stock is None else stock
+    emit(session, type_,
+         {"product_id": product.id, "name": product.name, "category": product.category,
+          "tags": product.tags, "price_cents": product.price_cents, "in_stock": stock > 0,
+          "on_sale": product.status == "on_sale"},
+         tenant_id=product.tenant_id, correlation_id=correlation_id)
+
+
 def create_product(session, caller, payload):
     caller.require_staff()
     data = load(PRODUCT_INPUT, payload)
     product = Product(tenant_id=caller.tenant_id, **data)
     session.add(product)
     session.flush()
-    emit(
-        session,
-        events.PRODUCT_CREATED,
-        {"product_id": product.id, "name": product.name, "category": product.category,
-         "tags": product.tags, "price_cents": product.price_cents},
-        tenant_id=caller.tenant_id,
-        correlation_id=caller.correlation_id,
-    )
+    _product_event(session, events.PRODUCT_CREATED, product, caller.correlation_id)
     return PRODUCT.dump(product)
 
 
@@ -46,14 +49,15 @@ def update_product(session, caller, product_id, payload):
     caller.require_staff()
     data = load(PRODUCT_INPUT, payload, partial=True)
     product = _product(session, caller.tenant_id, product_id)
+    was = (product.stock > 0, product.status == "on_sale")
     for field, value in data.items():
         setattr(product, field, value)
     session.flush()
-    if {"name", "category", "tags"} & set(data):  # crm's tags read these
-        emit(session, events.PRODUCT_UPDATED,
-             {"product_id": product.id, "name": product.name, "category": product.category,
-              "tags": product.tags, "price_cents": product.price_cents},
-             tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+    # crm reads these (tags, recommendations): an event only when one of them changes, and for
+    # stock only on the transitions to or from none, not on every restock.
+    if {"name", "category", "tags", "price_cents"} & set(data) or was != (product.stock > 0,
+                                                                         product.status == "on_sale"):
+        _product_event(session, events.PRODUCT_UPDATED, product, caller.correlation_id)
     return PRODUCT.dump(product)
 
 
@@ -116,19 +120,22 @@ def reserve_stock(session, caller, payload):
             price_cents = channels.reserve_line(
                 session, kind, tenant_id, owner.id, member_id, product_id, quantity).price_cents
         # The conditional decrement is the guard against overselling under concurrency.
-        result = session.execute(
+        left = session.execute(
             update(Product)
             .where(Product.id == product_id, Product.tenant_id == tenant_id, Product.stock >= quantity)
             .values(stock=Product.stock - quantity)
+            .returning(Product.stock)
             .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
+        ).first()
+        if left is None:
             session.refresh(product)
             raise Conflict(
                 f"Not enough stock of {product.name}.",
                 {"product_id": product_id, "reason": "out_of_stock", "available": product.stock,
                  "requested": quantity},
             )
+        if left.stock == 0:  # sold out: crm stops recommending it (only this transition is told)
+            _product_event(session, events.PRODUCT_UPDATED, product, caller.correlation_id, stock=0)
         lines.append({"product_id": product.id, "name": product.name, "unit": product.unit,
                       "unit_price_cents": price_cents, "quantity": quantity})
     session.add(StockReservation(
@@ -153,12 +160,16 @@ def release_stock(session, caller, reservation_key):
     if reservation is None or reservation.status == "released":
         return {"reservation_key": reservation_key, "released": False}
     for line in reservation.lines:
-        session.execute(
+        now = session.execute(
             update(Product)
             .where(Product.id == line["product_id"], Product.tenant_id == tenant_id)
             .values(stock=Product.stock + line["quantity"])
+            .returning(Product.stock)
             .execution_options(synchronize_session=False)
-        )
+        ).first()
+        if now is not None and now.stock == line["quantity"] > 0:  # back in stock from none
+            _product_event(session, events.PRODUCT_UPDATED, _product(session, tenant_id, line["product_id"]),
+                           caller.correlation_id, stock=now.stock)
         kind = KINDS.get(reservation.channel_type)
         if kind is not None:
             channels.release_line(session, kind, tenant_id, reservation.channel_id, reservation.member_id,

@@ -77,9 +77,13 @@ class OrderMoneyData(TolerantSchema):
 
 
 class ProductData(TolerantSchema):
-    """``catalog.product_created|product_updated``: what tags need of a product."""
+    """``catalog.product_created|product_updated``: what tags, recommendations and goods
+    coupons need of a product (``in_stock``/``on_sale`` missing: as before, buyable)."""
 
     product_id = fields.String(required=True)
     name = fields.String(load_default="")
     category = fields.String(load_default=None, allow_none=True)
     tags = fields.List(fields.String(), load_default=list, allow_none=True)
+    price_cents = fields.Integer(load_default=None, allow_none=True)
+    in_stock = fields.Boolean(load_default=None, allow_none=True)
+    on_sale = fields.Boolean(load_default=None, allow_none=True)

@@ -3,7 +3,17 @@
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from services.crm import events, login_limit, loyalty, members, messages, notify, settings
+from services.crm import (
+    events,
+    login_limit,
+    loyalty,
+    members,
+    messages,
+    notify,
+    prediction,
+    reminders,
+    settings,
+)
 from services.crm import tags as tagging
 from services.crm.models import Account, Community, InboxMessage, Member, ProductInfo, Purchase
 from services.crm.passwords import hash_password, verify_password
@@ -207,6 +217,9 @@ def _record_status(session, event, status):
     purchase.status = status
     session.flush()
     tagging.refresh_member(session, event["tenant_id"], data["member_id"])
+    prediction.refresh_member(session, event["tenant_id"], data["member_id"])
+    if status == "paid":
+        reminders.record_conversion(session, purchase)
 
 
 def record_order_paid(session, event):
@@ -238,12 +251,23 @@ def record_product(session, event):
     elif product.tenant_id != event["tenant_id"]:
         return
     product.name, product.category, product.tags = data["name"][:80], data["category"], list(data["tags"] or [])
+    if data["price_cents"] is not None:
+        product.price_cents = data["price_cents"]
+    for field in ("in_stock", "on_sale"):
+        if data[field] is not None:
+            setattr(product, field, data[field])
+        elif getattr(product, field) is None:
+            setattr(product, field, True)
 
 
 def refresh_tags(session, now=None):
-    """Every community's automatic tags (the daily timer): lifecycle moves with time alone."""
+    """Every community's automatic tags and repurchase predictions (the daily timer):
+    lifecycle moves with time alone, product names and categories may have changed. The paid
+    purchases are read once per community for both."""
     for tenant_id in session.scalars(select(Community.id)).all():
-        tagging.refresh_community(session, tenant_id, now)
+        by_member = prediction.paid_purchases(session, tenant_id)
+        tagging.refresh_community(session, tenant_id, now, by_member)
+        prediction.refresh_community(session, tenant_id, by_member)
 
 
 def notify_pickup_ready(session, event):

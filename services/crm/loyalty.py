@@ -18,6 +18,7 @@ exactly what they can spend now:
                      balance (what cannot be taken back is forgiven; the row's reason says so)
     adjusted   +/-   the leader, by hand, with a reason (never below a zero balance)
     awarded     +    another feature's reward (an approved purchase showcase), once per its key
+    redeemed    -    points spent on a reward of the catalogue (``services.crm.rewards``)
 
 Why a hold is a negative row rather than a flag: the balance stays a plain sum that is always
 safe to spend, and paying changes no row. What one order holds, earned and gave back is kept

@@ -13,7 +13,7 @@ from datetime import date
 from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import and_, exists, func, or_, select
 
-from services.crm import events, loyalty, notify, settings
+from services.crm import events, loyalty, notify, prediction, settings
 from services.crm import tags as tagging
 from services.crm.models import Account, Community, InboxMessage, Member, MemberTag, Purchase
 from services.crm.schemas import MEMBER
@@ -58,6 +58,7 @@ class ProfilePatch(StrictSchema):
     birthday = fields.Date(allow_none=True)
     household_notes = fields.String(validate=validate.Length(max=500))
     email = fields.String(allow_none=True, validate=[validate.Length(max=254), notify.EMAIL])
+    reminders_opt_out = notify.StrictBoolean()
 
     @validates_schema
     def _sensible(self, data, **kwargs):
@@ -152,7 +153,7 @@ def member_view(session, member, phone=None):
     if phone is None:
         phone = session.scalar(select(Account.phone).where(Account.id == member.account_id))
     return {**MEMBER.dump(member), "phone": phone, "tags": sorted(member.tags or []),
-            "auto_tags": sorted(member.auto_tags or [])}
+            "auto_tags": sorted(member.auto_tags or []), "reminders_opt_out": bool(member.reminders_opt_out)}
 
 
 def _order_stats(session, tenant_id, member_id):
@@ -166,7 +167,7 @@ def _order_stats(session, tenant_id, member_id):
 
 def get_member(session, caller, member_id):
     """Everything the leader knows of one member: profile, tags (manual and automatic), points,
-    tier, order stats. ``repurchase_predictions`` is filled by prediction (later)."""
+    tier, order stats, repurchase predictions (智能预测, ``services.crm.prediction``)."""
     caller.require_staff()
     member = get_in_community(session, Member, member_id, caller.tenant_id, "No such member.", "member_id")
     view = member_view(session, member)
@@ -175,7 +176,7 @@ def get_member(session, caller, member_id):
             "tags": {"manual": view["tags"], "auto": view["auto_tags"]},
             **loyalty.member_summary(session, caller.tenant_id, member.id),
             "order_stats": _order_stats(session, caller.tenant_id, member.id),
-            "repurchase_predictions": []}
+            "repurchase_predictions": prediction.member_predictions(session, caller.tenant_id, member.id)}
 
 
 def list_members(session, caller, query):
@@ -222,7 +223,7 @@ def update_member(session, caller, member_id, payload):
 
 def update_me(session, caller, payload):
     """A member keeps their own profile current: building (within the community's buildings),
-    unit, birthday (not in the future), household notes, e-mail."""
+    unit, birthday (not in the future), household notes, e-mail, no repurchase reminders."""
     caller.require_member()
     data = load(PROFILE_PATCH, payload)
     member = get_in_community(session, Member, caller.member_id, caller.tenant_id, "No such member.", "member_id")
@@ -239,5 +240,7 @@ def update_me(session, caller, payload):
         member.household_notes = data["household_notes"]
     if "email" in data:
         member.email = data["email"] or None
+    if "reminders_opt_out" in data:
+        member.reminders_opt_out = data["reminders_opt_out"]
     session.flush()
     return {**member_view(session, member), "email": member.email, "household_notes": member.household_notes}

@@ -26,6 +26,10 @@ CATALOGUE = {
         "post.body": "{body}",
         "post.kind.knowledge": "团长分享",
         "post.kind.event": "活动",
+        "repurchase_reminder.title": "{product}该补货啦",
+        "repurchase_reminder.body": "{name},您上次订的{product}快用完了吧?现在下单,团长帮您备好货。",
+        "campaign.title": "{title}",
+        "campaign.body": "{body}",
     },
     "en": {
         "pickup_ready.title": "Your order has arrived",
@@ -43,6 +47,10 @@ CATALOGUE = {
         "post.body": "{body}",
         "post.kind.knowledge": "Tips",
         "post.kind.event": "Event",
+        "repurchase_reminder.title": "Time to restock {product}?",
+        "repurchase_reminder.body": "{name}, your {product} is probably running low. Order now and it will be ready for you.",
+        "campaign.title": "{title}",
+        "campaign.body": "{body}",
     },
 }
 

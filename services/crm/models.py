@@ -1,7 +1,17 @@
 """CRM's tables: communities (tenants), accounts, members, the purchase read model, loyalty
 (points ledger, coupons, the checkout holds), tags, posts, notification channels and deliveries."""
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.infra.db import UTCDateTime, new_id, utcnow
@@ -64,6 +74,8 @@ class Member(Base):
     household_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     activated_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
     decided_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)  # approved or rejected
+    # The member's own choice: no repurchase reminders (提醒) nor repurchase campaigns.
+    reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Purchase(Base):
@@ -206,6 +218,11 @@ class ProductInfo(Base):
     name: Mapped[str] = mapped_column(String(80), default="")
     category: Mapped[str | None] = mapped_column(String(40), nullable=True)
     tags: Mapped[list] = mapped_column(JSON, default=list)
+    # What recommendations and goods coupons need: the price, and whether it can be bought now
+    # (catalog says so on the transitions: out of / back in stock, off / on sale).
+    price_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    in_stock: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    on_sale: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
 
 class Post(Base):
@@ -280,3 +297,122 @@ class LoginAttempt(Base):
     phone: Mapped[str] = mapped_column(String(20))
     community: Mapped[str] = mapped_column(String(40), default="")
     at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RepurchasePrediction(Base):
+    """When a member will likely buy a product (or a category) again (智能预测), from their
+    purchase history (``services.crm.prediction``). ``key`` is ``product:<id>`` or
+    ``category:<name>``; rows are replaced whenever the member's purchases change, and daily."""
+
+    __tablename__ = "repurchase_predictions"
+    __table_args__ = (Index("ix_predictions_tenant_due", "tenant_id", "next_due_at"),)
+
+    member_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    product_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: a category
+    category: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    name: Mapped[str] = mapped_column(String(80), default="")
+    purchases: Mapped[int] = mapped_column(Integer)
+    interval_days: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float)
+    last_purchase_at: Mapped[object] = mapped_column(UTCDateTime)
+    next_due_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+class Reminder(Base):
+    """A repurchase reminder sent (复购提醒): one per member, product and predicted due date
+    (the cycle), so it never goes twice. ``converted_order_id``: the member ordered the product
+    within ``CONVERSION_DAYS`` and paid."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "member_id", "product_id", "due_on"),
+        Index("ix_reminders_tenant_sent", "tenant_id", "sent_at"),
+        Index("ix_reminders_member_sent", "member_id", "sent_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[str] = mapped_column(String(32))
+    product_id: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[str] = mapped_column(String(10))  # the predicted due date, community's calendar
+    sent_at: Mapped[object] = mapped_column(UTCDateTime)
+    converted_order_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    converted_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Campaign(Base):
+    """An automated campaign (自动化营销): a trigger, an audience, actions and a schedule.
+    ``system_key`` marks the ones every community gets (the birthday greeting), created once."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "system_key"),
+        Index("ix_campaigns_tenant_created", "tenant_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(60))
+    trigger: Mapped[dict] = mapped_column(JSON)
+    audience: Mapped[dict] = mapped_column(JSON, default=dict)
+    actions: Mapped[list] = mapped_column(JSON)
+    schedule: Mapped[dict] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    system_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CampaignRun(Base):
+    """One campaign acting on one member for one occurrence (a birthday year, a due date...):
+    the unique key written in the same transaction as the actions, so it happens exactly once."""
+
+    __tablename__ = "campaign_runs"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "member_id", "occurrence"),
+        Index("ix_campaign_runs_campaign_sent", "campaign_id", "sent_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    campaign_id: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[str] = mapped_column(String(32))
+    occurrence: Mapped[str] = mapped_column(String(80))
+    sent_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+class Reward(Base):
+    """An item of the rewards catalogue (积分兑换): points for a goods coupon or a coupon."""
+
+    __tablename__ = "rewards"
+    __table_args__ = (Index("ix_rewards_tenant_created", "tenant_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(60))
+    points_cost: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # goods_coupon | coupon
+    product_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # goods_coupon
+    coupon: Mapped[dict] = mapped_column(JSON)  # a coupon spec (loyalty.CouponSpec)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RewardRedemption(Base):
+    """A member spent points on a reward; ``request_key`` (the Idempotency-Key, or a fresh id)
+    makes a retried request answer the same redemption."""
+
+    __tablename__ = "reward_redemptions"
+    __table_args__ = (UniqueConstraint("tenant_id", "member_id", "request_key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[str] = mapped_column(String(32))
+    reward_id: Mapped[str] = mapped_column(String(32))
+    request_key: Mapped[str] = mapped_column(String(128))
+    points: Mapped[int] = mapped_column(Integer)
+    coupon_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

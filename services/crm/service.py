@@ -5,6 +5,7 @@ from nameko.events import event_handler
 from nameko.timer import timer
 
 from services.crm import (
+    campaigns,
     compensations,
     handlers,
     login_limit,
@@ -13,7 +14,10 @@ from services.crm import (
     messages,
     notify,
     posts,
+    recommendations,
     referral_rewards,
+    reminders,
+    rewards,
     settings,
     stats,
 )
@@ -208,7 +212,8 @@ class CrmService(operations.OperatorEntrypoints):
 
     @timer(interval=24 * 3600, eager=True)
     def refresh_tags(self):
-        """Lifecycle tags move with time alone: once a day (and at start) for every member."""
+        """Lifecycle tags move with time alone: once a day (and at start) for every member, with
+        the repurchase predictions (which otherwise follow each member's purchases)."""
         with self.db.begin():
             handlers.refresh_tags(self.db, utcnow())
 
@@ -268,6 +273,66 @@ class CrmService(operations.OperatorEntrypoints):
     def deliver(self):
         """Drain the delivery outbox (its own short transactions: no connection held while sending)."""
         notify.drain(self.db, self._allow_private_hosts())
+
+    # --- prediction, reminders, campaigns, rewards, recommendations (智能预测, 自动化营销) ------
+
+    @timer(interval=60)
+    def automate(self):
+        """Repurchase reminders and campaigns that are due (each community in its own transaction)."""
+        campaigns.tick(self.db, send_reminders=reminders.send_due)
+
+    @event_handler("crm", "member_joined")
+    def on_member_joined_campaigns(self, payload):
+        self.inbox.consume(payload, campaigns.on_member_activated)
+
+    @event_handler("crm", "member_approved")
+    def on_member_approved_campaigns(self, payload):
+        self.inbox.consume(payload, campaigns.on_member_activated)
+
+    @rpc
+    def create_campaign(self, payload):
+        with self.db.begin():
+            return campaigns.create_campaign(self.db, self.caller, payload)
+
+    @rpc
+    def list_campaigns(self, query):
+        with self.db.begin():
+            return campaigns.list_campaigns(self.db, self.caller, query)
+
+    @rpc
+    def get_campaign(self, campaign_id):
+        with self.db.begin():
+            return campaigns.get_campaign(self.db, self.caller, campaign_id)
+
+    @rpc
+    def update_campaign(self, campaign_id, payload):
+        with self.db.begin():
+            return campaigns.update_campaign(self.db, self.caller, campaign_id, payload)
+
+    @rpc
+    def list_rewards(self, query):
+        with self.db.begin():
+            return rewards.list_rewards(self.db, self.caller, query)
+
+    @rpc
+    def create_reward(self, payload):
+        with self.db.begin():
+            return rewards.create_reward(self.db, self.caller, payload)
+
+    @rpc
+    def update_reward(self, reward_id, payload):
+        with self.db.begin():
+            return rewards.update_reward(self.db, self.caller, reward_id, payload)
+
+    @rpc
+    def redeem_reward(self, reward_id, idempotency_key=None):
+        with self.db.begin():
+            return rewards.redeem(self.db, self.caller, reward_id, idempotency_key)
+
+    @rpc
+    def my_recommendations(self):
+        with self.db.begin():
+            return recommendations.my_recommendations(self.db, self.caller)
 
     @timer(interval=300)
     def prune_login_attempts(self):

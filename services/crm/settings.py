@@ -20,6 +20,13 @@ Admission (准入) and the welcome (信任引流):
   (residents only; empty = any building).
 * ``welcome_guide``: the new-member guide (新人指南) each member finds in the inbox once, when
   they become active.
+
+Automation (提醒与自动化营销):
+
+* ``reminder_hour``: the hour (0..23, community time) at which repurchase reminders go out, the
+  day before a predicted due date.
+* ``quiet_hours``: ``{start, end}`` ("HH:MM", community time; may wrap midnight; start == end:
+  none) during which nothing automated is sent; what was due waits for the end.
 """
 
 import copy
@@ -42,6 +49,8 @@ DEFAULTS = {
     "max_points_ratio_percent": 50,
     "admission": {"mode": "open", "allowed_buildings": []},
     "welcome_guide": "",
+    "reminder_hour": 10,
+    "quiet_hours": {"start": "21:00", "end": "08:00"},
 }
 ADMISSION_MODES = ("open", "approval", "invite_or_approval")
 READ_ONLY = {"points_value": {"points": POINTS_PER_YUAN_VALUE, "cents": 100}}
@@ -68,6 +77,14 @@ class AdmissionInput(StrictSchema):
         return data
 
 
+CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A time of day as HH:MM.")
+
+
+class QuietHoursInput(StrictSchema):
+    start = fields.String(required=True, validate=CLOCK)
+    end = fields.String(required=True, validate=CLOCK)
+
+
 class SettingsInput(StrictSchema):
     """A partial update: only the keys given change."""
 
@@ -76,6 +93,8 @@ class SettingsInput(StrictSchema):
     points_per_yuan = Int(0, 100)
     tiers = fields.List(fields.Nested(TierInput), validate=validate.Length(min=1, max=10))
     max_points_ratio_percent = Int(0, 100)
+    reminder_hour = Int(0, 23)
+    quiet_hours = fields.Nested(QuietHoursInput)
 
     @validates_schema
     def _tiers_in_order(self, data, **kwargs):
@@ -157,3 +176,19 @@ def update_settings(session, caller, payload):
     community.settings = {**(community.settings or {}), **changes}
     session.flush()
     return _view(community)
+
+
+def _minutes(clock):
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def in_quiet_hours(quiet_hours, local_moment):
+    """Whether a community-time moment falls in the quiet hours (start inclusive, end not)."""
+    start, end = _minutes(quiet_hours["start"]), _minutes(quiet_hours["end"])
+    now = local_moment.hour * 60 + local_moment.minute
+    if start == end:
+        return False
+    if start < end:
+        return start <= now < end
+    return now >= start or now < end

@@ -47,9 +47,11 @@ def test_create_update_get(session, leader, caller):
 
     with session.begin():
         outbox = session.query(OutboxMessage).all()
-    assert [row.event_type for row in outbox] == ["product_created"]
+    # crm's read model follows the price (goods coupons, upgrades): the change is told.
+    assert [row.event_type for row in outbox] == ["product_created", "product_updated"]
     assert outbox[0].payload["data"]["product_id"] == product["id"]
     assert outbox[0].payload["tenant_id"] == "tenant-a"
+    assert outbox[1].payload["data"]["price_cents"] == 990 and outbox[1].payload["data"]["in_stock"] is True
 
 
 def test_members_cannot_create(session, caller):

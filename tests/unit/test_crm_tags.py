@@ -152,10 +152,10 @@ def test_catalog_announces_a_product_change_that_tags_read(make_session, caller)
         product = catalog_handlers.create_product(session, leader, {"name": "鲜奶", "price_cents": 100,
                                                                     "category": "乳品"})
     with session.begin():
-        catalog_handlers.update_product(session, leader, product["id"], {"price_cents": 90})  # tags unaffected
-        catalog_handlers.update_product(session, leader, product["id"], {"tags": ["有机"]})
+        catalog_handlers.update_product(session, leader, product["id"], {"description": "清晨现挤"})  # crm reads none
+        catalog_handlers.update_product(session, leader, product["id"], {"tags": ["有机"], "price_cents": 90})
     with session.begin():
         outbox = [row.payload for row in session.query(OutboxMessage).order_by(OutboxMessage.id)]
     assert [row["event_type"] for row in outbox] == ["product_created", "product_updated"]
     assert outbox[1]["data"] == {"product_id": product["id"], "name": "鲜奶", "category": "乳品", "tags": ["有机"],
-                                 "price_cents": 90}
+                                 "price_cents": 90, "in_stock": False, "on_sale": True}

@@ -1,0 +1,179 @@
+"""The rewards catalogue (积分兑换): points for coupons.
+
+The leader lists rewards (``POST``/``PATCH``); members see the active ones and redeem them:
+
+* ``coupon``: a coupon of the given spec (fixed or percent, as ``loyalty.CouponSpec``);
+* ``goods_coupon`` (e.g. 100 points -> a box of eggs): a fixed coupon worth the product's
+  price when redeemed (crm's product read model), with that price as its minimum spend. Checkout
+  sees an order's subtotal, not its lines, so the coupon cannot be bound to the product itself:
+  it pays for the goods when the member orders them (or anything worth as much). The leader may
+  give ``amount_cents`` instead of relying on the current price.
+
+Redeeming spends the points (a ``redeemed`` ledger entry, negative) and issues the coupon in
+one transaction, under the member's lock: too few points is 409 and nothing changes. A request
+with an ``Idempotency-Key`` redeems once: the retry answers the same redemption, the same key
+for another reward is 409.
+"""
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
+
+from services.crm import loyalty
+from services.crm.models import Coupon, PointsEntry, ProductInfo, Reward, RewardRedemption
+from services.infra.db import get_in_community, new_id, newest_first, utcnow
+from services.infra.errors import Conflict, Forbidden, invalid
+from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
+
+KINDS = ("goods_coupon", "coupon")
+
+
+class StrictBoolean(fields.Boolean):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class GoodsSpec(StrictSchema):
+    product_id = Text(32)
+    amount_cents = Int(1, loyalty.MAX_COUPON_CENTS)
+    valid_days = Int(1, 3650, required=True)
+
+
+class RewardInput(StrictSchema):
+    name = Text(60)
+    points_cost = Int(1, 10**7, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    coupon = fields.Dict(required=True)
+    active = StrictBoolean(load_default=True)
+
+    @validates_schema
+    def _spec(self, data, **kwargs):
+        schema = GoodsSpec() if data["kind"] == "goods_coupon" else loyalty.CouponSpec()
+        try:
+            data["coupon"] = schema.load(data["coupon"])
+        except ValidationError as exc:
+            raise ValidationError({"coupon": exc.messages}) from None
+
+
+class RewardPatch(StrictSchema):
+    name = Text(60, required=False)
+    points_cost = Int(1, 10**7)
+    active = StrictBoolean()
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Nothing to change.", "_schema")
+
+
+REWARD_INPUT, REWARD_PATCH, REWARD_QUERY = RewardInput(), RewardPatch(), PageSchema()
+MAX_KEY = 128
+
+
+def _leader(caller):
+    caller.require_staff()
+    if caller.role != "leader":
+        raise Forbidden("Only the leader manages the rewards catalogue.")
+
+
+def reward_view(reward):
+    return {"id": reward.id, "name": reward.name, "points_cost": reward.points_cost, "kind": reward.kind,
+            "product_id": reward.product_id, "coupon": reward.coupon, "active": reward.active,
+            "created_at": reward.created_at.isoformat()}
+
+
+def create_reward(session, caller, payload):
+    _leader(caller)
+    data = load(REWARD_INPUT, payload)
+    product_id = None
+    if data["kind"] == "goods_coupon":
+        product_id = data["coupon"]["product_id"]
+        product = session.get(ProductInfo, product_id)
+        if product is None or product.tenant_id != caller.tenant_id:
+            raise invalid({"coupon": {"product_id": ["No such product in this community."]}})
+        if "amount_cents" not in data["coupon"] and not product.price_cents:
+            raise invalid({"coupon": {"amount_cents": ["This product's price is not known yet: give the value."]}})
+    reward = Reward(tenant_id=caller.tenant_id, name=data["name"].strip(), points_cost=data["points_cost"],
+                    kind=data["kind"], product_id=product_id, coupon=data["coupon"], active=data["active"],
+                    created_at=utcnow())
+    session.add(reward)
+    session.flush()
+    return reward_view(reward)
+
+
+def update_reward(session, caller, reward_id, payload):
+    _leader(caller)
+    data = load(REWARD_PATCH, payload)
+    reward = get_in_community(session, Reward, reward_id, caller.tenant_id, "No such reward.", "reward_id")
+    for field, value in data.items():
+        setattr(reward, field, value.strip() if field == "name" else value)
+    session.flush()
+    return reward_view(reward)
+
+
+def list_rewards(session, caller, query):
+    """Members see the active rewards; the leader and staff all of them."""
+    tenant_id = caller.require_tenant()
+    params = load(REWARD_QUERY, query)
+    statement = select(Reward).where(Reward.tenant_id == tenant_id)
+    if not caller.is_staff:
+        statement = statement.where(Reward.active.is_(True))
+    statement = newest_first(statement, Reward, decode_cursor(params["cursor"]), params["limit"])
+    return page([reward_view(r) for r in session.scalars(statement)], params["limit"])
+
+
+def _coupon_spec(session, reward):
+    if reward.kind == "coupon":
+        return dict(reward.coupon)
+    amount = reward.coupon.get("amount_cents")
+    if amount is None:
+        product = session.get(ProductInfo, reward.product_id)
+        amount = product.price_cents if product is not None else None
+    if not amount:
+        raise Conflict("This reward's goods have no price now.", {"reason": "reward_unavailable"})
+    return {"kind": "fixed", "amount_cents": amount, "min_spend_cents": amount,
+            "valid_days": reward.coupon["valid_days"]}
+
+
+def redeem(session, caller, reward_id, idempotency_key=None):
+    """Spend points on a reward: the coupon lands in the member's wallet."""
+    caller.require_member()
+    if idempotency_key is not None and (not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= MAX_KEY):
+        raise invalid({"Idempotency-Key": [f"1-{MAX_KEY} characters."]})
+    tenant_id, member_id = caller.tenant_id, caller.member_id
+    reward = get_in_community(session, Reward, reward_id, tenant_id, "No such reward.", "reward_id")
+    loyalty._lock_member(session, tenant_id, member_id)  # one member's spending takes turns
+    if idempotency_key is not None:
+        earlier = session.scalars(select(RewardRedemption).where(
+            RewardRedemption.tenant_id == tenant_id, RewardRedemption.member_id == member_id,
+            RewardRedemption.request_key == idempotency_key)).first()
+        if earlier is not None:
+            if earlier.reward_id != reward.id:
+                raise Conflict("This Idempotency-Key was used for another reward.", {"reason": "idempotency_mismatch"})
+            return _redemption_view(session, earlier)
+    if not reward.active:
+        raise Conflict("This reward is no longer offered.", {"reason": "reward_inactive"})
+    available = loyalty.balance(session, tenant_id, member_id)
+    if available < reward.points_cost:
+        raise Conflict("You do not have enough points for this reward.",
+                       {"reason": "points_insufficient", "balance": available, "points_cost": reward.points_cost})
+    redemption = RewardRedemption(id=new_id(), tenant_id=tenant_id, member_id=member_id, reward_id=reward.id,
+                                  request_key=idempotency_key or new_id(), points=reward.points_cost,
+                                  coupon_id="", created_at=utcnow())
+    coupon = loyalty.issue_coupon(session, tenant_id, member_id, _coupon_spec(session, reward), "reward",
+                                  f"reward:{redemption.id}")
+    redemption.coupon_id = coupon.id
+    session.add(PointsEntry(tenant_id=tenant_id, member_id=member_id, delta=-reward.points_cost, kind="redeemed",
+                            entry_key=f"redeemed:{redemption.id}", reason=reward.name[:200]))
+    session.add(redemption)
+    session.flush()
+    return _redemption_view(session, redemption)
+
+
+def _redemption_view(session, redemption):
+    coupon = session.get(Coupon, redemption.coupon_id)
+    return {"id": redemption.id, "reward_id": redemption.reward_id, "points_spent": redemption.points,
+            "balance": loyalty.balance(session, redemption.tenant_id, redemption.member_id),
+            "coupon": loyalty.coupon_view(coupon) if coupon is not None else None,
+            "created_at": redemption.created_at.isoformat()}
