@@ -3,21 +3,18 @@
 - ``new_members``: members admitted (status active) on a local day of the range: when they were
   approved (``activated_at``), or joined if they needed no approval; ``daily`` gives them per
   day. ``members_total``: active members admitted before the range's end.
-- ``reminders.sent``: inbox messages of a reminder kind (提醒: repurchase reminders) created in
-  the range; ``converted``: those followed by an order the member placed within
-  ``CONVERSION_DAYS`` days that was paid (or went further) — each reminder converts at most once.
+- ``reminders``: repurchase reminders (复购提醒) sent in the range and how many of them converted
+  (the member ordered that product within ``reminders.CONVERSION_DAYS`` and paid), as
+  ``reminders.reminder_stats`` counts them.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, select
 
-from services.crm.models import Community, InboxMessage, Member, Purchase
+from services.crm import reminders
+from services.crm.models import Community, Member
 from services.infra.periods import day_range, last_days, local_date
-
-REMINDER_KINDS = ("repurchase_reminder", "reminder")
-CONVERSION_DAYS = 7
-NOT_BOUGHT = ("placed", "cancelled")
 
 
 def _aware(moment):
@@ -52,25 +49,11 @@ def dashboard_stats(session, caller, date_from, date_to, timezone=None):
         daily[local_date(_aware(moment), timezone)] += 1
     total = session.scalar(select(func.count()).select_from(Member).where(active, admitted < end))
 
-    reminders = and_(InboxMessage.tenant_id == tenant, InboxMessage.kind.in_(REMINDER_KINDS),
-                     InboxMessage.created_at >= start, InboxMessage.created_at < end)
-    sent = session.execute(select(InboxMessage.member_id, InboxMessage.created_at).where(reminders)).all()
-    purchases = {}
-    if sent:
-        # Reminders per range are few (hundreds); dates compared here work the same on every engine.
-        for member_id, placed_at in session.execute(
-                select(Purchase.member_id, Purchase.placed_at).where(
-                    Purchase.tenant_id == tenant, Purchase.member_id.in_({m for m, _ in sent}),
-                    Purchase.status.not_in(NOT_BOUGHT), Purchase.placed_at >= start,
-                    Purchase.placed_at < end + timedelta(days=CONVERSION_DAYS))):
-            purchases.setdefault(member_id, []).append(placed_at)
-    window = timedelta(days=CONVERSION_DAYS)
-    converted = sum(1 for member_id, at in sent
-                    if any(at <= placed < at + window for placed in purchases.get(member_id, ())))
+    sent_and_converted = reminders.reminder_stats(session, tenant, start, end)
     return {
         "timezone": timezone, "from": days[0].isoformat(), "to": days[-1].isoformat(),
         "new_members": sum(daily.values()),
         "members_total": int(total),
-        "reminders": {"sent": len(sent), "converted": converted},
+        "reminders": sent_and_converted,
         "daily": [{"date": day.isoformat(), "new_members": count} for day, count in daily.items()],
     }

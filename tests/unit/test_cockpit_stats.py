@@ -53,27 +53,19 @@ def test_crm_members_and_reminders(make_session, caller):
         *member(shanghai(1, 9), activated=shanghai(3, 8)),    # waited for approval: admitted on the 3rd
         *member(shanghai(3, 9), activated=shanghai(5, 8)))    # approved after the range
 
-    def reminder(member_id, at, tenant_id=TENANT):
-        return crm_models.InboxMessage(tenant_id=tenant_id, member_id=member_id, kind="repurchase_reminder",
-                                       params={}, dedupe_key=f"r-{member_id}-{at.isoformat()}", created_at=at)
+    def reminder(member_id, at, converted=None, tenant_id=TENANT):
+        return crm_models.Reminder(tenant_id=tenant_id, member_id=member_id, product_id="milk",
+                                   due_on=at.date().isoformat(), sent_at=at, converted_order_id=converted)
 
-    def purchase(order_id, member_id, at, status="paid"):
-        return crm_models.Purchase(order_id=order_id, tenant_id=TENANT, member_id=member_id, status=status,
-                                   total_cents=100, lines=[], placed_at=at)
-
-    add(session, reminder("m1", shanghai(2, 10)), reminder("m2", shanghai(2, 10)), reminder("m3", shanghai(3, 10)),
-        reminder("m0", shanghai(1, 10)),                  # sent before the range
-        crm_models.InboxMessage(tenant_id=TENANT, member_id="m1", kind="pickup_ready", params={},
-                                dedupe_key="p", created_at=shanghai(2, 10)),
-        purchase("o1", "m1", shanghai(5, 10)),            # converts m1's reminder (3 days later)
-        purchase("o2", "m2", shanghai(2, 9)),             # before m2's reminder: no
-        purchase("o3", "m2", shanghai(12, 10)),           # 10 days later: too late
-        purchase("o4", "m3", shanghai(3, 11), status="cancelled"))  # never paid: no
+    add(session, reminder("m1", shanghai(2, 10), converted="o1"), reminder("m2", shanghai(2, 10)),
+        reminder("m3", shanghai(3, 10), converted="o3"),
+        reminder("m0", shanghai(1, 10), converted="o0"),     # sent before the range
+        reminder("m9", shanghai(2, 10), tenant_id=OTHER_TENANT))
 
     figures = ask(crm_stats, session, caller)
     assert figures == {
         "timezone": "Asia/Shanghai", "from": "2026-03-02", "to": "2026-03-03", "new_members": 3, "members_total": 4,
-        "reminders": {"sent": 3, "converted": 1},
+        "reminders": {"sent": 3, "converted": 2},
         "daily": [{"date": "2026-03-02", "new_members": 1}, {"date": "2026-03-03", "new_members": 2}],
     }
     with pytest.raises(Forbidden), session.begin():
