@@ -32,7 +32,7 @@ Every community gets a birthday greeting at 9:00 (``DEFAULTS``), made once (``sy
 from datetime import date, timedelta
 
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.crm import loyalty, notify, settings
@@ -289,8 +289,11 @@ def occurrences(session, campaign, community, now, member_id=None):
         return [(m, "joined", {}) for m in session.scalars(statement.where(Member.activated_at >= since))]
     if kind == "birthday":
         today = local.date()
+        days = [f"%-{today.month:02d}-{today.day:02d}"]
+        if (today.month, today.day) == (2, 28):
+            days.append("%-02-29")  # checked below: only in a year without 29 February
         return [(m, f"birthday:{today.year}", {})
-                for m in session.scalars(statement.where(Member.birthday.is_not(None)))
+                for m in session.scalars(statement.where(or_(*(Member.birthday.like(day) for day in days))))
                 if _birthday_matches(m.birthday, today)]
     if kind == "inactive":
         cutoff = now - timedelta(days=trigger.get("days", DEFAULT_DAYS["inactive"]))

@@ -321,3 +321,13 @@ def test_recommendations_exclude_recent_and_out_of_stock():
     assert [(r["product_id"], r["reason"]) for r in found] == [
         ("bread", "bought_together"), ("organic_milk", "upgrade"), ("apple", "popular")]
     assert found[0]["score"] == 2
+
+
+def test_a_29_february_birthday_is_greeted_on_28_february_in_other_years(Session, session):
+    with session.begin():
+        session.get(Member, "m2").birthday = "2000-02-29"
+    assert run(Session, datetime(2027, 2, 28, 1, 0, tzinfo=UTC)) == 1  # 09:00 local, 2027 has no 29 Feb
+    assert run(Session, datetime(2028, 2, 28, 1, 0, tzinfo=UTC)) == 0  # 2028 has one
+    assert run(Session, datetime(2028, 2, 29, 1, 0, tzinfo=UTC)) == 1
+    with session.begin():
+        assert {c.member_id for c in session.query(Coupon)} == {"m2"}
