@@ -331,3 +331,41 @@ def test_a_29_february_birthday_is_greeted_on_28_february_in_other_years(Session
     assert run(Session, datetime(2028, 2, 29, 1, 0, tzinfo=UTC)) == 1
     with session.begin():
         assert {c.member_id for c in session.query(Coupon)} == {"m2"}
+
+
+def test_catalog_tells_crm_when_a_product_sells_out_and_comes_back(make_session, session, caller):
+    """Stock transitions (not every sale) reach crm's read model, and recommendations follow."""
+    from services.catalog import handlers as catalog
+    from services.catalog.models import Base as CatalogBase
+    from services.infra.messaging import OutboxMessage
+
+    shop = make_session(CatalogBase, "catalog")
+    boss, buyer = caller("leader", tenant_id="t1"), caller("member", tenant_id="t1", member_id="m1")
+    with shop.begin():
+        bread = catalog.create_product(shop, boss, {"name": "面包", "category": "烘焙", "price_cents": 800, "stock": 2})
+    with shop.begin():
+        catalog.reserve_stock(shop, buyer, {"reservation_key": "o1", "items": [{"product_id": bread["id"], "quantity": 1}]})
+    with shop.begin():
+        catalog.reserve_stock(shop, buyer, {"reservation_key": "o2", "items": [{"product_id": bread["id"], "quantity": 1}]})
+    with shop.begin():
+        catalog.release_stock(shop, boss, "o2")
+    with shop.begin():
+        told = [row.payload for row in shop.query(OutboxMessage).order_by(OutboxMessage.id)]
+    assert [(e["event_type"], e["data"]["in_stock"]) for e in told] == [
+        ("product_created", True), ("product_updated", False), ("product_updated", True)]  # the first sale: nothing
+
+    def recommended():
+        with session.begin():
+            return [r["product_id"] for r in recommendations.my_recommendations(session, caller(
+                "member", tenant_id="t1", member_id="m2"))["items"]]
+
+    with session.begin():
+        session.add(Purchase(order_id="p1", tenant_id="t1", member_id="m1", status="paid", total_cents=800,
+                             lines=[{"product_id": bread["id"], "quantity": 1}], placed_at=datetime.now(UTC)))
+    for event in told[:2]:
+        with session.begin():
+            handlers.record_product(session, {**event, "tenant_id": "t1"})
+        if event["data"]["in_stock"]:
+            assert recommended() == [bread["id"]]  # popular this week
+        else:
+            assert recommended() == []  # sold out: not offered

@@ -215,3 +215,25 @@ def test_an_order_of_another_product_does_not_convert(session):
     buy(session, "o-eggs", "m1", NOW + timedelta(days=1), product_id="eggs")
     with session.begin():
         assert session.query(Reminder).one().converted_order_id is None
+
+
+def test_quiet_hours_and_reminder_hour_settings(session, caller):
+    from services.crm import settings
+    from services.infra.errors import Invalid
+
+    def quiet(start, end, hour, minute=0):
+        return settings.in_quiet_hours({"start": start, "end": end}, datetime(2026, 1, 1, hour, minute))
+
+    assert quiet("21:00", "08:00", 21) and quiet("21:00", "08:00", 3) and not quiet("21:00", "08:00", 8)
+    assert quiet("12:00", "14:00", 13, 59) and not quiet("12:00", "14:00", 14) and not quiet("12:00", "14:00", 11)
+    assert not quiet("00:00", "00:00", 3)  # start = end: none
+    leader = caller("leader", tenant_id="t1")
+    with session.begin():
+        assert settings.get_settings(session, leader)["quiet_hours"] == {"start": "21:00", "end": "08:00"}
+        assert settings.get_settings(session, leader)["reminder_hour"] == 10
+    for bad in ({"reminder_hour": 24}, {"quiet_hours": {"start": "25:00", "end": "08:00"}},
+                {"quiet_hours": {"start": "21:00"}}, {"reminder_hour": "10"}):
+        with pytest.raises(Invalid), session.begin():
+            settings.update_settings(session, leader, bad)
+    with session.begin():
+        assert settings.update_settings(session, leader, {"reminder_hour": 8})["reminder_hour"] == 8
