@@ -222,6 +222,10 @@ class Simulation:
             self.events += delivered
 
 
+def _utc(moment):
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def caller_for(identity, role=None):
     from services.infra.context import Caller
 
@@ -361,16 +365,11 @@ def _replay(sim, rng, log, DomainError, weeks, population):
                 return
             as_leader("orders", "mark_paid", placed["id"])  # paid by WeChat transfer, confirmed by 小雅
             summary["paid"] += 1
-            week_orders.append((placed["id"], channel_of()["type"]))
+            week_orders.append((placed["id"], channel_of()["type"], resident))
 
         def pick_up():
-            if not placed or pay_after is None:
-                return
-            shown = sim.call("orders", "get_order", resident["caller"], placed["id"])
-            code = (shown.get("pickup") or {}).get("code")
-            if code:
-                as_leader("fulfillment", "verify_pickup", {"code": code})
-                summary["picked_up"] += 1
+            if placed and pay_after is not None:
+                collect(placed["id"], resident)
 
         picked_at = local(pickup_day + timedelta(days=rng.choice((0, 0, 1))), rng.randint(10, 20), rng.randrange(60))
         actions = [at(when, place), at(when + (pay_after or timedelta(minutes=20)), pay), at(picked_at, pick_up)]
@@ -400,6 +399,61 @@ def _replay(sim, rng, log, DomainError, weeks, population):
         return [{"product_id": product["id"], "quantity": rng.choice((1, 1, 1, 2))}
                 for product in rng.sample(pool, rng.randint(1, most))]
 
+    picked = set()
+
+    def collect(order_id, resident):
+        """The member shows the pickup code from the order page; 小雅 verifies it."""
+        if order_id in picked:
+            return
+        shown = sim.call("orders", "get_order", resident["caller"], order_id)
+        code = (shown.get("pickup") or {}).get("code")
+        if code:
+            as_leader("fulfillment", "verify_pickup", {"code": code})
+            picked.add(order_id)
+            summary["picked_up"] += 1
+
+    current = {}  # this week's wave: its offer and orders, for members answering a reminder
+    seen = {"at": None}
+    pending = []  # reminders read, not yet acted on: (member_id, product_id, sent_at)
+
+    def answer_reminders():
+        """A member reads a repurchase reminder (复购提醒) in their inbox and, often enough, buys
+        the product again when a wave has it within the next days. (What they read is looked up
+        here, read only, instead of listing 300 inboxes every day.)"""
+        from sqlalchemy import select
+
+        from services.crm.models import Reminder
+
+        with sim.makers["crm"]() as crm:
+            query = select(Reminder.member_id, Reminder.product_id, Reminder.sent_at).order_by(Reminder.sent_at)
+            if seen["at"] is not None:
+                query = query.where(Reminder.sent_at > seen["at"])
+            fresh = crm.execute(query).all()
+        if fresh:
+            seen["at"] = fresh[-1][2]
+        pending.extend(reminder for reminder in fresh if rng.random() < 0.7)  # some just ignore it
+        by_member = {r["identity"]["member_id"]: r for r in residents if r["identity"]}
+        on_offer = {p["id"] for p in current.get("offer", ())}
+        for reminder in list(pending):
+            member_id, product_id, sent_at = reminder
+            if sim.now - _utc(sent_at) > timedelta(days=2, hours=12):
+                pending.remove(reminder)  # too late now
+                continue
+            resident = by_member.get(member_id)
+            if resident is None or product_id not in on_offer or current["closes_at"] <= sim.now:
+                continue
+            pending.remove(reminder)
+            sim.now += timedelta(minutes=rng.randint(5, 40))
+            placed = sim.call("orders", "place_order", resident["caller"], {
+                "items": [{"product_id": product_id, "quantity": 1}],
+                "channel": {"type": "wave", "id": current["state"]["wave"]["id"]}}, idempotency_key=uuid.uuid4().hex)
+            summary["orders"] += 1
+            sim.now += timedelta(minutes=rng.randint(2, 12))
+            as_leader("orders", "mark_paid", placed["id"])
+            summary["paid"] += 1
+            current["orders"].append((placed["id"], "wave", resident))
+            summary["answered_reminders"] = summary.get("answered_reminders", 0) + 1
+
     def timers():
         for service, method in sim.timers():
             try:
@@ -407,6 +461,8 @@ def _replay(sim, rng, log, DomainError, weeks, population):
             except Exception as exc:  # a timer this replay cannot run is left to the live service
                 log(f"  (demo: timer {service}.{method} skipped: {type(exc).__name__}: {exc})")
                 sim.skip_timer(service, method)
+        if hasattr(sim.classes["crm"], "automate"):
+            answer_reminders()
 
     carried = []
     for week in range(weeks):
@@ -417,7 +473,9 @@ def _replay(sim, rng, log, DomainError, weeks, population):
         state, week_orders = {}, []
 
         def open_week(week=week, monday=monday, wednesday=wednesday, offer=offer, live_offer=live_offer,
-                      state=state):
+                      state=state, week_orders=week_orders):
+            current.update(state=state, offer=offer, orders=week_orders,
+                           closes_at=local(monday + timedelta(days=3), 19, 30))
             state["wave"] = as_leader("catalog", "create_wave", {
                 "title": f"第{week + 1}周 小雅团购", "cutoff_at": local(monday + timedelta(days=3), 20).isoformat(),
                 "pickup_at": local(monday + timedelta(days=5), 9).isoformat(), "pickup_point": PICKUP_POINT,
@@ -475,12 +533,15 @@ def _replay(sim, rng, log, DomainError, weeks, population):
         for status, day, hour in (("packed", 4, 9), ("delivering", 4, 15), ("ready_for_pickup", 5, 9)):
             def move(status=status, state=state, week_orders=week_orders):
                 as_leader("fulfillment", "move_wave", state["wave"]["id"], {"status": status})
-                for order_id, channel in week_orders:
+                for order_id, channel, _ in week_orders:
                     if channel == "live":
                         as_leader("fulfillment", "move_order", order_id, {"status": status,
                                                                           "pickup_point": PICKUP_POINT})
             actions.append(at(local(monday + timedelta(days=day), hour), move))
 
+        # Sunday evening: whatever is still at the pickup point is collected (or brought round).
+        actions.append(at(local(monday + timedelta(days=6), 19, 30), lambda week_orders=week_orders: [
+            collect(order_id, resident) for order_id, _, resident in list(week_orders)]))
         next_monday = local(monday + timedelta(days=7), 8)
         carried = [action for action in actions if action[0] >= next_monday]
         run([action for action in actions if action[0] < next_monday])
