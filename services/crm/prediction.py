@@ -115,9 +115,12 @@ def predict(purchases, products=None):
 
 # --- stored ----------------------------------------------------------------------------------
 
-def _products(session, tenant_id):
-    rows = session.execute(select(ProductInfo.product_id, ProductInfo.name, ProductInfo.category)
-                           .where(ProductInfo.tenant_id == tenant_id))
+def _products(session, tenant_id, product_ids=None):
+    statement = select(ProductInfo.product_id, ProductInfo.name, ProductInfo.category).where(
+        ProductInfo.tenant_id == tenant_id)
+    if product_ids is not None:
+        statement = statement.where(ProductInfo.product_id.in_(sorted(product_ids)))
+    rows = session.execute(statement)
     return {pid: {"name": name, "category": category} for pid, name, category in rows}
 
 
@@ -135,8 +138,10 @@ def refresh_member(session, tenant_id, member_id, products=None):
     session.execute(delete(RepurchasePrediction).where(RepurchasePrediction.tenant_id == tenant_id,
                                                        RepurchasePrediction.member_id == member_id)
                     .execution_options(synchronize_session=False))
-    rows = _rows(tenant_id, member_id, predict(purchases, products if products is not None
-                                               else _products(session, tenant_id)))
+    if products is None:  # only the member's products, not the whole catalogue
+        products = _products(session, tenant_id, {line.get("product_id") for p in purchases
+                                                  for line in p.lines or () if isinstance(line, dict) and isinstance(line.get("product_id"), str)})
+    rows = _rows(tenant_id, member_id, predict(purchases, products))
     if rows:
         session.execute(TABLE.insert(), rows)
     return rows
