@@ -568,6 +568,18 @@ class PurchaseListQuery(StrictSchema):
 
 class PurchaseProduct(PickingProduct):
     unit = fields.String()
+    on_hand = fields.Integer(metadata={"description": "what the leader already has (PUT /stock-on-hand)"})
+    to_buy = fields.Integer(metadata={"description": "quantity - on_hand, at least 0: what to order"})
+
+
+class StockOnHandBody(StrictSchema):
+    quantity = Int(0, 1_000_000, required=True)
+
+
+class StockOnHand(Schema):
+    product_id = fields.String()
+    quantity = fields.Integer()
+    updated_at = fields.AwareDateTime()
 
 
 class PurchaseList(Schema):

@@ -44,6 +44,19 @@ class FulfillmentRoutes:
         listing = self.call("fulfillment", "purchase_list", wave_id, query)
         return excel_csv(listing) if query["format"] == "csv" else listing
 
+    @route("PUT", "/api/v1/stock-on-hand/<product_id>", roles=STAFF,
+           summary="The leader's count of a product already in the storeroom (现货)", tag="fulfillment",
+           body=schemas.StockOnHandBody, response=schemas.StockOnHand)
+    def set_stock_on_hand(self, request, product_id):
+        payload = json_body(request, schemas.StockOnHandBody())
+        self.call("catalog", "get_product", product_id)  # the community's product, or 404
+        return self.call("fulfillment", "set_stock_on_hand", product_id, payload)
+
+    @route("GET", "/api/v1/stock-on-hand", roles=STAFF, summary="What the storeroom holds", tag="fulfillment",
+           response=schemas.page_of(schemas.StockOnHand))
+    def list_stock_on_hand(self, request):
+        return self.call("fulfillment", "list_stock_on_hand")
+
     @route("GET", "/api/v1/waves/<wave_id>/packing-slips", roles=STAFF,
            summary="Printable packing slips (text/html), one per order: paper=a4|80mm", tag="fulfillment",
            query=schemas.PackingSlipsQuery)

@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from qrcode.image.svg import SvgPathImage
 from sqlalchemy import select
 
-from services.fulfillment import messages
+from services.fulfillment import messages, storeroom
 from services.fulfillment.handlers import paid_orders_of_wave
 from services.fulfillment.models import FulfillmentCommunity, FulfillmentMember
 from services.fulfillment.picking import by_product, csv_text, find_wave, natural
@@ -40,7 +40,8 @@ def _timezone(community):
 
 def purchase_list(session, caller, wave_id, query):
     """What the supplier must deliver for a wave: per product, the total of the paid orders
-    (cancelled and wholly refunded ones are off), in the product's unit, by the pickup time."""
+    (cancelled and wholly refunded ones are off), less what the leader already has on hand
+    (``to_buy``), in the product's unit, by the pickup time."""
     caller.require_staff()
     params = load(PURCHASE_LIST_QUERY, query)
     tenant_id = caller.tenant_id
@@ -48,20 +49,24 @@ def purchase_list(session, caller, wave_id, query):
     orders = paid_orders_of_wave(session, tenant_id, wave_id)
     units = wave.units if wave is not None else {}
     needed_by = wave.pickup_at if wave is not None else None
+    demand = by_product(orders)
+    stored = storeroom.on_hand(session, tenant_id, [entry["product_id"] for entry in demand])
     listing = {
         "wave_id": wave_id,
         "title": wave.title if wave is not None else "",
         "needed_by": needed_by.isoformat() if needed_by else None,
         "orders": len(orders),
-        "products": [{**entry, "unit": units.get(entry["product_id"], "")} for entry in by_product(orders)],
+        "products": [{**entry, "unit": units.get(entry["product_id"], ""), "on_hand": stored[entry["product_id"]],
+                      "to_buy": max(entry["quantity"] - stored[entry["product_id"]], 0)} for entry in demand],
     }
     if params["format"] == "json":
         return listing
     # The supplier reads the community's wall clock, not UTC.
     when = (needed_by.astimezone(messages.zone(_timezone(_community(session, tenant_id)))).strftime("%Y-%m-%d %H:%M")
             if needed_by else "")
-    content = csv_text(["商品编号", "商品", "单位", "数量", "订单数", "需到货时间"], (
-        [entry["product_id"], entry["name"], entry["unit"], entry["quantity"], entry["orders"], when]
+    content = csv_text(["商品编号", "商品", "单位", "数量", "现有库存", "需采购", "订单数", "需到货时间"], (
+        [entry["product_id"], entry["name"], entry["unit"], entry["quantity"], entry["on_hand"], entry["to_buy"],
+         entry["orders"], when]
         for entry in listing["products"]))
     return {"filename": f"purchase-list-{wave_id}.csv", "content": content}
 

@@ -141,3 +141,16 @@ class Compensation(Base):
     by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     granted_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class StockOnHand(Base):
+    """What the leader already has in the storeroom (现货) of a product: the purchase list asks
+    the supplier only for the rest. Counted by the leader, not by catalog (catalog's stock is
+    what is left to sell)."""
+
+    __tablename__ = "stock_on_hand"
+
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

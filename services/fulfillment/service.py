@@ -4,7 +4,15 @@ from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.timer import timer
 
-from services.fulfillment import after_sales, batches, documents, handlers, picking, stats
+from services.fulfillment import (
+    after_sales,
+    batches,
+    documents,
+    handlers,
+    picking,
+    stats,
+    storeroom,
+)
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
@@ -52,6 +60,15 @@ class FulfillmentService(operations.OperatorEntrypoints):
     @rpc
     def purchase_list(self, wave_id, query):
         return documents.purchase_list(self.db, self.caller, wave_id, query)
+
+    @rpc
+    def set_stock_on_hand(self, product_id, payload):
+        with self.db.begin():
+            return storeroom.set_on_hand(self.db, self.caller, product_id, payload)
+
+    @rpc
+    def list_stock_on_hand(self):
+        return storeroom.list_on_hand(self.db, self.caller)
 
     @rpc
     def packing_slips(self, wave_id, query, locale=None):

@@ -126,12 +126,19 @@ def test_purchase_list_packing_slips_and_a_single_order_moved_to_its_own_pickup_
         return listing if listing.get("orders") == 2 and listing.get("needed_by") else None
     listing = eventually(purchase)
     assert listing and listing["products"] == [
-        {"product_id": peach["id"], "name": "阳山水蜜桃", "unit": "盒", "quantity": 5, "orders": 2}], listing
+        {"product_id": peach["id"], "name": "阳山水蜜桃", "unit": "盒", "quantity": 5, "orders": 2,
+         "on_hand": 0, "to_buy": 5}], listing
+    # Two boxes already in the storeroom: the supplier is asked for three.
+    counted = api(stack, "PUT", f"/stock-on-hand/{peach['id']}", leader, json={"quantity": 2})
+    assert counted.status_code == 200 and counted.json()["quantity"] == 2, counted.text
+    assert api(stack, "PUT", "/stock-on-hand/not-ours", leader, json={"quantity": 2}).status_code == 404
+    assert api(stack, "GET", "/stock-on-hand", leader).json()["items"][0]["product_id"] == peach["id"]
     sheet = api(stack, "GET", f"/waves/{wave_id}/purchase-list?format=csv", leader)
     assert sheet.status_code == 200 and sheet.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert sheet.content.startswith(b"\xef\xbb\xbf")
     rows = sheet.content.decode("utf-8-sig").splitlines()
-    assert rows[0] == "商品编号,商品,单位,数量,订单数,需到货时间" and rows[1].startswith(f"{peach['id']},阳山水蜜桃,盒,5,2,")
+    assert rows[0] == "商品编号,商品,单位,数量,现有库存,需采购,订单数,需到货时间"
+    assert rows[1].startswith(f"{peach['id']},阳山水蜜桃,盒,5,2,3,2,")
     assert api(stack, "GET", f"/waves/{wave_id}/purchase-list", member).status_code == 403
 
     # Moved one by one (the wave move's rules), the wave's orders get their codes.

@@ -63,6 +63,7 @@ BODIES = {
     "POST /api/v1/orders/{order_id}/cancel": None,
     "POST /api/v1/orders/{order_id}/refund": {"amount_cents": 1, "reason": "x"},
     "GET /api/v1/products/{product_id}/poster.png": None,
+    "PUT /api/v1/stock-on-hand/{product_id}": {"quantity": 3},
     "POST /api/v1/showcases/{showcase_id}/approve": None,
     "POST /api/v1/showcases/{showcase_id}/reject": None,
     "GET /api/v1/waves/{wave_id}": None,

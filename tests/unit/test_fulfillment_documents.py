@@ -7,7 +7,7 @@ from conftest import OTHER_TENANT, TENANT
 from sqlalchemy import select
 from test_fulfillment import PICKUP_AT, apply, envelope, move, order_event, placed
 
-from services.fulfillment import documents, handlers
+from services.fulfillment import documents, handlers, storeroom
 from services.fulfillment.models import Base, FulfillmentOrder
 from services.infra.db import utcnow
 from services.infra.errors import Forbidden, Invalid, NotFound
@@ -81,17 +81,43 @@ def test_the_purchase_list_csv_is_excel_ready_and_defuses_formulas(session, lead
     sheet = purchase(session, leader, format="csv")
     assert sheet["filename"] == "purchase-list-wave-1.csv"
     rows = sheet["content"].split("\r\n")
-    assert rows[0] == "商品编号,商品,单位,数量,订单数,需到货时间"
+    assert rows[0] == "商品编号,商品,单位,数量,现有库存,需采购,订单数,需到货时间"
     # 09:00 UTC is 17:00 on the community's (Shanghai) clock, the one the supplier reads.
-    assert "peach,水蜜桃,盒,7,3,2026-11-28 17:00" in rows
-    assert "soap,'=SUM(A1),,1,1,2026-11-28 17:00" in rows
+    assert "peach,水蜜桃,盒,7,0,7,3,2026-11-28 17:00" in rows
+    assert "soap,'=SUM(A1),,1,0,1,1,2026-11-28 17:00" in rows
 
 
 def test_the_purchase_list_of_a_wave_not_yet_closed_has_no_date(session, leader, wave):
     placed(session, "open-1", "m1", [("egg", "鸡蛋", 2)], wave_id="wave-open")
     listing = purchase(session, leader, wave_id="wave-open")
     assert listing["needed_by"] is None and listing["products"][0]["unit"] == ""
-    assert purchase(session, leader, wave_id="wave-open", format="csv")["content"].split("\r\n")[1] == "egg,鸡蛋,,2,1,"
+    assert purchase(session, leader, wave_id="wave-open", format="csv")["content"].split("\r\n")[1] == "egg,鸡蛋,,2,0,2,1,"
+
+
+def test_what_is_on_hand_is_not_bought_again(session, leader, caller, wave):
+    with session.begin():
+        storeroom.set_on_hand(session, leader, "peach", {"quantity": 5})
+        storeroom.set_on_hand(session, leader, "milk", {"quantity": 10})
+        storeroom.set_on_hand(session, caller("leader", tenant_id=OTHER_TENANT), "peach", {"quantity": 99})
+    products = {p["product_id"]: (p["quantity"], p["on_hand"], p["to_buy"]) for p in purchase(session, leader)["products"]}
+    assert products == {"peach": (7, 5, 2), "milk": (4, 10, 0), "soap": (1, 0, 1)}
+    with session.begin():
+        storeroom.set_on_hand(session, leader, "milk", {"quantity": 0})  # a recount replaces the last
+        listed = storeroom.list_on_hand(session, leader)
+    assert [(row["product_id"], row["quantity"]) for row in listed["items"]] == [("peach", 5)]
+
+
+@pytest.mark.parametrize("body", [{"quantity": -1}, {"quantity": 1_000_001}, {"quantity": "3"}, {}, {"quantity": 1, "x": 1}])
+def test_a_bad_count_changes_nothing(session, leader, body):
+    with pytest.raises(Invalid), session.begin():
+        storeroom.set_on_hand(session, leader, "peach", body)
+    with session.begin():
+        assert storeroom.list_on_hand(session, leader)["items"] == []
+
+
+def test_only_staff_count_the_storeroom(session, caller):
+    with pytest.raises(Forbidden), session.begin():
+        storeroom.set_on_hand(session, caller("member", member_id="m1"), "peach", {"quantity": 1})
 
 
 def test_the_purchase_list_is_for_the_communitys_staff(session, leader, caller, wave):
