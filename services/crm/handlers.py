@@ -184,7 +184,8 @@ def get_me(session, caller):
     member = session.scalars(select(Member).where(Member.account_id == account.id)).first()
     if member is not None:
         me["member"] = {**MEMBER.dump(member), **loyalty.member_summary(session, tenant_id, member.id),
-                        "order_stats": order_stats(session, tenant_id, member.id)}
+                        "order_stats": order_stats(session, tenant_id, member.id),
+                        "reminders_opt_out": bool(member.reminders_opt_out)}
     return me
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.crm import handlers
+from services.crm import handlers, members
 from services.crm.models import Account, Base
 from services.infra.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.infra.messaging import OutboxMessage
@@ -165,6 +165,19 @@ def test_get_me_with_order_stats(session, anonymous, caller):
     with pytest.raises(Unauthorized), session.begin():
         handlers.get_me(session, caller("member", tenant_id="tenant-b",
                                         account_id=joined["account_id"]))
+
+
+def test_get_me_says_whether_the_member_opted_out_of_reminders(session, anonymous, caller):
+    leader = signup(session, anonymous)
+    joined = join(session, anonymous)
+    me_caller = caller("member", tenant_id=leader["tenant_id"], account_id=joined["account_id"],
+                       member_id=joined["member_id"])
+    with session.begin():
+        assert handlers.get_me(session, me_caller)["member"]["reminders_opt_out"] is False
+    with session.begin():
+        members.update_me(session, me_caller, {"reminders_opt_out": True})
+    with session.begin():
+        assert handlers.get_me(session, me_caller)["member"]["reminders_opt_out"] is True
 
 
 def test_record_order_placed_refuses_bad_data(session):
