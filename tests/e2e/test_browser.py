@@ -102,6 +102,10 @@ def leader_token(page):
     return page.evaluate("JSON.parse(sessionStorage.getItem('linli.leader')).token")
 
 
+def token_of(page):
+    return page.evaluate("JSON.parse(sessionStorage.getItem('linli.member')).token")
+
+
 def pay_in_sandbox(stack, member, order_id):
     started = api(stack, "POST", f"/orders/{order_id}/pay", member, json={"method": "sandbox"})
     assert started.status_code == 200, started.text
@@ -127,6 +131,11 @@ def test_a_member_joins_by_invitation_watches_live_buys_the_pinned_item_and_pays
     assert api(stack, "POST", f"/live-sessions/{live['id']}/start", leader).status_code == 200
     assert api(stack, "POST", f"/live-sessions/{live['id']}/pin", leader, json={"product_id": milk["id"]}).status_code == 200
 
+    reward = api(stack, "POST", "/rewards", leader, json={
+        "name": "5元无门槛券", "points_cost": 100, "kind": "coupon",
+        "coupon": {"kind": "fixed", "amount_cents": 500, "min_spend_cents": 0, "valid_days": 30}})
+    assert reward.status_code == 201, reward.text
+    reward = reward.json()
     inviter = join(stack, slug, "13900000001", "王芳")
     referral = eventually(lambda: api(stack, "GET", "/me/referral", inviter))
     assert referral.status_code == 200, referral.text
@@ -205,10 +214,31 @@ def test_a_member_joins_by_invitation_watches_live_buys_the_pinned_item_and_pays
     member.shot("09-orders")
     page.click("a[href='#/me']")
     page.wait_for_selector("#invite-code")
-    page.wait_for_selector("#rewards > *")  # the rewards, or plainly "not available yet"
     page.click("#show-poster")
     expect(page.locator("#poster")).to_have_js_property("naturalWidth", 600)
     member.shot("10-me")
+    # 积分兑换: too few points is a 409, said in words; with points given, the coupon arrives.
+    member.allowed_statuses.add(409)
+    page.click(f"[data-redeem='{reward['id']}']")
+    page.wait_for_selector("#redeem-problems .problem[data-status='409']")
+    assert "积分不足" in page.inner_text("#redeem-problems")
+    member.allowed_statuses.clear()
+    member_id = page.evaluate("JSON.parse(sessionStorage.getItem('linli.member')).member.id")
+    balance = api(stack, "GET", "/me/points", token_of(page)).json()["balance"]
+    assert balance < 100
+    given = api(stack, "POST", f"/members/{member_id}/points", leader, json={"delta": 150 - balance, "reason": "老邻居回馈"})
+    assert given.status_code == 200, given.text
+    page.reload()
+    page.click(f"[data-redeem='{reward['id']}']")
+    page.wait_for_selector(".toast:has-text('兑换成功')")
+    expect(page.locator("#points")).to_have_text("50")
+    coupons = api(stack, "GET", "/me/coupons?status=available", token_of(page)).json()["items"]
+    assert [c["amount_cents"] for c in coupons if c["source"] == "reward"] == [500]
+    member.shot("10b-me-redeemed")
+    # 复购提醒: off with one tap, and the API knows it.
+    page.uncheck("#reminders-opt-out")
+    page.wait_for_selector(".toast:has-text('已关闭复购提醒')")
+    assert api(stack, "GET", "/me", token_of(page)).json()["member"]["reminders_opt_out"] is True
     page.click("a[href='#/inbox']")
     page.wait_for_selector("main h1")
     member.shot("11-inbox")
@@ -408,6 +438,40 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
         page.wait_for_selector("[data-post]:has-text('鸡蛋怎么存放')")
     leader.shot("13-posts")
 
+    # 营销活动: the leader sets one up; it is listed (with the default birthday greeting) and paused.
+    page.click("[data-nav=campaigns]")
+    page.wait_for_selector("#campaign-form")
+    page.fill("#campaign-form input[name=name]", "唤醒老顾客")
+    page.select_option("#campaign-form select[name=trigger]", "inactive")
+    page.fill("#campaign-form input[name=days]", "14")
+    page.fill("#campaign-form input[name=tags]", "爱吃鸡蛋")
+    page.fill("#campaign-form textarea[name=template]", "{name},好久不见!菜园新到了土鸡蛋。")
+    page.check("#campaign-form input[name=with_coupon]")
+    page.fill("#campaign-form input[name=coupon_amount]", "3")
+    page.click("#campaign-form button[type=submit]")
+    page.wait_for_selector("#campaign-stats")
+    campaign_id = page.url.rsplit("/", 1)[-1]
+    assert "14 天未下单" in page.inner_text("main") and "¥3.00" in page.inner_text("main")
+    page.click("[data-nav=campaigns]")
+    page.wait_for_selector(f"tr[data-campaign='{campaign_id}']")
+    assert "生日祝福" in page.inner_text("#campaigns")
+    assert page.inner_text(f"tr[data-campaign='{campaign_id}'] [data-stat=sent]") == "0"
+    page.click(f"[data-toggle='{campaign_id}']")
+    page.wait_for_selector(f"tr[data-campaign='{campaign_id}'] .badge:has-text('已暂停')")
+    campaign = api(stack, "GET", f"/campaigns/{campaign_id}", token).json()
+    assert campaign["active"] is False and campaign["trigger"] == {"type": "inactive", "days": 14}
+    assert campaign["audience"] == {"tags_any": ["爱吃鸡蛋"]} and campaign["actions"][1]["amount_cents"] == 300
+    leader.shot("13a-campaigns")
+    # 积分兑换: a goods coupon for the eggs.
+    page.click("[data-nav=rewards]")
+    page.wait_for_selector("#reward-form")
+    page.fill("#reward-form input[name=name]", "一盒土鸡蛋")
+    page.fill("#reward-form input[name=points_cost]", "400")
+    page.select_option("#reward-form select[name=product_id]", eggs["id"])
+    page.click("#reward-form button[type=submit]")
+    page.wait_for_selector("#rewards tr:has-text('商品券')")
+    leader.shot("13b-rewards")
+
     for nav, label in (("referral", "14-referral"), ("settings", "15-settings")):
         page.click(f"[data-nav={nav}]")
         page.wait_for_selector("main h1")
@@ -427,8 +491,14 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
 
     page.click("[data-nav=settings]")
     page.wait_for_selector("#settings-form")
+    page.wait_for_selector("#channels-box > *")
     page.fill("#settings-form input[name=points_per_yuan]", "2")
+    page.fill("#settings-form input[name=reminder_hour]", "18")
+    page.fill("#settings-form input[name=quiet_start]", "22:00")
+    page.fill("#settings-form input[name=quiet_end]", "07:30")
     page.click("#settings-form button[type=submit]")
     page.wait_for_selector(".toast:has-text('已保存')")
-    assert api(stack, "GET", "/community/settings", token).json()["points_per_yuan"] == 2
+    saved = api(stack, "GET", "/community/settings", token).json()
+    assert saved["points_per_yuan"] == 2 and saved["reminder_hour"] == 18
+    assert saved["quiet_hours"] == {"start": "22:00", "end": "07:30"}
     leader.close()

@@ -3,6 +3,8 @@ never serving anything outside gateway/web."""
 
 import json
 import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -11,6 +13,17 @@ from services.infra.errors import NotFound
 
 CATALOGUES = {name: json.loads((WEB_ROOT / "i18n" / f"{name}.json").read_text("utf-8")) for name in ("zh-CN", "en")}
 SCRIPTS = sorted(WEB_ROOT.glob("*/*.js"))
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.parametrize("script", [path.relative_to(WEB_ROOT).as_posix() for path in sorted(WEB_ROOT.glob("*/*.js"))
+                                    if path.parent.name != "vendor"])
+def test_every_script_parses_as_an_es_module(script, tmp_path):
+    # A syntax error leaves a page blank with no message: caught here, before a browser runs.
+    copy = tmp_path / (script.replace("/", "-")[:-3] + ".mjs")
+    copy.write_text((WEB_ROOT / script).read_text("utf-8"), "utf-8")
+    checked = subprocess.run(["node", "--check", str(copy)], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_both_catalogues_have_the_same_keys_and_no_empty_message():

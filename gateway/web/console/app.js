@@ -561,8 +561,12 @@ async function memberDetail(body, memberId) {
     h("h3", {}, t("members.note")),
     small("note-form", h("input.grow", { name: "note", value: m.note || "", style: "width:auto" }), (v) => api.patch(`/members/${m.id}`, { note: v.note })),
     (m.repurchase_predictions || []).length ? [h("h2", {}, t("members.predictions")),
-      table([t("field.product_name"), t("members.interval_days"), t("members.next_due")],
-        m.repurchase_predictions.map((p) => h("tr", {}, h("td", {}, p.name || p.product_id), h("td", {}, p.interval_days), h("td", {}, when(p.next_due_at)))))] : null,
+      table([t("field.product_name"), t("members.interval_days"), t("members.last_purchase"), t("members.next_due"), t("members.confidence")],
+        m.repurchase_predictions.map((p) => h("tr", { "data-prediction": p.product_id || p.category },
+          h("td", {}, p.name || p.product_id || p.category, p.product_id ? null : [" ", h("span.badge", {}, t("members.category"))]),
+          h("td", {}, p.interval_days), h("td", {}, when(p.last_purchase_at)), h("td", {}, when(p.next_due_at)),
+          h("td", {}, percent(p.confidence)))), { id: "predictions" })]
+      : [h("h2", {}, t("members.predictions")), empty(t("members.no_predictions"))],
     h("h2", {}, t("members.points_adjust")),
     small("points-form", [h("input", { name: "delta", type: "number", required: true, placeholder: "+100 / -50", style: "width:8rem" }),
       h("input.grow", { name: "reason", required: true, placeholder: t("field.reason"), style: "width:auto" })],
@@ -698,6 +702,259 @@ async function postsScreen(body) {
     h("p.story", {}, p.body))) : empty(t("posts.empty")), h("h2", {}, t("posts.new")), form);
 }
 
+// --- campaigns (自动化营销) --------------------------------------------------------------------
+
+const TRIGGERS = ["member_joined", "birthday", "inactive", "repurchase_due"];
+
+function splitList(text) {
+  return (text || "").split(/[,,、]/).map((x) => x.trim()).filter(Boolean);
+}
+
+function triggerText(trigger) {
+  const days = trigger.days ?? "";
+  return t(`campaigns.trigger.${trigger.type}`) + (days ? ` · ${t(`campaigns.days.${trigger.type}`, { days })}` : "");
+}
+
+function actionText(action) {
+  if (action.type === "message") return `${t("campaigns.action.message")}: ${action.template}`;
+  if (action.type === "coupon") {
+    return `${t("campaigns.action.coupon")}: ${money(action.amount_cents)} · ${t("campaigns.coupon_terms",
+      { min: money(action.min_spend_cents || 0), days: action.valid_days })}`;
+  }
+  return `${t("campaigns.action.points")}: ${action.amount}`;
+}
+
+function audienceText(audience) {
+  const tags = (audience && audience.tags_any) || [];
+  return tags.length ? t("campaigns.tags_any", { tags: tags.join("、") }) : t("campaigns.everyone");
+}
+
+function scheduleText(schedule) {
+  return schedule && schedule.hour !== undefined && schedule.hour !== null ? t("campaigns.not_before", { hour: schedule.hour }) : t("campaigns.any_hour");
+}
+
+function activeBadge(active) {
+  return h(`span.badge.${active ? "s-open" : "s-closed"}`, {}, t(active ? "campaigns.on" : "campaigns.off"));
+}
+
+// The actions the form offers: each one ticked is sent, in this order.
+function campaignActions(values) {
+  const actions = [];
+  if (values.with_message) actions.push({ type: "message", template: values.template });
+  if (values.with_coupon) {
+    const coupon = { type: "coupon", amount_cents: yuanToCents(values.coupon_amount), valid_days: values.coupon_days };
+    const min = yuanToCents(values.coupon_min);
+    if (min !== undefined) coupon.min_spend_cents = min;
+    actions.push(coupon);
+  }
+  if (values.with_points) actions.push({ type: "points", amount: values.points });
+  return actions;
+}
+
+function campaignForm() {
+  const problems = h("div");
+  const days = h("input", { name: "days", type: "number", min: "1", max: "365", placeholder: "30" });
+  const trigger = h("select", { name: "trigger" }, TRIGGERS.map((x) => h("option", { value: x }, t(`campaigns.trigger.${x}`))));
+  const daysField = field(t("campaigns.days"), days);
+  const showDays = () => { daysField.hidden = !["inactive", "repurchase_due"].includes(trigger.value); };
+  trigger.addEventListener("change", showDays);
+  showDays();
+  const tick = (name, label, checked) => h("label.row", {}, h("input", { name, type: "checkbox", checked, style: "width:auto" }), h("strong", {}, label));
+  const form = h("form", { id: "campaign-form" },
+    h("div.narrow", {},
+      field(t("campaigns.name"), h("input", { name: "name", required: true, maxlength: "60" })),
+      field(t("campaigns.trigger"), trigger), daysField,
+      field(t("campaigns.audience_tags"), h("input", { name: "tags", placeholder: t("campaigns.audience_hint") })),
+      field(t("campaigns.hour"), h("input", { name: "hour", type: "number", min: "0", max: "23", placeholder: "9" }))),
+    h("h3", {}, t("campaigns.actions")),
+    h("div.card", {}, tick("with_message", t("campaigns.action.message"), true),
+      field(t("campaigns.template"), h("textarea", { name: "template", rows: "3", maxlength: "500", placeholder: t("campaigns.template_hint", { name: "{name}", product: "{product}", community: "{community}" }) }))),
+    h("div.card", {}, tick("with_coupon", t("campaigns.action.coupon"), false),
+      h("div.row", {},
+        h("input", { name: "coupon_amount", inputmode: "decimal", placeholder: t("field.amount_yuan"), style: "width:8rem" }),
+        h("input", { name: "coupon_min", inputmode: "decimal", placeholder: t("members.min_spend_yuan"), style: "width:8rem" }),
+        h("input", { name: "coupon_days", type: "number", min: "1", value: "7", style: "width:6rem", "aria-label": t("members.valid_days") }))),
+    h("div.card", {}, tick("with_points", t("campaigns.action.points"), false),
+      h("input", { name: "points", type: "number", min: "1", placeholder: t("campaigns.points_amount"), style: "width:10rem" })),
+    h("label.row", {}, h("input", { name: "active", type: "checkbox", checked: true, style: "width:auto" }), t("campaigns.start_now")),
+    problems, h("button", { type: "submit" }, t("campaigns.create")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      const v = formValues(form);
+      const payload = { name: v.name, trigger: { type: v.trigger }, actions: campaignActions(v), active: v.active };
+      if (!daysField.hidden && v.days !== undefined) payload.trigger.days = v.days;
+      const tags = splitList(v.tags);
+      if (tags.length) payload.audience = { tags_any: tags };
+      if (v.hour !== undefined) payload.schedule = { hour: v.hour };
+      const created = await api.post("/campaigns", payload);
+      toast(t("common.saved"));
+      go(`#/campaigns/${created.id}`);
+    });
+  });
+  return form;
+}
+
+function statsCells(stats) {
+  const s = stats || {};
+  return [h("td", { "data-stat": "sent" }, s.sent ?? "—"), h("td", { "data-stat": "converted" }, s.converted ?? "—"),
+    h("td", { "data-stat": "revenue" }, money(s.revenue_cents))];
+}
+
+async function campaignsScreen(body, [campaignId]) {
+  mount(body, h("h1", {}, t("nav.campaigns")));
+  if (!offers("GET", "/campaigns")) return body.append(notYet("campaigns"));
+  if (campaignId) return campaignDetail(body, campaignId);
+  const campaigns = await api.get("/campaigns?limit=100");
+  // The list leaves the figures out (they are counted per campaign): each one's come from its own page.
+  const detailed = await Promise.all(campaigns.items.map((c) => api.get(`/campaigns/${c.id}`).catch(() => c)));
+  const leader = session.get().role === "leader";
+  const problems = h("div");
+  const toggle = (c) => attempt(problems, async () => {
+    await api.patch(`/campaigns/${c.id}`, { active: !c.active });
+    go("#/campaigns");
+  });
+  body.append(h("p.muted", {}, t("campaigns.intro")), problems,
+    detailed.length ? table([t("campaigns.name"), t("campaigns.trigger"), t("campaigns.audience"), t("field.status"),
+      t("campaigns.sent"), t("campaigns.converted"), t("cockpit.revenue"), ""],
+    detailed.map((c) => h("tr", { "data-campaign": c.id },
+      h("td", {}, c.name, c.system ? [" ", h("span.badge", {}, t("campaigns.system"))] : null),
+      h("td", {}, triggerText(c.trigger || {})), h("td", {}, audienceText(c.audience)), h("td", {}, activeBadge(c.active)),
+      statsCells(c.stats),
+      h("td", {}, leader ? [h("button.secondary", { "data-toggle": c.id, onclick: () => toggle(c) }, t(c.active ? "campaigns.pause" : "campaigns.resume")), " "] : null,
+        h("a", { href: `#/campaigns/${c.id}` }, t("common.open"))))), { id: "campaigns" })
+      : empty(t("campaigns.empty")));
+  if (leader) body.append(h("h2", {}, t("campaigns.new")), campaignForm());
+}
+
+async function campaignDetail(body, campaignId) {
+  const c = await api.get(`/campaigns/${encodeURIComponent(campaignId)}`);
+  const leader = session.get().role === "leader";
+  const problems = h("div");
+  const stats = c.stats || {};
+  const kpi = (label, value, id) => h("div.kpi", {}, h("span.muted", {}, label), h("strong", { id }, value));
+  const edit = h("form.narrow", { id: "campaign-edit" },
+    field(t("campaigns.name"), h("input", { name: "name", required: true, maxlength: "60", value: c.name })),
+    field(t("campaigns.audience_tags"), h("input", { name: "tags", value: ((c.audience || {}).tags_any || []).join(", ") })),
+    field(t("campaigns.hour"), h("input", { name: "hour", type: "number", min: "0", max: "23", value: (c.schedule || {}).hour ?? "" })),
+    h("button", { type: "submit" }, t("common.save")));
+  edit.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      const v = formValues(edit);
+      const payload = { name: v.name, audience: { tags_any: splitList(v.tags) } };
+      payload.schedule = v.hour === undefined ? {} : { hour: v.hour };
+      await api.patch(`/campaigns/${c.id}`, payload);
+      toast(t("common.saved"));
+      go(`#/campaigns/${c.id}`);
+    });
+  });
+  const toggle = () => attempt(problems, async () => {
+    await api.patch(`/campaigns/${c.id}`, { active: !c.active });
+    go(`#/campaigns/${c.id}`);
+  });
+  mount(body,
+    h("p", {}, h("a", { href: "#/campaigns" }, `← ${t("nav.campaigns")}`)),
+    h("div.row", {}, h("h1.grow", {}, c.name), activeBadge(c.active)),
+    h("div.kpis", { id: "campaign-stats" },
+      kpi(t("campaigns.sent"), stats.sent ?? "—", "stat-sent"),
+      kpi(t("campaigns.converted"), stats.converted ?? "—", "stat-converted"),
+      kpi(t("cockpit.revenue"), money(stats.revenue_cents), "stat-revenue")),
+    h("p.muted", {}, t("campaigns.converted_hint")),
+    h("table", {}, h("tbody", {},
+      h("tr", {}, h("th", {}, t("campaigns.trigger")), h("td", {}, triggerText(c.trigger || {}))),
+      h("tr", {}, h("th", {}, t("campaigns.audience")), h("td", {}, audienceText(c.audience))),
+      h("tr", {}, h("th", {}, t("campaigns.schedule")), h("td", {}, scheduleText(c.schedule))),
+      h("tr", {}, h("th", {}, t("campaigns.actions")), h("td", {}, h("ul", {}, (c.actions || []).map((a) => h("li", {}, actionText(a)))))),
+      h("tr", {}, h("th", {}, t("campaigns.created")), h("td", {}, when(c.created_at))))),
+    problems,
+    leader ? [h("button", { id: "toggle-campaign", onclick: toggle }, t(c.active ? "campaigns.pause" : "campaigns.resume")),
+      h("h2", {}, t("common.edit")), edit] : null);
+}
+
+// --- rewards catalogue (积分兑换) --------------------------------------------------------------
+
+function rewardTerms(reward) {
+  const coupon = reward.coupon || {};
+  if (reward.kind === "goods_coupon") {
+    return t("rewards.goods_terms", { value: coupon.amount_cents ? money(coupon.amount_cents) : t("rewards.product_price"), days: coupon.valid_days });
+  }
+  const value = coupon.kind === "percent" ? t("coupon.percent", { percent: coupon.percent, cap: money(coupon.cap_cents) }) : money(coupon.amount_cents);
+  return `${value} · ${t("campaigns.coupon_terms", { min: money(coupon.min_spend_cents || 0), days: coupon.valid_days })}`;
+}
+
+function rewardForm(products) {
+  const problems = h("div");
+  const kind = h("select", { name: "kind" }, ["goods_coupon", "coupon"].map((k) => h("option", { value: k }, t(`rewards.kind.${k}`))));
+  const productField = field(t("field.product_name"), h("select", { name: "product_id" },
+    products.map((p) => h("option", { value: p.id }, `${p.name} (${money(p.price_cents)})`))));
+  const minField = field(t("members.min_spend_yuan"), h("input", { name: "min_spend", inputmode: "decimal" }));
+  const amountInput = h("input", { name: "amount", inputmode: "decimal" });
+  const amountLabel = h("span", {});
+  const amountField = h("label.field", {}, amountLabel, amountInput);
+  const sync = () => {
+    const goods = kind.value === "goods_coupon";
+    productField.hidden = !goods;
+    minField.hidden = goods;
+    amountLabel.textContent = goods ? t("rewards.amount_optional") : t("field.amount_yuan");
+    amountInput.required = !goods;
+  };
+  kind.addEventListener("change", sync);
+  sync();
+  const form = h("form.narrow", { id: "reward-form" },
+    field(t("rewards.name"), h("input", { name: "name", required: true, maxlength: "60" })),
+    field(t("rewards.points_cost"), h("input", { name: "points_cost", type: "number", min: "1", required: true })),
+    field(t("rewards.kind"), kind), productField, amountField, minField,
+    field(t("members.valid_days"), h("input", { name: "valid_days", type: "number", min: "1", value: "30", required: true })),
+    problems, h("button", { type: "submit" }, t("rewards.create")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      const v = formValues(form);
+      const coupon = { valid_days: v.valid_days };
+      const amount = yuanToCents(v.amount);
+      if (v.kind === "goods_coupon") {
+        coupon.product_id = v.product_id;
+        if (amount !== undefined) coupon.amount_cents = amount;
+      } else {
+        Object.assign(coupon, { kind: "fixed", amount_cents: amount, min_spend_cents: yuanToCents(v.min_spend) ?? 0 });
+      }
+      await api.post("/rewards", { name: v.name, points_cost: v.points_cost, kind: v.kind, coupon });
+      toast(t("common.saved"));
+      go("#/rewards");
+    });
+  });
+  return form;
+}
+
+async function rewardsScreen(body) {
+  mount(body, h("h1", {}, t("nav.rewards")));
+  if (!offers("GET", "/rewards")) return body.append(notYet("rewards"));
+  const leader = session.get().role === "leader";
+  const [rewards, products] = await Promise.all([api.get("/rewards?limit=100"), api.get("/products?limit=100")]);
+  const problems = h("div");
+  // Name, cost and whether it is offered change in place; what the coupon is stays (make a new one).
+  const row = (r) => {
+    const name = h("input", { name: "name", value: r.name, maxlength: "60", "aria-label": t("rewards.name") });
+    const cost = h("input", { name: "points_cost", type: "number", min: "1", value: r.points_cost, style: "width:7rem", "aria-label": t("rewards.points_cost") });
+    const active = h("input", { name: "active", type: "checkbox", checked: r.active, style: "width:auto", "aria-label": t("rewards.offered") });
+    const save = () => attempt(problems, async () => {
+      await api.patch(`/rewards/${r.id}`, { name: name.value.trim(), points_cost: Number(cost.value), active: active.checked });
+      toast(t("common.saved"));
+      go("#/rewards");
+    });
+    return h("tr", { "data-reward": r.id },
+      h("td", {}, leader ? name : r.name), h("td", {}, leader ? cost : r.points_cost),
+      h("td", {}, t(`rewards.kind.${r.kind}`), h("br"), h("span.muted", {}, rewardTerms(r))),
+      h("td", {}, leader ? h("label.row", {}, active, t("rewards.offered")) : activeBadge(r.active)),
+      h("td", {}, leader ? h("button.secondary", { "data-save": r.id, onclick: save }, t("common.save")) : null));
+  };
+  body.append(h("p.muted", {}, t("rewards.intro")), problems,
+    rewards.items.length ? table([t("rewards.name"), t("rewards.points_cost"), t("rewards.kind"), t("rewards.offered"), ""],
+      rewards.items.map(row), { id: "rewards" }) : empty(t("rewards.empty")));
+  if (leader) body.append(h("h2", {}, t("rewards.new")), rewardForm(products.items.filter((p) => p.status === "on_sale")));
+}
+
 // --- referral --------------------------------------------------------------------------------
 
 async function referralScreen(body, _parts, query) {
@@ -715,6 +972,81 @@ async function referralScreen(body, _parts, query) {
       : empty(t("referral.no_records")));
 }
 
+// --- notification channels (通知渠道) and what they delivered --------------------------------
+
+function channelTarget(c) {
+  if (c.type === "webhook") return c.url;
+  return `${c.host}:${c.port} · ${c.from || ""} → ${(c.to || []).join(", ")}`;
+}
+
+function channelForm(onAdded) {
+  const problems = h("div");
+  const type = h("select", { name: "type" }, ["webhook", "smtp"].map((x) => h("option", { value: x }, t(`channels.type.${x}`))));
+  const webhook = h("div", {}, field(t("channels.url"), h("input", { name: "url", type: "url", placeholder: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…" })));
+  const smtp = h("div", {},
+    h("div.row", {}, h("div.grow", {}, field(t("channels.host"), h("input", { name: "host", placeholder: "smtp.example.com" }))),
+      field(t("channels.port"), h("input", { name: "port", type: "number", min: "1", max: "65535", value: "587", style: "width:6rem" }))),
+    field(t("channels.username"), h("input", { name: "username", autocomplete: "off" })),
+    field(t("channels.password"), h("input", { name: "password", type: "password", autocomplete: "new-password" })),
+    field(t("channels.from"), h("input", { name: "from", type: "email" })),
+    field(t("channels.to"), h("input", { name: "to", placeholder: "a@example.com, b@example.com" })),
+    h("label.row", {}, h("input", { name: "starttls", type: "checkbox", checked: true, style: "width:auto" }), t("channels.starttls")));
+  const sync = () => {
+    webhook.hidden = type.value !== "webhook";
+    smtp.hidden = type.value !== "smtp";
+  };
+  type.addEventListener("change", sync);
+  sync();
+  const form = h("form.narrow", { id: "channel-form" },
+    field(t("channels.type"), type), field(t("channels.name"), h("input", { name: "name", maxlength: "40" })),
+    webhook, smtp, problems, h("button", { type: "submit" }, t("channels.add")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      const v = formValues(form);
+      const payload = { type: v.type };
+      if (v.name) payload.name = v.name;
+      if (v.type === "webhook") payload.url = v.url;
+      else {
+        Object.assign(payload, { host: v.host, port: v.port, from: v.from, to: splitList(v.to), starttls: v.starttls });
+        if (v.username) payload.username = v.username;
+        if (v.password) payload.password = v.password;
+      }
+      await api.post("/community/channels", payload);
+      toast(t("common.saved"));
+      onAdded();
+    });
+  });
+  return form;
+}
+
+async function channelsSection(box) {
+  const [channels, deliveries] = await Promise.all([api.get("/community/channels"), api.get("/community/deliveries?limit=30")]);
+  const problems = h("div");
+  const reload = () => channelsSection(box).catch((error) => mount(box, problemBox(error)));
+  const remove = (c) => attempt(problems, async () => {
+    if (!window.confirm(t("channels.confirm_remove"))) return;
+    await api.del(`/community/channels/${c.id}`);
+    toast(t("common.saved"));
+    await reload();
+  });
+  const names = Object.fromEntries(channels.items.map((c) => [c.id, c.name || t(`channels.type.${c.type}`)]));
+  mount(box, h("p.muted", {}, t("channels.intro")), problems,
+    channels.items.length ? table([t("channels.type"), t("channels.name"), t("channels.target"), t("campaigns.created"), ""],
+      channels.items.map((c) => h("tr", { "data-channel": c.id }, h("td", {}, t(`channels.type.${c.type}`)), h("td", {}, c.name || ""),
+        h("td", { style: "word-break:break-all" }, channelTarget(c)), h("td", {}, when(c.created_at)),
+        h("td", {}, h("button.secondary", { "data-remove-channel": c.id, onclick: () => remove(c) }, t("common.remove"))))), { id: "channels" })
+      : empty(t("channels.empty")),
+    h("h3", {}, t("channels.new")), channelForm(reload),
+    h("h3", {}, t("channels.deliveries")),
+    deliveries.items.length ? table([t("live.at"), t("channels.channel"), t("channels.subject"), t("field.status"), t("channels.attempts"), t("channels.last_error")],
+      deliveries.items.map((d) => h("tr", { "data-delivery": d.id }, h("td", {}, when(d.created_at)), h("td", {}, names[d.channel_id] || "—"),
+        h("td", {}, d.subject, d.recipient ? h("span.muted", {}, ` → ${d.recipient}`) : null),
+        h("td", {}, h(`span.badge.s-${d.status === "delivered" ? "paid" : d.status === "failed" ? "rejected" : "pending"}`, {}, t(`delivery.${d.status}`))),
+        h("td", {}, d.attempts), h("td.muted", { style: "word-break:break-all" }, d.last_error || ""))), { id: "deliveries" })
+      : empty(t("channels.no_deliveries")));
+}
+
 // --- settings --------------------------------------------------------------------------------
 
 async function settingsScreen(body) {
@@ -723,11 +1055,19 @@ async function settingsScreen(body) {
   const problems = h("div");
   const tiers = h("tbody", {}, settings.tiers.map((tier) => tierRow(tier)));
   const referral = settings.referral || {};
+  const quiet = settings.quiet_hours || {};
   const form = h("form", { id: "settings-form" },
     h("h2", {}, t("settings.points")),
     h("div.narrow", {},
       field(t("settings.points_per_yuan"), h("input", { name: "points_per_yuan", type: "number", min: "0", max: "100", value: settings.points_per_yuan })),
       field(t("settings.max_points_ratio_percent"), h("input", { name: "max_points_ratio_percent", type: "number", min: "0", max: "100", value: settings.max_points_ratio_percent }))),
+    h("h2", {}, t("settings.reminders")),
+    h("div.narrow", {},
+      field(t("settings.reminder_hour"), h("input", { name: "reminder_hour", type: "number", min: "0", max: "23", value: settings.reminder_hour })),
+      h("div.row", {}, h("span", {}, t("settings.quiet_hours")),
+        h("input", { name: "quiet_start", type: "time", value: quiet.start, style: "width:auto", "aria-label": t("settings.quiet_start") }), "–",
+        h("input", { name: "quiet_end", type: "time", value: quiet.end, style: "width:auto", "aria-label": t("settings.quiet_end") })),
+      h("p.muted", {}, t("settings.quiet_hint"))),
     h("h2", {}, t("settings.tiers")),
     h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("settings.tier_name")), h("th", {}, t("settings.tier_min_spend")), h("th", {}, t("settings.tier_discount")), h("th"))), tiers),
     h("button.secondary", { type: "button", onclick: () => tiers.append(tierRow({ name: "", min_spend_cents: 0, discount_percent: 0 })) }, t("settings.add_tier")),
@@ -752,6 +1092,8 @@ async function settingsScreen(body) {
       }));
       await api.put("/community/settings", {
         points_per_yuan: values.points_per_yuan, max_points_ratio_percent: values.max_points_ratio_percent, tiers: tierList,
+        ...(values.reminder_hour !== undefined ? { reminder_hour: values.reminder_hour } : {}),
+        ...(values.quiet_start && values.quiet_end ? { quiet_hours: { start: values.quiet_start, end: values.quiet_end } } : {}),
         referral: { referrer_reward_cents: yuanToCents(values.referrer_reward), invitee_reward_cents: yuanToCents(values.invitee_reward),
           min_first_order_cents: yuanToCents(values.min_first_order), weekly_cap: values.weekly_cap, showcase_points: values.showcase_points,
           allow_same_household: values.allow_same_household },
@@ -781,7 +1123,11 @@ async function settingsScreen(body) {
       toast(t("common.saved"));
     });
   });
-  body.append(admission, h("h2", {}, t("settings.channels")), notYet("channels"));
+  body.append(admission, h("h2", {}, t("settings.channels")));
+  if (!leader || !offers("GET", "/community/channels")) return body.append(leader ? notYet("channels") : h("p.muted", {}, t("settings.leader_only")));
+  const channels = h("div", { id: "channels-box" });
+  body.append(channels);
+  await channelsSection(channels).catch((error) => mount(channels, problemBox(error)));
 }
 
 function tierRow(tier) {
@@ -798,13 +1144,13 @@ function tierRow(tier) {
 
 const NAV = [["", "nav.cockpit"], ["products", "nav.products"], ["waves", "nav.waves"], ["live", "nav.live"], ["orders", "nav.orders"],
   ["pickup", "nav.pickup"], ["members", "nav.members"], ["after-sales", "nav.after_sales"], ["posts", "nav.posts"], ["campaigns", "nav.campaigns"],
-  ["referral", "nav.referral"], ["settings", "nav.settings"]];
+  ["rewards", "nav.rewards"], ["referral", "nav.referral"], ["settings", "nav.settings"]];
 
 const SCREENS = {
   "": cockpitScreen, login: loginScreen, signup: signupScreen, products: productsScreen, waves: wavesScreen, live: liveScreen,
   orders: ordersScreen, pickup: pickupScreen, members: membersScreen, referral: referralScreen, settings: settingsScreen,
   "after-sales": afterSalesScreen, posts: postsScreen,
-  campaigns: (body) => mount(body, h("h1", {}, t("nav.campaigns")), notYet("campaigns")),
+  campaigns: campaignsScreen, rewards: rewardsScreen,
 };
 const PUBLIC = new Set(["login", "signup"]);
 

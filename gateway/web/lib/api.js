@@ -57,6 +57,7 @@ export function makeApi(session, onUnauthorized) {
     post: (path, body = {}, options) => request("POST", path, body, options),
     put: (path, body, options) => request("PUT", path, body, options),
     patch: (path, body, options) => request("PATCH", path, body, options),
+    del: (path, options) => request("DELETE", path, undefined, options),
     // A binary or HTML answer that needs the token (posters, packing slips): as a blob: URL.
     async blobUrl(path) {
       const response = await request("GET", path, undefined, { raw: true, headers: { Accept: "*/*" } });

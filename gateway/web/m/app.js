@@ -4,7 +4,7 @@
 import { loadMessages, money, setTimeZone, t, when } from "/web/lib/i18n.js";
 import { makeApi, makeSession, newKey } from "/web/lib/api.js";
 import {
-  attempt, currentRoute, empty, field, formValues, go, h, loadVendor, mount, notYet, problemBox, qrSvg, statusBadge, toast,
+  attempt, currentRoute, empty, field, formValues, go, h, loadVendor, mount, problemBox, qrSvg, statusBadge, toast,
 } from "/web/lib/ui.js";
 
 const session = makeSession("linli.member");
@@ -97,6 +97,7 @@ async function homeScreen(body) {
     api.get("/live-sessions?limit=20"),
   ]);
   const current = lives.items.filter((s) => s.status !== "ended");
+  const picks = h("div", { id: "recommendations" });
   mount(body,
     h("div.community-card", {}, h("h1", {}, me.community.name),
       h("p", {}, t("home.hello", { name: me.account.display_name }))),
@@ -107,7 +108,19 @@ async function homeScreen(body) {
       h("p.muted", {}, t("live.scheduled_at", { at: when(live.scheduled_at) })))),
     h("h2", {}, t("home.waves")),
     waves.items.length ? waves.items.map(waveCard) : empty(t("home.no_waves")),
+    picks,
     h("p", {}, h("a", { href: "#/showcases" }, t("showcases.title")), " · ", h("a", { href: "#/posts" }, t("posts.title"))));
+  await attempt(picks, () => drawRecommendations(picks));
+}
+
+// 猜你喜欢: bought together, a better one, popular with the neighbours. Nothing shows when crm
+// has nothing to say; the home page never waits on it.
+async function drawRecommendations(box) {
+  const picks = await api.get("/me/recommendations");
+  if (!picks.items.length) return;
+  mount(box, h("h2", {}, t("home.for_you")), picks.items.map((p) => h("a.card.row", {
+    href: `#/product/${encodeURIComponent(p.product_id)}`, style: "text-decoration:none;color:inherit", "data-recommendation": p.product_id,
+  }, h("strong.grow", {}, p.name), h("span.badge", {}, t(`recommend.${p.reason}`)))));
 }
 
 async function postsScreen(body) {
@@ -535,18 +548,34 @@ async function meScreen(body) {
     points.items.length ? h("table", {}, h("tbody", {}, points.items.map((e) => h("tr", {},
       h("td", {}, when(e.created_at)), h("td", {}, t(`points.${e.kind}`)), h("td", {}, e.delta > 0 ? `+${e.delta}` : String(e.delta)),
       h("td.muted", {}, e.reason || ""))))) : empty(t("me.no_points")),
+    h("h2", {}, t("me.notifications")),
+    remindersToggle(member),
     h("p", {}, h("a", { href: "#/inbox" }, t("inbox.title")), " · ", h("a", { href: "#/showcases" }, t("showcases.title"))),
     h("button.secondary", { onclick: () => { session.clear(); go("#/login"); } }, t("me.logout")));
-  // Points for goods or coupons (积分兑换) once crm offers them; until then said plainly.
+  // Points for coupons (积分兑换). Each click is one redemption: its own Idempotency-Key, so a
+  // retried request never spends twice; too few points comes back as 409 and is said plainly.
   attempt(rewards, async () => {
-    const spec = await fetch("/api/v1/openapi.json").then((r) => r.json());
-    if (!spec.paths["/api/v1/rewards"]) return mount(rewards, notYet("rewards"));
     const offered = await api.get("/rewards?limit=50");
-    const problems = h("div");
-    mount(rewards, offered.items.length ? offered.items.map((r) => h("div.card.row", { "data-reward": r.id },
-      h("span.grow", {}, r.name || r.title || ""), h("span.muted", {}, t("me.reward_points", { points: r.points_cost ?? r.points ?? "—" })),
-      h("button", { onclick: () => attempt(problems, async () => { await api.post(`/rewards/${r.id}/redeem`); toast(t("me.redeemed")); go("#/me"); }) },
-        t("me.redeem")))) : empty(t("me.no_rewards")), problems);
+    const problems = h("div", { id: "redeem-problems" });
+    const redeem = (reward, button) => attempt(problems, async () => {
+      button.disabled = true;
+      try {
+        const done = await api.post(`/rewards/${reward.id}/redeem`, {}, { headers: { "Idempotency-Key": newKey() } });
+        toast(t("me.redeemed_coupon", { points: done.points_spent, balance: done.balance }));
+        go("#/me");
+      } finally {
+        button.disabled = false;
+      }
+    });
+    mount(rewards, offered.items.length ? offered.items.map((r) => {
+      const short = r.points_cost > points.balance;
+      const button = h("button", { "data-redeem": r.id, class: short ? "secondary" : null }, t("me.redeem"));
+      button.addEventListener("click", () => redeem(r, button));
+      return h("div.card.row", { "data-reward": r.id },
+        h("div.grow", {}, h("strong", {}, r.name), h("br"), h("span.muted", {}, rewardTerms(r))),
+        h("span", {}, t("me.reward_points", { points: r.points_cost }), short ? [h("br"), h("span.muted", {}, t("me.points_short"))] : null),
+        button);
+    }) : empty(t("me.no_rewards")), problems);
   });
   await attempt(invite, async () => {
     const referral = await api.get("/me/referral");
@@ -564,6 +593,36 @@ async function meScreen(body) {
       }, t("me.poster")),
       posterBox);
   });
+}
+
+function rewardTerms(reward) {
+  const coupon = reward.coupon || {};
+  if (reward.kind === "goods_coupon") {
+    return t("me.goods_coupon", { value: coupon.amount_cents ? money(coupon.amount_cents) : t("me.product_price"), days: coupon.valid_days });
+  }
+  const value = coupon.kind === "percent" ? t("coupon.percent", { percent: coupon.percent, cap: money(coupon.cap_cents) }) : money(coupon.amount_cents);
+  return `${value} · ${t("coupon.min_spend", { amount: money(coupon.min_spend_cents || 0) })} · ${t("me.valid_days", { days: coupon.valid_days })}`;
+}
+
+// 复购提醒: on unless the member says no; the change is saved at once.
+function remindersToggle(member) {
+  const problems = h("div");
+  const box = h("input", { id: "reminders-opt-out", type: "checkbox", checked: !member.reminders_opt_out, style: "width:auto" });
+  box.addEventListener("change", () => attempt(problems, async () => {
+    box.disabled = true;
+    try {
+      const saved = await api.patch("/me", { reminders_opt_out: !box.checked });
+      box.checked = !saved.reminders_opt_out;
+      toast(t(saved.reminders_opt_out ? "me.reminders_off" : "me.reminders_on"));
+    } catch (error) {
+      box.checked = !box.checked;
+      throw error;
+    } finally {
+      box.disabled = false;
+    }
+  }));
+  return h("div.card", { id: "reminders" }, h("label.row", {}, box, h("span.grow", {}, t("me.reminders"))),
+    h("p.muted", {}, t("me.reminders_hint")), problems);
 }
 
 async function inboxScreen(body) {
