@@ -97,3 +97,101 @@ def stack(tmp_path_factory, vhost):
     yield stack
     if stack.process.poll() is None:
         stack.stop()
+
+
+def _load_run_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("linli_deploy_run", REPO / "deploy" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Deployment(Stack):
+    """The processes ``make run`` starts (deploy/run.py's environment, migrations and commands),
+    each one started, killed and restarted on its own: the supervisor would stop everything
+    when one child dies, and the fault tests (tests/chaos) want exactly that child dead."""
+
+    def __init__(self, data_dir, vhost, env=None, gateways=1):
+        super().__init__(data_dir, vhost)
+        self.env.update(env or {})
+        self.env["LINLI_GATEWAY_PROCESSES"] = str(gateways)
+        self.processes = {}
+        self.run = _load_run_module()
+
+    def start(self, timeout=120):
+        saved = dict(os.environ)
+        try:
+            os.environ.clear()
+            os.environ.update(self.env)
+            self.env = self.run.build_environment()  # secrets.env, unbuffered output, ...
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        subprocess.run([sys.executable, "deploy/bootstrap.py"], cwd=REPO, env=self.env, check=True,
+                       stdout=subprocess.DEVNULL)
+        started = time.monotonic()
+        for name in self.commands():
+            self.start_service(name)
+        self.wait_healthy(timeout)
+        return time.monotonic() - started
+
+    def commands(self):
+        return self.run.child_commands(self.run.gateway_processes(self.env))
+
+    def start_service(self, name):
+        log = open(self.data_dir / "logs" / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(self.commands()[name], cwd=REPO, env=self.env, stdout=log,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+
+    def kill(self, name, signum=signal.SIGKILL):
+        """``kill -9`` (by default) the service's whole process group; returns once it is gone."""
+        process = self.processes.pop(name)
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=30)
+
+    def wait_healthy(self, timeout=60, services=None):
+        """Until /health says every service (or those named) answers."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                assert process.poll() is None, f"{name} exited:\n{self.log_tail(name)}"
+            try:
+                last = requests.get(f"{self.url}/health", timeout=5)
+                body = last.json()
+                if last.status_code == 200 or (services and all(
+                        body.get("services", {}).get(name) == "ok" for name in services)):
+                    return
+            except (requests.RequestException, ValueError):
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"not healthy after {timeout} s: {last and last.text}")
+
+    def log_tail(self, name, size=3000):
+        path = self.data_dir / "logs" / f"{name}.log"
+        return path.read_text(errors="replace")[-size:] if path.exists() else ""
+
+    def stop(self, signum=signal.SIGTERM, timeout=30):
+        for name in list(self.processes):
+            try:
+                os.killpg(self.processes[name].pid, signum)
+            except ProcessLookupError:
+                pass
+        for name in list(self.processes):
+            process = self.processes.pop(name)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:  # stuck: its whole group goes
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        return 0
+
+    def database_url(self, service):
+        return self.env.get(f"LINLI_{service.upper()}_DATABASE_URL") or f"sqlite:///{self.data_dir / service}.db"

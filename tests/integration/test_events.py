@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime
 from unittest import mock
 
+import eventlet
 import pytest
 from kombu.exceptions import OperationalError
 from sqlalchemy.orm import Session
@@ -152,6 +153,12 @@ def test_poison_events_parked(stack):
     assert not_an_envelope in payloads and bad_data in payloads and no_event_id in payloads
     assert stack.rpc("crm", "list_parked_events", status="retrying") == []
     assert count(stack, "crm", "purchases", member_id="member-fix") == 0
+    # No hot loop: parked poison is neither redelivered nor retried while nobody replays it.
+    attempts = {row["id"]: row["attempts"] for row in parked}
+    eventlet.sleep(3)
+    again = stack.rpc("crm", "list_parked_events", status="parked")
+    assert {row["id"]: row["attempts"] for row in again} == attempts
+    assert all(row["next_attempt_at"] is None for row in again)
 
     # The operator corrects the payload and replays it: it is processed, and resolved.
     row = next(row for row in parked if row["event_id"] == bad_data["event_id"])
