@@ -472,9 +472,9 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     page.wait_for_selector("#rewards tr:has-text('商品券')")
     leader.shot("13b-rewards")
 
-    for nav, label in (("referral", "14-referral"), ("settings", "15-settings")):
+    for nav, label, ready in (("referral", "14-referral", "main h2"), ("settings", "15-settings", "#channels-box > *")):
         page.click(f"[data-nav={nav}]")
-        page.wait_for_selector("main h1")
+        page.wait_for_selector(ready)
         page.wait_for_load_state("networkidle")
         leader.shot(label)
     # Back to the cockpit: the day's sales are in its figures once the read models caught up.
