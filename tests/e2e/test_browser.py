@@ -496,9 +496,21 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     page.fill("#settings-form input[name=reminder_hour]", "18")
     page.fill("#settings-form input[name=quiet_start]", "22:00")
     page.fill("#settings-form input[name=quiet_end]", "07:30")
+    expect(page.locator(".toast")).to_have_count(0)  # an earlier "已保存" must not stand in for this one
     page.click("#settings-form button[type=submit]")
     page.wait_for_selector(".toast:has-text('已保存')")
     saved = api(stack, "GET", "/community/settings", token).json()
     assert saved["points_per_yuan"] == 2 and saved["reminder_hour"] == 18
     assert saved["quiet_hours"] == {"start": "22:00", "end": "07:30"}
+    # 通知渠道: a group robot's webhook, listed without its key, then removed again.
+    page.fill("#channel-form input[name=name]", "菜园群机器人")
+    page.fill("#channel-form input[name=url]", "http://127.0.0.1:9/cgi-bin/webhook/send?key=secret-robot-key")
+    page.click("#channel-form button[type=submit]")
+    page.wait_for_selector("#channels tr:has-text('菜园群机器人')")
+    assert "secret-robot-key" not in page.inner_text("#channels") and "127.0.0.1" in page.inner_text("#channels")
+    leader.shot("17-channels")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#channels [data-remove-channel]")
+    page.wait_for_selector("text=还没有通知渠道")
+    assert api(stack, "GET", "/community/channels", token).json()["items"] == []
     leader.close()

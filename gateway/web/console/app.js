@@ -1032,7 +1032,7 @@ async function channelsSection(box) {
   });
   const names = Object.fromEntries(channels.items.map((c) => [c.id, c.name || t(`channels.type.${c.type}`)]));
   mount(box, h("p.muted", {}, t("channels.intro")), problems,
-    channels.items.length ? table([t("channels.type"), t("channels.name"), t("channels.target"), t("campaigns.created"), ""],
+    channels.items.length ? table([t("channels.type"), t("channels.column_name"), t("channels.target"), t("campaigns.created"), ""],
       channels.items.map((c) => h("tr", { "data-channel": c.id }, h("td", {}, t(`channels.type.${c.type}`)), h("td", {}, c.name || ""),
         h("td", { style: "word-break:break-all" }, channelTarget(c)), h("td", {}, when(c.created_at)),
         h("td", {}, h("button.secondary", { "data-remove-channel": c.id, onclick: () => remove(c) }, t("common.remove"))))), { id: "channels" })
