@@ -14,6 +14,7 @@ import logging
 from kombu.exceptions import OperationalError
 from nameko.rpc import Rpc
 
+from services.infra import broker  # noqa: F401  (acks that outlive the connection)
 from services.infra.errors import DomainError
 
 log = logging.getLogger(__name__)

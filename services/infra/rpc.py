@@ -15,6 +15,7 @@ from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener
 
+from services.infra import broker  # noqa: F401  (acks that outlive the connection)
 from services.infra.errors import ServiceUnavailable
 
 # Below the gateway's own deadline (LINLI_RPC_TIMEOUT_SECONDS, 4 s), so nested calls give up first.

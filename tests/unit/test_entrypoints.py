@@ -43,3 +43,29 @@ def test_services_declare_their_rpcs_with_it():
     decorated = rpc(get_thing)
     (declared,) = decorated.nameko_entrypoints
     assert type(declared) is ResilientRpc and declared.expected_exceptions == DomainError
+
+
+@pytest.mark.parametrize("method", ["ack_message", "requeue_message"])
+@pytest.mark.parametrize("failure", [ConnectionResetError(104, "Connection reset by peer"), BrokenPipeError()])
+def test_settling_a_message_on_a_dead_connection_does_not_kill_the_service(method, failure):
+    """Found by make chaos (RabbitMQ restarted during a flash sale): orders acked a reply from
+    catalog on a connection the broker had reset; nameko caught only amqp's ConnectionError, the
+    socket error killed the service."""
+    from nameko.messaging import QueueConsumer
+
+    import services.infra.broker  # noqa: F401  (installed on import, as the services do)
+
+    message = mock.Mock()
+    message.ack.side_effect = message.requeue.side_effect = failure
+    assert getattr(QueueConsumer.__new__(QueueConsumer), method)(message) is None
+    assert (message.ack if method == "ack_message" else message.requeue).called
+
+
+def test_installing_twice_wraps_once():
+    from nameko.messaging import QueueConsumer
+
+    from services.infra import broker
+
+    before = QueueConsumer.ack_message
+    broker.install()
+    assert QueueConsumer.ack_message is before
