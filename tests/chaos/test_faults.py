@@ -105,6 +105,40 @@ def test_orders_killed_twice_during_1000_orders(deploy):
     left = expect(client.call("GET", f"/products/{product['id']}", shop["leader"]))["stock"]
     print(f"[orders-kill] stock {stock} = {left} left + {ordered} ordered")
     assert left == stock - ordered
+
+    # Money under the same fault: 100 orders paid in person, 60 of them refunded 1 yuan, each
+    # call with its own key and retried, orders killed once in the middle: each refund once.
+    leader = shop["leader"]
+    paid, refunds = ids[:100], ids[:60]
+    done = Counter()
+
+    def pay(order_id):
+        status, response, _ = client.until_definite("POST", f"/orders/{order_id}/mark-paid", leader,
+                                                    headers={"Idempotency-Key": f"pay-{order_id}"})
+        assert status == 200, response is not None and response.text
+        done["paid"] += 1
+
+    def refund(order_id):
+        status, response, _ = client.until_definite("POST", f"/orders/{order_id}/refund", leader,
+                                                    headers={"Idempotency-Key": f"refund-{order_id}"},
+                                                    json={"amount_cents": 100, "reason": "少了一个"})
+        assert status == 200, response is not None and response.text
+        done["refunded"] += 1
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(pay, paid))
+        futures = [pool.submit(refund, order_id) for order_id in refunds]
+        when(lambda: done["refunded"], 20)
+        deployment.kill("orders")
+        time.sleep(6)
+        deployment.start_service("orders")
+        for future in futures:
+            future.result()
+    refunded = rows(deployment, "orders", "SELECT order_id, amount_cents FROM refunds")
+    print(f"[orders-kill] {len(paid)} orders paid, {len(refunded)} refunds of {sum(a for _, a in refunded)} fen "
+          f"(60 x 100 asked, orders killed during them); every answer seen {dict(client.statuses)}")
+    assert sorted(order_id for order_id, _ in refunded) == sorted(refunds)
+    assert {amount for _, amount in refunded} == {100}
     no_500(client)
     check_money(deployment)
 
@@ -119,13 +153,17 @@ def test_crm_killed_while_orders_are_paid_and_completed(deploy):
     product = expect(client.call("POST", "/products", shop["leader"], json={
         "name": "五常大米 5kg", "price_cents": 4990, "stock": 10000}))
     total = 400
+    # Each member's first order uses a coupon of 5 yuan: redeemed once when paid, never twice.
+    coupons = [expect(client.call("POST", f"/members/{member['member_id']}/coupons", shop["leader"], json={
+        "kind": "fixed", "amount_cents": 500, "valid_days": 30}))["id"] for member in shop["members"]]
     orders = []
     with ThreadPoolExecutor(16) as pool:
         def place(index):
             member = shop["members"][index % len(shop["members"])]
+            coupon = {"coupon_id": coupons[index]} if index < len(coupons) else {}
             status, response, _ = client.until_definite(
                 "POST", "/orders", member["token"], headers={"Idempotency-Key": f"crm-chaos-{index}"},
-                json={"items": [{"product_id": product["id"], "quantity": 1 + index % 2}]})
+                json={"items": [{"product_id": product["id"], "quantity": 1 + index % 2}], **coupon})
             assert status == 201, response is not None and response.text
             return response.json()
         orders = list(pool.map(place, range(total)))
@@ -200,7 +238,7 @@ def test_crm_killed_while_orders_are_paid_and_completed(deploy):
     assert sorted(order_id for order_id, _ in earned) == sorted(totals)
     assert all(delta == totals[order_id] // 100 for order_id, delta in earned)
     no_500(client)
-    check_money(deployment)
+    assert check_money(deployment)["coupons_redeemed"] == len(coupons)
 
 
 def other_connections(vhost):

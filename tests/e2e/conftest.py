@@ -143,6 +143,9 @@ class Deployment(Stack):
 
     def start_service(self, name):
         log = open(self.data_dir / "logs" / f"{name}.log", "ab")
+        # Its own session: a kill reaches the whole group. (No parent-death signal as run.py
+        # sets: the kernel sends it when the forking *thread* ends, and scenarios restart
+        # services from threads of their own.)
         self.processes[name] = subprocess.Popen(self.commands()[name], cwd=REPO, env=self.env, stdout=log,
                                                 stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
