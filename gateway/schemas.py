@@ -894,6 +894,8 @@ class MemberSummary(Schema):
     tags = fields.List(fields.String(), metadata={"description": "the leader's (manual)"})
     auto_tags = fields.List(fields.String(), metadata={"description": "kept current from purchases"})
     reminders_opt_out = fields.Boolean()
+    email = fields.String(allow_none=True, metadata={"description": "in the member's own profile"})
+    household_notes = fields.String(metadata={"description": "in the member's own profile"})
     created_at = fields.DateTime()
 
 
@@ -912,6 +914,7 @@ class MemberDetail(Schema):
     status = fields.String()
     email = fields.String(allow_none=True)
     household_notes = fields.String()
+    reminders_opt_out = fields.Boolean()
     note = fields.String()
     tags = fields.Nested(MemberTags)
     auto_tags = fields.List(fields.String())
