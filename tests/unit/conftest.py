@@ -74,3 +74,17 @@ class NoDiscounts:
     def release_checkout(self, order_id):
         self.released.append(order_id)
         return {"order_id": order_id, "status": "released"}
+
+
+class FixedPriceCatalog:
+    """catalog for orders' tests that are not about stock: every product at one price, in stock."""
+
+    def __init__(self, name, unit, unit_price_cents):
+        self.line = {"name": name, "unit": unit, "unit_price_cents": unit_price_cents}
+
+    def reserve_stock(self, payload):
+        return {"lines": [{"product_id": item["product_id"], **self.line, "quantity": item["quantity"]}
+                          for item in payload["items"]]}
+
+    def release_stock(self, key):
+        pass

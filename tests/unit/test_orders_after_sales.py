@@ -5,7 +5,7 @@ import dataclasses
 import uuid
 
 import pytest
-from conftest import OTHER_TENANT, TENANT, NoDiscounts
+from conftest import OTHER_TENANT, TENANT, FixedPriceCatalog, NoDiscounts
 from sqlalchemy import select
 
 from services.infra.db import utcnow
@@ -18,13 +18,7 @@ from services.orders.schemas import ORDER
 PROVIDERS = {"offline": payments.OfflineProvider(), "sandbox": payments.SandboxProvider("http://linli.test", 0)}
 
 
-class Catalog:
-    def reserve_stock(self, payload):
-        return {"lines": [{"product_id": i["product_id"], "name": "草莓", "unit": "盒", "unit_price_cents": 2500,
-                           "quantity": i["quantity"]} for i in payload["items"]]}
-
-    def release_stock(self, key):
-        pass
+CATALOG = FixedPriceCatalog("草莓", "盒", 2500)
 
 
 @pytest.fixture
@@ -45,7 +39,7 @@ def member(caller):
 @pytest.fixture
 def order_id(session, member):
     """An unpaid order of 2 x 25 yuan."""
-    return handlers.place_order(session, Catalog(), NoDiscounts(), member,
+    return handlers.place_order(session, CATALOG, NoDiscounts(), member,
                                 {"items": [{"product_id": "berry", "quantity": 2}]})["id"]
 
 
@@ -151,7 +145,7 @@ def test_pay_retried_with_its_key_answers_the_same_and_another_body_is_409(sessi
 def test_keys_are_per_member_and_per_community(session, caller, member, order_id):
     # A key another member used means nothing to this member's key space, and vice versa.
     other = caller("member", member_id="member-2")
-    other_order = handlers.place_order(session, Catalog(), NoDiscounts(), other,
+    other_order = handlers.place_order(session, CATALOG, NoDiscounts(), other,
                                        {"items": [{"product_id": "berry", "quantity": 1}]})["id"]
     mine = handlers.retry_on_conflict(session, payments.start_payment, member, PROVIDERS, order_id,
                                       {"method": "sandbox"}, "same")
@@ -159,7 +153,7 @@ def test_keys_are_per_member_and_per_community(session, caller, member, order_id
                                         {"method": "sandbox"}, "same")
     assert mine["payment"]["id"] != theirs["payment"]["id"]
     # A key that placed an order is not a payment call's.
-    handlers.place_order(session, Catalog(), NoDiscounts(), member,
+    handlers.place_order(session, CATALOG, NoDiscounts(), member,
                          {"items": [{"product_id": "berry", "quantity": 1}]}, "placed-key")
     with pytest.raises(Conflict):
         handlers.retry_on_conflict(session, payments.start_payment, member, PROVIDERS, order_id,

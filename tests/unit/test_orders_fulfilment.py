@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from conftest import OTHER_TENANT, TENANT, NoDiscounts
+from conftest import OTHER_TENANT, TENANT, FixedPriceCatalog, NoDiscounts
 from sqlalchemy import select
 
 from services.infra.db import utcnow
@@ -18,13 +18,7 @@ PROVIDERS = {"offline": payments.OfflineProvider()}
 PICKUP = {"code": "042917", "point": "3栋楼下快递柜旁", "at": datetime(2026, 11, 28, 9, tzinfo=UTC).isoformat()}
 
 
-class Catalog:
-    def reserve_stock(self, payload):
-        return {"lines": [{"product_id": i["product_id"], "name": "水蜜桃", "unit": "盒", "unit_price_cents": 6900,
-                           "quantity": i["quantity"]} for i in payload["items"]]}
-
-    def release_stock(self, key):
-        pass
+CATALOG = FixedPriceCatalog("水蜜桃", "盒", 6900)
 
 
 @pytest.fixture
@@ -34,7 +28,7 @@ def session(make_session):
 
 @pytest.fixture
 def order_id(session, caller):
-    placed = handlers.place_order(session, Catalog(), NoDiscounts(), caller("member"), {"items": [{"product_id": "p", "quantity": 2}]})
+    placed = handlers.place_order(session, CATALOG, NoDiscounts(), caller("member"), {"items": [{"product_id": "p", "quantity": 2}]})
     with session.begin():
         payments.mark_paid_offline(session, caller("leader"), PROVIDERS, placed["id"])
     return placed["id"]

@@ -5,7 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import NoDiscounts
+from conftest import FixedPriceCatalog, NoDiscounts
 from sqlalchemy import select
 
 from services.infra.db import utcnow
@@ -18,13 +18,7 @@ SECRET = "test-webhook-secret-that-is-long-enough"
 PROVIDERS = {"offline": payments.OfflineProvider(), "sandbox": payments.SandboxProvider("http://linli.test", 0)}
 
 
-class Catalog:
-    def reserve_stock(self, payload):
-        return {"lines": [{"product_id": i["product_id"], "name": "牛奶", "unit": "瓶", "unit_price_cents": 1290,
-                           "quantity": i["quantity"]} for i in payload["items"]]}
-
-    def release_stock(self, key):
-        pass
+CATALOG = FixedPriceCatalog("牛奶", "瓶", 1290)
 
 
 @pytest.fixture
@@ -39,7 +33,7 @@ def member(caller):
 
 @pytest.fixture
 def order_id(session, member):
-    return handlers.place_order(session, Catalog(), NoDiscounts(), member, {"items": [{"product_id": "milk", "quantity": 2}]})["id"]
+    return handlers.place_order(session, CATALOG, NoDiscounts(), member, {"items": [{"product_id": "milk", "quantity": 2}]})["id"]
 
 
 def in_tx(session, fn, *args):
