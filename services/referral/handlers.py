@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 from sqlalchemy import func, select
 
 from services.infra.errors import NotFound, invalid
+from services.infra.periods import DEFAULT_TIMEZONE
 from services.infra.schemas import PageSchema, decode_cursor, load, page
 from services.referral import events
 from services.referral.models import CommunityCard, InviteCode, Neighbour, Referral
@@ -44,7 +45,7 @@ def record_community_created(session, event):
         card = CommunityCard(tenant_id=event["tenant_id"] or data["community_id"])
         session.add(card)
     card.slug, card.name = data["slug"], data["name"]
-    card.timezone = data["timezone"] or card.timezone or "Asia/Shanghai"
+    card.timezone = data["timezone"] or card.timezone or DEFAULT_TIMEZONE
 
 
 def record_member_joined(session, event):

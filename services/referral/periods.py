@@ -1,21 +1,16 @@
 """Calendar periods on the community's clock: a week starts on Monday 00:00, a month on the 1st."""
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.infra.db import utcnow
+from services.infra.periods import zone
 from services.referral.models import CommunityCard
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def timezone_of(session, tenant_id):
+    """The community's clock (Asia/Shanghai when unknown or not a real zone)."""
     card = session.get(CommunityCard, tenant_id)
-    name = card.timezone if card is not None and card.timezone else DEFAULT_TIMEZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
+    return zone(card.timezone if card is not None else None)
 
 
 def period_start(period, zone, now=None):
