@@ -15,6 +15,14 @@ from services.infra.errors import Forbidden, Unauthorized
 CONTEXT_KEYS = ("tenant_id", "account_id", "member_id", "role", "correlation_id")
 
 
+def parse_deadline(value):
+    """The ``deadline`` context header as epoch seconds; ``None`` when absent or not a number."""
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 @dataclass(frozen=True)
 class Caller:
     tenant_id: str | None = None
@@ -26,11 +34,8 @@ class Caller:
 
     @classmethod
     def from_context(cls, data):
-        try:
-            deadline = float(data["deadline"]) if data.get("deadline") is not None else None
-        except (TypeError, ValueError):
-            deadline = None
-        return cls(deadline=deadline, **{key: data.get(key) or None for key in CONTEXT_KEYS})
+        return cls(deadline=parse_deadline(data.get("deadline")),
+                   **{key: data.get(key) or None for key in CONTEXT_KEYS})
 
     def deadline_passed(self):
         return self.deadline is not None and time.time() >= self.deadline

@@ -16,6 +16,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener
 
 from services.infra import broker  # noqa: F401  (acks that outlive the connection)
+from services.infra.context import parse_deadline
 from services.infra.errors import ServiceUnavailable
 
 # Below the gateway's own deadline (LINLI_RPC_TIMEOUT_SECONDS, 4 s), so nested calls give up first.
@@ -77,13 +78,6 @@ class RpcClient:
                 self.worker_ctx.data.pop("deadline", None)
             else:
                 self.worker_ctx.data["deadline"] = self.inherited_deadline
-
-
-def parse_deadline(value):
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 class Rpc(DependencyProvider):
