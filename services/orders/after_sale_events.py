@@ -6,14 +6,11 @@ case it resolves was heard of, so each event carries what its case row needs, an
 case is never reopened by a late ``after_sale_opened``.
 """
 
-import logging
-
 from marshmallow import fields
 
 from services.infra.schemas import TolerantSchema, load
-from services.orders.models import Order, OrderAfterSale, OrderCompensation
-
-log = logging.getLogger(__name__)
+from services.orders.lifecycle import order_of_event
+from services.orders.models import OrderAfterSale, OrderCompensation
 
 
 class AfterSaleOpenedData(TolerantSchema):
@@ -44,14 +41,6 @@ class CompensationGrantedData(TolerantSchema):
 OPENED, REJECTED, GRANTED = AfterSaleOpenedData(), AfterSaleRejectedData(), CompensationGrantedData()
 
 
-def _order(session, event, order_id):
-    order = session.get(Order, order_id)
-    if order is None or order.tenant_id != event["tenant_id"]:
-        log.warning("%s for an unknown order %s: ignored", event["event_type"], order_id)
-        return None
-    return order
-
-
 def _case(session, order, case_id, kind, at, status):
     case = session.get(OrderAfterSale, case_id)
     if case is None:
@@ -62,21 +51,21 @@ def _case(session, order, case_id, kind, at, status):
 
 def apply_after_sale_opened(session, event):
     data = load(OPENED, event["data"])
-    order = _order(session, event, data["order_id"])
+    order = order_of_event(session, event, data["order_id"])
     if order is not None:
         _case(session, order, data["case_id"], data["kind"], data["at"], "open")
 
 
 def apply_after_sale_rejected(session, event):
     data = load(REJECTED, event["data"])
-    order = _order(session, event, data["order_id"])
+    order = order_of_event(session, event, data["order_id"])
     if order is not None:
         _case(session, order, data["case_id"], data["kind"], data["opened_at"], "rejected")
 
 
 def apply_compensation_granted(session, event):
     data = load(GRANTED, event["data"])
-    order = _order(session, event, data["order_id"])
+    order = order_of_event(session, event, data["order_id"])
     if order is None:
         return
     if session.get(OrderCompensation, data["compensation_id"]) is None:

@@ -5,14 +5,9 @@ order then walks through the steps in between. An order already past a step, or 
 way (cancelled, refunding, refunded), is left alone: raising would only park the event.
 """
 
-import logging
-
 from services.infra.messaging import emit
 from services.infra.schemas import load
 from services.orders import events, lifecycle, stats
-from services.orders.models import Order
-
-log = logging.getLogger(__name__)
 
 BY = "system:fulfillment"
 WAY = ["paid", "packed", "delivering", "ready_for_pickup", "completed"]
@@ -22,11 +17,8 @@ READY = events.ReadyForPickupData()
 
 def _advance(session, event, data, status):
     """Move the event's order along the way to ``status``; the order, or None if left alone."""
-    order = session.get(Order, data["order_id"])
-    if order is None or order.tenant_id != event["tenant_id"]:
-        log.warning("%s for an unknown order %s: ignored", event["event_type"], data["order_id"])
-        return None
-    if order.status not in WAY or WAY.index(order.status) >= WAY.index(status):
+    order = lifecycle.order_of_event(session, event, data["order_id"])
+    if order is None or order.status not in WAY or WAY.index(order.status) >= WAY.index(status):
         return None
     for step in WAY[WAY.index(order.status) + 1: WAY.index(status) + 1]:
         lifecycle.transition(order, step, BY)

@@ -9,6 +9,8 @@ A refund, whole or partial, may come at any step from paid on, also after comple
 refunded.
 """
 
+import logging
+
 from sqlalchemy import select
 
 from services.infra.db import utcnow
@@ -29,6 +31,18 @@ TRANSITIONS = {
     "refunded": set(),
 }
 MEMBER_MAY_CANCEL = {"pending_payment", "paid"}  # before packing
+
+log = logging.getLogger(__name__)
+
+
+def order_of_event(session, event, order_id):
+    """The community's order another service's event names, or None (logged): an event about
+    an unknown order is ignored, since raising would only park it."""
+    order = session.get(Order, order_id)
+    if order is None or order.tenant_id != event["tenant_id"]:
+        log.warning("%s for an unknown order %s: ignored", event["event_type"], order_id)
+        return None
+    return order
 
 
 def transition(order, status, by):
