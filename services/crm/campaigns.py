@@ -48,6 +48,7 @@ from services.crm.models import (
 )
 from services.crm.prediction import REMINDER_MIN_CONFIDENCE
 from services.crm.reminders import _rebought
+from services.crm.schemas import StrictBoolean
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Forbidden
 from services.infra.periods import zone
@@ -116,13 +117,6 @@ class ActionInput(StrictSchema):
 
 class ScheduleInput(StrictSchema):
     hour = Int(0, 23)
-
-
-class StrictBoolean(fields.Boolean):
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 class CampaignInput(StrictSchema):

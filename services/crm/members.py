@@ -16,7 +16,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from services.crm import events, loyalty, notify, prediction, settings
 from services.crm import tags as tagging
 from services.crm.models import Account, Community, InboxMessage, Member, MemberTag, Purchase
-from services.crm.schemas import MEMBER
+from services.crm.schemas import MEMBER, StrictBoolean
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, Forbidden, invalid
 from services.infra.messaging import emit
@@ -58,7 +58,7 @@ class ProfilePatch(StrictSchema):
     birthday = fields.Date(allow_none=True)
     household_notes = fields.String(validate=validate.Length(max=500))
     email = fields.String(allow_none=True, validate=[validate.Length(max=254), notify.EMAIL])
-    reminders_opt_out = notify.StrictBoolean()
+    reminders_opt_out = StrictBoolean()
 
     @validates_schema
     def _sensible(self, data, **kwargs):

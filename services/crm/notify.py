@@ -43,6 +43,7 @@ from sqlalchemy import select, update
 
 from services.crm import messages
 from services.crm.models import Channel, Community, Delivery, Member
+from services.crm.schemas import StrictBoolean
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Forbidden, invalid
 from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
@@ -57,15 +58,6 @@ SEND_TIMEOUT_SECONDS = 10
 GROUP_WINDOW = timedelta(seconds=10)  # a batch's notices gather this long before they go out
 MAX_CHANNELS = 10
 EMAIL = validate.Email(error="Not an e-mail address.")
-
-
-class StrictBoolean(fields.Boolean):
-    """JSON ``true``/``false`` only."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 class ChannelInput(StrictSchema):

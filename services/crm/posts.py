@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from services.crm import notify
 from services.crm.models import Member, Post
+from services.crm.schemas import StrictBoolean
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Forbidden, NotFound, invalid
 from services.infra.schemas import PageSchema, StrictSchema, Text, decode_cursor, load, page
@@ -19,7 +20,7 @@ class PostInput(StrictSchema):
     title = Text(80)
     body = Text(10000)
     event_at = fields.AwareDateTime(allow_none=True, load_default=None)
-    published = notify.StrictBoolean(load_default=True)
+    published = StrictBoolean(load_default=True)
 
     @validates_schema
     def _event_has_a_time(self, data, partial=None, **kwargs):
