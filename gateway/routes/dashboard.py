@@ -11,7 +11,7 @@ from nameko.exceptions import MethodNotFound
 from gateway import schemas
 from gateway.http import query_args, route
 from gateway.routes.roles import STAFF
-from services.infra.periods import day_range
+from services.infra.periods import day_range, ratio
 
 PARALLEL = ("orders", "catalog", "referral", "fulfillment")
 
@@ -49,10 +49,7 @@ def compose(crm, answers):
     orders, fulfillment = answers["orders"], answers["fulfillment"]
     after_sales = answers["after_sales"]
     completed = fulfillment["completed_orders"]
-    if after_sales is None:
-        rate = None
-    else:
-        rate = round(after_sales["cases"] / completed, 4) if completed else 0
+    rate = None if after_sales is None else ratio(after_sales["cases"], completed)
     new_members = {day["date"]: day["new_members"] for day in crm["daily"]}
     return {
         "from": crm["from"], "to": crm["to"], "timezone": crm["timezone"],
