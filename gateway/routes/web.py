@@ -74,6 +74,13 @@ def serve(request, relative, max_age):
     return response
 
 
+def invite_query(code):
+    """``?invite=CODE`` to carry a poster's invite code into the member's pages; nothing for a
+    missing or malformed one (the join page then simply asks)."""
+    code = code or ""
+    return f"?{urlencode({'invite': code})}" if code.isalnum() and len(code) <= 16 else ""
+
+
 class WebRoutes:
     @static("GET", "/m/")
     def member_app(self, request):
@@ -104,14 +111,12 @@ class WebRoutes:
     @static("GET", "/c/<slug>/join")
     def invitation(self, request, slug):
         """An invite link (from GET /me/referral or a poster) opens the join page, code filled in."""
-        code = request.args.get("invite") or request.args.get("code") or ""
-        query = f"?{urlencode({'invite': code})}" if code.isalnum() and len(code) <= 16 else ""
+        query = invite_query(request.args.get("invite") or request.args.get("code"))
         return redirect(f"/m/#/join/{quote(slug, safe='')}{query}", code=302)
 
     @static("GET", "/c/<slug>/products/<product_id>")
     def shared_product(self, request, slug, product_id):
         """A product poster's QR code opens the product (after joining, for someone new)."""
-        code = request.args.get("invite") or ""
-        query = f"?{urlencode({'invite': code})}" if code.isalnum() and len(code) <= 16 else ""
+        query = invite_query(request.args.get("invite"))
         return redirect(f"/m/#/c/{quote(slug, safe='')}/products/{quote(product_id, safe='')}{query}",
                         code=302)
