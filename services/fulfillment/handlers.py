@@ -78,12 +78,17 @@ def record_order_placed(session, event):
         ))
 
 
+def _order_record(session, event):
+    """The event's order in the read model; paid/cancelled/refunded carry the same order facts
+    as ``order_placed``, so one that overtook ``order_placed`` records the order first."""
+    order_id = load(ORDER_PLACED, event["data"])["order_id"]
+    if session.get(FulfillmentOrder, order_id) is None:
+        record_order_placed(session, event)
+    return session.get(FulfillmentOrder, order_id)
+
+
 def _set_status(session, event, status):
-    data = load(ORDER_PLACED, event["data"])  # paid/cancelled carry the same order facts
-    record = session.get(FulfillmentOrder, data["order_id"])
-    if record is None:
-        record_order_placed(session, event)  # the status overtook order_placed
-        record = session.get(FulfillmentOrder, data["order_id"])
+    record = _order_record(session, event)
     # Each event type has its own queue: a late order_paid must not revive a cancelled order.
     if status == "to_pack" and record.status != "awaiting_payment":
         return
@@ -115,10 +120,7 @@ def record_order_refunded(session, event):
     data = load(ORDER_REFUNDED, event["data"])
     if data["whole"]:
         _set_status(session, event, "cancelled")
-    record = session.get(FulfillmentOrder, data["order_id"])
-    if record is None:
-        record_order_placed(session, event)
-        record = session.get(FulfillmentOrder, data["order_id"])
+    record = _order_record(session, event)
     # Refund events may arrive out of order: the running total only grows.
     record.refunded_cents = max(record.refunded_cents or 0, data["refunded_total_cents"])
 
