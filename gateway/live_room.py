@@ -17,6 +17,7 @@ import importlib.metadata
 import json
 import logging
 import uuid
+from collections import OrderedDict
 from functools import partial
 
 import eventlet
@@ -42,6 +43,7 @@ URL = "/api/v1/live-sessions/<session_id>/ws"
 SUBPROTOCOL = "linli.v1"  # browsers send the token as the second subprotocol: [SUBPROTOCOL, token]
 MAX_PENDING_MESSAGES = 256  # a viewer this far behind is disconnected (they reconnect to a snapshot)
 MAX_CLIENT_FRAME_BYTES = 4096
+MAX_UNSETTLED_ATTEMPTS = 10_000  # oldest forgotten first
 
 
 class Viewer:
@@ -94,6 +96,7 @@ class LiveRoomServer(WebSocketServer):
         self.instance_id = uuid.uuid4().hex  # this gateway process, for catalog's presence rows
         self.viewers = {}  # connection id -> Viewer
         self.stock = {}  # (session_id, product_id) -> remaining quota, from the stock messages
+        self.unsettled = OrderedDict()  # live order attempts whose outcome was never learned
 
     def get_url_rule(self):
         return Rule(URL, methods=["GET"], websocket=True)
@@ -183,9 +186,29 @@ class LiveRoomServer(WebSocketServer):
             if viewer.session_id == session_id and viewer.caller.tenant_id == tenant_id:
                 viewer.push(message)
 
-    def sold_out(self, session_id, product_ids):
-        """The first of ``product_ids`` this process already knows is sold out in the session."""
+    def sold_out(self, session_id, product_ids, attempt=None):
+        """The first of ``product_ids`` this process already knows is sold out in the session;
+        None for the retry of an ``attempt`` whose outcome this process never learned (a 503, a
+        timeout): that attempt may hold a unit of the quota that only its retry turns into the
+        order (found by make chaos: RabbitMQ restarted during a flash sale, 4 units stayed held
+        by attempts whose buyers were told "sold out"). Per process: a retry on another gateway
+        process is refused as before, and orders' sweeper frees the unit."""
+        if attempt is not None and attempt in self.unsettled:
+            return None
         return next((p for p in product_ids if self.stock.get((session_id, p)) == 0), None)
+
+    def attempt_ended(self, attempt, outcome_known):
+        """Remember an order ``attempt`` (None: nothing to remember) whose outcome is not known;
+        forget it once it is."""
+        if attempt is None:
+            return
+        if outcome_known:
+            self.unsettled.pop(attempt, None)
+            return
+        self.unsettled[attempt] = True
+        self.unsettled.move_to_end(attempt)
+        while len(self.unsettled) > MAX_UNSETTLED_ATTEMPTS:
+            self.unsettled.popitem(last=False)
 
 
 class ViewerEvent(Entrypoint):

@@ -1,7 +1,6 @@
 """Orders (orders)."""
 
 import hashlib
-from collections import OrderedDict
 
 from gateway import schemas
 from gateway.http import json_body, query_args, route
@@ -15,34 +14,30 @@ class OrderRoutes:
     def place_order(self, request):
         payload = json_body(request, schemas.PlaceOrder())
         key = idempotency_key(request)
-        attempt = unsettled_attempt(request, key)
-        if attempt not in UNSETTLED:
-            self.refuse_known_sold_out(payload)
+        attempt = self.refuse_known_sold_out(request, payload, key)
         try:
             order = self.call("orders", "place_order", payload, idempotency_key=key)
-        except DomainError as exc:
-            if exc.status < 500:
-                UNSETTLED.pop(attempt, None)
-            elif attempt is not None:
-                remember_unsettled(attempt)
+        except Exception as exc:
+            # orders' refusal (4xx) is an outcome; a 5xx, a timeout or a lost connection is not.
+            self.live_room.attempt_ended(attempt, isinstance(exc, DomainError) and exc.status < 500)
             raise
-        except Exception:
-            if attempt is not None:
-                remember_unsettled(attempt)
-            raise
-        UNSETTLED.pop(attempt, None)
+        self.live_room.attempt_ended(attempt, True)
         return 201, order
 
-    def refuse_known_sold_out(self, payload):
+    def refuse_known_sold_out(self, request, payload, key):
         """A live item this process already saw sell out is refused here, without a round trip:
-        in a flash sale most buyers are too late, and they should cost next to nothing."""
+        in a flash sale most buyers are too late, and they should cost next to nothing. Answers
+        the attempt the live room remembers until its outcome is known (keyed live orders only)."""
         channel = payload.get("channel") or {}
         if channel.get("type") != "live":
-            return
-        product_id = self.live_room.sold_out(channel.get("id"), [item["product_id"] for item in payload["items"]])
+            return None
+        attempt = attempt_of(request, key)
+        product_id = self.live_room.sold_out(
+            channel.get("id"), [item["product_id"] for item in payload["items"]], attempt)
         if product_id is not None:
             raise Conflict("This product is sold out in this live session.",
                            {"product_id": product_id, "reason": "quota_exhausted", "available": 0})
+        return attempt
 
     @route("GET", "/api/v1/orders", roles=ANYONE, summary="Orders (leader: all; member: own)", tag="orders",
            query=schemas.OrderQuery, response=schemas.page_of(schemas.Order))
@@ -79,28 +74,12 @@ class OrderRoutes:
         return self.call("orders", "refund_order", order_id, payload, idempotency_key=idempotency_key(request))
 
 
-# Keyed orders whose outcome this process never learned (a 503, a timeout): that attempt may hold
-# a unit of a live quota that only a retry with the same key turns into the order, so the retry
-# is let through to orders even when the item is known sold out (found by make chaos: RabbitMQ
-# restarted during a flash sale, 4 units stayed held by attempts whose buyers were told "sold out").
-# Per process: a retry on another gateway process is refused as before, and the sweeper frees the
-# unit. Bounded, oldest forgotten first.
-UNSETTLED = OrderedDict()
-UNSETTLED_MAX = 10_000
-
-
-def unsettled_attempt(request, key):
+def attempt_of(request, key):
+    """One buyer's keyed order attempt (None without a key), as the live room remembers it."""
     if key is None:
         return None
     token = request.headers.get("Authorization", "")
     return hashlib.sha256(f"{token}\n{key}".encode()).hexdigest()
-
-
-def remember_unsettled(attempt):
-    UNSETTLED[attempt] = True
-    UNSETTLED.move_to_end(attempt)
-    while len(UNSETTLED) > UNSETTLED_MAX:
-        UNSETTLED.popitem(last=False)
 
 
 def idempotency_key(request):

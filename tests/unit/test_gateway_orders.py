@@ -2,28 +2,37 @@
 for the retry of an attempt whose outcome the gateway never learned."""
 
 import json
+from collections import OrderedDict
 
 import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from gateway import live_room
+from gateway.live_room import LiveRoomServer
 from gateway.routes import orders
 from services.infra.errors import Conflict, ServiceUnavailable
 
 BODY = {"items": [{"product_id": "grapes", "quantity": 1}], "channel": {"type": "live", "id": "live-1"}}
 
 
-class SoldOut:
-    def sold_out(self, session_id, product_ids):
-        return product_ids[0]
+def room():
+    instance = LiveRoomServer()
+    instance.viewers, instance.stock, instance.unsettled = {}, {}, OrderedDict()
+    return instance
+
+
+def sell_out(gateway):
+    gateway.live_room.broadcast("t1", "live-1", {"type": "stock", "items": [{"product_id": "grapes", "remaining": 0}]})
 
 
 class Gateway(orders.OrderRoutes):
-    live_room = SoldOut()
-
-    def __init__(self, answers):
+    def __init__(self, answers, sold_out=True):
         self.answers = list(answers)
         self.calls = 0
+        self.live_room = room()
+        if sold_out:
+            sell_out(self)
 
     def call(self, service, method, *args, **kwargs):
         self.calls += 1
@@ -39,13 +48,6 @@ def request(key="flash-1", token="Bearer member-token"):
                                   content_type="application/json").get_environ())
 
 
-@pytest.fixture(autouse=True)
-def fresh_memory():
-    orders.UNSETTLED.clear()
-    yield
-    orders.UNSETTLED.clear()
-
-
 def test_a_known_sold_out_item_is_refused_without_a_call():
     gateway = Gateway([])
     with pytest.raises(Conflict):
@@ -56,41 +58,40 @@ def test_a_known_sold_out_item_is_refused_without_a_call():
 def test_the_retry_of_an_attempt_that_got_a_503_reaches_orders_even_when_sold_out():
     """Found by make chaos (RabbitMQ restarted during a flash sale): the first try reserved a unit
     and its answer was lost; the retry, refused as sold out, left that unit held by nobody."""
-    gateway = Gateway([ServiceUnavailable("orders did not answer"), {"id": "o1"}])
-    gateway.live_room = type("Fresh", (), {"sold_out": lambda self, s, p: None})()
+    gateway = Gateway([ServiceUnavailable("orders did not answer"), {"id": "o1"}], sold_out=False)
     with pytest.raises(ServiceUnavailable):
         gateway.place_order(request())
-    gateway.live_room = SoldOut()  # meanwhile the item sold out
+    sell_out(gateway)  # meanwhile the item sold out
     assert gateway.place_order(request()) == (201, {"id": "o1"})
     assert gateway.calls == 2
     # Settled: the next retry with that key is refused at once again, as is anyone else's.
     with pytest.raises(Conflict):
         gateway.place_order(request())
     with pytest.raises(Conflict):
-        Gateway([]).place_order(request(token="Bearer another-member"))
+        gateway.place_order(request(token="Bearer another-member"))
 
 
 def test_a_definite_refusal_settles_the_attempt():
-    gateway = Gateway([ConnectionError("broker"), Conflict("sold out", {"reason": "quota_exhausted"})])
-    gateway.live_room = type("Fresh", (), {"sold_out": lambda self, s, p: None})()
+    gateway = Gateway([ConnectionError("broker"), Conflict("sold out", {"reason": "quota_exhausted"})],
+                      sold_out=False)
     with pytest.raises(ConnectionError):
         gateway.place_order(request())
-    gateway.live_room = SoldOut()
+    sell_out(gateway)
     with pytest.raises(Conflict):
         gateway.place_order(request())  # went to orders, which said no
-    assert gateway.calls == 2 and not orders.UNSETTLED
+    assert gateway.calls == 2 and not gateway.live_room.unsettled
 
 
 def test_without_a_key_nothing_is_remembered():
-    gateway = Gateway([ServiceUnavailable("orders did not answer")])
-    gateway.live_room = type("Fresh", (), {"sold_out": lambda self, s, p: None})()
+    gateway = Gateway([ServiceUnavailable("orders did not answer")], sold_out=False)
     with pytest.raises(ServiceUnavailable):
         gateway.place_order(request(key=None))
-    assert not orders.UNSETTLED
+    assert not gateway.live_room.unsettled
 
 
 def test_the_memory_is_bounded(monkeypatch):
-    monkeypatch.setattr(orders, "UNSETTLED_MAX", 3)
+    monkeypatch.setattr(live_room, "MAX_UNSETTLED_ATTEMPTS", 3)
+    memory = room()
     for index in range(5):
-        orders.remember_unsettled(f"attempt-{index}")
-    assert list(orders.UNSETTLED) == ["attempt-2", "attempt-3", "attempt-4"]
+        memory.attempt_ended(f"attempt-{index}", False)
+    assert list(memory.unsettled) == ["attempt-2", "attempt-3", "attempt-4"]

@@ -1,6 +1,7 @@
 """The gateway's live-room plumbing that needs no network: viewers' queues, tokens, sold-out memory."""
 
 import json
+from collections import OrderedDict
 
 import eventlet
 from werkzeug.test import EnvironBuilder
@@ -60,7 +61,7 @@ def test_the_token_comes_from_the_header_or_from_the_browsers_subprotocols():
 
 def server():
     instance = LiveRoomServer()
-    instance.viewers, instance.stock = {}, {}
+    instance.viewers, instance.stock, instance.unsettled = {}, {}, OrderedDict()
     return instance
 
 
