@@ -15,12 +15,12 @@ from datetime import UTC, datetime, time, timedelta
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from services.fulfillment import messages
 from services.fulfillment.handlers import MOVE_EVENTS, STEPS, _open_codes, _step
 from services.fulfillment.models import FulfillmentCommunity, FulfillmentOrder
 from services.fulfillment.picking import by_product, natural
 from services.infra.db import utcnow
 from services.infra.errors import Conflict, NotFound
+from services.infra.periods import zone
 from services.infra.schemas import StrictSchema, Text, load
 
 DEFAULT_PICKUP_POINT = "团长家"  # config/fulfillment.yaml: where an order outside a wave is collected
@@ -46,8 +46,7 @@ def default_point(configured):
 def _day(session, tenant_id, day):
     """[start, end) of the community's calendar day ``day``, in UTC."""
     community = session.get(FulfillmentCommunity, tenant_id)
-    zone = messages.zone(community.timezone if community else None)
-    start = datetime.combine(day, time(), tzinfo=zone)
+    start = datetime.combine(day, time(), tzinfo=zone(community.timezone if community else None))
     return start, start + timedelta(days=1)
 
 

@@ -12,6 +12,7 @@ from services.fulfillment import messages, storeroom
 from services.fulfillment.handlers import paid_orders_of_wave
 from services.fulfillment.models import FulfillmentCommunity, FulfillmentMember
 from services.fulfillment.picking import by_product, csv_text, find_wave, natural
+from services.infra.periods import DEFAULT_TIMEZONE, zone
 from services.infra.schemas import StrictSchema, load
 
 
@@ -33,7 +34,7 @@ def _community(session, tenant_id):
 
 
 def _timezone(community):
-    return community.timezone if community is not None else messages.DEFAULT_TIMEZONE
+    return community.timezone if community is not None else DEFAULT_TIMEZONE
 
 
 # --- purchase list ---------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def purchase_list(session, caller, wave_id, query):
     if params["format"] == "json":
         return listing
     # The supplier reads the community's wall clock, not UTC.
-    when = (needed_by.astimezone(messages.zone(_timezone(_community(session, tenant_id)))).strftime("%Y-%m-%d %H:%M")
+    when = (needed_by.astimezone(zone(_timezone(_community(session, tenant_id)))).strftime("%Y-%m-%d %H:%M")
             if needed_by else "")
     content = csv_text(["商品编号", "商品", "单位", "数量", "现有库存", "需采购", "订单数", "需到货时间"], (
         [entry["product_id"], entry["name"], entry["unit"], entry["quantity"], entry["on_hand"], entry["to_buy"],

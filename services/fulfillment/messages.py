@@ -2,10 +2,10 @@
 the neighbours read in Chinese), so another language is one more table."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from services.infra.periods import zone  # the community's clock; an unknown name reads China's
 
 DEFAULT_LOCALE = "zh-CN"
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 CATALOGUE = {
     "zh-CN": {
@@ -46,14 +46,6 @@ CATALOGUE = {
 def labels(locale):
     """The catalogue of ``locale``; an unknown language reads Chinese."""
     return CATALOGUE.get(locale, CATALOGUE[DEFAULT_LOCALE])
-
-
-def zone(timezone):
-    """The community's clock; a name this machine does not know falls back to China's."""
-    try:
-        return ZoneInfo(timezone or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def local_time(moment: datetime, timezone, locale=DEFAULT_LOCALE):
