@@ -40,6 +40,7 @@ from services.catalog.schemas import (
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited, invalid
 from services.infra.messaging import emit
+from services.infra.periods import ratio
 from services.infra.schemas import PageSchema, decode_cursor, encode_cursor, load, page
 
 CHANNEL = ChannelKind(type="live", item=LiveItem, owner="session_id", noun="live session")
@@ -103,9 +104,14 @@ def _watching(session, session_id):
     )
 
 
+def _viewers(session, session_id):
+    """Distinct members who watched while live (the rows stay after the session ends)."""
+    return session.scalar(select(func.count(LiveViewer.id)).where(LiveViewer.session_id == session_id))
+
+
 def stats(session, live):
     """Viewers and sales of a session, from rows that stay after it ends."""
-    viewers = session.scalar(select(func.count(LiveViewer.id)).where(LiveViewer.session_id == live.id))
+    viewers = _viewers(session, live.id)
     buyers, orders, gmv = session.execute(
         select(func.count(func.distinct(StockReservation.member_id)), func.count(StockReservation.id),
                func.coalesce(func.sum(StockReservation.total_cents), 0))
@@ -115,7 +121,7 @@ def stats(session, live):
     return {
         "viewers": viewers, "peak_viewers": live.peak_viewers, "watching": _watching(session, live.id),
         "buyers": buyers, "orders": orders, "gmv_cents": int(gmv),
-        "conversion_rate": round(buyers / viewers, 4) if viewers else 0,
+        "conversion_rate": ratio(buyers, viewers),
     }
 
 
@@ -188,8 +194,8 @@ def _announce_status(session, live, correlation_id=None):
 
 def _announce_viewers(session, live, correlation_id=None):
     session.flush()
-    viewers = session.scalar(select(func.count(LiveViewer.id)).where(LiveViewer.session_id == live.id))
-    _announce(session, live, {"type": "viewers", "watching": _watching(session, live.id), "viewers": viewers,
+    _announce(session, live, {"type": "viewers", "watching": _watching(session, live.id),
+                              "viewers": _viewers(session, live.id),
                               "peak_viewers": live.peak_viewers}, correlation_id)
 
 
