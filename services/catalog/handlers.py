@@ -159,6 +159,7 @@ def release_stock(session, caller, reservation_key):
     ).first()
     if reservation is None or reservation.status == "released":
         return {"reservation_key": reservation_key, "released": False}
+    kind = KINDS.get(reservation.channel_type)
     for line in reservation.lines:
         now = session.execute(
             update(Product)
@@ -170,12 +171,11 @@ def release_stock(session, caller, reservation_key):
         if now is not None and now.stock == line["quantity"] > 0:  # back in stock from none
             _product_event(session, events.PRODUCT_UPDATED, _product(session, tenant_id, line["product_id"]),
                            caller.correlation_id, stock=now.stock)
-        kind = KINDS.get(reservation.channel_type)
         if kind is not None:
             channels.release_line(session, kind, tenant_id, reservation.channel_id, reservation.member_id,
                                   line["product_id"], line["quantity"])
     reservation.status = "released"
-    if reservation.channel_type == live.CHANNEL.type:
+    if kind is live.CHANNEL:
         live.record_release(session, tenant_id, reservation.channel_id,
                             [line["product_id"] for line in reservation.lines])
     return {"reservation_key": reservation_key, "released": True}
