@@ -15,11 +15,11 @@ from datetime import UTC, datetime, time, timedelta
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from services.fulfillment.handlers import MOVE_EVENTS, STEPS, _open_codes, _step
+from services.fulfillment.handlers import MOVE_EVENTS, STEPS, _open_codes, _step, orders_to_move
 from services.fulfillment.models import FulfillmentCommunity, FulfillmentOrder
 from services.fulfillment.picking import by_product, natural
 from services.infra.db import utcnow
-from services.infra.errors import Conflict, NotFound
+from services.infra.errors import NotFound
 from services.infra.periods import zone
 from services.infra.schemas import StrictSchema, Text, load
 
@@ -98,14 +98,7 @@ def move_batch(session, caller, payload, configured_point=None):
               if _point(order, fallback) == point]
     if not orders:
         raise NotFound("No paid orders in such a batch.", {"date": data["date"].isoformat(), "pickup_point": point})
-    target = STEPS.index(status)
-    behind = [order for order in orders if STEPS.index(order.status) < target - 1]
-    if behind:
-        raise Conflict(
-            f"Orders of this batch must be {STEPS[target - 1]} before they can become {status}.",
-            {"reason": "wrong_state", "from": behind[0].status, "to": status, "orders": len(behind)},
-        )
-    to_move = [order for order in orders if STEPS.index(order.status) == target - 1]
+    to_move = orders_to_move(orders, status, "batch")
     now = utcnow()
     pickup = (point, now) if status == "ready_for_pickup" else None
     taken = _open_codes(session, caller.tenant_id) if pickup else None

@@ -202,25 +202,31 @@ def move_wave(session, caller, wave_id, payload):
     orders = paid_orders_of_wave(session, caller.tenant_id, wave_id) if wave_id else []
     if not orders:
         raise NotFound("No paid orders in such a wave.", {"wave_id": wave_id})
-    target = STEPS.index(status)
-    behind = [order for order in orders if STEPS.index(order.status) < target - 1]
-    if behind:
-        raise Conflict(
-            f"Orders of this wave must be {STEPS[target - 1]} before they can become {status}.",
-            {"reason": "wrong_state", "from": behind[0].status, "to": status, "orders": len(behind)},
-        )
+    to_move = orders_to_move(orders, status, "wave")
     pickup = None
     if status == "ready_for_pickup":
         pickup = _wave_pickup(session, caller.tenant_id, wave_id)
         if pickup is None:
             raise _wave_not_closed(wave_id)
-    to_move = [order for order in orders if STEPS.index(order.status) == target - 1]
     taken = _open_codes(session, caller.tenant_id) if pickup is not None else set()
     now = utcnow()
     for order in to_move:
         _step(session, caller, order, status, now, pickup, taken)
     session.flush()  # the unique constraint speaks now, inside the retry
     return {"wave_id": wave_id, "status": status, "moved": len(to_move)}
+
+
+def orders_to_move(orders, status, group):
+    """The orders of a group (wave, batch) one step before ``status``; those already there or
+    past it stay. One further behind refuses the whole move (409 ``wrong_state``)."""
+    target = STEPS.index(status)
+    behind = [order for order in orders if STEPS.index(order.status) < target - 1]
+    if behind:
+        raise Conflict(
+            f"Orders of this {group} must be {STEPS[target - 1]} before they can become {status}.",
+            {"reason": "wrong_state", "from": behind[0].status, "to": status, "orders": len(behind)},
+        )
+    return [order for order in orders if STEPS.index(order.status) == target - 1]
 
 
 def _wave_pickup(session, tenant_id, wave_id):
