@@ -154,11 +154,13 @@ def new_id():
     return uuid.uuid4().hex
 
 
-def newest_first(statement, model, position, limit):
-    """Keyset pagination on ``(created_at, id)``: stable under inserts, fast on big tables."""
+def newest_first(statement, model, position, limit, key=None):
+    """Keyset pagination on ``(created_at, id)``: stable under inserts, fast on big tables.
+    ``key``: the column standing for ``id`` in a table whose primary key is named otherwise."""
+    key = model.id if key is None else key
     if position is not None:
         created_at, last_id = position
         statement = statement.where(
-            or_(model.created_at < created_at, and_(model.created_at == created_at, model.id < last_id))
+            or_(model.created_at < created_at, and_(model.created_at == created_at, key < last_id))
         )
-    return statement.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+    return statement.order_by(model.created_at.desc(), key.desc()).limit(limit + 1)
