@@ -5,6 +5,7 @@ import secrets
 from marshmallow import fields, validate
 from sqlalchemy import func, select
 
+from services.infra.db import newest_first
 from services.infra.errors import NotFound, invalid
 from services.infra.periods import DEFAULT_TIMEZONE
 from services.infra.schemas import PageSchema, decode_cursor, load, page
@@ -114,7 +115,8 @@ def get_my_referral(session, caller, public_url):
     }
 
 
-def _name(session, member_id):
+def neighbour_name(session, member_id):
+    """The member's name as referral heard it from crm (邻居 when it never did)."""
     neighbour = session.get(Neighbour, member_id)
     return neighbour.name if neighbour is not None and neighbour.name else UNKNOWN_NEIGHBOUR
 
@@ -126,18 +128,13 @@ def list_referrals(session, caller, query):
     statement = select(Referral).where(Referral.tenant_id == caller.tenant_id)
     if params["status"]:
         statement = statement.where(Referral.status == params["status"])
-    position = decode_cursor(params["cursor"])
-    if position is not None:
-        created_at, last_id = position
-        statement = statement.where(
-            (Referral.created_at < created_at)
-            | ((Referral.created_at == created_at) & (Referral.invitee_member_id < last_id)))
-    statement = statement.order_by(Referral.created_at.desc(), Referral.invitee_member_id.desc()).limit(
-        params["limit"] + 1)
+    statement = newest_first(statement, Referral, decode_cursor(params["cursor"]), params["limit"],
+                             key=Referral.invitee_member_id)
     items = [{
         "id": row.invitee_member_id, "referrer_id": row.referrer_member_id,
-        "referrer_name": _name(session, row.referrer_member_id), "invitee_id": row.invitee_member_id,
-        "invitee_name": _name(session, row.invitee_member_id), "status": row.status, "reason": row.reason,
+        "referrer_name": neighbour_name(session, row.referrer_member_id), "invitee_id": row.invitee_member_id,
+        "invitee_name": neighbour_name(session, row.invitee_member_id), "status": row.status,
+        "reason": row.reason,
         "first_order_id": row.first_order_id, "first_order_cents": row.first_order_cents,
         "referrer_reward_cents": row.referrer_reward_cents, "invitee_reward_cents": row.invitee_reward_cents,
         "rewarded_at": row.rewarded_at.isoformat() if row.rewarded_at else None,
@@ -158,7 +155,8 @@ def _community_name(session, invite):
 def invite_poster_facts(session, caller, public_url, invitee_reward_cents):
     """The invite poster's content for the calling member."""
     invite = my_invite(session, caller)
-    return {"community_name": _community_name(session, invite), "nickname": _name(session, caller.member_id),
+    return {"community_name": _community_name(session, invite),
+            "nickname": neighbour_name(session, caller.member_id),
             "invite_url": invite_url(public_url, invite.community_slug, invite.code), "code": invite.code,
             "rewards_cents": invitee_reward_cents}
 
@@ -169,4 +167,4 @@ def product_poster_facts(session, caller, public_url, product):
     invite = my_invite(session, caller)
     url = f"{public_url.rstrip('/')}/c/{invite.community_slug}/products/{product['id']}?invite={invite.code}"
     return {"community_name": _community_name(session, invite), "product": product, "product_url": url,
-            "sharer": _name(session, caller.member_id)}
+            "sharer": neighbour_name(session, caller.member_id)}

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from services.infra.schemas import StrictSchema, load
 from services.referral import periods
-from services.referral.handlers import mask_name
-from services.referral.models import Neighbour, Referral
+from services.referral.handlers import mask_name, neighbour_name
+from services.referral.models import Referral
 
 TOP = 20
 
@@ -38,7 +38,6 @@ def leaderboard(session, caller, query, now=None):
     for position, (member_id, rewarded, _latest) in enumerate(rows, start=1):
         if rewarded != previous:
             rank, previous = position, rewarded
-        neighbour = session.get(Neighbour, member_id)
-        items.append({"rank": rank, "name": mask_name(neighbour.name if neighbour else ""), "count": rewarded,
+        items.append({"rank": rank, "name": mask_name(neighbour_name(session, member_id)), "count": rewarded,
                       "me": caller.member_id is not None and member_id == caller.member_id})
     return {"period": params["period"], "since": start.isoformat(), "items": items}

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import get_in_community, newest_first, utcnow
-from services.infra.errors import Conflict, Forbidden, NotFound, invalid
+from services.infra.errors import Conflict, Forbidden, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import PageSchema, StrictSchema, Text, decode_cursor, load, page
 from services.referral import events, program
-from services.referral.handlers import UNKNOWN_NEIGHBOUR, mask_name
-from services.referral.models import Neighbour, OrderFact, Showcase
+from services.referral.handlers import mask_name, neighbour_name
+from services.referral.models import OrderFact, Showcase
 
 
 class ShowcaseInput(StrictSchema):
@@ -35,12 +35,12 @@ SHOWCASE_INPUT, SHOWCASE_QUERY = ShowcaseInput(), ShowcaseQuery()
 
 
 def _view(session, showcase, caller):
-    neighbour = session.get(Neighbour, showcase.member_id)
-    name = neighbour.name if neighbour is not None and neighbour.name else UNKNOWN_NEIGHBOUR
+    name = neighbour_name(session, showcase.member_id)
     mine = showcase.member_id == caller.member_id
-    return {"id": showcase.id, "order_id": showcase.order_id if (mine or caller.is_staff) else None,
-            "member_id": showcase.member_id if (mine or caller.is_staff) else None,
-            "author": name if (mine or caller.is_staff) else mask_name(name),
+    known = mine or caller.is_staff  # others see a masked author and no ids
+    return {"id": showcase.id, "order_id": showcase.order_id if known else None,
+            "member_id": showcase.member_id if known else None,
+            "author": name if known else mask_name(name),
             "text": showcase.text, "image_url": showcase.image_url, "status": showcase.status,
             "points": showcase.points, "mine": mine, "created_at": showcase.created_at.isoformat(),
             "decided_at": showcase.decided_at.isoformat() if showcase.decided_at else None}
@@ -51,9 +51,8 @@ def create_showcase(session, caller, payload):
     data = load(SHOWCASE_INPUT, payload)
     if not data["text"].strip():
         raise invalid({"text": ["Say something about the order."]})
-    order = session.get(OrderFact, data["order_id"])
-    if order is None or order.tenant_id != caller.tenant_id or order.member_id != caller.member_id:
-        raise NotFound("No such order of yours.", {"order_id": data["order_id"]})
+    order = get_in_community(session, OrderFact, data["order_id"], caller.tenant_id, "No such order of yours.",
+                             "order_id", member_id=caller.member_id)
     if order.status != "completed":
         raise Conflict("Only a completed order can be shown.",
                        {"reason": "order_not_completed", "status_now": order.status})
@@ -79,14 +78,10 @@ def list_showcases(session, caller, query):
     caller.require_tenant()
     params = load(SHOWCASE_QUERY, query)
     statement = select(Showcase).where(Showcase.tenant_id == caller.tenant_id)
-    if caller.is_staff:
-        if params["status"]:
-            statement = statement.where(Showcase.status == params["status"])
-    else:
-        visible = (Showcase.status == "approved") | (Showcase.member_id == (caller.member_id or ""))
-        statement = statement.where(visible)
-        if params["status"]:
-            statement = statement.where(Showcase.status == params["status"])
+    if not caller.is_staff:
+        statement = statement.where((Showcase.status == "approved") | (Showcase.member_id == caller.member_scope))
+    if params["status"]:
+        statement = statement.where(Showcase.status == params["status"])
     statement = newest_first(statement, Showcase, decode_cursor(params["cursor"]), params["limit"])
     return page([_view(session, row, caller) for row in session.scalars(statement)], params["limit"])
 
