@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.fulfillment import events
+from services.fulfillment.handlers import positive_or
 from services.fulfillment.models import AfterSaleCase, Compensation, FulfillmentOrder
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import Conflict, DomainError, Forbidden, ServiceUnavailable, invalid
@@ -81,12 +82,7 @@ OPEN_CASE, RESOLVE, REJECT, COMPENSATE, CASE_QUERY = (
 
 
 def after_sale_days(configured):
-    """The configured window in days, or the default when unset or not a positive number."""
-    try:
-        days = float(configured)
-    except (TypeError, ValueError):
-        return AFTER_SALE_DAYS
-    return days if days > 0 else AFTER_SALE_DAYS
+    return positive_or(configured, AFTER_SALE_DAYS)
 
 
 def _require_leader(caller):

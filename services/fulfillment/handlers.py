@@ -381,13 +381,18 @@ REMINDER_BATCH = 200
 PICKUP_REMINDER_AFTER_HOURS = 24  # config/fulfillment.yaml; a community setting later
 
 
-def reminder_hours(configured):
-    """The configured hours, or the default when unset or not a positive number."""
+def positive_or(configured, default):
+    """A configured duration (hours, days) as a number, or ``default`` when it is unset or not a
+    positive number: a typo in config/fulfillment.yaml must not stop the service."""
     try:
-        hours = float(configured)
+        value = float(configured)
     except (TypeError, ValueError):
-        return PICKUP_REMINDER_AFTER_HOURS
-    return hours if hours > 0 else PICKUP_REMINDER_AFTER_HOURS
+        return default
+    return value if value > 0 else default
+
+
+def reminder_hours(configured):
+    return positive_or(configured, PICKUP_REMINDER_AFTER_HOURS)
 
 
 def remind_overdue_pickups(session, after_hours, now=None, limit=REMINDER_BATCH):
