@@ -307,8 +307,7 @@ def list_inbox(session, caller, query, locale=messages.DEFAULT_LOCALE):
     """The member's messages, newest first, in the reader's language."""
     caller.require_member()
     params = load(INBOX_QUERY, query)
-    community = session.get(Community, caller.tenant_id)
-    timezone = community.timezone if community is not None else "Asia/Shanghai"
+    timezone = settings.community_timezone(session, caller.tenant_id)
     statement = select(InboxMessage).where(
         InboxMessage.tenant_id == caller.tenant_id, InboxMessage.member_id == caller.member_id)
     statement = newest_first(statement, InboxMessage, decode_cursor(params["cursor"]), params["limit"])

@@ -41,8 +41,8 @@ from urllib.parse import urlsplit, urlunsplit
 from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select, update
 
-from services.crm import messages
-from services.crm.models import Channel, Community, Delivery, Member
+from services.crm import messages, settings
+from services.crm.models import Channel, Delivery, Member
 from services.crm.schemas import StrictBoolean
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Forbidden, invalid
@@ -200,11 +200,6 @@ def remove_channel(session, caller, channel_id):
 
 # --- what goes out ---------------------------------------------------------------------------
 
-def _timezone(session, tenant_id):
-    community = session.get(Community, tenant_id)
-    return community.timezone if community is not None else "Asia/Shanghai"
-
-
 def _channels(session, tenant_id, type_=None):
     statement = select(Channel).where(Channel.tenant_id == tenant_id)
     if type_:
@@ -213,7 +208,7 @@ def _channels(session, tenant_id, type_=None):
 
 
 def _render(session, tenant_id, kind, params):
-    return messages.render(kind, params, _timezone(session, tenant_id))
+    return messages.render(kind, params, settings.community_timezone(session, tenant_id))
 
 
 def announce(session, tenant_id, kind, params, group_key=None, now=None):

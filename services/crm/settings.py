@@ -152,6 +152,12 @@ def community_of(session, tenant_id):
     return community
 
 
+def community_timezone(session, tenant_id):
+    """The community's clock (an IANA name); Asia/Shanghai, the column's default, if it is gone."""
+    community = session.get(Community, tenant_id)
+    return community.timezone if community is not None else "Asia/Shanghai"
+
+
 def for_tenant(session, tenant_id):
     return effective(community_of(session, tenant_id))
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, select
 
-from services.crm import reminders
-from services.crm.models import Community, Member
+from services.crm import reminders, settings
+from services.crm.models import Member
 from services.infra.periods import day_range, last_days, local_date
 
 
@@ -24,17 +24,12 @@ def _aware(moment):
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def community_timezone(session, tenant_id):
-    community = session.get(Community, tenant_id)
-    return community.timezone if community is not None else None
-
-
 def dashboard_stats(session, caller, date_from, date_to, timezone=None):
     """The crm part of the cockpit for the caller's community (staff only). ``timezone``
     defaults to the community's own, a missing date to the last 30 days up to today; the answer
     says which were used (crm owns the community's clock, so the gateway asks it first)."""
     caller.require_staff()
-    timezone = timezone or community_timezone(session, caller.tenant_id) or "Asia/Shanghai"
+    timezone = timezone or settings.community_timezone(session, caller.tenant_id)
     if date_from is None or date_to is None:
         default_from, default_to = last_days(timezone)
         date_from, date_to = date_from or default_from, date_to or default_to
