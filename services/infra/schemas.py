@@ -79,6 +79,15 @@ class Int(fields.Integer):
         return super()._validated(value)
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON ``true``/``false`` only: ``1`` or ``"yes"`` is a client's mistake, not a choice."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class TolerantSchema(Schema):
     """For events from other services: unknown fields are ignored (additive change)."""
 

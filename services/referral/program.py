@@ -4,10 +4,8 @@ Referral decides who is rewarded; crm issues what they get (coupons, points). On
 community, defaults until the leader changes something.
 """
 
-from marshmallow import fields
-
 from services.infra.errors import Forbidden
-from services.infra.schemas import Int, StrictSchema, load
+from services.infra.schemas import Int, StrictBoolean, StrictSchema, load
 from services.referral.models import ReferralProgram
 
 DEFAULTS = {
@@ -19,15 +17,6 @@ DEFAULTS = {
     "showcase_points": 50,           # points for an approved purchase showcase (晒单)
 }
 MAX_REWARD_CENTS = 100_000  # 1,000 yuan: beyond that a typo, not a reward
-
-
-class StrictBoolean(fields.Boolean):
-    """JSON ``true``/``false`` only: ``1`` or ``"yes"`` is a client's mistake, not a choice."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 class ProgramInput(StrictSchema):
