@@ -7,7 +7,10 @@ service (a reply to an RPC call the service made, an event handled, a request an
 broker has already taken back every unacknowledged message of a dead connection, so there is
 nothing to do but say so; the consumers reconnect by themselves.
 
-Installed on import (services.infra.entrypoints and services.infra.rpc import it).
+Installed on import (services.infra.entrypoints and services.infra.rpc import it, so every
+service and the gateway has it). The patch wraps nameko 2.14.1's ``QueueConsumer.ack_message``
+and ``requeue_message`` (pinned in pyproject.toml): on an upgrade, check whether nameko catches
+socket errors there itself, and drop this module if it does.
 """
 
 import logging
