@@ -24,7 +24,7 @@ class ResilientRpc(Rpc):
     def handle_result(self, message, worker_ctx, result, exc_info):
         try:
             return super().handle_result(message, worker_ctx, result, exc_info)
-        except (OperationalError, ConnectionError, OSError) as exc:
+        except (OperationalError, OSError) as exc:  # OSError: ConnectionError, socket errors
             log.warning("could not answer %s (the broker is unreachable: %s); the caller's call times out",
                         worker_ctx.call_id, exc)
             return result, exc_info
