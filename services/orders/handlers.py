@@ -19,7 +19,7 @@ from services.infra.db import get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import Conflict, Forbidden, Invalid, ServiceUnavailable
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
-from services.orders import events
+from services.orders import events, lifecycle
 from services.orders.models import IdempotencyKey, Order, OrderLine, OrderStatusChange
 from services.orders.schemas import ORDER, OrderQuery, PlaceOrderInput
 
@@ -143,13 +143,13 @@ def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
     reservation = catalog.reserve_stock(
         {"reservation_key": order_id, "items": data["items"], "channel": data["channel"]}
     )
-    if sum(line["unit_price_cents"] * line["quantity"] for line in reservation["lines"]) > MAX_ORDER_CENTS:
+    subtotal = sum(line["unit_price_cents"] * line["quantity"] for line in reservation["lines"])
+    if subtotal > MAX_ORDER_CENTS:
         _abandon_quietly(session, catalog, crm, order_id)
         raise Invalid("An order cannot exceed 1,000,000 yuan.", {"errors": {"items": ["Order too large."]}})
     if caller.deadline_passed():  # the client was already told this failed: undo, don't order
         _abandon_quietly(session, catalog, crm, order_id)
         raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
-    subtotal = sum(line["unit_price_cents"] * line["quantity"] for line in reservation["lines"])
     try:
         checkout = crm.apply_checkout({"order_id": order_id, "member_id": caller.member_id,
                                        "subtotal_cents": subtotal, "coupon_id": data["coupon_id"],
@@ -163,7 +163,7 @@ def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
         raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
     try:
         with session.begin():
-            order = _new_order(session, caller, order_id, data, reservation["lines"], checkout)
+            order = _new_order(session, caller, order_id, data, reservation["lines"], subtotal, checkout)
         return ORDER.dump(order)
     except IntegrityError:
         existing = _existing_order(session, order_id)  # a concurrent retry with the same key won
@@ -196,9 +196,8 @@ def _abandon_quietly(session, catalog, crm, order_id):
         log.exception("could not release what order attempt %s reserved or held", order_id)
 
 
-def _new_order(session, caller, order_id, data, lines, checkout):
+def _new_order(session, caller, order_id, data, lines, subtotal, checkout):
     now = utcnow()
-    subtotal = sum(line["unit_price_cents"] * line["quantity"] for line in lines)
     discount = checkout["discount_cents"]
     # crm's answer crosses a service boundary: the order's money must add up whatever it says.
     if not 0 <= discount <= subtotal or checkout["total_cents"] != subtotal - discount or discount != (
@@ -228,14 +227,9 @@ def _new_order(session, caller, order_id, data, lines, checkout):
         session,
         events.ORDER_PLACED,
         {
-            "order_id": order.id,
-            "member_id": order.member_id,
-            "channel": {"type": order.channel_type, "id": order.channel_id},
-            "lines": [{"product_id": line.product_id, "name": line.name, "quantity": line.quantity,
-                       "unit_price_cents": line.unit_price_cents} for line in order.lines],
+            **lifecycle.order_facts(order),
             "subtotal_cents": order.subtotal_cents,
             "discount_cents": order.discount_cents,
-            "total_cents": order.total_cents,
             "tier_discount_cents": order.tier_discount_cents,
             "coupon_id": order.coupon_id,
             "coupon_discount_cents": order.coupon_discount_cents,
