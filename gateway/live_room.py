@@ -16,6 +16,7 @@ connections are still open, so a process that dies does not leave ghost viewers 
 import importlib.metadata
 import json
 import logging
+import time
 import uuid
 from collections import OrderedDict
 from functools import partial
@@ -44,6 +45,9 @@ SUBPROTOCOL = "linli.v1"  # browsers send the token as the second subprotocol: [
 MAX_PENDING_MESSAGES = 256  # a viewer this far behind is disconnected (they reconnect to a snapshot)
 MAX_CLIENT_FRAME_BYTES = 4096
 MAX_UNSETTLED_ATTEMPTS = 10_000  # oldest forgotten first
+# How long "sold out" is believed without a newer stock message: the broadcast queue may lose the
+# message that quota came back (a broker restart), so the shortcut must forget by itself.
+SOLD_OUT_MEMORY_SECONDS = 30
 
 
 class Viewer:
@@ -95,7 +99,7 @@ class LiveRoomServer(WebSocketServer):
         self.tokens = tokens_from(self.container.config)
         self.instance_id = uuid.uuid4().hex  # this gateway process, for catalog's presence rows
         self.viewers = {}  # connection id -> Viewer
-        self.stock = {}  # (session_id, product_id) -> remaining quota, from the stock messages
+        self.stock = {}  # (session_id, product_id) -> when it was seen sold out (monotonic seconds)
         self.unsettled = OrderedDict()  # live order attempts whose outcome was never learned
 
     def get_url_rule(self):
@@ -180,8 +184,7 @@ class LiveRoomServer(WebSocketServer):
 
     def broadcast(self, tenant_id, session_id, message):
         if message.get("type") == "stock":
-            for item in message.get("items", ()):
-                self.stock[(session_id, item.get("product_id"))] = item.get("remaining")
+            self._remember_stock(session_id, message.get("items", ()))
         for viewer in list(self.viewers.values()):
             if viewer.session_id == session_id and viewer.caller.tenant_id == tenant_id:
                 viewer.push(message)
@@ -195,7 +198,20 @@ class LiveRoomServer(WebSocketServer):
         process is refused as before, and orders' sweeper frees the unit."""
         if attempt is not None and attempt in self.unsettled:
             return None
-        return next((p for p in product_ids if self.stock.get((session_id, p)) == 0), None)
+        fresh_since = time.monotonic() - SOLD_OUT_MEMORY_SECONDS
+        return next((p for p in product_ids if self.stock.get((session_id, p), fresh_since) > fresh_since), None)
+
+    def _remember_stock(self, session_id, items):
+        now = time.monotonic()
+        for item in items:
+            key = (session_id, item.get("product_id"))
+            if item.get("remaining") == 0:
+                self.stock[key] = now
+            else:
+                self.stock.pop(key, None)
+        # Forget what is too old to believe, so the memory stays small over many sessions.
+        for key in [k for k, seen in self.stock.items() if seen < now - SOLD_OUT_MEMORY_SECONDS]:
+            del self.stock[key]
 
     def attempt_ended(self, attempt, outcome_known):
         """Remember an order ``attempt`` (None: nothing to remember) whose outcome is not known;

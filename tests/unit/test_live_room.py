@@ -85,6 +85,19 @@ def test_the_gateway_remembers_what_sold_out_and_forgets_when_quota_comes_back()
     assert room.sold_out("s1", ["p1", "p2"]) is None
 
 
+def test_sold_out_is_believed_only_for_a_while_in_case_the_restock_message_was_lost(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(live_room.time, "monotonic", lambda: clock[0])
+    room = server()
+    room.broadcast("t1", "s1", {"type": "stock", "items": [{"product_id": "p1", "remaining": 0}]})
+    clock[0] += live_room.SOLD_OUT_MEMORY_SECONDS - 1
+    assert room.sold_out("s1", ["p1"]) == "p1"
+    clock[0] += 2  # no newer stock message: orders decides again
+    assert room.sold_out("s1", ["p1"]) is None
+    room.broadcast("t1", "s2", {"type": "stock", "items": [{"product_id": "p9", "remaining": 3}]})
+    assert room.stock == {}  # what is too old to believe is forgotten
+
+
 def test_viewers_catalog_forgot_are_joined_again():
     room = server()
     joined = []
