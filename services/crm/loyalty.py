@@ -138,7 +138,7 @@ def _entry(session, checkout, kind, delta, key, reason=""):
                             order_id=checkout.order_id, entry_key=f"{key}:{checkout.order_id}", reason=reason))
 
 
-def _lock_member(session, tenant_id, member_id):
+def lock_member(session, tenant_id, member_id):
     """The member, locked: checkouts and reversals of one member take turns on the balance."""
     member = session.scalars(
         select(Member).where(Member.id == member_id, Member.tenant_id == tenant_id).with_for_update()
@@ -157,14 +157,10 @@ def my_points(session, caller, query):
     params = load(LEDGER_QUERY, query)
     statement = select(PointsEntry).where(PointsEntry.tenant_id == caller.tenant_id,
                                           PointsEntry.member_id == caller.member_id)
-    statement = newest_first(statement, PointsEntry, _cursor(params), params["limit"])
+    statement = newest_first(statement, PointsEntry, decode_cursor(params["cursor"]), params["limit"])
     ledger = page([_entry_view(entry) for entry in session.scalars(statement)], params["limit"])
     return {"balance": balance(session, caller.tenant_id, caller.member_id),
             "held": held(session, caller.tenant_id, caller.member_id), **ledger}
-
-
-def _cursor(params):
-    return decode_cursor(params["cursor"])
 
 
 def adjust_points(session, caller, member_id, payload):
@@ -172,8 +168,8 @@ def adjust_points(session, caller, member_id, payload):
     reason the member sees. Never below a zero balance."""
     caller.require_staff()
     data = load(ADJUST_INPUT, payload)
-    get_in_community(session, Member, member_id, caller.tenant_id, "No such member.", "member_id")
-    _lock_member(session, caller.tenant_id, member_id)
+    get_in_community(session, Member, member_id, caller.tenant_id, "No such member.", "member_id",
+                     with_for_update=True)  # one member's points take turns
     available = balance(session, caller.tenant_id, member_id)
     if available + data["delta"] < 0:
         raise Conflict("That would take the balance below zero.",
@@ -307,7 +303,7 @@ def my_coupons(session, caller, query):
         statement = statement.where(Coupon.status == "available", Coupon.valid_until <= now)
     elif status != "all":
         statement = statement.where(Coupon.status == status)
-    statement = newest_first(statement, Coupon, _cursor(params), params["limit"])
+    statement = newest_first(statement, Coupon, decode_cursor(params["cursor"]), params["limit"])
     return page([coupon_view(coupon, now) for coupon in session.scalars(statement)], params["limit"])
 
 
@@ -344,7 +340,7 @@ def apply_checkout(session, caller, payload, now=None):
     data = load(CHECKOUT_INPUT, payload)
     if caller.role == "member" and caller.member_id != data["member_id"]:
         raise Forbidden("A member checks out only their own orders.")
-    member = _lock_member(session, tenant_id, data["member_id"])
+    member = lock_member(session, tenant_id, data["member_id"])
     if member is None:
         raise NotFound("No such member.", {"member_id": data["member_id"]})
     if member.status != "active":  # admission: a pending (or rejected) member cannot order yet
@@ -456,7 +452,7 @@ def release_checkout(session, caller, order_id):
     elif checkout.tenant_id != tenant_id:
         raise NotFound("No such checkout.")
     elif checkout.status == "held":
-        _lock_member(session, tenant_id, checkout.member_id)
+        lock_member(session, tenant_id, checkout.member_id)
         _give_back(session, checkout, "order_abandoned")
     session.flush()
     return {"order_id": order_id, "status": checkout.status}
@@ -475,7 +471,7 @@ def _checkout_for(session, event, data):
             session.add(checkout)
         checkout.member_id, checkout.status = data["member_id"], "spent"
         checkout.subtotal_cents = checkout.total_cents = data["total_cents"]
-    _lock_member(session, checkout.tenant_id, checkout.member_id)
+    lock_member(session, checkout.tenant_id, checkout.member_id)
     return checkout
 
 

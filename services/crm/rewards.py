@@ -137,7 +137,7 @@ def redeem(session, caller, reward_id, idempotency_key=None):
         raise invalid({"Idempotency-Key": [f"1-{MAX_KEY} characters."]})
     tenant_id, member_id = caller.tenant_id, caller.member_id
     reward = get_in_community(session, Reward, reward_id, tenant_id, "No such reward.", "reward_id")
-    loyalty._lock_member(session, tenant_id, member_id)  # one member's spending takes turns
+    loyalty.lock_member(session, tenant_id, member_id)  # one member's spending takes turns
     if idempotency_key is not None:
         earlier = session.scalars(select(RewardRedemption).where(
             RewardRedemption.tenant_id == tenant_id, RewardRedemption.member_id == member_id,
