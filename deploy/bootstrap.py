@@ -18,8 +18,6 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR  # noqa: E402
 
 from services.infra.migrations import service_names, upgrade  # noqa: E402
 
-SERVICES = ("catalog", "orders", "fulfillment", "crm", "referral")
-
 
 def event_queues(service_cls):
     """(source service, event type, queue name) of each event handler of ``service_cls``."""
@@ -41,11 +39,11 @@ def service_class(name):
     )
 
 
-def declare_queues(amqp_uri, services=SERVICES):
-
+def declare_queues(amqp_uri, services=None):
+    """The queues of every event handler of ``services`` (default: every service, as migrated)."""
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
-        for name in services:
+        for name in services or service_names():
             for source, event_type, queue_name in event_queues(service_class(name)):
                 exchange = get_event_exchange(source, {})
                 Queue(queue_name, exchange=exchange, routing_key=event_type, durable=True)(channel).declare()
