@@ -115,6 +115,25 @@ def payment_view(payment, providers):
     return view
 
 
+def _by(caller):
+    """Who did it, on the order's timeline."""
+    return f"{caller.role}:{caller.account_id}"
+
+
+def _pending_payment(session, order, method):
+    """The order's payment by ``method`` not yet settled, to resume instead of starting another."""
+    return session.scalars(
+        select(Payment).where(Payment.order_id == order.id, Payment.method == method, Payment.status == "pending")
+    ).first()
+
+
+def _new_payment(session, order, method):
+    payment = Payment(id=new_id(), tenant_id=order.tenant_id, order_id=order.id, method=method,
+                      amount_cents=order.total_cents)
+    session.add(payment)
+    return payment
+
+
 def start_payment(session, caller, providers, order_id, payload, idempotency_key=None):
     """The member chooses how to pay; a retry returns the payment already started (and with the
     same ``Idempotency-Key``, the first answer even after the order was paid)."""
@@ -130,14 +149,9 @@ def _start_payment(session, caller, providers, order_id, payload):
     if order.status != "pending_payment":
         raise Conflict(f"An order that is {order.status} cannot be paid.",
                        {"reason": "wrong_state", "status_now": order.status})
-    pending = session.scalars(
-        select(Payment).where(Payment.order_id == order.id, Payment.method == data["method"],
-                              Payment.status == "pending")
-    ).first()
+    pending = _pending_payment(session, order, data["method"])
     if pending is None:
-        pending = Payment(id=new_id(), tenant_id=order.tenant_id, order_id=order.id,
-                          method=data["method"], amount_cents=order.total_cents)
-        session.add(pending)
+        pending = _new_payment(session, order, data["method"])
         providers[data["method"]].start(session, pending, order)
         session.flush()
     return {"payment": payment_view(pending, providers)}
@@ -152,15 +166,8 @@ def mark_paid_offline(session, caller, providers, order_id, idempotency_key=None
 
 def _mark_paid_offline(session, caller, providers, order_id):
     order = visible_order(session, caller, order_id)
-    payment = session.scalars(
-        select(Payment).where(Payment.order_id == order.id, Payment.method == "offline",
-                              Payment.status == "pending")
-    ).first()
-    if payment is None:
-        payment = Payment(id=new_id(), tenant_id=order.tenant_id, order_id=order.id, method="offline",
-                          amount_cents=order.total_cents)
-        session.add(payment)
-    lifecycle.mark_paid(session, order, f"{caller.role}:{caller.account_id}", "offline", caller.correlation_id)
+    payment = _pending_payment(session, order, "offline") or _new_payment(session, order, "offline")
+    lifecycle.mark_paid(session, order, _by(caller), "offline", caller.correlation_id)
     payment.status = "succeeded"
     session.flush()
     return {"order_id": order.id, "status": order.status, "payment": payment_view(payment, providers)}
@@ -176,7 +183,7 @@ def cancel_order(session, caller, providers, order_id):
     given_back = refund_payments(session, providers, order)
     if given_back:
         stats.record_refund(session, order, given_back, whole=True)
-    lifecycle.cancel(session, order, f"{caller.role}:{caller.account_id}", "cancelled_by_" + caller.role,
+    lifecycle.cancel(session, order, _by(caller), "cancelled_by_" + caller.role,
                      caller.correlation_id)
     return {"order_id": order.id, "status": order.status}
 
@@ -215,7 +222,7 @@ def _refund_order(session, caller, providers, order_id, payload):
     if data["amount_cents"] > refundable:
         raise Conflict("That is more than is left to refund.",
                        {"reason": "exceeds_paid", "refundable_cents": refundable})
-    by = f"{caller.role}:{caller.account_id}"
+    by = _by(caller)
     providers[paid.method].refund(session, paid, data["amount_cents"])
     paid.refunded_cents += data["amount_cents"]
     session.add(Refund(tenant_id=order.tenant_id, order_id=order.id, payment_id=paid.id,
