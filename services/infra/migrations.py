@@ -49,6 +49,15 @@ def run_migrations(metadata):
     engine.dispose()
 
 
+def create_messaging_tables():
+    """The outbox, inbox and parked-event tables, for a service's first revision."""
+    MessagingBase.metadata.create_all(context.get_bind())
+
+
+def drop_messaging_tables():
+    MessagingBase.metadata.drop_all(context.get_bind())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("services", nargs="*", help="default: every service")
@@ -62,12 +71,3 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def create_messaging_tables():
-    """The outbox, inbox and parked-event tables, for a service's first revision."""
-    MessagingBase.metadata.create_all(context.get_bind())
-
-
-def drop_messaging_tables():
-    MessagingBase.metadata.drop_all(context.get_bind())
