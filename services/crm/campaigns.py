@@ -29,6 +29,7 @@ of the member) and ``revenue_cents`` (those orders' totals less refunds, each or
 Every community gets a birthday greeting at 9:00 (``DEFAULTS``), made once (``system_key``).
 """
 
+from calendar import isleap
 from datetime import date, timedelta
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -47,7 +48,7 @@ from services.crm.models import (
     RepurchasePrediction,
 )
 from services.crm.prediction import REMINDER_MIN_CONFIDENCE
-from services.crm.reminders import _rebought
+from services.crm.reminders import rebought
 from services.crm.schemas import StrictBoolean
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Forbidden
@@ -257,8 +258,7 @@ def _birthday_matches(birthday, today):
         return False
     if (born.month, born.day) == (today.month, today.day):
         return True
-    leap = today.year % 4 == 0 and (today.year % 100 != 0 or today.year % 400 == 0)
-    return (born.month, born.day) == (2, 29) and not leap and (today.month, today.day) == (2, 28)
+    return (born.month, born.day) == (2, 29) and not isleap(today.year) and (today.month, today.day) == (2, 28)
 
 
 def _active_members(campaign):
@@ -307,10 +307,9 @@ def occurrences(session, campaign, community, now, member_id=None):
             RepurchasePrediction.product_id.is_not(None), RepurchasePrediction.next_due_at > now,
             RepurchasePrediction.next_due_at <= horizon, RepurchasePrediction.confidence >= REMINDER_MIN_CONFIDENCE,
             Member.reminders_opt_out.is_(False))).all()
-        tz = zone(community.timezone)
-        return [(member, f"due:{p.product_id}:{p.next_due_at.astimezone(tz).date().isoformat()}",
+        return [(member, f"due:{p.product_id}:{p.next_due_at.astimezone(local.tzinfo).date().isoformat()}",
                  {"product": p.name, "product_id": p.product_id})
-                for member, p in rows if not _rebought(session, p)]
+                for member, p in rows if not rebought(session, p)]
     return []
 
 

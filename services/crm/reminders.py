@@ -41,7 +41,7 @@ def remind_from(due_at, reminder_hour, tz, days_before=DAYS_BEFORE):
     return datetime.combine(due_day - timedelta(days=days_before), time(reminder_hour), tz)
 
 
-def _rebought(session, prediction):
+def rebought(session, prediction):
     statement = select(Purchase.lines).where(
         Purchase.tenant_id == prediction.tenant_id, Purchase.member_id == prediction.member_id,
         Purchase.placed_at > prediction.last_purchase_at, Purchase.status.not_in(NOT_BOUGHT))
@@ -71,7 +71,7 @@ def send_due(session, community, now=None):
         already = session.scalar(select(Reminder.id).where(
             Reminder.tenant_id == community.id, Reminder.member_id == member.id,
             Reminder.product_id == prediction.product_id, Reminder.due_on == due_on))
-        if already is not None or _rebought(session, prediction):
+        if already is not None or rebought(session, prediction):
             continue
         session.add(Reminder(tenant_id=community.id, member_id=member.id, product_id=prediction.product_id,
                              due_on=due_on, sent_at=now))
