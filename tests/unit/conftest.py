@@ -1,10 +1,12 @@
 """Unit-test fixtures: a fresh SQLite database per test, and callers of each role."""
 
+import uuid
+
 import pytest
 from sqlalchemy.orm import sessionmaker
 
 from services.infra.context import Caller
-from services.infra.db import make_engine
+from services.infra.db import make_engine, utcnow
 from services.infra.messaging import MessagingBase
 
 TENANT = "tenant-a"
@@ -18,6 +20,13 @@ def make_caller(role="leader", tenant_id=TENANT, member_id=None, account_id="acc
         member_id = "member-1"
     return Caller(tenant_id=tenant_id, account_id=account_id, member_id=member_id, role=role,
                   correlation_id=correlation_id)
+
+
+def envelope(event_type, data, tenant_id=TENANT, correlation_id=None):
+    """An event as another service's outbox publishes it (``EnvelopeSchema``), for consumers' tests."""
+    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "version": 1,
+            "occurred_at": utcnow().isoformat(), "tenant_id": tenant_id, "correlation_id": correlation_id,
+            "data": data}
 
 
 @pytest.fixture

@@ -2,11 +2,10 @@
 compensation exactly once (a refund through orders with an idempotency key), proactive
 compensation, rejection, the cockpit's count; and batches of orders outside waves."""
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import OTHER_TENANT, TENANT
+from conftest import OTHER_TENANT, TENANT, envelope
 from sqlalchemy import select
 
 from services.fulfillment import after_sales, batches, handlers
@@ -35,11 +34,6 @@ def leader(caller):
 @pytest.fixture
 def member(caller):
     return caller("member", member_id="member-1")
-
-
-def envelope(event_type, data, tenant_id=TENANT):
-    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "version": 1,
-            "occurred_at": utcnow().isoformat(), "tenant_id": tenant_id, "correlation_id": None, "data": data}
 
 
 def order_data(order_id, member_id="member-1", channel=None, total=5000, **extra):

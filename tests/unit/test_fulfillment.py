@@ -1,10 +1,9 @@
 """Fulfilment: read models from events, moving a wave, pickup codes and their verification."""
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import OTHER_TENANT, TENANT
+from conftest import OTHER_TENANT, TENANT, envelope
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -32,11 +31,6 @@ def session(make_session):
 @pytest.fixture
 def leader(caller):
     return caller("leader")
-
-
-def envelope(event_type, data, tenant_id=TENANT):
-    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "version": 1,
-            "occurred_at": utcnow().isoformat(), "tenant_id": tenant_id, "correlation_id": None, "data": data}
 
 
 def order_event(event_type, order_id, member_id="member-1", wave_id="wave-1", tenant_id=TENANT):

@@ -2,10 +2,9 @@
 calls (pay, mark-paid, refund), and cases and compensations on the order's history."""
 
 import dataclasses
-import uuid
 
 import pytest
-from conftest import OTHER_TENANT, TENANT, FixedPriceCatalog, NoDiscounts
+from conftest import OTHER_TENANT, TENANT, FixedPriceCatalog, NoDiscounts, envelope
 from sqlalchemy import select
 
 from services.infra.db import utcnow
@@ -44,8 +43,7 @@ def order_id(session, member):
 
 
 def event(event_type, data, tenant_id=TENANT):
-    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "version": 1,
-            "occurred_at": utcnow().isoformat(), "tenant_id": tenant_id, "correlation_id": "c-1", "data": data}
+    return envelope(event_type, data, tenant_id, correlation_id="c-1")
 
 
 def apply(session, handler, payload):

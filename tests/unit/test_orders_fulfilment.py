@@ -1,10 +1,9 @@
 """Orders applies fulfilment's events: packed, delivering, ready (with the pickup code), completed."""
 
-import uuid
 from datetime import UTC, datetime
 
 import pytest
-from conftest import OTHER_TENANT, TENANT, FixedPriceCatalog, NoDiscounts
+from conftest import OTHER_TENANT, TENANT, FixedPriceCatalog, NoDiscounts, envelope
 from sqlalchemy import select
 
 from services.infra.db import utcnow
@@ -35,9 +34,8 @@ def order_id(session, caller):
 
 
 def event(event_type, order_id, tenant_id=TENANT, **extra):
-    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "version": 1,
-            "occurred_at": utcnow().isoformat(), "tenant_id": tenant_id, "correlation_id": "c-1",
-            "data": {"order_id": order_id, "member_id": "member-1", "at": utcnow().isoformat(), **extra}}
+    return envelope(event_type, {"order_id": order_id, "member_id": "member-1", "at": utcnow().isoformat(), **extra},
+                    tenant_id, correlation_id="c-1")
 
 
 def apply(session, handler, payload):

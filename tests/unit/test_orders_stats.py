@@ -1,10 +1,9 @@
 """Orders' cockpit figures (数据驾驶舱): each one to the fen, on the community's calendar days."""
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import OTHER_TENANT, NoDiscounts
+from conftest import OTHER_TENANT, NoDiscounts, envelope
 
 from services.infra.db import set_clock
 from services.infra.errors import Forbidden, Invalid
@@ -54,9 +53,8 @@ def paid_order(session, caller, member_id, items, when, tenant_id="tenant-a"):
 
 def picked_up(session, order_id, when):
     set_clock(lambda: when)
-    event = {"event_id": str(uuid.uuid4()), "event_type": "order_picked_up", "version": 1,
-             "occurred_at": when.isoformat(), "tenant_id": "tenant-a", "correlation_id": "c",
-             "data": {"order_id": order_id, "member_id": "m", "at": when.isoformat()}}
+    event = envelope("order_picked_up", {"order_id": order_id, "member_id": "m", "at": when.isoformat()},
+                     "tenant-a", correlation_id="c")
     with session.begin():
         fulfilment_events.apply_order_picked_up(session, event)
 
