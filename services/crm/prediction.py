@@ -20,13 +20,13 @@ cancelled, refunded) and by the daily timer (``refresh_community``, bulk).
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import String, delete, select, type_coerce
 
 from services.crm.models import ProductInfo, Purchase, RepurchasePrediction
+from services.crm.tags import field_of
 
 PAID = "paid"
 SAME_CYCLE = timedelta(hours=20)  # two orders closer than this are one purchase (a top-up)
@@ -36,10 +36,6 @@ REMINDER_MIN_CONFIDENCE = 0.3
 
 
 DAY_SECONDS = 86400.0
-
-
-def _get(row, key):
-    return row[key] if isinstance(row, Mapping) else getattr(row, key)
 
 
 def _median(values):
@@ -84,11 +80,11 @@ def predict(purchases, products=None):
     products = products or {}
     by_product, by_category, names = defaultdict(list), defaultdict(list), {}
     for purchase in purchases:
-        if _get(purchase, "status") != PAID:
+        if field_of(purchase, "status") != PAID:
             continue
-        at = _get(purchase, "placed_at")
+        at = field_of(purchase, "placed_at")
         categories = set()
-        for line in _get(purchase, "lines") or ():
+        for line in field_of(purchase, "lines") or ():
             product_id = line.get("product_id") if isinstance(line, dict) else None
             if not product_id:
                 continue

@@ -18,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from services.crm.models import ProductInfo, Purchase
+from services.crm.tags import field_of
 from services.infra.db import utcnow
 
 WINDOW_DAYS = 90
@@ -36,15 +37,12 @@ def recommend(member_id, purchases, products, now, limit=LIMIT):
     """Pure: ``purchases`` are the community's rows/dicts (``member_id``, ``status``,
     ``placed_at``, ``lines``); ``products`` maps an id to ``{name, category, price_cents,
     in_stock, on_sale}``. Returns ``[{product_id, name, reason, score}]``."""
-    def get(row, key):
-        return row[key] if isinstance(row, dict) else getattr(row, key)
-
     mine, recent = Counter(), set()
     together, popular = Counter(), Counter()
     orders = []
     for purchase in purchases:
-        status, at, ids = get(purchase, "status"), get(purchase, "placed_at"), _ids(get(purchase, "lines"))
-        if get(purchase, "member_id") == member_id:
+        status, at, ids = field_of(purchase, "status"), field_of(purchase, "placed_at"), _ids(field_of(purchase, "lines"))
+        if field_of(purchase, "member_id") == member_id:
             if status not in ("cancelled", "refunded") and at >= now - timedelta(days=RECENT_DAYS):
                 recent |= ids
             if status == PAID:
@@ -53,7 +51,7 @@ def recommend(member_id, purchases, products, now, limit=LIMIT):
             continue
         orders.append(ids)
         if at >= now - timedelta(days=POPULAR_DAYS):
-            for line in get(purchase, "lines") or ():
+            for line in field_of(purchase, "lines") or ():
                 if isinstance(line, dict) and line.get("product_id"):
                     popular[line["product_id"]] += max(int(line.get("quantity") or 0), 0)
     for ids in orders:

@@ -18,6 +18,7 @@ and by a daily timer (lifecycle moves with time alone).
 """
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, select, update
@@ -43,12 +44,13 @@ def frequent_tag(category):
     return f"高频{category[:MAX_TAG - 4]}用户"
 
 
-def _get(row, key):
-    return row[key] if isinstance(row, dict) else getattr(row, key)
+def field_of(row, key):
+    """A purchase's (or product's) field, whether it is a row or a plain dict (pure callers, tests)."""
+    return row[key] if isinstance(row, Mapping) else getattr(row, key)
 
 
 def _paid(purchases):
-    return [p for p in purchases if _get(p, "status") == PAID]
+    return [p for p in purchases if field_of(p, "status") == PAID]
 
 
 def lifecycle(purchases, now, joined_at=None):
@@ -56,7 +58,7 @@ def lifecycle(purchases, now, joined_at=None):
     paid = _paid(purchases)
     if joined_at is not None and now - joined_at < timedelta(days=NEW_MEMBER_DAYS) and len(paid) <= 1:
         return "new"
-    last = max((_get(p, "placed_at") for p in paid), default=None)
+    last = max((field_of(p, "placed_at") for p in paid), default=None)
     if last is None:  # never ordered, no longer new: dormant, then lost, counted from joining
         last = joined_at if joined_at is not None else now - timedelta(days=DORMANT_DAYS + 1)
         days = (now - last) / timedelta(days=1)
@@ -79,7 +81,7 @@ def auto_tags(purchases, products, now, joined_at=None):
     units = organic = 0
     for purchase in paid:
         categories = set()
-        for line in _get(purchase, "lines") or ():
+        for line in field_of(purchase, "lines") or ():
             product = products.get(line.get("product_id")) or {}
             quantity = max(int(line.get("quantity") or 0), 0)
             units += quantity
@@ -87,7 +89,7 @@ def auto_tags(purchases, products, now, joined_at=None):
                 organic += quantity
             if product.get("category"):
                 categories.add(product["category"])
-        if _get(purchase, "placed_at") >= since:
+        if field_of(purchase, "placed_at") >= since:
             for category in categories:
                 orders_by_category[category] += 1
     tags = {frequent_tag(category) for category, count in orders_by_category.items() if count >= FREQUENT_ORDERS}
