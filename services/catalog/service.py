@@ -2,12 +2,11 @@
 
 from nameko.events import event_handler
 from nameko.timer import timer
-from sqlalchemy.exc import IntegrityError
 
 from services.catalog import handlers, live, stats, waves
 from services.infra import operations
 from services.infra.context import CallerContext
-from services.infra.db import Database, utcnow
+from services.infra.db import Database, in_transaction, utcnow
 from services.infra.entrypoints import rpc
 from services.infra.messaging import EventInbox, OutboxRelay
 
@@ -106,13 +105,8 @@ class CatalogService(operations.OperatorEntrypoints):
 
     @rpc
     def join_live_room(self, session_id, connection_id, instance_id):
-        try:
-            with self.db.begin():
-                return live.join_live_room(self.db, self.caller, session_id, connection_id, instance_id)
-        except IntegrityError:
-            # The same connection joined twice at once; the winner's row is the presence.
-            with self.db.begin():
-                return live.join_live_room(self.db, self.caller, session_id, connection_id, instance_id)
+        # The same connection joining twice at once: the winner's row is the presence.
+        return in_transaction(self.db, live.join_live_room, self.caller, session_id, connection_id, instance_id)
 
     @rpc
     def leave_live_room(self, connection_id):
@@ -132,13 +126,8 @@ class CatalogService(operations.OperatorEntrypoints):
 
     @rpc
     def reserve_stock(self, payload):
-        try:
-            with self.db.begin():
-                return handlers.reserve_stock(self.db, self.caller, payload)
-        except IntegrityError:
-            # A concurrent call with the same key won the race; its reservation is the answer.
-            with self.db.begin():
-                return handlers.reserve_stock(self.db, self.caller, payload)
+        # A concurrent call with the same key winning the race: its reservation is the answer.
+        return in_transaction(self.db, handlers.reserve_stock, self.caller, payload)
 
     @rpc
     def release_stock(self, reservation_key):

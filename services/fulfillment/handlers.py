@@ -2,10 +2,10 @@
 
 import secrets
 from datetime import timedelta
+from functools import partial
 
 from marshmallow import fields, validate
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from services.fulfillment import events
 from services.fulfillment.models import (
@@ -15,6 +15,7 @@ from services.fulfillment.models import (
     FulfillmentWave,
     PickupVerificationFailure,
 )
+from services.infra import db as infra_db
 from services.infra.db import get_in_community, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited, invalid
 from services.infra.messaging import emit
@@ -177,17 +178,8 @@ def paid_orders_of_wave(session, tenant_id, wave_id):
 
 # --- moving a wave ---------------------------------------------------------------------------
 
-def in_transaction(session, use_case, *args, attempts=ATTEMPTS):
-    """Run ``use_case(session, *args)`` in its own transaction; a unique-constraint race
-    (two movers drawing the same pickup code) runs it again."""
-    for attempt in range(attempts):
-        try:
-            with session.begin():
-                return use_case(session, *args)
-        except IntegrityError:
-            if attempt == attempts - 1:
-                raise
-    return None
+# Two movers drawing the same pickup code: the whole move is tried again.
+in_transaction = partial(infra_db.in_transaction, attempts=ATTEMPTS)
 
 
 def move_wave(session, caller, wave_id, payload):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, and_, create_engine, event, or_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -129,6 +130,19 @@ class Database(DependencyProvider):
         session = self.sessions.pop(worker_ctx, None)
         if session is not None:
             session.close()
+
+
+def in_transaction(session, use_case, *args, attempts=2):
+    """``use_case(session, *args)`` in a transaction of its own, run again after a unique-key race
+    (a concurrent call inserted the same row first: the retry finds and answers it)."""
+    for attempt in range(attempts):
+        try:
+            with session.begin():
+                return use_case(session, *args)
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    return None
 
 
 def get_in_community(session, model, object_id, tenant_id, detail, key, member_id=None, **options):

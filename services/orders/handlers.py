@@ -91,7 +91,7 @@ def idempotent(session, caller, key, order_id, request, answer):
 
     The answer is remembered in the same transaction as what it did, so a refund and its key
     commit together; two concurrent tries collide on the key's unique constraint
-    (``IntegrityError``): run the call again (``retry_on_conflict``) to get the first answer.
+    (``IntegrityError``): run the call again (``db.in_transaction``) to get the first answer.
     """
     if key is None:
         return answer()
@@ -108,18 +108,6 @@ def idempotent(session, caller, key, order_id, request, answer):
                                request_hash=digest, order_id=order_id, response=result))
     session.flush()
     return result
-
-
-def retry_on_conflict(session, use_case, *args, attempts=2):
-    """``use_case(session, *args)`` in its own transaction, once more after a unique-key race."""
-    for attempt in range(attempts):
-        try:
-            with session.begin():
-                return use_case(session, *args)
-        except IntegrityError:
-            if attempt == attempts - 1:
-                raise
-    return None
 
 
 def _existing_order(session, order_id):

@@ -10,7 +10,7 @@ from nameko.timer import timer
 
 from services.infra import operations
 from services.infra.context import CallerContext
-from services.infra.db import Database
+from services.infra.db import Database, in_transaction
 from services.infra.entrypoints import rpc
 from services.infra.messaging import EventInbox, OutboxRelay
 from services.infra.rpc import Rpc
@@ -110,12 +110,12 @@ class OrdersService(operations.OperatorEntrypoints):
 
     @rpc
     def start_payment(self, order_id, payload, idempotency_key=None):
-        return handlers.retry_on_conflict(self.db, payments.start_payment, self.caller, self.payments.providers,
+        return in_transaction(self.db, payments.start_payment, self.caller, self.payments.providers,
                                           order_id, payload, idempotency_key)
 
     @rpc
     def mark_paid(self, order_id, idempotency_key=None):
-        return handlers.retry_on_conflict(self.db, payments.mark_paid_offline, self.caller,
+        return in_transaction(self.db, payments.mark_paid_offline, self.caller,
                                           self.payments.providers, order_id, idempotency_key)
 
     @rpc
@@ -125,7 +125,7 @@ class OrdersService(operations.OperatorEntrypoints):
 
     @rpc
     def refund_order(self, order_id, payload, idempotency_key=None):
-        return handlers.retry_on_conflict(self.db, payments.refund_order, self.caller, self.payments.providers,
+        return in_transaction(self.db, payments.refund_order, self.caller, self.payments.providers,
                                           order_id, payload, idempotency_key)
 
     @timer(interval=10)

@@ -7,7 +7,7 @@ import pytest
 from conftest import OTHER_TENANT, TENANT, FixedPriceCatalog, NoDiscounts, envelope
 from sqlalchemy import select
 
-from services.infra.db import utcnow
+from services.infra.db import in_transaction, utcnow
 from services.infra.errors import Conflict
 from services.infra.messaging import OutboxMessage
 from services.orders import after_sale_events, fulfilment_events, handlers, payments
@@ -64,7 +64,7 @@ def order_of(session, order_id):
 
 
 def refund(session, leader, order_id, amount, key=None, reason="售后: 破损"):
-    return handlers.retry_on_conflict(session, payments.refund_order, leader, PROVIDERS, order_id,
+    return in_transaction(session, payments.refund_order, leader, PROVIDERS, order_id,
                                       {"amount_cents": amount, "reason": reason}, key)
 
 
@@ -115,7 +115,7 @@ def test_a_refund_retried_with_its_key_is_paid_once(session, leader, order_id):
 
 def test_mark_paid_retried_with_its_key_answers_the_same(session, leader, order_id):
     def mark(key):
-        return handlers.retry_on_conflict(session, payments.mark_paid_offline, leader, PROVIDERS, order_id, key)
+        return in_transaction(session, payments.mark_paid_offline, leader, PROVIDERS, order_id, key)
 
     first = mark("pay-1")
     assert first["status"] == "paid"
@@ -127,7 +127,7 @@ def test_mark_paid_retried_with_its_key_answers_the_same(session, leader, order_
 
 def test_pay_retried_with_its_key_answers_the_same_and_another_body_is_409(session, member, leader, order_id):
     def pay(method, key):
-        return handlers.retry_on_conflict(session, payments.start_payment, member, PROVIDERS, order_id,
+        return in_transaction(session, payments.start_payment, member, PROVIDERS, order_id,
                                           {"method": method}, key)
 
     first = pay("sandbox", "k-1")
@@ -145,16 +145,16 @@ def test_keys_are_per_member_and_per_community(session, caller, member, order_id
     other = caller("member", member_id="member-2")
     other_order = handlers.place_order(session, CATALOG, NoDiscounts(), other,
                                        {"items": [{"product_id": "berry", "quantity": 1}]})["id"]
-    mine = handlers.retry_on_conflict(session, payments.start_payment, member, PROVIDERS, order_id,
+    mine = in_transaction(session, payments.start_payment, member, PROVIDERS, order_id,
                                       {"method": "sandbox"}, "same")
-    theirs = handlers.retry_on_conflict(session, payments.start_payment, other, PROVIDERS, other_order,
+    theirs = in_transaction(session, payments.start_payment, other, PROVIDERS, other_order,
                                         {"method": "sandbox"}, "same")
     assert mine["payment"]["id"] != theirs["payment"]["id"]
     # A key that placed an order is not a payment call's.
     handlers.place_order(session, CATALOG, NoDiscounts(), member,
                          {"items": [{"product_id": "berry", "quantity": 1}]}, "placed-key")
     with pytest.raises(Conflict):
-        handlers.retry_on_conflict(session, payments.start_payment, member, PROVIDERS, order_id,
+        in_transaction(session, payments.start_payment, member, PROVIDERS, order_id,
                                    {"method": "sandbox"}, "placed-key")
 
 
