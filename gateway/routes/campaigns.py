@@ -3,9 +3,7 @@
 from gateway import schemas
 from gateway.http import json_body, query_args, route
 from gateway.routes.orders import idempotency_key
-from gateway.routes.roles import ANYONE, MEMBER, STAFF
-
-LEADER = ("leader",)
+from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
 
 
 class CampaignRoutes:

@@ -2,9 +2,7 @@
 
 from gateway import schemas
 from gateway.http import json_body, query_args, route
-from gateway.routes.roles import MEMBER, STAFF
-
-LEADER = ("leader",)
+from gateway.routes.roles import LEADER, MEMBER, STAFF
 
 
 class LoyaltyRoutes:

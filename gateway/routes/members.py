@@ -2,9 +2,7 @@
 
 from gateway import schemas
 from gateway.http import json_body, query_args, route
-from gateway.routes.roles import ANYONE, MEMBER, STAFF
-
-LEADER = ("leader",)
+from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
 
 
 def _dates_as_text(payload, *keys):

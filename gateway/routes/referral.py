@@ -6,9 +6,7 @@ from werkzeug.wrappers import Response
 
 from gateway import schemas
 from gateway.http import json_body, query_args, route
-from gateway.routes.roles import ANYONE, MEMBER, STAFF
-
-LEADER = ("leader",)
+from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
 
 
 def png(poster):

@@ -1,5 +1,6 @@
 """Who may call a route: the roles a bearer token must carry."""
 
+LEADER = ("leader",)  # what only the leader decides: money given back, rules, campaigns
 STAFF = ("leader", "staff")
 MEMBER = ("member",)
 ANYONE = ("leader", "staff", "member")
