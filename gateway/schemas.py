@@ -7,7 +7,7 @@ contracts are copied, not shared.
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from services.infra.schemas import Int, PageSchema, StrictSchema, Text
+from services.infra.schemas import Int, PageSchema, StrictBoolean, StrictSchema, Text
 
 PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="Enter an 11-digit mainland mobile number.")
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{2,39}$", error="3-40 lowercase letters, digits or dashes.")
@@ -183,15 +183,6 @@ class Referral(Schema):
     invite_url = fields.String()
     invited = fields.Integer()
     rewarded = fields.Integer()
-
-
-class StrictBoolean(fields.Boolean):
-    """JSON ``true``/``false`` only."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 class ReferralSettingsBody(StrictSchema):

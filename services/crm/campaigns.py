@@ -49,11 +49,19 @@ from services.crm.models import (
 )
 from services.crm.prediction import REMINDER_MIN_CONFIDENCE
 from services.crm.reminders import rebought
-from services.crm.schemas import StrictBoolean
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Forbidden
 from services.infra.periods import zone
-from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
+from services.infra.schemas import (
+    Int,
+    PageSchema,
+    StrictBoolean,
+    StrictSchema,
+    Text,
+    decode_cursor,
+    load,
+    page,
+)
 
 TRIGGERS = ("repurchase_due", "birthday", "member_joined", "inactive")
 ACTIONS = ("message", "coupon", "points")

@@ -16,11 +16,19 @@ from sqlalchemy import and_, exists, func, or_, select
 from services.crm import events, loyalty, notify, prediction, settings
 from services.crm import tags as tagging
 from services.crm.models import Account, Community, InboxMessage, Member, MemberTag, Purchase
-from services.crm.schemas import MEMBER, StrictBoolean
+from services.crm.schemas import MEMBER
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, Forbidden, invalid
 from services.infra.messaging import emit
-from services.infra.schemas import PageSchema, StrictSchema, Text, decode_cursor, load, page
+from services.infra.schemas import (
+    PageSchema,
+    StrictBoolean,
+    StrictSchema,
+    Text,
+    decode_cursor,
+    load,
+    page,
+)
 
 STATUSES = ("pending", "active", "rejected")
 MAX_MANUAL_TAGS = 30

@@ -43,10 +43,18 @@ from sqlalchemy import select, update
 
 from services.crm import messages, settings
 from services.crm.models import Channel, Delivery, Member
-from services.crm.schemas import StrictBoolean
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Forbidden, invalid
-from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
+from services.infra.schemas import (
+    Int,
+    PageSchema,
+    StrictBoolean,
+    StrictSchema,
+    Text,
+    decode_cursor,
+    load,
+    page,
+)
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,17 @@ from sqlalchemy import select
 
 from services.crm import notify
 from services.crm.models import Member, Post
-from services.crm.schemas import StrictBoolean
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Forbidden, NotFound, invalid
-from services.infra.schemas import PageSchema, StrictSchema, Text, decode_cursor, load, page
+from services.infra.schemas import (
+    PageSchema,
+    StrictBoolean,
+    StrictSchema,
+    Text,
+    decode_cursor,
+    load,
+    page,
+)
 
 KINDS = ("knowledge", "event")
 

@@ -20,10 +20,18 @@ from sqlalchemy import select
 
 from services.crm import loyalty
 from services.crm.models import Coupon, PointsEntry, ProductInfo, Reward, RewardRedemption
-from services.crm.schemas import StrictBoolean
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import Conflict, Forbidden, invalid
-from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
+from services.infra.schemas import (
+    Int,
+    PageSchema,
+    StrictBoolean,
+    StrictSchema,
+    Text,
+    decode_cursor,
+    load,
+    page,
+)
 
 KINDS = ("goods_coupon", "coupon")
 

@@ -12,15 +12,6 @@ SLUG = validate.Regexp(
 )
 
 
-class StrictBoolean(fields.Boolean):
-    """JSON ``true``/``false`` only (marshmallow's Boolean also takes "yes", 1, "on")."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
 def Password():
     return fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=128))
 
