@@ -50,7 +50,6 @@ from services.crm.models import (
 from services.crm.prediction import REMINDER_MIN_CONFIDENCE
 from services.crm.reminders import rebought
 from services.infra.db import get_in_community, newest_first, utcnow
-from services.infra.errors import Forbidden
 from services.infra.periods import zone
 from services.infra.schemas import (
     Int,
@@ -155,12 +154,6 @@ CAMPAIGN_INPUT, CAMPAIGN_PATCH, CAMPAIGN_QUERY = CampaignInput(), CampaignPatch(
 
 # --- the leader's side -----------------------------------------------------------------------
 
-def _leader(caller):
-    caller.require_staff()
-    if caller.role != "leader":
-        raise Forbidden("Only the leader manages campaigns.")
-
-
 def ensure_defaults(session, tenant_id, now=None):
     """The campaigns every community gets (the birthday greeting), made once."""
     have = set(session.scalars(select(Campaign.system_key).where(
@@ -180,7 +173,7 @@ def _clean(data):
 
 
 def create_campaign(session, caller, payload):
-    _leader(caller)
+    caller.require_leader("Only the leader manages campaigns.")
     data = _clean(load(CAMPAIGN_INPUT, payload))
     trigger = dict(data["trigger"])
     if trigger["type"] in DEFAULT_DAYS:
@@ -195,7 +188,7 @@ def create_campaign(session, caller, payload):
 
 def update_campaign(session, caller, campaign_id, payload):
     """The leader pauses, resumes or changes a campaign (its trigger stays: make a new one)."""
-    _leader(caller)
+    caller.require_leader("Only the leader manages campaigns.")
     data = load(CAMPAIGN_PATCH, payload)
     campaign = get_in_community(session, Campaign, campaign_id, caller.tenant_id, "No such campaign.", "campaign_id")
     if "audience" in data:

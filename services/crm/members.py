@@ -18,7 +18,7 @@ from services.crm import tags as tagging
 from services.crm.models import Account, Community, InboxMessage, Member, MemberTag, Purchase
 from services.crm.schemas import MEMBER
 from services.infra.db import get_in_community, newest_first, utcnow
-from services.infra.errors import Conflict, Forbidden, invalid
+from services.infra.errors import Conflict, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import (
     PageSchema,
@@ -120,14 +120,8 @@ def activate(session, member, now=None):
         notify.notify_member(session, member.tenant_id, member.id, "welcome", params, now)
 
 
-def _leader(caller):
-    caller.require_staff()
-    if caller.role != "leader":
-        raise Forbidden("Only the leader may do this.")
-
-
 def _decide(session, caller, member_id, status, event_type):
-    _leader(caller)
+    caller.require_leader("Only the leader may do this.")
     member = get_in_community(session, Member, member_id, caller.tenant_id, "No such member.", "member_id")
     if member.status != "pending":
         raise Conflict(f"This member is {member.status}, not waiting for a decision.",
@@ -216,7 +210,7 @@ def list_members(session, caller, query):
 
 def update_member(session, caller, member_id, payload):
     """The leader tags a member and keeps a private note."""
-    _leader(caller)
+    caller.require_leader("Only the leader may do this.")
     data = load(MEMBER_PATCH, payload)
     member = get_in_community(session, Member, member_id, caller.tenant_id, "No such member.", "member_id")
     tags = (set(member.tags or []) | {t.strip() for t in data["tags_add"]}) - {t.strip() for t in data["tags_remove"]}

@@ -44,7 +44,7 @@ from sqlalchemy import select, update
 from services.crm import messages, settings
 from services.crm.models import Channel, Delivery, Member
 from services.infra.db import get_in_community, newest_first, utcnow
-from services.infra.errors import Forbidden, invalid
+from services.infra.errors import invalid
 from services.infra.schemas import (
     Int,
     PageSchema,
@@ -143,12 +143,6 @@ def masked_url(url):
 
 # --- channels --------------------------------------------------------------------------------
 
-def _leader(caller):
-    caller.require_staff()
-    if caller.role != "leader":
-        raise Forbidden("Only the leader manages the community's channels.")
-
-
 def channel_view(channel):
     config = channel.config or {}
     view = {"id": channel.id, "type": channel.type, "name": config.get("name"),
@@ -163,7 +157,7 @@ def channel_view(channel):
 
 
 def add_channel(session, caller, payload, allow_private=False):
-    _leader(caller)
+    caller.require_leader("Only the leader manages the community's channels.")
     data = load(CHANNEL_INPUT, payload)
     if data["type"] == "webhook":
         problem = _check_url(data["url"], allow_private)
@@ -188,7 +182,7 @@ def add_channel(session, caller, payload, allow_private=False):
 
 
 def list_channels(session, caller):
-    _leader(caller)
+    caller.require_leader("Only the leader manages the community's channels.")
     rows = session.scalars(select(Channel).where(Channel.tenant_id == caller.tenant_id)
                            .order_by(Channel.created_at, Channel.id))
     return {"items": [channel_view(channel) for channel in rows]}
@@ -196,7 +190,7 @@ def list_channels(session, caller):
 
 def remove_channel(session, caller, channel_id):
     """The channel goes; what it still had to send is failed, never sent elsewhere."""
-    _leader(caller)
+    caller.require_leader("Only the leader manages the community's channels.")
     channel = get_in_community(session, Channel, channel_id, caller.tenant_id, "No such channel.", "channel_id")
     session.execute(update(Delivery).where(Delivery.channel_id == channel.id, Delivery.status == "pending")
                     .values(status="failed", last_error="The channel was removed.")
@@ -420,7 +414,7 @@ def delivery_view(delivery):
 
 def list_deliveries(session, caller, query):
     """What went out and what failed (with the last error), newest first."""
-    _leader(caller)
+    caller.require_leader("Only the leader manages the community's channels.")
     params = load(DELIVERY_QUERY, query)
     statement = select(Delivery).where(Delivery.tenant_id == caller.tenant_id)
     if params["status"]:

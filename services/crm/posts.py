@@ -45,12 +45,6 @@ class PostQuery(PageSchema):
 POST_INPUT, POST_QUERY = PostInput(), PostQuery()
 
 
-def _leader(caller):
-    caller.require_staff()
-    if caller.role != "leader":
-        raise Forbidden("Only the leader writes the community's posts.")
-
-
 def _reader(session, caller):
     """Staff read everything; a member reads once they are active."""
     caller.require_tenant()
@@ -79,7 +73,7 @@ def _publish(session, post, now):
 
 
 def create_post(session, caller, payload):
-    _leader(caller)
+    caller.require_leader("Only the leader writes the community's posts.")
     data = load(POST_INPUT, payload)
     now = utcnow()
     post = Post(tenant_id=caller.tenant_id, kind=data["kind"], title=data["title"].strip(), body=data["body"],
@@ -94,7 +88,7 @@ def create_post(session, caller, payload):
 def update_post(session, caller, post_id, payload):
     """A partial change; ``published: true`` publishes a draft (announced once), ``false``
     takes a post back out of the feed."""
-    _leader(caller)
+    caller.require_leader("Only the leader writes the community's posts.")
     data = load(POST_INPUT, payload, partial=True)
     post = get_in_community(session, Post, post_id, caller.tenant_id, "No such post.", "post_id")
     kind = data.get("kind", post.kind)
@@ -120,7 +114,7 @@ def update_post(session, caller, post_id, payload):
 
 
 def delete_post(session, caller, post_id):
-    _leader(caller)
+    caller.require_leader("Only the leader writes the community's posts.")
     post = get_in_community(session, Post, post_id, caller.tenant_id, "No such post.", "post_id")
     session.delete(post)
     session.flush()

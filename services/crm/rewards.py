@@ -21,7 +21,7 @@ from sqlalchemy import select
 from services.crm import loyalty
 from services.crm.models import Coupon, PointsEntry, ProductInfo, Reward, RewardRedemption
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
-from services.infra.errors import Conflict, Forbidden, invalid
+from services.infra.errors import Conflict, invalid
 from services.infra.schemas import (
     Int,
     PageSchema,
@@ -73,12 +73,6 @@ REWARD_INPUT, REWARD_PATCH, REWARD_QUERY = RewardInput(), RewardPatch(), PageSch
 MAX_KEY = 128
 
 
-def _leader(caller):
-    caller.require_staff()
-    if caller.role != "leader":
-        raise Forbidden("Only the leader manages the rewards catalogue.")
-
-
 def reward_view(reward):
     return {"id": reward.id, "name": reward.name, "points_cost": reward.points_cost, "kind": reward.kind,
             "product_id": reward.product_id, "coupon": reward.coupon, "active": reward.active,
@@ -86,7 +80,7 @@ def reward_view(reward):
 
 
 def create_reward(session, caller, payload):
-    _leader(caller)
+    caller.require_leader("Only the leader manages the rewards catalogue.")
     data = load(REWARD_INPUT, payload)
     product_id = None
     if data["kind"] == "goods_coupon":
@@ -105,7 +99,7 @@ def create_reward(session, caller, payload):
 
 
 def update_reward(session, caller, reward_id, payload):
-    _leader(caller)
+    caller.require_leader("Only the leader manages the rewards catalogue.")
     data = load(REWARD_PATCH, payload)
     reward = get_in_community(session, Reward, reward_id, caller.tenant_id, "No such reward.", "reward_id")
     for field, value in data.items():

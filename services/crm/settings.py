@@ -34,7 +34,7 @@ import copy
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from services.crm.models import Community
-from services.infra.errors import Forbidden, NotFound
+from services.infra.errors import NotFound
 from services.infra.schemas import Int, StrictSchema, Text, load
 
 POINTS_PER_YUAN_VALUE = 100  # points that are worth one yuan: 1 point = 1 fen, fixed
@@ -173,9 +173,7 @@ def get_settings(session, caller):
 
 def update_settings(session, caller, payload):
     """The leader changes some settings; the answer is the whole set."""
-    caller.require_staff()
-    if caller.role != "leader":
-        raise Forbidden("Only the leader may change the community's settings.")
+    caller.require_leader("Only the leader may change the community's settings.")
     changes = load(SETTINGS_INPUT, payload)
     community = community_of(session, caller.tenant_id)
     # A new dict: the JSON column notices replacement, not in-place mutation.

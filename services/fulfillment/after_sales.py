@@ -28,7 +28,7 @@ from services.fulfillment import events
 from services.fulfillment.handlers import positive_or
 from services.fulfillment.models import AfterSaleCase, Compensation, FulfillmentOrder
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
-from services.infra.errors import Conflict, DomainError, Forbidden, ServiceUnavailable, invalid
+from services.infra.errors import Conflict, DomainError, ServiceUnavailable, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
 
@@ -83,12 +83,6 @@ OPEN_CASE, RESOLVE, REJECT, COMPENSATE, CASE_QUERY = (
 
 def after_sale_days(configured):
     return positive_or(configured, AFTER_SALE_DAYS)
-
-
-def _require_leader(caller):
-    caller.require_staff()
-    if caller.role != "leader":
-        raise Forbidden("Only the community's leader may compensate.")
 
 
 def _by(caller):
@@ -191,7 +185,7 @@ def get_case(session, caller, case_id):
 
 def reject_case(session, caller, case_id, payload):
     """The leader turns a case down, saying why; the member sees the reason."""
-    _require_leader(caller)
+    caller.require_leader("Only the community's leader may resolve after-sale cases and give compensation.")
     reason = load(REJECT, payload)["reason"].strip()
     case = _visible_case(session, caller, case_id)
     if case.status != "open" or _case_compensation(session, case.id) is not None:
@@ -311,7 +305,7 @@ def resolve_case(session, caller, orders, case_id, payload):
     Manages its own transactions (the refund is a call to orders). Resolving a resolved case is
     409; retrying an interrupted resolve with the same compensation finishes it, once.
     """
-    _require_leader(caller)
+    caller.require_leader("Only the community's leader may resolve after-sale cases and give compensation.")
     compensation = load(RESOLVE, payload)["compensation"]
     try:
         with session.begin():
@@ -329,7 +323,7 @@ def resolve_case(session, caller, orders, case_id, payload):
 def compensate(session, caller, orders, order_id, payload):
     """The leader compensates a paid order without a case (主动补偿). Retrying the same
     compensation after its refund call timed out finishes that one instead of refunding again."""
-    _require_leader(caller)
+    caller.require_leader("Only the community's leader may resolve after-sale cases and give compensation.")
     data = load(COMPENSATE, payload)
     with session.begin():
         order = get_in_community(session, FulfillmentOrder, order_id, caller.require_tenant(), "No such order.",

@@ -65,6 +65,13 @@ class Caller:
             raise Forbidden("Only the community's leader or staff may do this.")
         return self
 
+    def require_leader(self, detail="Only the community's leader may do this."):
+        """What only the leader decides (money given back, the community's rules), not staff."""
+        self.require_staff()
+        if self.role != "leader":
+            raise Forbidden(detail)
+        return self
+
     def require_member(self):
         self.require_tenant()
         if self.role != "member" or not self.member_id:

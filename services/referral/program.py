@@ -4,7 +4,6 @@ Referral decides who is rewarded; crm issues what they get (coupons, points). On
 community, defaults until the leader changes something.
 """
 
-from services.infra.errors import Forbidden
 from services.infra.schemas import Int, StrictBoolean, StrictSchema, load
 from services.referral.models import ReferralProgram
 
@@ -48,9 +47,7 @@ def get_settings(session, caller):
 
 def update_settings(session, caller, payload):
     """The leader changes some rules; the answer is the whole set. Bad input changes nothing."""
-    caller.require_staff()
-    if caller.role != "leader":
-        raise Forbidden("Only the leader may change the referral program.")
+    caller.require_leader("Only the leader may change the referral program.")
     changes = load(PROGRAM_INPUT, payload)
     row = session.get(ReferralProgram, caller.tenant_id)
     if row is None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import get_in_community, newest_first, utcnow
-from services.infra.errors import Conflict, Forbidden, invalid
+from services.infra.errors import Conflict, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import PageSchema, StrictSchema, Text, decode_cursor, load, page
 from services.referral import events, program
@@ -87,9 +87,7 @@ def list_showcases(session, caller, query):
 
 
 def _decidable(session, caller, showcase_id):
-    caller.require_staff()
-    if caller.role != "leader":
-        raise Forbidden("Only the leader decides on showcases.")
+    caller.require_leader("Only the leader decides on showcases.")
     return get_in_community(session, Showcase, showcase_id, caller.tenant_id, "No such showcase.", "showcase_id",
                             with_for_update=True)
 

@@ -218,3 +218,12 @@ def test_domain_errors_cross_rpc_as_themselves(cls):
                           "errors": {"qty": ["Too many."]}, "none": None}
     assert type(back.extra["available"]) is int
     assert back.status == cls.status
+
+
+def test_only_the_leader_passes_require_leader_staff_and_members_get_403():
+    assert Caller(tenant_id="t1", role="leader").require_leader().role == "leader"
+    for role in ("staff", "member"):
+        with pytest.raises(errors.Forbidden):
+            Caller(tenant_id="t1", role=role).require_leader("Only the leader manages campaigns.")
+    with pytest.raises(errors.Unauthorized):
+        Caller(role="leader").require_leader()
