@@ -1,7 +1,12 @@
-"""nameko's ``rpc`` with domain errors marked as expected, and answers that outlive the broker.
+"""nameko's ``rpc`` with domain errors marked as expected, lighter answers, and answers that
+outlive the broker.
 
 A ``NotFound`` or ``Conflict`` is an answer, not a fault: nameko then logs it as a warning
 instead of an error with a traceback, so real faults stand out in the logs.
+
+Answers are published without publisher confirms and as transient messages, like our requests
+(``services.infra.rpc``): an answer the broker lost is a call that times out, which every caller
+handles already, while waiting for a confirm costs a broker round trip per call.
 
 nameko kills the whole service when a worker cannot publish its answer (the broker restarting
 while a call was being handled): the process exits, and ``make run`` stops everything with it.
@@ -9,10 +14,20 @@ The caller has given up by then (its call times out), so the answer is dropped w
 and the service carries on; its consumers reconnect by themselves.
 """
 
+import functools
 import logging
 
 from kombu.exceptions import OperationalError
-from nameko.rpc import Rpc
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    NON_PERSISTENT,
+    SERIALIZER_CONFIG_KEY,
+)
+from nameko.rpc import Responder, Rpc, get_rpc_exchange
 
 from services.infra import broker  # noqa: F401  (acks that outlive the connection)
 from services.infra.errors import DomainError
@@ -20,14 +35,25 @@ from services.infra.errors import DomainError
 log = logging.getLogger(__name__)
 
 
+class LightResponder(Responder):
+    publisher_cls = functools.partial(Publisher, use_confirms=False, delivery_mode=NON_PERSISTENT)
+
+
 class ResilientRpc(Rpc):
     def handle_result(self, message, worker_ctx, result, exc_info):
+        config = self.container.config
+        responder = LightResponder(
+            config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config), config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
+            message, ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
         try:
-            return super().handle_result(message, worker_ctx, result, exc_info)
+            result, exc_info = responder.send_response(result, exc_info)
         except (OperationalError, OSError) as exc:  # OSError: ConnectionError, socket errors
             log.warning("could not answer %s (the broker is unreachable: %s); the caller's call times out",
                         worker_ctx.call_id, exc)
             return result, exc_info
+        self.rpc_consumer.queue_consumer.ack_message(message)
+        return result, exc_info
 
 
 def rpc(fn):

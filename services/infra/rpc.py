@@ -11,6 +11,7 @@ import warnings
 
 import eventlet
 from kombu.exceptions import OperationalError
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener
@@ -23,9 +24,10 @@ from services.infra.errors import ServiceUnavailable
 DEFAULT_TIMEOUT = 3.0
 MIN_BUDGET = 0.05  # seconds: less than this left is no time to do anything useful
 RPC_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
-# Requests go without publisher confirms: a request the broker lost is a call that times out,
-# which every caller handles already, and waiting for a confirm costs a broker round trip per
-# call (about a sixth of an order's time in bench/flash_sale.py). Without confirms, nameko cannot
+# Requests go without publisher confirms and as transient messages (the broker keeps them in
+# memory only): a request the broker lost is a call that times out, which every caller handles
+# already, and waiting for a confirm costs a broker round trip per call (about a sixth of an
+# order's time in bench/flash_sale.py). Without confirms, nameko cannot
 # tell an unknown service at once (its `mandatory` flag) and says so once; we time out instead.
 warnings.filterwarnings("ignore", message="Mandatory delivery was requested")
 
@@ -57,6 +59,7 @@ class RpcClient:
             expiration=timeout,
             retry_policy=RPC_RETRY_POLICY,
             use_confirms=False,
+            delivery_mode=NON_PERSISTENT,
         )
         try:
             with eventlet.Timeout(timeout):

@@ -4,18 +4,22 @@ from unittest import mock
 
 import pytest
 from kombu.exceptions import OperationalError
+from nameko.constants import NON_PERSISTENT
 from nameko.rpc import Rpc
 
-from services.infra.entrypoints import ResilientRpc, rpc
+from services.infra.entrypoints import LightResponder, ResilientRpc, rpc
 from services.infra.errors import DomainError
 
 
-def entrypoint(cls, failure):
+def entrypoint(cls):
     extension = cls.__new__(cls)
-    consumer = mock.Mock()
-    consumer.handle_result.side_effect = failure
-    extension.__dict__["rpc_consumer"] = consumer
+    extension.__dict__["rpc_consumer"] = mock.Mock()
+    extension.__dict__["container"] = mock.Mock(config={"AMQP_URI": "memory://"})
     return extension
+
+
+def answering(failure):
+    return mock.patch.object(LightResponder, "send_response", side_effect=failure)
 
 
 @pytest.mark.parametrize("failure", [OperationalError("[Errno 111] ECONNREFUSED"),
@@ -23,17 +27,31 @@ def entrypoint(cls, failure):
 def test_an_answer_the_broker_cannot_take_does_not_kill_the_service(failure):
     """Found by make chaos (RabbitMQ restarted during a flash sale): nameko's own entrypoint
     raises here, which kills the service's container, so the process exits."""
+    nameko_own = entrypoint(Rpc)
+    nameko_own.rpc_consumer.handle_result.side_effect = failure
     with pytest.raises(type(failure)):
-        Rpc.handle_result(entrypoint(Rpc, failure), "message", mock.Mock(call_id="orders.place_order.1"),
-                          {"id": "o1"}, None)
-    resilient = entrypoint(ResilientRpc, failure)
-    assert resilient.handle_result("message", mock.Mock(call_id="orders.place_order.1"), {"id": "o1"}, None) \
-        == ({"id": "o1"}, None)
+        Rpc.handle_result(nameko_own, "message", mock.Mock(call_id="orders.place_order.1"), {"id": "o1"}, None)
+    resilient = entrypoint(ResilientRpc)
+    with answering(failure):
+        assert resilient.handle_result("message", mock.Mock(call_id="orders.place_order.1"), {"id": "o1"}, None) \
+            == ({"id": "o1"}, None)
+    assert not resilient.rpc_consumer.queue_consumer.ack_message.called  # redelivered, then expired
 
 
 def test_other_errors_still_surface():
-    with pytest.raises(ValueError):
-        entrypoint(ResilientRpc, ValueError("a bug")).handle_result("message", mock.Mock(), None, None)
+    with answering(ValueError("a bug")), pytest.raises(ValueError):
+        entrypoint(ResilientRpc).handle_result("message", mock.Mock(), None, None)
+
+
+def test_an_answer_goes_without_confirms_as_a_transient_message_then_the_call_is_acked():
+    """A lost answer is a call that times out; a confirm would cost a broker round trip each."""
+    assert LightResponder.publisher_cls.keywords == {"use_confirms": False, "delivery_mode": NON_PERSISTENT}
+    resilient = entrypoint(ResilientRpc)
+    with answering(None) as send:
+        send.return_value = ({"id": "o1"}, None)
+        assert resilient.handle_result("message", mock.Mock(), {"id": "o1"}, None) == ({"id": "o1"}, None)
+    send.assert_called_once_with({"id": "o1"}, None)
+    resilient.rpc_consumer.queue_consumer.ack_message.assert_called_once_with("message")
 
 
 def test_services_declare_their_rpcs_with_it():
