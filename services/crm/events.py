@@ -17,23 +17,14 @@ class OrderLineData(TolerantSchema):
     unit_price_cents = fields.Integer(required=True)
 
 
-class OrderPlacedData(TolerantSchema):
-    """``orders.order_placed``: only what crm keeps."""
-
-    order_id = fields.String(required=True)
-    member_id = fields.String(required=True)
-    total_cents = fields.Integer(required=True)
-    lines = fields.List(fields.Nested(OrderLineData), required=True)
-    placed_at = fields.AwareDateTime(required=True)
-
-
 class OrderStatusData(TolerantSchema):
-    """``orders.order_paid`` / ``orders.order_cancelled``: which order, and when."""
+    """``orders.order_paid`` / ``order_cancelled`` / ``order_refunded``: only what crm keeps."""
 
     order_id = fields.String(required=True)
     member_id = fields.String(required=True)
     total_cents = fields.Integer(required=True)
     lines = fields.List(fields.Nested(OrderLineData), required=True)
+    placed_at = fields.AwareDateTime(load_default=None)  # events before it was there lack it
 
 
 class PickupData(TolerantSchema):

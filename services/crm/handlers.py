@@ -159,16 +159,6 @@ def join_community(session, caller, slug, payload):
     return {**_identity(account, community, member), "member": {"id": member.id, "status": member.status}}
 
 
-def order_stats(session, tenant_id, member_id):
-    """Orders that still stand (not cancelled or wholly refunded), and what they came to."""
-    orders, spent = session.execute(
-        select(func.count(Purchase.order_id), func.coalesce(func.sum(Purchase.total_cents), 0)).where(
-            Purchase.tenant_id == tenant_id, Purchase.member_id == member_id, Purchase.status.not_in(("cancelled", "refunded"))
-        )
-    ).one()
-    return {"orders": orders, "spent_cents": int(spent)}
-
-
 def get_me(session, caller):
     tenant_id = caller.require_tenant()
     account = session.get(Account, caller.account_id) if caller.account_id else None
@@ -184,7 +174,7 @@ def get_me(session, caller):
     member = session.scalars(select(Member).where(Member.account_id == account.id)).first()
     if member is not None:
         me["member"] = {**MEMBER.dump(member), **loyalty.member_summary(session, tenant_id, member.id),
-                        "order_stats": order_stats(session, tenant_id, member.id),
+                        "order_stats": members.order_stats(session, tenant_id, member.id),
                         "reminders_opt_out": bool(member.reminders_opt_out)}
     return me
 
@@ -198,23 +188,21 @@ def get_community_card(session, slug):
     return CARD.dump({**COMMUNITY.dump(community), "members_total": members_total})
 
 
-def record_order_placed(session, event):
-    """``orders.order_placed`` -> the member's purchase history (idempotent via the inbox)."""
-    data = load(events.OrderPlacedData(), event["data"])
-    if session.get(Purchase, data["order_id"]) is None:
-        session.add(Purchase(order_id=data["order_id"], tenant_id=event["tenant_id"], member_id=data["member_id"],
-                             status="placed", total_cents=data["total_cents"], lines=event["data"]["lines"],
-                             placed_at=data["placed_at"]))
-
-
 def _record_status(session, event, status):
+    """The member's purchase history (idempotent via the inbox) begins with the first event of
+    an order crm hears of: paid, or cancelled (which may overtake paid: each type has its own
+    queue). An unpaid order is not a purchase yet, so crm does not listen to ``order_placed``."""
     data = load(ORDER_STATUS, event["data"])
     purchase = session.get(Purchase, data["order_id"])
-    if purchase is None:  # the status overtook order_placed: keep what we know
+    if purchase is None:
         purchase = Purchase(order_id=data["order_id"], tenant_id=event["tenant_id"], member_id=data["member_id"],
                             total_cents=data["total_cents"], lines=event["data"]["lines"],
-                            placed_at=event["occurred_at"])
+                            placed_at=data["placed_at"] or event["occurred_at"])
         session.add(purchase)
+    elif purchase.tenant_id != event["tenant_id"]:
+        return  # an id of another community: not ours to touch
+    elif status == "paid" and purchase.status in ("cancelled", "refunded"):
+        return  # a late order_paid does not revive a cancelled order
     purchase.status = status
     session.flush()
     tagging.refresh_member(session, event["tenant_id"], data["member_id"])

@@ -158,7 +158,9 @@ def member_view(session, member, phone=None):
             "auto_tags": sorted(member.auto_tags or []), "reminders_opt_out": bool(member.reminders_opt_out)}
 
 
-def _order_stats(session, tenant_id, member_id):
+def order_stats(session, tenant_id, member_id):
+    """The member's paid orders that still stand (not cancelled nor wholly refunded), what they
+    came to less refunds, and the last one: the member sees on ``/me`` what the leader sees."""
     orders, spent, last = session.execute(
         select(func.count(Purchase.order_id), func.coalesce(func.sum(Purchase.total_cents - Purchase.refunded_cents), 0),
                func.max(Purchase.placed_at))
@@ -177,7 +179,7 @@ def get_member(session, caller, member_id):
             "activated_at": member.activated_at.isoformat() if member.activated_at else None,
             "tags": {"manual": view["tags"], "auto": view["auto_tags"]},
             **loyalty.member_summary(session, caller.tenant_id, member.id),
-            "order_stats": _order_stats(session, caller.tenant_id, member.id),
+            "order_stats": order_stats(session, caller.tenant_id, member.id),
             "repurchase_predictions": prediction.member_predictions(session, caller.tenant_id, member.id)}
 
 

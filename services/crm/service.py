@@ -25,7 +25,7 @@ from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database, utcnow
 from services.infra.entrypoints import rpc
-from services.infra.messaging import EventInbox, OutboxRelay
+from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 
 
 class CrmService(operations.OperatorEntrypoints):
@@ -35,6 +35,8 @@ class CrmService(operations.OperatorEntrypoints):
     config = Config()
     caller = CallerContext()
     outbox = OutboxRelay()
+    # An unpaid order is nothing to this service yet: it hears of orders from order_paid on.
+    retired = RetiredHandlers(("orders", "order_placed", "on_order_placed"))
     inbox = EventInbox()
 
     @rpc
@@ -147,10 +149,6 @@ class CrmService(operations.OperatorEntrypoints):
     @event_handler("fulfillment", "order_pickup_overdue")
     def on_order_pickup_overdue(self, payload):
         self.inbox.consume(payload, handlers.remind_pickup)
-
-    @event_handler("orders", "order_placed")
-    def on_order_placed(self, payload):
-        self.inbox.consume(payload, handlers.record_order_placed)
 
     @event_handler("orders", "order_paid")
     def on_order_paid(self, payload):

@@ -30,7 +30,7 @@ class ChannelData(TolerantSchema):
     id = fields.String(load_default=None, allow_none=True)
 
 
-class OrderPlacedData(TolerantSchema):
+class OrderFactsData(TolerantSchema):
     order_id = fields.String(required=True)
     member_id = fields.String(required=True)
     channel = fields.Nested(ChannelData, required=True)
@@ -38,11 +38,11 @@ class OrderPlacedData(TolerantSchema):
     total_cents = fields.Integer(load_default=0)
 
 
-class OrderPaidData(OrderPlacedData):
+class OrderPaidData(OrderFactsData):
     paid_at = fields.AwareDateTime(load_default=None)
 
 
-class OrderRefundedData(OrderPlacedData):
+class OrderRefundedData(OrderFactsData):
     """``orders.order_refunded``: what has been given back so far, and whether it is all."""
 
     refunded_total_cents = fields.Integer(load_default=0)

@@ -21,7 +21,7 @@ from services.infra.errors import Conflict, NotFound, RateLimited, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import StrictSchema, Text, load
 
-ORDER_PLACED = events.OrderPlacedData()
+ORDER_FACTS = events.OrderFactsData()
 ORDER_PAID = events.OrderPaidData()
 ORDER_REFUNDED = events.OrderRefundedData()
 MEMBER_JOINED = events.MemberJoinedData()
@@ -65,27 +65,23 @@ VERIFY_PICKUP_INPUT = VerifyPickupInput()
 
 # --- read models, from events ----------------------------------------------------------------
 
-def record_order_placed(session, event):
-    """``orders.order_placed`` -> an order waiting for payment before it can be batched."""
-    data = load(ORDER_PLACED, event["data"])
-    if session.get(FulfillmentOrder, data["order_id"]) is None:
-        session.add(FulfillmentOrder(
+def _order_record(session, event):
+    """The event's order in the read model, recorded from the first of its events fulfilment
+    hears of (paid, cancelled or refunded all carry the order's facts). An unpaid order is
+    nothing to pack yet, so fulfilment does not listen to ``order_placed``."""
+    data = load(ORDER_FACTS, event["data"])
+    record = session.get(FulfillmentOrder, data["order_id"])
+    if record is None:
+        record = FulfillmentOrder(
             order_id=data["order_id"], tenant_id=event["tenant_id"], member_id=data["member_id"],
             channel_type=data["channel"]["type"], channel_id=data["channel"]["id"],
             items=[{"product_id": line["product_id"], "name": line["name"], "quantity": line["quantity"]}
                    for line in data["lines"]],
             total_quantity=sum(line["quantity"] for line in data["lines"]),
-            total_cents=data["total_cents"],
-        ))
-
-
-def _order_record(session, event):
-    """The event's order in the read model; paid/cancelled/refunded carry the same order facts
-    as ``order_placed``, so one that overtook ``order_placed`` records the order first."""
-    order_id = load(ORDER_PLACED, event["data"])["order_id"]
-    if session.get(FulfillmentOrder, order_id) is None:
-        record_order_placed(session, event)
-    return session.get(FulfillmentOrder, order_id)
+            total_cents=data["total_cents"], status="awaiting_payment",
+        )
+        session.add(record)
+    return record
 
 
 def _set_status(session, event, status):

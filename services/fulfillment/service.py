@@ -17,7 +17,7 @@ from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.entrypoints import rpc
-from services.infra.messaging import EventInbox, OutboxRelay
+from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 from services.infra.rpc import Rpc
 
 
@@ -38,6 +38,8 @@ class FulfillmentService(operations.OperatorEntrypoints):
     caller = CallerContext()
     inbox = EventInbox()
     outbox = OutboxRelay()
+    # An unpaid order is nothing to this service yet: it hears of orders from order_paid on.
+    retired = RetiredHandlers(("orders", "order_placed", "on_order_placed"))
     config = Config()
     remote = Rpc()
 
@@ -121,10 +123,6 @@ class FulfillmentService(operations.OperatorEntrypoints):
     @rpc
     def after_sale_stats(self, start, end):
         return after_sales.after_sale_stats_rpc(self.db, self.caller, start, end)
-
-    @event_handler("orders", "order_placed")
-    def on_order_placed(self, payload):
-        self.inbox.consume(payload, handlers.record_order_placed)
 
     @event_handler("orders", "order_paid")
     def on_order_paid(self, payload):

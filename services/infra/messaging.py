@@ -17,12 +17,13 @@ import threading
 import uuid
 from datetime import timedelta
 
+from kombu import Connection
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import get_event_exchange
 from nameko.extensions import DependencyProvider
-from sqlalchemy import JSON, Integer, String, Text, select
+from sqlalchemy import JSON, Integer, String, Text, event, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2}
 MAX_HANDLER_ATTEMPTS = 8
+OUTBOX_WRITTEN = "linli.outbox_written"  # a session.info flag: this transaction emitted events
 
 
 class EnvelopeSchema(Schema):
@@ -108,11 +110,13 @@ def emit(session, event_type, data, *, tenant_id, correlation_id=None, version=1
         "data": data,
     }
     session.add(OutboxMessage(event_id=envelope["event_id"], event_type=event_type, payload=envelope))
+    session.info[OUTBOX_WRITTEN] = True  # the relay wakes when this transaction commits
     return envelope
 
 
 class OutboxRelay(DependencyProvider):
-    """Publishes the outbox: woken after every worker, and on a timer for leftovers."""
+    """Publishes the outbox: woken when a transaction that emitted commits, and on a timer for
+    leftovers (a commit whose wake-up came while a batch was being published)."""
 
     def __init__(self, interval=1.0, batch_size=200):
         self.interval = interval
@@ -134,6 +138,7 @@ class OutboxRelay(DependencyProvider):
 
     def start(self):
         self._running = True
+        event.listen(find_database(self.container).Session, "after_commit", self._after_commit)
         self.container.spawn_managed_thread(self._run)
 
     def stop(self):
@@ -143,8 +148,10 @@ class OutboxRelay(DependencyProvider):
     def kill(self):
         self.stop()
 
-    def worker_teardown(self, worker_ctx):
-        self._wake.set()
+    def _after_commit(self, session):
+        # A flag left by a rolled-back transaction only costs one needless look at the outbox.
+        if session.info.pop(OUTBOX_WRITTEN, False):
+            self._wake.set()
 
     def get_dependency(self, worker_ctx):
         return self
@@ -187,6 +194,27 @@ class OutboxRelay(DependencyProvider):
                     published += 1
             if len(rows) < self.batch_size:
                 return published
+
+
+class RetiredHandlers(DependencyProvider):
+    """Event handlers a service no longer has: their queues are deleted at start.
+
+    nameko declares a durable queue per ``@event_handler``, which outlives the handler: removed
+    from the code, its queue would go on collecting every such event, with nobody reading it.
+    Give each as ``(source service, event type, method name)``.
+    """
+
+    def __init__(self, *handlers):
+        self.queues = [f"evt-{source}-{event_type}--{{service}}.{method}" for source, event_type, method in handlers]
+
+    def start(self):
+        with Connection(self.container.config[AMQP_URI_CONFIG_KEY]) as connection:
+            channel = connection.channel()
+            for queue in self.queues:  # deleting a queue that is not there is no error
+                queue = queue.format(service=self.container.service_name)
+                deleted = channel.queue_delete(queue)
+                if deleted:
+                    log.info("deleted the retired queue %s with %s events", queue, deleted)
 
 
 def _context_headers(envelope):

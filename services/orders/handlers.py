@@ -223,7 +223,6 @@ def _new_order(session, caller, order_id, data, lines, subtotal, checkout):
             "coupon_discount_cents": order.coupon_discount_cents,
             "points_used": order.points_used,
             "points_discount_cents": order.points_discount_cents,
-            "placed_at": order.created_at.isoformat(),
         },
         tenant_id=caller.tenant_id,
         correlation_id=caller.correlation_id,

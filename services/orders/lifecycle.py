@@ -67,6 +67,7 @@ def order_facts(order):
         "lines": [{"product_id": line.product_id, "name": line.name, "quantity": line.quantity,
                    "unit_price_cents": line.unit_price_cents} for line in order.lines],
         "total_cents": order.total_cents,
+        "placed_at": order.created_at.isoformat(),
     }
 
 

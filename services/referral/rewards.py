@@ -47,10 +47,6 @@ def _fact(session, event):
     return data, fact
 
 
-def record_order_placed(session, event):
-    _fact(session, event)
-
-
 def record_order_paid(session, event):
     _, fact = _fact(session, event)
     if fact is not None and fact.status == "placed":

@@ -11,7 +11,7 @@ from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.entrypoints import rpc
 from services.infra.errors import ServiceUnavailable
-from services.infra.messaging import EventInbox, OutboxRelay
+from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 from services.infra.rpc import Rpc
 from services.referral import handlers, leaderboard, posters, program, rewards, showcases, stats
 
@@ -36,6 +36,8 @@ class ReferralService(operations.OperatorEntrypoints):
     db = Database()
     caller = CallerContext()
     outbox = OutboxRelay()
+    # An unpaid order is nothing to this service yet: it hears of orders from order_paid on.
+    retired = RetiredHandlers(("orders", "order_placed", "on_order_placed"))
     inbox = EventInbox()
     remote = Rpc()
     config = Config()
@@ -111,10 +113,6 @@ class ReferralService(operations.OperatorEntrypoints):
     @event_handler("crm", "member_joined")
     def on_member_joined(self, payload):
         self.inbox.consume(payload, handlers.record_member_joined)
-
-    @event_handler("orders", "order_placed")
-    def on_order_placed(self, payload):
-        self.inbox.consume(payload, rewards.record_order_placed)
 
     @event_handler("orders", "order_paid")
     def on_order_paid(self, payload):

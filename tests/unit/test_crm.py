@@ -116,9 +116,9 @@ def test_join(session, anonymous):
                     "members_total": 1}
 
 
-def order_placed(order_id, member_id, tenant_id, total_cents, event_id=None):
+def order_event(order_id, member_id, tenant_id, total_cents, event_id=None):
     return {
-        "event_id": event_id or f"event-{order_id}", "event_type": "order_placed", "version": 1,
+        "event_id": event_id or f"event-{order_id}", "event_type": "order_paid", "version": 1,
         "occurred_at": "2026-11-24T10:00:00+00:00", "tenant_id": tenant_id, "correlation_id": None,
         "data": {"order_id": order_id, "member_id": member_id, "total_cents": total_cents,
                  "subtotal_cents": total_cents, "placed_at": "2026-11-24T10:00:00+00:00",
@@ -132,31 +132,33 @@ def test_get_me_with_order_stats(session, anonymous, caller):
     joined = join(session, anonymous)
     tenant = leader["tenant_id"]
     with session.begin():
-        handlers.record_order_placed(session, order_placed("o1", joined["member_id"], tenant, 1250))
-        handlers.record_order_placed(session, order_placed("o2", joined["member_id"], tenant, 750))
-        handlers.record_order_placed(session, order_placed("o2", joined["member_id"], tenant, 750))
-        handlers.record_order_placed(session, order_placed("o3", "someone-else", tenant, 9999))
+        handlers.record_order_paid(session, order_event("o1", joined["member_id"], tenant, 1250))
+        handlers.record_order_paid(session, order_event("o2", joined["member_id"], tenant, 750))
+        handlers.record_order_paid(session, order_event("o2", joined["member_id"], tenant, 750))
+        handlers.record_order_paid(session, order_event("o3", "someone-else", tenant, 9999))
     me_caller = caller("member", tenant_id=tenant, account_id=joined["account_id"],
                        member_id=joined["member_id"])
     with session.begin():
         me = handlers.get_me(session, me_caller)
     assert me["role"] == "member" and me["account"]["phone"] == "13900000001"
-    assert me["member"]["order_stats"] == {"orders": 2, "spent_cents": 2000}
+    assert me["member"]["order_stats"] == {"paid_orders": 2, "spent_cents": 2000,
+                                           "last_order_at": "2026-11-24T10:00:00+00:00"}
     assert "password" not in str(me) and "argon2" not in str(me)
 
     # Cancelled and wholly refunded orders leave the history; a partial refund does not.
     with session.begin():
-        handlers.record_order_cancelled(session, order_placed("o1", joined["member_id"], tenant, 1250))
-        partial = order_placed("o2", joined["member_id"], tenant, 750)
+        handlers.record_order_cancelled(session, order_event("o1", joined["member_id"], tenant, 1250))
+        partial = order_event("o2", joined["member_id"], tenant, 750)
         partial["data"]["whole"] = False
         handlers.record_order_refunded(session, partial)
     with session.begin():
-        assert handlers.get_me(session, me_caller)["member"]["order_stats"] == {"orders": 1, "spent_cents": 750}
-        whole = order_placed("o2", joined["member_id"], tenant, 750)
+        assert handlers.get_me(session, me_caller)["member"]["order_stats"]["paid_orders"] == 1
+        whole = order_event("o2", joined["member_id"], tenant, 750)
         whole["data"]["whole"] = True
         handlers.record_order_refunded(session, whole)
     with session.begin():
-        assert handlers.get_me(session, me_caller)["member"]["order_stats"] == {"orders": 0, "spent_cents": 0}
+        assert handlers.get_me(session, me_caller)["member"]["order_stats"] == {
+            "paid_orders": 0, "spent_cents": 0, "last_order_at": None}
 
     with session.begin():
         leader_me = handlers.get_me(session, caller("leader", tenant_id=tenant,
@@ -180,8 +182,8 @@ def test_get_me_says_whether_the_member_opted_out_of_reminders(session, anonymou
         assert handlers.get_me(session, me_caller)["member"]["reminders_opt_out"] is True
 
 
-def test_record_order_placed_refuses_bad_data(session):
-    event = order_placed("o1", "m1", "t1", 100)
+def test_an_order_event_with_bad_data_is_refused(session):
+    event = order_event("o1", "m1", "t1", 100)
     del event["data"]["total_cents"]
     with pytest.raises(Invalid), session.begin():
-        handlers.record_order_placed(session, event)
+        handlers.record_order_paid(session, event)

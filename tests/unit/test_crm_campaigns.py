@@ -223,7 +223,6 @@ def test_repurchase_due_campaign_with_the_product_in_the_message(Session, sessio
                               "placed_at": (NOW - timedelta(days=days)).isoformat(),
                               "lines": [{"product_id": "milk", "quantity": 1, "unit_price_cents": 1500}]}}
             with session.begin():
-                handlers.record_order_placed(session, event)
                 handlers.record_order_paid(session, event)
     made = create(session, caller, name="补货券", trigger={"type": "repurchase_due", "days": 2},
                   actions=[{"type": "message", "template": "{name},{product}快用完了,送您一张券"}])

@@ -106,10 +106,7 @@ def buy(session, order_id, member_id, placed_at, product_id="milk"):
     """An order placed and paid, through crm's own read-model handlers."""
     event = order_event(order_id, member_id, product_id, placed_at)
     with session.begin():
-        handlers.record_order_placed(session, {**event, "type": "order_placed",
-                                               "data": {**event["data"], "placed_at": placed_at.isoformat()}})
-    with session.begin():
-        handlers.record_order_paid(session, event)
+        handlers.record_order_paid(session, {**event, "data": {**event["data"], "placed_at": placed_at.isoformat()}})
 
 
 def weekly(session, member_id="m1", last=-6):

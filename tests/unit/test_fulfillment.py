@@ -46,7 +46,6 @@ def apply(session, handler, event):
 
 
 def paid_order(session, order_id, member_id="member-1", wave_id="wave-1", tenant_id=TENANT):
-    apply(session, handlers.record_order_placed, order_event("order_placed", order_id, member_id, wave_id, tenant_id))
     apply(session, handlers.record_order_paid, order_event("order_paid", order_id, member_id, wave_id, tenant_id))
 
 
@@ -105,7 +104,6 @@ def test_members_and_waves_are_recorded_once_per_event(session_factory):
 def test_a_late_payment_does_not_revive_a_cancelled_order(session):
     apply(session, handlers.record_order_cancelled, order_event("order_cancelled", "o1"))
     apply(session, handlers.record_order_paid, order_event("order_paid", "o1"))
-    apply(session, handlers.record_order_placed, order_event("order_placed", "o1"))
     assert statuses(session) == {"o1": "cancelled"}
 
 
@@ -129,7 +127,6 @@ def test_a_wave_closed_event_without_a_pickup_point_is_invalid(session):
 def test_a_wave_moves_one_step_at_a_time_and_each_order_emits_its_event(session, leader):
     paid_order(session, "o1")
     paid_order(session, "o2", member_id="member-2")
-    apply(session, handlers.record_order_placed, order_event("order_placed", "unpaid"))
     paid_order(session, "gone")
     apply(session, handlers.record_order_cancelled, order_event("order_cancelled", "gone"))
     paid_order(session, "elsewhere", wave_id="wave-2")
@@ -148,7 +145,7 @@ def test_a_wave_moves_one_step_at_a_time_and_each_order_emits_its_event(session,
     assert move(session, leader, "packed")["moved"] == 0  # past it: left alone
     assert move(session, leader, "ready_for_pickup")["moved"] == 2
 
-    assert statuses(session) == {"o1": "ready_for_pickup", "o2": "ready_for_pickup", "unpaid": "awaiting_payment",
+    assert statuses(session) == {"o1": "ready_for_pickup", "o2": "ready_for_pickup",
                                  "gone": "cancelled", "elsewhere": "to_pack"}
     packed = outbox(session, "order_packed")
     assert sorted(e["data"]["order_id"] for e in packed) == ["o1", "o2"]
@@ -293,8 +290,7 @@ def test_wrong_codes_are_rate_limited_per_community(session, leader, caller, rea
 def placed(session, order_id, member_id, lines, wave_id="wave-1", paid=True):
     data = {"order_id": order_id, "member_id": member_id, "channel": {"type": "wave", "id": wave_id},
             "lines": [{"product_id": pid, "name": name, "quantity": qty} for pid, name, qty in lines]}
-    apply(session, handlers.record_order_placed, envelope("order_placed", data))
-    if paid:
+    if paid:  # fulfilment hears of an order when it is paid
         apply(session, handlers.record_order_paid, envelope("order_paid", data))
 
 

@@ -39,7 +39,6 @@ def step(session, caller, order_id, status, **body):
 def shop_order(session, order_id, member_id="member-1"):
     data = {"order_id": order_id, "member_id": member_id, "channel": {"type": "shop", "id": None},
             "lines": [{"product_id": "milk", "name": "鲜牛奶", "quantity": 1}]}
-    apply(session, handlers.record_order_placed, envelope("order_placed", data))
     apply(session, handlers.record_order_paid, envelope("order_paid", data))
 
 

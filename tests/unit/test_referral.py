@@ -75,7 +75,6 @@ class World:
         order_id = order_id or uuid.uuid4().hex
         data = {"order_id": order_id, "member_id": member_id, "total_cents": total_cents, "lines": [],
                 "channel": {"type": "shop", "id": None}}
-        self.deliver(rewards.record_order_placed, envelope("order_placed", data, tenant_id))
         self.deliver(rewards.record_order_paid, envelope("order_paid", data, tenant_id))
         completed_at = completed_at or utcnow()
         completed = envelope("order_completed", {**data, "completed_at": completed_at.isoformat()}, tenant_id,
@@ -163,7 +162,6 @@ def test_the_invitees_first_completed_order_rewards_both_sides_exactly_once(worl
 def test_a_cancelled_or_wholly_refunded_order_is_not_the_first_order_that_counts(world):
     world.join("m2", building="5栋", code=world.join("m1"))
     data = {"order_id": "o-cancelled", "member_id": "m2", "total_cents": 5000, "lines": []}
-    world.deliver(rewards.record_order_placed, envelope("order_placed", data))
     world.deliver(rewards.record_order_cancelled, envelope("order_cancelled", data))
     world.deliver(rewards.record_order_completed, envelope("order_completed", data))  # cannot count
     world.refund("o-refunded", "m2", 3000)  # refunded before completing: it never counts
@@ -323,7 +321,6 @@ def shop(world):
     world.join("m2", name="王芳", building="5栋")
     completed, _ = world.order("m1")
     data = {"order_id": "o-paid", "member_id": "m1", "total_cents": 100, "lines": []}
-    world.deliver(rewards.record_order_placed, envelope("order_placed", data))
     world.deliver(rewards.record_order_paid, envelope("order_paid", data))
     return completed
 
