@@ -8,6 +8,9 @@ COMMUNITY_CREATED = "community_created"
 MEMBER_JOINED = "member_joined"  # status pending|active: a pending member waits for the leader
 MEMBER_APPROVED = "member_approved"  # {member_id, name, building, unit, status, at}
 MEMBER_REJECTED = "member_rejected"  # likewise
+# {member_id | null for the whole community}: what orders remembered of apply_checkout's
+# ``terms`` (the tier discount) no longer holds.
+CHECKOUT_TERMS_CHANGED = "checkout_terms_changed"
 
 
 class OrderLineData(TolerantSchema):

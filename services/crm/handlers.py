@@ -1,5 +1,7 @@
 """CRM use cases: communities, accounts, members, and the purchase read model."""
 
+from contextlib import contextmanager
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -211,23 +213,37 @@ def _record_status(session, event, status):
         reminders.record_conversion(session, purchase)
 
 
+@contextmanager
+def _spend_changes(session, event):
+    """Orders hears of it when what happens inside moves the member to another tier discount."""
+    tenant_id, member_id = event["tenant_id"], load(ORDER_STATUS, event["data"])["member_id"]
+    before = loyalty.member_tier(session, tenant_id, member_id)["discount_percent"]
+    yield
+    session.flush()
+    loyalty.announce_terms_change(session, tenant_id, member_id, before)
+
+
 def record_order_paid(session, event):
-    _record_status(session, event, "paid")
+    with _spend_changes(session, event):
+        _record_status(session, event, "paid")
 
 
 def record_order_cancelled(session, event):
-    _record_status(session, event, "cancelled")
+    with _spend_changes(session, event):
+        _record_status(session, event, "cancelled")
 
 
 def record_order_refunded(session, event):
     """A whole refund takes the order out of the member's history; a partial one keeps it, and
     what was given back no longer counts as spend (tiers)."""
-    if event["data"].get("whole") is True:
-        _record_status(session, event, "refunded")
-    purchase = session.get(Purchase, event["data"].get("order_id"))
-    refunded = event["data"].get("refunded_total_cents")
-    if purchase is not None and isinstance(refunded, int) and not isinstance(refunded, bool):
-        purchase.refunded_cents = min(max(purchase.refunded_cents or 0, refunded), purchase.total_cents)
+    with _spend_changes(session, event):
+        if event["data"].get("whole") is True:
+            _record_status(session, event, "refunded")
+        purchase = session.get(Purchase, event["data"].get("order_id"))
+        refunded = event["data"].get("refunded_total_cents")
+        if purchase is not None and purchase.tenant_id == event["tenant_id"] and isinstance(refunded, int) \
+                and not isinstance(refunded, bool):
+            purchase.refunded_cents = min(max(purchase.refunded_cents or 0, refunded), purchase.total_cents)
 
 
 def record_product(session, event):

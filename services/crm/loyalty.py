@@ -52,9 +52,11 @@ from services.crm import events, settings
 from services.crm.models import Checkout, Coupon, Member, PointsEntry, Purchase
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import Conflict, Forbidden, NotFound
+from services.infra.messaging import emit
 from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
 
 TIER_WINDOW = timedelta(days=365)
+TERMS_TTL = timedelta(days=1)
 COUPON_SOURCES = ("campaign", "referral", "birthday", "reward", "compensation", "manual")
 MAX_COUPON_CENTS = 100_000_000
 
@@ -198,15 +200,19 @@ def award_points(session, tenant_id, member_id, points, entry_key, reason, order
 
 # --- tiers -----------------------------------------------------------------------------------
 
+def _tier_window(session, tenant_id, member_id, now):
+    """What the member paid in the last 365 days, less refunds (from crm's purchase history),
+    and when the oldest purchase counted was placed."""
+    spent, oldest = session.execute(
+        select(func.coalesce(func.sum(Purchase.total_cents - Purchase.refunded_cents), 0), func.min(Purchase.placed_at))
+        .where(Purchase.tenant_id == tenant_id, Purchase.member_id == member_id,
+               Purchase.status.in_(("paid", "refunded")), Purchase.placed_at >= now - TIER_WINDOW)
+    ).one()
+    return max(int(spent), 0), oldest
+
+
 def trailing_spend(session, tenant_id, member_id, now=None):
-    """What the member paid in the last 365 days, less refunds (from crm's purchase history)."""
-    since = (now or utcnow()) - TIER_WINDOW
-    spent = session.scalar(
-        select(func.coalesce(func.sum(Purchase.total_cents - Purchase.refunded_cents), 0)).where(
-            Purchase.tenant_id == tenant_id, Purchase.member_id == member_id,
-            Purchase.status.in_(("paid", "refunded")), Purchase.placed_at >= since)
-    )
-    return max(int(spent), 0)
+    return _tier_window(session, tenant_id, member_id, now or utcnow())[0]
 
 
 def tier_for(tiers, spend_cents):
@@ -217,14 +223,34 @@ def tier_for(tiers, spend_cents):
 
 
 def member_tier(session, tenant_id, member_id, now=None):
-    tiers = settings.for_tenant(session, tenant_id)["tiers"]
-    return tier_for(tiers, trailing_spend(session, tenant_id, member_id, now))
+    return member_tier_of(session, tenant_id, trailing_spend(session, tenant_id, member_id, now))
+
+
+def _checkout_terms(tier, oldest_counted, now):
+    """What orders may remember to price an order without coupon or points by itself: the tier
+    discount, and until when it surely holds: when the oldest purchase counted leaves the
+    window (the tier may drop), at most a day (a change orders missed heals by itself). Any
+    other change comes as ``checkout_terms_changed`` (``announce_terms_change``)."""
+    until = now + TERMS_TTL
+    if oldest_counted is not None:
+        until = min(until, oldest_counted + TIER_WINDOW)
+    return {"discount_percent": tier["discount_percent"], "valid_until": until.isoformat()}
+
+
+def member_tier_of(session, tenant_id, spend_cents):
+    return tier_for(settings.for_tenant(session, tenant_id)["tiers"], spend_cents)
+
+
+def announce_terms_change(session, tenant_id, member_id, discount_before):
+    """After the member's spend changed: tell orders if their tier discount did."""
+    if member_tier(session, tenant_id, member_id)["discount_percent"] != discount_before:
+        emit(session, events.CHECKOUT_TERMS_CHANGED, {"member_id": member_id}, tenant_id=tenant_id)
 
 
 def member_summary(session, tenant_id, member_id):
     """What ``GET /me`` shows of loyalty: points and tier."""
     spend = trailing_spend(session, tenant_id, member_id)
-    tier = tier_for(settings.for_tenant(session, tenant_id)["tiers"], spend)
+    tier = member_tier_of(session, tenant_id, spend)
     return {"points": balance(session, tenant_id, member_id), "points_held": held(session, tenant_id, member_id),
             "tier": {**tier, "spend_cents": spend}}
 
@@ -359,7 +385,8 @@ def apply_checkout(session, caller, payload, now=None):
     now = now or utcnow()
     subtotal = data["subtotal_cents"]
     community_settings = settings.for_tenant(session, tenant_id)
-    tier = tier_for(community_settings["tiers"], trailing_spend(session, tenant_id, member.id, now))
+    spent, oldest_counted = _tier_window(session, tenant_id, member.id, now)
+    tier = tier_for(community_settings["tiers"], spent)
     checkout = Checkout(order_id=data["order_id"], tenant_id=tenant_id, member_id=member.id, status="held",
                         subtotal_cents=subtotal, tier_name=tier["name"] or None,
                         tier_discount_cents=subtotal * tier["discount_percent"] // 100)
@@ -412,7 +439,7 @@ def apply_checkout(session, caller, payload, now=None):
     checkout.total_cents = remaining
     session.add(checkout)
     session.flush()
-    return checkout_view(checkout)
+    return {**checkout_view(checkout), "terms": _checkout_terms(tier, oldest_counted, now)}
 
 
 def _give_back(session, checkout, reason):

@@ -33,8 +33,10 @@ import copy
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
+from services.crm import events
 from services.crm.models import Community
 from services.infra.errors import NotFound
+from services.infra.messaging import emit
 from services.infra.schemas import Int, StrictSchema, Text, load
 
 POINTS_PER_YUAN_VALUE = 100  # points that are worth one yuan: 1 point = 1 fen, fixed
@@ -179,6 +181,9 @@ def update_settings(session, caller, payload):
     # A new dict: the JSON column notices replacement, not in-place mutation.
     community.settings = {**(community.settings or {}), **changes}
     session.flush()
+    if "tiers" in changes:  # every member's tier discount may differ now
+        emit(session, events.CHECKOUT_TERMS_CHANGED, {"member_id": None}, tenant_id=community.id,
+             correlation_id=caller.correlation_id)
     return _view(community)
 
 

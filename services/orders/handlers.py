@@ -2,8 +2,9 @@
 
 Placing an order is a small saga: remember the idempotency key, reserve stock in catalog
 (idempotent per order id), apply the member's tier discount, coupon and points in crm (which
-locks the coupon and holds the points, idempotent per order id too), then write the order and
-its ``order_placed`` event in one transaction. If a step fails, what the earlier steps took is
+locks the coupon and holds the points, idempotent per order id too; an order without coupon or
+points skips crm while orders knows the member's tier discount, see ``checkout_terms``), then
+write the order and its ``order_placed`` event in one transaction. If a step fails, what the earlier steps took is
 released (stock and crm's checkout); if releasing fails too, the sweeper finishes the job.
 """
 
@@ -19,7 +20,7 @@ from services.infra.db import get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import Conflict, Forbidden, Invalid, ServiceUnavailable
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
-from services.orders import events, lifecycle
+from services.orders import checkout_terms, events, lifecycle
 from services.orders.models import IdempotencyKey, Order, OrderLine, OrderStatusChange
 from services.orders.schemas import ORDER, OrderQuery, PlaceOrderInput
 
@@ -139,9 +140,7 @@ def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
         _abandon_quietly(session, catalog, crm, order_id)
         raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
     try:
-        checkout = crm.apply_checkout({"order_id": order_id, "member_id": caller.member_id,
-                                       "subtotal_cents": subtotal, "coupon_id": data["coupon_id"],
-                                       "points_to_use": data["points_to_use"]})
+        checkout, fetched_at = _checkout(session, crm, caller, order_id, data, subtotal)
     except Exception:
         # Also after a timeout: crm may have held something before its answer was lost.
         _abandon_quietly(session, catalog, crm, order_id)
@@ -152,6 +151,8 @@ def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
     try:
         with session.begin():
             order = _new_order(session, caller, order_id, data, reservation["lines"], subtotal, checkout)
+            if fetched_at is not None:
+                checkout_terms.remember(session, caller.tenant_id, caller.member_id, checkout, fetched_at)
         return ORDER.dump(order)
     except IntegrityError:
         existing = _existing_order(session, order_id)  # a concurrent retry with the same key won
@@ -162,6 +163,20 @@ def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
     except Exception:
         _abandon_quietly(session, catalog, crm, order_id)
         raise
+
+
+def _checkout(session, crm, caller, order_id, data, subtotal):
+    """Tier discount, coupon and points, and when crm was asked (``None``: it was not). An
+    order without coupon or points is priced here while orders knows the member's tier
+    discount (``checkout_terms``); crm then hears of it when it is paid."""
+    if data["coupon_id"] is None and not data["points_to_use"]:
+        with session.begin():
+            percent = checkout_terms.discount_percent(session, caller.tenant_id, caller.member_id)
+        if percent is not None:
+            return checkout_terms.local_checkout(subtotal, percent), None
+    fetched_at = utcnow()
+    return crm.apply_checkout({"order_id": order_id, "member_id": caller.member_id, "subtotal_cents": subtotal,
+                               "coupon_id": data["coupon_id"], "points_to_use": data["points_to_use"]}), fetched_at
 
 
 def abandon_attempt(session, catalog, crm, order_id):

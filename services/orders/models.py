@@ -255,3 +255,22 @@ class StatsProductDay(Base):
     name: Mapped[str] = mapped_column(String(80))
     quantity: Mapped[int] = mapped_column(Integer, default=0)
     revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CheckoutTerms(Base):
+    """What crm last said of a member's checkout without coupon or points (the tier discount),
+    so that such an order needs no call to crm (``services.orders.checkout_terms``).
+
+    ``member_id`` ``*`` stands for the whole community (its tier rules changed).
+    """
+
+    __tablename__ = "checkout_terms"
+
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    discount_percent: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    valid_until: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    # Both on orders' clock: when the call that brought the terms was sent, and when orders
+    # heard that they changed. Terms count only if fetched after the last change.
+    fetched_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    changed_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)

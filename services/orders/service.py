@@ -14,7 +14,14 @@ from services.infra.db import Database, in_transaction
 from services.infra.entrypoints import rpc
 from services.infra.messaging import EventInbox, OutboxRelay
 from services.infra.rpc import Rpc
-from services.orders import after_sale_events, fulfilment_events, handlers, payments, stats
+from services.orders import (
+    after_sale_events,
+    checkout_terms,
+    fulfilment_events,
+    handlers,
+    payments,
+    stats,
+)
 
 log = logging.getLogger(__name__)
 
@@ -186,3 +193,9 @@ class OrdersService(operations.OperatorEntrypoints):
     @event_handler("fulfillment", "compensation_granted")
     def on_compensation_granted(self, payload):
         self.inbox.consume(payload, after_sale_events.apply_compensation_granted)
+
+    # --- crm's checkout terms, remembered (see checkout_terms) ----------------------------------
+
+    @event_handler("crm", "checkout_terms_changed")
+    def on_checkout_terms_changed(self, payload):
+        self.inbox.consume(payload, checkout_terms.record_change)

@@ -1,7 +1,7 @@
 """Loyalty in crm: settings, the points ledger, tiers, coupons and the checkout they make up."""
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from services.crm.models import (
 )
 from services.infra.db import utcnow
 from services.infra.errors import Conflict, Forbidden, Invalid, NotFound
+from services.infra.messaging import OutboxMessage
 
 
 @pytest.fixture
@@ -245,6 +246,51 @@ def test_percent_coupons_are_capped_and_fixed_ones_never_exceed_the_amount(sessi
 
 # --- checkout --------------------------------------------------------------------------------
 
+def test_checkout_tells_orders_the_tier_discount_and_until_when_it_surely_holds(session, m1, caller):
+    """orders remembers these terms to price orders without coupon or points by itself."""
+    before = utcnow()
+    terms = checkout(session, caller("member", tenant_id="t1", member_id="m2"), "o-new", member_id="m2")["terms"]
+    assert terms["discount_percent"] == 0  # no purchase: the terms hold a day at most
+    assert timedelta(days=1) <= datetime.fromisoformat(terms["valid_until"]) - before < timedelta(days=1, minutes=1)
+
+    purchase(session, "p-old", 60_000, days_ago=364.5)  # 银卡 until this purchase leaves the year
+    terms = checkout(session, m1, "o1")["terms"]
+    assert terms["discount_percent"] == 2
+    assert abs(datetime.fromisoformat(terms["valid_until"]) - (before + timedelta(days=0.5))) < timedelta(minutes=1)
+
+
+def terms_changes(session):
+    with session.begin():
+        return [row.payload["data"] for row in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.event_type == "checkout_terms_changed").order_by(OutboxMessage.id))]
+
+
+def order_event(event_type, order_id, total_cents, **extra):
+    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "version": 1, "tenant_id": "t1",
+            "occurred_at": utcnow().isoformat(), "correlation_id": None,
+            "data": {"order_id": order_id, "member_id": "m1", "total_cents": total_cents, "lines": [],
+                     "placed_at": utcnow().isoformat(), **extra}}
+
+
+def test_orders_hears_when_a_members_tier_discount_or_the_tier_rules_change(session, leader):
+    with session.begin():
+        handlers.record_order_paid(session, order_event("order_paid", "o1", 30_000))
+    assert terms_changes(session) == []  # still 普通: nothing orders keeps changed
+    with session.begin():
+        handlers.record_order_paid(session, order_event("order_paid", "o2", 30_000))
+    assert terms_changes(session) == [{"member_id": "m1"}]  # 60,000 spent: 银卡
+    with session.begin():
+        handlers.record_order_refunded(session, order_event("order_refunded", "o2", 30_000,
+                                                            refunded_total_cents=20_000, whole=False))
+    assert terms_changes(session) == [{"member_id": "m1"}] * 2  # back under 50,000
+    with session.begin():
+        settings.update_settings(session, leader, {"points_per_yuan": 2})
+    assert len(terms_changes(session)) == 2
+    with session.begin():
+        settings.update_settings(session, leader, {"tiers": [{"name": "A", "min_spend_cents": 0, "discount_percent": 0},
+                                                             {"name": "B", "min_spend_cents": 100, "discount_percent": 3}]})
+    assert terms_changes(session)[-1] == {"member_id": None}  # the whole community's
+
 def test_checkout_applies_tier_then_coupon_then_points_and_holds_them(session, m1):
     purchase(session, "p1", 60_000)  # 银卡: 2 %
     grant(session, 5_000)
@@ -260,6 +306,7 @@ def test_checkout_applies_tier_then_coupon_then_points_and_holds_them(session, m
         assert loyalty.held(session, "t1", "m1") == 3_000
 
     # The same order id again: the same answer, nothing held twice.
+    answer.pop("terms")
     assert checkout(session, m1, "o1", subtotal=20_000, coupon_id=c, points=3_000) == answer
     assert balance(session) == 2_000 and ledger(session, "o1") == [("held", -3_000)]
 

@@ -1,13 +1,16 @@
 """Placing an order with crm's checkout (tier discount, coupon, points): the saga and the money."""
 
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import TENANT
 
+from services.infra.db import set_clock, utcnow
 from services.infra.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 from services.infra.messaging import OutboxMessage
-from services.orders import handlers, payments
-from services.orders.models import Base, IdempotencyKey, Order
+from services.orders import checkout_terms, handlers, payments
+from services.orders.models import Base, CheckoutTerms, IdempotencyKey, Order
 
 PRICES = {"apple": ("Apples", 350), "milk": ("Milk", 1299)}
 BODY = {"items": [{"product_id": "apple", "quantity": 3}, {"product_id": "milk", "quantity": 2}]}
@@ -158,3 +161,137 @@ def test_the_sweeper_releases_crms_checkout_of_abandoned_attempts(session, membe
     crm.fail_release = None
     assert handlers.release_abandoned(session, lambda tenant: catalog, lambda tenant: crm, older_than=timedelta(0)) == 1
     assert crm.released == ["attempt-1", "attempt-1"] and rows(session, IdempotencyKey) == []
+
+
+# --- crm's checkout terms, remembered (services/orders/checkout_terms.py) ---------------------
+# Orders prices an order without coupon or points by itself while it knows the member's tier
+# discount from crm, and asks crm again once it changed or expired.
+
+START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+
+class TermsCrm(FakeCrm):
+    """crm's checkout answer with the member's terms, as crm sends them."""
+
+    def __init__(self, percent, valid_for=timedelta(days=1), **kwargs):
+        super().__init__(**kwargs)
+        self.percent, self.valid_for = percent, valid_for
+
+    def apply_checkout(self, payload):
+        tier = payload["subtotal_cents"] * self.percent // 100
+        self.tier = tier
+        answer = super().apply_checkout(payload)
+        return {**answer, "terms": {"discount_percent": self.percent,
+                                    "valid_until": (utcnow() + self.valid_for).isoformat()}}
+
+
+@pytest.fixture
+def clock():
+    moments = {"now": START}
+    set_clock(lambda: moments["now"])
+    yield moments
+    set_clock(None)
+
+
+def terms_changed(session, member_id, tenant_id=TENANT):
+    event = {"event_id": str(uuid.uuid4()), "event_type": "checkout_terms_changed", "tenant_id": tenant_id,
+             "data": {"member_id": member_id}}
+    with session.begin():
+        checkout_terms.record_change(session, event)
+
+
+def place(session, crm, member, body=BODY):
+    return handlers.place_order(session, FakeCatalog(), crm, member, body)
+
+
+def test_the_second_plain_order_needs_no_call_to_crm_and_costs_the_same(session, member, clock):
+    crm = TermsCrm(percent=2)
+    first = place(session, crm, member)
+    clock["now"] += timedelta(minutes=1)
+    second = place(session, crm, member)
+    assert len(crm.applied) == 1
+    discount = SUBTOTAL * 2 // 100
+    for order in (first, second):
+        assert (order["tier_discount_cents"], order["discount_cents"], order["total_cents"]) == \
+            (discount, discount, SUBTOTAL - discount)
+    assert second["coupon_id"] is None and second["points_used"] == 0
+
+
+def test_a_coupon_or_points_always_go_through_crm(session, member, clock):
+    crm = TermsCrm(percent=0)
+    place(session, crm, member)
+    place(session, crm, member, {**BODY, "points_to_use": 10})
+    place(session, crm, member, {**BODY, "coupon_id": "coupon-1"})
+    assert len(crm.applied) == 3
+
+
+def test_terms_are_asked_again_after_they_expire(session, member, clock):
+    crm = TermsCrm(percent=5, valid_for=timedelta(hours=3))
+    place(session, crm, member)
+    clock["now"] += timedelta(hours=2)
+    place(session, crm, member)
+    assert len(crm.applied) == 1
+    clock["now"] += timedelta(hours=1)
+    place(session, crm, member)
+    assert len(crm.applied) == 2
+
+
+@pytest.mark.parametrize("changed", ["member-1", None])
+def test_a_change_crm_announces_sends_the_next_order_to_crm(session, member, clock, changed):
+    crm = TermsCrm(percent=2)
+    place(session, crm, member)
+    clock["now"] += timedelta(minutes=1)
+    terms_changed(session, changed)  # a tier upgrade, or the community's new tier rules
+    crm.percent = 5
+    clock["now"] += timedelta(minutes=1)
+    upgraded = place(session, crm, member)
+    assert len(crm.applied) == 2 and upgraded["tier_discount_cents"] == SUBTOTAL * 5 // 100
+    clock["now"] += timedelta(minutes=1)
+    assert place(session, crm, member)["tier_discount_cents"] == SUBTOTAL * 5 // 100
+    assert len(crm.applied) == 2  # the fresh terms are kept again
+
+
+def test_terms_fetched_before_a_change_was_heard_do_not_count(session, member, clock):
+    """crm's answer may have left before the change, and be written after orders heard of it."""
+    with session.begin():
+        checkout_terms.remember(session, TENANT, "member-1", {"terms": {
+            "discount_percent": 2, "valid_until": (START + timedelta(days=1)).isoformat()}}, fetched_at=START)
+    terms_changed(session, "member-1")  # heard at START: the call left no later than that
+    with session.begin():
+        assert checkout_terms.discount_percent(session, TENANT, "member-1") is None
+    clock["now"] += checkout_terms.CLOCK_MARGIN * 2
+    with session.begin():
+        checkout_terms.remember(session, TENANT, "member-1", {"terms": {
+            "discount_percent": 5, "valid_until": (START + timedelta(days=1)).isoformat()}}, fetched_at=utcnow())
+        assert checkout_terms.discount_percent(session, TENANT, "member-1") == 5
+        # An older answer arriving late does not replace newer terms.
+        checkout_terms.remember(session, TENANT, "member-1", {"terms": {
+            "discount_percent": 2, "valid_until": (START + timedelta(days=1)).isoformat()}}, fetched_at=START)
+        assert checkout_terms.discount_percent(session, TENANT, "member-1") == 5
+
+
+def test_another_communitys_change_or_terms_do_not_count(session, member, clock):
+    crm = TermsCrm(percent=2)
+    place(session, crm, member)
+    terms_changed(session, None, tenant_id="another-community")
+    clock["now"] += timedelta(minutes=1)
+    place(session, crm, member)
+    assert len(crm.applied) == 1
+    with session.begin():
+        assert checkout_terms.discount_percent(session, "another-community", "member-1") is None
+
+
+@pytest.mark.parametrize("terms", [None, "soon", {"discount_percent": 101, "valid_until": START.isoformat()},
+                                   {"discount_percent": 2}])
+def test_an_answer_without_valid_terms_is_not_kept(session, member, clock, terms):
+    class Odd(FakeCrm):
+        def apply_checkout(self, payload):
+            return {**super().apply_checkout(payload), "terms": terms}
+
+    crm = Odd()
+    place(session, crm, member)
+    place(session, crm, member)
+    assert len(crm.applied) == 2
+    with session.begin():
+        assert session.query(CheckoutTerms).count() == 0
