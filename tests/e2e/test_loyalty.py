@@ -104,6 +104,15 @@ def test_leader_sets_up_loyalty_and_a_member_orders_with_coupon_and_points(stack
     me = api(stack, "GET", "/me", member).json()["member"]
     assert me["points"] == 900 and me["tier"] == {"name": "银卡", "discount_percent": 10, "spend_cents": 9000}
 
+    # Orders prices a plain order (no coupon, no points) by itself from the terms crm gave with
+    # the first checkout (普通, 0 %): the upgrade reaches it as checkout_terms_changed.
+    def plain_order_discount():
+        plain = order(stack, member, rice).json()
+        assert api(stack, "POST", f"/orders/{plain['id']}/cancel", member).status_code == 200
+        return plain["tier_discount_cents"]
+    assert eventually(lambda: plain_order_discount() == 500)
+    assert plain_order_discount() == 500
+
     # 银卡 takes 10 % off, then 800 points pay 8 yuan: 50 - 5 - 8 = 37 yuan. The points are held.
     second = order(stack, member, rice, points_to_use=800)
     assert second.status_code == 201, second.text
