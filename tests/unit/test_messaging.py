@@ -210,12 +210,12 @@ def test_replay_with_a_corrected_payload(inbox, Session):
 
 
 class FakePublisher:
-    def __init__(self, fail=False):
-        self.fail = fail
+    def __init__(self, fail=False, fail_after=None):
+        self.fail, self.fail_after = fail, fail_after
         self.published = []
 
     def publish(self, payload, routing_key, headers):
-        if self.fail:
+        if self.fail or len(self.published) == self.fail_after:
             raise ConnectionError("broker down")
         self.published.append((payload, routing_key, headers))
 
@@ -255,3 +255,14 @@ def test_relay_keeps_rows_when_publishing_fails(container, Session):
     relay.publisher = FakePublisher()
     assert relay.publish_pending() == 2
     assert all(row.published_at is not None for row in all_rows(Session, OutboxMessage))
+
+
+def test_what_reached_the_broker_before_a_failure_is_not_published_again(container, Session):
+    sent = emit_some(Session, 3)
+    relay = relay_for(container, FakePublisher(fail_after=1), batch_size=10)
+    with pytest.raises(ConnectionError):
+        relay.publish_pending()
+    assert [row.published_at is not None for row in all_rows(Session, OutboxMessage)] == [True, False, False]
+    relay.publisher = FakePublisher()
+    assert relay.publish_pending() == 2
+    assert [payload for payload, _, _ in relay.publisher.published] == sent[1:]
