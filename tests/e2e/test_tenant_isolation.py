@@ -153,9 +153,10 @@ def world(stack):
     channel = ok(api(stack, "POST", "/community/channels", a["leader"], json={
         "type": "webhook", "url": "http://127.0.0.1:9/a-hook", "name": "A群"}))
     pending = ok(api(stack, "POST", "/orders", a["member"], json={"items": [{"product_id": product["id"], "quantity": 1}]}))
-    ok(api(stack, "POST", "/orders", a["member"], json={"items": [{"product_id": product["id"], "quantity": 1}],
-                                                        "channel": {"type": "wave", "id": wave["id"]}}))
-    # Fulfilment knows a wave from its first order (by event).
+    wave_order = ok(api(stack, "POST", "/orders", a["member"], json={
+        "items": [{"product_id": product["id"], "quantity": 1}], "channel": {"type": "wave", "id": wave["id"]}}))
+    ok(api(stack, "POST", f"/orders/{wave_order['id']}/mark-paid", a["leader"]))
+    # Fulfilment knows a wave from its first paid order (by event).
     assert eventually(lambda: api(stack, "GET", f"/waves/{wave['id']}/picking-list", a["leader"]).status_code == 200)
     paths = api(stack, "GET", "/openapi.json").json()["paths"]
     extra = {}

@@ -3,6 +3,7 @@
 import signal
 import time
 import uuid
+from datetime import datetime
 
 import pytest
 import requests
@@ -76,11 +77,17 @@ def test_an_order_travels_through_every_service_and_survives_a_restart(stack):
     assert [step["status"] for step in fetched.json()["timeline"]] == ["pending_payment"]
     assert api(stack, "GET", f"/products/{product_id}", leader).json()["stock"] == 3
 
-    # order_placed reached crm through the outbox; member_joined reached referral.
+    # Paid in person: the leader marks it paid.
+    paid = api(stack, "POST", f"/orders/{order['id']}/mark-paid", leader)
+    assert paid.status_code == 200 and paid.json()["status"] == "paid", paid.text
+
+    # order_paid reached crm through the outbox; member_joined reached referral.
     def crm_saw_the_order():
         stats = api(stack, "GET", "/me", member).json()["member"]["order_stats"]
-        return stats == {"orders": 1, "spent_cents": 2580}
-    assert eventually(crm_saw_the_order)
+        return stats if stats["paid_orders"] == 1 else None
+    stats = eventually(crm_saw_the_order)
+    assert stats and stats["spent_cents"] == 2580, stats
+    assert datetime.fromisoformat(stats["last_order_at"]) == datetime.fromisoformat(order["created_at"])
     referral = eventually(lambda: api(stack, "GET", "/me/referral", member))
     assert referral.status_code == 200, referral.text
     assert referral.json()["invite_url"].endswith(f"/c/{slug}/join?invite={referral.json()['invite_code']}")
@@ -102,6 +109,7 @@ def test_an_order_travels_through_every_service_and_survives_a_restart(stack):
     assert login.status_code == 200, login.text
     again = api(stack, "GET", f"/orders/{order['id']}", login.json()["token"])
     assert again.status_code == 200 and again.json()["total_cents"] == 2580
+    assert again.json()["status"] == "paid"
 
 
 def test_bad_input_gets_problem_json_and_changes_nothing(stack):

@@ -29,7 +29,10 @@ def test_events_published_while_consumer_down_are_processed(stack, consumer):
                   idempotency_key=f"down-{i}", context=member)
         for i in range(3)
     ]
-    # The relay has published all three while nobody consumed them.
+    # Fulfillment hears of an order once it is paid.
+    for order in orders:
+        assert stack.rpc("orders", "mark_paid", order["id"], context=leader)["status"] == "paid"
+    # The relay has published their events while nobody consumed them.
     stack.wait_for(lambda: stack.scalar("orders", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0,
                    timeout=10, message="the relay to publish the orders' events")
     assert stack.scalar("fulfillment", "SELECT count(*) FROM fulfillment_orders") == 0
@@ -40,6 +43,7 @@ def test_events_published_while_consumer_down_are_processed(stack, consumer):
             lambda order=order: stack.rpc("fulfillment", "get_fulfillment", order["id"], context=leader, timeout=2),
             timeout=10, message=f"fulfillment to record {order['id']}",
         )
+        assert recorded["status"] == "to_pack"
         assert recorded["total_quantity"] == 1
         assert recorded["items"][0]["product_id"] == product["id"]
     assert stack.scalar("fulfillment", "SELECT count(*) FROM fulfillment_orders") == 3

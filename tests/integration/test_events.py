@@ -15,25 +15,34 @@ from services.infra.messaging import EventInbox, OutboxRelay, emit
 
 pytestmark = pytest.mark.integration
 
-CRM_CONSUMER = "services.crm.handlers:record_order_placed"
-FULFILLMENT_CONSUMER = "services.fulfillment.handlers:record_order_placed"
+# Each example event has exactly one consumer in the service started, so counts stay exact.
+CRM_CONSUMER = "services.crm.handlers:record_product"
+FULFILLMENT_CONSUMER = "services.fulfillment.handlers:record_order_paid"
 
 
-def order_placed_data(member_id="m" * 8, quantity=1, unit_price_cents=990):
+def order_paid_data(member_id="m" * 8, quantity=1, unit_price_cents=990):
+    """``orders.order_paid``: the order's facts and the payment (services/orders/lifecycle.py)."""
+    now = datetime.now(UTC).isoformat()
     return {
         "order_id": uuid.uuid4().hex,
         "member_id": member_id,
         "channel": {"type": "shop", "id": None},
         "lines": [{"product_id": uuid.uuid4().hex, "name": "Peaches", "quantity": quantity,
                    "unit_price_cents": unit_price_cents}],
-        "subtotal_cents": quantity * unit_price_cents,
-        "discount_cents": 0,
         "total_cents": quantity * unit_price_cents,
-        "placed_at": datetime.now(UTC).isoformat(),
+        "placed_at": now,
+        "payment_method": "offline",
+        "paid_at": now,
     }
 
 
-def envelope(data, tenant_id="tenant-a", event_type="order_placed"):
+def product_data(name="Peaches", price_cents=990):
+    """``catalog.product_created``, as catalog emits it."""
+    return {"product_id": uuid.uuid4().hex, "name": name, "category": "fruit", "tags": [],
+            "price_cents": price_cents, "in_stock": True, "on_sale": True}
+
+
+def envelope(data, tenant_id="tenant-a", event_type="product_created"):
     return {
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,
@@ -47,7 +56,7 @@ def envelope(data, tenant_id="tenant-a", event_type="order_placed"):
 
 def write_outbox(stack, service, datas, tenant_id="tenant-a"):
     with Session(stack.engine(service)) as session, session.begin():
-        return [emit(session, "order_placed", data, tenant_id=tenant_id) for data in datas]
+        return [emit(session, "order_paid", data, tenant_id=tenant_id) for data in datas]
 
 
 def count(stack, service, table, **where):
@@ -62,7 +71,7 @@ def find(container, cls):
 def test_outbox_survives_broker_outage_and_republishes(stack):
     stack.declare_queues()
     # Committed while orders (or the broker) was down: nobody has published these yet.
-    datas = [order_placed_data() for _ in range(3)]
+    datas = [order_paid_data() for _ in range(3)]
     write_outbox(stack, "orders", datas)
     assert count(stack, "orders", "outbox") == 3
 
@@ -76,7 +85,7 @@ def test_outbox_survives_broker_outage_and_republishes(stack):
 
     # The broker goes away while orders runs: publishing fails, the row stays unsent...
     relay = find(stack.containers["orders"], OutboxRelay)
-    late = order_placed_data()
+    late = order_paid_data()
     with mock.patch.object(relay.publisher, "publish", side_effect=OperationalError("broker down")) as publish:
         write_outbox(stack, "orders", [late])
         stack.wait_for(lambda: publish.called, timeout=5, message="the relay to try publishing")
@@ -86,8 +95,9 @@ def test_outbox_survives_broker_outage_and_republishes(stack):
                    timeout=15, message="the relay to re-publish after the outage")
     assert stack.scalar("orders", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
 
-    # Each event was handled exactly once.
+    # Each event was handled exactly once, and each order is now to be packed.
     assert count(stack, "fulfillment", "fulfillment_orders") == 4
+    assert count(stack, "fulfillment", "fulfillment_orders", status="to_pack") == 4
     assert count(stack, "fulfillment", "inbox", consumer=FULFILLMENT_CONSUMER) == 4
     assert count(stack, "fulfillment", "parked_events") == 0
 
@@ -98,7 +108,7 @@ def test_duplicate_delivery_has_one_effect(stack):
 
     calls = []
     outcomes = []
-    original_handler = crm_handlers.record_order_placed
+    original_handler = crm_handlers.record_product
     original_consume = EventInbox.consume
 
     @functools.wraps(original_handler)
@@ -111,18 +121,20 @@ def test_duplicate_delivery_has_one_effect(stack):
         outcomes.append(outcome)
         return outcome
 
-    event = envelope(order_placed_data(member_id="member-dup", quantity=2, unit_price_cents=500))
-    with mock.patch.object(crm_handlers, "record_order_placed", counting_handler), \
+    event = envelope(product_data(name="Duplicated peaches", price_cents=500))
+    product_id = event["data"]["product_id"]
+    with mock.patch.object(crm_handlers, "record_product", counting_handler), \
             mock.patch.object(EventInbox, "consume", recording_consume):
-        stack.dispatch("orders", "order_placed", event)
+        stack.dispatch("catalog", "product_created", event)
         stack.wait_for(lambda: outcomes == ["processed"], timeout=10, message="the first delivery")
-        stack.dispatch("orders", "order_placed", event)  # redelivery of the very same envelope
+        stack.dispatch("catalog", "product_created", event)  # redelivery of the very same envelope
         stack.wait_for(lambda: len(outcomes) == 2, timeout=10, message="the second delivery")
 
     assert outcomes == ["processed", "duplicate"]
     assert calls == [event["event_id"]]
-    assert count(stack, "crm", "purchases", member_id="member-dup") == 1
-    assert stack.scalar("crm", "SELECT total_cents FROM purchases WHERE member_id = 'member-dup'") == 1000
+    assert count(stack, "crm", "product_infos", name="Duplicated peaches") == 1
+    assert stack.scalar("crm", "SELECT price_cents FROM product_infos WHERE product_id = :product_id",
+                        product_id=product_id) == 500
     assert count(stack, "crm", "inbox", event_id=event["event_id"]) == 1
     assert count(stack, "crm", "parked_events") == 0
 
@@ -131,17 +143,17 @@ def test_poison_events_parked(stack):
     stack.declare_queues()
     stack.start("crm")
 
-    good = [envelope(order_placed_data(member_id="member-ok")) for _ in range(2)]
-    missing_total = order_placed_data(member_id="member-fix")
-    del missing_total["total_cents"]
-    bad_data = envelope(missing_total)
+    good = [envelope(product_data(name="Good peaches")) for _ in range(2)]
+    missing_id = product_data(name="Fixed peaches")
+    del missing_id["product_id"]
+    bad_data = envelope(missing_id)
     not_an_envelope = "this is not an event"
-    no_event_id = {k: v for k, v in envelope(order_placed_data()).items() if k != "event_id"}
+    no_event_id = {k: v for k, v in envelope(product_data()).items() if k != "event_id"}
 
     for payload in (good[0], not_an_envelope, bad_data, no_event_id, good[1]):
-        stack.dispatch("orders", "order_placed", payload)
+        stack.dispatch("catalog", "product_created", payload)
 
-    stack.wait_for(lambda: count(stack, "crm", "purchases", member_id="member-ok") == 2,
+    stack.wait_for(lambda: count(stack, "crm", "product_infos", name="Good peaches") == 2,
                    timeout=10, message="the good events")
     parked = stack.wait_for(
         lambda: (rows := stack.rpc("crm", "list_parked_events", status="parked")) and len(rows) == 3 and rows,
@@ -152,7 +164,7 @@ def test_poison_events_parked(stack):
     payloads = [row["payload"] for row in parked]
     assert not_an_envelope in payloads and bad_data in payloads and no_event_id in payloads
     assert stack.rpc("crm", "list_parked_events", status="retrying") == []
-    assert count(stack, "crm", "purchases", member_id="member-fix") == 0
+    assert count(stack, "crm", "product_infos", name="Fixed peaches") == 0
     # No hot loop: parked poison is neither redelivered nor retried while nobody replays it.
     attempts = {row["id"]: row["attempts"] for row in parked}
     eventlet.sleep(3)
@@ -162,9 +174,9 @@ def test_poison_events_parked(stack):
 
     # The operator corrects the payload and replays it: it is processed, and resolved.
     row = next(row for row in parked if row["event_id"] == bad_data["event_id"])
-    corrected = {**bad_data, "data": {**bad_data["data"], "total_cents": 990}}
+    corrected = {**bad_data, "data": {**bad_data["data"], "product_id": uuid.uuid4().hex}}
     assert stack.rpc("crm", "replay_parked_event", row["id"], payload=corrected)["status"] == "retrying"
-    stack.wait_for(lambda: count(stack, "crm", "purchases", member_id="member-fix") == 1,
+    stack.wait_for(lambda: count(stack, "crm", "product_infos", name="Fixed peaches") == 1,
                    timeout=10, message="the replayed event to be processed")
     stack.wait_for(
         lambda: next(r for r in stack.rpc("crm", "list_parked_events") if r["id"] == row["id"])["status"]

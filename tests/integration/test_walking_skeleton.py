@@ -1,6 +1,7 @@
-"""The spine, end to end over real RabbitMQ: signup -> product -> join -> order -> events."""
+"""The spine, end to end over real RabbitMQ: signup -> product -> join -> order -> pay -> events."""
 
 import uuid
+from datetime import datetime
 
 import pytest
 
@@ -41,23 +42,29 @@ def test_walking_skeleton(stack):
     # The retry reserved nothing more: 5 - 2.
     assert stack.product_stock(leader["token"], product["id"]) == 3
 
-    # order_placed reaches fulfillment and crm through the outbox.
+    # The member paid in person: the leader marks the order paid.
+    paid = stack.http("POST", f"/api/v1/orders/{order['id']}/mark-paid", token=leader["token"])
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["status"] == "paid"
+
+    # order_paid reaches fulfillment and crm through the outbox (an unpaid order is nothing to them).
     leader_context = {"tenant_id": leader["tenant_id"], "role": "leader", "account_id": "it-leader"}
     recorded = stack.wait_for(
         lambda: stack.rpc("fulfillment", "get_fulfillment", order["id"], context=leader_context, timeout=2),
-        timeout=10, message="fulfillment to record the order",
+        timeout=10, message="fulfillment to record the paid order",
     )
-    assert recorded["status"]
+    assert recorded["status"] == "to_pack"
     assert recorded["total_quantity"] == 2
 
     def member_stats():
         me = stack.http("GET", "/api/v1/me", token=member["token"])
         assert me.status_code == 200, me.text
         stats = me.json()["member"]["order_stats"]
-        return stats if stats["orders"] == 1 else None
+        return stats if stats["paid_orders"] == 1 else None
 
-    stats = stack.wait_for(member_stats, timeout=10, message="crm order_stats to count the order")
-    assert stats == {"orders": 1, "spent_cents": 3000}
+    stats = stack.wait_for(member_stats, timeout=10, message="crm order_stats to count the paid order")
+    assert stats["paid_orders"] == 1 and stats["spent_cents"] == 3000
+    assert datetime.fromisoformat(stats["last_order_at"]) == datetime.fromisoformat(order["created_at"])
 
     # crm.member_joined reaches referral, which prepares the member's invite code.
     def referral():
