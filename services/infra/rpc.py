@@ -6,13 +6,13 @@ raise ``ServiceUnavailable`` after ``timeout`` seconds; the request message carr
 """
 
 
+import logging
 import time
-import warnings
 
 import eventlet
 from kombu.exceptions import OperationalError
+from nameko.amqp.publish import Publisher
 from nameko.constants import NON_PERSISTENT
-from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener
 
@@ -20,16 +20,35 @@ from services.infra import broker  # noqa: F401  (acks that outlive the connecti
 from services.infra.context import parse_deadline
 from services.infra.errors import ServiceUnavailable
 
+log = logging.getLogger(__name__)
+
 # Below the gateway's own deadline (LINLI_RPC_TIMEOUT_SECONDS, 4 s), so nested calls give up first.
 DEFAULT_TIMEOUT = 3.0
 MIN_BUDGET = 0.05  # seconds: less than this left is no time to do anything useful
 RPC_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
-# Requests go without publisher confirms and as transient messages (the broker keeps them in
-# memory only): a request the broker lost is a call that times out, which every caller handles
-# already, and waiting for a confirm costs a broker round trip per call (about a sixth of an
-# order's time in bench/flash_sale.py). Without confirms, nameko cannot
-# tell an unknown service at once (its `mandatory` flag) and says so once; we time out instead.
-warnings.filterwarnings("ignore", message="Mandatory delivery was requested")
+
+
+class RequestPublisher(Publisher):
+    """Requests go without publisher confirms and as transient messages (the broker keeps them
+    in memory only): a request the broker lost is a call that times out, which every caller
+    handles already, and waiting for a confirm costs a broker round trip per call (about a sixth
+    of an order's time in bench/flash_sale.py).
+
+    Nor are they ``mandatory``, which nameko asks for to tell an unknown service at once: without
+    a confirm to wait for, the broker's "no route" comes back later and py-amqp raises it on the
+    channel's next publish, so an unrelated healthy call failed as "unknown service" (a call
+    made while a service was still starting poisoned a later one). An unroutable call times out.
+    """
+
+    use_confirms = False
+    delivery_mode = NON_PERSISTENT
+
+    def publish(self, payload, **kwargs):
+        return super().publish(payload, **{**kwargs, "mandatory": False})
+
+
+class RequestProxy(MethodProxy):
+    publisher_cls = RequestPublisher
 
 
 class RpcClient:
@@ -51,15 +70,13 @@ class RpcClient:
             timeout = min(timeout, self.inherited_deadline - now)
         if timeout <= MIN_BUDGET:
             raise ServiceUnavailable("The caller's deadline has passed.", {"service": service})
-        proxy = MethodProxy(
+        proxy = RequestProxy(
             self.worker_ctx,
             service,
             method,
             self.reply_listener,
             expiration=timeout,
             retry_policy=RPC_RETRY_POLICY,
-            use_confirms=False,
-            delivery_mode=NON_PERSISTENT,
         )
         try:
             with eventlet.Timeout(timeout):
@@ -67,7 +84,8 @@ class RpcClient:
                 return reply.result()
         except eventlet.Timeout:
             raise ServiceUnavailable(f"The {service} service did not answer in time.", {"service": service}) from None
-        except (TimeoutError, UnknownService, OperationalError, OSError):
+        except (TimeoutError, OperationalError, OSError) as exc:
+            log.warning("calling %s.%s failed: %r", service, method, exc)
             raise ServiceUnavailable(f"The {service} service is not reachable.", {"service": service}) from None
 
 

@@ -70,3 +70,20 @@ def test_request_the_client_gave_up_on_never_runs_later(stack):
     leader, product, member, _ = _catalog_down_and_order_refused(stack)
     _no_order_and_stock_unchanged(stack, leader, product, member)
 
+
+
+def test_a_call_nobody_could_take_does_not_fail_a_later_healthy_one(stack):
+    """Found by the e2e suite: requests go without publisher confirms, so the broker's "no route"
+    for a call made while a service was still starting came back later and failed that channel's
+    next, healthy call as "unknown service" (a 503 right after the stack was up)."""
+    stack.start("gateway")  # no service has declared its queue yet: nobody can take a call
+    early = stack.http("GET", "/health")
+    assert early.status_code == 503 and set(early.json()["down"]) == {"catalog", "orders", "crm", "fulfillment", "referral"}, early.text
+
+    stack.declare_queues()
+    stack.start("catalog", "orders", "crm", "fulfillment", "referral")
+    for _ in range(5):
+        health = stack.http("GET", "/health")
+        assert health.status_code == 200, health.text
+    leader = stack.signup_leader()
+    assert stack.http("GET", f"/api/v1/communities/{leader['slug']}").status_code == 200
