@@ -140,20 +140,7 @@ def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
         _abandon_quietly(session, catalog, crm, order_id)
         raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
     try:
-        checkout, fetched_at = _checkout(session, crm, caller, order_id, data, subtotal)
-    except Exception:
-        # Also after a timeout: crm may have held something before its answer was lost.
-        _abandon_quietly(session, catalog, crm, order_id)
-        raise
-    if caller.deadline_passed():
-        _abandon_quietly(session, catalog, crm, order_id)
-        raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
-    try:
-        with session.begin():
-            order = _new_order(session, caller, order_id, data, reservation["lines"], subtotal, checkout)
-            if fetched_at is not None:
-                checkout_terms.remember(session, caller.tenant_id, caller.member_id, checkout, fetched_at)
-        return ORDER.dump(order)
+        order = _priced_order(session, crm, caller, order_id, data, reservation["lines"], subtotal)
     except IntegrityError:
         existing = _existing_order(session, order_id)  # a concurrent retry with the same key won
         if existing is not None:
@@ -161,22 +148,31 @@ def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
         _abandon_quietly(session, catalog, crm, order_id)
         raise
     except Exception:
+        # Also after crm timed out: it may have held something before its answer was lost.
         _abandon_quietly(session, catalog, crm, order_id)
         raise
+    return ORDER.dump(order)
 
 
-def _checkout(session, crm, caller, order_id, data, subtotal):
-    """Tier discount, coupon and points, and when crm was asked (``None``: it was not). An
-    order without coupon or points is priced here while orders knows the member's tier
-    discount (``checkout_terms``); crm then hears of it when it is paid."""
+def _priced_order(session, crm, caller, order_id, data, lines, subtotal):
+    """The order, with its tier discount, coupon and points. One without coupon or points is
+    priced and written in one transaction while orders knows the member's tier discount
+    (``checkout_terms``): crm hears of it when it is paid. Else crm's checkout prices it."""
     if data["coupon_id"] is None and not data["points_to_use"]:
         with session.begin():
             percent = checkout_terms.discount_percent(session, caller.tenant_id, caller.member_id)
-        if percent is not None:
-            return checkout_terms.local_checkout(subtotal, percent), None
+            if percent is not None:
+                return _new_order(session, caller, order_id, data, lines, subtotal,
+                                  checkout_terms.local_checkout(subtotal, percent))
     fetched_at = utcnow()
-    return crm.apply_checkout({"order_id": order_id, "member_id": caller.member_id, "subtotal_cents": subtotal,
-                               "coupon_id": data["coupon_id"], "points_to_use": data["points_to_use"]}), fetched_at
+    checkout = crm.apply_checkout({"order_id": order_id, "member_id": caller.member_id, "subtotal_cents": subtotal,
+                                   "coupon_id": data["coupon_id"], "points_to_use": data["points_to_use"]})
+    if caller.deadline_passed():
+        raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
+    with session.begin():
+        order = _new_order(session, caller, order_id, data, lines, subtotal, checkout)
+        checkout_terms.remember(session, caller.tenant_id, caller.member_id, checkout, fetched_at)
+    return order
 
 
 def abandon_attempt(session, catalog, crm, order_id):
