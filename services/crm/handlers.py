@@ -190,21 +190,25 @@ def get_community_card(session, slug):
     return CARD.dump({**COMMUNITY.dump(community), "members_total": members_total})
 
 
-def _record_status(session, event, status):
+def _purchase(session, event, data):
     """The member's purchase history (idempotent via the inbox) begins with the first event of
-    an order crm hears of: paid, or cancelled (which may overtake paid: each type has its own
-    queue). An unpaid order is not a purchase yet, so crm does not listen to ``order_placed``."""
-    data = load(ORDER_STATUS, event["data"])
+    an order crm hears of: paid, cancelled or refunded (each type has its own queue, so any may
+    come first). An unpaid order is not a purchase yet: crm does not listen to ``order_placed``.
+    ``None`` for an order id of another community: not ours to touch."""
     purchase = session.get(Purchase, data["order_id"])
     if purchase is None:
         purchase = Purchase(order_id=data["order_id"], tenant_id=event["tenant_id"], member_id=data["member_id"],
-                            total_cents=data["total_cents"], lines=event["data"]["lines"],
+                            status="paid", total_cents=data["total_cents"], lines=event["data"]["lines"],
                             placed_at=data["placed_at"] or event["occurred_at"])
         session.add(purchase)
-    elif purchase.tenant_id != event["tenant_id"]:
-        return  # an id of another community: not ours to touch
-    elif status == "paid" and purchase.status in ("cancelled", "refunded"):
-        return  # a late order_paid does not revive a cancelled order
+    return purchase if purchase.tenant_id == event["tenant_id"] else None
+
+
+def _record_status(session, event, status):
+    data = load(ORDER_STATUS, event["data"])
+    purchase = _purchase(session, event, data)
+    if purchase is None or (status == "paid" and purchase.status in ("cancelled", "refunded")):
+        return  # another community's; or a late order_paid, which does not revive a cancelled order
     purchase.status = status
     session.flush()
     tagging.refresh_member(session, event["tenant_id"], data["member_id"])
@@ -239,10 +243,9 @@ def record_order_refunded(session, event):
     with _spend_changes(session, event):
         if event["data"].get("whole") is True:
             _record_status(session, event, "refunded")
-        purchase = session.get(Purchase, event["data"].get("order_id"))
+        purchase = _purchase(session, event, load(ORDER_STATUS, event["data"]))
         refunded = event["data"].get("refunded_total_cents")
-        if purchase is not None and purchase.tenant_id == event["tenant_id"] and isinstance(refunded, int) \
-                and not isinstance(refunded, bool):
+        if purchase is not None and isinstance(refunded, int) and not isinstance(refunded, bool):
             purchase.refunded_cents = min(max(purchase.refunded_cents or 0, refunded), purchase.total_cents)
 
 

@@ -182,6 +182,22 @@ def test_get_me_says_whether_the_member_opted_out_of_reminders(session, anonymou
         assert handlers.get_me(session, me_caller)["member"]["reminders_opt_out"] is True
 
 
+def test_a_partial_refund_heard_before_the_payment_still_counts(session, anonymous):
+    """Each event type has its own queue: order_refunded may reach crm before order_paid."""
+    signup(session, anonymous)
+    joined = join(session, anonymous)
+    tenant, member_id = joined["tenant_id"], joined["member_id"]
+    refund = order_event("o1", member_id, tenant, 1000, event_id="refunded-o1")
+    refund["data"].update(whole=False, refunded_total_cents=400)
+    with session.begin():
+        handlers.record_order_refunded(session, refund)
+    with session.begin():
+        handlers.record_order_paid(session, order_event("o1", member_id, tenant, 1000, event_id="paid-o1"))
+    with session.begin():
+        stats = members.order_stats(session, tenant, member_id)
+    assert (stats["paid_orders"], stats["spent_cents"]) == (1, 600)
+
+
 def test_an_order_event_with_bad_data_is_refused(session):
     event = order_event("o1", "m1", "t1", 100)
     del event["data"]["total_cents"]
