@@ -14,7 +14,7 @@ several orders processes.
 from datetime import timedelta
 
 from marshmallow import fields, validate
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import utcnow
@@ -41,10 +41,16 @@ TERMS = TermsData()
 TERMS_CHANGED = TermsChangedData()
 
 
+# Built once: this runs for every order (columns, not entities, for the same reason).
+_TERMS_OF = select(CheckoutTerms.member_id, CheckoutTerms.discount_percent, CheckoutTerms.valid_until,
+                   CheckoutTerms.fetched_at, CheckoutTerms.changed_at).where(
+    CheckoutTerms.tenant_id == bindparam("tenant_id"),
+    CheckoutTerms.member_id.in_([bindparam("member_id"), WHOLE_COMMUNITY]))
+
+
 def discount_percent(session, tenant_id, member_id):
     """The member's tier discount if orders may still rely on what crm said, else ``None``."""
-    rows = {row.member_id: row for row in session.scalars(select(CheckoutTerms).where(
-        CheckoutTerms.tenant_id == tenant_id, CheckoutTerms.member_id.in_((member_id, WHOLE_COMMUNITY))))}
+    rows = {row.member_id: row for row in session.execute(_TERMS_OF, {"tenant_id": tenant_id, "member_id": member_id})}
     terms = rows.get(member_id)
     if terms is None or terms.discount_percent is None or not utcnow() < terms.valid_until:
         return None

@@ -13,7 +13,7 @@ import json
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
@@ -74,9 +74,9 @@ def claim_idempotency_key(session, caller, key, data):
     # Without a client key the attempt is still recorded: the sweeper finds abandoned ones.
     key = key if key is not None else f"auto:{order_id}"
     try:
-        with session.begin():
-            session.add(IdempotencyKey(tenant_id=caller.tenant_id, member_id=key_owner(caller),
-                                       key=key, request_hash=digest, order_id=order_id))
+        with session.begin():  # a plain insert: this runs for every order
+            session.execute(insert(IdempotencyKey).values(tenant_id=caller.tenant_id, member_id=key_owner(caller),
+                                                          key=key, request_hash=digest, order_id=order_id))
         return order_id, True  # ours: no earlier try can have an order under it
     except IntegrityError:
         pass  # claimed before: by an earlier try, or a concurrent one
