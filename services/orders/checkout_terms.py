@@ -9,6 +9,10 @@ themselves (crm's ``valid_until``: when an old purchase leaves the tier window, 
 so a missed change heals. Both times are on orders' clock: terms count only if the call that
 brought them was sent after the last change orders heard of, with a margin for the clocks of
 several orders processes.
+
+crm gives terms only to an active member (it refuses the checkout of a pending or rejected one),
+and an active member stays active today: a feature that ends a membership must announce
+``checkout_terms_changed`` too.
 """
 
 from datetime import timedelta

@@ -4,8 +4,9 @@ Placing an order is a small saga: remember the idempotency key, reserve stock in
 (idempotent per order id), apply the member's tier discount, coupon and points in crm (which
 locks the coupon and holds the points, idempotent per order id too; an order without coupon or
 points skips crm while orders knows the member's tier discount, see ``checkout_terms``), then
-write the order and its ``order_placed`` event in one transaction. If a step fails, what the earlier steps took is
-released (stock and crm's checkout); if releasing fails too, the sweeper finishes the job.
+write the order and its ``order_placed`` event in one transaction. If a step fails, what the
+earlier steps took is released (stock and crm's checkout); if releasing fails too, the sweeper
+finishes the job.
 """
 
 import hashlib
