@@ -18,6 +18,7 @@ import uuid
 from datetime import timedelta
 
 from kombu import Connection
+from kombu.exceptions import OperationalError
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
@@ -218,13 +219,16 @@ class RetiredHandlers(DependencyProvider):
         self.queues = [f"evt-{source}-{event_type}--{{service}}.{method}" for source, event_type, method in handlers]
 
     def start(self):
-        with Connection(self.container.config[AMQP_URI_CONFIG_KEY]) as connection:
-            channel = connection.channel()
-            for queue in self.queues:  # deleting a queue that is not there is no error
-                queue = queue.format(service=self.container.service_name)
-                deleted = channel.queue_delete(queue)
-                if deleted:
-                    log.info("deleted the retired queue %s with %s events", queue, deleted)
+        try:
+            with Connection(self.container.config[AMQP_URI_CONFIG_KEY]) as connection:
+                channel = connection.channel()
+                for queue in self.queues:  # deleting a queue that is not there is no error
+                    queue = queue.format(service=self.container.service_name)
+                    deleted = channel.queue_delete(queue)
+                    if deleted:
+                        log.info("deleted the retired queue %s with %s events", queue, deleted)
+        except (OperationalError, OSError) as exc:  # not worth failing the start: next start, then
+            log.warning("could not delete retired queues %s: %s", self.queues, exc)
 
 
 def _context_headers(envelope):

@@ -185,3 +185,19 @@ def test_poison_events_parked(stack):
     )
     assert count(stack, "crm", "inbox", event_id=bad_data["event_id"]) == 1
     assert len(stack.rpc("crm", "list_parked_events", status="parked")) == 2
+
+
+def test_the_queue_of_a_retired_handler_is_deleted_at_start(stack):
+    """crm no longer listens to order_placed: the queue its old handler left behind would
+    collect every such event forever, with nobody reading it."""
+    from amqp.exceptions import NotFound
+    from kombu import Connection, Queue
+    from nameko.events import get_event_exchange
+
+    name = "evt-orders-order_placed--crm.on_order_placed"
+    with Connection(stack.amqp_uri) as connection:
+        exchange = get_event_exchange("orders", {})
+        Queue(name, exchange, routing_key="order_placed", durable=True)(connection.channel()).declare()
+    stack.start("crm")
+    with Connection(stack.amqp_uri) as connection, pytest.raises(NotFound):
+        connection.channel().queue_declare(name, passive=True)
