@@ -14,7 +14,7 @@ import json
 import logging
 from datetime import timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
@@ -33,6 +33,10 @@ ORDER_QUERY = OrderQuery()
 PAYMENT_WINDOW = {"shop": timedelta(minutes=30), "wave": timedelta(minutes=30), "live": timedelta(minutes=15)}
 # Far beyond any RPC deadline: an attempt this old without an order will never get one.
 ABANDONED_AFTER = timedelta(minutes=2)
+# How long an ``Idempotency-Key`` is remembered once its order exists, like the best payment
+# APIs: a retry within a day gets the first answer; the same key after that is a new request.
+IDEMPOTENCY_KEY_RETENTION = timedelta(hours=24)
+EXPIRED_KEYS_BATCH = 500
 # Money columns are 32-bit integers of fen on every engine: keep far below 2**31.
 MAX_ORDER_CENTS = 100_000_000
 
@@ -74,16 +78,20 @@ def claim_idempotency_key(session, caller, key, data):
     order_id = new_id()
     # Without a client key the attempt is still recorded: the sweeper finds abandoned ones.
     key = key if key is not None else f"auto:{order_id}"
-    try:
-        with session.begin():  # a plain insert: this runs for every order
-            session.execute(insert(IdempotencyKey).values(tenant_id=caller.tenant_id, member_id=key_owner(caller),
-                                                          key=key, request_hash=digest, order_id=order_id))
-        return order_id, True  # ours: no earlier try can have an order under it
-    except IntegrityError:
-        pass  # claimed before: by an earlier try, or a concurrent one
-    with session.begin():
-        claimed = _claimed_key(session, caller, key)
-    return _same_request(claimed, digest).order_id, False
+    for _ in range(3):
+        try:
+            with session.begin():  # a plain insert: this runs for every order
+                session.execute(insert(IdempotencyKey).values(tenant_id=caller.tenant_id, member_id=key_owner(caller),
+                                                              key=key, request_hash=digest, order_id=order_id))
+            return order_id, True  # ours: no earlier try can have an order under it
+        except IntegrityError:
+            pass  # claimed before: by an earlier try, or a concurrent one
+        with session.begin():
+            claimed = _claimed_key(session, caller, key)
+        if claimed is not None:
+            return _same_request(claimed, digest).order_id, False
+        # Forgotten in between (expired, or its abandoned attempt released): claim it afresh.
+    raise ServiceUnavailable("The Idempotency-Key could not be claimed. Please try again.")
 
 
 def idempotent(session, caller, key, order_id, request, answer):
@@ -265,6 +273,31 @@ def release_abandoned(session, catalog_for, crm_for, older_than=ABANDONED_AFTER)
         abandon_attempt(session, catalog_for(tenant_id), crm_for(tenant_id), order_id)
         for tenant_id, order_id in abandoned_attempts(session, older_than)
     )
+
+
+def expire_idempotency_keys(session, retention=IDEMPOTENCY_KEY_RETENTION, batch=EXPIRED_KEYS_BATCH):
+    """Forget keys older than ``retention`` whose order exists, ``batch`` rows per transaction;
+    the number forgotten.
+
+    A key without an order is left alone, however old: it is an attempt that may still hold
+    stock, coupon or points, the abandoned-attempt sweeper's work list (``abandoned_attempts``),
+    and that sweeper deletes it once released. So the two never race over a key.
+    """
+    cutoff = utcnow() - retention
+    forgotten = 0
+    while True:
+        with session.begin():
+            ids = session.scalars(
+                select(IdempotencyKey.id)
+                .join(Order, Order.id == IdempotencyKey.order_id)
+                .where(IdempotencyKey.created_at < cutoff)
+                .limit(batch)
+            ).all()
+            if ids:
+                session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(ids)))
+        forgotten += len(ids)
+        if len(ids) < batch:
+            return forgotten
 
 
 def visible_order(session, caller, order_id):

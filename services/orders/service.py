@@ -99,6 +99,11 @@ class OrdersService(operations.OperatorEntrypoints):
 
         handlers.release_abandoned(self.db, catalog_for, crm_for)
 
+    @timer(interval=3600)
+    def expire_idempotency_keys(self):
+        """Forget keys past their retention (``handlers.IDEMPOTENCY_KEY_RETENTION``)."""
+        handlers.expire_idempotency_keys(self.db)
+
     @rpc
     def get_order(self, order_id):
         return handlers.get_order(self.db, self.caller, order_id)
