@@ -87,15 +87,21 @@ MEMBER_QUERY, MEMBER_PATCH, PROFILE_PATCH = MemberQuery(), MemberPatch(), Profil
 
 # --- admission -------------------------------------------------------------------------------
 
+def require_building_allowed(admission, building):
+    """Refuse (422) a building the community does not serve, naming the ones it does: joining
+    and a member's own profile update say the same thing."""
+    if not settings.building_allowed(admission, building):
+        raise invalid({"building": ["This community is for residents of its own buildings: "
+                                    + "、".join(admission["allowed_buildings"]) + "."]},
+                      "Your building is not served by this community.")
+
+
 def admission_status(community_settings, building, invite_code):
     """``active`` or ``pending`` for a resident joining with this building and invite code
     (the gateway has already checked the code with referral). A building the community does not
     serve is refused (422)."""
     admission = community_settings["admission"]
-    if not settings.building_allowed(admission, building):
-        raise invalid({"building": ["This community is for residents of its own buildings: "
-                                    + "、".join(admission["allowed_buildings"]) + "."]},
-                      "Your building is not served by this community.")
+    require_building_allowed(admission, building)
     mode = admission["mode"]
     if mode == "approval" or (mode == "invite_or_approval" and not invite_code):
         return "pending"
@@ -232,9 +238,7 @@ def update_me(session, caller, payload):
     data = load(PROFILE_PATCH, payload)
     member = get_in_community(session, Member, caller.member_id, caller.tenant_id, "No such member.", "member_id")
     if "building" in data:
-        admission = settings.for_tenant(session, caller.tenant_id)["admission"]
-        if not settings.building_allowed(admission, data["building"]):
-            raise invalid({"building": ["This community does not serve that building."]})
+        require_building_allowed(settings.for_tenant(session, caller.tenant_id)["admission"], data["building"])
         member.building = data["building"].strip()
     if "unit" in data:
         member.unit = data["unit"].strip()

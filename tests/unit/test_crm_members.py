@@ -146,7 +146,8 @@ def test_only_allowed_buildings_may_join(session, anonymous, community):
         assert join(session, anonymous, building=building)["member"]["status"] == "active"
     with pytest.raises(Invalid) as refused:
         join(session, anonymous, building="7栋")
-    assert "building" in refused.value.extra["errors"]
+    assert refused.value.extra["errors"]["building"] == [
+        "This community is for residents of its own buildings: 3栋、5号楼."]
     with session.begin():
         assert session.query(Member).count() == 5  # nothing created for the refused one
 
@@ -209,6 +210,11 @@ def test_a_member_edits_their_profile_and_bad_input_changes_nothing(session, ano
     with session.begin():
         member = session.get(Member, identity["member_id"])
         assert (member.building, member.birthday, member.status) == ("5栋", "1988-03-02", "active")
+    with pytest.raises(Invalid) as refused, session.begin():  # named like joining names them
+        members.update_me(session, me, {"building": "9栋"})
+    assert refused.value.detail == "Your building is not served by this community."
+    assert refused.value.extra["errors"]["building"] == [
+        "This community is for residents of its own buildings: 3栋、5栋."]
     with pytest.raises(Invalid):  # a future birthday at join too
         join(session, anonymous, building="3栋", birthday=date.today() + timedelta(days=2))
 
