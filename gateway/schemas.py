@@ -217,7 +217,7 @@ class ReferralRecord(Schema):
     invitee_name = fields.String()
     status = fields.String(metadata={"description": "joined|rewarded|refused|revoked"})
     reason = fields.String(allow_none=True, metadata={
-        "description": "self_invite|same_phone|same_household|below_minimum|weekly_cap|first_order_refunded"})
+        "description": "self_invite|same_household|below_minimum|weekly_cap|first_order_refunded"})
     first_order_id = fields.String(allow_none=True)
     first_order_cents = fields.Integer(allow_none=True)
     referrer_reward_cents = fields.Integer()

@@ -29,7 +29,6 @@ class MemberJoinedData(TolerantSchema):
     name = fields.String(load_default="")
     building = fields.String(load_default="")
     unit = fields.String(load_default="")
-    phone = fields.String(load_default=None, allow_none=True)  # not sent by crm today
 
 
 class CommunityCreatedData(TolerantSchema):

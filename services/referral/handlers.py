@@ -56,8 +56,7 @@ def record_member_joined(session, event):
     tenant_id = event["tenant_id"]
     if session.get(Neighbour, data["member_id"]) is None:
         session.add(Neighbour(member_id=data["member_id"], tenant_id=tenant_id, name=data["name"][:40],
-                              building=data["building"][:20], unit=data["unit"][:20],
-                              phone=(data["phone"] or None) and data["phone"][:20]))
+                              building=data["building"][:20], unit=data["unit"][:20]))
     if session.get(InviteCode, data["member_id"]) is None:
         session.add(InviteCode(member_id=data["member_id"], tenant_id=tenant_id,
                                community_slug=data["community_slug"], code=_unused_code(session)))

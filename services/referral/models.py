@@ -80,7 +80,8 @@ class CommunityCard(Base):
 
 class Neighbour(Base):
     """What referral knows of a member (from crm's ``member_joined``): the name for posters and
-    the leaderboard, the household (building + unit) and phone for the fairness rules."""
+    the leaderboard, the household (building + unit) for the fairness rules (no phone: see
+    ``services.referral.rewards``)."""
 
     __tablename__ = "members"
 
@@ -89,7 +90,6 @@ class Neighbour(Base):
     name: Mapped[str] = mapped_column(String(40), default="")
     building: Mapped[str] = mapped_column(String(20), default="")
     unit: Mapped[str] = mapped_column(String(20), default="")
-    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class OrderFact(Base):

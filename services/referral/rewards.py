@@ -6,7 +6,7 @@ so it knows which completed order is an invitee's first and whether it was refun
 On the invitee's first ``order_completed`` (an order wholly refunded before it completed does not
 count; the next one may), the referral is decided once, with the program's rules of that moment:
 
-* ``refused`` with a ``reason`` the leader sees: ``self_invite``, ``same_phone``,
+* ``refused`` with a ``reason`` the leader sees: ``self_invite``,
   ``same_household`` (same building and unit as the inviter, unless the leader allows it),
   ``below_minimum`` (the order, less what was refunded of it, is under
   ``min_first_order_cents``), ``weekly_cap`` (the inviter already has that many rewarded
@@ -17,6 +17,10 @@ A refund of that first order within ``AFTER_SALE_WINDOW`` of its completion that
 leaves less than the minimum, revokes the reward (``referral_reward_revoked``; crm takes back the
 coupons still unused). Each happens once: the referral's status guards it, and the inbox makes a
 redelivered event a no-op.
+
+There is no phone rule: a phone is one account per community (crm's accounts are unique per
+community and phone), so an inviter and their invitee never share one; and crm's
+``member_joined`` carries no phone anyway.
 """
 
 from datetime import timedelta
@@ -95,8 +99,6 @@ def refusal(session, referral, rules, order_cents, completed_at):
     inviter = session.get(Neighbour, referral.referrer_member_id)
     invitee = session.get(Neighbour, referral.invitee_member_id)
     if inviter is not None and invitee is not None:
-        if inviter.phone and invitee.phone and _same(inviter.phone, invitee.phone):
-            return "same_phone"
         household = inviter.building and inviter.unit
         if (household and not rules["allow_same_household"] and _same(inviter.building, invitee.building)
                 and _same(inviter.unit, invitee.unit)):
