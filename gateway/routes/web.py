@@ -21,7 +21,8 @@ from services.infra.errors import NotFound
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
-# Libraries deploy/setup.sh copies from npm packages into gateway/web/vendor (git-ignored).
+# Libraries that deploy/setup.sh (and deploy/Dockerfile for the image) copy from npm packages
+# into gateway/web/vendor (git-ignored).
 VENDOR = {"chart": "chart.umd.min.js", "qrcode": "qrcode.js"}
 
 CONTENT_TYPES = {

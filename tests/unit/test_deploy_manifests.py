@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gateway.routes.web import VENDOR
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["catalog", "orders", "fulfillment", "crm", "referral"]
 APP_CONTAINERS = SERVICES + ["gateway"]
@@ -153,6 +155,53 @@ def test_dockerfile_builds_the_package_and_has_a_command(compose):
         compose[name].get("command") for name in APP_CONTAINERS + ["migrate"]
     )
     assert has_default or every_container_has_command
+
+
+def dockerfile_stages():
+    """The Dockerfile's stages in order: (name or None, [(instruction, arguments)]), with
+    continuation lines joined and comments dropped."""
+    text = (REPO_ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    stages = []
+    for instruction in re.sub(r"\\\n", " ", "\n".join(lines)).splitlines():
+        if not instruction.strip():
+            continue
+        keyword, _, arguments = instruction.strip().partition(" ")
+        if keyword.upper() == "FROM":
+            named = re.fullmatch(r"(\S+)(?:\s+AS\s+(\S+))?", arguments.strip(), flags=re.IGNORECASE)
+            stages.append((named.group(2), [(keyword.upper(), arguments.strip())]))
+        else:
+            stages[-1][1].append((keyword.upper(), arguments.strip()))
+    return stages
+
+
+def setup_sh_vendor_files():
+    """deploy/setup.sh's ``fetch_npm package@version file-in-package name-in-vendor`` calls."""
+    setup = (REPO_ROOT / "deploy" / "setup.sh").read_text(encoding="utf-8")
+    return re.findall(r"^\s*fetch_npm (\S+@\S+) (\S+) (\S+)", setup, flags=re.MULTILINE)
+
+
+def test_the_image_holds_the_web_uis_vendored_libraries_as_setup_sh_fetches_them():
+    wanted = setup_sh_vendor_files()
+    assert sorted(name for _, _, name in wanted) == sorted(VENDOR.values())
+    *builders, (_, final) = dockerfile_stages()
+    (vendor_stage,) = [(name, steps) for name, steps in builders if name]
+    stage_name, steps = vendor_stage
+    assert steps[0][1].startswith("node:")
+    workdir = [arguments for keyword, arguments in steps if keyword == "WORKDIR"][-1]
+    run = " ".join(arguments for keyword, arguments in steps if keyword == "RUN")
+    packed = re.search(r"npm pack (?:--silent )?((?:\S+@\S+\s*)+)", run).group(1).split()
+    assert sorted(packed) == sorted(package for package, _, _ in wanted)  # the same pinned versions
+    for package, inside, name in wanted:
+        tarball = package.lstrip("@").replace("/", "-").replace("@", "-") + ".tgz"
+        assert re.search(rf"tar -xzf {re.escape(tarball)} -O package/{re.escape(inside)} > {re.escape(name)}(\s|$)",
+                         run), (package, inside, name)
+        assert f"test -s {name}" in run  # an empty file fails the build
+    # Copied over the sources, so the image serves them from gateway/web/vendor.
+    copies = [arguments.split() for keyword, arguments in final if keyword == "COPY"]
+    assert copies.index([".", "."]) < copies.index([f"--from={stage_name}", f"{workdir}/", "gateway/web/vendor/"])
+    # Never the build machine's own copy (stale or missing): only the stage's.
+    assert "gateway/web/vendor" in (REPO_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
 
 
 def test_k8s_manifests_are_well_formed(k8s_documents):
