@@ -4,7 +4,7 @@ import hashlib
 
 from gateway import schemas
 from gateway.http import json_body, query_args, route
-from gateway.routes.roles import ANYONE, MEMBER, STAFF
+from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
 from services.infra.errors import Conflict, DomainError, invalid
 
 
@@ -66,7 +66,7 @@ class OrderRoutes:
     def cancel(self, request, order_id):
         return self.call("orders", "cancel_order", order_id)
 
-    @route("POST", "/api/v1/orders/<order_id>/refund", roles=STAFF,
+    @route("POST", "/api/v1/orders/<order_id>/refund", roles=LEADER,
            summary="Refund, whole or partial, also after completion (Idempotency-Key)",
            tag="orders", status="200", body=schemas.RefundBody, response=schemas.RefundResult)
     def refund(self, request, order_id):

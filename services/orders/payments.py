@@ -203,8 +203,9 @@ def refund_order(session, caller, providers, order_id, payload, idempotency_key=
     """The leader gives money back, whole or in part, also after completion (an after-sale
     compensation). Refunds never add up to more than was paid; the whole amount back makes the
     order ``refunded``. A retry with the same ``Idempotency-Key`` answers the first refund
-    instead of refunding again (fulfilment keys each compensation's refund this way)."""
-    caller.require_staff()
+    instead of refunding again (fulfilment keys each compensation's refund this way). Money
+    given back is the leader's decision, never staff's (团长助理)."""
+    caller.require_leader("Only the community's leader may give money back.")
     return idempotent(session, caller, idempotency_key, order_id,
                       {"call": "refund", "order_id": order_id, "body": payload},
                       lambda: _refund_order(session, caller, providers, order_id, payload))
