@@ -55,7 +55,7 @@ class Tokens:
         if claims.get("role") not in ("leader", "staff", "member") or not isinstance(claims.get("tid"), str):
             raise Unauthorized("The token is not valid.")
         return Caller(tenant_id=claims["tid"], account_id=claims["sub"], member_id=claims.get("mid"),
-                      role=claims["role"], correlation_id=correlation_id)
+                      role=claims["role"], correlation_id=correlation_id, issued_at=claims["iat"])
 
 
 def check_role(caller, roles):

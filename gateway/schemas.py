@@ -73,6 +73,26 @@ class Me(Schema):
     member = fields.Dict(allow_none=True)
 
 
+class StaffBody(StrictSchema):
+    """The leader adds a helper (团长助理), who logs in with this phone and password."""
+
+    phone = fields.String(required=True, validate=PHONE)
+    password = Password()
+    display_name = Text(40)
+
+
+class StaffAccount(Schema):
+    id = fields.String()
+    phone = fields.String()
+    display_name = fields.String()
+    role = fields.String(metadata={"description": "staff"})
+    created_at = fields.DateTime()
+
+
+class StaffList(Schema):
+    items = fields.List(fields.Nested(StaffAccount))
+
+
 class ProductBody(StrictSchema):
     name = Text(80)
     description = Text(2000, required=False)

@@ -57,7 +57,24 @@ class GatewayService(
     def call(self, service, method, *args, **kwargs):
         """One RPC within the gateway's deadline (503 when the service does not answer)."""
         timeout = float(self.config.get("RPC_TIMEOUT_SECONDS", 4))
+        self._confirm_staff_access(timeout)
         return self.remote.call(service, method, *args, timeout=timeout, **kwargs)
+
+    def _confirm_staff_access(self, timeout):
+        """A staff token (团长助理) is honoured only while crm says its account still has access.
+
+        Tokens are stateless JWTs checked here without a lookup, so a helper the leader removed
+        would keep their access until the token expires (a week). The simplest sound check is
+        crm's: the account must still be active staff, and a token issued before the account was
+        last removed is refused (see ``services.crm.staff``). An authenticated request reaches a
+        service only through this method, so asking once per request, before its first call,
+        covers every route (and the live room's join) with no revocation list or cache that
+        could lag. Only staff pay the extra lookup: leaders and members are not removed this way.
+        """
+        if self.remote.worker_ctx.data.get("role") != "staff" or getattr(self, "_staff_access_confirmed", False):
+            return
+        self.remote.call("crm", "confirm_staff_access", timeout=timeout)
+        self._staff_access_confirmed = True  # the service instance lives for this one request
 
     def session(self, identity, status=200, **extra):
         """A login's answer: the token and who it is for."""

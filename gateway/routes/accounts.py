@@ -2,7 +2,7 @@
 
 from gateway import schemas
 from gateway.http import json_body, query_args, route
-from gateway.routes.roles import ANYONE, MEMBER
+from gateway.routes.roles import ANYONE, LEADER, MEMBER
 
 
 class AccountRoutes:
@@ -38,6 +38,24 @@ class AccountRoutes:
             self.call("referral", "check_invite_code", slug, payload["invite_code"])
         identity = self.call("crm", "join_community", slug, payload)
         return self.session(identity, status=201, member=identity["member"])
+
+    # --- staff (团长助理): the leader's helpers, who may not decide money or rules -----------------
+
+    @route("POST", "/api/v1/community/staff", roles=LEADER, summary="Add a staff account (团长助理)", tag="staff",
+           body=schemas.StaffBody, response=schemas.StaffAccount)
+    def add_staff(self, request):
+        return 201, self.call("crm", "add_staff", json_body(request, schemas.StaffBody()))
+
+    @route("GET", "/api/v1/community/staff", roles=LEADER, summary="The community's staff accounts", tag="staff",
+           response=schemas.StaffList)
+    def list_staff(self, request):
+        return self.call("crm", "list_staff")
+
+    @route("DELETE", "/api/v1/community/staff/<account_id>", roles=LEADER, status="200",
+           summary="Remove a staff account: its login and the tokens it holds stop working (again: 404)",
+           tag="staff", response=schemas.Deleted)
+    def remove_staff(self, request, account_id):
+        return self.call("crm", "remove_staff", account_id)
 
     @route("GET", "/api/v1/me/inbox", roles=MEMBER, summary="My messages (pickup notices, ...)", tag="accounts",
            query=schemas.PageSchema, response=schemas.page_of(schemas.InboxMessage))

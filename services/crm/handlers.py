@@ -15,6 +15,7 @@ from services.crm import (
     prediction,
     reminders,
     settings,
+    staff,
 )
 from services.crm import tags as tagging
 from services.crm.models import Account, Community, InboxMessage, Member, ProductInfo, Purchase
@@ -88,7 +89,7 @@ def authenticate(session, payload):
     """
     data = load(LOGIN_INPUT, payload)
     statement = select(Account, Community).join(Community, Community.id == Account.tenant_id).where(
-        Account.phone == data["phone"]
+        Account.phone == data["phone"], Account.status == staff.ACTIVE  # removed staff: as if unknown
     )
     if data["community"]:
         statement = statement.where(Community.slug == data["community"])
@@ -164,7 +165,7 @@ def join_community(session, caller, slug, payload):
 def get_me(session, caller):
     tenant_id = caller.require_tenant()
     account = session.get(Account, caller.account_id) if caller.account_id else None
-    if account is None or account.tenant_id != tenant_id:
+    if not staff.has_access(account, caller):
         raise Unauthorized("This account no longer exists.")
     community = session.get(Community, tenant_id)
     me = {

@@ -48,6 +48,10 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(16))  # leader | staff | member
     display_name: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    # A staff account the leader removed stays (other services name it as who did what) but
+    # cannot log in; its tokens issued before ``removed_at`` are refused (``crm.staff``).
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")  # active | removed
+    removed_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Member(Base):

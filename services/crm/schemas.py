@@ -45,6 +45,24 @@ class JoinInput(StrictSchema):
             raise ValidationError("A birthday cannot be in the future.", "birthday")
 
 
+class StaffInput(StrictSchema):
+    """The leader adds a helper (团长助理): validated like a leader's signup."""
+
+    phone = fields.String(required=True, validate=PHONE)
+    password = Password()
+    display_name = Text(40)
+
+
+class StaffOutput(Schema):
+    """A staff account as the leader sees it: never its password hash."""
+
+    id = fields.String()
+    phone = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    created_at = fields.AwareDateTime()
+
+
 class CommunityOutput(Schema):
     id = fields.String()
     slug = fields.String()
@@ -72,4 +90,5 @@ class MemberOutput(Schema):
 
 
 COMMUNITY = CommunityOutput()
+STAFF = StaffOutput()
 MEMBER = MemberOutput()

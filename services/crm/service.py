@@ -19,6 +19,7 @@ from services.crm import (
     reminders,
     rewards,
     settings,
+    staff,
     stats,
 )
 from services.infra import operations
@@ -57,6 +58,28 @@ class CrmService(operations.OperatorEntrypoints):
     def get_me(self):
         with self.db.begin():
             return handlers.get_me(self.db, self.caller)
+
+    # --- staff (团长助理) ------------------------------------------------------------------------
+
+    @rpc
+    def add_staff(self, payload):
+        with self.db.begin():
+            return staff.add_staff(self.db, self.caller, payload)
+
+    @rpc
+    def list_staff(self):
+        with self.db.begin():
+            return staff.list_staff(self.db, self.caller)
+
+    @rpc
+    def remove_staff(self, account_id):
+        with self.db.begin():
+            return staff.remove_staff(self.db, self.caller, account_id)
+
+    @rpc
+    def confirm_staff_access(self):
+        with self.db.begin():
+            return staff.confirm_staff_access(self.db, self.caller)
 
     @rpc
     def get_community_card(self, slug):

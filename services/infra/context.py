@@ -12,7 +12,7 @@ from nameko.extensions import DependencyProvider
 
 from services.infra.errors import Forbidden, Unauthorized
 
-CONTEXT_KEYS = ("tenant_id", "account_id", "member_id", "role", "correlation_id")
+CONTEXT_KEYS = ("tenant_id", "account_id", "member_id", "role", "correlation_id", "issued_at")
 
 
 def parse_deadline(value):
@@ -30,6 +30,7 @@ class Caller:
     member_id: str | None = None
     role: str | None = None
     correlation_id: str | None = None
+    issued_at: int | None = None  # the token's ``iat`` (epoch seconds): crm refuses a removed staff's old tokens
     deadline: float | None = None  # epoch seconds by which the caller stops waiting
 
     @classmethod

@@ -57,6 +57,7 @@ BODIES = {
     "PATCH /api/v1/posts/{post_id}": {"title": "被篡改"},
     "DELETE /api/v1/posts/{post_id}": None,
     "DELETE /api/v1/community/channels/{channel_id}": None,
+    "DELETE /api/v1/community/staff/{account_id}": None,
     "GET /api/v1/orders/{order_id}": None,
     "POST /api/v1/orders/{order_id}/pay": {"method": "offline"},
     "POST /api/v1/orders/{order_id}/mark-paid": None,
@@ -152,6 +153,9 @@ def world(stack):
     post = ok(api(stack, "POST", "/posts", a["leader"], json={"kind": "knowledge", "title": "A的帖子", "body": "x"}))
     channel = ok(api(stack, "POST", "/community/channels", a["leader"], json={
         "type": "webhook", "url": "http://127.0.0.1:9/a-hook", "name": "A群"}))
+    staff_phone = new_phone("17")
+    staff = ok(api(stack, "POST", "/community/staff", a["leader"], json={
+        "phone": staff_phone, "password": "staff-secret-1", "display_name": f"A的助理{uuid.uuid4().hex[:4]}"}))
     pending = ok(api(stack, "POST", "/orders", a["member"], json={"items": [{"product_id": product["id"], "quantity": 1}]}))
     wave_order = ok(api(stack, "POST", "/orders", a["member"], json={
         "items": [{"product_id": product["id"], "quantity": 1}], "channel": {"type": "wave", "id": wave["id"]}}))
@@ -168,8 +172,9 @@ def world(stack):
             "coupon": {"kind": "fixed", "amount_cents": 500, "valid_days": 30}}))["id"]
     ids = {**extra, "order_id": pending["id"], "case_id": case["id"], "product_id": product["id"], "wave_id": wave["id"],
            "session_id": live["id"], "comment_id": comment[0]["id"], "member_id": a["member_id"],
-           "post_id": post["id"], "channel_id": channel["id"], "showcase_id": showcase["id"]}
-    secrets = {*ids.values(), done, a["tenant_id"], a["slug"], a["name"], a["member_name"], product_name}
+           "post_id": post["id"], "channel_id": channel["id"], "showcase_id": showcase["id"], "account_id": staff["id"]}
+    secrets = {*ids.values(), done, a["tenant_id"], a["slug"], a["name"], a["member_name"], product_name,
+               staff_phone, staff["display_name"]}
     stock = api(stack, "GET", f"/products/{product['id']}", a["leader"]).json()["stock"]
     return {"a": a, "b": b, "ids": ids, "done_order": done, "secrets": secrets, "stock": stock,
             "spec": api(stack, "GET", "/openapi.json").json()}
@@ -239,6 +244,7 @@ def test_another_community_gets_404_and_nothing_of_a(stack, world, role):
     assert order["status"] == "pending_payment"
     assert api(stack, "GET", "/me/points", a["member"]).json()["balance"] < 100000
     assert api(stack, "GET", f"/posts/{ids['post_id']}", a["leader"]).json()["title"] == "A的帖子"
+    assert ids["account_id"] in [s["id"] for s in api(stack, "GET", "/community/staff", a["leader"]).json()["items"]]
 
 
 def test_lists_of_another_community_show_nothing_of_a(stack, world):

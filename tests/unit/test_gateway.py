@@ -35,9 +35,11 @@ def bearer(token):
 
 
 def test_token_round_trip(tokens):
+    before = int(time.time())
     caller = tokens.caller(bearer(tokens.issue(IDENTITY)), correlation_id="req-1")
+    assert before <= caller.issued_at <= time.time()  # crm refuses a removed staff's older tokens by it
     assert caller == Caller(tenant_id="tenant-a", account_id="acc-1", member_id="mem-1", role="member",
-                            correlation_id="req-1")
+                            correlation_id="req-1", issued_at=caller.issued_at)
     leader = tokens.caller("bearer " + tokens.issue({**IDENTITY, "role": "leader", "member_id": None}))
     assert leader.role == "leader" and leader.member_id is None
 

@@ -1,0 +1,48 @@
+"""The gateway asks crm, once per request and before anything else, whether a staff token's
+account still has access (a removed helper's tokens stop working at once)."""
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from gateway.service import GatewayService
+from services.infra.errors import Unauthorized
+
+
+class FakeRemote:
+    def __init__(self, role, refuse=False):
+        self.worker_ctx = type("WorkerContext", (), {"data": {"role": role, "tenant_id": "t1", "account_id": "a1"}})()
+        self.refuse = refuse
+        self.calls = []
+
+    def call(self, service, method, *args, timeout=None, **kwargs):
+        self.calls.append((service, method))
+        if method == "confirm_staff_access" and self.refuse:
+            raise Unauthorized("Your access to this community was removed by its leader.")
+        return {"service": service, "method": method}
+
+
+def gateway(remote):
+    return worker_factory(GatewayService, remote=remote, config={"RPC_TIMEOUT_SECONDS": 2})
+
+
+def test_a_staff_request_is_confirmed_once_before_its_first_call():
+    remote = FakeRemote("staff")
+    service = gateway(remote)
+    assert service.call("fulfillment", "verify_pickup", {"code": "123456"})["method"] == "verify_pickup"
+    service.call("orders", "list_orders", {})
+    assert remote.calls == [("crm", "confirm_staff_access"), ("fulfillment", "verify_pickup"),
+                            ("orders", "list_orders")]
+
+
+def test_a_removed_helper_s_request_goes_no_further():
+    remote = FakeRemote("staff", refuse=True)
+    with pytest.raises(Unauthorized):
+        gateway(remote).call("fulfillment", "verify_pickup", {"code": "123456"})
+    assert remote.calls == [("crm", "confirm_staff_access")]
+
+
+@pytest.mark.parametrize("role", ["leader", "member", None])
+def test_other_callers_are_not_asked_about(role):
+    remote = FakeRemote(role)
+    gateway(remote).call("orders", "list_orders", {})
+    assert remote.calls == [("orders", "list_orders")]
