@@ -494,7 +494,9 @@ async function orderDetail(body, orderId) {
       ["pending_payment", "paid"].includes(order.status) ? h("button.secondary", { onclick: () => act(() => api.post(`/orders/${order.id}/cancel`)) }, t("order.cancel")) : null),
     paidStates.includes(order.status) ? h("div.card", {}, h("h3", {}, t("orders.fulfillment")), h("div.row", {}, pointInput,
       ["packed", "delivering", "ready_for_pickup"].map((s) => h("button.secondary", { "data-order-move": s, onclick: () => moveOrder(s) }, t(`waves.move.${s}`))))) : null,
-    ["paid", "packed", "delivering", "ready_for_pickup", "completed", "refunding"].includes(order.status) ? h("div.card", {}, h("h3", {}, t("orders.refund")), refundForm) : null,
+    // Money given back is the leader's decision: staff (店员/助理) are refused by the API anyway.
+    session.get().role === "leader" && ["paid", "packed", "delivering", "ready_for_pickup", "completed", "refunding"].includes(order.status)
+      ? h("div.card", {}, h("h3", {}, t("orders.refund")), refundForm) : null,
     problems,
     h("h2", {}, t("order.timeline")),
     h("ol.timeline", { id: "timeline" }, order.timeline.map((step) => h("li", {}, h("strong", {}, t(`status.${step.status}`)), " ",
@@ -1047,6 +1049,44 @@ async function channelsSection(box) {
       : empty(t("channels.no_deliveries")));
 }
 
+// --- staff (店员/助理): the leader's helpers at the pickup desk ----------------------------------
+
+function staffForm(onAdded) {
+  const problems = h("div");
+  const form = h("form.narrow", { id: "staff-form" },
+    field(t("staff.display_name"), h("input", { name: "display_name", required: true, maxlength: "40" })),
+    field(t("field.phone"), h("input", { name: "phone", type: "tel", required: true })),
+    field(t("staff.password"), h("input", { name: "password", type: "password", required: true, minlength: "8", autocomplete: "new-password" })),
+    problems, h("button", { type: "submit" }, t("staff.add")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(problems, async () => {
+      await api.post("/community/staff", formValues(form));
+      toast(t("common.saved"));
+      onAdded();
+    });
+  });
+  return form;
+}
+
+async function staffSection(box) {
+  const staff = await api.get("/community/staff");
+  const problems = h("div");
+  const reload = () => staffSection(box).catch((error) => mount(box, problemBox(error)));
+  const remove = (s) => attempt(problems, async () => {
+    if (!window.confirm(t("staff.confirm_remove", { name: s.display_name }))) return;
+    await api.del(`/community/staff/${s.id}`);
+    toast(t("common.saved"));
+    await reload();
+  });
+  mount(box, h("p.muted", {}, t("staff.intro")), problems,
+    staff.items.length ? table([t("staff.display_name"), t("field.phone"), t("staff.added_at"), ""],
+      staff.items.map((s) => h("tr", { "data-staff": s.id }, h("td", {}, s.display_name), h("td", {}, s.phone), h("td", {}, when(s.created_at)),
+        h("td", {}, h("button.secondary", { "data-remove-staff": s.id, onclick: () => remove(s) }, t("common.remove"))))), { id: "staff" })
+      : empty(t("staff.empty")),
+    h("h3", {}, t("staff.new")), staffForm(reload));
+}
+
 // --- settings --------------------------------------------------------------------------------
 
 async function settingsScreen(body) {
@@ -1123,7 +1163,15 @@ async function settingsScreen(body) {
       toast(t("common.saved"));
     });
   });
-  body.append(admission, h("h2", {}, t("settings.channels")));
+  body.append(admission, h("h2", {}, t("settings.staff")));
+  if (leader && offers("GET", "/community/staff")) {
+    const staff = h("div", { id: "staff-box" });
+    body.append(staff);
+    await staffSection(staff).catch((error) => mount(staff, problemBox(error)));
+  } else {
+    body.append(leader ? notYet("staff") : h("p.muted", {}, t("settings.leader_only")));
+  }
+  body.append(h("h2", {}, t("settings.channels")));
   if (!leader || !offers("GET", "/community/channels")) return body.append(leader ? notYet("channels") : h("p.muted", {}, t("settings.leader_only")));
   const channels = h("div", { id: "channels-box" });
   body.append(channels);
