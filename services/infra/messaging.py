@@ -117,7 +117,7 @@ def emit(session, event_type, data, *, tenant_id, correlation_id=None, version=1
 
 class OutboxRelay(DependencyProvider):
     """Publishes the outbox: woken when a transaction that emitted commits, and on a timer for
-    leftovers (a commit whose wake-up came while a batch was being published)."""
+    whatever that missed (a publish that failed, rows written by another process)."""
 
     def __init__(self, interval=1.0, batch_size=200, linger=0.02):
         self.interval = interval
