@@ -133,9 +133,12 @@ def join_community(session, caller, slug, payload):
     taken = session.scalars(
         select(Account).where(Account.tenant_id == community.id, Account.phone == data["phone"])
     ).first()
-    if taken:
+    if taken is not None and taken.role != "member":  # the leader's or a helper's, maybe removed
+        raise Conflict("This phone number belongs to the community's leader or staff; join with another one.",
+                       {"reason": "phone_is_staff", "errors": {"phone": ["Used by the leader or staff here."]}})
+    if taken is not None:
         raise Conflict("This phone number has already joined this community.",
-                       {"errors": {"phone": ["Already a member here: log in instead."]}})
+                       {"reason": "already_member", "errors": {"phone": ["Already a member here: log in instead."]}})
     account = Account(tenant_id=community.id, phone=data["phone"], password_hash=password_hash,
                       role="member", display_name=data["name"])
     session.add(account)

@@ -107,7 +107,10 @@ def test_join(session, anonymous):
 
     with pytest.raises(Conflict) as raised:
         join(session, anonymous)
-    assert "phone" in raised.value.extra["errors"]
+    assert "phone" in raised.value.extra["errors"] and raised.value.extra["reason"] == "already_member"
+    with pytest.raises(Conflict) as raised:  # the leader's phone (or a helper's, even removed)
+        join(session, anonymous, phone="13800000001")
+    assert raised.value.extra["reason"] == "phone_is_staff"
     with pytest.raises(NotFound):
         join(session, anonymous, slug="no-such-place", phone="13900000002")
     with session.begin():
