@@ -14,7 +14,7 @@ import json
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
@@ -36,6 +36,10 @@ ABANDONED_AFTER = timedelta(minutes=2)
 # How long an ``Idempotency-Key`` is remembered once its order exists, like the best payment
 # APIs: a retry within a day gets the first answer; the same key after that is a new request.
 IDEMPOTENCY_KEY_RETENTION = timedelta(hours=24)
+# The staff's keys (a compensation's refund, ``compensation:<id>``, is retried by fulfilment
+# until it lands) are kept for a month: money given back must not be given twice.
+STAFF_KEY_RETENTION = timedelta(days=30)
+STAFF_KEYS = "staff"  # the owner of the staff's keys (``key_owner``)
 EXPIRED_KEYS_BATCH = 500
 # Money columns are 32-bit integers of fen on every engine: keep far below 2**31.
 MAX_ORDER_CENTS = 100_000_000
@@ -48,7 +52,7 @@ def request_hash(data):
 def key_owner(caller):
     """Whose ``Idempotency-Key`` space a caller uses: a member's own; the community's staff
     share one (a compensation retried from another leader's session is the same request)."""
-    return caller.member_id if caller.role == "member" else "staff"
+    return caller.member_id if caller.role == "member" else STAFF_KEYS
 
 
 def _claimed_key(session, caller, key):
@@ -275,22 +279,26 @@ def release_abandoned(session, catalog_for, crm_for, older_than=ABANDONED_AFTER)
     )
 
 
-def expire_idempotency_keys(session, retention=IDEMPOTENCY_KEY_RETENTION, batch=EXPIRED_KEYS_BATCH):
-    """Forget keys older than ``retention`` whose order exists, ``batch`` rows per transaction;
-    the number forgotten.
+def expire_idempotency_keys(session, retention=IDEMPOTENCY_KEY_RETENTION, staff_retention=STAFF_KEY_RETENTION,
+                            batch=EXPIRED_KEYS_BATCH):
+    """Forget keys whose order exists and that are older than ``retention`` (a member's) or
+    ``staff_retention`` (the staff's), ``batch`` rows per transaction; the number forgotten.
 
     A key without an order is left alone, however old: it is an attempt that may still hold
     stock, coupon or points, the abandoned-attempt sweeper's work list (``abandoned_attempts``),
     and that sweeper deletes it once released. So the two never race over a key.
     """
-    cutoff = utcnow() - retention
+    now = utcnow()
+    staff = IdempotencyKey.member_id == STAFF_KEYS
+    expired = or_(and_(~staff, IdempotencyKey.created_at < now - retention),
+                  and_(staff, IdempotencyKey.created_at < now - staff_retention))
     forgotten = 0
     while True:
         with session.begin():
             ids = session.scalars(
                 select(IdempotencyKey.id)
                 .join(Order, Order.id == IdempotencyKey.order_id)
-                .where(IdempotencyKey.created_at < cutoff)
+                .where(expired)
                 .limit(batch)
             ).all()
             if ids:

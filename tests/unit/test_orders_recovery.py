@@ -102,21 +102,26 @@ def test_keys_expire_a_day_after_their_order_but_never_an_attempt_without_one(ma
     assert handlers.expire_idempotency_keys(session) == 0
 
     set_clock(lambda: START + handlers.IDEMPOTENCY_KEY_RETENTION + timedelta(seconds=1))
-    assert handlers.expire_idempotency_keys(session, batch=1) == 2  # one key per batch, to the end
-    assert _keys(session) == ["orphan", "young"]
+    assert handlers.expire_idempotency_keys(session, batch=1) == 1
+    # The leader's payment key is the staff's: kept a month (money must not move twice).
+    assert _keys(session) == ["orphan", "pay-old", "young"]
     # The orphan is still the sweeper's work, however old; the sweeper then forgets it.
     with session.begin():
         orphan_order_id = session.scalars(select(IdempotencyKey.order_id).where(IdempotencyKey.key == "orphan")).one()
     assert [order_id for _, order_id in handlers.abandoned_attempts(session, handlers.ABANDONED_AFTER)] == [
         orphan_order_id]
     assert handlers.release_abandoned(session, lambda tenant: Catalog(), lambda tenant: NoDiscounts()) == 1
-    assert _keys(session) == ["young"]
+    assert _keys(session) == ["pay-old", "young"]
 
     # The expired key is a new request now; the young one still answers its order.
     retried = handlers.place_order(session, Catalog(), NoDiscounts(), member, BODY, idempotency_key="old")
     assert retried["id"] != old["id"]
     again = handlers.place_order(session, Catalog(), NoDiscounts(), member, BODY, idempotency_key="young")
     assert again["id"] == young["id"]
+
+    set_clock(lambda: START + handlers.STAFF_KEY_RETENTION + timedelta(seconds=1))
+    assert handlers.expire_idempotency_keys(session, batch=1) == 3  # one key per batch, to the end
+    assert _keys(session) == []
 
 
 def test_a_key_forgotten_while_claimed_is_claimed_afresh(make_session, caller, monkeypatch):
