@@ -163,6 +163,14 @@ def json_body(request, schema, **kwargs):
     return load(schema, data, **kwargs)
 
 
+def dates_as_text(payload, *keys):
+    """Dates and datetimes cross RPC as ISO-8601 text (the service validates them again)."""
+    for key in keys:
+        if payload.get(key) is not None:
+            payload[key] = payload[key].isoformat()
+    return payload
+
+
 def query_args(request, schema):
     """Query parameters validated by ``schema`` (422 for unknown or bad ones)."""
     return load(schema, {key: values[-1] for key, values in request.args.lists()})

@@ -1,7 +1,7 @@
 """Communities, accounts and members (crm)."""
 
 from gateway import schemas
-from gateway.http import json_body, query_args, route
+from gateway.http import dates_as_text, json_body, query_args, route
 from gateway.routes.roles import ANYONE, LEADER, MEMBER
 
 
@@ -30,8 +30,7 @@ class AccountRoutes:
     @route("POST", "/api/v1/communities/<slug>/join", summary="A resident joins", tag="accounts",
            body=schemas.Join, response=schemas.JoinResult)
     def join(self, request, slug):
-        payload = json_body(request, schemas.Join())
-        payload["birthday"] = payload["birthday"].isoformat() if payload.get("birthday") else None
+        payload = dates_as_text(json_body(request, schemas.Join()), "birthday")
         if payload.get("invite_code"):
             # An unknown code, or one of another community, is refused before anyone is created
             # (422); referral owns the codes.

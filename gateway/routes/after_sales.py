@@ -1,7 +1,7 @@
 """After-sale (售后) cases and compensations, and batches outside waves (fulfilment)."""
 
 from gateway import schemas
-from gateway.http import json_body, query_args, route
+from gateway.http import dates_as_text, json_body, query_args, route
 from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
 
 
@@ -46,11 +46,11 @@ class AfterSaleRoutes:
            query=schemas.BatchQuery, response=schemas.Batches)
     def list_batches(self, request):
         query = query_args(request, schemas.BatchQuery())
-        return self.call("fulfillment", "list_batches", {"date": query["date"].isoformat()})
+        return self.call("fulfillment", "list_batches", dates_as_text(query, "date"))
 
     @route("POST", "/api/v1/batches/fulfillment", roles=STAFF, status="200",
            summary="Move every paid order of a batch (day, pickup point) one step", tag="fulfillment",
            body=schemas.BatchMoveBody, response=schemas.BatchMoved)
     def move_batch(self, request):
         payload = json_body(request, schemas.BatchMoveBody())
-        return self.call("fulfillment", "move_batch", {**payload, "date": payload["date"].isoformat()})
+        return self.call("fulfillment", "move_batch", dates_as_text(payload, "date"))

@@ -2,7 +2,7 @@
 websocket module; these are the plain HTTP calls around it."""
 
 from gateway import schemas
-from gateway.http import json_body, query_args, route
+from gateway.http import dates_as_text, json_body, query_args, route
 from gateway.routes.roles import ANYONE, MEMBER, STAFF
 
 
@@ -10,9 +10,7 @@ class LiveRoutes:
     @route("POST", "/api/v1/live-sessions", roles=STAFF, summary="Schedule a live session", tag="live",
            body=schemas.LiveSessionBody, response=schemas.LiveSession)
     def create_live_session(self, request):
-        payload = json_body(request, schemas.LiveSessionBody())
-        # Datetimes cross RPC as ISO-8601 text; catalog validates them again.
-        payload["scheduled_at"] = payload["scheduled_at"].isoformat()
+        payload = dates_as_text(json_body(request, schemas.LiveSessionBody()), "scheduled_at")
         return 201, self.call("catalog", "create_live_session", payload)
 
     @route("GET", "/api/v1/live-sessions", roles=ANYONE, summary="Live sessions", tag="live",

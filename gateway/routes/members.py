@@ -1,15 +1,8 @@
 """Members (admission queue, profiles, tags), posts and notification channels (crm)."""
 
 from gateway import schemas
-from gateway.http import json_body, query_args, route
+from gateway.http import dates_as_text, json_body, query_args, route
 from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
-
-
-def _dates_as_text(payload, *keys):
-    for key in keys:
-        if payload.get(key) is not None:
-            payload[key] = payload[key].isoformat()
-    return payload
 
 
 class MemberRoutes:
@@ -42,14 +35,14 @@ class MemberRoutes:
            tag="members", body=schemas.ProfilePatch, response=schemas.MemberSummary)
     def update_me(self, request):
         payload = json_body(request, schemas.ProfilePatch())
-        return self.call("crm", "update_me", _dates_as_text(payload, "birthday"))
+        return self.call("crm", "update_me", dates_as_text(payload, "birthday"))
 
     # --- posts -------------------------------------------------------------------------------
 
     @route("POST", "/api/v1/posts", roles=LEADER, summary="Write a knowledge or event post", tag="posts",
            body=schemas.PostBody, response=schemas.Post)
     def create_post(self, request):
-        payload = _dates_as_text(json_body(request, schemas.PostBody()), "event_at")
+        payload = dates_as_text(json_body(request, schemas.PostBody()), "event_at")
         return 201, self.call("crm", "create_post", payload)
 
     @route("GET", "/api/v1/posts", roles=ANYONE, summary="The community's posts, newest first", tag="posts",
@@ -64,7 +57,7 @@ class MemberRoutes:
     @route("PATCH", "/api/v1/posts/<post_id>", roles=LEADER, summary="Change or (un)publish a post", tag="posts",
            body=schemas.PostBody, response=schemas.Post)
     def update_post(self, request, post_id):
-        payload = _dates_as_text(json_body(request, schemas.PostBody(), partial=True), "event_at")
+        payload = dates_as_text(json_body(request, schemas.PostBody(), partial=True), "event_at")
         return self.call("crm", "update_post", post_id, payload)
 
     @route("DELETE", "/api/v1/posts/<post_id>", roles=LEADER, status="200", summary="Delete a post", tag="posts",

@@ -1,7 +1,7 @@
 """Group-buy waves (团期, catalog)."""
 
 from gateway import schemas
-from gateway.http import json_body, query_args, route
+from gateway.http import dates_as_text, json_body, query_args, route
 from gateway.routes.roles import ANYONE, STAFF
 
 
@@ -9,10 +9,7 @@ class WaveRoutes:
     @route("POST", "/api/v1/waves", roles=STAFF, summary="Open a group-buy wave", tag="waves",
            body=schemas.WaveBody, response=schemas.Wave)
     def create_wave(self, request):
-        payload = json_body(request, schemas.WaveBody())
-        # Datetimes cross RPC as ISO-8601 text; catalog validates them again.
-        for field in ("cutoff_at", "pickup_at"):
-            payload[field] = payload[field].isoformat()
+        payload = dates_as_text(json_body(request, schemas.WaveBody()), "cutoff_at", "pickup_at")
         return 201, self.call("catalog", "create_wave", payload)
 
     @route("GET", "/api/v1/waves", roles=ANYONE, summary="Group-buy waves", tag="waves",
