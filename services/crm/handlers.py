@@ -208,8 +208,7 @@ def _purchase(session, event, data):
     return purchase if purchase.tenant_id == event["tenant_id"] else None
 
 
-def _record_status(session, event, status):
-    data = load(ORDER_STATUS, event["data"])
+def _record_status(session, event, data, status):
     purchase = _purchase(session, event, data)
     if purchase is None or (status == "paid" and purchase.status in ("cancelled", "refunded")):
         return  # another community's; or a late order_paid, which does not revive a cancelled order
@@ -223,31 +222,33 @@ def _record_status(session, event, status):
 
 @contextmanager
 def _spend_changes(session, event):
-    """Orders hears of it when what happens inside moves the member to another tier discount."""
-    tenant_id, member_id = event["tenant_id"], load(ORDER_STATUS, event["data"])["member_id"]
+    """The order event's validated data; orders hears of it when what happens inside moves the
+    member to another tier discount."""
+    data = load(ORDER_STATUS, event["data"])
+    tenant_id, member_id = event["tenant_id"], data["member_id"]
     before = loyalty.member_tier(session, tenant_id, member_id)["discount_percent"]
-    yield
+    yield data
     session.flush()
     loyalty.announce_terms_change(session, tenant_id, member_id, before)
 
 
 def record_order_paid(session, event):
-    with _spend_changes(session, event):
-        _record_status(session, event, "paid")
+    with _spend_changes(session, event) as data:
+        _record_status(session, event, data, "paid")
 
 
 def record_order_cancelled(session, event):
-    with _spend_changes(session, event):
-        _record_status(session, event, "cancelled")
+    with _spend_changes(session, event) as data:
+        _record_status(session, event, data, "cancelled")
 
 
 def record_order_refunded(session, event):
     """A whole refund takes the order out of the member's history; a partial one keeps it, and
     what was given back no longer counts as spend (tiers)."""
-    with _spend_changes(session, event):
+    with _spend_changes(session, event) as data:
         if event["data"].get("whole") is True:
-            _record_status(session, event, "refunded")
-        purchase = _purchase(session, event, load(ORDER_STATUS, event["data"]))
+            _record_status(session, event, data, "refunded")
+        purchase = _purchase(session, event, data)
         refunded = event["data"].get("refunded_total_cents")
         if purchase is not None and isinstance(refunded, int) and not isinstance(refunded, bool):
             purchase.refunded_cents = min(max(purchase.refunded_cents or 0, refunded), purchase.total_cents)

@@ -222,6 +222,10 @@ def tier_for(tiers, spend_cents):
     return {"name": tier["name"], "discount_percent": tier["discount_percent"]}
 
 
+def member_tier_of(session, tenant_id, spend_cents):
+    return tier_for(settings.for_tenant(session, tenant_id)["tiers"], spend_cents)
+
+
 def member_tier(session, tenant_id, member_id, now=None):
     return member_tier_of(session, tenant_id, trailing_spend(session, tenant_id, member_id, now))
 
@@ -235,10 +239,6 @@ def _checkout_terms(tier, oldest_counted, now):
     if oldest_counted is not None:
         until = min(until, oldest_counted + TIER_WINDOW)
     return {"discount_percent": tier["discount_percent"], "valid_until": until.isoformat()}
-
-
-def member_tier_of(session, tenant_id, spend_cents):
-    return tier_for(settings.for_tenant(session, tenant_id)["tiers"], spend_cents)
 
 
 def announce_terms_change(session, tenant_id, member_id, discount_before):

@@ -101,7 +101,7 @@ class OrdersService(operations.OperatorEntrypoints):
 
     @timer(interval=3600)
     def expire_idempotency_keys(self):
-        """Forget keys past their retention (``handlers.IDEMPOTENCY_KEY_RETENTION``)."""
+        """Forget keys past their retention (a member's a day, the staff's a month: see handlers)."""
         handlers.expire_idempotency_keys(self.db)
 
     @rpc
