@@ -4,9 +4,8 @@ outlive the broker.
 A ``NotFound`` or ``Conflict`` is an answer, not a fault: nameko then logs it as a warning
 instead of an error with a traceback, so real faults stand out in the logs.
 
-Answers are published without publisher confirms and as transient messages, like our requests
-(``services.infra.rpc``): an answer the broker lost is a call that times out, which every caller
-handles already, while waiting for a confirm costs a broker round trip per call.
+Answers are published like our requests, without publisher confirms and as transient messages
+(``services.infra.rpc.LightPublisher``).
 
 nameko kills the whole service when a worker cannot publish its answer (the broker restarting
 while a call was being handled): the process exits, and ``make run`` stops everything with it.
@@ -14,29 +13,27 @@ The caller has given up by then (its call times out), so the answer is dropped w
 and the service carries on; its consumers reconnect by themselves.
 """
 
-import functools
 import logging
 
 from kombu.exceptions import OperationalError
-from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
     DEFAULT_SERIALIZER,
     LOGIN_METHOD_CONFIG_KEY,
-    NON_PERSISTENT,
     SERIALIZER_CONFIG_KEY,
 )
 from nameko.rpc import Responder, Rpc, get_rpc_exchange
 
 from services.infra import broker  # noqa: F401  (acks that outlive the connection)
 from services.infra.errors import DomainError
+from services.infra.rpc import LightPublisher
 
 log = logging.getLogger(__name__)
 
 
 class LightResponder(Responder):
-    publisher_cls = functools.partial(Publisher, use_confirms=False, delivery_mode=NON_PERSISTENT)
+    publisher_cls = LightPublisher
 
 
 class ResilientRpc(Rpc):

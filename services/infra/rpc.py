@@ -28,20 +28,22 @@ MIN_BUDGET = 0.05  # seconds: less than this left is no time to do anything usef
 RPC_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
 
 
-class RequestPublisher(Publisher):
-    """Requests go without publisher confirms and as transient messages (the broker keeps them
-    in memory only): a request the broker lost is a call that times out, which every caller
-    handles already, and waiting for a confirm costs a broker round trip per call (about a sixth
-    of an order's time in bench/flash_sale.py).
+class LightPublisher(Publisher):
+    """RPC requests and answers go without publisher confirms and as transient messages (the
+    broker keeps them in memory only): a message the broker lost is a call that times out, which
+    every caller handles already, and waiting for a confirm costs a broker round trip per message
+    (about a sixth of an order's time in bench/flash_sale.py)."""
 
-    Nor are they ``mandatory``, which nameko asks for to tell an unknown service at once: without
+    use_confirms = False
+    delivery_mode = NON_PERSISTENT
+
+
+class RequestPublisher(LightPublisher):
+    """Requests are not ``mandatory`` either, which nameko asks for to tell an unknown service at once: without
     a confirm to wait for, the broker's "no route" comes back later and py-amqp raises it on the
     channel's next publish, so an unrelated healthy call failed as "unknown service" (a call
     made while a service was still starting poisoned a later one). An unroutable call times out.
     """
-
-    use_confirms = False
-    delivery_mode = NON_PERSISTENT
 
     def publish(self, payload, **kwargs):
         return super().publish(payload, **{**kwargs, "mandatory": False})

@@ -45,7 +45,8 @@ def test_other_errors_still_surface():
 
 def test_an_answer_goes_without_confirms_as_a_transient_message_then_the_call_is_acked():
     """A lost answer is a call that times out; a confirm would cost a broker round trip each."""
-    assert LightResponder.publisher_cls.keywords == {"use_confirms": False, "delivery_mode": NON_PERSISTENT}
+    publisher = LightResponder.publisher_cls
+    assert (publisher.use_confirms, publisher.delivery_mode) == (False, NON_PERSISTENT)
     resilient = entrypoint(ResilientRpc)
     with answering(None) as send:
         send.return_value = ({"id": "o1"}, None)
