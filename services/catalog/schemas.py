@@ -53,6 +53,28 @@ class ReservationInput(StrictSchema):
             raise ValidationError({"id": ["A wave or live channel names its wave or session."]}, "channel")
 
 
+MAX_BATCH_RESERVATIONS = 200
+
+
+class BatchCallerInput(StrictSchema):
+    """Whom one reservation of a batch acts for: the member who placed that order."""
+
+    tenant_id = Text(32)
+    member_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+    correlation_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=128))
+
+
+class BatchReservationInput(StrictSchema):
+    caller = fields.Nested(BatchCallerInput, required=True)
+    # Checked per item by ``reserve_stock`` (``ReservationInput``): a bad one is that item's error.
+    reservation = fields.Dict(required=True)
+
+
+class ReserveStocksInput(StrictSchema):
+    requests = fields.List(fields.Nested(BatchReservationInput), required=True,
+                           validate=validate.Length(min=1, max=MAX_BATCH_RESERVATIONS))
+
+
 class ProductOutput(Schema):
     id = fields.String()
     name = fields.String()

@@ -1,10 +1,20 @@
 """Catalog use cases over a real (SQLite) session."""
 
+import json
+
 import pytest
+from sqlalchemy import select
 
 from services.catalog import handlers
-from services.catalog.models import Base, Product
-from services.infra.errors import Conflict, Forbidden, Invalid, NotFound
+from services.catalog.models import Base, Product, StockReservation
+from services.infra.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ServiceUnavailable,
+    value_of,
+)
 from services.infra.messaging import OutboxMessage
 from services.infra.schemas import encode_cursor
 
@@ -203,6 +213,121 @@ def test_release_is_scoped_to_the_tenant(session, leader, caller):
         result = handlers.release_stock(session, caller("member", tenant_id="tenant-b"), "order-1")
     assert result["released"] is False
     assert stock_of(session, product) == 1
+
+
+def batch_item(key, *items, tenant_id="tenant-a", member_id="member-1", **reservation):
+    """One request of ``reserve_stocks``: a member's order, as orders sends it."""
+    return {"caller": {"tenant_id": tenant_id, "member_id": member_id, "correlation_id": f"corr-{key}"},
+            "reservation": {"reservation_key": key,
+                            "items": [{"product_id": p, "quantity": q} for p, q in items], **reservation}}
+
+
+def reserve_batch(session, *requests):
+    # The answer crosses RPC as JSON: the outcomes must survive it.
+    return json.loads(json.dumps(handlers.reserve_stocks(session, list(requests))))
+
+
+def reservations(session):
+    with session.begin():
+        return sorted((row.tenant_id, row.reservation_key) for row in session.scalars(select(StockReservation)))
+
+
+def test_batch_reserves_each_order_for_its_own_community(session, leader, caller):
+    ours = create(session, leader, stock=10, price_cents=300)["id"]
+    theirs = create(session, caller("leader", tenant_id="tenant-b"), name="Pears", stock=10)["id"]
+    answers = reserve_batch(session, batch_item("order-a", (ours, 2)),
+                            batch_item("order-b", (theirs, 3), tenant_id="tenant-b", member_id="member-9"))
+    assert value_of(answers[0]) == {"reservation_key": "order-a", "lines": [
+        {"product_id": ours, "name": "Apples", "unit": "件", "unit_price_cents": 300, "quantity": 2}]}
+    assert value_of(answers[1])["lines"][0]["name"] == "Pears"
+    assert stock_of(session, ours) == 8 and stock_of(session, theirs) == 7
+    assert reservations(session) == [("tenant-a", "order-a"), ("tenant-b", "order-b")]
+
+    # Each item is scoped to its own community: another one's product is not found.
+    answers = reserve_batch(session, batch_item("order-c", (theirs, 1)))
+    with pytest.raises(NotFound):
+        value_of(answers[0])
+    assert stock_of(session, theirs) == 7
+
+
+def test_batch_item_refused_leaves_the_others(session, leader):
+    plenty = create(session, leader, name="Plenty", stock=10)["id"]
+    short = create(session, leader, name="Short", stock=1)["id"]
+    answers = reserve_batch(session, batch_item("order-1", (plenty, 1)),
+                            batch_item("order-2", (plenty, 2), (short, 5)),
+                            batch_item("order-3", (plenty, 3)))
+    assert [value_of(answers[0])["reservation_key"], value_of(answers[2])["reservation_key"]] == [
+        "order-1", "order-3"]
+    with pytest.raises(Conflict) as raised:
+        value_of(answers[1])
+    assert raised.value.extra == {"product_id": short, "reason": "out_of_stock", "available": 1, "requested": 5}
+    # The refused order's own decrement of ``plenty`` was rolled back, and only it.
+    assert stock_of(session, plenty) == 6 and stock_of(session, short) == 1
+    assert [key for _, key in reservations(session)] == ["order-1", "order-3"]
+
+
+def test_batch_is_idempotent_per_key(session, leader):
+    product = create(session, leader, stock=10)["id"]
+    first, again = reserve_batch(session, batch_item("order-1", (product, 4)), batch_item("order-1", (product, 4)))
+    assert value_of(first) == value_of(again) and value_of(first)["lines"][0]["quantity"] == 4
+    (retried,) = reserve_batch(session, batch_item("order-1", (product, 4)))
+    assert value_of(retried) == value_of(first)
+    assert stock_of(session, product) == 6
+    assert len(reservations(session)) == 1
+
+
+@pytest.mark.parametrize("shape, field", [
+    (lambda product: [], None),
+    (lambda product: [batch_item(f"order-{i}", (product, 1)) for i in range(201)], None),
+    (lambda product: [batch_item("order-1", (product, 1)), {"caller": {"member_id": "member-1"},
+                      "reservation": batch_item("order-2", (product, 1))["reservation"]}], "tenant_id"),
+    (lambda product: [{**batch_item("order-1", (product, 1)), "role": "leader"}], "role"),
+    (lambda product: [{"caller": {"tenant_id": "tenant-a", "role": "leader"},
+                       "reservation": batch_item("order-1", (product, 1))["reservation"]}], "role"),
+    (lambda product: [{"caller": {"tenant_id": "tenant-a"}, "reservation": []}], "reservation"),
+    (lambda product: {"requests": []}, None),
+])
+def test_batch_of_a_bad_shape_is_invalid_and_takes_nothing(session, leader, shape, field):
+    product = create(session, leader, stock=500)["id"]
+    with pytest.raises(Invalid) as raised:
+        handlers.reserve_stocks(session, shape(product))
+    errors = raised.value.extra["errors"]
+    assert list(errors) == ["requests"]
+    if field is not None:
+        assert field in json.dumps(errors)
+    assert stock_of(session, product) == 500 and reservations(session) == []
+
+
+def test_batch_item_with_a_bad_reservation_is_only_that_items_error(session, leader):
+    product = create(session, leader, stock=10)["id"]
+    answers = reserve_batch(session, batch_item("order-1", (product, 1)),
+                            batch_item("order-2", (product, 0), colour="red"),
+                            batch_item("order-3", (product, 2)))
+    with pytest.raises(Invalid) as raised:
+        value_of(answers[1])
+    assert {"items", "colour"} <= set(raised.value.extra["errors"])
+    assert value_of(answers[0])["lines"] and value_of(answers[2])["lines"]
+    assert stock_of(session, product) == 7
+
+
+def test_batch_item_failing_unexpectedly_is_unavailable_and_the_rest_go_on(session, leader, monkeypatch,
+                                                                          caplog):
+    product = create(session, leader, stock=10)["id"]
+    reserve_stock = handlers.reserve_stock
+
+    def broken_for_order_2(session, caller, payload):
+        if payload["reservation_key"] == "order-2":
+            reserve_stock(session, caller, payload)  # takes stock, then fails: it must be rolled back
+            raise RuntimeError("disk on fire")
+        return reserve_stock(session, caller, payload)
+
+    monkeypatch.setattr(handlers, "reserve_stock", broken_for_order_2)
+    answers = reserve_batch(session, *(batch_item(f"order-{i}", (product, 1)) for i in (1, 2, 3)))
+    with pytest.raises(ServiceUnavailable):
+        value_of(answers[1])
+    assert value_of(answers[0])["lines"] and value_of(answers[2])["lines"]
+    assert stock_of(session, product) == 8
+    assert "disk on fire" in caplog.text
 
 
 def test_cursor_without_offset_is_invalid_not_a_crash(session, leader):

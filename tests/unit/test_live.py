@@ -18,7 +18,7 @@ from services.catalog.models import (
     Product,
     StockReservation,
 )
-from services.infra.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from services.infra.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, value_of
 from services.infra.messaging import InboxRecord, OutboxMessage
 
 NOW = datetime.now(UTC)
@@ -317,6 +317,38 @@ def test_purchase_and_stock_messages(session, leader, caller, milk_session):
         handlers.reserve_stock(session, caller("member"), {"reservation_key": "shop-1",
                                                            "items": [{"product_id": milk, "quantity": 1}]})
     assert outbox_size(session) == before + 3
+
+
+def test_batch_records_each_live_purchase_as_a_single_order_does(session, leader, milk_session):
+    created, milk, eggs = milk_session
+    sid = created["id"]
+    joined(session, "李秀英", "anna")
+    joined(session, "王建国", "ben")
+    call(session, live.start_live_session, leader, sid)
+    before = outbox_size(session)
+
+    def order(key, member_id, *items):
+        return {"caller": {"tenant_id": "tenant-a", "member_id": member_id, "correlation_id": key},
+                "reservation": {"reservation_key": key, "channel": {"type": "live", "id": sid},
+                                "items": [{"product_id": p, "quantity": q} for p, q in items]}}
+
+    answers = handlers.reserve_stocks(session, [order("a1", "anna", (milk, 2)), order("a2", "anna", (milk, 1)),
+                                                order("b1", "ben", (eggs, 1))])
+    assert value_of(answers[0])["lines"][0]["unit_price_cents"] == 990  # the live price
+    with pytest.raises(Conflict) as raised:  # her limit of 2, counted across the batch
+        value_of(answers[1])
+    assert raised.value.extra["reason"] == "limit_reached"
+    assert value_of(answers[2])["lines"][0]["product_id"] == eggs
+    assert room_messages(session, before) == [
+        {"type": "purchase", "buyer": "李**", "items": [{"product_id": milk, "name": "鲜牛奶", "quantity": 2}]},
+        {"type": "stock", "items": [{"product_id": milk, "remaining": 3}]},
+        {"type": "purchase", "buyer": "王**", "items": [{"product_id": eggs, "name": "土鸡蛋", "quantity": 1}]},
+        {"type": "stock", "items": [{"product_id": eggs, "remaining": 2}]},
+    ]
+    with session.begin():
+        bought = session.execute(select(ChannelPurchase.member_id, ChannelPurchase.quantity)
+                                 .order_by(ChannelPurchase.member_id)).all()
+    assert [tuple(row) for row in bought] == [("anna", 2), ("ben", 1)]
 
 
 # --- pin ----------------------------------------------------------------------------------------
