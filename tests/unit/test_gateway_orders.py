@@ -3,15 +3,17 @@ for the retry of an attempt whose outcome the gateway never learned."""
 
 import json
 from collections import OrderedDict
+from types import SimpleNamespace
 
 import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from gateway import live_room
+from gateway.coalescer import Coalescer
 from gateway.live_room import LiveRoomServer
 from gateway.routes import orders
-from services.infra.errors import Conflict, ServiceUnavailable
+from services.infra.errors import Conflict, DomainError, ServiceUnavailable, outcome_of
 
 BODY = {"items": [{"product_id": "grapes", "quantity": 1}], "channel": {"type": "live", "id": "live-1"}}
 
@@ -26,20 +28,36 @@ def sell_out(gateway):
     gateway.live_room.broadcast("t1", "live-1", {"type": "stock", "items": [{"product_id": "grapes", "remaining": 0}]})
 
 
+def reply(answer):
+    """orders' outcome of one attempt: the order, or the domain error it raised."""
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
 class Gateway(orders.OrderRoutes):
+    """One worker's gateway; ``answers`` are orders' answers to its calls, an attempt each: a
+    domain error is that attempt's outcome, any other exception the whole call's failure."""
+
     def __init__(self, answers, sold_out=True):
         self.answers = list(answers)
-        self.calls = 0
+        self.calls, self.sent = 0, []
         self.live_room = room()
+        self.order_intake = Coalescer()
+        self.remote = SimpleNamespace(worker_ctx=SimpleNamespace(data={
+            "tenant_id": "t1", "account_id": "a1", "member_id": "m1", "role": "member",
+            "correlation_id": "c1", "issued_at": 1700000000}))
         if sold_out:
             sell_out(self)
 
-    def call(self, service, method, *args, **kwargs):
+    def call(self, service, method, attempts):
+        assert (service, method) == ("orders", "place_orders")
         self.calls += 1
+        self.sent.append(attempts)
         answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
+        if isinstance(answer, Exception) and not isinstance(answer, DomainError):
             raise answer
-        return answer
+        return [outcome_of(reply, answer) for _ in attempts]
 
 
 def request(key="flash-1", token="Bearer member-token"):
@@ -64,6 +82,10 @@ def test_the_retry_of_an_attempt_that_got_a_503_reaches_orders_even_when_sold_ou
     sell_out(gateway)  # meanwhile the item sold out
     assert gateway.place_order(request()) == (201, {"id": "o1"})
     assert gateway.calls == 2
+    # Each attempt carries its own caller, body and key: the batch call carries only one context.
+    assert gateway.sent[-1] == [{"caller": {"tenant_id": "t1", "account_id": "a1", "member_id": "m1", "role": "member",
+                                            "correlation_id": "c1", "issued_at": 1700000000},
+                                 "payload": BODY, "idempotency_key": "flash-1"}]
     # Settled: the next retry with that key is refused at once again, as is anyone else's.
     with pytest.raises(Conflict):
         gateway.place_order(request())
