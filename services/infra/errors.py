@@ -7,7 +7,7 @@ HTTP status in one place. ``detail`` is for humans; ``extra`` carries structured
 
 import json
 
-from nameko.exceptions import deserialize_to_instance
+from nameko.exceptions import deserialize, deserialize_to_instance, serialize
 
 
 class DomainError(Exception):
@@ -76,3 +76,25 @@ class ServiceUnavailable(DomainError):
 def invalid(errors, detail="The request has invalid fields."):
     """An ``Invalid`` from marshmallow-style ``{field: [messages]}``."""
     return Invalid(detail, {"errors": errors})
+
+
+# A batch call (several orders in one RPC) answers each item on its own: a value, or the domain
+# error that item met, in nameko's own serialized form so that it is raised again as itself.
+def outcome_of(call, *args):
+    """``{"value": call(*args)}``, or ``{"error": ...}`` when it raised a ``DomainError``."""
+    try:
+        return {"value": call(*args)}
+    except DomainError as exc:
+        return error_outcome(exc)
+
+
+def error_outcome(exc):
+    return {"error": serialize(exc)}
+
+
+def value_of(outcome):
+    """The value of an ``outcome_of``; its error raised again (an unknown one as 503)."""
+    if "error" not in outcome:
+        return outcome["value"]
+    exc = deserialize(outcome["error"])
+    raise exc if isinstance(exc, DomainError) else ServiceUnavailable("The request could not be completed.")

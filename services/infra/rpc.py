@@ -6,6 +6,7 @@ raise ``ServiceUnavailable`` after ``timeout`` seconds; the request message carr
 """
 
 
+import copy
 import logging
 import time
 
@@ -64,6 +65,16 @@ class RpcClient:
         """Send ``context`` (tenant, account, role...) with every following call."""
         self.worker_ctx.data.update(context)
         return self
+
+    def acting_as(self, context):
+        """A client whose calls carry ``context`` (tenant, member, role...) instead of this
+        worker's, and the same deadline: for a worker that acts for several callers in turn
+        (a batch of orders). This worker's own context is left as it is."""
+        worker_ctx = copy.copy(self.worker_ctx)
+        worker_ctx.data = {**context}
+        if self.inherited_deadline is not None:
+            worker_ctx.data["deadline"] = self.inherited_deadline
+        return RpcClient(worker_ctx, self.reply_listener, self.timeout)
 
     def call(self, service, method, *args, timeout=None, **kwargs):
         now = time.time()

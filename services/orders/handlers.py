@@ -12,22 +12,33 @@ finishes the job.
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from services.infra.context import Caller
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
-from services.infra.errors import Conflict, Forbidden, Invalid, ServiceUnavailable
+from services.infra.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    ServiceUnavailable,
+    error_outcome,
+    value_of,
+)
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
 from services.orders import checkout_terms, events, lifecycle
 from services.orders.models import IdempotencyKey, Order, OrderLine, OrderStatusChange
-from services.orders.schemas import ORDER, OrderQuery, PlaceOrderInput
+from services.orders.schemas import ORDER, OrderAttempts, OrderQuery, PlaceOrderInput
 
 log = logging.getLogger(__name__)
 
 PLACE_ORDER_INPUT = PlaceOrderInput()
+ORDER_ATTEMPTS = OrderAttempts()
 ORDER_QUERY = OrderQuery()
 # A live price is an impulse: its quota comes back to the room sooner if the buyer does not pay.
 PAYMENT_WINDOW = {"shop": timedelta(minutes=30), "wave": timedelta(minutes=30), "live": timedelta(minutes=15)}
@@ -130,60 +141,207 @@ def _existing_order(session, order_id):
         return ORDER.dump(order) if order is not None else None
 
 
+@dataclass
+class Attempt:
+    """One order of a batch, and how far it got: ``outcome`` is set once it is answered."""
+
+    caller: Caller
+    payload: dict
+    key: str | None = None
+    data: dict = None
+    order_id: str = None
+    lines: list = None
+    subtotal: int = None
+    outcome: dict = None
+
+
+def attempts_from(attempts, deadline):
+    """The ``Attempt``s of a ``place_orders`` call (``OrderAttempt``s); the batch's deadline is each one's."""
+    return [Attempt(Caller(deadline=deadline, **attempt["caller"]), attempt["payload"], attempt["idempotency_key"])
+            for attempt in load(ORDER_ATTEMPTS, {"attempts": attempts})["attempts"]]
+
+
 def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
-    """Reserve stock, apply loyalty and create a pending order; the same key returns the same order.
+    """One order: a batch of one (``place_orders``); its answer, or its error raised."""
+    outcome, = place_orders(session, catalog, lambda _caller: (catalog, crm), [Attempt(caller, payload, idempotency_key)])
+    return value_of(outcome)
 
-    Each step commits on its own: no transaction stays open across the calls to catalog and crm.
+
+def place_orders(session, catalog, clients_for, attempts):
+    """Place a batch of orders (what arrived together at one gateway process), each as if alone:
+    one outcome per attempt, in order (``{"value": order}`` or ``{"error": ...}``, see
+    ``errors.value_of``). Every step is done once for the
+    whole batch: the keys claimed in one transaction, the stock reserved in one call to catalog
+    (``catalog.reserve_stocks``), the orders written in one transaction; an attempt that does
+    not fit (a key retried, an order crm must price) goes the way of a single order. So an
+    order's cost is mostly its own rows, not messages and commits: a flash sale's orders come
+    in batches.
+
+    ``catalog`` makes the batch call; ``clients_for(caller)`` gives the ``(catalog, crm)``
+    acting for one attempt's member (releasing, crm's checkout).
     """
-    caller.require_member()
-    data = load(PLACE_ORDER_INPUT, payload)
-    order_id, new = claim_idempotency_key(session, caller, idempotency_key, data)
-    existing = None if new else _existing_order(session, order_id)
-    if existing is not None:
-        return existing
+    for attempt in attempts:
+        _settle(attempt, _checked, attempt)
+    _claim_keys(session, _open(attempts))
+    _reserve(session, catalog, clients_for, _open(attempts))
+    _write_orders(session, clients_for, _open(attempts))
+    return [attempt.outcome for attempt in attempts]
 
-    reservation = catalog.reserve_stock(
-        {"reservation_key": order_id, "items": data["items"], "channel": data["channel"]}
-    )
-    subtotal = sum(line["unit_price_cents"] * line["quantity"] for line in reservation["lines"])
-    if subtotal > MAX_ORDER_CENTS:
-        _abandon_quietly(session, catalog, crm, order_id)
-        raise Invalid("An order cannot exceed 1,000,000 yuan.", {"errors": {"items": ["Order too large."]}})
-    if caller.deadline_passed():  # the client was already told this failed: undo, don't order
-        _abandon_quietly(session, catalog, crm, order_id)
-        raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
+
+def _open(attempts):
+    return [attempt for attempt in attempts if attempt.outcome is None]
+
+
+def _settle(attempt, step, *args):
+    """``step(*args)``; if it fails, that is the attempt's answer (one attempt's fault never
+    fails the rest of its batch)."""
     try:
-        order = _priced_order(session, crm, caller, order_id, data, reservation["lines"], subtotal)
+        return step(*args)
+    except DomainError as exc:
+        attempt.outcome = error_outcome(exc)
+    except Exception:
+        log.exception("order attempt %s failed", attempt.order_id)
+        attempt.outcome = error_outcome(ServiceUnavailable("The order could not be placed. Please try again."))
+    return None
+
+
+def _checked(attempt):
+    attempt.caller.require_member()
+    attempt.data = load(PLACE_ORDER_INPUT, attempt.payload)
+
+
+def _claim_keys(session, attempts):
+    """Each attempt's order id. The batch's keys are claimed in one transaction; if any was
+    claimed before (a retry), each claims its own, and a retry whose order exists gets it."""
+    if not attempts:
+        return
+    for attempt in attempts:
+        attempt.order_id = new_id()
+    try:
+        with session.begin():  # plain inserts: this runs for every order
+            session.execute(insert(IdempotencyKey), [
+                {"tenant_id": attempt.caller.tenant_id, "member_id": key_owner(attempt.caller),
+                 "key": attempt.key if attempt.key is not None else f"auto:{attempt.order_id}",
+                 "request_hash": request_hash(attempt.data), "order_id": attempt.order_id}
+                for attempt in attempts
+            ])
+        return
     except IntegrityError:
-        existing = _existing_order(session, order_id)  # a concurrent retry with the same key won
+        pass
+    for attempt in attempts:
+        claimed = _settle(attempt, claim_idempotency_key, session, attempt.caller, attempt.key, attempt.data)
+        if claimed is not None:
+            attempt.order_id, new = claimed
+            existing = None if new else _existing_order(session, attempt.order_id)
+            if existing is not None:
+                attempt.outcome = {"value": existing}
+
+
+def _reserve(session, catalog, clients_for, attempts):
+    """Stock for the whole batch in one call to catalog; each attempt gets its lines or its refusal."""
+    if not attempts:
+        return
+    requests = [{"caller": {"tenant_id": attempt.caller.tenant_id, "member_id": attempt.caller.member_id,
+                            "correlation_id": attempt.caller.correlation_id},
+                 "reservation": {"reservation_key": attempt.order_id, "items": attempt.data["items"],
+                                 "channel": attempt.data["channel"]}}
+                for attempt in attempts]
+    outcomes = _settle(attempts[0], catalog.reserve_stocks, requests)
+    if outcomes is None:  # what catalog may have reserved is the sweeper's (``release_abandoned``)
+        for attempt in attempts[1:]:
+            attempt.outcome = attempts[0].outcome
+        return
+    late = attempts[0].caller.deadline_passed()  # one deadline: the batch's
+    for attempt, outcome in zip(attempts, outcomes, strict=True):
+        reservation = _settle(attempt, value_of, outcome)
+        if reservation is None:
+            continue
+        attempt.lines = reservation["lines"]
+        attempt.subtotal = sum(line["unit_price_cents"] * line["quantity"] for line in attempt.lines)
+        if attempt.subtotal > MAX_ORDER_CENTS:
+            _settle(attempt, _abandon, session, clients_for, attempt,
+                    Invalid("An order cannot exceed 1,000,000 yuan.", {"errors": {"items": ["Order too large."]}}))
+        elif late:  # the client was already told this failed: undo, don't order
+            _settle(attempt, _abandon, session, clients_for, attempt, ServiceUnavailable(
+                "Placing the order took too long; nothing was ordered. Please try again."))
+
+
+def _abandon(session, clients_for, attempt, exc):
+    _abandon_quietly(session, *clients_for(attempt.caller), attempt.order_id)
+    raise exc
+
+
+def _write_orders(session, clients_for, attempts):
+    """The orders orders can price itself (no coupon or points, the tier discount known: see
+    ``checkout_terms``) in one transaction; the others, or all if that transaction fails, one
+    by one."""
+    alone = [attempt for attempt in attempts if attempt.data["coupon_id"] is not None or attempt.data["points_to_use"]]
+    together = [attempt for attempt in attempts if attempt not in alone]
+    written = []
+    try:
+        with session.begin():
+            for attempt in together:
+                order = _locally_priced_order(session, attempt)
+                if order is None:
+                    alone.append(attempt)
+                else:
+                    written.append((attempt, order))
+    except Exception:  # e.g. a retry's order written meanwhile: each on its own, to find which
+        log.info("a batch of %d orders is written one by one", len(together), exc_info=True)
+        alone, written = attempts, []
+    for attempt, order in written:
+        attempt.outcome = {"value": ORDER.dump(order)}
+    for attempt in alone:
+        order = _settle(attempt, _place_alone, session, *clients_for(attempt.caller), attempt)
+        if order is not None:
+            attempt.outcome = {"value": order}
+
+
+def _locally_priced_order(session, attempt):
+    """The order priced by orders itself, or ``None`` when the member's discount is not known."""
+    caller = attempt.caller
+    percent = checkout_terms.discount_percent(session, caller.tenant_id, caller.member_id)
+    if percent is None:
+        return None
+    return _new_order(session, caller, attempt.order_id, attempt.data, attempt.lines, attempt.subtotal,
+                      checkout_terms.local_checkout(attempt.subtotal, percent))
+
+
+def _place_alone(session, catalog, crm, attempt):
+    """Price and write one reserved attempt in a transaction of its own; undo it if that fails."""
+    try:
+        order = _priced_order(session, crm, attempt)
+    except IntegrityError:
+        existing = _existing_order(session, attempt.order_id)  # a concurrent retry with the same key won
         if existing is not None:
             return existing
-        _abandon_quietly(session, catalog, crm, order_id)
+        _abandon_quietly(session, catalog, crm, attempt.order_id)
         raise
     except Exception:
         # Also after crm timed out: it may have held something before its answer was lost.
-        _abandon_quietly(session, catalog, crm, order_id)
+        _abandon_quietly(session, catalog, crm, attempt.order_id)
         raise
     return ORDER.dump(order)
 
 
-def _priced_order(session, crm, caller, order_id, data, lines, subtotal):
+def _priced_order(session, crm, attempt):
     """The order, with its tier discount, coupon and points. One without coupon or points is
     priced and written in one transaction while orders knows the member's tier discount
     (``checkout_terms``): crm hears of it when it is paid. Else crm's checkout prices it."""
+    caller, data, order_id = attempt.caller, attempt.data, attempt.order_id
     if data["coupon_id"] is None and not data["points_to_use"]:
         with session.begin():
-            percent = checkout_terms.discount_percent(session, caller.tenant_id, caller.member_id)
-            if percent is not None:
-                return _new_order(session, caller, order_id, data, lines, subtotal,
-                                  checkout_terms.local_checkout(subtotal, percent))
+            order = _locally_priced_order(session, attempt)
+            if order is not None:
+                return order
     fetched_at = utcnow()
-    checkout = crm.apply_checkout({"order_id": order_id, "member_id": caller.member_id, "subtotal_cents": subtotal,
-                                   "coupon_id": data["coupon_id"], "points_to_use": data["points_to_use"]})
+    checkout = crm.apply_checkout({"order_id": order_id, "member_id": caller.member_id,
+                                   "subtotal_cents": attempt.subtotal, "coupon_id": data["coupon_id"],
+                                   "points_to_use": data["points_to_use"]})
     if caller.deadline_passed():
         raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
     with session.begin():
-        order = _new_order(session, caller, order_id, data, lines, subtotal, checkout)
+        order = _new_order(session, caller, order_id, data, attempt.lines, attempt.subtotal, checkout)
         checkout_terms.remember(session, caller.tenant_id, caller.member_id, checkout, fetched_at)
     return order
 

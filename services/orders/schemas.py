@@ -36,6 +36,29 @@ class PlaceOrderInput(StrictSchema):
     points_to_use = Int(0, 10**7, load_default=0)
 
 
+
+class AttemptCaller(StrictSchema):
+    """Who places an order of a batch: the claims the gateway verified (``Caller``'s context)."""
+
+    tenant_id = Text(32, required=False, load_default=None, allow_none=True)
+    account_id = Text(32, required=False, load_default=None, allow_none=True)
+    member_id = Text(32, required=False, load_default=None, allow_none=True)
+    role = Text(16, required=False, load_default=None, allow_none=True)
+    correlation_id = Text(64, required=False, load_default=None, allow_none=True)
+    issued_at = fields.Integer(load_default=None, allow_none=True, strict=True)
+
+
+class OrderAttempt(StrictSchema):
+    """One order of ``place_orders``; its ``payload`` is checked with the order (``PlaceOrderInput``)."""
+
+    caller = fields.Nested(AttemptCaller, required=True)
+    payload = fields.Raw(required=True)
+    idempotency_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=128))
+
+
+class OrderAttempts(StrictSchema):
+    attempts = fields.List(fields.Nested(OrderAttempt), required=True, validate=validate.Length(min=1, max=200))
+
 class OrderQuery(PageSchema):
     status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))
     member_id = Text(32, required=False, load_default=None)

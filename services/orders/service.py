@@ -32,8 +32,8 @@ class Catalog:
     def __init__(self, rpc):
         self.rpc = rpc
 
-    def reserve_stock(self, payload):
-        return self.rpc.call("catalog", "reserve_stock", payload)
+    def reserve_stocks(self, requests):
+        return self.rpc.call("catalog", "reserve_stocks", requests)
 
     def release_stock(self, reservation_key):
         return self.rpc.call("catalog", "release_stock", reservation_key)
@@ -85,9 +85,21 @@ class OrdersService(operations.OperatorEntrypoints):
     payments = PaymentProviders()
 
     @rpc
+    def place_orders(self, attempts):
+        """Orders that arrived together at a gateway process, placed as one batch."""
+        return handlers.place_orders(self.db, Catalog(self.remote), self._clients_for,
+                                     handlers.attempts_from(attempts, self.caller.deadline))
+
+    @rpc
     def place_order(self, payload, idempotency_key=None):
+        """One order, for the caller of this call (the demo generator, scripts)."""
         return handlers.place_order(self.db, Catalog(self.remote), Crm(self.remote), self.caller, payload,
                                     idempotency_key)
+
+    def _clients_for(self, caller):
+        """catalog and crm, called for ``caller`` (one order of a batch)."""
+        rpc = self.remote.acting_as(caller.as_context())
+        return Catalog(rpc), Crm(rpc)
 
     @timer(interval=60)
     def release_abandoned_reservations(self):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import sessionmaker
 
 from services.infra.context import Caller
 from services.infra.db import make_engine, utcnow
+from services.infra.errors import outcome_of
 from services.infra.messaging import MessagingBase
 
 TENANT = "tenant-a"
@@ -85,7 +86,14 @@ class NoDiscounts:
         return {"order_id": order_id, "status": "released"}
 
 
-class FixedPriceCatalog:
+class ReservesEachAlone:
+    """catalog's batch ``reserve_stocks`` for fakes that answer ``reserve_stock`` (one reservation)."""
+
+    def reserve_stocks(self, requests):
+        return [outcome_of(self.reserve_stock, request["reservation"]) for request in requests]
+
+
+class FixedPriceCatalog(ReservesEachAlone):
     """catalog for orders' tests that are not about stock: every product at one price, in stock."""
 
     def __init__(self, name, unit, unit_price_cents):

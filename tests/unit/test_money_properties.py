@@ -1,7 +1,7 @@
 """Money adds up for any cart and any sequence of partial refunds (integer fen throughout)."""
 
 import pytest
-from conftest import NoDiscounts
+from conftest import NoDiscounts, ReservesEachAlone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -27,7 +27,7 @@ carts = st.lists(
 refund_amounts = st.lists(st.integers(1, 10**9), max_size=6)
 
 
-class PricedCatalog:
+class PricedCatalog(ReservesEachAlone):
     def __init__(self, prices):
         self.prices = prices
 

@@ -3,11 +3,11 @@
 import copy
 
 import pytest
-from conftest import NoDiscounts
+from conftest import NoDiscounts, ReservesEachAlone
 
 from services.catalog import handlers as catalog_handlers
 from services.catalog.models import Base as CatalogBase
-from services.infra.errors import Conflict, Forbidden, Invalid, NotFound
+from services.infra.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from services.infra.messaging import ENVELOPE, OutboxMessage
 from services.orders import handlers
 from services.orders.models import Base, IdempotencyKey, Order
@@ -15,7 +15,7 @@ from services.orders.models import Base, IdempotencyKey, Order
 PRICES = {"apple": ("Apples", 350), "milk": ("Milk", 1299)}
 
 
-class FakeCatalog:
+class FakeCatalog(ReservesEachAlone):
     """Answers like catalog's ``reserve_stock``/``release_stock`` and records the calls."""
 
     def __init__(self, conflict=None):
@@ -109,7 +109,7 @@ def test_retry_after_a_lost_answer_reserves_with_the_same_key(session, member, m
     monkeypatch.setattr(handlers, "_abandon_quietly", lambda *args: None)
     with monkeypatch.context() as patch:
         patch.setattr(handlers, "_new_order", _boom)
-        with pytest.raises(RuntimeError):
+        with pytest.raises(ServiceUnavailable):
             place(session, member, key="key-1", catalog=catalog)
     order = place(session, member, key="key-1", catalog=catalog)
     assert [call["reservation_key"] for call in catalog.reserved] == [order["id"], order["id"]]
@@ -142,10 +142,11 @@ def _boom(*args, **kwargs):
     raise RuntimeError("database went away")
 
 
+    """An unexpected fault answers 503 (try again), and what was reserved is given back."""
 def test_failed_write_releases_the_reservation(session, member, monkeypatch):
     catalog = FakeCatalog()
     monkeypatch.setattr(handlers, "_new_order", _boom)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ServiceUnavailable):
         place(session, member, catalog=catalog)
     assert catalog.released == [catalog.reserved[0]["reservation_key"]]
     assert rows(session, Order) == [] and rows(session, OutboxMessage) == []
@@ -209,7 +210,7 @@ def test_list_orders_filters(session, caller):
         listed(leader, {"status": "lost"})
 
 
-class CatalogOverHandlers:
+class CatalogOverHandlers(ReservesEachAlone):
     """catalog's real use cases on their own database, called the way the service calls them."""
 
     def __init__(self, session, caller):
@@ -234,7 +235,7 @@ def test_retry_with_the_same_key_after_a_failed_write_succeeds(session, make_ses
     body = {"items": [{"product_id": product["id"], "quantity": 2}]}
     with monkeypatch.context() as patch:
         patch.setattr(handlers, "_new_order", _boom)
-        with pytest.raises(RuntimeError):
+        with pytest.raises(ServiceUnavailable):
             place(session, member, payload=body, key="key-1", catalog=catalog)
     order = place(session, member, payload=body, key="key-1", catalog=catalog)  # the client retries
     assert order["total_cents"] == 700

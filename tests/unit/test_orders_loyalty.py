@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import TENANT
+from conftest import TENANT, ReservesEachAlone
 
 from services.infra.db import set_clock, utcnow
 from services.infra.errors import Conflict, Invalid, NotFound, ServiceUnavailable
@@ -17,7 +17,7 @@ BODY = {"items": [{"product_id": "apple", "quantity": 3}, {"product_id": "milk",
 SUBTOTAL = 3 * 350 + 2 * 1299  # 3,648
 
 
-class FakeCatalog:
+class FakeCatalog(ReservesEachAlone):
     def __init__(self):
         self.reserved, self.released = [], []
 
@@ -123,7 +123,7 @@ def test_if_writing_the_order_fails_stock_and_checkout_are_both_released(session
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(handlers, "_new_order", broken)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ServiceUnavailable):
         handlers.place_order(session, catalog, crm, member, {**BODY, "points_to_use": 100})
     order_id = crm.applied[0]["order_id"]
     assert catalog.released == [order_id] and crm.released == [order_id]

@@ -5,7 +5,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import NoDiscounts
+from conftest import NoDiscounts, ReservesEachAlone
 from sqlalchemy import select
 
 from services.infra.db import set_clock
@@ -14,7 +14,7 @@ from services.orders import handlers, payments
 from services.orders.models import Base, IdempotencyKey, Order
 
 
-class Catalog:
+class Catalog(ReservesEachAlone):
     def __init__(self, fail_with=None):
         self.fail_with = fail_with
         self.reserved, self.released = [], []

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import OTHER_TENANT, NoDiscounts, envelope
+from conftest import OTHER_TENANT, NoDiscounts, ReservesEachAlone, envelope
 
 from services.infra.db import set_clock
 from services.infra.errors import Forbidden, Invalid
@@ -14,7 +14,7 @@ PROVIDERS = {"offline": payments.OfflineProvider(), "sandbox": payments.SandboxP
 SHANGHAI = 8
 
 
-class Catalog:
+class Catalog(ReservesEachAlone):
     def reserve_stock(self, payload):
         names = {"milk": ("牛奶", 1290), "eggs": ("土鸡蛋", 2600)}
         return {"lines": [{"product_id": i["product_id"], "name": names[i["product_id"]][0], "unit": "份",
