@@ -125,14 +125,9 @@ class CatalogService(operations.OperatorEntrypoints):
             live.prune_stale_presence(self.db, utcnow())
 
     @rpc
-    def reserve_stock(self, payload):
-        # A concurrent call with the same key winning the race: its reservation is the answer.
-        return in_transaction(self.db, handlers.reserve_stock, self.caller, payload)
-
-    @rpc
     def reserve_stocks(self, requests):
-        """Many orders' ``reserve_stock`` in one call (each for its own member, in its own
-        transaction): an RPC's per-message cost dominated an order's cost."""
+        """Stock for a batch of orders (each for its own member, in its own transaction); one
+        order is a batch of one. An RPC's per-message cost dominated an order's cost."""
         return handlers.reserve_stocks(self.db, requests)
 
     @rpc

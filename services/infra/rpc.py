@@ -115,7 +115,7 @@ class RpcClient:
 
 
 class Rpc(DependencyProvider):
-    """``self.rpc.call("catalog", "reserve_stock", ...)`` inside a service or the gateway."""
+    """``self.rpc.call("catalog", "reserve_stocks", ...)`` inside a service or the gateway."""
 
     reply_listener = ReplyListener()
 
