@@ -6,7 +6,7 @@ locks the coupon and holds the points, idempotent per order id too; an order wit
 points skips crm while orders knows the member's tier discount, see ``checkout_terms``), then
 write the order and its ``order_placed`` event in one transaction. If a step fails, what the
 earlier steps took is released (stock and crm's checkout); if releasing fails too, the sweeper
-finishes the job.
+finishes the job. Orders arrive in batches (``place_orders``): each step runs once for a batch.
 """
 
 import hashlib
@@ -83,28 +83,32 @@ def _same_request(claimed, digest):
     return claimed
 
 
+def _key_row(caller, key, data, order_id):
+    """The ``idempotency_keys`` row of an order attempt. Without a client key the attempt is
+    still recorded: the sweeper finds abandoned ones (``abandoned_attempts``)."""
+    return {"tenant_id": caller.tenant_id, "member_id": key_owner(caller),
+            "key": key if key is not None else f"auto:{order_id}", "request_hash": request_hash(data),
+            "order_id": order_id}
+
+
 def claim_idempotency_key(session, caller, key, data):
     """The order id this request works on, and whether it is new: a new one, or the one a
     previous try with ``key`` chose (whose order may already exist).
 
     Commits on its own so that concurrent retries agree on one order id.
     """
-    digest = request_hash(data)
-    order_id = new_id()
-    # Without a client key the attempt is still recorded: the sweeper finds abandoned ones.
-    key = key if key is not None else f"auto:{order_id}"
+    row = _key_row(caller, key, data, new_id())
     for _ in range(3):
         try:
             with session.begin():  # a plain insert: this runs for every order
-                session.execute(insert(IdempotencyKey).values(tenant_id=caller.tenant_id, member_id=key_owner(caller),
-                                                              key=key, request_hash=digest, order_id=order_id))
-            return order_id, True  # ours: no earlier try can have an order under it
+                session.execute(insert(IdempotencyKey).values(row))
+            return row["order_id"], True  # ours: no earlier try can have an order under it
         except IntegrityError:
             pass  # claimed before: by an earlier try, or a concurrent one
         with session.begin():
-            claimed = _claimed_key(session, caller, key)
+            claimed = _claimed_key(session, caller, row["key"])
         if claimed is not None:
-            return _same_request(claimed, digest).order_id, False
+            return _same_request(claimed, row["request_hash"]).order_id, False
         # Forgotten in between (expired, or its abandoned attempt released): claim it afresh.
     raise ServiceUnavailable("The Idempotency-Key could not be claimed. Please try again.")
 
@@ -170,12 +174,11 @@ def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
 def place_orders(session, catalog, clients_for, attempts):
     """Place a batch of orders (what arrived together at one gateway process), each as if alone:
     one outcome per attempt, in order (``{"value": order}`` or ``{"error": ...}``, see
-    ``errors.value_of``). Every step is done once for the
-    whole batch: the keys claimed in one transaction, the stock reserved in one call to catalog
-    (``catalog.reserve_stocks``), the orders written in one transaction; an attempt that does
-    not fit (a key retried, an order crm must price) goes the way of a single order. So an
-    order's cost is mostly its own rows, not messages and commits: a flash sale's orders come
-    in batches.
+    ``errors.value_of``). Each step is done once for the whole batch: the keys claimed in one
+    transaction, the stock reserved in one call to catalog (``catalog.reserve_stocks``), the
+    orders written in one transaction; an attempt that does not fit (a key retried, an order crm
+    must price) goes the way of a single order. So an order costs mostly its own rows, not
+    messages and commits.
 
     ``catalog`` makes the batch call; ``clients_for(caller)`` gives the ``(catalog, crm)``
     acting for one attempt's member (releasing, crm's checkout).
@@ -220,11 +223,7 @@ def _claim_keys(session, attempts):
     try:
         with session.begin():  # plain inserts: this runs for every order
             session.execute(insert(IdempotencyKey), [
-                {"tenant_id": attempt.caller.tenant_id, "member_id": key_owner(attempt.caller),
-                 "key": attempt.key if attempt.key is not None else f"auto:{attempt.order_id}",
-                 "request_hash": request_hash(attempt.data), "order_id": attempt.order_id}
-                for attempt in attempts
-            ])
+                _key_row(attempt.caller, attempt.key, attempt.data, attempt.order_id) for attempt in attempts])
         return
     except IntegrityError:
         pass
@@ -275,8 +274,8 @@ def _write_orders(session, clients_for, attempts):
     """The orders orders can price itself (no coupon or points, the tier discount known: see
     ``checkout_terms``) in one transaction; the others, or all if that transaction fails, one
     by one."""
-    alone = [attempt for attempt in attempts if attempt.data["coupon_id"] is not None or attempt.data["points_to_use"]]
-    together = [attempt for attempt in attempts if attempt not in alone]
+    alone = [attempt for attempt in attempts if _uses_loyalty(attempt.data)]
+    together = [attempt for attempt in attempts if not _uses_loyalty(attempt.data)]
     written = []
     try:
         with session.begin():
@@ -295,6 +294,11 @@ def _write_orders(session, clients_for, attempts):
         order = _settle(attempt, _place_alone, session, *clients_for(attempt.caller), attempt)
         if order is not None:
             attempt.outcome = {"value": order}
+
+
+def _uses_loyalty(data):
+    """A coupon or points: only crm can price the order."""
+    return data["coupon_id"] is not None or bool(data["points_to_use"])
 
 
 def _locally_priced_order(session, attempt):
@@ -329,7 +333,7 @@ def _priced_order(session, crm, attempt):
     priced and written in one transaction while orders knows the member's tier discount
     (``checkout_terms``): crm hears of it when it is paid. Else crm's checkout prices it."""
     caller, data, order_id = attempt.caller, attempt.data, attempt.order_id
-    if data["coupon_id"] is None and not data["points_to_use"]:
+    if not _uses_loyalty(data):
         with session.begin():
             order = _locally_priced_order(session, attempt)
             if order is not None:
