@@ -279,12 +279,13 @@ def _write_orders(session, clients_for, attempts):
     written = []
     try:
         with session.begin():
-            for attempt in together:
-                order = _locally_priced_order(session, attempt)
-                if order is None:
+            # Every discount first: a query after an order was added would flush it on its own.
+            percents = [_known_discount(session, attempt) for attempt in together]
+            for attempt, percent in zip(together, percents, strict=True):
+                if percent is None:
                     alone.append(attempt)
                 else:
-                    written.append((attempt, order))
+                    written.append((attempt, _locally_priced_order(session, attempt, percent)))
     except Exception:  # e.g. a retry's order written meanwhile: each on its own, to find which
         log.info("a batch of %d orders is written one by one", len(together), exc_info=True)
         alone, written = attempts, []
@@ -301,13 +302,14 @@ def _uses_loyalty(data):
     return data["coupon_id"] is not None or bool(data["points_to_use"])
 
 
-def _locally_priced_order(session, attempt):
-    """The order priced by orders itself, or ``None`` when the member's discount is not known."""
-    caller = attempt.caller
-    percent = checkout_terms.discount_percent(session, caller.tenant_id, caller.member_id)
-    if percent is None:
-        return None
-    return _new_order(session, caller, attempt.order_id, attempt.data, attempt.lines, attempt.subtotal,
+def _known_discount(session, attempt):
+    """The member's tier discount if orders knows it (``checkout_terms``), else ``None``."""
+    return checkout_terms.discount_percent(session, attempt.caller.tenant_id, attempt.caller.member_id)
+
+
+def _locally_priced_order(session, attempt, percent):
+    """The order, priced by orders itself with the member's tier ``percent``."""
+    return _new_order(session, attempt.caller, attempt.order_id, attempt.data, attempt.lines, attempt.subtotal,
                       checkout_terms.local_checkout(attempt.subtotal, percent))
 
 
@@ -335,9 +337,9 @@ def _priced_order(session, crm, attempt):
     caller, data, order_id = attempt.caller, attempt.data, attempt.order_id
     if not _uses_loyalty(data):
         with session.begin():
-            order = _locally_priced_order(session, attempt)
-            if order is not None:
-                return order
+            percent = _known_discount(session, attempt)
+            if percent is not None:
+                return _locally_priced_order(session, attempt, percent)
     fetched_at = utcnow()
     checkout = crm.apply_checkout({"order_id": order_id, "member_id": caller.member_id,
                                    "subtotal_cents": attempt.subtotal, "coupon_id": data["coupon_id"],
@@ -395,8 +397,7 @@ def _new_order(session, caller, order_id, data, lines, subtotal, checkout):
     ]
     order.timeline = [OrderStatusChange(status="pending_payment", at=now, by=f"member:{caller.member_id}")]
     order.after_sales, order.compensations = [], []  # loaded now: the answer is dumped after commit
-    session.add(order)
-    session.flush()
+    session.add(order)  # flushed with the rest of the transaction (a batch's orders together)
     emit(
         session,
         events.ORDER_PLACED,
