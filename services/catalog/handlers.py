@@ -2,7 +2,7 @@
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from services.catalog import channels, events, live, waves
 from services.catalog.models import Product, StockReservation
@@ -29,6 +29,18 @@ CHANNELS = {"wave": (waves.open_wave, waves.CHANNEL), "live": (live.open_session
 KINDS = {kind.type: kind for _, kind in CHANNELS.values()}
 
 log = logging.getLogger(__name__)
+
+# Built once: these run for every order.
+_RESERVATION_OF = select(StockReservation).where(
+    StockReservation.tenant_id == bindparam("tenant_id"), StockReservation.reservation_key == bindparam("key"))
+_TAKE_STOCK = (
+    update(Product)
+    .where(Product.id == bindparam("product_id"), Product.tenant_id == bindparam("community"),
+           Product.stock >= bindparam("quantity"))
+    .values(stock=Product.stock - bindparam("quantity"))
+    .returning(Product.stock)
+    .execution_options(synchronize_session=False)
+)
 
 
 def _product(session, tenant_id, product_id):
@@ -101,12 +113,7 @@ def reserve_stock(session, caller, payload):
     """
     tenant_id = caller.require_tenant()
     data = load(RESERVATION_INPUT, payload)
-    existing = session.scalars(
-        select(StockReservation).where(
-            StockReservation.tenant_id == tenant_id,
-            StockReservation.reservation_key == data["reservation_key"],
-        )
-    ).first()
+    existing = session.scalars(_RESERVATION_OF, {"tenant_id": tenant_id, "key": data["reservation_key"]}).first()
     if existing is not None:
         if existing.status != "reserved":
             raise Conflict("This reservation was already released.", {"reservation_key": existing.reservation_key})
@@ -131,13 +138,8 @@ def reserve_stock(session, caller, payload):
             price_cents = channels.reserve_line(
                 session, kind, tenant_id, owner.id, member_id, product_id, quantity).price_cents
         # The conditional decrement is the guard against overselling under concurrency.
-        left = session.execute(
-            update(Product)
-            .where(Product.id == product_id, Product.tenant_id == tenant_id, Product.stock >= quantity)
-            .values(stock=Product.stock - quantity)
-            .returning(Product.stock)
-            .execution_options(synchronize_session=False)
-        ).first()
+        left = session.execute(_TAKE_STOCK, {"product_id": product_id, "community": tenant_id,
+                                             "quantity": quantity}).first()
         if left is None:
             session.refresh(product)
             raise Conflict(
@@ -165,15 +167,20 @@ def reserve_stocks(session, requests):
     dominated an order's cost, so orders reserves many at once.
 
     ``requests``: ``[{caller: {tenant_id, member_id, correlation_id}, reservation}]``, each acting
-    for its own member (not for whoever sent the batch). Each is reserved in a transaction of its
-    own, as the single call does, so one refusal (sold out, quota, limit) undoes no other. Answers
-    one ``outcome_of`` per request, in order; a bad batch shape is ``Invalid`` and takes nothing.
+    for its own member (not for whoever sent the batch). The batch is reserved in one
+    transaction; if any is refused (sold out, quota, limit) or fails, that transaction is rolled
+    back and each is reserved in a transaction of its own, so one refusal undoes no other.
+    Answers one ``outcome_of`` per request, in order; a bad batch shape is ``Invalid`` and takes
+    nothing.
     """
-    data = load(RESERVE_STOCKS_INPUT, {"requests": requests})
-    return [
-        outcome_of(_reserve_one, session, Caller(role="member", **request["caller"]), request["reservation"])
-        for request in data["requests"]
-    ]
+    data = [(Caller(role="member", **request["caller"]), request["reservation"])
+            for request in load(RESERVE_STOCKS_INPUT, {"requests": requests})["requests"]]
+    try:
+        with session.begin():
+            return [{"value": reserve_stock(session, caller, reservation)} for caller, reservation in data]
+    except Exception:  # one of them was refused or failed: each alone finds which
+        pass
+    return [outcome_of(_reserve_one, session, caller, reservation) for caller, reservation in data]
 
 
 def _reserve_one(session, caller, reservation):

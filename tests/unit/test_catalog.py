@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from services.catalog import handlers
 from services.catalog.models import Base, Product, StockReservation
@@ -248,6 +248,15 @@ def test_batch_reserves_each_order_for_its_own_community(session, leader, caller
     with pytest.raises(NotFound):
         value_of(answers[0])
     assert stock_of(session, theirs) == 7
+
+
+def test_a_batch_that_all_fits_commits_once(session, leader):
+    product = create(session, leader, stock=10)["id"]
+    commits = []
+    event.listen(session, "after_commit", lambda _session: commits.append(1))
+    answers = reserve_batch(session, *(batch_item(f"order-{i}", (product, 1)) for i in range(3)))
+    assert [value_of(answer)["reservation_key"] for answer in answers] == ["order-0", "order-1", "order-2"]
+    assert len(commits) == 1 and stock_of(session, product) == 7
 
 
 def test_batch_item_refused_leaves_the_others(session, leader):
