@@ -54,9 +54,10 @@ class GatewayService(
     config = Config()
     tokens = TokenIssuer()
 
-    def call(self, service, method, *args, **kwargs):
-        """One RPC within the gateway's deadline (503 when the service does not answer)."""
-        timeout = float(self.config.get("RPC_TIMEOUT_SECONDS", 4))
+    def call(self, service, method, *args, waited=0.0, **kwargs):
+        """One RPC within the gateway's deadline (503 when the service does not answer).
+        ``waited``: seconds of the request's budget spent already (an order waiting for its batch)."""
+        timeout = float(self.config.get("RPC_TIMEOUT_SECONDS", 4)) - waited
         self._confirm_staff_access(timeout)
         return self.remote.call(service, method, *args, timeout=timeout, **kwargs)
 

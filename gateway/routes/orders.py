@@ -1,6 +1,7 @@
 """Orders (orders)."""
 
 import hashlib
+import time
 
 from gateway import schemas
 from gateway.coalescer import SharedCoalescer
@@ -23,10 +24,12 @@ class OrderRoutes:
         attempt = self.refuse_known_sold_out(request, payload, key)
         # Each attempt carries its own caller: the batch's RPC carries only its leader's context.
         caller = Caller.from_context(self.remote.worker_ctx.data).as_context()
+        arrived = time.monotonic()
         try:
+            # Leading a batch after waiting for the one before, it is sent within what is left.
             outcome = self.order_intake.submit(
                 {"caller": caller, "payload": payload, "idempotency_key": key},
-                lambda attempts: self.call("orders", "place_orders", attempts))
+                lambda attempts: self.call("orders", "place_orders", attempts, waited=time.monotonic() - arrived))
             order = value_of(outcome)
         except Exception as exc:
             # orders' refusal (4xx) is an outcome; a 5xx, a timeout or a lost connection is not.

@@ -50,8 +50,9 @@ class Gateway(orders.OrderRoutes):
         if sold_out:
             sell_out(self)
 
-    def call(self, service, method, attempts):
+    def call(self, service, method, attempts, waited=0.0):
         assert (service, method) == ("orders", "place_orders")
+        assert 0 <= waited < 1  # the batch is sent within what is left of the request's budget
         self.calls += 1
         self.sent.append(attempts)
         answer = self.answers.pop(0)

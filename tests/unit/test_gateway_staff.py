@@ -1,5 +1,6 @@
-"""The gateway asks crm, once per request and before anything else, whether a staff token's
-account still has access (a removed helper's tokens stop working at once)."""
+"""The gateway's calls: it asks crm, once per request and before anything else, whether a staff
+token's account still has access (a removed helper's tokens stop working at once); every call has
+the request's budget."""
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -12,10 +13,11 @@ class FakeRemote:
     def __init__(self, role, refuse=False):
         self.worker_ctx = type("WorkerContext", (), {"data": {"role": role, "tenant_id": "t1", "account_id": "a1"}})()
         self.refuse = refuse
-        self.calls = []
+        self.calls, self.timeouts = [], []
 
     def call(self, service, method, *args, timeout=None, **kwargs):
         self.calls.append((service, method))
+        self.timeouts.append(timeout)
         if method == "confirm_staff_access" and self.refuse:
             raise Unauthorized("Your access to this community was removed by its leader.")
         return {"service": service, "method": method}
@@ -46,3 +48,11 @@ def test_other_callers_are_not_asked_about(role):
     remote = FakeRemote(role)
     gateway(remote).call("orders", "list_orders", {})
     assert remote.calls == [("orders", "list_orders")]
+
+
+def test_a_call_gets_what_is_left_of_the_request_s_budget():
+    remote = FakeRemote("member")
+    service = gateway(remote)
+    service.call("orders", "list_orders", {})
+    service.call("orders", "place_orders", [], waited=0.5)  # an order that waited for its batch
+    assert remote.timeouts == [2, 1.5]
