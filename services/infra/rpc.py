@@ -61,15 +61,10 @@ class RpcClient:
         self.timeout = timeout
         self.inherited_deadline = parse_deadline(worker_ctx.data.get("deadline"))
 
-    def bind(self, context):
-        """Send ``context`` (tenant, account, role...) with every following call."""
-        self.worker_ctx.data.update(context)
-        return self
-
     def acting_as(self, context):
         """A client whose calls carry ``context`` (tenant, member, role...) instead of this
-        worker's, and the same deadline: for a worker that acts for several callers in turn
-        (a batch of orders). This worker's own context is left as it is."""
+        worker's, and the same deadline: for a worker that acts for others (a timer for each
+        community, a batch of orders for each member). This worker's own context is left as is."""
         worker_ctx = copy.copy(self.worker_ctx)
         worker_ctx.data = {**context}
         if self.inherited_deadline is not None:

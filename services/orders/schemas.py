@@ -36,7 +36,6 @@ class PlaceOrderInput(StrictSchema):
     points_to_use = Int(0, 10**7, load_default=0)
 
 
-
 class AttemptCaller(StrictSchema):
     """Who places an order of a batch: the claims the gateway verified (``Caller``'s context)."""
 
@@ -58,6 +57,7 @@ class OrderAttempt(StrictSchema):
 
 class OrderAttempts(StrictSchema):
     attempts = fields.List(fields.Nested(OrderAttempt), required=True, validate=validate.Length(min=1, max=200))
+
 
 class OrderQuery(PageSchema):
     status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))

@@ -104,10 +104,10 @@ class OrdersService(operations.OperatorEntrypoints):
     @timer(interval=60)
     def release_abandoned_reservations(self):
         def catalog_for(tenant_id):
-            return Catalog(self.remote.bind({"tenant_id": tenant_id, "role": "system"}))
+            return Catalog(self.remote.acting_as({"tenant_id": tenant_id, "role": "system"}))
 
         def crm_for(tenant_id):
-            return Crm(self.remote.bind({"tenant_id": tenant_id, "role": "system"}))
+            return Crm(self.remote.acting_as({"tenant_id": tenant_id, "role": "system"}))
 
         handlers.release_abandoned(self.db, catalog_for, crm_for)
 
