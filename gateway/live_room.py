@@ -37,6 +37,7 @@ from nameko.web.websocket import WebSocketServer  # noqa: E402 (needs the shim a
 
 from gateway.auth import tokens_from  # noqa: E402
 from gateway.http import ProblemWebServer, correlation_id_of, problem_from  # noqa: E402
+from services.infra.errors import Forbidden, Unauthorized  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,21 @@ class LiveRoomServer(WebSocketServer):
         except Exception:  # the next refresh tries again
             log.warning("could not rejoin viewer %s", viewer.connection_id, exc_info=True)
 
+    def recheck_staff(self):
+        """A helper the leader removed stops watching: each staff viewer's access is asked again
+        (``confirm``: the gateway asks crm before any call of a staff token), a refused one is closed."""
+        for viewer in [viewer for viewer in self.viewers.values() if viewer.caller.role == "staff"]:
+            self.container.spawn_managed_thread(partial(self._recheck_quietly, viewer))
+
+    def _recheck_quietly(self, viewer):
+        try:
+            self._run("confirm", viewer)
+        except (Unauthorized, Forbidden):
+            log.info("live viewer %s lost access to the community; disconnecting", viewer.connection_id)
+            viewer.stop()
+        except Exception:  # crm unreachable: the next refresh asks again
+            log.warning("could not recheck live viewer %s", viewer.connection_id, exc_info=True)
+
     def _run(self, action, viewer):
         """Run the gateway method marked ``@viewer_event(action)`` as a worker and wait for it."""
         provider = next(p for p in self._providers if isinstance(p, ViewerEvent) and p.action == action)
@@ -228,7 +244,7 @@ class LiveRoomServer(WebSocketServer):
 
 
 class ViewerEvent(Entrypoint):
-    """A gateway method run when a viewer joins or leaves (``action``)."""
+    """A gateway method run for a viewer: when it joins or leaves, or its access is asked again (``action``)."""
 
     server = LiveRoomServer()
 

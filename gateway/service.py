@@ -57,9 +57,16 @@ class GatewayService(
     def call(self, service, method, *args, waited=0.0, **kwargs):
         """One RPC within the gateway's deadline (503 when the service does not answer).
         ``waited``: seconds of the request's budget spent already (an order waiting for its batch)."""
-        timeout = float(self.config.get("RPC_TIMEOUT_SECONDS", 4)) - waited
+        timeout = self._budget() - waited
         self._confirm_staff_access(timeout)
         return self.remote.call(service, method, *args, timeout=timeout, **kwargs)
+
+    def confirm_access(self):
+        """What ``call`` asks first, alone: is this staff token's access still there? (401 if not)"""
+        self._confirm_staff_access(self._budget())
+
+    def _budget(self):
+        return float(self.config.get("RPC_TIMEOUT_SECONDS", 4))
 
     def _confirm_staff_access(self, timeout):
         """A staff token (团长助理) is honoured only while crm says its account still has access.

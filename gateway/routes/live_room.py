@@ -46,6 +46,11 @@ class LiveRoomRoutes:
     def leave_live_room(self, session_id, connection_id):
         return self.call("catalog", "leave_live_room", connection_id)
 
+    @viewer_event("confirm")
+    def confirm_live_viewer(self, session_id, connection_id):
+        """A staff viewer's access, asked again (``LiveRoomServer.recheck_staff``)."""
+        self.confirm_access()
+
     # Every gateway process gets every change (a queue of its own, gone when the process is).
     @event_handler("catalog", "live_room_changed", handler_type=BROADCAST, reliable_delivery=False)
     def on_live_room_changed(self, payload):
@@ -59,8 +64,10 @@ class LiveRoomRoutes:
 
     @timer(interval=10)
     def refresh_live_presence(self):
-        """Tell catalog which viewers are still here; rows of vanished processes expire."""
+        """Tell catalog which viewers are still here (rows of vanished processes expire), and
+        close the staff viewers whose access was removed."""
         connection_ids = list(self.live_room.viewers)
         if connection_ids:
             answer = self.call("catalog", "refresh_live_presence", self.live_room.instance_id, connection_ids)
             self.live_room.rejoin(answer.get("missing", ()))
+        self.live_room.recheck_staff()

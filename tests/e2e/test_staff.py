@@ -1,10 +1,13 @@
 """Staff (团长助理) over HTTP: the leader adds a helper, who logs in, works the pickup desk and is
 refused what only the leader decides; another community's leader cannot see or remove them;
-once removed, their login and the token they still hold stop working."""
+once removed, their login, the token they still hold and the live room they watch stop working."""
 
+import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import websocket
 from test_tenant_isolation import community, new_phone, ok
 from test_walking_skeleton import api, eventually
 
@@ -142,3 +145,31 @@ def test_the_same_phone_may_be_staff_in_two_communities(stack):
     assert ok(login(stack, b["slug"], phone))["role"] == "staff"
     problem(login(stack, a["slug"], phone), 401)
     assert [s["id"] for s in ok(api(stack, "GET", "/community/staff", b["leader"]))["items"]] == [in_b["id"]]
+
+
+def test_a_removed_helper_watching_the_live_room_is_disconnected(stack):
+    a = community(stack, "stw")
+    phone = new_phone("17")
+    helper = ok(api(stack, "POST", "/community/staff", a["leader"],
+                    json={"phone": phone, "password": PASSWORD, "display_name": "小王"}), 201)
+    staff = ok(login(stack, a["slug"], phone))["token"]
+    milk = ok(api(stack, "POST", "/products", a["leader"], json={"name": "鲜牛奶", "price_cents": 1500, "stock": 50}))
+    live = ok(api(stack, "POST", "/live-sessions", a["leader"], json={
+        "title": "周三直播", "host_persona": "团长", "scheduled_at": (datetime.now(UTC) + timedelta(minutes=5)).isoformat(),
+        "items": [{"product_id": milk["id"], "live_price_cents": 990, "quota": 10}]}), 201)
+    ok(api(stack, "POST", f"/live-sessions/{live['id']}/start", a["leader"]))
+    ws = websocket.create_connection(f"ws://127.0.0.1:{stack.port}/api/v1/live-sessions/{live['id']}/ws",
+                                     header=[f"Authorization: Bearer {staff}"], timeout=30)
+    try:
+        assert json.loads(ws.recv())["type"] == "snapshot"
+        ok(api(stack, "DELETE", f"/community/staff/{helper['id']}", a["leader"]))
+        # The gateway asks again at its next presence refresh (every 10 s), then closes the socket.
+        started = time.monotonic()
+        with pytest.raises(websocket.WebSocketConnectionClosedException):
+            while True:
+                frame = ws.recv()  # viewer counts may arrive first; a closed socket ends it
+                if not frame:
+                    raise websocket.WebSocketConnectionClosedException("closed")
+        assert time.monotonic() - started < 25
+    finally:
+        ws.close()

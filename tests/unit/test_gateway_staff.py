@@ -56,3 +56,12 @@ def test_a_call_gets_what_is_left_of_the_request_s_budget():
     service.call("orders", "list_orders", {})
     service.call("orders", "place_orders", [], waited=0.5)  # an order that waited for its batch
     assert remote.timeouts == [2, 1.5]
+
+
+def test_confirm_access_asks_crm_for_staff_only():
+    staff, member = FakeRemote("staff"), FakeRemote("member")
+    gateway(staff).confirm_access()
+    gateway(member).confirm_access()
+    assert staff.calls == [("crm", "confirm_staff_access")] and member.calls == []
+    with pytest.raises(Unauthorized):
+        gateway(FakeRemote("staff", refuse=True)).confirm_access()

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Request
 from gateway import live_room
 from gateway.live_room import LiveRoomServer, Viewer
 from services.infra.context import Caller
+from services.infra.errors import Unauthorized
 
 
 class FakeSocket:
@@ -107,3 +108,22 @@ def test_viewers_catalog_forgot_are_joined_again():
     room.viewers = {kept.connection_id: kept, forgotten.connection_id: forgotten}
     room.rejoin([forgotten.connection_id, "gone-already"])
     assert joined == [("join", forgotten.connection_id)]
+
+
+def test_staff_viewers_are_asked_about_again_and_a_removed_one_is_disconnected():
+    room = server()
+    asked = []
+    room.container = type("Container", (), {"spawn_managed_thread": lambda self, fn: fn()})()
+
+    def run(action, one):
+        asked.append((action, one.connection_id))
+        if one is removed:
+            raise Unauthorized("Your access to this community was removed by its leader.")
+
+    room._run = run
+    member = viewer()
+    kept, removed = (Viewer("s1", Caller(tenant_id="t1", account_id=account, role="staff")) for account in "ab")
+    room.viewers = {one.connection_id: one for one in (member, kept, removed)}
+    room.recheck_staff()
+    assert sorted(asked) == sorted([("confirm", kept.connection_id), ("confirm", removed.connection_id)])
+    assert removed.closed and not kept.closed and not member.closed
