@@ -8,7 +8,7 @@ into the worker's context data, so every RPC the handler makes carries the tenan
 import json
 import logging
 import uuid
-from functools import partial
+from functools import cache, partial
 
 from eventlet.event import Event
 from nameko.exceptions import RemoteError
@@ -147,8 +147,15 @@ def route(method, url, roles=None, **options):
     return Route.decorator(method, url, roles=roles)
 
 
-def json_body(request, schema, **kwargs):
-    """The request's JSON object validated by ``schema``: 400 if not JSON, 422 if invalid."""
+@cache
+def _schema(schema_class):
+    """One instance per schema class: building one copies all its fields (a fifth of an order's
+    validation), and a marshmallow schema keeps nothing of one load for the next."""
+    return schema_class()
+
+
+def json_body(request, schema_class, **kwargs):
+    """The request's JSON object validated by ``schema_class``: 400 if not JSON, 422 if invalid."""
     if request.content_length and request.content_length > MAX_BODY_BYTES:
         raise DomainError("The request body is too large.")
     raw = request.get_data(cache=True)
@@ -160,7 +167,7 @@ def json_body(request, schema, **kwargs):
         raise DomainError("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise DomainError("The body must be a JSON object.")
-    return load(schema, data, **kwargs)
+    return load(_schema(schema_class), data, **kwargs)
 
 
 def dates_as_text(payload, *keys):
@@ -171,6 +178,6 @@ def dates_as_text(payload, *keys):
     return payload
 
 
-def query_args(request, schema):
-    """Query parameters validated by ``schema`` (422 for unknown or bad ones)."""
-    return load(schema, {key: values[-1] for key, values in request.args.lists()})
+def query_args(request, schema_class):
+    """Query parameters validated by ``schema_class`` (422 for unknown or bad ones)."""
+    return load(_schema(schema_class), {key: values[-1] for key, values in request.args.lists()})

@@ -9,13 +9,13 @@ class AccountRoutes:
     @route("POST", "/api/v1/leaders/signup", summary="A leader opens a community", tag="accounts",
            body=schemas.LeaderSignup, response=schemas.Session)
     def signup(self, request):
-        identity = self.call("crm", "signup_leader", json_body(request, schemas.LeaderSignup()))
+        identity = self.call("crm", "signup_leader", json_body(request, schemas.LeaderSignup))
         return self.session(identity, status=201)
 
     @route("POST", "/api/v1/auth/login", summary="Log in with phone and password", tag="accounts",
            status="200", body=schemas.Login, response=schemas.Session)
     def login(self, request):
-        identity = self.call("crm", "authenticate", json_body(request, schemas.Login()))
+        identity = self.call("crm", "authenticate", json_body(request, schemas.Login))
         return self.session(identity)
 
     @route("GET", "/api/v1/me", roles=ANYONE, summary="Who I am", tag="accounts", response=schemas.Me)
@@ -30,7 +30,7 @@ class AccountRoutes:
     @route("POST", "/api/v1/communities/<slug>/join", summary="A resident joins", tag="accounts",
            body=schemas.Join, response=schemas.JoinResult)
     def join(self, request, slug):
-        payload = dates_as_text(json_body(request, schemas.Join()), "birthday")
+        payload = dates_as_text(json_body(request, schemas.Join), "birthday")
         if payload.get("invite_code"):
             # An unknown code, or one of another community, is refused before anyone is created
             # (422); referral owns the codes.
@@ -43,7 +43,7 @@ class AccountRoutes:
     @route("POST", "/api/v1/community/staff", roles=LEADER, summary="Add a staff account (团长助理)", tag="staff",
            body=schemas.StaffBody, response=schemas.StaffAccount)
     def add_staff(self, request):
-        return 201, self.call("crm", "add_staff", json_body(request, schemas.StaffBody()))
+        return 201, self.call("crm", "add_staff", json_body(request, schemas.StaffBody))
 
     @route("GET", "/api/v1/community/staff", roles=LEADER, summary="The community's staff accounts", tag="staff",
            response=schemas.StaffList)
@@ -59,7 +59,7 @@ class AccountRoutes:
     @route("GET", "/api/v1/me/inbox", roles=MEMBER, summary="My messages (pickup notices, ...)", tag="accounts",
            query=schemas.PageSchema, response=schemas.page_of(schemas.InboxMessage))
     def my_inbox(self, request):
-        query = query_args(request, schemas.PageSchema())
+        query = query_args(request, schemas.PageSchema)
         return self.call("crm", "list_inbox", query, locale=preferred_locale(request))
 
 

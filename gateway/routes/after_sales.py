@@ -10,12 +10,12 @@ class AfterSaleRoutes:
            summary="Member: open an after-sale case on a completed order (within the window)", tag="after-sales",
            body=schemas.AfterSaleBody, response=schemas.AfterSale)
     def open_after_sale(self, request, order_id):
-        return 201, self.call("fulfillment", "open_after_sale", order_id, json_body(request, schemas.AfterSaleBody()))
+        return 201, self.call("fulfillment", "open_after_sale", order_id, json_body(request, schemas.AfterSaleBody))
 
     @route("GET", "/api/v1/after-sales", roles=ANYONE, summary="After-sale cases (staff: all; member: own)",
            tag="after-sales", query=schemas.AfterSaleQuery, response=schemas.page_of(schemas.AfterSale))
     def list_after_sales(self, request):
-        return self.call("fulfillment", "list_after_sales", query_args(request, schemas.AfterSaleQuery()))
+        return self.call("fulfillment", "list_after_sales", query_args(request, schemas.AfterSaleQuery))
 
     @route("GET", "/api/v1/after-sales/<case_id>", roles=ANYONE, summary="An after-sale case",
            tag="after-sales", response=schemas.AfterSale)
@@ -27,30 +27,30 @@ class AfterSaleRoutes:
            body=schemas.ResolveAfterSaleBody, response=schemas.AfterSale)
     def resolve_after_sale(self, request, case_id):
         return self.call("fulfillment", "resolve_after_sale", case_id,
-                         json_body(request, schemas.ResolveAfterSaleBody()))
+                         json_body(request, schemas.ResolveAfterSaleBody))
 
     @route("POST", "/api/v1/after-sales/<case_id>/reject", roles=LEADER, status="200",
            summary="Leader: reject a case, saying why", tag="after-sales",
            body=schemas.RejectAfterSaleBody, response=schemas.AfterSale)
     def reject_after_sale(self, request, case_id):
-        return self.call("fulfillment", "reject_after_sale", case_id, json_body(request, schemas.RejectAfterSaleBody()))
+        return self.call("fulfillment", "reject_after_sale", case_id, json_body(request, schemas.RejectAfterSaleBody))
 
     @route("POST", "/api/v1/orders/<order_id>/compensate", roles=LEADER, status="200",
            summary="Leader: compensate a paid order without a case (refund, coupon or points)", tag="after-sales",
            body=schemas.CompensateBody, response=schemas.Compensation)
     def compensate_order(self, request, order_id):
-        return self.call("fulfillment", "compensate_order", order_id, json_body(request, schemas.CompensateBody()))
+        return self.call("fulfillment", "compensate_order", order_id, json_body(request, schemas.CompensateBody))
 
     @route("GET", "/api/v1/batches", roles=STAFF,
            summary="Paid orders outside waves, one batch per pickup point, for a day", tag="fulfillment",
            query=schemas.BatchQuery, response=schemas.Batches)
     def list_batches(self, request):
-        query = query_args(request, schemas.BatchQuery())
+        query = query_args(request, schemas.BatchQuery)
         return self.call("fulfillment", "list_batches", dates_as_text(query, "date"))
 
     @route("POST", "/api/v1/batches/fulfillment", roles=STAFF, status="200",
            summary="Move every paid order of a batch (day, pickup point) one step", tag="fulfillment",
            body=schemas.BatchMoveBody, response=schemas.BatchMoved)
     def move_batch(self, request):
-        payload = json_body(request, schemas.BatchMoveBody())
+        payload = json_body(request, schemas.BatchMoveBody)
         return self.call("fulfillment", "move_batch", dates_as_text(payload, "date"))

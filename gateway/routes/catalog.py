@@ -9,12 +9,12 @@ class CatalogRoutes:
     @route("POST", "/api/v1/products", roles=STAFF, summary="Add a product", tag="catalog",
            body=schemas.ProductBody, response=schemas.Product)
     def create_product(self, request):
-        return 201, self.call("catalog", "create_product", json_body(request, schemas.ProductBody()))
+        return 201, self.call("catalog", "create_product", json_body(request, schemas.ProductBody))
 
     @route("GET", "/api/v1/products", roles=ANYONE, summary="Products", tag="catalog",
            query=schemas.ProductQuery, response=schemas.page_of(schemas.Product))
     def list_products(self, request):
-        return self.call("catalog", "list_products", query_args(request, schemas.ProductQuery()))
+        return self.call("catalog", "list_products", query_args(request, schemas.ProductQuery))
 
     @route("GET", "/api/v1/products/<product_id>", roles=ANYONE, summary="A product", tag="catalog",
            response=schemas.Product)
@@ -24,5 +24,5 @@ class CatalogRoutes:
     @route("PATCH", "/api/v1/products/<product_id>", roles=STAFF, summary="Edit a product", tag="catalog",
            body=schemas.ProductBody, response=schemas.Product)
     def update_product(self, request, product_id):
-        payload = json_body(request, schemas.ProductBody(), partial=True)
+        payload = json_body(request, schemas.ProductBody, partial=True)
         return self.call("catalog", "update_product", product_id, payload)

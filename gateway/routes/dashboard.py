@@ -20,7 +20,7 @@ class DashboardRoutes:
     @route("GET", "/api/v1/dashboard", roles=STAFF, summary="The cockpit: the community's figures over a range",
            tag="cockpit", query=schemas.DashboardQuery, response=schemas.Dashboard)
     def dashboard(self, request):
-        query = query_args(request, schemas.DashboardQuery())
+        query = query_args(request, schemas.DashboardQuery)
         date_from, date_to = query.get("date_from"), query.get("date_to")
         if date_from and date_to:
             day_range(date_from, date_to)  # 422 before asking anyone

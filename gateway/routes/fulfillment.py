@@ -13,26 +13,26 @@ class FulfillmentRoutes:
            summary="Move every paid order of a wave: packed, delivering, ready_for_pickup", tag="fulfillment",
            body=schemas.WaveFulfillmentBody, response=schemas.WaveFulfillment)
     def move_wave(self, request, wave_id):
-        return self.call("fulfillment", "move_wave", wave_id, json_body(request, schemas.WaveFulfillmentBody()))
+        return self.call("fulfillment", "move_wave", wave_id, json_body(request, schemas.WaveFulfillmentBody))
 
     @route("POST", "/api/v1/orders/<order_id>/fulfillment", roles=STAFF, status="200",
            summary="Move one paid order one step (an order outside a wave names its pickup point)",
            tag="fulfillment", body=schemas.OrderFulfillmentBody, response=schemas.OrderFulfillment)
     def move_order(self, request, order_id):
         return self.call("fulfillment", "move_order", order_id,
-                         json_body(request, schemas.OrderFulfillmentBody()))
+                         json_body(request, schemas.OrderFulfillmentBody))
 
     @route("POST", "/api/v1/pickups/verify", roles=STAFF, status="200",
            summary="Leader: a member's pickup code completes the order", tag="fulfillment",
            body=schemas.PickupVerifyBody, response=schemas.PickupVerified)
     def verify_pickup(self, request):
-        return self.call("fulfillment", "verify_pickup", json_body(request, schemas.PickupVerifyBody()))
+        return self.call("fulfillment", "verify_pickup", json_body(request, schemas.PickupVerifyBody))
 
     @route("GET", "/api/v1/waves/<wave_id>/picking-list", roles=STAFF,
            summary="A wave's picking list by product or by member (format=csv opens in Excel)",
            tag="fulfillment", query=schemas.PickingListQuery, response=schemas.PickingList)
     def picking_list(self, request, wave_id):
-        query = query_args(request, schemas.PickingListQuery())
+        query = query_args(request, schemas.PickingListQuery)
         listing = self.call("fulfillment", "picking_list", wave_id, query)
         return excel_csv(listing) if query["format"] == "csv" else listing
 
@@ -40,7 +40,7 @@ class FulfillmentRoutes:
            summary="The supplier's purchase list: demand per product by the pickup time (format=csv)",
            tag="fulfillment", query=schemas.PurchaseListQuery, response=schemas.PurchaseList)
     def purchase_list(self, request, wave_id):
-        query = query_args(request, schemas.PurchaseListQuery())
+        query = query_args(request, schemas.PurchaseListQuery)
         listing = self.call("fulfillment", "purchase_list", wave_id, query)
         return excel_csv(listing) if query["format"] == "csv" else listing
 
@@ -48,7 +48,7 @@ class FulfillmentRoutes:
            summary="The leader's count of a product already in the storeroom (现货)", tag="fulfillment",
            body=schemas.StockOnHandBody, response=schemas.StockOnHand)
     def set_stock_on_hand(self, request, product_id):
-        payload = json_body(request, schemas.StockOnHandBody())
+        payload = json_body(request, schemas.StockOnHandBody)
         self.call("catalog", "get_product", product_id)  # the community's product, or 404
         return self.call("fulfillment", "set_stock_on_hand", product_id, payload)
 
@@ -61,7 +61,7 @@ class FulfillmentRoutes:
            summary="Printable packing slips (text/html), one per order: paper=a4|80mm", tag="fulfillment",
            query=schemas.PackingSlipsQuery)
     def packing_slips(self, request, wave_id):
-        query = query_args(request, schemas.PackingSlipsQuery())
+        query = query_args(request, schemas.PackingSlipsQuery)
         slips = self.call("fulfillment", "packing_slips", wave_id, query, locale=preferred_locale(request))
         # Everything interpolated is escaped; the policy makes sure no script would run anyway.
         return Response(slips["html"].encode("utf-8"), content_type="text/html; charset=utf-8", headers={

@@ -19,7 +19,7 @@ class OrderRoutes:
     @route("POST", "/api/v1/orders", roles=MEMBER, summary="Place an order (Idempotency-Key)", tag="orders",
            body=schemas.PlaceOrder, response=schemas.Order)
     def place_order(self, request):
-        payload = json_body(request, schemas.PlaceOrder())
+        payload = json_body(request, schemas.PlaceOrder)
         key = idempotency_key(request)
         attempt = self.refuse_known_sold_out(request, payload, key)
         # Each attempt carries its own caller: the batch's RPC carries only its leader's context.
@@ -56,7 +56,7 @@ class OrderRoutes:
     @route("GET", "/api/v1/orders", roles=ANYONE, summary="Orders (leader: all; member: own)", tag="orders",
            query=schemas.OrderQuery, response=schemas.page_of(schemas.Order))
     def list_orders(self, request):
-        return self.call("orders", "list_orders", query_args(request, schemas.OrderQuery()))
+        return self.call("orders", "list_orders", query_args(request, schemas.OrderQuery))
 
     @route("GET", "/api/v1/orders/<order_id>", roles=ANYONE, summary="An order with its timeline", tag="orders",
            response=schemas.Order)
@@ -67,7 +67,7 @@ class OrderRoutes:
            summary="Pay an order (sandbox or offline; Idempotency-Key)",
            tag="orders", status="200", body=schemas.PayBody, response=schemas.PaymentStarted)
     def pay(self, request, order_id):
-        payload = json_body(request, schemas.PayBody())
+        payload = json_body(request, schemas.PayBody)
         return self.call("orders", "start_payment", order_id, payload, idempotency_key=idempotency_key(request))
 
     @route("POST", "/api/v1/orders/<order_id>/mark-paid", roles=STAFF,
@@ -84,7 +84,7 @@ class OrderRoutes:
            summary="Refund, whole or partial, also after completion (Idempotency-Key)",
            tag="orders", status="200", body=schemas.RefundBody, response=schemas.RefundResult)
     def refund(self, request, order_id):
-        payload = json_body(request, schemas.RefundBody())
+        payload = json_body(request, schemas.RefundBody)
         return self.call("orders", "refund_order", order_id, payload, idempotency_key=idempotency_key(request))
 
 

@@ -56,7 +56,7 @@ class PaymentRoutes:
     @route("POST", "/api/v1/payments/sandbox/pay/<charge_id>", summary="Sandbox provider: the buyer decides",
            tag="payments", status="200", body=schemas.SandboxOutcome, response=schemas.SandboxCharge)
     def sandbox_pay(self, request, charge_id):
-        return self.call("orders", "sandbox_complete", charge_id, json_body(request, schemas.SandboxOutcome()))
+        return self.call("orders", "sandbox_complete", charge_id, json_body(request, schemas.SandboxOutcome))
 
     @route("POST", "/api/v1/payments/sandbox/webhook", summary="Sandbox provider -> Linli (HMAC-signed)",
            tag="payments", status="200")

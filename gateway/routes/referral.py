@@ -41,30 +41,30 @@ class ReferralRoutes:
     @route("PUT", "/api/v1/referral/settings", roles=LEADER, summary="Change some referral rules (partial)",
            tag="referral", body=schemas.ReferralSettingsBody, response=schemas.ReferralSettings)
     def update_referral_settings(self, request):
-        return self.call("referral", "update_settings", json_body(request, schemas.ReferralSettingsBody()))
+        return self.call("referral", "update_settings", json_body(request, schemas.ReferralSettingsBody))
 
     @route("GET", "/api/v1/referrals", roles=STAFF, tag="referral",
            summary="Every invitation, its outcome and why a reward was refused (?status=)",
            query=schemas.ReferralRecordQuery, response=schemas.page_of(schemas.ReferralRecord))
     def list_referrals(self, request):
-        return self.call("referral", "list_referrals", query_args(request, schemas.ReferralRecordQuery()))
+        return self.call("referral", "list_referrals", query_args(request, schemas.ReferralRecordQuery))
 
     @route("GET", "/api/v1/referral/leaderboard", roles=ANYONE, tag="referral",
            summary="Top inviters this week or month (?period=week|month), names masked",
            query=schemas.LeaderboardQuery, response=schemas.Leaderboard)
     def leaderboard(self, request):
-        return self.call("referral", "leaderboard", query_args(request, schemas.LeaderboardQuery()))
+        return self.call("referral", "leaderboard", query_args(request, schemas.LeaderboardQuery))
 
     @route("POST", "/api/v1/showcases", roles=MEMBER, summary="Show off one of my completed orders (晒单)",
            tag="referral", body=schemas.ShowcaseBody, response=schemas.Showcase)
     def create_showcase(self, request):
-        return 201, self.call("referral", "create_showcase", json_body(request, schemas.ShowcaseBody()))
+        return 201, self.call("referral", "create_showcase", json_body(request, schemas.ShowcaseBody))
 
     @route("GET", "/api/v1/showcases", roles=ANYONE, tag="referral",
            summary="Showcases: members see approved ones and their own; staff all (?status=)",
            query=schemas.ShowcaseQuery, response=schemas.page_of(schemas.Showcase))
     def list_showcases(self, request):
-        return self.call("referral", "list_showcases", query_args(request, schemas.ShowcaseQuery()))
+        return self.call("referral", "list_showcases", query_args(request, schemas.ShowcaseQuery))
 
     @route("POST", "/api/v1/showcases/<showcase_id>/approve", roles=LEADER, status="200", tag="referral",
            summary="Approve a showcase: it is published and its author earns the points (once)",
