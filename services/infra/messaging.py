@@ -17,11 +17,10 @@ import threading
 import uuid
 from datetime import timedelta
 
-from kombu import Connection
+from kombu import Connection, Producer
 from kombu.exceptions import OperationalError
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from nameko.amqp.publish import Publisher
-from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.constants import AMQP_URI_CONFIG_KEY, PERSISTENT
 from nameko.events import get_event_exchange
 from nameko.extensions import DependencyProvider
 from sqlalchemy import JSON, Integer, String, Text, event, select, update
@@ -33,7 +32,6 @@ from services.infra.errors import Invalid, NotFound
 
 log = logging.getLogger(__name__)
 
-PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2}
 MAX_HANDLER_ATTEMPTS = 8
 OUTBOX_WRITTEN = "linli.outbox_written"  # a session.info flag: this transaction emitted events
 
@@ -126,15 +124,7 @@ class OutboxRelay(DependencyProvider):
 
     def setup(self):
         self.exchange = get_event_exchange(self.container.service_name, self.container.config)
-        self.publisher = Publisher(
-            self.container.config[AMQP_URI_CONFIG_KEY],
-            exchange=self.exchange,
-            declare=[self.exchange],
-            serializer="json",
-            use_confirms=True,
-            retry=True,
-            retry_policy=PUBLISH_RETRY_POLICY,
-        )
+        self.publisher = TransactionalPublisher(self.container.config[AMQP_URI_CONFIG_KEY], self.exchange)
         self._wake = threading.Event()
         self._running = False
 
@@ -146,6 +136,7 @@ class OutboxRelay(DependencyProvider):
     def stop(self):
         self._running = False
         self._wake.set()
+        self.publisher.close()
 
     def kill(self):
         self.stop()
@@ -170,6 +161,8 @@ class OutboxRelay(DependencyProvider):
             try:
                 self.publish_pending()
             except Exception:  # broker or database down: keep the rows, try again later
+                if not self._running:
+                    break  # stopped mid-publish: the rows stay unsent for the next start
                 log.exception("outbox relay of %s failed; will retry", self.container.service_name)
                 threading.Event().wait(min(5.0, self.interval * 5))
 
@@ -188,23 +181,57 @@ class OutboxRelay(DependencyProvider):
                 if session.bind.dialect.name == "postgresql":
                     query = query.with_for_update(skip_locked=True)
                 rows = session.execute(query).all()
-                sent, failure = [], None
-                for row in rows:
-                    try:
-                        self.publisher.publish(row.payload, routing_key=row.event_type,
-                                               headers=_context_headers(row.payload))
-                    except Exception as exc:
-                        failure = exc
-                        break
-                    sent.append(row.id)
-                if sent:  # what reached the broker is marked, also when the rest failed
-                    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent)).values(
-                        published_at=utcnow(), attempts=OutboxMessage.attempts + 1))
-            published += len(sent)
-            if failure is not None:
-                raise failure
+                if rows:  # all or nothing: a batch that failed stays unsent, to be published again
+                    self.publisher.publish_batch(
+                        [(row.payload, row.event_type, _context_headers(row.payload)) for row in rows])
+                    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([row.id for row in rows]))
+                                    .values(published_at=utcnow(), attempts=OutboxMessage.attempts + 1))
+            published += len(rows)
             if len(rows) < self.batch_size:
                 return published
+
+
+class TransactionalPublisher:
+    """Publishes a batch of events in one AMQP transaction (``tx.select`` / ``tx.commit``): the
+    broker has them all, routed and (persistent, to durable queues) stored, when the commit is
+    answered. One round trip for the batch, where a publisher confirm per event cost a fifth of
+    an order's CPU in the orders service. All or nothing: a batch whose commit did not come back
+    is published again, and consumers' inboxes skip what they had already.
+
+    One connection, opened on first use and again after any failure; only the relay's thread uses it.
+    """
+
+    def __init__(self, amqp_uri, exchange):
+        self.amqp_uri, self.exchange = amqp_uri, exchange
+        self.connection = self.producer = None
+
+    def publish_batch(self, messages):
+        """``messages``: ``(payload, routing_key, headers)``, published in order."""
+        try:
+            producer = self.producer or self._open()
+            for payload, routing_key, headers in messages:
+                producer.publish(payload, routing_key=routing_key, headers=headers, serializer="json",
+                                 delivery_mode=PERSISTENT)
+            producer.channel.tx_commit()
+        except Exception:
+            self.close()  # a half-sent transaction dies with its channel: nothing of it was published
+            raise
+
+    def _open(self):
+        self.connection = Connection(self.amqp_uri)
+        channel = self.connection.channel()
+        channel.tx_select()
+        self.producer = Producer(channel, exchange=self.exchange)
+        self.producer.declare()
+        return self.producer
+
+    def close(self):
+        connection, self.connection, self.producer = self.connection, None, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception:  # already broken: nothing left to close
+                log.debug("closing the outbox relay's broker connection failed", exc_info=True)
 
 
 class RetiredHandlers(DependencyProvider):

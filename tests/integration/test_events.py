@@ -86,7 +86,7 @@ def test_outbox_survives_broker_outage_and_republishes(stack):
     # The broker goes away while orders runs: publishing fails, the row stays unsent...
     relay = find(stack.containers["orders"], OutboxRelay)
     late = order_paid_data()
-    with mock.patch.object(relay.publisher, "publish", side_effect=OperationalError("broker down")) as publish:
+    with mock.patch.object(relay.publisher, "publish_batch", side_effect=OperationalError("broker down")) as publish:
         write_outbox(stack, "orders", [late])
         stack.wait_for(lambda: publish.called, timeout=5, message="the relay to try publishing")
         assert stack.scalar("orders", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1

@@ -210,14 +210,17 @@ def test_replay_with_a_corrected_payload(inbox, Session):
 
 
 class FakePublisher:
-    def __init__(self, fail=False, fail_after=None):
-        self.fail, self.fail_after = fail, fail_after
-        self.published = []
+    """The relay's publisher: each batch all or nothing; ``fail_after`` batches, the broker goes down."""
 
-    def publish(self, payload, routing_key, headers):
-        if self.fail or len(self.published) == self.fail_after:
+    def __init__(self, fail=False, fail_after=None):
+        self.fail_after = 0 if fail else fail_after
+        self.published, self.batches = [], 0
+
+    def publish_batch(self, messages):
+        if self.batches == self.fail_after:
             raise ConnectionError("broker down")
-        self.published.append((payload, routing_key, headers))
+        self.batches += 1
+        self.published.extend(messages)
 
 
 def relay_for(container, publisher, batch_size=2):
@@ -257,12 +260,12 @@ def test_relay_keeps_rows_when_publishing_fails(container, Session):
     assert all(row.published_at is not None for row in all_rows(Session, OutboxMessage))
 
 
-def test_what_reached_the_broker_before_a_failure_is_not_published_again(container, Session):
+def test_a_batch_that_failed_is_published_again_whole_and_only_it(container, Session):
     sent = emit_some(Session, 3)
-    relay = relay_for(container, FakePublisher(fail_after=1), batch_size=10)
+    relay = relay_for(container, FakePublisher(fail_after=1), batch_size=2)
     with pytest.raises(ConnectionError):
         relay.publish_pending()
-    assert [row.published_at is not None for row in all_rows(Session, OutboxMessage)] == [True, False, False]
+    assert [row.published_at is not None for row in all_rows(Session, OutboxMessage)] == [True, True, False]
     relay.publisher = FakePublisher()
-    assert relay.publish_pending() == 2
-    assert [payload for payload, _, _ in relay.publisher.published] == sent[1:]
+    assert relay.publish_pending() == 1
+    assert [payload for payload, _, _ in relay.publisher.published] == sent[2:]
