@@ -31,6 +31,12 @@ def envelope(event_type, data, tenant_id=TENANT, correlation_id=None):
 
 
 @pytest.fixture
+def anonymous():
+    """Someone without a token: no community, no account (signing up, logging in, joining)."""
+    return make_caller(None, tenant_id=None, account_id=None)
+
+
+@pytest.fixture
 def caller():
     """``caller(role, tenant_id=..., member_id=...)`` builds a ``Caller``."""
     return make_caller

@@ -15,11 +15,6 @@ def session(make_session):
     return make_session(Base, "crm")
 
 
-@pytest.fixture
-def anonymous(caller):
-    return caller(None, tenant_id=None, account_id=None)
-
-
 def signup(session, anonymous, slug="sunny-garden", phone="13800000001", password=PASSWORD):
     payload = {"community_name": "Sunny Garden", "slug": slug, "phone": phone, "password": password,
                "display_name": "Auntie Wang"}

@@ -20,11 +20,6 @@ def session(make_session):
 
 
 @pytest.fixture
-def anonymous(caller):
-    return caller(None, tenant_id=None, account_id=None)
-
-
-@pytest.fixture
 def community(session, anonymous, caller):
     """A community and its leader (a caller), with admission set by ``admit(...)``."""
     with session.begin():

@@ -19,11 +19,6 @@ def session(make_session):
     return make_session(Base, "crm")
 
 
-@pytest.fixture
-def anonymous(caller):
-    return caller(None, tenant_id=None, account_id=None)
-
-
 def signup(session, anonymous, slug="sunny-garden", phone="13800000001"):
     payload = {"community_name": "Sunny Garden", "slug": slug, "phone": phone, "password": PASSWORD,
                "display_name": "Auntie Wang"}
