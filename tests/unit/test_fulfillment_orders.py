@@ -85,7 +85,7 @@ def test_a_shop_order_needs_a_pickup_point_to_be_ready(session, leader):
     with pytest.raises(Invalid):
         step(session, leader, "s1", "ready_for_pickup", pickup_point="门卫室", pickup_at="tomorrow")
     assert statuses(session) == {"s1": "delivering"} and outbox(session, "order_ready_for_pickup") == []
-    at = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+    at = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)  # a pickup still ahead
     ready = step(session, leader, "s1", "ready_for_pickup", pickup_point="门卫室", pickup_at=at.isoformat())
     assert ready["pickup"]["point"] == "门卫室" and ready["pickup"]["at"] == at.isoformat()
     stored = order(session, "s1")
