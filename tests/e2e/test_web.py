@@ -1,13 +1,20 @@
 """The gateway serves the web UI's files over HTTP: content types, caching, no traversal, and
 the links members receive (invitations, the payment provider's way back)."""
 
+import re
 import uuid
+from urllib.parse import urljoin
 
 import pytest
 import requests
 from test_walking_skeleton import api
 
 pytestmark = pytest.mark.e2e
+
+# Where a module names another: `import {a} from "x"`, `export {a} from "x"`, `import "x"`, `import("x")`.
+IMPORTED = re.compile(r"""^\s*(?:import|export)\b[^;"'`]*?\bfrom\s*["']([^"']+)["']"""
+                      r"""|^\s*import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)""", re.M)
+ENTRY_SCRIPT = re.compile(r'<script\b[^>]*\bsrc="([^"]+)"')
 
 
 def get(stack, path, **kwargs):
@@ -32,6 +39,30 @@ def test_the_two_faces_are_served_with_their_content_types_and_cache_rules(stack
     catalogue = get(stack, "/web/i18n/zh-CN.json")
     assert catalogue.headers["Content-Type"].startswith("application/json") and catalogue.json()["status.paid"] == "已支付"
     assert get(stack, "/m").status_code in (301, 308)
+
+
+def test_every_module_the_pages_import_is_served_as_javascript(stack):
+    # A wrong import path leaves a page blank with one console error: each page's entry module
+    # and everything it imports, transitively, must answer 200 with a JavaScript content type.
+    seen = {}
+    waiting = []
+    for entry in ("/m/", "/console/"):
+        scripts = ENTRY_SCRIPT.findall(get(stack, entry).text)
+        assert scripts, entry
+        waiting += [urljoin(entry, src) for src in scripts]
+    while waiting:
+        path = waiting.pop()
+        if path in seen:
+            continue
+        module = get(stack, path)
+        assert module.status_code == 200, f"{path} ({module.status_code}), imported by a page"
+        assert module.headers["Content-Type"].startswith("text/javascript"), path
+        seen[path] = module.text
+        for name in ("".join(groups) for groups in IMPORTED.findall(module.text)):
+            assert name.startswith(("./", "../", "/")), f"{path} imports {name!r}: only paths, no bare names"
+            waiting.append(urljoin(path, name))
+    # Both faces share the live-room client; the console's screens are modules of their own.
+    assert {"/web/lib/live-room.js", "/web/m/app.js", "/web/console/app.js", "/web/console/screens/live.js"} <= set(seen)
 
 
 def test_only_files_of_the_web_folder_are_served_and_unknown_ones_are_a_404_problem(stack):

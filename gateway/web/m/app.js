@@ -1,11 +1,12 @@
 // The member's face of Linli (mobile H5): join, the wave's products, the live room, cart and
 // checkout, orders with their timeline and pickup QR, points/coupons/tier, invite poster, inbox,
 // showcases. Hash routes (#/live/<id>), so the gateway serves one page.
-import { loadMessages, money, setTimeZone, t, when } from "/web/lib/i18n.js";
-import { makeApi, makeSession, newKey } from "/web/lib/api.js";
+import { loadMessages, money, setTimeZone, t, when } from "../lib/i18n.js";
+import { makeApi, makeSession, newKey } from "../lib/api.js";
+import { connectRoom, purchaseLine } from "../lib/live-room.js";
 import {
   attempt, currentRoute, empty, field, formValues, go, h, loadVendor, mount, problemBox, qrSvg, statusBadge, toast,
-} from "/web/lib/ui.js";
+} from "../lib/ui.js";
 
 const session = makeSession("linli.member");
 const cartStore = makeSession("linli.member.cart");
@@ -50,7 +51,7 @@ async function joinScreen(body, [slug], query) {
       }
       session.set({ token: joined.token, community: joined.community, member: joined.member });
       const next = query.get("next");
-      go(next && next.startsWith("#/") ? next : "#/");
+      go(next?.startsWith("#/") ? next : "#/");
     });
   });
   mount(body,
@@ -303,8 +304,7 @@ async function liveScreen(body, [sessionId]) {
       draw.comments();
     },
     purchase(message) {
-      const what = (message.items || []).map((i) => `${i.quantity} × ${i.name}`).join(", ");
-      state.purchases.push(t("live.bought", { buyer: message.buyer, what }));
+      state.purchases.push(purchaseLine(message));
       draw.ticker();
     },
     stock(message) {
@@ -321,49 +321,13 @@ async function liveScreen(body, [sessionId]) {
       draw.viewers();
     },
   };
-  connectRoom(sessionId, session.get().token, handlers, parts.link);
-}
-
-// The live room's websocket: the token as the second subprotocol (browsers cannot set headers),
-// a ping every 20 s, and a reconnect (to a fresh snapshot) when the connection drops.
-function connectRoom(sessionId, token, handlers, statusLine) {
-  let socket = null;
-  let stopped = false;
-  let pinger = null;
-  let retry = null;
-  function open() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/api/v1/live-sessions/${encodeURIComponent(sessionId)}/ws`, ["linli.v1", token]);
-    socket.addEventListener("open", () => {
-      statusLine.textContent = t("live.connected");
-      statusLine.dataset.connected = "true";
-      pinger = setInterval(() => socket.readyState === 1 && socket.send(JSON.stringify({ type: "ping" })), 20000);
-    });
-    socket.addEventListener("message", (event) => {
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      const handler = handlers[message.type];
-      if (handler) handler(message);
-    });
-    socket.addEventListener("close", () => {
-      clearInterval(pinger);
-      statusLine.dataset.connected = "false";
-      if (stopped) return;
-      statusLine.textContent = t("live.reconnecting");
-      retry = setTimeout(open, 3000);
-    });
-  }
-  open();
-  onLeave(() => {
-    stopped = true;
-    clearTimeout(retry);
-    clearInterval(pinger);
-    if (socket) socket.close();
+  const link = parts.link;
+  const stop = connectRoom(sessionId, session.get().token, handlers, (how) => {
+    link.dataset.connected = String(how === "connected");
+    if (how === "connected") link.textContent = t("live.connected");
+    else if (how === "reconnecting") link.textContent = t("live.reconnecting");
   });
+  onLeave(stop);
 }
 
 // --- cart, checkout, orders -------------------------------------------------------------------
