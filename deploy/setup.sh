@@ -51,6 +51,14 @@ for file in "${VENDOR_FILES[@]}"; do [ -s "$VENDOR_DIR/$file" ] || vendor_missin
 if [ "$vendor_missing" = 1 ] && ! command -v npm >/dev/null 2>&1; then
     wanted+=(nodejs npm)
 fi
+# The web UI's linter and formatter (make lint) is an npm package too (see "JavaScript tools").
+BIOME_VERSION=2.6.9
+JS_TOOLS=.tools/js
+biome_missing=0
+[ "$("$JS_TOOLS/node_modules/.bin/biome" --version 2>/dev/null)" = "Version: $BIOME_VERSION" ] || biome_missing=1
+if [ "$biome_missing" = 1 ] && ! command -v npm >/dev/null 2>&1; then
+    wanted+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${wanted[@]}"; do
@@ -204,6 +212,15 @@ if [ "$vendor_missing" = 1 ]; then
     if [ "$vendor_ok" = 0 ]; then
         say "WARNING: could not fetch the web UI's libraries; the console works without charts, pickup codes show without QR"
     fi
+fi
+
+# --- JavaScript tools: Biome lints and formats the web UI ------------------
+
+# Pinned, in .tools/js (git-ignored); `make lint` and deploy/test.sh run it (config: biome.json).
+if [ "$biome_missing" = 1 ]; then
+    say "installing the web UI's linter and formatter (@biomejs/biome@$BIOME_VERSION)"
+    npm install --silent --no-save --no-audit --no-fund --prefix "$JS_TOOLS" "@biomejs/biome@$BIOME_VERSION" \
+        || say "WARNING: could not install Biome from npm; make lint cannot check the web UI"
 fi
 
 say "ready"

@@ -25,15 +25,38 @@ const root = document.getElementById("app");
 
 // --- shell -----------------------------------------------------------------------------------
 
-const NAV = [["", "nav.cockpit"], ["products", "nav.products"], ["waves", "nav.waves"], ["live", "nav.live"], ["orders", "nav.orders"],
-  ["pickup", "nav.pickup"], ["members", "nav.members"], ["after-sales", "nav.after_sales"], ["posts", "nav.posts"], ["campaigns", "nav.campaigns"],
-  ["rewards", "nav.rewards"], ["referral", "nav.referral"], ["settings", "nav.settings"]];
+const NAV = [
+  ["", "nav.cockpit"],
+  ["products", "nav.products"],
+  ["waves", "nav.waves"],
+  ["live", "nav.live"],
+  ["orders", "nav.orders"],
+  ["pickup", "nav.pickup"],
+  ["members", "nav.members"],
+  ["after-sales", "nav.after_sales"],
+  ["posts", "nav.posts"],
+  ["campaigns", "nav.campaigns"],
+  ["rewards", "nav.rewards"],
+  ["referral", "nav.referral"],
+  ["settings", "nav.settings"],
+];
 
 const SCREENS = {
-  "": cockpitScreen, login: loginScreen, signup: signupScreen, products: productsScreen, waves: wavesScreen, live: liveScreen,
-  orders: ordersScreen, pickup: pickupScreen, members: membersScreen, referral: referralScreen, settings: settingsScreen,
-  "after-sales": afterSalesScreen, posts: postsScreen,
-  campaigns: campaignsScreen, rewards: rewardsScreen,
+  "": cockpitScreen,
+  login: loginScreen,
+  signup: signupScreen,
+  products: productsScreen,
+  waves: wavesScreen,
+  live: liveScreen,
+  orders: ordersScreen,
+  pickup: pickupScreen,
+  members: membersScreen,
+  referral: referralScreen,
+  settings: settingsScreen,
+  "after-sales": afterSalesScreen,
+  posts: postsScreen,
+  campaigns: campaignsScreen,
+  rewards: rewardsScreen,
 };
 const PUBLIC = new Set(["login", "signup"]);
 
@@ -48,11 +71,27 @@ async function render() {
     mount(root, h("div.phone", {}, main));
   } else {
     setTimeZone(login.community.timezone);
-    mount(root, h("div.console", {},
-      h("nav", {}, h("div.brand", {}, login.community.name),
-        NAV.map(([route, key]) => h(`a${route === name ? ".active" : ""}`, { href: `#/${route}`, "data-nav": route || "cockpit" }, t(key))),
-        h("a", { href: "#/login", onclick: () => session.clear() }, t("me.logout"))),
-      main));
+    mount(
+      root,
+      h(
+        "div.console",
+        {},
+        h(
+          "nav",
+          {},
+          h("div.brand", {}, login.community.name),
+          NAV.map(([route, key]) =>
+            h(
+              `a${route === name ? ".active" : ""}`,
+              { href: `#/${route}`, "data-nav": route || "cockpit" },
+              t(key),
+            ),
+          ),
+          h("a", { href: "#/login", onclick: () => session.clear() }, t("me.logout")),
+        ),
+        main,
+      ),
+    );
   }
   document.title = t("console.title");
   const screen = SCREENS[name] || ((body) => mount(body, h("h1", {}, t("common.not_found"))));

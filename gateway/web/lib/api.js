@@ -30,14 +30,20 @@ export function makeSession(key) {
 
 export function makeApi(session, onUnauthorized) {
   async function request(method, path, body, options = {}) {
-    const headers = { Accept: "application/json", "Accept-Language": language(), ...(options.headers || {}) };
+    const headers = {
+      Accept: "application/json",
+      "Accept-Language": language(),
+      ...(options.headers || {}),
+    };
     const login = session.get();
-    if (login && login.token) headers.Authorization = `Bearer ${login.token}`;
+    if (login?.token) headers.Authorization = `Bearer ${login.token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
     try {
       response = await fetch(`/api/v1${path}`, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
       throw new ApiError(0, { title: "Network error", detail: String(error.message || error) });
@@ -60,7 +66,10 @@ export function makeApi(session, onUnauthorized) {
     del: (path, options) => request("DELETE", path, undefined, options),
     // A binary or HTML answer that needs the token (posters, packing slips): as a blob: URL.
     async blobUrl(path) {
-      const response = await request("GET", path, undefined, { raw: true, headers: { Accept: "*/*" } });
+      const response = await request("GET", path, undefined, {
+        raw: true,
+        headers: { Accept: "*/*" },
+      });
       return URL.createObjectURL(await response.blob());
     },
   };
@@ -68,5 +77,7 @@ export function makeApi(session, onUnauthorized) {
 
 export function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
 }

@@ -23,12 +23,12 @@ export function language() {
 
 // t("order.total", {amount: "¥1.00"}): the message, its {placeholders} filled in.
 export function t(key, params = {}) {
-  const text = Object.prototype.hasOwnProperty.call(messages, key) ? messages[key] : key;
+  const text = Object.hasOwn(messages, key) ? messages[key] : key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? "").toString());
 }
 
 export function has(key) {
-  return Object.prototype.hasOwnProperty.call(messages, key);
+  return Object.hasOwn(messages, key);
 }
 
 export function money(cents) {
@@ -47,7 +47,12 @@ export function setTimeZone(zone) {
 export function when(iso) {
   if (!iso) return "—";
   return new Date(iso).toLocaleString(lang, {
-    timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
   });
 }
 

@@ -32,8 +32,7 @@ export function connectRoom(sessionId, token, handlers, onState = () => {}) {
       } catch {
         return;
       }
-      if (!message || typeof message.type !== "string" || !Object.hasOwn(handlers, message.type)) return;
-      handlers[message.type](message);
+      if (message && Object.hasOwn(handlers, message.type)) handlers[message.type](message);
     });
     socket.addEventListener("close", () => {
       clearInterval(pinger);

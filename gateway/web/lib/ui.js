@@ -1,6 +1,6 @@
 // A small DOM toolkit: elements are built with h(), never from HTML strings, so text from the
 // API (names, comments, notes) is always shown as text.
-import { t, has } from "./i18n.js";
+import { has, t } from "./i18n.js";
 
 export function h(tag, attrs = {}, ...children) {
   const [name, ...classes] = tag.split(".");
@@ -8,7 +8,8 @@ export function h(tag, attrs = {}, ...children) {
   if (classes.length) element.className = classes.join(" ");
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on") && typeof value === "function") element.addEventListener(key.slice(2), value);
+    if (key.startsWith("on") && typeof value === "function")
+      element.addEventListener(key.slice(2), value);
     else if (key === "dataset") Object.assign(element.dataset, value);
     else if (key === "value") element.value = value;
     else if (value === true) element.setAttribute(key, "");
@@ -41,16 +42,31 @@ export function problemBox(error) {
   const problem = error.problem || { title: String(error.message || error) };
   const status = error.status || 0;
   const headline = has(`error.${status}`) ? t(`error.${status}`) : t("error.other");
-  const reason = problem.reason && has(`reason.${problem.reason}`) ? t(`reason.${problem.reason}`) : null;
+  const reason =
+    problem.reason && has(`reason.${problem.reason}`) ? t(`reason.${problem.reason}`) : null;
   const fields = Object.entries(problem.errors || {}).map(([field, messages]) =>
-    h("li", {}, h("strong", {}, has(`field.${field}`) ? t(`field.${field}`) : field), ": ",
-      [].concat(messages).map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join(" ")));
-  return h("div.problem", { role: "alert", "data-status": String(status) },
+    h(
+      "li",
+      {},
+      h("strong", {}, has(`field.${field}`) ? t(`field.${field}`) : field),
+      ": ",
+      []
+        .concat(messages)
+        .map((m) => (typeof m === "string" ? m : JSON.stringify(m)))
+        .join(" "),
+    ),
+  );
+  return h(
+    "div.problem",
+    { role: "alert", "data-status": String(status) },
     h("strong", {}, headline),
     reason ? h("p", {}, reason) : null,
     problem.detail ? h("p.detail", {}, problem.detail) : null,
-    problem.retry_after_seconds ? h("p", {}, t("error.retry_after", { seconds: problem.retry_after_seconds })) : null,
-    fields.length ? h("ul", {}, fields) : null);
+    problem.retry_after_seconds
+      ? h("p", {}, t("error.retry_after", { seconds: problem.retry_after_seconds }))
+      : null,
+    fields.length ? h("ul", {}, fields) : null,
+  );
 }
 
 // Run an action from a form or button; its failure shows in ``where`` (or a toast).
@@ -83,7 +99,8 @@ export function formValues(form) {
   const values = {};
   for (const element of form.elements) {
     if (!element.name) continue;
-    if (element.type === "number") values[element.name] = element.value === "" ? undefined : Number(element.value);
+    if (element.type === "number")
+      values[element.name] = element.value === "" ? undefined : Number(element.value);
     else if (element.type === "checkbox") values[element.name] = element.checked;
     else values[element.name] = element.value.trim();
   }
@@ -111,14 +128,22 @@ export function empty(text) {
 
 // A screen for what the API does not offer yet: said plainly, never with invented figures.
 export function notYet(what) {
-  return h("div.not-yet", { "data-not-yet": what }, h("strong", {}, t("common.not_yet")), h("p", {}, t(`not_yet.${what}`)));
+  return h(
+    "div.not-yet",
+    { "data-not-yet": what },
+    h("strong", {}, t("common.not_yet")),
+    h("p", {}, t(`not_yet.${what}`)),
+  );
 }
 
 // "#/orders/abc?x=1" -> {parts: ["orders", "abc"], query: URLSearchParams}
 export function currentRoute() {
   const raw = location.hash.replace(/^#\/?/, "");
   const [path, search] = raw.split("?");
-  return { parts: path.split("/").filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(search || "") };
+  return {
+    parts: path.split("/").filter(Boolean).map(decodeURIComponent),
+    query: new URLSearchParams(search || ""),
+  };
 }
 
 export function go(hash) {
@@ -149,7 +174,8 @@ export function qrSvg(text, cell = 6) {
   let d = "";
   for (let row = 0; row < count; row += 1) {
     for (let col = 0; col < count; col += 1) {
-      if (qr.isDark(row, col)) d += `M${(col + 4) * cell} ${(row + 4) * cell}h${cell}v${cell}h-${cell}z`;
+      if (qr.isDark(row, col))
+        d += `M${(col + 4) * cell} ${(row + 4) * cell}h${cell}v${cell}h-${cell}z`;
     }
   }
   const path = document.createElementNS(ns, "path");
@@ -164,7 +190,10 @@ export function qrSvg(text, cell = 6) {
 let vendorList = null;
 const loaded = {};
 export async function loadVendor(name) {
-  if (!vendorList) vendorList = fetch("/web/vendor.json").then((r) => r.json()).catch(() => ({}));
+  if (!vendorList)
+    vendorList = fetch("/web/vendor.json")
+      .then((r) => r.json())
+      .catch(() => ({}));
   const src = (await vendorList)[name];
   if (!src) return false;
   if (!loaded[src]) {

@@ -5,11 +5,15 @@ import { api, session } from "../context.js";
 
 export async function loginScreen(body) {
   const problems = h("div");
-  const form = h("form.narrow", { id: "login-form" },
+  const form = h(
+    "form.narrow",
+    { id: "login-form" },
     field(t("field.phone"), h("input", { name: "phone", type: "tel", required: true })),
     field(t("field.password"), h("input", { name: "password", type: "password", required: true })),
     field(t("field.community"), h("input", { name: "community", placeholder: "xiaoya" })),
-    problems, h("button", { type: "submit" }, t("login.submit")));
+    problems,
+    h("button", { type: "submit" }, t("login.submit")),
+  );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     attempt(problems, async () => {
@@ -17,13 +21,26 @@ export async function loginScreen(body) {
       if (!values.community) values.community = null;
       const login = await api.post("/auth/login", values);
       if (login.role === "member") {
-        problems.append(h("div.problem", {}, t("console.member_login"), " ", h("a", { href: "/m/" }, t("console.to_member"))));
+        problems.append(
+          h(
+            "div.problem",
+            {},
+            t("console.member_login"),
+            " ",
+            h("a", { href: "/m/" }, t("console.to_member")),
+          ),
+        );
         return;
       }
       session.set({ token: login.token, community: login.community, role: login.role });
       go("#/");
     });
   });
-  mount(body, h("h1", {}, t("console.title")), h("h2", {}, t("login.title")), form,
-    h("p", {}, t("console.no_account"), " ", h("a", { href: "#/signup" }, t("console.signup"))));
+  mount(
+    body,
+    h("h1", {}, t("console.title")),
+    h("h2", {}, t("login.title")),
+    form,
+    h("p", {}, t("console.no_account"), " ", h("a", { href: "#/signup" }, t("console.signup"))),
+  );
 }

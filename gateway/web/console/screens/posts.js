@@ -1,6 +1,18 @@
 // Posts (知识与活动): knowledge and events for the members.
 import { t, when } from "../../lib/i18n.js";
-import { add, attempt, empty, field, formValues, go, h, mount, notYet, statusBadge, toast } from "../../lib/ui.js";
+import {
+  add,
+  attempt,
+  empty,
+  field,
+  formValues,
+  go,
+  h,
+  mount,
+  notYet,
+  statusBadge,
+  toast,
+} from "../../lib/ui.js";
 import { api, offers } from "../context.js";
 import { isoFromLocal } from "../widgets.js";
 
@@ -9,12 +21,23 @@ export async function postsScreen(body) {
   if (!offers("GET", "/posts")) return body.append(notYet("posts"));
   const posts = await api.get("/posts?limit=50");
   const problems = h("div");
-  const form = h("form.narrow", { id: "post-form" },
-    field(t("posts.kind"), h("select", { name: "kind" }, ["knowledge", "event"].map((k) => h("option", { value: k }, t(`posts.kind.${k}`))))),
+  const form = h(
+    "form.narrow",
+    { id: "post-form" },
+    field(
+      t("posts.kind"),
+      h(
+        "select",
+        { name: "kind" },
+        ["knowledge", "event"].map((k) => h("option", { value: k }, t(`posts.kind.${k}`))),
+      ),
+    ),
     field(t("field.title"), h("input", { name: "title", required: true, maxlength: "80" })),
     field(t("posts.body"), h("textarea", { name: "body", required: true, rows: "5" })),
     field(t("posts.event_at"), h("input", { name: "event_at", type: "datetime-local" })),
-    problems, h("button", { type: "submit" }, t("posts.publish")));
+    problems,
+    h("button", { type: "submit" }, t("posts.publish")),
+  );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     attempt(problems, async () => {
@@ -26,8 +49,27 @@ export async function postsScreen(body) {
       go("#/posts");
     });
   });
-  add(body, posts.items.length ? posts.items.map((p) => h("div.card", { "data-post": p.id },
-    h("div.row", {}, h("strong.grow", {}, p.title), h("span.badge", {}, t(`posts.kind.${p.kind}`)), " ", statusBadge(p.status)),
-    p.event_at ? h("p.muted", {}, when(p.event_at)) : null,
-    h("p.story", {}, p.body))) : empty(t("posts.empty")), h("h2", {}, t("posts.new")), form);
+  add(
+    body,
+    posts.items.length
+      ? posts.items.map((p) =>
+          h(
+            "div.card",
+            { "data-post": p.id },
+            h(
+              "div.row",
+              {},
+              h("strong.grow", {}, p.title),
+              h("span.badge", {}, t(`posts.kind.${p.kind}`)),
+              " ",
+              statusBadge(p.status),
+            ),
+            p.event_at ? h("p.muted", {}, when(p.event_at)) : null,
+            h("p.story", {}, p.body),
+          ),
+        )
+      : empty(t("posts.empty")),
+    h("h2", {}, t("posts.new")),
+    form,
+  );
 }

@@ -5,13 +5,23 @@ import { api, session } from "../context.js";
 
 export async function signupScreen(body) {
   const problems = h("div");
-  const form = h("form.narrow", { id: "signup-form" },
+  const form = h(
+    "form.narrow",
+    { id: "signup-form" },
     field(t("field.community_name"), h("input", { name: "community_name", required: true })),
-    field(t("field.slug"), h("input", { name: "slug", required: true, pattern: "[a-z0-9][a-z0-9\\-]{2,39}" })),
+    field(
+      t("field.slug"),
+      h("input", { name: "slug", required: true, pattern: "[a-z0-9][a-z0-9\\-]{2,39}" }),
+    ),
     field(t("field.display_name"), h("input", { name: "display_name", required: true })),
     field(t("field.phone"), h("input", { name: "phone", type: "tel", required: true })),
-    field(t("field.password"), h("input", { name: "password", type: "password", required: true, minlength: "8" })),
-    problems, h("button", { type: "submit" }, t("console.signup")));
+    field(
+      t("field.password"),
+      h("input", { name: "password", type: "password", required: true, minlength: "8" }),
+    ),
+    problems,
+    h("button", { type: "submit" }, t("console.signup")),
+  );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     attempt(problems, async () => {
@@ -20,5 +30,10 @@ export async function signupScreen(body) {
       go("#/");
     });
   });
-  mount(body, h("h1", {}, t("console.signup")), form, h("p", {}, h("a", { href: "#/login" }, t("login.title"))));
+  mount(
+    body,
+    h("h1", {}, t("console.signup")),
+    form,
+    h("p", {}, h("a", { href: "#/login" }, t("login.title"))),
+  );
 }
