@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,16 @@ def test_every_script_parses_as_an_es_module(script, tmp_path):
     copy.write_text((WEB_ROOT / script).read_text("utf-8"), "utf-8")
     checked = subprocess.run(["node", "--check", str(copy)], capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_javascript_unit_tests_pass():
+    # tests/unit/web/*.test.mjs: the shared modules on fakes (the live room's ping, parse guard, reconnect).
+    tests = sorted(str(path) for path in (Path(__file__).parent / "web").glob("*.test.mjs"))
+    assert tests
+    ran = subprocess.run(["node", "--test", *tests], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "# fail 0" in ran.stdout
 
 
 def test_both_catalogues_have_the_same_keys_and_no_empty_message():
