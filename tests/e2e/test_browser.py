@@ -245,6 +245,14 @@ def test_a_member_joins_by_invitation_watches_live_buys_the_pinned_item_and_pays
     page.goto(f"{stack.url}/m/#/showcases")
     page.wait_for_selector("main h1")
     member.shot("12-showcases")
+    # A product poster's link opens the product at its shop price; the posts; a route not there.
+    page.goto(f"{stack.url}/c/{slug}/products/{milk['id']}")
+    page.wait_for_selector(f"[data-product='{milk['id']}'] button")
+    assert "¥12.90" in page.inner_text(f"[data-product='{milk['id']}']")
+    page.goto(f"{stack.url}/m/#/posts")
+    page.wait_for_selector("main h1:has-text('社区动态')")
+    page.goto(f"{stack.url}/m/#/nowhere")
+    page.wait_for_selector("main h1:has-text('页面不存在')")
     member.close()
 
 
