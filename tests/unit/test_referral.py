@@ -2,7 +2,6 @@
 showcases, the program's rules and share posters."""
 
 import io
-import time
 import types
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -447,9 +446,6 @@ def test_the_invite_poster_is_a_png_whose_qr_carries_the_invite_link(world, call
     assert qr_in(png, facts["invite_url"])
     assert not qr_in(png, facts["invite_url"] + "X")
     assert decode_if_possible(png) in (None, [facts["invite_url"]])
-    started = time.perf_counter()
-    posters.invite_poster(**facts)
-    assert time.perf_counter() - started < 0.2
 
 
 def test_the_product_poster_links_the_product_with_the_sharers_code(world, caller):
@@ -460,9 +456,7 @@ def test_the_product_poster_links_the_product_with_the_sharers_code(world, calle
     with world.Session() as session:
         facts = handlers.product_poster_facts(session, m1, "http://127.0.0.1:8000/", product)
     assert facts["product_url"] == f"http://127.0.0.1:8000/c/xiaoya/products/p1?invite={code}"
-    started = time.perf_counter()
     png = posters.product_poster(**facts)
-    assert time.perf_counter() - started < 0.2
     check_png(png)
     assert qr_in(png, facts["product_url"])
     with world.Session() as session, pytest.raises(NotFound):
