@@ -30,7 +30,7 @@ from nameko.extensions import DependencyProvider, Entrypoint
 from werkzeug.routing import Rule
 
 if not hasattr(werkzeug, "__version__"):
-    # nameko.web.websocket reads werkzeug.__version__, which Werkzeug 3.1 dropped (DESIGN.md).
+    # nameko.web.websocket reads werkzeug.__version__, which Werkzeug 3.1 dropped (docs/architecture.md).
     werkzeug.__version__ = importlib.metadata.version("werkzeug")
 
 from nameko.web.websocket import WebSocketServer  # noqa: E402 (needs the shim above)

@@ -37,7 +37,7 @@ OUTBOX_WRITTEN = "linli.outbox_written"  # a session.info flag: this transaction
 
 
 class EnvelopeSchema(Schema):
-    """The envelope of DESIGN.md; unknown top-level keys are tolerated (additive change)."""
+    """The envelope of docs/architecture.md (Messaging rules); unknown top-level keys are tolerated (additive change)."""
 
     class Meta:
         unknown = EXCLUDE
