@@ -9,6 +9,7 @@ from fakes import (  # noqa: F401  (the shared fakes, imported by tests from her
     CrmInProcess,
     FakeCatalog,
     FakeCrm,
+    FakeGateway,
     FakeOrders,
     FakeRpc,
     every_product,

@@ -10,13 +10,15 @@ subclass those classes and override their verbs, so they cannot drift quietly:
   with the same signature, so a verb renamed or removed there (``reserve_stock`` became the
   batch ``reserve_stocks``) fails at once here.
 
-Unit tests import them through ``conftest``.
+``FakeGateway`` is the same idea for the gateway's routes: the real ``GatewayService`` with its
+one way out, ``call``, faked. Unit tests import them through ``conftest``.
 """
 
 import copy
 from collections import defaultdict
 from types import SimpleNamespace
 
+from gateway.service import GatewayService
 from services.catalog import handlers as catalog_handlers
 from services.crm import loyalty
 from services.fulfillment.service import Orders
@@ -193,6 +195,25 @@ class FakeRpc(RpcClient):
         return self.answer(service, method, *args, **kwargs)
 
 
+class FakeGateway(GatewayService):
+    """The gateway as its routes see it (their ``self``), with every service behind ``call``
+    faked: each call is recorded as ``(service, method, *args)`` and answered from ``answers``,
+    either ``{(service, method): answer}`` (an answer, a function of the call's arguments, or an
+    exception to raise) or one function ``answers(service, method, *args)`` for every call."""
+
+    def __init__(self, answers):
+        self.answers, self.calls = answers, []
+
+    def call(self, service, method, *args, waited=0.0, **kwargs):
+        self.calls.append((service, method, *args))
+        if callable(self.answers):
+            return self.answers(service, method, *args)
+        answer = self.answers[(service, method)]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer(*args) if callable(answer) else answer
+
+
 # Each fake with the real wrapper it stands for (test_fakes.py holds them to it).
 FAKES = {FakeCatalog: Catalog, CatalogInProcess: Catalog, FakeCrm: Crm, CrmInProcess: Crm,
-         FakeOrders: Orders, FakeRpc: RpcClient}
+         FakeOrders: Orders, FakeRpc: RpcClient, FakeGateway: GatewayService}

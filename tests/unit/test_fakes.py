@@ -7,6 +7,7 @@ import inspect
 import pytest
 from fakes import FAKES, FakeCatalog, NoRpc
 
+from gateway.service import GatewayService
 from services.fulfillment.service import Orders
 from services.infra.rpc import RpcClient
 from services.orders.service import Catalog, Crm
@@ -23,7 +24,7 @@ def public_methods(cls, stop):
 
 
 def test_every_wrapper_a_use_case_calls_through_has_a_fake():
-    assert set(FAKES.values()) == {Catalog, Crm, Orders, RpcClient}
+    assert set(FAKES.values()) == {Catalog, Crm, Orders, RpcClient, GatewayService}
 
 
 @pytest.mark.parametrize("fake, real", FAKES.items(), ids=lambda cls: cls.__name__)
