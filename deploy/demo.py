@@ -10,7 +10,8 @@ clock (``services.infra.db.set_clock``) so that history has its past timestamps.
 services (orders -> catalog, orders -> crm) are the same in-process calls; the events each call
 writes to its outbox are delivered, in order, to every handler subscribed to them (through each
 consumer's idempotent inbox) and marked published, so the relays of the running services have
-nothing left to send.
+nothing left to send. The services' periodic jobs run once a simulated day; one that fails stops
+the replay with exit status 1 and its cause, since the running services would fail the same way.
 
 Demo-only accounts (never use these anywhere real):
     leader:  13800000000 / xiaoya-demo-2026
