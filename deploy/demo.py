@@ -10,7 +10,8 @@ clock (``services.infra.db.set_clock``) so that history has its past timestamps.
 services (orders -> catalog, orders -> crm) are the same in-process calls; the events each call
 writes to its outbox are delivered, in order, to every handler subscribed to them (through each
 consumer's idempotent inbox) and marked published, so the relays of the running services have
-nothing left to send.
+nothing left to send. The services' periodic jobs run once a simulated day; one that fails stops
+the replay with exit status 1 and its cause, since the running services would fail the same way.
 
 Demo-only accounts (never use these anywhere real):
     leader:  13800000000 / xiaoya-demo-2026
@@ -18,9 +19,11 @@ Demo-only accounts (never use these anywhere real):
 Their passwords are hashed with light argon2id parameters so that the first start stays fast.
 """
 
+import itertools
 import os
 import random
 import sys
+import traceback
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -28,6 +31,14 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nameko.events import EventHandler  # noqa: E402
+from nameko.timer import Timer  # noqa: E402
+
+from services.infra.context import Caller  # noqa: E402
+from services.infra.errors import Conflict, DomainError  # noqa: E402
+from services.infra.messaging import EventInbox  # noqa: E402
+from services.infra.rpc import DEFAULT_TIMEOUT, RpcClient  # noqa: E402
 
 SLUG = "xiaoya-kitchen"
 COMMUNITY = "小雅的厨房"
@@ -90,10 +101,46 @@ COMMENTS = ["这个桃子上次买过，很甜！", "团长今天好美", "蛋�
             "请问牛奶几号到", "上次的饺子孩子很爱吃", "支持小雅！", "价格很实在", "这个怎么做好吃？"]
 
 
+class TimerFailed(RuntimeError):
+    """A service's periodic job failed under the replay. The running services would hit the same
+    fault, so the demo stops and says which job failed, at which moment, and why."""
+
+
+class InProcessRpc(RpcClient):
+    """The services' RPC client (``services.infra.rpc.RpcClient``), in process: a call runs the
+    target service's entrypoint at once, for the caller this client acts as."""
+
+    def __init__(self, simulation, caller):
+        super().__init__(SimpleNamespace(data=caller.as_context()), reply_listener=None, timeout=DEFAULT_TIMEOUT)
+        self.simulation, self.caller = simulation, caller
+
+    def acting_as(self, context):
+        return InProcessRpc(self.simulation, Caller.from_context(context))
+
+    def call(self, service, method, *args, timeout=None, **kwargs):
+        return self.simulation.invoke(service, method, self.caller, *args, **kwargs)
+
+
+class InProcessInbox(EventInbox):
+    """The idempotent inbox, on the simulated service's own database."""
+
+    def __init__(self, maker):
+        super().__init__()
+        self.maker = maker
+
+    @property
+    def Session(self):  # noqa: N802 (the provider's own name)
+        return self.maker
+
+
 class Simulation:
     """The services' own entrypoints, in-process, on a simulated clock."""
 
     SERVICES = ("crm", "catalog", "orders", "fulfillment", "referral")
+
+    # Timers that reach outside (HTTP, SMTP) or whose work the replay does itself at its moment.
+    NOT_REPLAYED = {"deliver_sandbox_notifications", "deliver", "close_due_waves", "prune_live_presence",
+                    "release_abandoned_reservations", "prune_login_attempts"}
 
     def __init__(self):
         from sqlalchemy import event
@@ -118,78 +165,45 @@ class Simulation:
         self.config = {"PUBLIC_URL": os.environ.get("LINLI_PUBLIC_URL", "http://127.0.0.1:8000")}
         self.payments = SimpleNamespace(providers=payments.providers_from(self.config), secret="demo",
                                         webhook_url=self.config["PUBLIC_URL"] + payments.WEBHOOK_PATH)
-        self.subscribers = self._subscriptions()
+        self.subscribers = {}
+        for name, method, handler in self._entrypoints(EventHandler):
+            self.subscribers.setdefault((handler.source_service, handler.event_type), []).append((name, method))
+        self.timers = [(name, method) for name, method, _ in self._entrypoints(Timer)
+                       if method not in self.NOT_REPLAYED]
         self.now = None
         self.events = 0
         self.dirty = set()  # services whose outbox may hold something new
 
-    def _subscriptions(self):
-        from nameko.events import EventHandler
-
-        found = {}
-        for name, cls in self.classes.items():
-            for attribute in dir(cls):
-                for entrypoint in getattr(getattr(cls, attribute), "nameko_entrypoints", ()):
-                    if isinstance(entrypoint, EventHandler):
-                        key = (entrypoint.source_service, entrypoint.event_type)
-                        found.setdefault(key, []).append((name, attribute))
-        return found
-
-    # Timers that reach outside (HTTP, SMTP) or that the replay does itself at the right moment.
-    NOT_REPLAYED = {"deliver_sandbox_notifications", "deliver", "close_due_waves", "prune_live_presence",
-                    "release_abandoned_reservations", "prune_login_attempts"}
-
-    def timers(self):
-        """The services' periodic jobs (reminders, tags, predictions, unpaid timeouts...)."""
-        from nameko.timer import Timer
-
-        if not hasattr(self, "_timers"):
-            self._timers = [(name, attribute) for name, cls in self.classes.items() for attribute in dir(cls)
-                            if attribute not in self.NOT_REPLAYED
-                            and any(isinstance(entrypoint, Timer)
-                                    for entrypoint in getattr(getattr(cls, attribute), "nameko_entrypoints", ()))]
-        return list(self._timers)
-
-    def skip_timer(self, service, method):
-        self._timers.remove((service, method))
+    def _entrypoints(self, kind):
+        """``(service, method, entrypoint)`` for every entrypoint of type ``kind`` of the services."""
+        return [(name, attribute, entrypoint) for name, cls in self.classes.items() for attribute in dir(cls)
+                for entrypoint in getattr(getattr(cls, attribute), "nameko_entrypoints", ())
+                if isinstance(entrypoint, kind)]
 
     def call(self, service, method, caller, *args, **kwargs):
         """One entrypoint call, then every event it caused, delivered."""
-        answer = self._invoke(service, method, caller or caller_for(None), *args, **kwargs)
+        answer = self.invoke(service, method, caller or caller_for(None), *args, **kwargs)
         self.deliver()
         return answer
 
-    def _invoke(self, service, method, caller, *args, **kwargs):
-        from services.infra.messaging import EventInbox
+    def run_timer(self, service, method):
+        """One of the services' periodic jobs; a failure is ``TimerFailed``, with its cause."""
+        try:
+            self.call(service, method, caller_for(None))
+        except Exception as exc:
+            raise TimerFailed(f"the timer {service}.{method} failed at {self.now.isoformat()}: "
+                              f"{type(exc).__name__}: {exc}") from exc
 
-        maker = self.makers[service]
+    def invoke(self, service, method, caller, *args, **kwargs):
+        """The entrypoint, on a worker built as nameko's ``worker_factory`` builds one, with the
+        providers this replay needs (its own session, the caller, in-process RPC and inbox)."""
         self.dirty.add(service)
-
-        class Inbox(EventInbox):
-            def Session(self):  # noqa: N802 (the provider's own name)
-                return maker()
-
-        session = maker()
-        simulation = self
-
-        class Remote:
-            def __init__(self, caller):
-                self.caller = caller
-
-            def bind(self, context):
-                from services.infra.context import Caller
-
-                self.caller = Caller.from_context(context)
-                return self
-
-            def call(self, target, target_method, *args, timeout=None, **kwargs):
-                return simulation._invoke(target, target_method, self.caller, *args, **kwargs)
-
+        session = self.makers[service]()
         cls = self.classes[service]
-        # As nameko's worker_factory does, without mocks for the providers we do not need.
         worker = cls()
-        dependencies = {"db": session, "caller": caller, "remote": Remote(caller), "inbox": Inbox(),
-                        "config": self.config, "payments": self.payments}
+        dependencies = {"db": session, "caller": caller, "remote": InProcessRpc(self, caller),
+                        "inbox": InProcessInbox(self.makers[service]), "config": self.config,
+                        "payments": self.payments}
         for name, value in dependencies.items():
             if hasattr(cls, name):
                 setattr(worker, name, value)
@@ -200,26 +214,27 @@ class Simulation:
 
     def deliver(self):
         """Every unpublished outbox event, oldest first, to each subscribed handler."""
+        while self.dirty:
+            sources, self.dirty = [name for name in self.SERVICES if name in self.dirty], set()
+            for source in sources:
+                for event_type, payload in self._take_unpublished(source):
+                    for consumer, method in self.subscribers.get((source, event_type), ()):
+                        self.invoke(consumer, method, caller_for(None), payload)
+                    self.events += 1
+
+    def _take_unpublished(self, source):
+        """``source``'s unpublished events, marked published (the relay has nothing left to send)."""
         from sqlalchemy import select
 
         from services.infra.db import utcnow
         from services.infra.messaging import OutboxMessage
 
-        while self.dirty:
-            delivered = 0
-            sources, self.dirty = [name for name in self.SERVICES if name in self.dirty], set()
-            for source in sources:
-                with self.makers[source].begin() as session:
-                    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
-                                           .order_by(OutboxMessage.id)).all()
-                    payloads = [(row.event_type, row.payload) for row in rows]
-                    for row in rows:
-                        row.published_at = utcnow()
-                for event_type, payload in payloads:
-                    for consumer, method in self.subscribers.get((source, event_type), ()):
-                        self._invoke(consumer, method, caller_for(None), payload)
-                    delivered += 1
-            self.events += delivered
+        with self.makers[source].begin() as session:
+            rows = session.scalars(select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
+                                   .order_by(OutboxMessage.id)).all()
+            for row in rows:
+                row.published_at = utcnow()
+            return [(row.event_type, row.payload) for row in rows]
 
 
 def _utc(moment):
@@ -227,8 +242,6 @@ def _utc(moment):
 
 
 def caller_for(identity, role=None):
-    from services.infra.context import Caller
-
     if identity is None:  # someone not logged in (signing up, joining)
         return Caller.from_context({"correlation_id": uuid.uuid4().hex})
     return Caller(tenant_id=identity["tenant_id"], account_id=identity["account_id"],
@@ -252,307 +265,384 @@ def resident_names(rng, count):
 
 def generate(seed=2026, log=print, weeks=WEEKS, residents=RESIDENTS):
     """Replay ``weeks`` weeks of 小雅的厨房 into the services' databases (migrated already):
-    a summary, or None when the community is already there."""
+    a summary, or None when the community is already there. A failing timer is ``TimerFailed``."""
     from argon2 import PasswordHasher
 
     from services.crm import passwords
     from services.infra.db import set_clock
-    from services.infra.errors import DomainError
 
-    rng = random.Random(seed)
     sim = Simulation()
     set_clock(lambda: sim.now)
     # Demo accounts only: light argon2id parameters keep 300 sign-ups within the start budget.
     hasher, passwords._hasher = passwords._hasher, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     try:
-        return _replay(sim, rng, log, DomainError, weeks, residents)
+        return History(sim, random.Random(seed), log).replay(weeks, residents)
     finally:
         set_clock(None)
         passwords._hasher = hasher
 
 
-def _replay(sim, rng, log, DomainError, weeks, population):
-    from services.infra.errors import Conflict
+class Week:
+    """One week of the community: its wave (团期) and live session (直播), and its paid orders."""
 
-    today = datetime.now(TIMEZONE).date()
-    first_monday = today - timedelta(days=today.weekday() + 7 * weeks)
-    sim.now = local(first_monday - timedelta(days=3), 20)
+    def __init__(self, number, monday, offer, live_offer):
+        self.number, self.monday, self.offer, self.live_offer = number, monday, offer, live_offer
+        self.wednesday, self.saturday = monday + timedelta(days=2), monday + timedelta(days=5)
+        self.closes_at = local(monday + timedelta(days=3), 19, 30)  # the last orders before the cut-off
+        self.wave = self.live = None
+        self.orders = []  # (order id, channel type, resident), once paid
 
-    try:
-        leader_identity = sim.call("crm", "signup_leader", None, {
-            "community_name": COMMUNITY, "slug": SLUG, "phone": LEADER_PHONE, "password": LEADER_PASSWORD,
-            "display_name": "小雅"})
-    except Conflict:
-        return None
+    def wave_channel(self):
+        return {"type": "wave", "id": self.wave["id"]}
 
-    def as_leader(service, method, *args):
-        return sim.call(service, method, caller_for(leader_identity), *args)
+    def live_channel(self):
+        return {"type": "live", "id": self.live["id"]}
 
-    products = []
-    for name, category, unit, price, story, notes in PRODUCTS:
-        products.append(as_leader("catalog", "create_product", {
-            "name": name, "category": category, "unit": unit, "price_cents": price, "stock": 100_000,
-            "story": story, "honest_notes": notes, "description": f"{name}（{unit}）",
-            "tags": [category]}))
 
-    names = resident_names(rng, population)
-    # Who joins when: a founding crowd in the first fortnight, then neighbours week by week.
-    founders, second = population * 3 // 10, population // 6
-    join_week = sorted([0] * founders + [1] * second +
-                       [rng.randrange(2, max(3, weeks)) for _ in range(population - founders - second)])
-    residents = []
-    for number, (name, week) in enumerate(zip(names, join_week, strict=True), start=1):
-        residents.append({
-            "number": number, "name": name, "phone": f"139{number:08d}", "week": week,
-            "building": "3栋" if number == 1 else rng.choice(BUILDINGS),
-            "unit": f"{rng.randint(1, 18)}0{rng.randint(1, 4)}",
-            "rhythm": 0.85 if number == 1 else rng.betavariate(2, 6),   # how often they order
-            "watches": 0.9 if number == 1 else rng.betavariate(1.5, 4),  # how often they watch the live
-            "identity": None, "caller": None,
-        })
+class History:
+    """What happens in 小雅的厨房, week by week, as a schedule of steps in time order.
 
-    summary = {"members": 0, "orders": 0, "paid": 0, "picked_up": 0, "refunds": 0, "live_sessions": 0,
-               "after_sales": 0, "invited": 0}
-    # When each resident joins (planned up front, so that nobody orders before joining).
-    for resident in residents:
-        day = first_monday + timedelta(days=7 * resident["week"] + rng.randrange(7))
-        resident["joins_at"] = local(day, rng.randint(8, 21), rng.randrange(60))
+    Each step is ``(moment, sequence, action)``; an action calls the services as the person in it
+    would (the leader 小雅 or a resident), and a refusal (sold out, a limit) is part of life. What
+    a step needs later (an order's id, a case) it keeps in a small dict its later steps share."""
 
-    def run(actions):
+    def __init__(self, sim, rng, log):
+        self.sim, self.rng, self.log = sim, rng, log
+        self.sequence = itertools.count()
+        self.summary = {"members": 0, "orders": 0, "paid": 0, "picked_up": 0, "refunds": 0, "live_sessions": 0,
+                        "after_sales": 0, "invited": 0}
+        self.leader = None
+        self.products, self.residents = [], []
+        self.invited_from = 0  # residents after this number may come with a neighbour's invite code
+        self.current = None  # this week, for members answering a reminder
+        self.picked = set()
+        self.reminders_read_until = None
+        self.reminders_kept = []  # read, not yet acted on: (member_id, product_id, sent_at)
+
+    def replay(self, weeks, population):
+        today = datetime.now(TIMEZONE).date()
+        first_monday = today - timedelta(days=today.weekday() + 7 * weeks)
+        self.sim.now = local(first_monday - timedelta(days=3), 20)
+        if not self.open_community():
+            return None
+        self.stock_the_shelves()
+        self.plan_residents(population, weeks, first_monday)
+        carried = []
+        for number in range(weeks):
+            monday = first_monday + timedelta(days=7 * number)
+            actions = carried + self.plan_week(number, monday)
+            next_monday = local(monday + timedelta(days=7), 8)
+            carried = [action for action in actions if action[0] >= next_monday]
+            self.run([action for action in actions if action[0] < next_monday])
+            self.log(f"  week {number + 1:2d}: {len([r for r in self.residents if r['identity']])} members, "
+                     f"{self.summary['paid']} paid orders so far")
+        self.run(carried)
+        self.summary["events"] = self.sim.events
+        return self.summary
+
+    def at(self, moment, action):
+        return (moment, next(self.sequence), action)
+
+    def run(self, actions):
         """Everything that happens, in time order: the clock only moves forward."""
         for moment, _, action in sorted(actions, key=lambda item: (item[0], item[1])):
-            sim.now = max(sim.now, moment)
+            self.sim.now = max(self.sim.now, moment)
             try:
                 action()
             except DomainError as exc:  # e.g. sold out: life goes on, as it would for a member
-                log(f"  (demo: {type(exc).__name__}: {exc})")
+                self.log(f"  (demo: {type(exc).__name__}: {exc})")
 
-    sequence = iter(range(10**9))
+    def as_leader(self, service, method, *args):
+        return self.sim.call(service, method, caller_for(self.leader), *args)
 
-    def at(moment, action):
-        return (moment, next(sequence), action)
+    # --- before the first week ---------------------------------------------------------------
 
-    def join(resident):
-        def act():
-            payload = {"phone": resident["phone"], "password": MEMBER_PASSWORD, "name": resident["name"],
-                       "building": resident["building"], "unit": resident["unit"], "invite_code": None}
-            inviters = [r for r in residents if r["identity"] and r["building"] == resident["building"]]
-            if resident["number"] > founders + second and inviters and rng.random() < 0.4:
-                inviter = rng.choice(inviters)
-                code = sim.call("referral", "get_my_referral", inviter["caller"])["invite_code"]
-                sim.call("referral", "check_invite_code", None, SLUG, code)
-                payload["invite_code"] = code
-                summary["invited"] += 1
-            resident["identity"] = sim.call("crm", "join_community", None, SLUG, payload)
-            resident["caller"] = caller_for(resident["identity"])
-            summary["members"] += 1
-        return act
+    def open_community(self):
+        """小雅 signs up her community; False if it is there already (a second run)."""
+        try:
+            self.leader = self.sim.call("crm", "signup_leader", None, {
+                "community_name": COMMUNITY, "slug": SLUG, "phone": LEADER_PHONE, "password": LEADER_PASSWORD,
+                "display_name": "小雅"})
+        except Conflict:
+            return False
+        return True
 
-    def order(resident, channel_of, items, when, pay_after, week_orders, pickup_day):
-        """A member orders; pays (confirmed by 小雅) or changes their mind; picks it up later."""
+    def stock_the_shelves(self):
+        for name, category, unit, price, story, notes in PRODUCTS:
+            self.products.append(self.as_leader("catalog", "create_product", {
+                "name": name, "category": category, "unit": unit, "price_cents": price, "stock": 100_000,
+                "story": story, "honest_notes": notes, "description": f"{name}（{unit}）",
+                "tags": [category]}))
+
+    def plan_residents(self, population, weeks, first_monday):
+        """Who lives here, and when each joins: a founding crowd in the first fortnight, then
+        neighbours week by week (planned up front, so that nobody orders before joining)."""
+        rng = self.rng
+        names = resident_names(rng, population)
+        founders, second = population * 3 // 10, population // 6
+        self.invited_from = founders + second
+        join_week = sorted([0] * founders + [1] * second +
+                           [rng.randrange(2, max(3, weeks)) for _ in range(population - founders - second)])
+        for number, (name, week) in enumerate(zip(names, join_week, strict=True), start=1):
+            self.residents.append({
+                "number": number, "name": name, "phone": f"139{number:08d}", "week": week,
+                "building": "3栋" if number == 1 else rng.choice(BUILDINGS),
+                "unit": f"{rng.randint(1, 18)}0{rng.randint(1, 4)}",
+                "rhythm": 0.85 if number == 1 else rng.betavariate(2, 6),   # how often they order
+                "watches": 0.9 if number == 1 else rng.betavariate(1.5, 4),  # how often they watch the live
+                "identity": None, "caller": None,
+            })
+        for resident in self.residents:
+            day = first_monday + timedelta(days=7 * resident["week"] + rng.randrange(7))
+            resident["joins_at"] = local(day, rng.randint(8, 21), rng.randrange(60))
+
+    # --- a week --------------------------------------------------------------------------------
+
+    def plan_week(self, number, monday):
+        """Monday a wave opens; orders until Thursday's cut-off; Wednesday evening the live
+        session; Friday packed and delivered; Saturday at the pickup point; the services' daily
+        jobs every morning; neighbours join along the way."""
+        offer = self.rng.sample(self.products, 10)
+        live_offer = self.rng.sample([p for p in self.products if p not in offer], 4)
+        week = Week(number, monday, offer, live_offer)
+        actions = [self.at(local(monday, 8), lambda: self.open_week(week))]
+        actions += [self.at(local(monday + timedelta(days=day), 10, 5), self.daily_jobs) for day in range(7)]
+        actions += [self.at(r["joins_at"], lambda r=r: self.join(r)) for r in self.residents if r["week"] == number]
+        for resident in self.residents:
+            actions += self.wave_order(resident, week)
+        actions += self.live_evening(week)
+        return actions + self.fulfilment(week)
+
+    def open_week(self, week):
+        """小雅 opens the week's wave and schedules Wednesday's live session."""
+        self.current = week
+        monday = week.monday
+        week.wave = self.as_leader("catalog", "create_wave", {
+            "title": f"第{week.number + 1}周 小雅团购", "cutoff_at": local(monday + timedelta(days=3), 20).isoformat(),
+            "pickup_at": local(monday + timedelta(days=5), 9).isoformat(), "pickup_point": PICKUP_POINT,
+            "packing_note": "鸡蛋单独装袋，牛奶放冰袋。",
+            "items": [{"product_id": p["id"], "price_cents": p["price_cents"]} for p in week.offer]})
+        week.live = self.as_leader("catalog", "create_live_session", {
+            "title": f"周三晚上好物直播（第{week.number + 1}期）", "host_persona": "小雅，3栋的宝妈，爱做饭",
+            "scheduled_at": local(week.wednesday, 19, 30).isoformat(),
+            "items": [{"product_id": p["id"], "live_price_cents": max(100, p["price_cents"] * 85 // 100),
+                       "quota": 40, "per_member_limit": 2} for p in week.live_offer]})
+
+    def daily_jobs(self):
+        """The services' periodic jobs, once a day (reminders, tags, predictions, overdue pickups,
+        unpaid timeouts); any failure stops the demo (``TimerFailed``)."""
+        for service, method in self.sim.timers:
+            self.sim.run_timer(service, method)
+        self.answer_reminders()
+
+    def join(self, resident):
+        """A neighbour joins, now and then with the invite code of someone in the same building."""
+        rng = self.rng
+        payload = {"phone": resident["phone"], "password": MEMBER_PASSWORD, "name": resident["name"],
+                   "building": resident["building"], "unit": resident["unit"], "invite_code": None}
+        inviters = [r for r in self.residents if r["identity"] and r["building"] == resident["building"]]
+        if resident["number"] > self.invited_from and inviters and rng.random() < 0.4:
+            inviter = rng.choice(inviters)
+            code = self.sim.call("referral", "get_my_referral", inviter["caller"])["invite_code"]
+            self.sim.call("referral", "check_invite_code", None, SLUG, code)
+            payload["invite_code"] = code
+            self.summary["invited"] += 1
+        resident["identity"] = self.sim.call("crm", "join_community", None, SLUG, payload)
+        resident["caller"] = caller_for(resident["identity"])
+        self.summary["members"] += 1
+
+    def wave_order(self, resident, week):
+        """Whether ``resident`` orders from this week's wave, and when (after joining)."""
+        rng = self.rng
+        if rng.random() >= resident["rhythm"]:
+            return []
+        when = local(week.monday + timedelta(days=rng.randint(0, 3)), rng.randint(9, 19), rng.randrange(60))
+        if resident["joins_at"] >= when:
+            return []
+        pay_after = None if rng.random() < 0.04 else timedelta(minutes=rng.randint(2, 12))
+        return self.order(resident, week, week.wave_channel, self.choose(week.offer, 3), when, pay_after)
+
+    def choose(self, pool, most):
+        return [{"product_id": product["id"], "quantity": self.rng.choice((1, 1, 1, 2))}
+                for product in self.rng.sample(pool, self.rng.randint(1, most))]
+
+    # --- an order's life -------------------------------------------------------------------------
+
+    def order(self, resident, week, channel_of, items, when, pay_after):
+        """A member orders; pays (confirmed by 小雅) or changes their mind (``pay_after`` None);
+        picks it up at the weekend; now and then a refund or an after-sale case follows."""
         placed = {}
 
         def place():
-            placed.update(sim.call("orders", "place_order", resident["caller"], {
+            placed.update(self.sim.call("orders", "place_order", resident["caller"], {
                 "items": items, "channel": channel_of()}, idempotency_key=uuid.uuid4().hex))
-            summary["orders"] += 1
+            self.summary["orders"] += 1
 
         def pay():
             if not placed:
                 return
             if pay_after is None:
-                sim.call("orders", "cancel_order", resident["caller"], placed["id"])
+                self.sim.call("orders", "cancel_order", resident["caller"], placed["id"])
                 return
-            as_leader("orders", "mark_paid", placed["id"])  # paid by WeChat transfer, confirmed by 小雅
-            summary["paid"] += 1
-            week_orders.append((placed["id"], channel_of()["type"], resident))
+            self.as_leader("orders", "mark_paid", placed["id"])  # paid by WeChat transfer, confirmed by 小雅
+            self.summary["paid"] += 1
+            week.orders.append((placed["id"], channel_of()["type"], resident))
 
         def pick_up():
             if placed and pay_after is not None:
-                collect(placed["id"], resident)
+                self.collect(placed["id"], resident)
 
-        picked_at = local(pickup_day + timedelta(days=rng.choice((0, 0, 1))), rng.randint(10, 20), rng.randrange(60))
-        actions = [at(when, place), at(when + (pay_after or timedelta(minutes=20)), pay), at(picked_at, pick_up)]
+        rng = self.rng
+        picked_at = local(week.saturday + timedelta(days=rng.choice((0, 0, 1))), rng.randint(10, 20), rng.randrange(60))
+        actions = [self.at(when, place), self.at(when + (pay_after or timedelta(minutes=20)), pay),
+                   self.at(picked_at, pick_up)]
         roll = rng.random()
         if roll < 0.02 and pay_after is not None:
-            def refund():
-                as_leader("orders", "refund_order", placed["id"], {"amount_cents": 500, "reason": "有一个坏果，退5元"})
-                summary["refunds"] += 1
-            actions.append(at(picked_at + timedelta(hours=2), lambda: placed and refund()))
-        elif roll < 0.035 and pay_after is not None and hasattr(sim.classes["fulfillment"], "open_after_sale"):
-            case = {}
-
-            def open_case():
-                case.update(sim.call("fulfillment", "open_after_sale", resident["caller"], placed["id"], {
-                    "kind": "damaged", "description": "路上压坏了一些，拍了照片给团长"}))
-                summary["after_sales"] += 1
-
-            def resolve():  # 小雅 answers the next morning: money back for some, a coupon for others
-                compensation = rng.choice(({"type": "refund", "amount": 800}, {"type": "coupon", "amount": 1000}))
-                as_leader("fulfillment", "resolve_after_sale", case["id"], {"compensation": compensation})
-            next_morning = local(picked_at.astimezone(TIMEZONE).date() + timedelta(days=1), 9, 30)
-            actions += [at(picked_at + timedelta(hours=3), lambda: placed and open_case()),
-                        at(next_morning, lambda: case and resolve())]
+            actions.append(self.at(picked_at + timedelta(hours=2), lambda: placed and self.refund(placed["id"])))
+        elif roll < 0.035 and pay_after is not None:
+            actions += self.after_sale(resident, placed, picked_at)
         return actions
 
-    def choose(pool, most):
-        return [{"product_id": product["id"], "quantity": rng.choice((1, 1, 1, 2))}
-                for product in rng.sample(pool, rng.randint(1, most))]
+    def refund(self, order_id):
+        self.as_leader("orders", "refund_order", order_id, {"amount_cents": 500, "reason": "有一个坏果，退5元"})
+        self.summary["refunds"] += 1
 
-    picked = set()
+    def after_sale(self, resident, placed, picked_at):
+        """Something arrived damaged: the member opens a case (售后) after pickup, and 小雅 answers
+        the next morning with money back for some, a coupon for others."""
+        case = {}
 
-    def collect(order_id, resident):
+        def open_case():
+            case.update(self.sim.call("fulfillment", "open_after_sale", resident["caller"], placed["id"], {
+                "kind": "damaged", "description": "路上压坏了一些，拍了照片给团长"}))
+            self.summary["after_sales"] += 1
+
+        def resolve():
+            compensation = self.rng.choice(({"type": "refund", "amount": 800}, {"type": "coupon", "amount": 1000}))
+            self.as_leader("fulfillment", "resolve_after_sale", case["id"], {"compensation": compensation})
+
+        next_morning = local(picked_at.astimezone(TIMEZONE).date() + timedelta(days=1), 9, 30)
+        return [self.at(picked_at + timedelta(hours=3), lambda: placed and open_case()),
+                self.at(next_morning, lambda: case and resolve())]
+
+    def collect(self, order_id, resident):
         """The member shows the pickup code from the order page; 小雅 verifies it."""
-        if order_id in picked:
+        if order_id in self.picked:
             return
-        shown = sim.call("orders", "get_order", resident["caller"], order_id)
+        shown = self.sim.call("orders", "get_order", resident["caller"], order_id)
         code = (shown.get("pickup") or {}).get("code")
         if code:
-            as_leader("fulfillment", "verify_pickup", {"code": code})
-            picked.add(order_id)
-            summary["picked_up"] += 1
+            self.as_leader("fulfillment", "verify_pickup", {"code": code})
+            self.picked.add(order_id)
+            self.summary["picked_up"] += 1
 
-    current = {}  # this week's wave: its offer and orders, for members answering a reminder
-    seen = {"at": None}
-    pending = []  # reminders read, not yet acted on: (member_id, product_id, sent_at)
+    # --- Wednesday evening's live session ------------------------------------------------------
 
-    def answer_reminders():
-        """A member reads a repurchase reminder (复购提醒) in their inbox and, often enough, buys
-        the product again when a wave has it within the next days. (What they read is looked up
-        here, read only, instead of listing 300 inboxes every day.)"""
+    def live_evening(self, week):
+        """小雅 goes live at 19:30; neighbours drop in, comment, buy; she ends at 20:50."""
+        self.summary["live_sessions"] += 1
+        actions = [self.at(local(week.wednesday, 19, 30),
+                           lambda: self.as_leader("catalog", "start_live_session", week.live["id"]))]
+        for resident in self.residents:
+            actions += self.live_viewer(resident, week)
+        actions.append(self.at(local(week.wednesday, 20, 50),
+                               lambda: self.as_leader("catalog", "end_live_session", week.live["id"])))
+        return actions
+
+    def live_viewer(self, resident, week):
+        """Whether ``resident`` watches tonight; if so: arrive, maybe comment, maybe buy, leave."""
+        rng, sim = self.rng, self.sim
+        arrive = local(week.wednesday, 19, 31) + timedelta(minutes=rng.randint(0, 40))
+        if not (resident["joins_at"] < arrive and rng.random() < resident["watches"]):
+            return []
+        connection = uuid.uuid4().hex
+        actions = [self.at(arrive, lambda: sim.call(
+            "catalog", "join_live_room", resident["caller"], week.live["id"], connection, "demo"))]
+        if rng.random() < 0.35:
+            actions.append(self.at(arrive + timedelta(minutes=2), lambda: sim.call(
+                "catalog", "post_live_comment", resident["caller"], week.live["id"], {"text": rng.choice(COMMENTS)})))
+        if rng.random() < 0.35:
+            actions += self.order(resident, week, week.live_channel, self.choose(week.live_offer, 2),
+                                  arrive + timedelta(minutes=rng.randint(3, 20)), timedelta(minutes=rng.randint(1, 10)))
+        actions.append(self.at(local(week.wednesday, 20, 45), lambda: sim.call(
+            "catalog", "leave_live_room", resident["caller"], connection)))
+        return actions
+
+    # --- from the cut-off to the pickup point ------------------------------------------------
+
+    def fulfilment(self, week):
+        """Thursday 20:00 the wave closes; Friday packed and on its way; Saturday at the pickup
+        point; Sunday evening whatever is still there is collected (or brought round)."""
+        monday = week.monday
+        actions = [self.at(local(monday + timedelta(days=3), 20),
+                           lambda: self.as_leader("catalog", "close_wave", week.wave["id"]))]
+        for status, day, hour in (("packed", 4, 9), ("delivering", 4, 15), ("ready_for_pickup", 5, 9)):
+            actions.append(self.at(local(monday + timedelta(days=day), hour),
+                                   lambda status=status: self.move_week(week, status)))
+        actions.append(self.at(local(monday + timedelta(days=6), 19, 30), lambda: [
+            self.collect(order_id, resident) for order_id, _, resident in list(week.orders)]))
+        return actions
+
+    def move_week(self, week, status):
+        """The wave's orders move together; the live session's are moved one by one."""
+        self.as_leader("fulfillment", "move_wave", week.wave["id"], {"status": status})
+        for order_id, channel, _ in week.orders:
+            if channel == "live":
+                self.as_leader("fulfillment", "move_order", order_id, {"status": status, "pickup_point": PICKUP_POINT})
+
+    # --- repurchase reminders (复购提醒) --------------------------------------------------------
+
+    def answer_reminders(self):
+        """A member reads a repurchase reminder in their inbox and, often enough, buys the product
+        again when this week's wave has it, within about two and a half days."""
+        rng, sim = self.rng, self.sim
+        self.reminders_kept.extend(reminder for reminder in self.fresh_reminders() if rng.random() < 0.7)
+        by_member = {r["identity"]["member_id"]: r for r in self.residents if r["identity"]}
+        week = self.current
+        on_offer = {p["id"] for p in week.offer} if week else set()
+        for reminder in list(self.reminders_kept):
+            member_id, product_id, sent_at = reminder
+            if sim.now - _utc(sent_at) > timedelta(days=2, hours=12):
+                self.reminders_kept.remove(reminder)  # too late now
+                continue
+            resident = by_member.get(member_id)
+            if resident is None or product_id not in on_offer or week.closes_at <= sim.now:
+                continue
+            self.reminders_kept.remove(reminder)
+            self.buy_again(resident, week, product_id)
+
+    def fresh_reminders(self):
+        """The reminders sent since the last look. Read straight from crm's table (read only)
+        instead of listing 300 inboxes every day."""
         from sqlalchemy import select
 
         from services.crm.models import Reminder
 
-        with sim.makers["crm"]() as crm:
+        with self.sim.makers["crm"]() as crm:
             query = select(Reminder.member_id, Reminder.product_id, Reminder.sent_at).order_by(Reminder.sent_at)
-            if seen["at"] is not None:
-                query = query.where(Reminder.sent_at > seen["at"])
+            if self.reminders_read_until is not None:
+                query = query.where(Reminder.sent_at > self.reminders_read_until)
             fresh = crm.execute(query).all()
         if fresh:
-            seen["at"] = fresh[-1][2]
-        pending.extend(reminder for reminder in fresh if rng.random() < 0.7)  # some just ignore it
-        by_member = {r["identity"]["member_id"]: r for r in residents if r["identity"]}
-        on_offer = {p["id"] for p in current.get("offer", ())}
-        for reminder in list(pending):
-            member_id, product_id, sent_at = reminder
-            if sim.now - _utc(sent_at) > timedelta(days=2, hours=12):
-                pending.remove(reminder)  # too late now
-                continue
-            resident = by_member.get(member_id)
-            if resident is None or product_id not in on_offer or current["closes_at"] <= sim.now:
-                continue
-            pending.remove(reminder)
-            sim.now += timedelta(minutes=rng.randint(5, 40))
-            placed = sim.call("orders", "place_order", resident["caller"], {
-                "items": [{"product_id": product_id, "quantity": 1}],
-                "channel": {"type": "wave", "id": current["state"]["wave"]["id"]}}, idempotency_key=uuid.uuid4().hex)
-            summary["orders"] += 1
-            sim.now += timedelta(minutes=rng.randint(2, 12))
-            as_leader("orders", "mark_paid", placed["id"])
-            summary["paid"] += 1
-            current["orders"].append((placed["id"], "wave", resident))
-            summary["answered_reminders"] = summary.get("answered_reminders", 0) + 1
+            self.reminders_read_until = fresh[-1][2]
+        return fresh
 
-    def timers():
-        for service, method in sim.timers():
-            try:
-                sim.call(service, method, caller_for(None))
-            except Exception as exc:  # a timer this replay cannot run is left to the live service
-                log(f"  (demo: timer {service}.{method} skipped: {type(exc).__name__}: {exc})")
-                sim.skip_timer(service, method)
-        if hasattr(sim.classes["crm"], "automate"):
-            answer_reminders()
-
-    carried = []
-    for week in range(weeks):
-        monday = first_monday + timedelta(days=7 * week)
-        wednesday, saturday = monday + timedelta(days=2), monday + timedelta(days=5)
-        offer = rng.sample(products, 10)
-        live_offer = rng.sample([p for p in products if p not in offer], 4)
-        state, week_orders = {}, []
-
-        def open_week(week=week, monday=monday, wednesday=wednesday, offer=offer, live_offer=live_offer,
-                      state=state, week_orders=week_orders):
-            current.update(state=state, offer=offer, orders=week_orders,
-                           closes_at=local(monday + timedelta(days=3), 19, 30))
-            state["wave"] = as_leader("catalog", "create_wave", {
-                "title": f"第{week + 1}周 小雅团购", "cutoff_at": local(monday + timedelta(days=3), 20).isoformat(),
-                "pickup_at": local(monday + timedelta(days=5), 9).isoformat(), "pickup_point": PICKUP_POINT,
-                "packing_note": "鸡蛋单独装袋，牛奶放冰袋。",
-                "items": [{"product_id": p["id"], "price_cents": p["price_cents"]} for p in offer]})
-            state["live"] = as_leader("catalog", "create_live_session", {
-                "title": f"周三晚上好物直播（第{week + 1}期）", "host_persona": "小雅，3栋的宝妈，爱做饭",
-                "scheduled_at": local(wednesday, 19, 30).isoformat(),
-                "items": [{"product_id": p["id"], "live_price_cents": max(100, p["price_cents"] * 85 // 100),
-                           "quota": 40, "per_member_limit": 2} for p in live_offer]})
-
-        actions = carried + [at(local(monday, 8), open_week)]
-        for day in range(7):  # the periodic jobs once a day (reminders, tags, overdue pickups...)
-            actions.append(at(local(monday + timedelta(days=day), 10, 5), timers))
-        actions += [at(r["joins_at"], join(r)) for r in residents if r["week"] == week]
-
-        def wave_channel(state=state):
-            return {"type": "wave", "id": state["wave"]["id"]}
-
-        def live_channel(state=state):
-            return {"type": "live", "id": state["live"]["id"]}
-
-        for resident in residents:
-            if rng.random() < resident["rhythm"]:
-                when = local(monday + timedelta(days=rng.randint(0, 3)), rng.randint(9, 19), rng.randrange(60))
-                if resident["joins_at"] < when:
-                    pay_after = None if rng.random() < 0.04 else timedelta(minutes=rng.randint(2, 12))
-                    actions += order(resident, wave_channel, choose(offer, 3), when, pay_after, week_orders, saturday)
-        # The Wednesday evening live session (直播).
-        summary["live_sessions"] += 1
-        actions.append(at(local(wednesday, 19, 30), lambda state=state: as_leader(
-            "catalog", "start_live_session", state["live"]["id"])))
-        for resident in residents:
-            arrive = local(wednesday, 19, 31) + timedelta(minutes=rng.randint(0, 40))
-            if resident["joins_at"] < arrive and rng.random() < resident["watches"]:
-                connection = uuid.uuid4().hex
-                actions.append(at(arrive, lambda r=resident, c=connection, state=state: sim.call(
-                    "catalog", "join_live_room", r["caller"], state["live"]["id"], c, "demo")))
-                if rng.random() < 0.35:
-                    actions.append(at(arrive + timedelta(minutes=2), lambda r=resident, state=state: sim.call(
-                        "catalog", "post_live_comment", r["caller"], state["live"]["id"],
-                        {"text": rng.choice(COMMENTS)})))
-                if rng.random() < 0.35:
-                    actions += order(resident, live_channel, choose(live_offer, 2),
-                                     arrive + timedelta(minutes=rng.randint(3, 20)),
-                                     timedelta(minutes=rng.randint(1, 10)), week_orders, saturday)
-                actions.append(at(local(wednesday, 20, 45), lambda c=connection, r=resident: sim.call(
-                    "catalog", "leave_live_room", r["caller"], c)))
-        actions.append(at(local(wednesday, 20, 50), lambda state=state: as_leader(
-            "catalog", "end_live_session", state["live"]["id"])))
-
-        # Thursday 20:00 the wave closes; Friday packed and on its way; Saturday at the pickup point.
-        actions.append(at(local(monday + timedelta(days=3), 20), lambda state=state: as_leader(
-            "catalog", "close_wave", state["wave"]["id"])))
-        for status, day, hour in (("packed", 4, 9), ("delivering", 4, 15), ("ready_for_pickup", 5, 9)):
-            def move(status=status, state=state, week_orders=week_orders):
-                as_leader("fulfillment", "move_wave", state["wave"]["id"], {"status": status})
-                for order_id, channel, _ in week_orders:
-                    if channel == "live":
-                        as_leader("fulfillment", "move_order", order_id, {"status": status,
-                                                                          "pickup_point": PICKUP_POINT})
-            actions.append(at(local(monday + timedelta(days=day), hour), move))
-
-        # Sunday evening: whatever is still at the pickup point is collected (or brought round).
-        actions.append(at(local(monday + timedelta(days=6), 19, 30), lambda week_orders=week_orders: [
-            collect(order_id, resident) for order_id, _, resident in list(week_orders)]))
-        next_monday = local(monday + timedelta(days=7), 8)
-        carried = [action for action in actions if action[0] >= next_monday]
-        run([action for action in actions if action[0] < next_monday])
-        log(f"  week {week + 1:2d}: {len([r for r in residents if r['identity']])} members, "
-            f"{summary['paid']} paid orders so far")
-    run(carried)
-    summary["events"] = sim.events
-    return summary
+    def buy_again(self, resident, week, product_id):
+        rng, sim = self.rng, self.sim
+        sim.now += timedelta(minutes=rng.randint(5, 40))
+        placed = sim.call("orders", "place_order", resident["caller"], {
+            "items": [{"product_id": product_id, "quantity": 1}], "channel": week.wave_channel()},
+            idempotency_key=uuid.uuid4().hex)
+        self.summary["orders"] += 1
+        sim.now += timedelta(minutes=rng.randint(2, 12))
+        self.as_leader("orders", "mark_paid", placed["id"])
+        self.summary["paid"] += 1
+        week.orders.append((placed["id"], "wave", resident))
+        self.summary["answered_reminders"] = self.summary.get("answered_reminders", 0) + 1
 
 
-def main():
+def main(weeks=WEEKS, residents=RESIDENTS):
+    """Migrate, replay, say how to log in. A failing timer exits with status 1 and its cause."""
     import time as clock
 
     from services.infra.migrations import upgrade
@@ -560,8 +650,13 @@ def main():
     began = clock.monotonic()
     for service in Simulation.SERVICES:
         upgrade(service)
-    print(f"demo: replaying {WEEKS} weeks of {COMMUNITY} ...", flush=True)
-    summary = generate(log=lambda line: print(f"demo:{line}", flush=True))
+    print(f"demo: replaying {weeks} weeks of {COMMUNITY} ...", flush=True)
+    try:
+        summary = generate(log=lambda line: print(f"demo:{line}", flush=True), weeks=weeks, residents=residents)
+    except TimerFailed as failure:
+        traceback.print_exception(failure.__cause__, file=sys.stderr)
+        print(f"demo: failed: {failure}", file=sys.stderr, flush=True)
+        sys.exit(1)
     if summary is None:
         print(f"demo: {COMMUNITY} is already there; nothing to do")
     else:

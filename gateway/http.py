@@ -149,8 +149,8 @@ def route(method, url, roles=None, **options):
 
 @cache
 def _schema(schema_class):
-    """One instance per schema class: building one copies all its fields (a fifth of an order's
-    validation), and a marshmallow schema keeps nothing of one load for the next."""
+    """One instance per schema class: building one copies all its fields, work that would be
+    repeated on every request, and a marshmallow schema keeps nothing of one load for the next."""
     return schema_class()
 
 

@@ -30,7 +30,7 @@ from nameko.extensions import DependencyProvider, Entrypoint
 from werkzeug.routing import Rule
 
 if not hasattr(werkzeug, "__version__"):
-    # nameko.web.websocket reads werkzeug.__version__, which Werkzeug 3.1 dropped (DESIGN.md).
+    # nameko.web.websocket reads werkzeug.__version__, which Werkzeug 3.1 dropped (docs/architecture.md).
     werkzeug.__version__ = importlib.metadata.version("werkzeug")
 
 from nameko.web.websocket import WebSocketServer  # noqa: E402 (needs the shim above)
@@ -209,8 +209,8 @@ class LiveRoomServer(WebSocketServer):
         """The first of ``product_ids`` this process already knows is sold out in the session;
         None for the retry of an ``attempt`` whose outcome this process never learned (a 503, a
         timeout): that attempt may hold a unit of the quota that only its retry turns into the
-        order (found by make chaos: RabbitMQ restarted during a flash sale, 4 units stayed held
-        by attempts whose buyers were told "sold out"). Per process: a retry on another gateway
+        order, so refusing the retry would keep that unit held from everyone while its buyer is
+        told "sold out". Per process: a retry on another gateway
         process is refused as before, and orders' sweeper frees the unit."""
         if attempt is not None and attempt in self.unsettled:
             return None

@@ -1,4 +1,4 @@
-"""The HTTP contract (../shared/API.md) as marshmallow schemas.
+"""The HTTP contract (docs/api.md) as marshmallow schemas.
 
 The gateway validates every body and query with these before calling a service, and the
 OpenAPI document is generated from them. Services validate again with their own schemas:

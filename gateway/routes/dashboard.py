@@ -45,7 +45,7 @@ class DashboardRoutes:
 
 
 def compose(crm, answers):
-    """The cockpit's answer (API.md, Cockpit) from each service's part."""
+    """The cockpit's answer (docs/api.md, Cockpit) from each service's part."""
     orders, fulfillment = answers["orders"], answers["fulfillment"]
     after_sales = answers["after_sales"]
     completed = fulfillment["completed_orders"]

@@ -12,8 +12,8 @@ from services.infra.errors import Conflict, DomainError, invalid, value_of
 
 
 class OrderRoutes:
-    # Orders placed at the same time go to orders as one place_orders call: a message per order
-    # was most of an order's cost (see gateway.coalescer).
+    # Orders placed at the same time go to orders as one place_orders call: an RPC message's own
+    # cost outweighs an order's work (see gateway.coalescer).
     order_intake = SharedCoalescer()
 
     @route("POST", "/api/v1/orders", roles=MEMBER, summary="Place an order (Idempotency-Key)", tag="orders",

@@ -164,7 +164,7 @@ def reserve_stock(session, caller, payload):
 
 def reserve_stocks(session, requests):
     """``reserve_stock`` for a batch of orders in one RPC: the per-message cost of an RPC
-    dominated an order's cost, so orders reserves many at once.
+    outweighs an order's own work, so orders reserves many at once.
 
     ``requests``: ``[{caller: {tenant_id, member_id, correlation_id}, reservation}]``, each acting
     for its own member (not for whoever sent the batch). The batch is reserved in one

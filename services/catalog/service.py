@@ -127,7 +127,7 @@ class CatalogService(operations.OperatorEntrypoints):
     @rpc
     def reserve_stocks(self, requests):
         """Stock for a batch of orders (each for its own member, in its own transaction); one
-        order is a batch of one. An RPC's per-message cost dominated an order's cost."""
+        order is a batch of one. An RPC's per-message cost outweighs an order's own work."""
         return handlers.reserve_stocks(self.db, requests)
 
     @rpc

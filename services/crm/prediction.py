@@ -54,7 +54,7 @@ def estimate(times):
         cycles.append(moment)
     if len(cycles) < 2:
         return None
-    # Plain float arithmetic (statistics' exact fractions cost 10x for 5,000 members).
+    # Plain float arithmetic: statistics' exact fractions are far slower, and this runs per member.
     gaps = [(later - earlier).total_seconds() / DAY_SECONDS for earlier, later in zip(cycles, cycles[1:], strict=False)]
     middle = _median(gaps)
     if len(gaps) < 3:
@@ -150,7 +150,7 @@ class PaidPurchase(NamedTuple):
 
 
 def _instant(value):
-    if isinstance(value, str):  # SQLite: text, parsed here (10x faster than the generic type's regex)
+    if isinstance(value, str):  # SQLite: text, parsed here (cheaper than the generic type's regex)
         value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
@@ -159,9 +159,9 @@ def paid_purchases(session, tenant_id):
     """The community's paid purchases by member, as light rows (``status``, ``placed_at``,
     ``lines``): what prediction and tags both read, loaded once by the daily refresh.
 
-    Read as raw values and decoded here: for 400k rows the generic column types cost more than
-    all the prediction. Identical ``lines`` texts (the same staple bought again) decode once and
-    share one list, which nobody modifies."""
+    Read as raw values and decoded here: over a community's history the generic column types
+    would cost more than all the prediction. Identical ``lines`` texts (the same staple bought
+    again) decode once and share one list, which nobody modifies."""
     by_member, decoded = defaultdict(list), {}
     statement = select(Purchase.member_id, type_coerce(Purchase.placed_at, String),
                        type_coerce(Purchase.lines, String)).where(Purchase.tenant_id == tenant_id, Purchase.status == PAID)

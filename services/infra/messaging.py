@@ -37,7 +37,7 @@ OUTBOX_WRITTEN = "linli.outbox_written"  # a session.info flag: this transaction
 
 
 class EnvelopeSchema(Schema):
-    """The envelope of DESIGN.md; unknown top-level keys are tolerated (additive change)."""
+    """The envelope of docs/architecture.md (Messaging rules); unknown top-level keys are tolerated (additive change)."""
 
     class Meta:
         unknown = EXCLUDE
@@ -194,8 +194,8 @@ class OutboxRelay(DependencyProvider):
 class TransactionalPublisher:
     """Publishes a batch of events in one AMQP transaction (``tx.select`` / ``tx.commit``): the
     broker has them all, routed and (persistent, to durable queues) stored, when the commit is
-    answered. One round trip for the batch, where a publisher confirm per event cost a fifth of
-    an order's CPU in the orders service. All or nothing: a batch whose commit did not come back
+    answered. One round trip for the batch, instead of a publisher confirm (a round trip) per
+    event on the path of every order. All or nothing: a batch whose commit did not come back
     is published again, and consumers' inboxes skip what they had already.
 
     One connection, opened on first use and again after any failure; only the relay's thread uses it.

@@ -32,8 +32,8 @@ RPC_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.
 class LightPublisher(Publisher):
     """RPC requests and answers go without publisher confirms and as transient messages (the
     broker keeps them in memory only): a message the broker lost is a call that times out, which
-    every caller handles already, and waiting for a confirm costs a broker round trip per message
-    (about a sixth of an order's time in bench/flash_sale.py)."""
+    every caller handles already, and waiting for a confirm would add a broker round trip to
+    every call."""
 
     use_confirms = False
     delivery_mode = NON_PERSISTENT
@@ -42,8 +42,8 @@ class LightPublisher(Publisher):
 class RequestPublisher(LightPublisher):
     """Requests are not ``mandatory`` either, which nameko asks for to tell an unknown service at once: without
     a confirm to wait for, the broker's "no route" comes back later and py-amqp raises it on the
-    channel's next publish, so an unrelated healthy call failed as "unknown service" (a call
-    made while a service was still starting poisoned a later one). An unroutable call times out.
+    channel's next publish, so an unrelated healthy call would fail as "unknown service" (a call
+    made while a service is still starting would poison a later one). An unroutable call times out.
     """
 
     def publish(self, payload, **kwargs):

@@ -1,7 +1,7 @@
 """crm's checkout terms, remembered: most orders use neither coupon nor points, and for those
 the member's tier discount is all crm would add. Orders keeps what crm last answered
 (``apply_checkout`` sends the member's ``terms`` with every checkout) and prices such an order
-itself, without a call to crm: in a flash sale that call was a third of an order's cost.
+itself, without a call to crm, whose round trip would otherwise be a large share of its cost.
 
 Terms are forgotten when crm says they changed (``crm.checkout_terms_changed``: a member's
 spend moved them to another tier, or the community's tier rules changed), and they expire by

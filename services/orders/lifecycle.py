@@ -1,4 +1,4 @@
-"""The order's life (DESIGN.md, "Order life"): legal transitions only, each on the timeline.
+"""The order's life (docs/architecture.md, "The order's life"): legal transitions only, each on the timeline.
 
     pending_payment -> paid -> packed -> delivering -> ready_for_pickup -> completed
            |             \\------------------------------------------------------\\-> refunding -> refunded

@@ -1,4 +1,4 @@
-"""A client that knows only shared/API.md, against the stack `make run` starts."""
+"""A client that knows only docs/api.md, against the stack `make run` starts."""
 
 import signal
 import time

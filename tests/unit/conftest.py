@@ -1,13 +1,23 @@
-"""Unit-test fixtures: a fresh SQLite database per test, and callers of each role."""
+"""Unit-test fixtures: a fresh SQLite database per test, callers of each role, and the fakes of
+the remote service wrappers (``fakes.py``)."""
 
 import uuid
 
 import pytest
+from fakes import (  # noqa: F401  (the shared fakes, imported by tests from here)
+    CatalogInProcess,
+    CrmInProcess,
+    FakeCatalog,
+    FakeCrm,
+    FakeGateway,
+    FakeOrders,
+    FakeRpc,
+    every_product,
+)
 from sqlalchemy.orm import sessionmaker
 
 from services.infra.context import Caller
 from services.infra.db import make_engine, utcnow
-from services.infra.errors import outcome_of
 from services.infra.messaging import MessagingBase
 
 TENANT = "tenant-a"
@@ -74,40 +84,3 @@ def make_session(session_factory):
     yield make
     for session in sessions:
         session.close()
-
-
-class NoDiscounts:
-    """crm for orders' tests that are not about loyalty: a member without tier, coupon or points."""
-
-    def __init__(self):
-        self.released = []
-
-    def apply_checkout(self, payload):
-        subtotal = payload["subtotal_cents"]
-        return {"tier_discount_cents": 0, "coupon_id": None, "coupon_discount_cents": 0, "points_used": 0,
-                "points_discount_cents": 0, "discount_cents": 0, "total_cents": subtotal}
-
-    def release_checkout(self, order_id):
-        self.released.append(order_id)
-        return {"order_id": order_id, "status": "released"}
-
-
-class ReservesEachAlone:
-    """catalog's batch ``reserve_stocks`` for fakes that answer ``reserve_stock`` (one reservation)."""
-
-    def reserve_stocks(self, requests):
-        return [outcome_of(self.reserve_stock, request["reservation"]) for request in requests]
-
-
-class FixedPriceCatalog(ReservesEachAlone):
-    """catalog for orders' tests that are not about stock: every product at one price, in stock."""
-
-    def __init__(self, name, unit, unit_price_cents):
-        self.line = {"name": name, "unit": unit, "unit_price_cents": unit_price_cents}
-
-    def reserve_stock(self, payload):
-        return {"lines": [{"product_id": item["product_id"], **self.line, "quantity": item["quantity"]}
-                          for item in payload["items"]]}
-
-    def release_stock(self, key):
-        pass

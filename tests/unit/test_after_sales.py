@@ -5,7 +5,7 @@ compensation, rejection, the cockpit's count; and batches of orders outside wave
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import OTHER_TENANT, TENANT, envelope
+from conftest import OTHER_TENANT, TENANT, FakeOrders, envelope
 from sqlalchemy import select
 
 from services.fulfillment import after_sales, batches, handlers
@@ -71,24 +71,6 @@ def outbox(session, event_type):
     with session.begin():
         return [row.payload["data"] for row in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
                 if row.event_type == event_type]
-
-
-class FakeOrders:
-    """orders' refund_order as fulfilment calls it: idempotent on the key, like the real one."""
-
-    def __init__(self, fail=None):
-        self.calls, self.refunds, self.fail = [], {}, fail
-
-    def refund_order(self, order_id, payload, idempotency_key=None):
-        self.calls.append((order_id, payload, idempotency_key))
-        if self.fail == "refuse":
-            raise Conflict("That is more than is left to refund.", {"reason": "exceeds_paid"})
-        if idempotency_key not in self.refunds:
-            self.refunds[idempotency_key] = payload["amount_cents"]
-        if self.fail == "timeout":  # the refund happened, but its answer was lost
-            self.fail = None
-            raise ServiceUnavailable("The orders service did not answer in time.")
-        return {"order_id": order_id, "status": "completed"}
 
 
 # --- opening a case --------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 
 import eventlet
 import pytest
+from conftest import FakeGateway
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from gateway.http import problem_from
-from gateway.routes.dashboard import DashboardRoutes
 from services.infra.errors import Invalid, ServiceUnavailable
 
 CRM = {"timezone": "Asia/Shanghai", "from": "2026-03-02", "to": "2026-03-03", "new_members": 3, "members_total": 10,
@@ -24,20 +24,20 @@ PARTS = {
 }
 
 
-class Gateway(DashboardRoutes):
-    def __init__(self, down=None):
-        self.calls, self.down = [], down
+def Gateway(down=None):
+    """The cockpit's five services; ``down`` does not answer in time."""
 
-    def call(self, service, method, *args):
-        self.calls.append((service, method, *args))
+    def answer(service, method, *args):
         eventlet.sleep(0)
-        if service == self.down:
+        if service == down:
             raise ServiceUnavailable(f"The {service} service did not answer in time.", {"service": service})
         if service == "crm":
             return CRM
         if method == "after_sale_stats":
             return {"cases": 1, "orders_with_cases": 1}
         return PARTS[service]
+
+    return FakeGateway(answer)
 
 
 def request(query=""):

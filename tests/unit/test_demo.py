@@ -110,3 +110,22 @@ def test_the_demo_replays_weeks_of_life_that_the_cockpit_adds_up(replayed):
 
     # A second run finds the community there and changes nothing.
     assert demo.generate(weeks=3, residents=60) is None
+
+
+def test_a_timer_that_fails_under_the_demo_fails_the_demo_with_its_cause(tmp_path, monkeypatch, capsys):
+    from services.orders import payments
+
+    monkeypatch.setenv("LINLI_DATA_DIR", str(tmp_path))
+    demo = load_demo()
+
+    def broken(session, now=None):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(payments, "expire_unpaid", broken)  # what orders' unpaid-timeout timer runs
+    with pytest.raises(SystemExit) as exited:
+        demo.main(weeks=1, residents=10)
+    assert exited.value.code == 1
+    printed = capsys.readouterr()
+    assert "the timer orders.expire_unpaid_orders failed at" in printed.err
+    assert "RuntimeError: disk full" in printed.err
+    assert "done in" not in printed.out

@@ -3,24 +3,22 @@ token's account still has access (a removed helper's tokens stop working at once
 the request's budget."""
 
 import pytest
+from conftest import FakeRpc
 from nameko.testing.services import worker_factory
 
 from gateway.service import GatewayService
 from services.infra.errors import Unauthorized
 
 
-class FakeRemote:
-    def __init__(self, role, refuse=False):
-        self.worker_ctx = type("WorkerContext", (), {"data": {"role": role, "tenant_id": "t1", "account_id": "a1"}})()
-        self.refuse = refuse
-        self.calls, self.timeouts = [], []
+def FakeRemote(role, refuse=False):
+    """The gateway's RPC client for a caller of ``role``; crm refuses staff access if ``refuse``."""
 
-    def call(self, service, method, *args, timeout=None, **kwargs):
-        self.calls.append((service, method))
-        self.timeouts.append(timeout)
-        if method == "confirm_staff_access" and self.refuse:
+    def answer(service, method, *args, **kwargs):
+        if method == "confirm_staff_access" and refuse:
             raise Unauthorized("Your access to this community was removed by its leader.")
         return {"service": service, "method": method}
+
+    return FakeRpc({"role": role, "tenant_id": "t1", "account_id": "a1"}, answer)
 
 
 def gateway(remote):

@@ -4,6 +4,7 @@ events, over a real (SQLite) session."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import FakeGateway
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
@@ -561,15 +562,6 @@ def test_refresh_and_prune_stale_presence(session, leader, caller, milk_session)
 
 # --- gateway ------------------------------------------------------------------------------------
 
-class FakeGateway:
-    def __init__(self):
-        self.calls = []
-
-    def call(self, service, method, *args):
-        self.calls.append((service, method, *args))
-        return {"id": "s1"}
-
-
 def test_gateway_sends_iso_datetimes_and_checks_the_body():
     from werkzeug.test import EnvironBuilder
 
@@ -577,7 +569,7 @@ def test_gateway_sends_iso_datetimes_and_checks_the_body():
 
     body = live_payload({"product_id": "p1", "live_price_cents": 990, "quota": 100, "per_member_limit": 1},
                         co_hosts=[{"name": "王医生", "role": "营养师"}])
-    gateway = FakeGateway()
+    gateway = FakeGateway(lambda service, method, *args: {"id": "s1"})
     assert LiveRoutes.create_live_session(gateway, EnvironBuilder(method="POST", json=body).get_request()) == (
         201, {"id": "s1"})
     (service, method, payload), = gateway.calls

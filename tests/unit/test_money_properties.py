@@ -1,7 +1,7 @@
 """Money adds up for any cart and any sequence of partial refunds (integer fen throughout)."""
 
 import pytest
-from conftest import NoDiscounts, ReservesEachAlone
+from conftest import CrmInProcess, FakeCatalog, FakeCrm
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -27,17 +27,8 @@ carts = st.lists(
 refund_amounts = st.lists(st.integers(1, 10**9), max_size=6)
 
 
-class PricedCatalog(ReservesEachAlone):
-    def __init__(self, prices):
-        self.prices = prices
-
-    def reserve_stock(self, payload):
-        return {"lines": [{"product_id": item["product_id"], "name": item["product_id"], "unit": "件",
-                           "unit_price_cents": self.prices[item["product_id"]], "quantity": item["quantity"]}
-                          for item in payload["items"]]}
-
-    def release_stock(self, key):
-        pass
+def priced_catalog(prices):
+    return FakeCatalog({product: (product, price) for product, price in prices.items()})
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +54,9 @@ def test_totals_are_exact_and_refunds_never_exceed_payments(session, cart, refun
     expected = sum(prices[item["product_id"]] * item["quantity"] for item in items)
     if expected > handlers.MAX_ORDER_CENTS:
         with pytest.raises(Invalid):
-            handlers.place_order(session, PricedCatalog(prices), NoDiscounts(), MEMBER, {"items": items})
+            handlers.place_order(session, priced_catalog(prices), FakeCrm(), MEMBER, {"items": items})
         return
-    order = handlers.place_order(session, PricedCatalog(prices), NoDiscounts(), MEMBER, {"items": items})
+    order = handlers.place_order(session, priced_catalog(prices), FakeCrm(), MEMBER, {"items": items})
     assert order["subtotal_cents"] == expected
     assert order["total_cents"] == order["subtotal_cents"] - order["discount_cents"] >= 0
 
@@ -86,22 +77,6 @@ def test_totals_are_exact_and_refunds_never_exceed_payments(session, cart, refun
 
 
 # --- with loyalty: tier discount, a coupon and points from crm's real checkout ---------------
-
-class InProcessCrm:
-    """crm's checkout RPCs run in process against crm's own database, each in one transaction
-    (as the crm service's entrypoints do)."""
-
-    def __init__(self, session, caller):
-        self.session, self.caller = session, caller
-
-    def apply_checkout(self, payload):
-        with self.session.begin():
-            return loyalty.apply_checkout(self.session, self.caller, payload)
-
-    def release_checkout(self, order_id):
-        with self.session.begin():
-            return loyalty.release_checkout(self.session, self.caller, order_id)
-
 
 @pytest.fixture(scope="module")
 def crm_session(tmp_path_factory):
@@ -146,7 +121,7 @@ def _event(event_type, order, **data):
        coupon=coupons, grant=st.integers(0, 50_000), points=st.integers(0, 60_000), ratio=st.integers(0, 100))
 def test_with_tier_coupon_and_points_totals_stay_sound(session, crm_session, cart, refunds, tier_percent, spend,
                                                       coupon, grant, points, ratio):
-    crm = InProcessCrm(crm_session, MEMBER)
+    crm = CrmInProcess(crm_session, MEMBER)
     with crm_session.begin():
         community = crm_session.get(Community, "t")
         community.settings = {"max_points_ratio_percent": ratio, "tiers": [
@@ -166,7 +141,7 @@ def test_with_tier_coupon_and_points_totals_stay_sound(session, crm_session, car
     subtotal = sum(prices[item["product_id"]] * item["quantity"] for item in items)
     body = {"items": items, "coupon_id": coupon_id, "points_to_use": points}
     try:
-        order = handlers.place_order(session, PricedCatalog(prices), crm, MEMBER, body)
+        order = handlers.place_order(session, priced_catalog(prices), crm, MEMBER, body)
     except (Conflict, Invalid) as refused:
         event(f"refused: {refused.extra.get('reason', 'invalid')}")
         with crm_session.begin():  # refused: nothing held, nothing locked

@@ -1,9 +1,9 @@
-"""Placing and reading orders, with catalog faked by a plain object."""
+"""Placing and reading orders, with catalog and crm faked (tests/unit/fakes.py)."""
 
 import copy
 
 import pytest
-from conftest import NoDiscounts, ReservesEachAlone
+from conftest import CatalogInProcess, FakeCatalog, FakeCrm
 
 from services.catalog import handlers as catalog_handlers
 from services.catalog.models import Base as CatalogBase
@@ -11,31 +11,6 @@ from services.infra.errors import Conflict, Forbidden, Invalid, NotFound, Servic
 from services.infra.messaging import ENVELOPE, OutboxMessage
 from services.orders import handlers
 from services.orders.models import Base, IdempotencyKey, Order
-
-PRICES = {"apple": ("Apples", 350), "milk": ("Milk", 1299)}
-
-
-class FakeCatalog(ReservesEachAlone):
-    """Answers like catalog's ``reserve_stock``/``release_stock`` and records the calls."""
-
-    def __init__(self, conflict=None):
-        self.conflict = conflict
-        self.reserved = []
-        self.released = []
-
-    def reserve_stock(self, payload):
-        self.reserved.append(copy.deepcopy(payload))
-        if self.conflict:
-            raise self.conflict
-        lines = [{"product_id": item["product_id"], "name": PRICES[item["product_id"]][0], "unit": "件",
-                  "unit_price_cents": PRICES[item["product_id"]][1], "quantity": item["quantity"]}
-                 for item in payload["items"]]
-        return {"reservation_key": payload["reservation_key"], "lines": lines}
-
-    def release_stock(self, reservation_key):
-        self.released.append(reservation_key)
-        return {"reservation_key": reservation_key, "released": True}
-
 
 BODY = {"items": [{"product_id": "apple", "quantity": 3}, {"product_id": "milk", "quantity": 2}]}
 
@@ -51,7 +26,7 @@ def member(caller):
 
 
 def place(session, caller, payload=BODY, key=None, catalog=None):
-    return handlers.place_order(session, catalog or FakeCatalog(), NoDiscounts(), caller, payload, key)
+    return handlers.place_order(session, catalog or FakeCatalog(), FakeCrm(), caller, payload, key)
 
 
 def rows(session, model):
@@ -131,7 +106,7 @@ def test_keys_are_per_member(session, caller):
 
 
 def test_short_stock_leaves_no_order_and_no_event(session, member):
-    catalog = FakeCatalog(conflict=Conflict("Not enough stock.", {"product_id": "milk", "available": 1}))
+    catalog = FakeCatalog(refuse=Conflict("Not enough stock.", {"product_id": "milk", "available": 1}))
     with pytest.raises(Conflict):
         place(session, member, key="key-1", catalog=catalog)
     assert rows(session, Order) == [] and rows(session, OutboxMessage) == []
@@ -210,28 +185,13 @@ def test_list_orders_filters(session, caller):
         listed(leader, {"status": "lost"})
 
 
-class CatalogOverHandlers(ReservesEachAlone):
-    """catalog's real use cases on their own database, called the way the service calls them."""
-
-    def __init__(self, session, caller):
-        self.session, self.caller = session, caller
-
-    def reserve_stock(self, payload):
-        with self.session.begin():
-            return catalog_handlers.reserve_stock(self.session, self.caller, payload)
-
-    def release_stock(self, reservation_key):
-        with self.session.begin():
-            return catalog_handlers.release_stock(self.session, self.caller, reservation_key)
-
-
 def test_retry_with_the_same_key_after_a_failed_write_succeeds(session, make_session, member, caller,
                                                              monkeypatch):
     catalog_session = make_session(CatalogBase, "catalog")
     with catalog_session.begin():
         product = catalog_handlers.create_product(
             catalog_session, caller("leader"), {"name": "Apples", "price_cents": 350, "stock": 10})
-    catalog = CatalogOverHandlers(catalog_session, member)
+    catalog = CatalogInProcess(catalog_session, member)
     body = {"items": [{"product_id": product["id"], "quantity": 2}]}
     with monkeypatch.context() as patch:
         patch.setattr(handlers, "_new_order", _boom)

@@ -4,7 +4,7 @@ calls (pay, mark-paid, refund), and cases and compensations on the order's histo
 import dataclasses
 
 import pytest
-from conftest import OTHER_TENANT, TENANT, FixedPriceCatalog, NoDiscounts, envelope
+from conftest import OTHER_TENANT, TENANT, FakeCatalog, FakeCrm, envelope, every_product
 from sqlalchemy import select
 
 from services.infra.db import in_transaction, utcnow
@@ -17,7 +17,7 @@ from services.orders.schemas import ORDER
 PROVIDERS = {"offline": payments.OfflineProvider(), "sandbox": payments.SandboxProvider("http://linli.test", 0)}
 
 
-CATALOG = FixedPriceCatalog("草莓", "盒", 2500)
+CATALOG = FakeCatalog(every_product("草莓", 2500), unit="盒")
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def member(caller):
 @pytest.fixture
 def order_id(session, member):
     """An unpaid order of 2 x 25 yuan."""
-    return handlers.place_order(session, CATALOG, NoDiscounts(), member,
+    return handlers.place_order(session, CATALOG, FakeCrm(), member,
                                 {"items": [{"product_id": "berry", "quantity": 2}]})["id"]
 
 
@@ -143,7 +143,7 @@ def test_pay_retried_with_its_key_answers_the_same_and_another_body_is_409(sessi
 def test_keys_are_per_member_and_per_community(session, caller, member, order_id):
     # A key another member used means nothing to this member's key space, and vice versa.
     other = caller("member", member_id="member-2")
-    other_order = handlers.place_order(session, CATALOG, NoDiscounts(), other,
+    other_order = handlers.place_order(session, CATALOG, FakeCrm(), other,
                                        {"items": [{"product_id": "berry", "quantity": 1}]})["id"]
     mine = in_transaction(session, payments.start_payment, member, PROVIDERS, order_id,
                                       {"method": "sandbox"}, "same")
@@ -151,7 +151,7 @@ def test_keys_are_per_member_and_per_community(session, caller, member, order_id
                                         {"method": "sandbox"}, "same")
     assert mine["payment"]["id"] != theirs["payment"]["id"]
     # A key that placed an order is not a payment call's.
-    handlers.place_order(session, CATALOG, NoDiscounts(), member,
+    handlers.place_order(session, CATALOG, FakeCrm(), member,
                          {"items": [{"product_id": "berry", "quantity": 1}]}, "placed-key")
     with pytest.raises(Conflict):
         in_transaction(session, payments.start_payment, member, PROVIDERS, order_id,

@@ -1,45 +1,22 @@
 """Placing a batch of orders (``handlers.place_orders``): each attempt answered as if alone, the
 shared steps done once."""
 
-import copy
 from datetime import timedelta
 
 import pytest
-from conftest import TENANT, NoDiscounts, make_caller
+from conftest import TENANT, FakeCatalog, FakeCrm, every_product, make_caller
 
 from services.infra.db import utcnow
-from services.infra.errors import Conflict, Invalid, ServiceUnavailable, outcome_of, value_of
+from services.infra.errors import Conflict, Invalid, ServiceUnavailable, value_of
 from services.orders import checkout_terms, handlers
 from services.orders.models import Base, IdempotencyKey, Order
 
 BODY = {"items": [{"product_id": "apple", "quantity": 2}]}
 
 
-class BatchCatalog:
+def apples_catalog(sold_out=(), fail=None):
     """catalog's ``reserve_stocks``: apples at 350 fen, ``sold_out`` products refused; records each call."""
-
-    def __init__(self, sold_out=(), fail=None):
-        self.sold_out, self.fail = set(sold_out), fail
-        self.batches, self.released = [], []
-
-    def reserve_stocks(self, requests):
-        self.batches.append(copy.deepcopy(requests))
-        if self.fail:
-            raise self.fail
-        return [outcome_of(self._reserve, request["reservation"]) for request in requests]
-
-    def _reserve(self, reservation):
-        lines = []
-        for item in reservation["items"]:
-            if item["product_id"] in self.sold_out:
-                raise Conflict("Not enough stock of Apples.", {"product_id": item["product_id"],
-                                                               "reason": "out_of_stock"})
-            lines.append({"product_id": item["product_id"], "name": "Apples", "unit": "斤",
-                          "unit_price_cents": 350, "quantity": item["quantity"]})
-        return {"reservation_key": reservation["reservation_key"], "lines": lines}
-
-    def release_stock(self, reservation_key):
-        self.released.append(reservation_key)
+    return FakeCatalog(every_product("Apples", 350), unit="斤", sold_out=sold_out, fail=fail)
 
 
 @pytest.fixture
@@ -59,7 +36,7 @@ def attempt(member_id, payload=BODY, key=None):
 
 
 def place(session, catalog, attempts, crm=None):
-    crm = crm or NoDiscounts()
+    crm = crm or FakeCrm()
     return handlers.place_orders(session, catalog, lambda _caller: (catalog, crm), attempts)
 
 
@@ -71,7 +48,7 @@ def rows(session, model):
 def test_a_batch_reserves_in_one_call_and_answers_each_attempt_in_order(session):
     for member in ("m1", "m2"):
         knows_terms(session, member, percent=10 if member == "m2" else 0)
-    catalog = BatchCatalog()
+    catalog = apples_catalog()
     outcomes = place(session, catalog, [attempt("m1"), attempt("m2"), attempt("m1")])
     orders = [value_of(outcome) for outcome in outcomes]
     assert [order["member_id"] for order in orders] == ["m1", "m2", "m1"]
@@ -85,8 +62,8 @@ def test_a_batch_reserves_in_one_call_and_answers_each_attempt_in_order(session)
 
 def test_one_attempts_refusal_or_bad_input_leaves_the_others_alone(session):
     knows_terms(session, "m1")
-    catalog = BatchCatalog(sold_out={"pear"})
-    crm = NoDiscounts()
+    catalog = apples_catalog(sold_out={"pear"})
+    crm = FakeCrm()
     outcomes = place(session, catalog, [
         attempt("m1"),
         attempt("m2", {"items": []}),  # invalid: never reaches catalog
@@ -106,7 +83,7 @@ def test_one_attempts_refusal_or_bad_input_leaves_the_others_alone(session):
 
 def test_a_retried_key_answers_the_order_it_placed(session):
     knows_terms(session, "m1")
-    catalog = BatchCatalog()
+    catalog = apples_catalog()
     first, = place(session, catalog, [attempt("m1", key="k1")])
     again, other = place(session, catalog, [attempt("m1", key="k1"), attempt("m2", key="k1")])
     assert value_of(again) == value_of(first)
@@ -116,14 +93,14 @@ def test_a_retried_key_answers_the_order_it_placed(session):
 
 def test_the_same_key_twice_in_one_batch_is_one_order(session):
     knows_terms(session, "m1")
-    catalog = BatchCatalog()
+    catalog = apples_catalog()
     one, two = place(session, catalog, [attempt("m1", key="k1"), attempt("m1", key="k1")])
     assert value_of(one) == value_of(two)
     assert len(rows(session, Order)) == 1 and catalog.released == []
 
 
 def test_catalog_unreachable_answers_every_attempt_and_writes_nothing(session):
-    catalog = BatchCatalog(fail=ServiceUnavailable("The catalog service did not answer in time."))
+    catalog = apples_catalog(fail=ServiceUnavailable("The catalog service did not answer in time."))
     outcomes = place(session, catalog, [attempt("m1"), attempt("m2")])
     for outcome in outcomes:
         with pytest.raises(ServiceUnavailable):

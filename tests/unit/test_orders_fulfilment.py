@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from conftest import OTHER_TENANT, TENANT, FixedPriceCatalog, NoDiscounts, envelope
+from conftest import OTHER_TENANT, TENANT, FakeCatalog, FakeCrm, envelope, every_product
 from sqlalchemy import select
 
 from services.infra.db import utcnow
@@ -17,7 +17,7 @@ PROVIDERS = {"offline": payments.OfflineProvider()}
 PICKUP = {"code": "042917", "point": "3栋楼下快递柜旁", "at": datetime(2026, 11, 28, 9, tzinfo=UTC).isoformat()}
 
 
-CATALOG = FixedPriceCatalog("水蜜桃", "盒", 6900)
+CATALOG = FakeCatalog(every_product("水蜜桃", 6900), unit="盒")
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def session(make_session):
 
 @pytest.fixture
 def order_id(session, caller):
-    placed = handlers.place_order(session, CATALOG, NoDiscounts(), caller("member"), {"items": [{"product_id": "p", "quantity": 2}]})
+    placed = handlers.place_order(session, CATALOG, FakeCrm(), caller("member"), {"items": [{"product_id": "p", "quantity": 2}]})
     with session.begin():
         payments.mark_paid_offline(session, caller("leader"), PROVIDERS, placed["id"])
     return placed["id"]

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import TENANT, ReservesEachAlone
+from conftest import TENANT, FakeCatalog, FakeCrm
 
 from services.infra.db import set_clock, utcnow
 from services.infra.errors import Conflict, Invalid, NotFound, ServiceUnavailable
@@ -12,48 +12,8 @@ from services.infra.messaging import OutboxMessage
 from services.orders import checkout_terms, handlers, payments
 from services.orders.models import Base, CheckoutTerms, IdempotencyKey, Order
 
-PRICES = {"apple": ("Apples", 350), "milk": ("Milk", 1299)}
 BODY = {"items": [{"product_id": "apple", "quantity": 3}, {"product_id": "milk", "quantity": 2}]}
 SUBTOTAL = 3 * 350 + 2 * 1299  # 3,648
-
-
-class FakeCatalog(ReservesEachAlone):
-    def __init__(self):
-        self.reserved, self.released = [], []
-
-    def reserve_stock(self, payload):
-        self.reserved.append(payload)
-        return {"lines": [{"product_id": item["product_id"], "name": PRICES[item["product_id"]][0], "unit": "件",
-                           "unit_price_cents": PRICES[item["product_id"]][1], "quantity": item["quantity"]}
-                          for item in payload["items"]]}
-
-    def release_stock(self, reservation_key):
-        self.released.append(reservation_key)
-
-
-class FakeCrm:
-    """Answers like crm's ``apply_checkout``/``release_checkout`` and records the calls."""
-
-    def __init__(self, fail=None, tier=0, coupon=0, points=0, fail_release=None):
-        self.fail, self.fail_release = fail, fail_release
-        self.tier, self.coupon, self.points = tier, coupon, points
-        self.applied, self.released = [], []
-
-    def apply_checkout(self, payload):
-        self.applied.append(payload)
-        if self.fail:
-            raise self.fail
-        discount = self.tier + self.coupon + self.points
-        return {"order_id": payload["order_id"], "tier_discount_cents": self.tier,
-                "coupon_id": payload["coupon_id"], "coupon_discount_cents": self.coupon,
-                "points_used": self.points, "points_discount_cents": self.points, "discount_cents": discount,
-                "total_cents": payload["subtotal_cents"] - discount}
-
-    def release_checkout(self, order_id):
-        self.released.append(order_id)
-        if self.fail_release:
-            raise self.fail_release
-        return {"order_id": order_id, "status": "released"}
 
 
 @pytest.fixture
@@ -168,7 +128,6 @@ def test_the_sweeper_releases_crms_checkout_of_abandoned_attempts(session, membe
 # discount from crm, and asks crm again once it changed or expired.
 
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-
 
 
 class TermsCrm(FakeCrm):

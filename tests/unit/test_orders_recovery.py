@@ -5,7 +5,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import NoDiscounts, ReservesEachAlone
+from conftest import FakeCatalog, FakeCrm, every_product
 from sqlalchemy import select
 
 from services.infra.db import set_clock
@@ -14,20 +14,8 @@ from services.orders import handlers, payments
 from services.orders.models import Base, IdempotencyKey, Order
 
 
-class Catalog(ReservesEachAlone):
-    def __init__(self, fail_with=None):
-        self.fail_with = fail_with
-        self.reserved, self.released = [], []
-
-    def reserve_stock(self, payload):
-        self.reserved.append(payload["reservation_key"])
-        if self.fail_with:
-            raise self.fail_with
-        return {"lines": [{"product_id": item["product_id"], "name": "鸡蛋", "unit": "盒",
-                           "unit_price_cents": 1500, "quantity": item["quantity"]} for item in payload["items"]]}
-
-    def release_stock(self, key):
-        self.released.append(key)
+def catalog_of_eggs(refuse=None):
+    return FakeCatalog(every_product("鸡蛋", 1500), unit="盒", refuse=refuse)
 
 
 BODY = {"items": [{"product_id": "p1", "quantity": 1}]}
@@ -43,38 +31,38 @@ def real_clock_after():
 def test_abandoned_attempts_are_released_and_forgotten(make_session, caller):
     session = make_session(Base)
     member = caller("member")
-    catalog = Catalog(fail_with=Conflict("short"))
+    catalog = catalog_of_eggs(refuse=Conflict("short"))
     try:
-        handlers.place_order(session, catalog, NoDiscounts(), member, BODY, idempotency_key="k1")
+        handlers.place_order(session, catalog, FakeCrm(), member, BODY, idempotency_key="k1")
     except Conflict:
         pass
-    placed = handlers.place_order(session, Catalog(), NoDiscounts(), member, BODY)  # no client key: still tracked
+    placed = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY)  # no client key: still tracked
 
     # Too young to be abandoned: nothing happens.
-    sweeper_catalog = Catalog()
-    assert handlers.release_abandoned(session, lambda tenant: sweeper_catalog, lambda tenant: NoDiscounts()) == 0
+    sweeper_catalog = catalog_of_eggs()
+    assert handlers.release_abandoned(session, lambda tenant: sweeper_catalog, lambda tenant: FakeCrm()) == 0
     assert sweeper_catalog.released == []
 
-    released = handlers.release_abandoned(session, lambda tenant: sweeper_catalog, lambda tenant: NoDiscounts(), older_than=timedelta(0))
+    released = handlers.release_abandoned(session, lambda tenant: sweeper_catalog, lambda tenant: FakeCrm(), older_than=timedelta(0))
     assert released == 1
-    assert sweeper_catalog.released == catalog.reserved  # the failed attempt's reservation key
+    assert sweeper_catalog.released == catalog.reserved_keys  # the failed attempt's reservation key
     with session.begin():
         keys = session.scalars(select(IdempotencyKey.order_id)).all()
         assert keys == [placed["id"]]  # the real order's attempt stays
         assert session.get(Order, placed["id"]) is not None
 
     # A retry with the forgotten key starts afresh with a new order id.
-    retried = handlers.place_order(session, Catalog(), NoDiscounts(), member, BODY, idempotency_key="k1")
-    assert retried["id"] != catalog.reserved[0]
+    retried = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="k1")
+    assert retried["id"] != catalog.reserved_keys[0]
 
 
 def test_an_order_its_caller_gave_up_on_is_not_written(make_session, caller):
     session = make_session(Base)
     late = dataclasses.replace(caller("member"), deadline=time.time() - 0.1)
-    catalog = Catalog()
+    catalog = catalog_of_eggs()
     with pytest.raises(ServiceUnavailable):
-        handlers.place_order(session, catalog, NoDiscounts(), late, BODY, idempotency_key="k1")
-    assert catalog.released == catalog.reserved  # the reservation was given back
+        handlers.place_order(session, catalog, FakeCrm(), late, BODY, idempotency_key="k1")
+    assert catalog.released == catalog.reserved_keys  # the reservation was given back
     with session.begin():
         assert session.scalars(select(Order)).all() == []
         assert session.scalars(select(IdempotencyKey)).all() == []  # a retry starts afresh
@@ -89,14 +77,14 @@ def test_keys_expire_a_day_after_their_order_but_never_an_attempt_without_one(ma
     session = make_session(Base)
     member, leader = caller("member"), caller("leader")
     set_clock(lambda: START)
-    old = handlers.place_order(session, Catalog(), NoDiscounts(), member, BODY, idempotency_key="old")
+    old = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="old")
     with session.begin():
         payments.mark_paid_offline(session, leader, {"offline": payments.OfflineProvider()}, old["id"],
                                    idempotency_key="pay-old")
     # An attempt that never got an order (orders crashed mid-saga): the sweeper's to release.
     handlers.claim_idempotency_key(session, member, "orphan", {"items": []})
     set_clock(lambda: START + timedelta(hours=23))
-    young = handlers.place_order(session, Catalog(), NoDiscounts(), member, BODY, idempotency_key="young")
+    young = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="young")
 
     set_clock(lambda: START + handlers.IDEMPOTENCY_KEY_RETENTION - timedelta(seconds=1))
     assert handlers.expire_idempotency_keys(session) == 0
@@ -110,13 +98,13 @@ def test_keys_expire_a_day_after_their_order_but_never_an_attempt_without_one(ma
         orphan_order_id = session.scalars(select(IdempotencyKey.order_id).where(IdempotencyKey.key == "orphan")).one()
     assert [order_id for _, order_id in handlers.abandoned_attempts(session, handlers.ABANDONED_AFTER)] == [
         orphan_order_id]
-    assert handlers.release_abandoned(session, lambda tenant: Catalog(), lambda tenant: NoDiscounts()) == 1
+    assert handlers.release_abandoned(session, lambda tenant: catalog_of_eggs(), lambda tenant: FakeCrm()) == 1
     assert _keys(session) == ["pay-old", "young"]
 
     # The expired key is a new request now; the young one still answers its order.
-    retried = handlers.place_order(session, Catalog(), NoDiscounts(), member, BODY, idempotency_key="old")
+    retried = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="old")
     assert retried["id"] != old["id"]
-    again = handlers.place_order(session, Catalog(), NoDiscounts(), member, BODY, idempotency_key="young")
+    again = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="young")
     assert again["id"] == young["id"]
 
     set_clock(lambda: START + handlers.STAFF_KEY_RETENTION + timedelta(seconds=1))

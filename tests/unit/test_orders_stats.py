@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import OTHER_TENANT, NoDiscounts, ReservesEachAlone, envelope
+from conftest import OTHER_TENANT, FakeCatalog, FakeCrm, envelope
 
 from services.infra.db import set_clock
 from services.infra.errors import Forbidden, Invalid
@@ -12,17 +12,7 @@ from services.orders.models import Base
 
 PROVIDERS = {"offline": payments.OfflineProvider(), "sandbox": payments.SandboxProvider("http://linli.test", 0)}
 SHANGHAI = 8
-
-
-class Catalog(ReservesEachAlone):
-    def reserve_stock(self, payload):
-        names = {"milk": ("牛奶", 1290), "eggs": ("土鸡蛋", 2600)}
-        return {"lines": [{"product_id": i["product_id"], "name": names[i["product_id"]][0], "unit": "份",
-                           "unit_price_cents": names[i["product_id"]][1], "quantity": i["quantity"]}
-                          for i in payload["items"]]}
-
-    def release_stock(self, key):
-        pass
+PRICES = {"milk": ("牛奶", 1290), "eggs": ("土鸡蛋", 2600)}
 
 
 @pytest.fixture
@@ -44,7 +34,7 @@ def at_local(day, hour, minute=0):
 def paid_order(session, caller, member_id, items, when, tenant_id="tenant-a"):
     set_clock(lambda: when)
     member = caller("member", member_id=member_id, tenant_id=tenant_id)
-    placed = handlers.place_order(session, Catalog(), NoDiscounts(), member,
+    placed = handlers.place_order(session, FakeCatalog(PRICES, unit="份"), FakeCrm(), member,
                                   {"items": [{"product_id": p, "quantity": q} for p, q in items]})
     with session.begin():
         payments.mark_paid_offline(session, caller("leader", tenant_id=tenant_id), PROVIDERS, placed["id"])
@@ -74,7 +64,7 @@ def history(session, caller):
     with session.begin():
         payments.cancel_order(session, leader, PROVIDERS, cancelled)
     set_clock(lambda: at_local(3, 12))
-    handlers.place_order(session, Catalog(), NoDiscounts(), caller("member", member_id="D"),
+    handlers.place_order(session, FakeCatalog(PRICES, unit="份"), FakeCrm(), caller("member", member_id="D"),
                          {"items": [{"product_id": "eggs", "quantity": 1}]})
     paid_order(session, caller, "X", [("eggs", 9)], at_local(3, 13), tenant_id=OTHER_TENANT)
     set_clock(None)

@@ -5,7 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import FixedPriceCatalog, NoDiscounts
+from conftest import FakeCatalog, FakeCrm, every_product
 from sqlalchemy import select
 
 from services.infra.db import utcnow
@@ -18,7 +18,7 @@ SECRET = "test-webhook-secret-that-is-long-enough"
 PROVIDERS = {"offline": payments.OfflineProvider(), "sandbox": payments.SandboxProvider("http://linli.test", 0)}
 
 
-CATALOG = FixedPriceCatalog("牛奶", "瓶", 1290)
+CATALOG = FakeCatalog(every_product("牛奶", 1290), unit="瓶")
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def member(caller):
 
 @pytest.fixture
 def order_id(session, member):
-    return handlers.place_order(session, CATALOG, NoDiscounts(), member, {"items": [{"product_id": "milk", "quantity": 2}]})["id"]
+    return handlers.place_order(session, CATALOG, FakeCrm(), member, {"items": [{"product_id": "milk", "quantity": 2}]})["id"]
 
 
 def in_tx(session, fn, *args):

@@ -5,27 +5,14 @@ import base64
 import json
 
 import pytest
+from conftest import FakeGateway
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.routes.loyalty import LoyaltyRoutes
-from gateway.routes.referral import ReferralRoutes
 from services.infra.errors import Invalid, invalid
 
 CRM_SETTINGS = {"points_per_yuan": 1, "tiers": [], "max_points_ratio_percent": 50}
 REFERRAL_SETTINGS = {"referrer_reward_cents": 2000, "weekly_cap": 10}
-
-
-class FakeGateway(LoyaltyRoutes, ReferralRoutes):
-    def __init__(self, answers):
-        self.answers, self.calls = answers, []
-
-    def call(self, service, method, *args):
-        self.calls.append((service, method, *args))
-        answer = self.answers[(service, method)]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer(*args) if callable(answer) else answer
 
 
 def request(body=None):

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import FakeGateway
 from sqlalchemy import func, select
 
 from services.catalog import handlers, waves
@@ -363,22 +364,13 @@ def test_close_due_waves_closes_only_due_ones(session, leader, caller):
     assert outbox_types(session).count("wave_closed") == 3
 
 
-class FakeGateway:
-    def __init__(self):
-        self.calls = []
-
-    def call(self, service, method, *args):
-        self.calls.append((service, method, *args))
-        return {"id": "w1"}
-
-
 def test_gateway_sends_iso_datetimes_and_answers_201():
     from werkzeug.test import EnvironBuilder
 
     from gateway.routes.waves import WaveRoutes
 
     body = wave_payload({"product_id": "p1", "price_cents": 990, "quota": None})
-    gateway = FakeGateway()
+    gateway = FakeGateway(lambda service, method, *args: {"id": "w1"})
     request = EnvironBuilder(method="POST", json=body).get_request()
     assert WaveRoutes.create_wave(gateway, request) == (201, {"id": "w1"})
     (service, method, payload), = gateway.calls
