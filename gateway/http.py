@@ -181,3 +181,8 @@ def dates_as_text(payload, *keys):
 def query_args(request, schema_class):
     """Query parameters validated by ``schema_class`` (422 for unknown or bad ones)."""
     return load(_schema(schema_class), {key: values[-1] for key, values in request.args.lists()})
+
+
+def preferred_locale(request):
+    """zh-CN unless the reader's browser prefers English (the catalogues we have)."""
+    return request.accept_languages.best_match(["zh-CN", "en"], default="zh-CN")

@@ -5,8 +5,8 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from gateway import schemas
 from gateway.http import ROUTES
+from gateway.schemas.common import Problem
 
 SUCCESS = {"POST": "201", "GET": "200", "PATCH": "200", "PUT": "200", "DELETE": "204"}
 
@@ -25,7 +25,7 @@ def build_spec():
         plugins=[MarshmallowPlugin()],
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    spec.components.schema("Problem", schema=schemas.Problem)
+    spec.components.schema("Problem", schema=Problem)
     problem = {"description": "Problem", "content": {"application/problem+json": {"schema": "Problem"}}}
     paths = {}
     for method, rule, options in ROUTES:

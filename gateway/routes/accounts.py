@@ -1,8 +1,10 @@
 """Communities, accounts and members (crm)."""
 
-from gateway import schemas
-from gateway.http import dates_as_text, json_body, query_args, route
+from gateway.http import dates_as_text, json_body, preferred_locale, query_args, route
 from gateway.routes.roles import ANYONE, LEADER, MEMBER
+from gateway.schemas import accounts as schemas
+from gateway.schemas.common import Deleted, page_of
+from services.infra.schemas import PageSchema
 
 
 class AccountRoutes:
@@ -52,17 +54,12 @@ class AccountRoutes:
 
     @route("DELETE", "/api/v1/community/staff/<account_id>", roles=LEADER, status="200",
            summary="Remove a staff account: its login and the tokens it holds stop working (again: 404)",
-           tag="staff", response=schemas.Deleted)
+           tag="staff", response=Deleted)
     def remove_staff(self, request, account_id):
         return self.call("crm", "remove_staff", account_id)
 
     @route("GET", "/api/v1/me/inbox", roles=MEMBER, summary="My messages (pickup notices, ...)", tag="accounts",
-           query=schemas.PageSchema, response=schemas.page_of(schemas.InboxMessage))
+           query=PageSchema, response=page_of(schemas.InboxMessage))
     def my_inbox(self, request):
-        query = query_args(request, schemas.PageSchema)
+        query = query_args(request, PageSchema)
         return self.call("crm", "list_inbox", query, locale=preferred_locale(request))
-
-
-def preferred_locale(request):
-    """zh-CN unless the reader's browser prefers English (the catalogues we have)."""
-    return request.accept_languages.best_match(["zh-CN", "en"], default="zh-CN")

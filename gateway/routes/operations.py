@@ -2,9 +2,9 @@
 
 import eventlet
 
-from gateway import schemas
 from gateway.http import route
 from gateway.openapi import build_spec
+from gateway.schemas import operations as schemas
 
 SERVICES = ("catalog", "orders", "fulfillment", "crm", "referral")
 

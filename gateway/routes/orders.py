@@ -3,10 +3,11 @@
 import hashlib
 import time
 
-from gateway import schemas
 from gateway.coalescer import SharedCoalescer
 from gateway.http import json_body, query_args, route
 from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
+from gateway.schemas import orders as schemas
+from gateway.schemas.common import page_of
 from services.infra.context import Caller
 from services.infra.errors import Conflict, DomainError, invalid, value_of
 
@@ -54,7 +55,7 @@ class OrderRoutes:
         return attempt
 
     @route("GET", "/api/v1/orders", roles=ANYONE, summary="Orders (leader: all; member: own)", tag="orders",
-           query=schemas.OrderQuery, response=schemas.page_of(schemas.Order))
+           query=schemas.OrderQuery, response=page_of(schemas.Order))
     def list_orders(self, request):
         return self.call("orders", "list_orders", query_args(request, schemas.OrderQuery))
 

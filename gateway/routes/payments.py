@@ -4,8 +4,8 @@ import html
 
 from werkzeug.wrappers import Response
 
-from gateway import schemas
 from gateway.http import MAX_BODY_BYTES, json_body, route
+from gateway.schemas import payments as schemas
 from services.infra.errors import DomainError
 
 PAGE = """<!doctype html>

@@ -8,15 +8,15 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.routes.loyalty import LoyaltyRoutes
 from gateway.routes.referral import ReferralRoutes
+from gateway.routes.settings import SettingsRoutes
 from services.infra.errors import Invalid, invalid
 
 CRM_SETTINGS = {"points_per_yuan": 1, "tiers": [], "max_points_ratio_percent": 50}
 REFERRAL_SETTINGS = {"referrer_reward_cents": 2000, "weekly_cap": 10}
 
 
-class FakeGateway(LoyaltyRoutes, ReferralRoutes):
+class FakeGateway(SettingsRoutes, ReferralRoutes):
     def __init__(self, answers):
         self.answers, self.calls = answers, []
 
