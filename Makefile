@@ -22,6 +22,7 @@ fuzz:
 lint:
 	.venv/bin/ruff check services gateway tests deploy
 	.venv/bin/lint-imports
+	bash deploy/lint-openapi.sh
 
 clean:
 	rm -rf var/

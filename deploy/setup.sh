@@ -52,6 +52,16 @@ if [ "$vendor_missing" = 1 ] && ! command -v npm >/dev/null 2>&1; then
     wanted+=(nodejs npm)
 fi
 
+# `make lint` checks the OpenAPI document with a pinned Redocly CLI (npm), kept in .tools/redocly
+# (its node_modules/ is git-ignored); npm is needed only while it is missing or another version.
+REDOCLY_CLI_VERSION=2.77.0
+REDOCLY_DIR=.tools/redocly
+redocly_installed=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' \
+    "$REDOCLY_DIR/node_modules/@redocly/cli/package.json" 2>/dev/null || true)
+if [ "$redocly_installed" != "$REDOCLY_CLI_VERSION" ] && ! command -v npm >/dev/null 2>&1; then
+    wanted+=(nodejs npm)
+fi
+
 missing=()
 for pkg in "${wanted[@]}"; do
     dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$pkg")
@@ -204,6 +214,16 @@ if [ "$vendor_missing" = 1 ]; then
     if [ "$vendor_ok" = 0 ]; then
         say "WARNING: could not fetch the web UI's libraries; the console works without charts, pickup codes show without QR"
     fi
+fi
+
+# --- OpenAPI lint: Redocly CLI from npm --------------------------------------
+
+if [ "$redocly_installed" != "$REDOCLY_CLI_VERSION" ]; then
+    say "installing @redocly/cli@$REDOCLY_CLI_VERSION into $REDOCLY_DIR (for make lint)"
+    mkdir -p "$REDOCLY_DIR"
+    npm install --silent --no-save --no-audit --no-fund --prefix "$REDOCLY_DIR" \
+        "@redocly/cli@$REDOCLY_CLI_VERSION" >/dev/null \
+        || say "WARNING: could not install @redocly/cli; make lint cannot check the OpenAPI document"
 fi
 
 say "ready"

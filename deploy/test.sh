@@ -21,6 +21,7 @@ run_pytest() {
 echo "== lint"
 .venv/bin/ruff check services gateway tests deploy
 .venv/bin/lint-imports
+bash deploy/lint-openapi.sh
 
 echo "== unit tests"
 run_pytest tests/unit

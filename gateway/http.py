@@ -142,9 +142,15 @@ def correlation_id_of(request):
 
 def route(method, url, roles=None, **options):
     """Declare an endpoint: ``roles`` (leader/staff/member) require a token with that role;
-    ``options`` (summary, body, query, response, tags) feed the OpenAPI document."""
-    ROUTES.append((method, url, {"roles": tuple(roles or ()), **options}))
-    return Route.decorator(method, url, roles=roles)
+    ``options`` (summary, tag, body, query, response, status, problems) feed the OpenAPI
+    document, where the handler's name is the operation's ``operationId``."""
+    register = Route.decorator(method, url, roles=roles)
+
+    def decorate(handler):
+        ROUTES.append((method, url, {"roles": tuple(roles or ()), "operation_id": handler.__name__, **options}))
+        return register(handler)
+
+    return decorate
 
 
 @cache

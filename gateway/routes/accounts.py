@@ -9,13 +9,13 @@ from services.infra.schemas import PageSchema
 
 class AccountRoutes:
     @route("POST", "/api/v1/leaders/signup", summary="A leader opens a community", tag="accounts",
-           body=schemas.LeaderSignup, response=schemas.Session)
+           body=schemas.LeaderSignup, response=schemas.Session, problems=(409,))
     def signup(self, request):
         identity = self.call("crm", "signup_leader", json_body(request, schemas.LeaderSignup))
         return self.session(identity, status=201)
 
     @route("POST", "/api/v1/auth/login", summary="Log in with phone and password", tag="accounts",
-           status="200", body=schemas.Login, response=schemas.Session)
+           status="200", body=schemas.Login, response=schemas.Session, problems=(401, 409, 429))
     def login(self, request):
         identity = self.call("crm", "authenticate", json_body(request, schemas.Login))
         return self.session(identity)
@@ -30,7 +30,7 @@ class AccountRoutes:
         return self.call("crm", "get_community_card", slug)
 
     @route("POST", "/api/v1/communities/<slug>/join", summary="A resident joins", tag="accounts",
-           body=schemas.Join, response=schemas.JoinResult)
+           body=schemas.Join, response=schemas.JoinResult, problems=(409,))
     def join(self, request, slug):
         payload = dates_as_text(json_body(request, schemas.Join), "birthday")
         if payload.get("invite_code"):

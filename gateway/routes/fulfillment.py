@@ -25,7 +25,7 @@ class FulfillmentRoutes:
 
     @route("POST", "/api/v1/pickups/verify", roles=STAFF, status="200",
            summary="Leader: a member's pickup code completes the order", tag="fulfillment",
-           body=schemas.PickupVerifyBody, response=schemas.PickupVerified)
+           body=schemas.PickupVerifyBody, response=schemas.PickupVerified, problems=(429,))
     def verify_pickup(self, request):
         return self.call("fulfillment", "verify_pickup", json_body(request, schemas.PickupVerifyBody))
 

@@ -12,7 +12,7 @@ from services.infra.schemas import load
 
 # Documented in the OpenAPI document like the HTTP routes (the upgrade answers 101).
 ROUTES.append(("GET", URL, {
-    "roles": ANYONE, "tag": "live", "status": "101",
+    "roles": ANYONE, "operation_id": "live_room", "tag": "live", "status": "101",
     "summary": "The live room (websocket): a snapshot first, then {type: status|pinned|comment|"
                "comment_hidden|purchase|stock|viewers}. Token: Authorization header, or subprotocols "
                "['linli.v1', <token>] from a browser.",

@@ -44,7 +44,7 @@ class LiveSessionRoutes:
 
     @route("POST", "/api/v1/live-sessions/<session_id>/comments", roles=MEMBER,
            summary="Comment while live (rate limited)", tag="live",
-           body=schemas.CommentBody, response=schemas.LiveComment)
+           body=schemas.CommentBody, response=schemas.LiveComment, problems=(429,))
     def post_live_comment(self, request, session_id):
         payload = json_body(request, schemas.CommentBody)
         return 201, self.call("catalog", "post_live_comment", session_id, payload)

@@ -54,12 +54,13 @@ class PaymentRoutes:
         return Response(page, mimetype="text/html")
 
     @route("POST", "/api/v1/payments/sandbox/pay/<charge_id>", summary="Sandbox provider: the buyer decides",
-           tag="payments", status="200", body=schemas.SandboxOutcome, response=schemas.SandboxCharge)
+           tag="payments", status="200", body=schemas.SandboxOutcome, response=schemas.SandboxCharge,
+           problems=(409,))
     def sandbox_pay(self, request, charge_id):
         return self.call("orders", "sandbox_complete", charge_id, json_body(request, schemas.SandboxOutcome))
 
     @route("POST", "/api/v1/payments/sandbox/webhook", summary="Sandbox provider -> Linli (HMAC-signed)",
-           tag="payments", status="200")
+           tag="payments", status="200", problems=(400, 401, 404, 422))
     def sandbox_webhook(self, request):
         body = request.get_data(cache=True)
         if len(body) > MAX_BODY_BYTES:
