@@ -92,9 +92,7 @@ def build_spec(public_url="/"):
                 "summary": options.get("summary", ""),
                 "tags": [options.get("tag", "linli")],
                 "security": [{"bearer": []}] if options["roles"] else [],
-                "responses": {str(status): PROBLEMS[status][0] for status in problems_of(verb, rule, options)},
             }
-            operation["responses"]["default"] = "Problem"
             parameters = [
                 {"in": "path", "name": name, "required": True, "schema": {"type": "string", "maxLength": 64}}
                 for name in PATH_PARAMETER.findall(rule)
@@ -107,11 +105,14 @@ def build_spec(public_url="/"):
                 operation["requestBody"] = {
                     "required": True, "content": {"application/json": {"schema": options["body"]}}
                 }
-            status = options.get("status", SUCCESS[verb])
-            response = {"description": "OK"}
+            success = {"description": "OK"}
             if options.get("response"):
-                response["content"] = {"application/json": {"schema": options["response"]}}
-            operation["responses"][status] = response
+                success["content"] = {"application/json": {"schema": options["response"]}}
+            operation["responses"] = {
+                options.get("status", SUCCESS[verb]): success,
+                **{str(status): PROBLEMS[status][0] for status in problems_of(verb, rule, options)},
+                "default": "Problem",
+            }
             if options["roles"]:
                 operation["description"] = "Roles: " + ", ".join(options["roles"])
             paths.setdefault(_path(rule), {})[verb.lower()] = operation
