@@ -142,7 +142,7 @@ def correlation_id_of(request):
 
 def route(method, url, roles=None, **options):
     """Declare an endpoint: ``roles`` (leader/staff/member) require a token with that role;
-    ``options`` (summary, tag, body, query, response, status, problems) feed the OpenAPI
+    ``options`` (summary, tag, body, query, headers, response, status, problems) feed the OpenAPI
     document, where the handler's name is the operation's ``operationId``."""
     register = Route.decorator(method, url, roles=roles)
 

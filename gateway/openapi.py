@@ -41,7 +41,7 @@ def _path(rule):
 
 def problems_of(verb, rule, options):
     """The 4xx statuses an operation answers: those its shape implies (a token and its role, an id
-    in the path, a body or a query to validate, a change an authenticated caller makes to state
+    in the path, a body, query or header to validate, a change an authenticated caller makes to state
     that may not allow it) and those its route names (``problems``: a public operation's own)."""
     codes = set(options.get("problems", ()))
     if options["roles"]:
@@ -54,7 +54,7 @@ def problems_of(verb, rule, options):
         codes.add(404)
     if options.get("body"):
         codes |= {400, 422}
-    if options.get("query"):
+    if options.get("query") or options.get("headers"):
         codes.add(422)
     return sorted(codes)
 
@@ -99,6 +99,7 @@ def build_spec(public_url="/"):
             ]
             if options.get("query"):
                 parameters.append({"in": "query", "schema": options["query"]})
+            parameters += options.get("headers", ())
             if parameters:
                 operation["parameters"] = parameters
             if options.get("body"):

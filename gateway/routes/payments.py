@@ -31,6 +31,14 @@ function pay(outcome) {{
 </body></html>"""
 
 
+# How the provider signs a notification (orders checks the HMAC over timestamp and body).
+SIGNATURE_HEADERS = tuple(
+    {"in": "header", "name": name, "required": True, "schema": {"type": "string", "maxLength": 256}, "description": text}
+    for name, text in (("Linli-Sandbox-Timestamp", "Unix seconds when the provider signed; too old is refused."),
+                       ("Linli-Sandbox-Signature", "Hex HMAC-SHA256 of `<timestamp>.<body>`."))
+)
+
+
 def return_path(asked):
     """Where "back to the merchant" leads, as a real provider's return URL: a path on this site
     (a member's order page), never another site."""
@@ -60,7 +68,7 @@ class PaymentRoutes:
         return self.call("orders", "sandbox_complete", charge_id, json_body(request, schemas.SandboxOutcome))
 
     @route("POST", "/api/v1/payments/sandbox/webhook", summary="Sandbox provider -> Linli (HMAC-signed)",
-           tag="payments", status="200", problems=(400, 401, 404, 422))
+           tag="payments", status="200", problems=(400, 401, 404, 422), headers=SIGNATURE_HEADERS)
     def sandbox_webhook(self, request):
         body = request.get_data(cache=True)
         if len(body) > MAX_BODY_BYTES:

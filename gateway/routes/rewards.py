@@ -1,7 +1,7 @@
 """The rewards catalogue (积分兑换): members spend points on a reward (crm)."""
 
 from gateway.http import json_body, query_args, route
-from gateway.routes.orders import idempotency_key
+from gateway.routes.orders import IDEMPOTENCY_KEY, idempotency_key
 from gateway.routes.roles import ANYONE, LEADER, MEMBER
 from gateway.schemas import rewards as schemas
 from gateway.schemas.common import page_of
@@ -26,6 +26,6 @@ class RewardRoutes:
 
     @route("POST", "/api/v1/rewards/<reward_id>/redeem", roles=MEMBER, status="200",
            summary="Spend points on a reward (Idempotency-Key; too few points: 409)", tag="rewards",
-           response=schemas.Redemption)
+           response=schemas.Redemption, headers=(IDEMPOTENCY_KEY,))
     def redeem_reward(self, request, reward_id):
         return self.call("crm", "redeem_reward", reward_id, idempotency_key(request))

@@ -84,3 +84,19 @@ def test_the_document_exports_to_a_file_without_a_running_stack(tmp_path, monkey
     document = json.loads(target.read_text(encoding="utf-8"))
     assert document["servers"][0]["url"] == "https://shop.example.cn"
     assert document["paths"] == json.loads(json.dumps(build_spec()["paths"]))
+
+
+def test_the_headers_a_route_reads_are_parameters(spec):
+    every = operations(spec)
+
+    def headers(key):
+        return {p["name"]: p["required"] for p in every[key].get("parameters", []) if p["in"] == "header"}
+
+    for key in ("POST /api/v1/orders", "POST /api/v1/orders/{order_id}/pay", "POST /api/v1/orders/{order_id}/mark-paid",
+                "POST /api/v1/orders/{order_id}/refund", "POST /api/v1/rewards/{reward_id}/redeem"):
+        assert headers(key) == {"Idempotency-Key": False}, key
+        assert "422" in every[key]["responses"], key  # a malformed key
+    assert headers("POST /api/v1/payments/sandbox/webhook") == {
+        "Linli-Sandbox-Timestamp": True, "Linli-Sandbox-Signature": True}
+    assert headers("GET /api/v1/orders") == {}
+
