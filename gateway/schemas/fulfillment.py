@@ -1,4 +1,5 @@
-"""Fulfilment (履约): moving orders, pickup, picking and purchase lists, the storeroom, batches outside waves."""
+"""Fulfilment (履约): moving orders, pickup, picking and purchase lists, the storeroom, and the
+batches of orders outside waves."""
 
 from marshmallow import Schema, fields, validate
 

@@ -1,4 +1,4 @@
-"""What the live room's websocket reads from catalog's events (not HTTP: the upgrade has no body)."""
+"""What the live room's websocket reads from catalog's events (the upgrade itself has no body)."""
 
 from marshmallow import fields
 

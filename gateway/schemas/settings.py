@@ -1,4 +1,5 @@
-"""The community's settings: tiers, admission, guide, reminders, quiet hours (crm), and referral's rules."""
+"""The community's settings: tiers, admission, guide, reminders, quiet hours (crm), and the
+referral program's rules (referral's schemas)."""
 
 from marshmallow import Schema, fields, validate
 
