@@ -23,6 +23,7 @@ lint:
 	.venv/bin/ruff check services gateway tests deploy
 	.venv/bin/lint-imports
 	bash deploy/lint-web.sh
+	bash deploy/lint-openapi.sh
 
 clean:
 	rm -rf var/

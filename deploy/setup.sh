@@ -51,12 +51,20 @@ for file in "${VENDOR_FILES[@]}"; do [ -s "$VENDOR_DIR/$file" ] || vendor_missin
 if [ "$vendor_missing" = 1 ] && ! command -v npm >/dev/null 2>&1; then
     wanted+=(nodejs npm)
 fi
-# The web UI's linter and formatter (make lint) is an npm package too (see "JavaScript tools").
-BIOME_VERSION=2.6.9
-JS_TOOLS=.tools/js
-biome_missing=0
-[ "$("$JS_TOOLS/node_modules/.bin/biome" --version 2>/dev/null)" = "Version: $BIOME_VERSION" ] || biome_missing=1
-if [ "$biome_missing" = 1 ] && ! command -v npm >/dev/null 2>&1; then
+# The linters of `make lint` that come from npm, each pinned in its own folder under .tools/
+# (git-ignored): Biome lints and formats the web UI (biome.json), Redocly CLI lints the OpenAPI
+# document (redocly.yaml). npm is needed only while one is missing or another version.
+NPM_TOOLS=("@biomejs/biome@2.6.9 .tools/js" "@redocly/cli@2.77.0 .tools/redocly")
+npm_tool_installed() {  # package@version folder
+    local package=${1%@*} version=${1##*@}
+    [ "$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$2/node_modules/$package/package.json" 2>/dev/null)" = "$version" ]
+}
+npm_tools_missing=()
+for tool in "${NPM_TOOLS[@]}"; do
+    # shellcheck disable=SC2086
+    npm_tool_installed $tool || npm_tools_missing+=("$tool")
+done
+if [ "${#npm_tools_missing[@]}" -gt 0 ] && ! command -v npm >/dev/null 2>&1; then
     wanted+=(nodejs npm)
 fi
 
@@ -214,13 +222,14 @@ if [ "$vendor_missing" = 1 ]; then
     fi
 fi
 
-# --- JavaScript tools: Biome lints and formats the web UI ------------------
+# --- Linters from npm ---------------------------------------------------------
 
-# Pinned, in .tools/js (git-ignored); `make lint` and deploy/test.sh run it (config: biome.json).
-if [ "$biome_missing" = 1 ]; then
-    say "installing the web UI's linter and formatter (@biomejs/biome@$BIOME_VERSION)"
-    npm install --silent --no-save --no-audit --no-fund --prefix "$JS_TOOLS" "@biomejs/biome@$BIOME_VERSION" \
-        || say "WARNING: could not install Biome from npm; make lint cannot check the web UI"
-fi
+for tool in "${npm_tools_missing[@]}"; do
+    read -r package folder <<< "$tool"
+    say "installing $package into $folder (for make lint)"
+    mkdir -p "$folder"
+    npm install --silent --no-save --no-audit --no-fund --prefix "$folder" "$package" >/dev/null \
+        || say "WARNING: could not install $package; make lint cannot run it"
+done
 
 say "ready"

@@ -22,6 +22,7 @@ echo "== lint"
 .venv/bin/ruff check services gateway tests deploy
 .venv/bin/lint-imports
 bash deploy/lint-web.sh
+bash deploy/lint-openapi.sh
 
 echo "== unit tests"
 run_pytest tests/unit

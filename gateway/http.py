@@ -142,9 +142,15 @@ def correlation_id_of(request):
 
 def route(method, url, roles=None, **options):
     """Declare an endpoint: ``roles`` (leader/staff/member) require a token with that role;
-    ``options`` (summary, body, query, response, tags) feed the OpenAPI document."""
-    ROUTES.append((method, url, {"roles": tuple(roles or ()), **options}))
-    return Route.decorator(method, url, roles=roles)
+    ``options`` (summary, tag, body, query, headers, response, status, problems) feed the OpenAPI
+    document, where the handler's name is the operation's ``operationId``."""
+    register = Route.decorator(method, url, roles=roles)
+
+    def decorate(handler):
+        ROUTES.append((method, url, {"roles": tuple(roles or ()), "operation_id": handler.__name__, **options}))
+        return register(handler)
+
+    return decorate
 
 
 @cache
@@ -181,3 +187,8 @@ def dates_as_text(payload, *keys):
 def query_args(request, schema_class):
     """Query parameters validated by ``schema_class`` (422 for unknown or bad ones)."""
     return load(_schema(schema_class), {key: values[-1] for key, values in request.args.lists()})
+
+
+def preferred_locale(request):
+    """zh-CN unless the reader's browser prefers English (the catalogues we have)."""
+    return request.accept_languages.best_match(["zh-CN", "en"], default="zh-CN")

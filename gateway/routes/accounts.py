@@ -1,19 +1,21 @@
 """Communities, accounts and members (crm)."""
 
-from gateway import schemas
-from gateway.http import dates_as_text, json_body, query_args, route
+from gateway.http import dates_as_text, json_body, preferred_locale, query_args, route
 from gateway.routes.roles import ANYONE, LEADER, MEMBER
+from gateway.schemas import accounts as schemas
+from gateway.schemas.common import Deleted, page_of
+from services.infra.schemas import PageSchema
 
 
 class AccountRoutes:
     @route("POST", "/api/v1/leaders/signup", summary="A leader opens a community", tag="accounts",
-           body=schemas.LeaderSignup, response=schemas.Session)
+           body=schemas.LeaderSignup, response=schemas.Session, problems=(409,))
     def signup(self, request):
         identity = self.call("crm", "signup_leader", json_body(request, schemas.LeaderSignup))
         return self.session(identity, status=201)
 
     @route("POST", "/api/v1/auth/login", summary="Log in with phone and password", tag="accounts",
-           status="200", body=schemas.Login, response=schemas.Session)
+           status="200", body=schemas.Login, response=schemas.Session, problems=(401, 409, 429))
     def login(self, request):
         identity = self.call("crm", "authenticate", json_body(request, schemas.Login))
         return self.session(identity)
@@ -28,7 +30,7 @@ class AccountRoutes:
         return self.call("crm", "get_community_card", slug)
 
     @route("POST", "/api/v1/communities/<slug>/join", summary="A resident joins", tag="accounts",
-           body=schemas.Join, response=schemas.JoinResult)
+           body=schemas.Join, response=schemas.JoinResult, problems=(409,))
     def join(self, request, slug):
         payload = dates_as_text(json_body(request, schemas.Join), "birthday")
         if payload.get("invite_code"):
@@ -52,17 +54,12 @@ class AccountRoutes:
 
     @route("DELETE", "/api/v1/community/staff/<account_id>", roles=LEADER, status="200",
            summary="Remove a staff account: its login and the tokens it holds stop working (again: 404)",
-           tag="staff", response=schemas.Deleted)
+           tag="staff", response=Deleted)
     def remove_staff(self, request, account_id):
         return self.call("crm", "remove_staff", account_id)
 
     @route("GET", "/api/v1/me/inbox", roles=MEMBER, summary="My messages (pickup notices, ...)", tag="accounts",
-           query=schemas.PageSchema, response=schemas.page_of(schemas.InboxMessage))
+           query=PageSchema, response=page_of(schemas.InboxMessage))
     def my_inbox(self, request):
-        query = query_args(request, schemas.PageSchema)
+        query = query_args(request, PageSchema)
         return self.call("crm", "list_inbox", query, locale=preferred_locale(request))
-
-
-def preferred_locale(request):
-    """zh-CN unless the reader's browser prefers English (the catalogues we have)."""
-    return request.accept_languages.best_match(["zh-CN", "en"], default="zh-CN")

@@ -1,8 +1,9 @@
-"""After-sale (售后) cases and compensations, and batches outside waves (fulfilment)."""
+"""After-sale (售后) cases and compensations (fulfilment)."""
 
-from gateway import schemas
-from gateway.http import dates_as_text, json_body, query_args, route
-from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
+from gateway.http import json_body, query_args, route
+from gateway.routes.roles import ANYONE, LEADER, MEMBER
+from gateway.schemas import after_sales as schemas
+from gateway.schemas.common import page_of
 
 
 class AfterSaleRoutes:
@@ -13,7 +14,7 @@ class AfterSaleRoutes:
         return 201, self.call("fulfillment", "open_after_sale", order_id, json_body(request, schemas.AfterSaleBody))
 
     @route("GET", "/api/v1/after-sales", roles=ANYONE, summary="After-sale cases (staff: all; member: own)",
-           tag="after-sales", query=schemas.AfterSaleQuery, response=schemas.page_of(schemas.AfterSale))
+           tag="after-sales", query=schemas.AfterSaleQuery, response=page_of(schemas.AfterSale))
     def list_after_sales(self, request):
         return self.call("fulfillment", "list_after_sales", query_args(request, schemas.AfterSaleQuery))
 
@@ -40,17 +41,3 @@ class AfterSaleRoutes:
            body=schemas.CompensateBody, response=schemas.Compensation)
     def compensate_order(self, request, order_id):
         return self.call("fulfillment", "compensate_order", order_id, json_body(request, schemas.CompensateBody))
-
-    @route("GET", "/api/v1/batches", roles=STAFF,
-           summary="Paid orders outside waves, one batch per pickup point, for a day", tag="fulfillment",
-           query=schemas.BatchQuery, response=schemas.Batches)
-    def list_batches(self, request):
-        query = query_args(request, schemas.BatchQuery)
-        return self.call("fulfillment", "list_batches", dates_as_text(query, "date"))
-
-    @route("POST", "/api/v1/batches/fulfillment", roles=STAFF, status="200",
-           summary="Move every paid order of a batch (day, pickup point) one step", tag="fulfillment",
-           body=schemas.BatchMoveBody, response=schemas.BatchMoved)
-    def move_batch(self, request):
-        payload = json_body(request, schemas.BatchMoveBody)
-        return self.call("fulfillment", "move_batch", dates_as_text(payload, "date"))

@@ -8,9 +8,9 @@ half-filled cockpit that looks like a bad week.
 import eventlet
 from nameko.exceptions import MethodNotFound
 
-from gateway import schemas
 from gateway.http import query_args, route
 from gateway.routes.roles import STAFF
+from gateway.schemas import dashboard as schemas
 from services.infra.periods import day_range, ratio
 
 PARALLEL = ("orders", "catalog", "referral", "fulfillment")

@@ -1,11 +1,12 @@
-"""Fulfilment (履约): moving a wave's orders and handing them over at the pickup point."""
+"""Fulfilment (履约): moving orders (a wave's, one order, or a batch of those outside waves),
+handing them over at the pickup point, and the lists, slips and storeroom counts for it."""
 
 from werkzeug.wrappers import Response
 
-from gateway import schemas
-from gateway.http import json_body, query_args, route
-from gateway.routes.accounts import preferred_locale
+from gateway.http import dates_as_text, json_body, preferred_locale, query_args, route
 from gateway.routes.roles import STAFF
+from gateway.schemas import fulfillment as schemas
+from gateway.schemas.common import page_of
 
 
 class FulfillmentRoutes:
@@ -24,7 +25,7 @@ class FulfillmentRoutes:
 
     @route("POST", "/api/v1/pickups/verify", roles=STAFF, status="200",
            summary="Leader: a member's pickup code completes the order", tag="fulfillment",
-           body=schemas.PickupVerifyBody, response=schemas.PickupVerified)
+           body=schemas.PickupVerifyBody, response=schemas.PickupVerified, problems=(429,))
     def verify_pickup(self, request):
         return self.call("fulfillment", "verify_pickup", json_body(request, schemas.PickupVerifyBody))
 
@@ -53,7 +54,7 @@ class FulfillmentRoutes:
         return self.call("fulfillment", "set_stock_on_hand", product_id, payload)
 
     @route("GET", "/api/v1/stock-on-hand", roles=STAFF, summary="What the storeroom holds", tag="fulfillment",
-           response=schemas.page_of(schemas.StockOnHand))
+           response=page_of(schemas.StockOnHand))
     def list_stock_on_hand(self, request):
         return self.call("fulfillment", "list_stock_on_hand")
 
@@ -68,6 +69,20 @@ class FulfillmentRoutes:
             "Content-Disposition": f'inline; filename="{slips["filename"]}"',
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
         })
+
+    @route("GET", "/api/v1/batches", roles=STAFF,
+           summary="Paid orders outside waves, one batch per pickup point, for a day", tag="fulfillment",
+           query=schemas.BatchQuery, response=schemas.Batches)
+    def list_batches(self, request):
+        query = query_args(request, schemas.BatchQuery)
+        return self.call("fulfillment", "list_batches", dates_as_text(query, "date"))
+
+    @route("POST", "/api/v1/batches/fulfillment", roles=STAFF, status="200",
+           summary="Move every paid order of a batch (day, pickup point) one step", tag="fulfillment",
+           body=schemas.BatchMoveBody, response=schemas.BatchMoved)
+    def move_batch(self, request):
+        payload = json_body(request, schemas.BatchMoveBody)
+        return self.call("fulfillment", "move_batch", dates_as_text(payload, "date"))
 
 
 def excel_csv(listing):

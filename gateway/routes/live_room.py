@@ -1,31 +1,18 @@
 """The live room's websocket (see ``gateway.live_room``): joining, leaving and the fan-out."""
 
-from marshmallow import fields
 from nameko.events import BROADCAST, event_handler
 from nameko.timer import timer
 
 from gateway.http import ROUTES
 from gateway.live_room import URL, LiveRoom, viewer_event
 from gateway.routes.roles import ANYONE
+from gateway.schemas.live_room import LiveRoomChanged, LiveRoomMessage
 from services.infra.errors import DomainError
-from services.infra.schemas import TolerantSchema, load
-
-
-class LiveRoomChanged(TolerantSchema):
-    """catalog's ``live_room_changed`` envelope, as far as the gateway reads it."""
-
-    tenant_id = fields.String(required=True)
-    data = fields.Dict(required=True)
-
-
-class LiveRoomMessage(TolerantSchema):
-    session_id = fields.String(required=True)
-    message = fields.Dict(required=True)
-
+from services.infra.schemas import load
 
 # Documented in the OpenAPI document like the HTTP routes (the upgrade answers 101).
 ROUTES.append(("GET", URL, {
-    "roles": ANYONE, "tag": "live", "status": "101",
+    "roles": ANYONE, "operation_id": "live_room", "tag": "live", "status": "101",
     "summary": "The live room (websocket): a snapshot first, then {type: status|pinned|comment|"
                "comment_hidden|purchase|stock|viewers}. Token: Authorization header, or subprotocols "
                "['linli.v1', <token>] from a browser.",

@@ -1,39 +1,20 @@
-"""Community settings, points, tiers and coupons (crm)."""
+"""Points and coupons (crm)."""
 
-from gateway import schemas
 from gateway.http import json_body, query_args, route
-from gateway.routes.roles import LEADER, MEMBER, STAFF
+from gateway.routes.roles import MEMBER, STAFF
+from gateway.schemas import loyalty as schemas
+from gateway.schemas.common import page_of
+from services.infra.schemas import PageSchema
 
 
 class LoyaltyRoutes:
-    @route("GET", "/api/v1/community/settings", roles=STAFF, summary="The community's settings",
-           tag="loyalty", response=schemas.CommunitySettings)
-    def get_settings(self, request):
-        # The referral program's rules are referral's: composed here under "referral".
-        return {**self.call("crm", "get_settings"), "referral": self.call("referral", "get_settings")}
-
-    @route("PUT", "/api/v1/community/settings", roles=LEADER, summary="Change some settings (partial)",
-           tag="loyalty", body=schemas.SettingsBody, response=schemas.CommunitySettings)
-    def update_settings(self, request):
-        changes = json_body(request, schemas.SettingsBody)
-        referral_changes = changes.pop("referral", None)
-        # Both parts passed the HTTP schema above. crm goes first: its cross-field rules (tiers)
-        # are checked only there, and a 422 from it leaves referral untouched; referral's rules
-        # are all in the HTTP schema, so after crm's write only an outage can stop it (503).
-        answer = self.call("crm", "update_settings", changes)
-        if referral_changes:
-            referral = self.call("referral", "update_settings", referral_changes)
-        else:
-            referral = self.call("referral", "get_settings")
-        return {**answer, "referral": referral}
-
     @route("GET", "/api/v1/me/points", roles=MEMBER, summary="My points: balance, held, ledger",
-           tag="loyalty", query=schemas.PageSchema, response=schemas.Points)
+           tag="loyalty", query=PageSchema, response=schemas.Points)
     def my_points(self, request):
-        return self.call("crm", "my_points", query_args(request, schemas.PageSchema))
+        return self.call("crm", "my_points", query_args(request, PageSchema))
 
     @route("GET", "/api/v1/me/coupons", roles=MEMBER, summary="My coupons (?status=available)",
-           tag="loyalty", query=schemas.CouponQuery, response=schemas.page_of(schemas.Coupon))
+           tag="loyalty", query=schemas.CouponQuery, response=page_of(schemas.Coupon))
     def my_coupons(self, request):
         return self.call("crm", "my_coupons", query_args(request, schemas.CouponQuery))
 

@@ -1,13 +1,14 @@
-"""Members (admission queue, profiles, tags), posts and notification channels (crm)."""
+"""Members: the admission queue, profiles and tags (crm)."""
 
-from gateway import schemas
 from gateway.http import dates_as_text, json_body, query_args, route
-from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
+from gateway.routes.roles import LEADER, MEMBER, STAFF
+from gateway.schemas import members as schemas
+from gateway.schemas.common import page_of
 
 
 class MemberRoutes:
     @route("GET", "/api/v1/members", roles=STAFF, summary="Members (?status=pending is the approval queue, ?tag=, ?q=)",
-           tag="members", query=schemas.MemberQuery, response=schemas.page_of(schemas.MemberSummary))
+           tag="members", query=schemas.MemberQuery, response=page_of(schemas.MemberSummary))
     def list_members(self, request):
         return self.call("crm", "list_members", query_args(request, schemas.MemberQuery))
 
@@ -36,57 +37,3 @@ class MemberRoutes:
     def update_me(self, request):
         payload = json_body(request, schemas.ProfilePatch)
         return self.call("crm", "update_me", dates_as_text(payload, "birthday"))
-
-    # --- posts -------------------------------------------------------------------------------
-
-    @route("POST", "/api/v1/posts", roles=LEADER, summary="Write a knowledge or event post", tag="posts",
-           body=schemas.PostBody, response=schemas.Post)
-    def create_post(self, request):
-        payload = dates_as_text(json_body(request, schemas.PostBody), "event_at")
-        return 201, self.call("crm", "create_post", payload)
-
-    @route("GET", "/api/v1/posts", roles=ANYONE, summary="The community's posts, newest first", tag="posts",
-           query=schemas.PostQuery, response=schemas.page_of(schemas.Post))
-    def list_posts(self, request):
-        return self.call("crm", "list_posts", query_args(request, schemas.PostQuery))
-
-    @route("GET", "/api/v1/posts/<post_id>", roles=ANYONE, summary="One post", tag="posts", response=schemas.Post)
-    def get_post(self, request, post_id):
-        return self.call("crm", "get_post", post_id)
-
-    @route("PATCH", "/api/v1/posts/<post_id>", roles=LEADER, summary="Change or (un)publish a post", tag="posts",
-           body=schemas.PostBody, response=schemas.Post)
-    def update_post(self, request, post_id):
-        payload = dates_as_text(json_body(request, schemas.PostBody, partial=True), "event_at")
-        return self.call("crm", "update_post", post_id, payload)
-
-    @route("DELETE", "/api/v1/posts/<post_id>", roles=LEADER, status="200", summary="Delete a post", tag="posts",
-           response=schemas.Deleted)
-    def delete_post(self, request, post_id):
-        return self.call("crm", "delete_post", post_id)
-
-    # --- notification channels ---------------------------------------------------------------
-
-    @route("POST", "/api/v1/community/channels", roles=LEADER, summary="Add a notification channel (webhook, SMTP)",
-           tag="notifications", body=schemas.ChannelBody, response=schemas.NotificationChannel)
-    def add_channel(self, request):
-        payload = json_body(request, schemas.ChannelBody)
-        if "sender" in payload:
-            payload["from"] = payload.pop("sender")
-        return 201, self.call("crm", "add_channel", payload)
-
-    @route("GET", "/api/v1/community/channels", roles=LEADER, summary="The community's channels (no secrets)",
-           tag="notifications", response=schemas.ChannelList)
-    def list_channels(self, request):
-        return self.call("crm", "list_channels")
-
-    @route("DELETE", "/api/v1/community/channels/<channel_id>", roles=LEADER, status="200",
-           summary="Remove a channel (what it still had to send fails)", tag="notifications",
-           response=schemas.Deleted)
-    def remove_channel(self, request, channel_id):
-        return self.call("crm", "remove_channel", channel_id)
-
-    @route("GET", "/api/v1/community/deliveries", roles=LEADER, summary="What the channels delivered, and what failed",
-           tag="notifications", query=schemas.DeliveryQuery, response=schemas.page_of(schemas.Delivery))
-    def list_deliveries(self, request):
-        return self.call("crm", "list_deliveries", query_args(request, schemas.DeliveryQuery))

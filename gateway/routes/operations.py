@@ -2,9 +2,9 @@
 
 import eventlet
 
-from gateway import schemas
 from gateway.http import route
 from gateway.openapi import build_spec
+from gateway.schemas import operations as schemas
 
 SERVICES = ("catalog", "orders", "fulfillment", "crm", "referral")
 
@@ -31,4 +31,4 @@ class OperationsRoutes:
 
     @route("GET", "/api/v1/openapi.json", summary="This document", tag="operations")
     def openapi(self, request):
-        return 200, build_spec()
+        return 200, build_spec(self.config.get("PUBLIC_URL", "/"))

@@ -3,12 +3,19 @@
 import hashlib
 import time
 
-from gateway import schemas
 from gateway.coalescer import SharedCoalescer
 from gateway.http import json_body, query_args, route
 from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
+from gateway.schemas import orders as schemas
+from gateway.schemas.common import page_of
 from services.infra.context import Caller
 from services.infra.errors import Conflict, DomainError, invalid, value_of
+
+# The header as the OpenAPI document declares it (``headers=`` of a route that reads it).
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+    "description": "A retry with the same key and body gets the first answer; the same key with another body is 409.",
+}
 
 
 class OrderRoutes:
@@ -17,7 +24,7 @@ class OrderRoutes:
     order_intake = SharedCoalescer()
 
     @route("POST", "/api/v1/orders", roles=MEMBER, summary="Place an order (Idempotency-Key)", tag="orders",
-           body=schemas.PlaceOrder, response=schemas.Order)
+           body=schemas.PlaceOrder, response=schemas.Order, headers=(IDEMPOTENCY_KEY,))
     def place_order(self, request):
         payload = json_body(request, schemas.PlaceOrder)
         key = idempotency_key(request)
@@ -54,7 +61,7 @@ class OrderRoutes:
         return attempt
 
     @route("GET", "/api/v1/orders", roles=ANYONE, summary="Orders (leader: all; member: own)", tag="orders",
-           query=schemas.OrderQuery, response=schemas.page_of(schemas.Order))
+           query=schemas.OrderQuery, response=page_of(schemas.Order))
     def list_orders(self, request):
         return self.call("orders", "list_orders", query_args(request, schemas.OrderQuery))
 
@@ -65,13 +72,15 @@ class OrderRoutes:
 
     @route("POST", "/api/v1/orders/<order_id>/pay", roles=MEMBER,
            summary="Pay an order (sandbox or offline; Idempotency-Key)",
-           tag="orders", status="200", body=schemas.PayBody, response=schemas.PaymentStarted)
+           tag="orders", status="200", body=schemas.PayBody, response=schemas.PaymentStarted,
+           headers=(IDEMPOTENCY_KEY,))
     def pay(self, request, order_id):
         payload = json_body(request, schemas.PayBody)
         return self.call("orders", "start_payment", order_id, payload, idempotency_key=idempotency_key(request))
 
     @route("POST", "/api/v1/orders/<order_id>/mark-paid", roles=STAFF,
-           summary="Leader: paid in person (Idempotency-Key)", tag="orders", status="200", response=schemas.PaidInPerson)
+           summary="Leader: paid in person (Idempotency-Key)", tag="orders", status="200", response=schemas.PaidInPerson,
+           headers=(IDEMPOTENCY_KEY,))
     def mark_paid(self, request, order_id):
         return self.call("orders", "mark_paid", order_id, idempotency_key=idempotency_key(request))
 
@@ -82,7 +91,8 @@ class OrderRoutes:
 
     @route("POST", "/api/v1/orders/<order_id>/refund", roles=LEADER,
            summary="Refund, whole or partial, also after completion (Idempotency-Key)",
-           tag="orders", status="200", body=schemas.RefundBody, response=schemas.RefundResult)
+           tag="orders", status="200", body=schemas.RefundBody, response=schemas.RefundResult,
+           headers=(IDEMPOTENCY_KEY,))
     def refund(self, request, order_id):
         payload = json_body(request, schemas.RefundBody)
         return self.call("orders", "refund_order", order_id, payload, idempotency_key=idempotency_key(request))

@@ -4,8 +4,8 @@ import html
 
 from werkzeug.wrappers import Response
 
-from gateway import schemas
 from gateway.http import MAX_BODY_BYTES, json_body, route
+from gateway.schemas import payments as schemas
 from services.infra.errors import DomainError
 
 PAGE = """<!doctype html>
@@ -31,6 +31,14 @@ function pay(outcome) {{
 </body></html>"""
 
 
+# How the provider signs a notification (orders checks the HMAC over timestamp and body).
+SIGNATURE_HEADERS = tuple(
+    {"in": "header", "name": name, "required": True, "schema": {"type": "string", "maxLength": 256}, "description": text}
+    for name, text in (("Linli-Sandbox-Timestamp", "Unix seconds when the provider signed; too old is refused."),
+                       ("Linli-Sandbox-Signature", "Hex HMAC-SHA256 of `<timestamp>.<body>`."))
+)
+
+
 def return_path(asked):
     """Where "back to the merchant" leads, as a real provider's return URL: a path on this site
     (a member's order page), never another site."""
@@ -54,12 +62,13 @@ class PaymentRoutes:
         return Response(page, mimetype="text/html")
 
     @route("POST", "/api/v1/payments/sandbox/pay/<charge_id>", summary="Sandbox provider: the buyer decides",
-           tag="payments", status="200", body=schemas.SandboxOutcome, response=schemas.SandboxCharge)
+           tag="payments", status="200", body=schemas.SandboxOutcome, response=schemas.SandboxCharge,
+           problems=(409,))
     def sandbox_pay(self, request, charge_id):
         return self.call("orders", "sandbox_complete", charge_id, json_body(request, schemas.SandboxOutcome))
 
     @route("POST", "/api/v1/payments/sandbox/webhook", summary="Sandbox provider -> Linli (HMAC-signed)",
-           tag="payments", status="200")
+           tag="payments", status="200", problems=(400, 401, 404, 422), headers=SIGNATURE_HEADERS)
     def sandbox_webhook(self, request):
         body = request.get_data(cache=True)
         if len(body) > MAX_BODY_BYTES:

@@ -1,12 +1,14 @@
-"""Invitations, rewards, leaderboard, showcases and share posters (referral)."""
+"""Invitations: my code and link, share posters, the program's rules, every invitation's
+outcome and the leaderboard (referral)."""
 
 import base64
 
 from werkzeug.wrappers import Response
 
-from gateway import schemas
 from gateway.http import json_body, query_args, route
 from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
+from gateway.schemas import referral as schemas
+from gateway.schemas.common import page_of
 
 
 def png(poster):
@@ -45,7 +47,7 @@ class ReferralRoutes:
 
     @route("GET", "/api/v1/referrals", roles=STAFF, tag="referral",
            summary="Every invitation, its outcome and why a reward was refused (?status=)",
-           query=schemas.ReferralRecordQuery, response=schemas.page_of(schemas.ReferralRecord))
+           query=schemas.ReferralRecordQuery, response=page_of(schemas.ReferralRecord))
     def list_referrals(self, request):
         return self.call("referral", "list_referrals", query_args(request, schemas.ReferralRecordQuery))
 
@@ -54,25 +56,3 @@ class ReferralRoutes:
            query=schemas.LeaderboardQuery, response=schemas.Leaderboard)
     def leaderboard(self, request):
         return self.call("referral", "leaderboard", query_args(request, schemas.LeaderboardQuery))
-
-    @route("POST", "/api/v1/showcases", roles=MEMBER, summary="Show off one of my completed orders (晒单)",
-           tag="referral", body=schemas.ShowcaseBody, response=schemas.Showcase)
-    def create_showcase(self, request):
-        return 201, self.call("referral", "create_showcase", json_body(request, schemas.ShowcaseBody))
-
-    @route("GET", "/api/v1/showcases", roles=ANYONE, tag="referral",
-           summary="Showcases: members see approved ones and their own; staff all (?status=)",
-           query=schemas.ShowcaseQuery, response=schemas.page_of(schemas.Showcase))
-    def list_showcases(self, request):
-        return self.call("referral", "list_showcases", query_args(request, schemas.ShowcaseQuery))
-
-    @route("POST", "/api/v1/showcases/<showcase_id>/approve", roles=LEADER, status="200", tag="referral",
-           summary="Approve a showcase: it is published and its author earns the points (once)",
-           response=schemas.Showcase)
-    def approve_showcase(self, request, showcase_id):
-        return self.call("referral", "approve_showcase", showcase_id)
-
-    @route("POST", "/api/v1/showcases/<showcase_id>/reject", roles=LEADER, status="200", tag="referral",
-           summary="Reject a showcase", response=schemas.Showcase)
-    def reject_showcase(self, request, showcase_id):
-        return self.call("referral", "reject_showcase", showcase_id)

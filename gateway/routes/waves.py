@@ -1,8 +1,9 @@
 """Group-buy waves (团期, catalog)."""
 
-from gateway import schemas
 from gateway.http import dates_as_text, json_body, query_args, route
 from gateway.routes.roles import ANYONE, STAFF
+from gateway.schemas import waves as schemas
+from gateway.schemas.common import page_of
 
 
 class WaveRoutes:
@@ -13,7 +14,7 @@ class WaveRoutes:
         return 201, self.call("catalog", "create_wave", payload)
 
     @route("GET", "/api/v1/waves", roles=ANYONE, summary="Group-buy waves", tag="waves",
-           query=schemas.WaveQuery, response=schemas.page_of(schemas.Wave))
+           query=schemas.WaveQuery, response=page_of(schemas.Wave))
     def list_waves(self, request):
         return self.call("catalog", "list_waves", query_args(request, schemas.WaveQuery))
 

@@ -565,12 +565,12 @@ def test_refresh_and_prune_stale_presence(session, leader, caller, milk_session)
 def test_gateway_sends_iso_datetimes_and_checks_the_body():
     from werkzeug.test import EnvironBuilder
 
-    from gateway.routes.live import LiveRoutes
+    from gateway.routes.live_sessions import LiveSessionRoutes
 
     body = live_payload({"product_id": "p1", "live_price_cents": 990, "quota": 100, "per_member_limit": 1},
                         co_hosts=[{"name": "王医生", "role": "营养师"}])
     gateway = FakeGateway(lambda service, method, *args: {"id": "s1"})
-    assert LiveRoutes.create_live_session(gateway, EnvironBuilder(method="POST", json=body).get_request()) == (
+    assert LiveSessionRoutes.create_live_session(gateway, EnvironBuilder(method="POST", json=body).get_request()) == (
         201, {"id": "s1"})
     (service, method, payload), = gateway.calls
     assert (service, method) == ("catalog", "create_live_session")
@@ -579,10 +579,10 @@ def test_gateway_sends_iso_datetimes_and_checks_the_body():
                 {**body, "stream_url": "rtmp://push.example.com/x"},
                 {**body, "host_persona": "x" * 201}]:
         with pytest.raises(Invalid):
-            LiveRoutes.create_live_session(gateway, EnvironBuilder(method="POST", json=bad).get_request())
+            LiveSessionRoutes.create_live_session(gateway, EnvironBuilder(method="POST", json=bad).get_request())
     too_long = EnvironBuilder(method="POST", json={"text": "长" * 10_000}).get_request()
     with pytest.raises(Invalid):
-        LiveRoutes.post_live_comment(gateway, too_long, "s1")
+        LiveSessionRoutes.post_live_comment(gateway, too_long, "s1")
     assert len(gateway.calls) == 1
 
 

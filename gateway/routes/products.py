@@ -1,18 +1,19 @@
 """Products (catalog)."""
 
-from gateway import schemas
 from gateway.http import json_body, query_args, route
 from gateway.routes.roles import ANYONE, STAFF
+from gateway.schemas import products as schemas
+from gateway.schemas.common import page_of
 
 
-class CatalogRoutes:
+class ProductRoutes:
     @route("POST", "/api/v1/products", roles=STAFF, summary="Add a product", tag="catalog",
            body=schemas.ProductBody, response=schemas.Product)
     def create_product(self, request):
         return 201, self.call("catalog", "create_product", json_body(request, schemas.ProductBody))
 
     @route("GET", "/api/v1/products", roles=ANYONE, summary="Products", tag="catalog",
-           query=schemas.ProductQuery, response=schemas.page_of(schemas.Product))
+           query=schemas.ProductQuery, response=page_of(schemas.Product))
     def list_products(self, request):
         return self.call("catalog", "list_products", query_args(request, schemas.ProductQuery))
 

@@ -1,12 +1,14 @@
 """Live sessions (直播场次, catalog). The live room's websocket is not here: see the gateway's
 websocket module; these are the plain HTTP calls around it."""
 
-from gateway import schemas
 from gateway.http import dates_as_text, json_body, query_args, route
 from gateway.routes.roles import ANYONE, MEMBER, STAFF
+from gateway.schemas import live_sessions as schemas
+from gateway.schemas.common import page_of
+from services.infra.schemas import PageSchema
 
 
-class LiveRoutes:
+class LiveSessionRoutes:
     @route("POST", "/api/v1/live-sessions", roles=STAFF, summary="Schedule a live session", tag="live",
            body=schemas.LiveSessionBody, response=schemas.LiveSession)
     def create_live_session(self, request):
@@ -14,7 +16,7 @@ class LiveRoutes:
         return 201, self.call("catalog", "create_live_session", payload)
 
     @route("GET", "/api/v1/live-sessions", roles=ANYONE, summary="Live sessions", tag="live",
-           query=schemas.LiveSessionQuery, response=schemas.page_of(schemas.LiveSession))
+           query=schemas.LiveSessionQuery, response=page_of(schemas.LiveSession))
     def list_live_sessions(self, request):
         return self.call("catalog", "list_live_sessions", query_args(request, schemas.LiveSessionQuery))
 
@@ -42,16 +44,16 @@ class LiveRoutes:
 
     @route("POST", "/api/v1/live-sessions/<session_id>/comments", roles=MEMBER,
            summary="Comment while live (rate limited)", tag="live",
-           body=schemas.CommentBody, response=schemas.LiveComment)
+           body=schemas.CommentBody, response=schemas.LiveComment, problems=(429,))
     def post_live_comment(self, request, session_id):
         payload = json_body(request, schemas.CommentBody)
         return 201, self.call("catalog", "post_live_comment", session_id, payload)
 
     @route("GET", "/api/v1/live-sessions/<session_id>/comments", roles=ANYONE,
            summary="Comments, newest first", tag="live",
-           query=schemas.PageSchema, response=schemas.page_of(schemas.LiveComment))
+           query=PageSchema, response=page_of(schemas.LiveComment))
     def list_live_comments(self, request, session_id):
-        return self.call("catalog", "list_live_comments", session_id, query_args(request, schemas.PageSchema))
+        return self.call("catalog", "list_live_comments", session_id, query_args(request, PageSchema))
 
     @route("POST", "/api/v1/live-sessions/<session_id>/comments/<comment_id>/hide", roles=STAFF,
            summary="Hide a comment", tag="live", status="200", response=schemas.LiveComment)
