@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from services.infra.db import newest_first
 from services.infra.errors import NotFound, invalid
 from services.infra.periods import DEFAULT_TIMEZONE
+from services.infra.privacy import UNKNOWN_NEIGHBOUR
 from services.infra.schemas import PageSchema, decode_cursor, load, page
 from services.referral import events
 from services.referral.models import CommunityCard, InviteCode, Neighbour, Referral
@@ -17,7 +18,6 @@ COMMUNITY_CREATED = events.CommunityCreatedData()
 # No 0/O, 1/I/L: a neighbour may read the code aloud or type it from a poster.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
-UNKNOWN_NEIGHBOUR = "邻居"
 
 
 class ReferralQuery(PageSchema):
@@ -30,12 +30,6 @@ REFERRAL_QUERY = ReferralQuery()
 
 def new_code():
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def mask_name(name):
-    """What other neighbours see of a name: the first character (李秀英 -> 李**)."""
-    name = (name or "").strip()
-    return (name[0] if name else UNKNOWN_NEIGHBOUR[0]) + "**"
 
 
 def record_community_created(session, event):
