@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from services.infra.topology import SERVICES  # noqa: E402 (the repository is on the path now)
+
 SLUG = "xiaoya-kitchen"
 COMMUNITY = "小雅的厨房"
 LEADER_PHONE, LEADER_PASSWORD = "13800000000", "xiaoya-demo-2026"
@@ -93,8 +95,6 @@ COMMENTS = ["这个桃子上次买过，很甜！", "团长今天好美", "蛋�
 class Simulation:
     """The services' own entrypoints, in-process, on a simulated clock."""
 
-    SERVICES = ("crm", "catalog", "orders", "fulfillment", "referral")
-
     def __init__(self):
         from sqlalchemy import event
         from sqlalchemy.orm import sessionmaker
@@ -109,7 +109,7 @@ class Simulation:
 
         self.classes = {"crm": CrmService, "catalog": CatalogService, "orders": OrdersService,
                         "fulfillment": FulfillmentService, "referral": ReferralService}
-        self.engines = {name: make_engine(database_url(name)) for name in self.SERVICES}
+        self.engines = {name: make_engine(database_url(name)) for name in SERVICES}
         for engine in self.engines.values():
             if engine.dialect.name == "sqlite":
                 # A replay that fails is simply run again: no need to wait for the disk each commit.
@@ -207,7 +207,7 @@ class Simulation:
 
         while self.dirty:
             delivered = 0
-            sources, self.dirty = [name for name in self.SERVICES if name in self.dirty], set()
+            sources, self.dirty = [name for name in SERVICES if name in self.dirty], set()
             for source in sources:
                 with self.makers[source].begin() as session:
                     rows = session.scalars(select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
@@ -558,7 +558,7 @@ def main():
     from services.infra.migrations import upgrade
 
     began = clock.monotonic()
-    for service in Simulation.SERVICES:
+    for service in SERVICES:
         upgrade(service)
     print(f"demo: replaying {WEEKS} weeks of {COMMUNITY} ...", flush=True)
     summary = generate(log=lambda line: print(f"demo:{line}", flush=True))
