@@ -21,8 +21,8 @@ from kombu import Connection, Producer
 from kombu.exceptions import OperationalError
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from nameko.constants import AMQP_URI_CONFIG_KEY, PERSISTENT
-from nameko.events import get_event_exchange
-from nameko.extensions import DependencyProvider
+from nameko.events import EventHandler, get_event_exchange
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR, DependencyProvider
 from sqlalchemy import JSON, Integer, String, Text, event, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -234,28 +234,53 @@ class TransactionalPublisher:
                 log.debug("closing the outbox relay's broker connection failed", exc_info=True)
 
 
+# Event handlers removed from the code, as (source service, event type, method name), for every
+# service at once: each service deletes the queue such a handler of its own left behind.
+RETIRED_HANDLERS = (
+    # An unpaid order is nothing to crm, fulfilment or referral: they hear of orders from order_paid on.
+    ("orders", "order_placed", "on_order_placed"),
+)
+
+
 class RetiredHandlers(DependencyProvider):
     """Event handlers a service no longer has: their queues are deleted at start.
 
     nameko declares a durable queue per ``@event_handler``, which outlives the handler: removed
     from the code, its queue would go on collecting every such event, with nobody reading it.
-    Give each as ``(source service, event type, method name)``.
+    Retire a handler by adding it to ``RETIRED_HANDLERS``; every service declares
+    ``retired = RetiredHandlers()``. A handler a service still has is not retired there: its
+    queue is the live one.
     """
 
     def __init__(self, *handlers):
-        self.queues = [f"evt-{source}-{event_type}--{{service}}.{method}" for source, event_type, method in handlers]
+        self.handlers = handlers or RETIRED_HANDLERS
+
+    def setup(self):
+        self.queues = retired_queues(self.container.service_cls, self.container.service_name, self.handlers)
 
     def start(self):
         try:
             with Connection(self.container.config[AMQP_URI_CONFIG_KEY]) as connection:
                 channel = connection.channel()
                 for queue in self.queues:  # deleting a queue that is not there is no error
-                    queue = queue.format(service=self.container.service_name)
                     deleted = channel.queue_delete(queue)
                     if deleted:
                         log.info("deleted the retired queue %s with %s events", queue, deleted)
         except (OperationalError, OSError) as exc:  # not worth failing the start: next start, then
             log.warning("could not delete retired queues %s: %s", self.queues, exc)
+
+
+def retired_queues(service_cls, service_name, handlers=RETIRED_HANDLERS):
+    """The queues (nameko's names) that ``handlers`` left behind in this service, less those of
+    handlers it still has."""
+    queues = []
+    for source, event_type, method in handlers:
+        live = any(isinstance(entrypoint, EventHandler) and entrypoint.source_service == source
+                   and entrypoint.event_type == event_type
+                   for entrypoint in getattr(getattr(service_cls, method, None), ENTRYPOINT_EXTENSIONS_ATTR, ()))
+        if not live:
+            queues.append(f"evt-{source}-{event_type}--{service_name}.{method}")
+    return queues
 
 
 def _context_headers(envelope):
