@@ -9,8 +9,6 @@ earlier steps took is released (stock and crm's checkout); if releasing fails to
 finishes the job. Orders arrive in batches (``place_orders``): each step runs once for a batch.
 """
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,10 +16,10 @@ from datetime import timedelta
 from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from services.infra import idempotency
 from services.infra.context import Caller
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import (
-    Conflict,
     DomainError,
     Forbidden,
     Invalid,
@@ -56,10 +54,6 @@ EXPIRED_KEYS_BATCH = 500
 MAX_ORDER_CENTS = 100_000_000
 
 
-def request_hash(data):
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def key_owner(caller):
     """Whose ``Idempotency-Key`` space a caller uses: a member's own; the community's staff
     share one (a compensation retried from another leader's session is the same request)."""
@@ -67,27 +61,14 @@ def key_owner(caller):
 
 
 def _claimed_key(session, caller, key):
-    return session.scalars(
-        select(IdempotencyKey).where(
-            IdempotencyKey.tenant_id == caller.tenant_id,
-            IdempotencyKey.member_id == key_owner(caller),
-            IdempotencyKey.key == key,
-        )
-    ).first()
-
-
-def _same_request(claimed, digest):
-    if claimed.request_hash != digest:
-        raise Conflict("This Idempotency-Key was already used with a different request.",
-                       {"reason": "idempotency_key_reused"})
-    return claimed
+    return idempotency.find(session, IdempotencyKey, caller.tenant_id, key_owner(caller), key)
 
 
 def _key_row(caller, key, data, order_id):
     """The ``idempotency_keys`` row of an order attempt. Without a client key the attempt is
     still recorded: the sweeper finds abandoned ones (``abandoned_attempts``)."""
     return {"tenant_id": caller.tenant_id, "member_id": key_owner(caller),
-            "key": key if key is not None else f"auto:{order_id}", "request_hash": request_hash(data),
+            "key": key if key is not None else f"auto:{order_id}", "request_hash": idempotency.fingerprint(data),
             "order_id": order_id}
 
 
@@ -108,35 +89,18 @@ def claim_idempotency_key(session, caller, key, data):
         with session.begin():
             claimed = _claimed_key(session, caller, row["key"])
         if claimed is not None:
-            return _same_request(claimed, row["request_hash"]).order_id, False
+            return idempotency.same_request(claimed, row["request_hash"]).order_id, False
         # Forgotten in between (expired, or its abandoned attempt released): claim it afresh.
     raise ServiceUnavailable("The Idempotency-Key could not be claimed. Please try again.")
 
 
 def idempotent(session, caller, key, order_id, request, answer):
-    """A payment call (pay, mark-paid, refund) under the client's ``Idempotency-Key``, inside
-    the caller's transaction: the same key and request give the first answer again without
-    doing anything; the same key with another request is 409; no key, ``answer()`` as is.
-
-    The answer is remembered in the same transaction as what it did, so a refund and its key
-    commit together; two concurrent tries collide on the key's unique constraint
-    (``IntegrityError``): run the call again (``db.in_transaction``) to get the first answer.
-    """
-    if key is None:
-        return answer()
-    digest = request_hash(request)
-    claimed = _claimed_key(session, caller, key)
-    if claimed is not None:
-        _same_request(claimed, digest)
-        if claimed.response is None:  # a key that placed an order is not a payment call's
-            raise Conflict("This Idempotency-Key was already used with a different request.",
-                           {"reason": "idempotency_key_reused"})
-        return claimed.response
-    result = answer()
-    session.add(IdempotencyKey(tenant_id=caller.tenant_id, member_id=key_owner(caller), key=key,
-                               request_hash=digest, order_id=order_id, response=result))
-    session.flush()
-    return result
+    """A payment call (pay, mark-paid, refund) under the client's ``Idempotency-Key``
+    (``idempotency.run``): a refund and its key commit together; a key that placed an order is
+    not a payment call's (409). Two concurrent tries collide on the key's unique constraint: run
+    the call again (``db.in_transaction``) to get the first answer."""
+    return idempotency.run(session, IdempotencyKey, caller.tenant_id, key_owner(caller), key, request, answer,
+                           order_id=order_id)
 
 
 def _existing_order(session, order_id):
@@ -210,6 +174,7 @@ def _settle(attempt, step, *args):
 
 def _checked(attempt):
     attempt.caller.require_member()
+    attempt.key = idempotency.checked_key(attempt.key)
     attempt.data = load(PLACE_ORDER_INPUT, attempt.payload)
 
 
