@@ -9,6 +9,7 @@ earlier steps took is released (stock and crm's checkout); if releasing fails to
 finishes the job. Orders arrive in batches (``place_orders``): each step runs once for a batch.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra import idempotency
+from services.infra.batches import together_or_each
 from services.infra.context import Caller
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import (
@@ -181,24 +183,27 @@ def _checked(attempt):
 def _claim_keys(session, attempts):
     """Each attempt's order id. The batch's keys are claimed in one transaction; if any was
     claimed before (a retry), each claims its own, and a retry whose order exists gets it."""
-    if not attempts:
-        return
     for attempt in attempts:
         attempt.order_id = new_id()
-    try:
-        with session.begin():  # plain inserts: this runs for every order
-            session.execute(insert(IdempotencyKey), [
-                _key_row(attempt.caller, attempt.key, attempt.data, attempt.order_id) for attempt in attempts])
-        return
-    except IntegrityError:
-        pass
-    for attempt in attempts:
-        claimed = _settle(attempt, claim_idempotency_key, session, attempt.caller, attempt.key, attempt.data)
-        if claimed is not None:
-            attempt.order_id, new = claimed
-            existing = None if new else _existing_order(session, attempt.order_id)
-            if existing is not None:
-                attempt.outcome = {"value": existing}
+    together_or_each(session, attempts, _insert_keys, functools.partial(_claim_key, session),
+                     errors=(IntegrityError,), what="order keys")
+
+
+def _insert_keys(session, attempts):
+    # Plain inserts: this runs for every order.
+    session.execute(insert(IdempotencyKey), [
+        _key_row(attempt.caller, attempt.key, attempt.data, attempt.order_id) for attempt in attempts])
+    return attempts
+
+
+def _claim_key(session, attempt):
+    claimed = _settle(attempt, claim_idempotency_key, session, attempt.caller, attempt.key, attempt.data)
+    if claimed is not None:
+        attempt.order_id, new = claimed
+        existing = None if new else _existing_order(session, attempt.order_id)
+        if existing is not None:
+            attempt.outcome = {"value": existing}
+    return attempt
 
 
 def _reserve(session, catalog, clients_for, attempts):
@@ -239,27 +244,24 @@ def _write_orders(session, clients_for, attempts):
     """The orders orders can price itself (no coupon or points, the tier discount known: see
     ``checkout_terms``) in one transaction; the others, or all if that transaction fails, one
     by one."""
-    alone = [attempt for attempt in attempts if _uses_loyalty(attempt.data)]
     together = [attempt for attempt in attempts if not _uses_loyalty(attempt.data)]
-    written = []
-    try:
-        with session.begin():
-            # Every discount first: a query after an order was added would flush it on its own.
-            percents = [_known_discount(session, attempt) for attempt in together]
-            for attempt, percent in zip(together, percents, strict=True):
-                if percent is None:
-                    alone.append(attempt)
-                else:
-                    written.append((attempt, _locally_priced_order(session, attempt, percent)))
-    except Exception:  # e.g. a retry's order written meanwhile: each on its own, to find which
-        log.info("a batch of %d orders is written one by one", len(together), exc_info=True)
-        alone, written = attempts, []
-    for attempt, order in written:
-        attempt.outcome = {"value": ORDER.dump(order)}
-    for attempt in alone:
+    # If that transaction fails (e.g. a retry's order written meanwhile), each goes alone below.
+    written = together_or_each(session, together, _locally_priced_orders, lambda _attempt: None, what="orders")
+    for attempt, order in zip(together, written, strict=True):
+        if order is not None:
+            attempt.outcome = {"value": ORDER.dump(order)}
+    for attempt in _open(attempts):
         order = _settle(attempt, _place_alone, session, *clients_for(attempt.caller), attempt)
         if order is not None:
             attempt.outcome = {"value": order}
+
+
+def _locally_priced_orders(session, attempts):
+    """Each attempt's order if orders knows its member's tier discount, else ``None``."""
+    # Every discount first: a query after an order was added would flush it on its own.
+    percents = [_known_discount(session, attempt) for attempt in attempts]
+    return [None if percent is None else _locally_priced_order(session, attempt, percent)
+            for attempt, percent in zip(attempts, percents, strict=True)]
 
 
 def _uses_loyalty(data):
