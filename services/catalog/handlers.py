@@ -17,7 +17,7 @@ from services.infra.batches import together_or_each
 from services.infra.context import Caller
 from services.infra.db import get_in_community, in_transaction, newest_first
 from services.infra.errors import Conflict, DomainError, NotFound, ServiceUnavailable, outcome_of
-from services.infra.messaging import emit
+from services.infra.messaging import emit, inbox_consumer
 from services.infra.schemas import decode_cursor, load, page
 
 PRODUCT_INPUT = ProductInput()
@@ -229,6 +229,7 @@ def release_stock(session, caller, reservation_key):
     return {"reservation_key": reservation_key, "released": True}
 
 
+@inbox_consumer("services.catalog.handlers:release_for_cancelled_order")
 def release_for_cancelled_order(session, event):
     """``orders.order_cancelled`` -> the order's stock goes back on the shelf (idempotent)."""
     data = load(ORDER_CANCELLED, event["data"])

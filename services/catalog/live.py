@@ -39,7 +39,7 @@ from services.catalog.schemas import (
 )
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited, invalid
-from services.infra.messaging import emit
+from services.infra.messaging import emit, inbox_consumer
 from services.infra.periods import ratio
 from services.infra.privacy import UNKNOWN_NEIGHBOUR, mask_name
 from services.infra.schemas import PageSchema, decode_cursor, encode_cursor, load, page
@@ -64,6 +64,7 @@ PRESENCE_TIMEOUT = timedelta(seconds=45)
 REFRESH_CHUNK = 500
 
 
+@inbox_consumer("services.catalog.live:record_member_joined")
 def record_member_joined(session, event):
     """``crm.member_joined`` -> the member's masked name, for comments and purchases."""
     data = load(MEMBER_JOINED, event["data"])

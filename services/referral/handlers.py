@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from services.infra.db import newest_first
 from services.infra.errors import NotFound, invalid
+from services.infra.messaging import inbox_consumer
 from services.infra.periods import DEFAULT_TIMEZONE
 from services.infra.privacy import UNKNOWN_NEIGHBOUR
 from services.infra.schemas import PageSchema, decode_cursor, load, page
@@ -32,6 +33,7 @@ def new_code():
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+@inbox_consumer("services.referral.handlers:record_community_created")
 def record_community_created(session, event):
     """``crm.community_created`` -> the community's name and clock, for posters and leaderboards."""
     data = load(COMMUNITY_CREATED, event["data"])
@@ -43,6 +45,7 @@ def record_community_created(session, event):
     card.timezone = data["timezone"] or card.timezone or DEFAULT_TIMEZONE
 
 
+@inbox_consumer("services.referral.handlers:record_member_joined")
 def record_member_joined(session, event):
     """``crm.member_joined`` -> the member's own invite code, who invited them, and the member's
     name and household (for posters, the leaderboard and the fairness rules)."""
