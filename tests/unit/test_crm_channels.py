@@ -19,7 +19,16 @@ from services.crm import handlers, notify, posts
 from services.crm.models import Account, Base, Community, Delivery, Member
 from services.infra.errors import Forbidden, Invalid, NotFound
 
-NOW = datetime.now(UTC) + timedelta(minutes=1)  # after anything the tests write now
+NOW = None  # a minute after the test began: after anything it writes (set by ``now``)
+
+
+@pytest.fixture(autouse=True)
+def now():
+    """Taken when each test begins, not when the module is collected: a whole suite can take
+    longer than a minute to reach these tests, and deliveries written then would not be due."""
+    global NOW
+    NOW = datetime.now(UTC) + timedelta(minutes=1)
+    return NOW
 
 
 class Receiver:
@@ -106,8 +115,8 @@ def smtp_channel(session, leader, mailbox, **extra):
                **{"from": "team@example.com", "to": ["group@example.com"], **extra})
 
 
-def drain(session, now=NOW):
-    return notify.drain(session, allow_private=True, now=now, timeout=5)
+def drain(session, now=None):
+    return notify.drain(session, allow_private=True, now=now or NOW, timeout=5)
 
 
 def deliveries(session):
