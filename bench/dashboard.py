@@ -116,14 +116,14 @@ def main():
     from services.infra.db import database_url, make_engine
     from services.infra.migrations import upgrade
     from services.infra.periods import day_range
+    from services.infra.topology import SERVICES
     from services.orders import stats
     from services.orders.models import Order, OrderStatusChange, StatsHour
     from services.referral import stats as referral_stats
 
-    for service in ("orders", "crm", "catalog", "referral", "fulfillment"):
+    for service in SERVICES:
         upgrade(service)
-    engines = {service: make_engine(database_url(service)) for service in
-               ("orders", "crm", "catalog", "referral", "fulfillment")}
+    engines = {service: make_engine(database_url(service)) for service in SERVICES}
     sessions = {service: sessionmaker(bind=engine, expire_on_commit=False) for service, engine in engines.items()}
 
     with sessions["orders"]() as session:

@@ -39,6 +39,7 @@ from services.infra.context import Caller  # noqa: E402
 from services.infra.errors import Conflict, DomainError  # noqa: E402
 from services.infra.messaging import EventInbox  # noqa: E402
 from services.infra.rpc import DEFAULT_TIMEOUT, RpcClient  # noqa: E402
+from services.infra.topology import SERVICES  # noqa: E402 (the repository is on the path now)
 
 SLUG = "xiaoya-kitchen"
 COMMUNITY = "小雅的厨房"
@@ -136,8 +137,6 @@ class InProcessInbox(EventInbox):
 class Simulation:
     """The services' own entrypoints, in-process, on a simulated clock."""
 
-    SERVICES = ("crm", "catalog", "orders", "fulfillment", "referral")
-
     # Timers that reach outside (HTTP, SMTP) or whose work the replay does itself at its moment.
     NOT_REPLAYED = {"deliver_sandbox_notifications", "deliver", "close_due_waves", "prune_live_presence",
                     "release_abandoned_reservations", "prune_login_attempts"}
@@ -156,7 +155,7 @@ class Simulation:
 
         self.classes = {"crm": CrmService, "catalog": CatalogService, "orders": OrdersService,
                         "fulfillment": FulfillmentService, "referral": ReferralService}
-        self.engines = {name: make_engine(database_url(name)) for name in self.SERVICES}
+        self.engines = {name: make_engine(database_url(name)) for name in SERVICES}
         for engine in self.engines.values():
             if engine.dialect.name == "sqlite":
                 # A replay that fails is simply run again: no need to wait for the disk each commit.
@@ -215,7 +214,7 @@ class Simulation:
     def deliver(self):
         """Every unpublished outbox event, oldest first, to each subscribed handler."""
         while self.dirty:
-            sources, self.dirty = [name for name in self.SERVICES if name in self.dirty], set()
+            sources, self.dirty = [name for name in SERVICES if name in self.dirty], set()
             for source in sources:
                 for event_type, payload in self._take_unpublished(source):
                     for consumer, method in self.subscribers.get((source, event_type), ()):
@@ -648,7 +647,7 @@ def main(weeks=WEEKS, residents=RESIDENTS):
     from services.infra.migrations import upgrade
 
     began = clock.monotonic()
-    for service in Simulation.SERVICES:
+    for service in SERVICES:
         upgrade(service)
     print(f"demo: replaying {weeks} weeks of {COMMUNITY} ...", flush=True)
     try:

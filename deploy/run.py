@@ -20,8 +20,11 @@ import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from services.infra.topology import SERVICES  # noqa: E402 (stdlib only, like this script)
+
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
-SERVICES = ["catalog", "orders", "fulfillment", "crm", "referral"]
 SECRET_KEYS = ["LINLI_TOKEN_SECRET", "LINLI_WEBHOOK_SECRET"]
 HEALTH_TIMEOUT_S = 60
 STOP_GRACE_S = 10

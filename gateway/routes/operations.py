@@ -5,8 +5,7 @@ import eventlet
 from gateway.http import route
 from gateway.openapi import build_spec
 from gateway.schemas import operations as schemas
-
-SERVICES = ("catalog", "orders", "fulfillment", "crm", "referral")
+from services.infra.topology import SERVICES
 
 
 class OperationsRoutes:

@@ -8,8 +8,9 @@ from gateway.http import json_body, query_args, route
 from gateway.routes.roles import ANYONE, LEADER, MEMBER, STAFF
 from gateway.schemas import orders as schemas
 from gateway.schemas.common import page_of
+from services.infra import idempotency
 from services.infra.context import Caller
-from services.infra.errors import Conflict, DomainError, invalid, value_of
+from services.infra.errors import Conflict, DomainError, value_of
 
 # The header as the OpenAPI document declares it (``headers=`` of a route that reads it).
 IDEMPOTENCY_KEY = {
@@ -109,7 +110,4 @@ def attempt_of(request, key):
 def idempotency_key(request):
     """The client's ``Idempotency-Key`` header (None without one): a retry with the same key and
     body gets the first answer; the same key with another body is 409."""
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not (1 <= len(key) <= 128 and key.isprintable()):
-        raise invalid({"Idempotency-Key": ["1-128 printable characters."]})
-    return key
+    return idempotency.checked_key(request.headers.get(idempotency.HEADER))

@@ -13,10 +13,11 @@ from services.catalog.schemas import (
     ReservationInput,
     ReserveStocksInput,
 )
+from services.infra.batches import together_or_each
 from services.infra.context import Caller
 from services.infra.db import get_in_community, in_transaction, newest_first
 from services.infra.errors import Conflict, DomainError, NotFound, ServiceUnavailable, outcome_of
-from services.infra.messaging import emit
+from services.infra.messaging import emit, inbox_consumer
 from services.infra.schemas import decode_cursor, load, page
 
 PRODUCT_INPUT = ProductInput()
@@ -175,12 +176,12 @@ def reserve_stocks(session, requests):
     """
     data = [(Caller(role="member", **request["caller"]), request["reservation"])
             for request in load(RESERVE_STOCKS_INPUT, {"requests": requests})["requests"]]
-    try:
-        with session.begin():
-            return [{"value": reserve_stock(session, caller, reservation)} for caller, reservation in data]
-    except Exception:  # one of them was refused or failed: each alone finds which
-        pass
-    return [outcome_of(_reserve_one, session, caller, reservation) for caller, reservation in data]
+    return together_or_each(session, data, _reserve_all, lambda request: outcome_of(_reserve_one, session, *request),
+                            what="reservations")
+
+
+def _reserve_all(session, data):
+    return [{"value": reserve_stock(session, caller, reservation)} for caller, reservation in data]
 
 
 def _reserve_one(session, caller, reservation):
@@ -228,6 +229,7 @@ def release_stock(session, caller, reservation_key):
     return {"reservation_key": reservation_key, "released": True}
 
 
+@inbox_consumer("services.catalog.handlers:release_for_cancelled_order")
 def release_for_cancelled_order(session, event):
     """``orders.order_cancelled`` -> the order's stock goes back on the shelf (idempotent)."""
     data = load(ORDER_CANCELLED, event["data"])

@@ -39,8 +39,9 @@ from services.catalog.schemas import (
 )
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited, invalid
-from services.infra.messaging import emit
+from services.infra.messaging import emit, inbox_consumer
 from services.infra.periods import ratio
+from services.infra.privacy import UNKNOWN_NEIGHBOUR, mask_name
 from services.infra.schemas import PageSchema, decode_cursor, encode_cursor, load, page
 
 CHANNEL = ChannelKind(type="live", item=LiveItem, owner="session_id", noun="live session")
@@ -54,8 +55,6 @@ ROOM_JOIN = RoomJoinInput()
 PRESENCE_REFRESH = PresenceRefreshInput()
 MEMBER_JOINED = events.MemberJoinedData()
 
-UNKNOWN_NEIGHBOUR = "邻居"  # a member catalog has not heard of yet
-MAX_MASK = 10
 COMMENT_GAP = timedelta(seconds=3)  # at most one comment per member every 3 s ...
 COMMENT_WINDOW = timedelta(minutes=1)
 COMMENTS_PER_WINDOW = 10  # ... and 10 a minute
@@ -65,14 +64,7 @@ PRESENCE_TIMEOUT = timedelta(seconds=45)
 REFRESH_CHUNK = 500
 
 
-def mask_name(name):
-    """What the room shows of a neighbour: the first character only (李秀英 -> 李**)."""
-    name = (name or "").strip()
-    if not name:
-        return UNKNOWN_NEIGHBOUR
-    return name[0] + "*" * min(max(len(name) - 1, 1), MAX_MASK)
-
-
+@inbox_consumer("services.catalog.live:record_member_joined")
 def record_member_joined(session, event):
     """``crm.member_joined`` -> the member's masked name, for comments and purchases."""
     data = load(MEMBER_JOINED, event["data"])

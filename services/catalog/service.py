@@ -8,7 +8,7 @@ from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database, in_transaction, utcnow
 from services.infra.entrypoints import rpc
-from services.infra.messaging import EventInbox, OutboxRelay
+from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 
 
 class CatalogService(operations.OperatorEntrypoints):
@@ -17,6 +17,7 @@ class CatalogService(operations.OperatorEntrypoints):
     db = Database()
     caller = CallerContext()
     outbox = OutboxRelay()
+    retired = RetiredHandlers()
     inbox = EventInbox()
 
     @rpc

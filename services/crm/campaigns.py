@@ -50,6 +50,7 @@ from services.crm.models import (
 from services.crm.prediction import REMINDER_MIN_CONFIDENCE
 from services.crm.reminders import rebought
 from services.infra.db import get_in_community, newest_first, utcnow
+from services.infra.messaging import inbox_consumer
 from services.infra.periods import zone
 from services.infra.schemas import (
     Int,
@@ -387,6 +388,7 @@ def run_community(session, community, now=None, member_id=None, trigger=None):
     return made
 
 
+@inbox_consumer("services.crm.campaigns:on_member_activated")
 def on_member_activated(session, event):
     """crm's own ``member_joined``/``member_approved``: welcome campaigns act at once (the
     timer would within a minute; this is for the member opening the app right away)."""

@@ -11,6 +11,7 @@ The event's tolerant schema lives here, beside its only reader in crm.
 from marshmallow import fields, validate
 
 from services.crm import loyalty
+from services.infra.messaging import inbox_consumer
 from services.infra.schemas import TolerantSchema, load
 
 VALID_DAYS = 30
@@ -32,6 +33,7 @@ def source_key(compensation_id):
     return f"compensation:{compensation_id}"
 
 
+@inbox_consumer("services.crm.compensations:on_compensation_granted")
 def on_compensation_granted(session, event):
     data = load(GRANTED, event["data"])
     key = source_key(data["compensation_id"])

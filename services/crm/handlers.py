@@ -30,7 +30,7 @@ from services.crm.schemas import (
 )
 from services.infra.db import newest_first
 from services.infra.errors import Conflict, NotFound, Unauthorized
-from services.infra.messaging import emit
+from services.infra.messaging import emit, inbox_consumer
 from services.infra.schemas import PageSchema, decode_cursor, load, page
 
 SIGNUP_INPUT = LeaderSignupInput()
@@ -232,16 +232,19 @@ def _spend_changes(session, event):
     loyalty.announce_terms_change(session, tenant_id, member_id, before)
 
 
+@inbox_consumer("services.crm.handlers:record_order_paid")
 def record_order_paid(session, event):
     with _spend_changes(session, event) as data:
         _record_status(session, event, data, "paid")
 
 
+@inbox_consumer("services.crm.handlers:record_order_cancelled")
 def record_order_cancelled(session, event):
     with _spend_changes(session, event) as data:
         _record_status(session, event, data, "cancelled")
 
 
+@inbox_consumer("services.crm.handlers:record_order_refunded")
 def record_order_refunded(session, event):
     """A whole refund takes the order out of the member's history; a partial one keeps it, and
     what was given back no longer counts as spend (tiers)."""
@@ -254,6 +257,7 @@ def record_order_refunded(session, event):
             purchase.refunded_cents = min(max(purchase.refunded_cents or 0, refunded), purchase.total_cents)
 
 
+@inbox_consumer("services.crm.handlers:record_product")
 def record_product(session, event):
     """``catalog.product_created|product_updated`` -> the product read model tags need."""
     data = load(PRODUCT_DATA, event["data"])
@@ -283,6 +287,7 @@ def refresh_tags(session, now=None):
         prediction.refresh_community(session, tenant_id, by_member)
 
 
+@inbox_consumer("services.crm.handlers:notify_pickup_ready")
 def notify_pickup_ready(session, event):
     """``fulfillment.order_ready_for_pickup`` -> a pickup notice in the member's inbox, once."""
     data = load(READY_FOR_PICKUP, event["data"])
@@ -301,6 +306,7 @@ def notify_pickup_ready(session, event):
         notify.notify_member(session, event["tenant_id"], data["member_id"], "pickup_ready", params)
 
 
+@inbox_consumer("services.crm.handlers:remind_pickup")
 def remind_pickup(session, event):
     """``fulfillment.order_pickup_overdue`` -> one pickup reminder (取货提醒) in the inbox."""
     data = load(PICKUP_OVERDUE, event["data"])

@@ -52,7 +52,7 @@ from services.crm import events, settings
 from services.crm.models import Checkout, Coupon, Member, PointsEntry, Purchase
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import Conflict, Forbidden, NotFound
-from services.infra.messaging import emit
+from services.infra.messaging import emit, inbox_consumer
 from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
 
 TIER_WINDOW = timedelta(days=365)
@@ -502,6 +502,7 @@ def _checkout_for(session, event, data):
     return checkout
 
 
+@inbox_consumer("services.crm.loyalty:on_order_paid")
 def on_order_paid(session, event):
     """The hold becomes final: the coupon is redeemed, the held points spent."""
     data = load(ORDER_DATA, event["data"])
@@ -517,6 +518,7 @@ def on_order_paid(session, event):
             coupon.status, coupon.redeemed_at = "redeemed", utcnow()
 
 
+@inbox_consumer("services.crm.loyalty:on_order_cancelled")
 def on_order_cancelled(session, event):
     """Coupon and points come back: released if unpaid; if the order was paid (and so refunded in
     full), the spent points are returned and the coupon is usable again."""
@@ -533,6 +535,7 @@ def on_order_cancelled(session, event):
         checkout.status = "released"
 
 
+@inbox_consumer("services.crm.loyalty:on_order_completed")
 def on_order_completed(session, event):
     """Points for a completed order: floor(paid yuan x points_per_yuan), once."""
     data = load(ORDER_DATA, event["data"])
@@ -547,6 +550,7 @@ def on_order_completed(session, event):
         _settle_refunds(session, checkout, data["total_cents"], whole=False)
 
 
+@inbox_consumer("services.crm.loyalty:on_order_refunded")
 def on_order_refunded(session, event):
     """Take back earned points and give back spent points in proportion to the money refunded."""
     data = load(ORDER_DATA, event["data"])

@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.infra.db import UTCDateTime, new_id, utcnow
+from services.infra.idempotency import IdempotencyKeyColumns
 
 
 class Base(DeclarativeBase):
@@ -420,3 +421,8 @@ class RewardRedemption(Base):
     points: Mapped[int] = mapped_column(Integer)
     coupon_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotencyKey(IdempotencyKeyColumns, Base):
+    """A member's ``Idempotency-Key`` on a points redemption (``services/infra/idempotency.py``):
+    the retry gets the stored answer, the same key for another reward is 409."""

@@ -13,6 +13,7 @@ The tolerant schemas of these events live here, beside their only reader.
 from marshmallow import fields, validate
 
 from services.crm import loyalty
+from services.infra.messaging import inbox_consumer
 from services.infra.schemas import TolerantSchema, load
 
 VALID_DAYS = 30
@@ -46,6 +47,7 @@ def coupon_key(referral_id, side):
     return f"referral:{referral_id}:{side}"
 
 
+@inbox_consumer("services.crm.referral_rewards:on_referral_rewarded")
 def on_referral_rewarded(session, event):
     data = load(REWARDED, event["data"])
     for side in SIDES:
@@ -60,6 +62,7 @@ def _issue(session, event, data, side):
                                 coupon_key(data["referral_id"], side))
 
 
+@inbox_consumer("services.crm.referral_rewards:on_referral_reward_revoked")
 def on_referral_reward_revoked(session, event):
     """Events of two types may arrive in either order: if the reward has not been seen yet, its
     coupon is issued here already revoked, so the late ``referral_rewarded`` finds it (same key)
@@ -72,6 +75,7 @@ def on_referral_reward_revoked(session, event):
             loyalty.revoke_coupon(session, event["tenant_id"], key)
 
 
+@inbox_consumer("services.crm.referral_rewards:on_showcase_approved")
 def on_showcase_approved(session, event):
     data = load(SHOWCASE, event["data"])
     loyalty.award_points(session, event["tenant_id"], data["member_id"], data["points"],

@@ -19,7 +19,15 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
 from services.crm import loyalty
-from services.crm.models import Coupon, PointsEntry, ProductInfo, Reward, RewardRedemption
+from services.crm.models import (
+    Coupon,
+    IdempotencyKey,
+    PointsEntry,
+    ProductInfo,
+    Reward,
+    RewardRedemption,
+)
+from services.infra import idempotency
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import Conflict, invalid
 from services.infra.schemas import (
@@ -70,7 +78,6 @@ class RewardPatch(StrictSchema):
 
 
 REWARD_INPUT, REWARD_PATCH, REWARD_QUERY = RewardInput(), RewardPatch(), PageSchema()
-MAX_KEY = 128
 
 
 def reward_view(reward):
@@ -135,19 +142,16 @@ def _coupon_spec(session, reward):
 def redeem(session, caller, reward_id, idempotency_key=None):
     """Spend points on a reward: the coupon lands in the member's wallet."""
     caller.require_member()
-    if idempotency_key is not None and (not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= MAX_KEY):
-        raise invalid({"Idempotency-Key": [f"1-{MAX_KEY} characters."]})
+    idempotency.checked_key(idempotency_key)
     tenant_id, member_id = caller.tenant_id, caller.member_id
     reward = get_in_community(session, Reward, reward_id, tenant_id, "No such reward.", "reward_id")
-    loyalty.lock_member(session, tenant_id, member_id)  # one member's spending takes turns
-    if idempotency_key is not None:
-        earlier = session.scalars(select(RewardRedemption).where(
-            RewardRedemption.tenant_id == tenant_id, RewardRedemption.member_id == member_id,
-            RewardRedemption.request_key == idempotency_key)).first()
-        if earlier is not None:
-            if earlier.reward_id != reward.id:
-                raise Conflict("This Idempotency-Key was used for another reward.", {"reason": "idempotency_mismatch"})
-            return _redemption_view(session, earlier)
+    loyalty.lock_member(session, tenant_id, member_id)  # one member's spending takes turns, retries too
+    return idempotency.run(session, IdempotencyKey, tenant_id, member_id, idempotency_key,
+                           {"call": "redeem_reward", "reward_id": reward.id},
+                           lambda: _redeem(session, tenant_id, member_id, reward, idempotency_key))
+
+
+def _redeem(session, tenant_id, member_id, reward, idempotency_key):
     if not reward.active:
         raise Conflict("This reward is no longer offered.", {"reason": "reward_inactive"})
     available = loyalty.balance(session, tenant_id, member_id)

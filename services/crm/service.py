@@ -36,8 +36,7 @@ class CrmService(operations.OperatorEntrypoints):
     config = Config()
     caller = CallerContext()
     outbox = OutboxRelay()
-    # An unpaid order is nothing to this service yet: it hears of orders from order_paid on.
-    retired = RetiredHandlers(("orders", "order_placed", "on_order_placed"))
+    retired = RetiredHandlers()
     inbox = EventInbox()
 
     @rpc

@@ -18,7 +18,7 @@ from services.fulfillment.models import (
 from services.infra import db as infra_db
 from services.infra.db import get_in_community, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited, invalid
-from services.infra.messaging import emit
+from services.infra.messaging import emit, inbox_consumer
 from services.infra.schemas import StrictSchema, Text, load
 
 ORDER_FACTS = events.OrderFactsData()
@@ -96,6 +96,7 @@ def _set_status(session, event, status):
     record.status = status
 
 
+@inbox_consumer("services.fulfillment.handlers:record_order_paid")
 def record_order_paid(session, event):
     """Paid orders are the ones to pick and pack; the day it was paid puts an order outside a
     wave in its batch."""
@@ -106,11 +107,13 @@ def record_order_paid(session, event):
         record.paid_at = data["paid_at"] or utcnow()
 
 
+@inbox_consumer("services.fulfillment.handlers:record_order_cancelled")
 def record_order_cancelled(session, event):
     """A cancelled order leaves the lists."""
     _set_status(session, event, "cancelled")
 
 
+@inbox_consumer("services.fulfillment.handlers:record_order_refunded")
 def record_order_refunded(session, event):
     """An order refunded whole before it was handed over leaves the lists; a partial refund
     (one damaged bottle) does not. What was given back so far bounds after-sale refunds."""
@@ -122,6 +125,7 @@ def record_order_refunded(session, event):
     record.refunded_cents = max(record.refunded_cents or 0, data["refunded_total_cents"])
 
 
+@inbox_consumer("services.fulfillment.handlers:record_member_joined")
 def record_member_joined(session, event):
     """``crm.member_joined`` -> who the member is and where they live."""
     data = load(MEMBER_JOINED, event["data"])
@@ -132,6 +136,7 @@ def record_member_joined(session, event):
     member.name, member.building, member.unit = data["name"], data["building"], data["unit"]
 
 
+@inbox_consumer("services.fulfillment.handlers:record_wave_closed")
 def record_wave_closed(session, event):
     """``catalog.wave_closed`` -> where and when the wave's orders are picked up."""
     data = load(WAVE_CLOSED, event["data"])
@@ -143,6 +148,7 @@ def record_wave_closed(session, event):
     wave.packing_note, wave.units = data["packing_note"], data["units"]
 
 
+@inbox_consumer("services.fulfillment.handlers:record_community_created")
 def record_community_created(session, event):
     """``crm.community_created`` -> the community's name on its packing slips."""
     data = load(COMMUNITY_CREATED, event["data"])

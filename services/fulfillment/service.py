@@ -38,8 +38,7 @@ class FulfillmentService(operations.OperatorEntrypoints):
     caller = CallerContext()
     inbox = EventInbox()
     outbox = OutboxRelay()
-    # An unpaid order is nothing to this service yet: it hears of orders from order_paid on.
-    retired = RetiredHandlers(("orders", "order_placed", "on_order_placed"))
+    retired = RetiredHandlers()
     config = Config()
     remote = Rpc()
 

@@ -5,13 +5,12 @@
 * ``OutboxRelay`` publishes unsent outbox rows to the service's nameko event exchange
   (``<service>.events``, routing key = event type) and re-publishes whatever is still unsent,
   so consumers declared with ``@event_handler(service, event_type)`` receive the envelope.
-* ``EventInbox`` runs a handler at most once per (event, handler): the inbox row is written in
+* ``EventInbox`` runs a handler at most once per (event, consumer): the inbox row is written in
   the same transaction as the handler's effect. A handler that fails is retried with backoff
   from the ``parked_events`` table, then parked for an operator; a malformed event is parked at
   once. nameko acks events even when a handler raised, so this is where nothing gets lost.
 """
 
-import importlib
 import logging
 import threading
 import uuid
@@ -21,8 +20,8 @@ from kombu import Connection, Producer
 from kombu.exceptions import OperationalError
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from nameko.constants import AMQP_URI_CONFIG_KEY, PERSISTENT
-from nameko.events import get_event_exchange
-from nameko.extensions import DependencyProvider
+from nameko.events import EventHandler, get_event_exchange
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR, DependencyProvider
 from sqlalchemy import JSON, Integer, String, Text, event, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -234,28 +233,53 @@ class TransactionalPublisher:
                 log.debug("closing the outbox relay's broker connection failed", exc_info=True)
 
 
+# Event handlers removed from the code, as (source service, event type, method name), for every
+# service at once: each service deletes the queue such a handler of its own left behind.
+RETIRED_HANDLERS = (
+    # An unpaid order is nothing to crm, fulfilment or referral: they hear of orders from order_paid on.
+    ("orders", "order_placed", "on_order_placed"),
+)
+
+
 class RetiredHandlers(DependencyProvider):
     """Event handlers a service no longer has: their queues are deleted at start.
 
     nameko declares a durable queue per ``@event_handler``, which outlives the handler: removed
     from the code, its queue would go on collecting every such event, with nobody reading it.
-    Give each as ``(source service, event type, method name)``.
+    Retire a handler by adding it to ``RETIRED_HANDLERS``; every service declares
+    ``retired = RetiredHandlers()``. A handler a service still has is not retired there: its
+    queue is the live one.
     """
 
     def __init__(self, *handlers):
-        self.queues = [f"evt-{source}-{event_type}--{{service}}.{method}" for source, event_type, method in handlers]
+        self.handlers = handlers or RETIRED_HANDLERS
+
+    def setup(self):
+        self.queues = retired_queues(self.container.service_cls, self.container.service_name, self.handlers)
 
     def start(self):
         try:
             with Connection(self.container.config[AMQP_URI_CONFIG_KEY]) as connection:
                 channel = connection.channel()
                 for queue in self.queues:  # deleting a queue that is not there is no error
-                    queue = queue.format(service=self.container.service_name)
                     deleted = channel.queue_delete(queue)
                     if deleted:
                         log.info("deleted the retired queue %s with %s events", queue, deleted)
         except (OperationalError, OSError) as exc:  # not worth failing the start: next start, then
             log.warning("could not delete retired queues %s: %s", self.queues, exc)
+
+
+def retired_queues(service_cls, service_name, handlers=RETIRED_HANDLERS):
+    """The queues (nameko's names) that ``handlers`` left behind in this service, less those of
+    handlers it still has."""
+    queues = []
+    for source, event_type, method in handlers:
+        live = any(isinstance(entrypoint, EventHandler) and entrypoint.source_service == source
+                   and entrypoint.event_type == event_type
+                   for entrypoint in getattr(getattr(service_cls, method, None), ENTRYPOINT_EXTENSIONS_ATTR, ()))
+        if not live:
+            queues.append(f"evt-{source}-{event_type}--{service_name}.{method}")
+    return queues
 
 
 def _context_headers(envelope):
@@ -266,24 +290,52 @@ def _context_headers(envelope):
     return headers
 
 
-def consumer_name(handler):
+# Every declared inbox consumer of this process, by id (``inbox_consumer``): a parked event
+# names its consumer by id, and is retried by the handler declared under it.
+CONSUMERS = {}
+
+
+def inbox_consumer(consumer_id):
+    """Declare a use case an inbox consumer under ``consumer_id``: the name its events are
+    recorded and parked under (``inbox``, ``parked_events``), so renaming or moving the function
+    keeps them; change an id and its parked events are orphaned. Required by
+    ``EventInbox.consume``; one id, one function.
+
+    The ids are the ``module:function`` names the consumers had when ids were declared (what the
+    tables already hold): they are names, never imported."""
+
+    def declare(handler):
+        known = CONSUMERS.get(consumer_id)
+        if known is not None and _python_name(known) != _python_name(handler):
+            raise ValueError(f"inbox consumer id {consumer_id!r} declared for {_python_name(known)} "
+                             f"and {_python_name(handler)}")
+        if getattr(handler, "inbox_consumer_id", consumer_id) != consumer_id:
+            raise ValueError(f"{_python_name(handler)} declared as {handler.inbox_consumer_id!r} and {consumer_id!r}")
+        CONSUMERS[consumer_id] = handler
+        handler.inbox_consumer_id = consumer_id
+        return handler
+
+    return declare
+
+
+def consumer_id_of(handler):
+    """The declared id of an inbox consumer (``inbox_consumer``)."""
+    try:
+        return handler.inbox_consumer_id
+    except AttributeError:
+        raise LookupError(f"{_python_name(handler)} is not declared with @inbox_consumer(...)") from None
+
+
+def _python_name(handler):
     return f"{handler.__module__}:{handler.__qualname__}"
-
-
-def _resolve(consumer):
-    module, _, name = consumer.partition(":")
-    target = importlib.import_module(module)
-    for part in name.split("."):
-        target = getattr(target, part)
-    return target
 
 
 class EventInbox(DependencyProvider):
     """``self.inbox.consume(payload, handler)``: idempotent, retried, never lost.
 
-    ``handler(session, event)`` gets the validated envelope; it validates ``event["data"]``
-    with its own tolerant schema (a ``ValidationError`` or ``Invalid`` parks the event at once:
-    retrying a malformed event cannot help).
+    ``handler(session, event)``, declared with ``@inbox_consumer(id)``, gets the validated
+    envelope; it validates ``event["data"]`` with its own tolerant schema (a ``ValidationError``
+    or ``Invalid`` parks the event at once: retrying a malformed event cannot help).
     """
 
     def __init__(self, retry_interval=1.0, max_attempts=MAX_HANDLER_ATTEMPTS):
@@ -312,7 +364,7 @@ class EventInbox(DependencyProvider):
 
     def consume(self, payload, handler):
         """Process one delivered event. Returns processed, duplicate, retrying or parked."""
-        consumer = consumer_name(handler)
+        consumer = consumer_id_of(handler)
         try:
             envelope = ENVELOPE.load(payload)
         except ValidationError as exc:
@@ -404,13 +456,16 @@ class EventInbox(DependencyProvider):
             self._retry(row)
 
     def _retry(self, row):
+        handler = CONSUMERS.get(row.consumer)
         try:
             envelope = ENVELOPE.load(row.payload)
-            handler = _resolve(row.consumer)
-        except (ValidationError, ImportError, AttributeError) as exc:
+        except ValidationError as exc:
             outcome, error = "poison", f"cannot retry: {exc}"
         else:
-            outcome, error = self._process(envelope, row.consumer, handler)
+            if handler is None:
+                outcome, error = "poison", f"cannot retry: no inbox consumer {row.consumer!r} in this service"
+            else:
+                outcome, error = self._process(envelope, row.consumer, handler)
         with self.Session() as session, session.begin():
             current = session.get(ParkedEvent, row.id)
             current.attempts += 1

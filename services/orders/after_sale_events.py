@@ -8,6 +8,7 @@ case is never reopened by a late ``after_sale_opened``.
 
 from marshmallow import fields
 
+from services.infra.messaging import inbox_consumer
 from services.infra.schemas import TolerantSchema, load
 from services.orders.lifecycle import order_of_event
 from services.orders.models import OrderAfterSale, OrderCompensation
@@ -49,6 +50,7 @@ def _case(session, order, case_id, kind, at, status):
         case.status = status
 
 
+@inbox_consumer("services.orders.after_sale_events:apply_after_sale_opened")
 def apply_after_sale_opened(session, event):
     data = load(OPENED, event["data"])
     order = order_of_event(session, event, data["order_id"])
@@ -56,6 +58,7 @@ def apply_after_sale_opened(session, event):
         _case(session, order, data["case_id"], data["kind"], data["at"], "open")
 
 
+@inbox_consumer("services.orders.after_sale_events:apply_after_sale_rejected")
 def apply_after_sale_rejected(session, event):
     data = load(REJECTED, event["data"])
     order = order_of_event(session, event, data["order_id"])
@@ -63,6 +66,7 @@ def apply_after_sale_rejected(session, event):
         _case(session, order, data["case_id"], data["kind"], data["opened_at"], "rejected")
 
 
+@inbox_consumer("services.orders.after_sale_events:apply_compensation_granted")
 def apply_compensation_granted(session, event):
     data = load(GRANTED, event["data"])
     order = order_of_event(session, event, data["order_id"])

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import utcnow
 from services.infra.errors import Invalid
+from services.infra.messaging import inbox_consumer
 from services.infra.schemas import TolerantSchema, load
 from services.orders.models import CheckoutTerms
 
@@ -92,6 +93,7 @@ def remember(session, tenant_id, member_id, answer, fetched_at):
         pass
 
 
+@inbox_consumer("services.orders.checkout_terms:record_change")
 def record_change(session, event):
     """``crm.checkout_terms_changed``: what orders kept of these terms no longer counts."""
     member_id = load(TERMS_CHANGED, event["data"])["member_id"] or WHOLE_COMMUNITY

@@ -5,7 +5,7 @@ order then walks through the steps in between. An order already past a step, or 
 way (cancelled, refunding, refunded), is left alone: raising would only park the event.
 """
 
-from services.infra.messaging import emit
+from services.infra.messaging import emit, inbox_consumer
 from services.infra.schemas import load
 from services.orders import events, lifecycle, stats
 
@@ -25,14 +25,17 @@ def _advance(session, event, data, status):
     return order
 
 
+@inbox_consumer("services.orders.fulfilment_events:apply_order_packed")
 def apply_order_packed(session, event):
     _advance(session, event, load(STEP, event["data"]), "packed")
 
 
+@inbox_consumer("services.orders.fulfilment_events:apply_order_dispatched")
 def apply_order_dispatched(session, event):
     _advance(session, event, load(STEP, event["data"]), "delivering")
 
 
+@inbox_consumer("services.orders.fulfilment_events:apply_order_ready_for_pickup")
 def apply_order_ready_for_pickup(session, event):
     data = load(READY, event["data"])
     order = _advance(session, event, data, "ready_for_pickup")
@@ -41,6 +44,7 @@ def apply_order_ready_for_pickup(session, event):
         order.pickup_code, order.pickup_point, order.pickup_at = pickup["code"], pickup["point"], pickup["at"]
 
 
+@inbox_consumer("services.orders.fulfilment_events:apply_order_picked_up")
 def apply_order_picked_up(session, event):
     order = _advance(session, event, load(STEP, event["data"]), "completed")
     if order is not None:

@@ -9,8 +9,7 @@ earlier steps took is released (stock and crm's checkout); if releasing fails to
 finishes the job. Orders arrive in batches (``place_orders``): each step runs once for a batch.
 """
 
-import hashlib
-import json
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,10 +17,11 @@ from datetime import timedelta
 from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from services.infra import idempotency
+from services.infra.batches import together_or_each
 from services.infra.context import Caller
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import (
-    Conflict,
     DomainError,
     Forbidden,
     Invalid,
@@ -56,10 +56,6 @@ EXPIRED_KEYS_BATCH = 500
 MAX_ORDER_CENTS = 100_000_000
 
 
-def request_hash(data):
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def key_owner(caller):
     """Whose ``Idempotency-Key`` space a caller uses: a member's own; the community's staff
     share one (a compensation retried from another leader's session is the same request)."""
@@ -67,27 +63,14 @@ def key_owner(caller):
 
 
 def _claimed_key(session, caller, key):
-    return session.scalars(
-        select(IdempotencyKey).where(
-            IdempotencyKey.tenant_id == caller.tenant_id,
-            IdempotencyKey.member_id == key_owner(caller),
-            IdempotencyKey.key == key,
-        )
-    ).first()
-
-
-def _same_request(claimed, digest):
-    if claimed.request_hash != digest:
-        raise Conflict("This Idempotency-Key was already used with a different request.",
-                       {"reason": "idempotency_key_reused"})
-    return claimed
+    return idempotency.find(session, IdempotencyKey, caller.tenant_id, key_owner(caller), key)
 
 
 def _key_row(caller, key, data, order_id):
     """The ``idempotency_keys`` row of an order attempt. Without a client key the attempt is
     still recorded: the sweeper finds abandoned ones (``abandoned_attempts``)."""
     return {"tenant_id": caller.tenant_id, "member_id": key_owner(caller),
-            "key": key if key is not None else f"auto:{order_id}", "request_hash": request_hash(data),
+            "key": key if key is not None else f"auto:{order_id}", "request_hash": idempotency.fingerprint(data),
             "order_id": order_id}
 
 
@@ -108,35 +91,18 @@ def claim_idempotency_key(session, caller, key, data):
         with session.begin():
             claimed = _claimed_key(session, caller, row["key"])
         if claimed is not None:
-            return _same_request(claimed, row["request_hash"]).order_id, False
+            return idempotency.same_request(claimed, row["request_hash"]).order_id, False
         # Forgotten in between (expired, or its abandoned attempt released): claim it afresh.
     raise ServiceUnavailable("The Idempotency-Key could not be claimed. Please try again.")
 
 
 def idempotent(session, caller, key, order_id, request, answer):
-    """A payment call (pay, mark-paid, refund) under the client's ``Idempotency-Key``, inside
-    the caller's transaction: the same key and request give the first answer again without
-    doing anything; the same key with another request is 409; no key, ``answer()`` as is.
-
-    The answer is remembered in the same transaction as what it did, so a refund and its key
-    commit together; two concurrent tries collide on the key's unique constraint
-    (``IntegrityError``): run the call again (``db.in_transaction``) to get the first answer.
-    """
-    if key is None:
-        return answer()
-    digest = request_hash(request)
-    claimed = _claimed_key(session, caller, key)
-    if claimed is not None:
-        _same_request(claimed, digest)
-        if claimed.response is None:  # a key that placed an order is not a payment call's
-            raise Conflict("This Idempotency-Key was already used with a different request.",
-                           {"reason": "idempotency_key_reused"})
-        return claimed.response
-    result = answer()
-    session.add(IdempotencyKey(tenant_id=caller.tenant_id, member_id=key_owner(caller), key=key,
-                               request_hash=digest, order_id=order_id, response=result))
-    session.flush()
-    return result
+    """A payment call (pay, mark-paid, refund) under the client's ``Idempotency-Key``
+    (``idempotency.run``): a refund and its key commit together; a key that placed an order is
+    not a payment call's (409). Two concurrent tries collide on the key's unique constraint: run
+    the call again (``db.in_transaction``) to get the first answer."""
+    return idempotency.run(session, IdempotencyKey, caller.tenant_id, key_owner(caller), key, request, answer,
+                           order_id=order_id)
 
 
 def _existing_order(session, order_id):
@@ -210,30 +176,34 @@ def _settle(attempt, step, *args):
 
 def _checked(attempt):
     attempt.caller.require_member()
+    attempt.key = idempotency.checked_key(attempt.key)
     attempt.data = load(PLACE_ORDER_INPUT, attempt.payload)
 
 
 def _claim_keys(session, attempts):
     """Each attempt's order id. The batch's keys are claimed in one transaction; if any was
     claimed before (a retry), each claims its own, and a retry whose order exists gets it."""
-    if not attempts:
-        return
     for attempt in attempts:
         attempt.order_id = new_id()
-    try:
-        with session.begin():  # plain inserts: this runs for every order
-            session.execute(insert(IdempotencyKey), [
-                _key_row(attempt.caller, attempt.key, attempt.data, attempt.order_id) for attempt in attempts])
-        return
-    except IntegrityError:
-        pass
-    for attempt in attempts:
-        claimed = _settle(attempt, claim_idempotency_key, session, attempt.caller, attempt.key, attempt.data)
-        if claimed is not None:
-            attempt.order_id, new = claimed
-            existing = None if new else _existing_order(session, attempt.order_id)
-            if existing is not None:
-                attempt.outcome = {"value": existing}
+    together_or_each(session, attempts, _insert_keys, functools.partial(_claim_key, session),
+                     errors=(IntegrityError,), what="order keys")
+
+
+def _insert_keys(session, attempts):
+    # Plain inserts: this runs for every order.
+    session.execute(insert(IdempotencyKey), [
+        _key_row(attempt.caller, attempt.key, attempt.data, attempt.order_id) for attempt in attempts])
+    return attempts
+
+
+def _claim_key(session, attempt):
+    claimed = _settle(attempt, claim_idempotency_key, session, attempt.caller, attempt.key, attempt.data)
+    if claimed is not None:
+        attempt.order_id, new = claimed
+        existing = None if new else _existing_order(session, attempt.order_id)
+        if existing is not None:
+            attempt.outcome = {"value": existing}
+    return attempt
 
 
 def _reserve(session, catalog, clients_for, attempts):
@@ -274,27 +244,24 @@ def _write_orders(session, clients_for, attempts):
     """The orders orders can price itself (no coupon or points, the tier discount known: see
     ``checkout_terms``) in one transaction; the others, or all if that transaction fails, one
     by one."""
-    alone = [attempt for attempt in attempts if _uses_loyalty(attempt.data)]
     together = [attempt for attempt in attempts if not _uses_loyalty(attempt.data)]
-    written = []
-    try:
-        with session.begin():
-            # Every discount first: a query after an order was added would flush it on its own.
-            percents = [_known_discount(session, attempt) for attempt in together]
-            for attempt, percent in zip(together, percents, strict=True):
-                if percent is None:
-                    alone.append(attempt)
-                else:
-                    written.append((attempt, _locally_priced_order(session, attempt, percent)))
-    except Exception:  # e.g. a retry's order written meanwhile: each on its own, to find which
-        log.info("a batch of %d orders is written one by one", len(together), exc_info=True)
-        alone, written = attempts, []
-    for attempt, order in written:
-        attempt.outcome = {"value": ORDER.dump(order)}
-    for attempt in alone:
+    # If that transaction fails (e.g. a retry's order written meanwhile), each goes alone below.
+    written = together_or_each(session, together, _locally_priced_orders, lambda _attempt: None, what="orders")
+    for attempt, order in zip(together, written, strict=True):
+        if order is not None:
+            attempt.outcome = {"value": ORDER.dump(order)}
+    for attempt in _open(attempts):
         order = _settle(attempt, _place_alone, session, *clients_for(attempt.caller), attempt)
         if order is not None:
             attempt.outcome = {"value": order}
+
+
+def _locally_priced_orders(session, attempts):
+    """Each attempt's order if orders knows its member's tier discount, else ``None``."""
+    # Every discount first: a query after an order was added would flush it on its own.
+    percents = [_known_discount(session, attempt) for attempt in attempts]
+    return [None if percent is None else _locally_priced_order(session, attempt, percent)
+            for attempt, percent in zip(attempts, percents, strict=True)]
 
 
 def _uses_loyalty(data):

@@ -1,9 +1,10 @@
 """Orders' tables: orders, their lines (price snapshots), timeline and idempotency keys."""
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.infra.db import UTCDateTime, new_id, utcnow
+from services.infra.idempotency import IdempotencyKeyColumns
 
 
 class Base(DeclarativeBase):
@@ -103,22 +104,12 @@ class OrderStatusChange(Base):
     by: Mapped[str] = mapped_column(String(64))  # "member:<id>", "leader:<id>", "system:<why>"
 
 
-class IdempotencyKey(Base):
-    """A client's ``Idempotency-Key``: the same key and body give the same order."""
+class IdempotencyKey(IdempotencyKeyColumns, Base):
+    """A client's ``Idempotency-Key`` (``services/infra/idempotency.py``): the same key and body
+    give the same order, or a payment call's (pay, mark-paid, refund) stored answer; placing an
+    order stores no answer (its answer is the order itself)."""
 
-    __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("tenant_id", "member_id", "key"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[str] = mapped_column(String(32))
-    member_id: Mapped[str] = mapped_column(String(32))
-    key: Mapped[str] = mapped_column(String(128))
-    request_hash: Mapped[str] = mapped_column(String(64))
     order_id: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
-    # The answer a payment call (pay, mark-paid, refund) gave, returned again to a retry; null
-    # for placing an order (its answer is the order itself).
-    response: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class Payment(Base):

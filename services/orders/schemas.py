@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.infra import idempotency
 from services.infra.schemas import Int, PageSchema, StrictSchema, Text
 
 ORDER_STATUSES = [
@@ -52,7 +53,7 @@ class OrderAttempt(StrictSchema):
 
     caller = fields.Nested(AttemptCaller, required=True)
     payload = fields.Raw(required=True)
-    idempotency_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=128))
+    idempotency_key = idempotency.KeyField()
 
 
 class OrderAttempts(StrictSchema):

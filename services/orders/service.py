@@ -12,7 +12,7 @@ from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database, in_transaction
 from services.infra.entrypoints import rpc
-from services.infra.messaging import EventInbox, OutboxRelay
+from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 from services.infra.rpc import Rpc
 from services.orders import (
     after_sale_events,
@@ -80,6 +80,7 @@ class OrdersService(operations.OperatorEntrypoints):
     db = Database()
     caller = CallerContext()
     outbox = OutboxRelay()
+    retired = RetiredHandlers()
     inbox = EventInbox()
     remote = Rpc()
     payments = PaymentProviders()

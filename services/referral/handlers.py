@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 
 from services.infra.db import newest_first
 from services.infra.errors import NotFound, invalid
+from services.infra.messaging import inbox_consumer
 from services.infra.periods import DEFAULT_TIMEZONE
+from services.infra.privacy import UNKNOWN_NEIGHBOUR
 from services.infra.schemas import PageSchema, decode_cursor, load, page
 from services.referral import events
 from services.referral.models import CommunityCard, InviteCode, Neighbour, Referral
@@ -17,7 +19,6 @@ COMMUNITY_CREATED = events.CommunityCreatedData()
 # No 0/O, 1/I/L: a neighbour may read the code aloud or type it from a poster.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
-UNKNOWN_NEIGHBOUR = "邻居"
 
 
 class ReferralQuery(PageSchema):
@@ -32,12 +33,7 @@ def new_code():
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def mask_name(name):
-    """What other neighbours see of a name: the first character (李秀英 -> 李**)."""
-    name = (name or "").strip()
-    return (name[0] if name else UNKNOWN_NEIGHBOUR[0]) + "**"
-
-
+@inbox_consumer("services.referral.handlers:record_community_created")
 def record_community_created(session, event):
     """``crm.community_created`` -> the community's name and clock, for posters and leaderboards."""
     data = load(COMMUNITY_CREATED, event["data"])
@@ -49,6 +45,7 @@ def record_community_created(session, event):
     card.timezone = data["timezone"] or card.timezone or DEFAULT_TIMEZONE
 
 
+@inbox_consumer("services.referral.handlers:record_member_joined")
 def record_member_joined(session, event):
     """``crm.member_joined`` -> the member's own invite code, who invited them, and the member's
     name and household (for posters, the leaderboard and the fairness rules)."""

@@ -4,9 +4,10 @@ which the leader reads out in the live session. Names are masked (李秀英 -> �
 from marshmallow import fields, validate
 from sqlalchemy import func, select
 
+from services.infra.privacy import mask_name
 from services.infra.schemas import StrictSchema, load
 from services.referral import periods
-from services.referral.handlers import mask_name, neighbour_name
+from services.referral.handlers import neighbour_name
 from services.referral.models import Referral
 
 TOP = 20

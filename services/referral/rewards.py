@@ -27,7 +27,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from services.infra.messaging import emit
+from services.infra.messaging import emit, inbox_consumer
 from services.infra.schemas import load
 from services.referral import events, periods, program
 from services.referral.models import InviteCode, Neighbour, OrderFact, Referral
@@ -51,18 +51,21 @@ def _fact(session, event):
     return data, fact
 
 
+@inbox_consumer("services.referral.rewards:record_order_paid")
 def record_order_paid(session, event):
     _, fact = _fact(session, event)
     if fact is not None and fact.status == "placed":
         fact.status = "paid"
 
 
+@inbox_consumer("services.referral.rewards:record_order_cancelled")
 def record_order_cancelled(session, event):
     _, fact = _fact(session, event)
     if fact is not None and fact.status in ("placed", "paid"):
         fact.status = "cancelled"
 
 
+@inbox_consumer("services.referral.rewards:record_order_completed")
 def record_order_completed(session, event):
     """``orders.order_completed``: the order counts now; an invitee's first decides the referral."""
     data, fact = _fact(session, event)
@@ -74,6 +77,7 @@ def record_order_completed(session, event):
     decide(session, event, fact)
 
 
+@inbox_consumer("services.referral.rewards:record_order_refunded")
 def record_order_refunded(session, event):
     """``orders.order_refunded``: remember what was given back; a rewarded first order may revoke."""
     data, fact = _fact(session, event)

@@ -36,8 +36,7 @@ class ReferralService(operations.OperatorEntrypoints):
     db = Database()
     caller = CallerContext()
     outbox = OutboxRelay()
-    # An unpaid order is nothing to this service yet: it hears of orders from order_paid on.
-    retired = RetiredHandlers(("orders", "order_placed", "on_order_placed"))
+    retired = RetiredHandlers()
     inbox = EventInbox()
     remote = Rpc()
     config = Config()

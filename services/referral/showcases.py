@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, invalid
 from services.infra.messaging import emit
+from services.infra.privacy import mask_name
 from services.infra.schemas import PageSchema, StrictSchema, Text, decode_cursor, load, page
 from services.referral import events, program
-from services.referral.handlers import mask_name, neighbour_name
+from services.referral.handlers import neighbour_name
 from services.referral.models import OrderFact, Showcase
 
 

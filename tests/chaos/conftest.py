@@ -14,11 +14,12 @@ import psycopg2
 import pytest
 import requests
 
+from services.infra.topology import SERVICES
+
 REPO = Path(__file__).resolve().parents[2]
 MANAGEMENT = "http://127.0.0.1:15672/api"
 AUTH = ("guest", "guest")
 PG_ADMIN_URL = os.environ.get("LINLI_TEST_PG_URL", "postgresql://linli:linli@127.0.0.1:5432/postgres")
-SERVICES = ("catalog", "orders", "fulfillment", "crm", "referral")
 
 
 def _load(name, path):

@@ -4,6 +4,8 @@ import time
 
 import pytest
 
+from services.infra.topology import GATEWAY, SERVICES
+
 pytestmark = pytest.mark.integration
 
 
@@ -16,7 +18,7 @@ def _order(stack, member, product):
 
 def _catalog_down_and_order_refused(stack):
     stack.declare_queues()
-    stack.start("catalog", "orders", "crm", "fulfillment", "referral", "gateway")
+    stack.start(*SERVICES, GATEWAY)
     leader = stack.signup_leader()
     product = stack.create_product(leader["token"], stock=5)
     member = stack.join_member(leader["slug"])
@@ -78,10 +80,10 @@ def test_a_call_nobody_could_take_does_not_fail_a_later_healthy_one(stack):
     next, healthy call as "unknown service" (a 503 right after the stack was up)."""
     stack.start("gateway")  # no service has declared its queue yet: nobody can take a call
     early = stack.http("GET", "/health")
-    assert early.status_code == 503 and set(early.json()["down"]) == {"catalog", "orders", "crm", "fulfillment", "referral"}, early.text
+    assert early.status_code == 503 and set(early.json()["down"]) == set(SERVICES), early.text
 
     stack.declare_queues()
-    stack.start("catalog", "orders", "crm", "fulfillment", "referral")
+    stack.start(*SERVICES)
     for _ in range(5):
         health = stack.http("GET", "/health")
         assert health.status_code == 200, health.text

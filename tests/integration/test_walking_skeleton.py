@@ -5,9 +5,11 @@ from datetime import datetime
 
 import pytest
 
+from services.infra import topology
+
 pytestmark = pytest.mark.integration
 
-SERVICES = ("catalog", "orders", "fulfillment", "crm", "referral", "gateway")
+SERVICES = (*topology.SERVICES, topology.GATEWAY)
 
 
 def test_walking_skeleton(stack):

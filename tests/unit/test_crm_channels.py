@@ -19,13 +19,16 @@ from services.crm import handlers, notify, posts
 from services.crm.models import Account, Base, Community, Delivery, Member
 from services.infra.errors import Forbidden, Invalid, NotFound
 
-NOW = None  # a minute after the test starts (set per test): after anything the test writes now
+NOW = None  # a minute after the test began: after anything it writes (set by ``now``)
 
 
 @pytest.fixture(autouse=True)
-def _now():
+def now():
+    """Taken when each test begins, not when the module is collected: a whole suite can take
+    longer than a minute to reach these tests, and deliveries written then would not be due."""
     global NOW
     NOW = datetime.now(UTC) + timedelta(minutes=1)
+    return NOW
 
 
 class Receiver:

@@ -13,8 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from services.infra.context import Caller
 from services.infra.db import database_url, make_engine
 from services.infra.migrations import upgrade
-
-SERVICES = ("crm", "catalog", "orders", "fulfillment", "referral")
+from services.infra.topology import SERVICES
 
 
 def load_demo():

@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 from gateway.routes.web import VENDOR
+from services.infra.topology import GATEWAY, SERVICES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["catalog", "orders", "fulfillment", "crm", "referral"]
-APP_CONTAINERS = SERVICES + ["gateway"]
+APP_CONTAINERS = [*SERVICES, GATEWAY]
 NEEDS_SECRETS = ["orders", "gateway"]
 SECRET_KEYS = ["LINLI_TOKEN_SECRET", "LINLI_WEBHOOK_SECRET"]
 

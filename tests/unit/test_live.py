@@ -433,7 +433,7 @@ def test_hide_and_list_comments(session, leader, caller, milk_session):
     ids = [call(session, live.post_live_comment, anna, sid, {"text": f"c{i}"}, now=start + timedelta(seconds=3 * i))["id"]
            for i in range(3)]
     comment_messages = [m for m in room_messages(session) if m["type"] == "comment"]
-    assert comment_messages[0]["comment"]["author"] == "A****"
+    assert comment_messages[0]["comment"]["author"] == "A**"
     assert set(comment_messages[0]["comment"]) == {"id", "author", "text", "at"}
 
     with pytest.raises(Forbidden), session.begin():
@@ -461,8 +461,8 @@ def test_hide_and_list_comments(session, leader, caller, milk_session):
 
 # --- names --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, masked", [("李秀英", "李**"), ("Alice", "A****"), ("王", "王*"),
-                                          ("", "邻居"), ("  ", "邻居"), ("x" * 80, "x" + "*" * 10)])
+@pytest.mark.parametrize("name, masked", [("李秀英", "李**"), ("Alice", "A**"), ("王", "王**"),
+                                          ("", "邻居"), ("  ", "邻居"), ("x" * 80, "x**")])
 def test_mask_name(name, masked):
     assert live.mask_name(name) == masked
 

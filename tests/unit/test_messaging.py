@@ -36,10 +36,11 @@ class Effect(Base):
     event_id: Mapped[str] = mapped_column(String(64))
 
 
-# How the module-level handler behaves: the inbox resolves it again by path when retrying.
+# How the module-level handler behaves: the inbox finds it again by its id when retrying.
 BEHAVIOUR = {"fail_times": 0, "error": RuntimeError, "calls": 0}
 
 
+@messaging.inbox_consumer(f"{__name__}:handler")
 def handler(session, event):
     BEHAVIOUR["calls"] += 1
     if BEHAVIOUR["fail_times"] > 0:
@@ -269,3 +270,28 @@ def test_a_batch_that_failed_is_published_again_whole_and_only_it(container, Ses
     relay.publisher = FakePublisher()
     assert relay.publish_pending() == 1
     assert [payload for payload, _, _ in relay.publisher.published] == sent[2:]
+
+
+@messaging.inbox_consumer("tests.unit.test_messaging:a_name_it_had_before")
+def renamed_handler(session, event):
+    handler(session, event)
+
+
+def test_a_renamed_handler_keeps_its_events_under_its_declared_id(inbox, Session, behaviour):
+    behaviour.update(fail_times=1)
+    assert inbox.consume(envelope(), renamed_handler) == "retrying"
+    assert parked(Session).consumer == "tests.unit.test_messaging:a_name_it_had_before"
+    make_due(Session)
+    inbox.retry_due()  # found by its id, not by its Python name
+    assert parked(Session).status == "resolved"
+    (record,) = all_rows(Session, InboxRecord)
+    assert record.consumer == "tests.unit.test_messaging:a_name_it_had_before"
+
+
+def test_a_parked_event_of_a_consumer_this_service_does_not_declare_stays_parked(inbox, Session):
+    with Session() as session, session.begin():
+        session.add(ParkedEvent(event_id="event-9", consumer="gone:consumer", payload=envelope("event-9"),
+                                status="retrying", attempts=1, next_attempt_at=utcnow() - timedelta(seconds=1)))
+    inbox.retry_due()
+    row = parked(Session)
+    assert row.status == "parked" and "no inbox consumer 'gone:consumer'" in row.last_error
