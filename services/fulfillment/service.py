@@ -17,18 +17,41 @@ from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.entrypoints import rpc
+from services.infra.errors import NotFound
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 from services.infra.rpc import Rpc
 
 
 class Orders:
-    """The orders call after-sale needs (a refund), as a plain method, easy to fake in tests."""
+    """The orders calls fulfilment makes, as plain methods (easy to fake in tests): a refund for
+    after-sale, and an order fulfilment has not heard of yet (``copies``)."""
 
     def __init__(self, rpc):
         self.rpc = rpc
 
     def refund_order(self, order_id, payload, idempotency_key=None):
         return self.rpc.call("orders", "refund_order", order_id, payload, idempotency_key=idempotency_key)
+
+    def order(self, order_id):
+        """The order as orders has it now, in the caller's community; ``None`` if it has none."""
+        try:
+            return self.rpc.call("orders", "get_order", order_id)
+        except NotFound:
+            return None
+
+
+class Catalog:
+    """The catalog call fulfilment makes: a wave it has not heard is closed yet (``copies``)."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def wave(self, wave_id):
+        """The wave as catalog has it now, in the caller's community; ``None`` if it has none."""
+        try:
+            return self.rpc.call("catalog", "get_wave", wave_id)
+        except NotFound:
+            return None
 
 
 class FulfillmentService(operations.OperatorEntrypoints):
@@ -49,11 +72,13 @@ class FulfillmentService(operations.OperatorEntrypoints):
 
     @rpc
     def move_wave(self, wave_id, payload):
-        return handlers.in_transaction(self.db, handlers.move_wave, self.caller, wave_id, payload)
+        return handlers.in_transaction(self.db, handlers.move_wave, self.caller, Catalog(self.remote), wave_id,
+                                       payload)
 
     @rpc
     def move_order(self, order_id, payload):
-        return handlers.in_transaction(self.db, handlers.move_order, self.caller, order_id, payload)
+        return handlers.in_transaction(self.db, handlers.move_order, self.caller, Orders(self.remote),
+                                       Catalog(self.remote), order_id, payload)
 
     @rpc
     def picking_list(self, wave_id, query):

@@ -10,7 +10,7 @@ from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.entrypoints import rpc
-from services.infra.errors import ServiceUnavailable
+from services.infra.errors import NotFound, ServiceUnavailable
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 from services.infra.rpc import Rpc
 from services.referral import handlers, leaderboard, posters, program, rewards, showcases, stats
@@ -28,6 +28,36 @@ def png_answer(png, filename):
     """RPC answers are JSON: the poster travels as base64; the gateway serves the bytes."""
     return {"content_base64": base64.b64encode(png).decode("ascii"), "filename": filename,
             "content_type": "image/png"}
+
+
+class Orders:
+    """The orders call referral makes, as a plain method (easy to fake in tests): an order whose
+    completion referral has not heard of yet (see ``showcases``)."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def order(self, order_id):
+        """The caller's order as orders has it now; ``None`` if orders has none of theirs."""
+        try:
+            return self.rpc.call("orders", "get_order", order_id)
+        except NotFound:
+            return None
+
+
+class Fulfillment:
+    """The fulfilment call referral makes: has an order orders still has at the pickup point
+    been handed over already (see ``showcases``)?"""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def order(self, order_id):
+        """The caller's order as fulfilment has it now ({order_id, status}); ``None`` if none."""
+        try:
+            return self.rpc.call("fulfillment", "get_fulfillment", order_id)
+        except NotFound:
+            return None
 
 
 class ReferralService(operations.OperatorEntrypoints):
@@ -74,7 +104,8 @@ class ReferralService(operations.OperatorEntrypoints):
     @rpc
     def create_showcase(self, payload):
         with self.db.begin():
-            return showcases.create_showcase(self.db, self.caller, payload)
+            return showcases.create_showcase(self.db, self.caller, Orders(self.remote), Fulfillment(self.remote),
+                                             payload)
 
     @rpc
     def list_showcases(self, query):

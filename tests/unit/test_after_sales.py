@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from conftest import OTHER_TENANT, TENANT, envelope
+from owner_fakes import FulfillmentCatalog, FulfillmentOrders
 from sqlalchemy import select
 
 from services.fulfillment import after_sales, batches, handlers
@@ -73,10 +74,11 @@ def outbox(session, event_type):
                 if row.event_type == event_type]
 
 
-class FakeOrders:
+class FakeOrders(FulfillmentOrders):
     """orders' refund_order as fulfilment calls it: idempotent on the key, like the real one."""
 
-    def __init__(self, fail=None):
+    def __init__(self, fail=None, *orders):
+        super().__init__(*orders)
         self.calls, self.refunds, self.fail = [], {}, fail
 
     def refund_order(self, order_id, payload, idempotency_key=None):
@@ -363,7 +365,8 @@ def test_shop_orders_form_a_batch_per_pickup_point_and_day(session, leader):
     paid(session, "s3", paid_at=NOON + timedelta(hours=2))
     paid(session, "late", paid_at=datetime(2026, 11, 24, 16, 30, tzinfo=UTC))  # 00:30 next day locally
     paid(session, "w1", paid_at=NOON, channel={"type": "wave", "id": "wave-1"})  # a wave's own batch
-    handlers.in_transaction(session, handlers.move_order, leader, "s3", {"status": "packed", "pickup_point": "北门驿站"})
+    handlers.in_transaction(session, handlers.move_order, leader, FulfillmentOrders(), FulfillmentCatalog(), "s3",
+                            {"status": "packed", "pickup_point": "北门驿站"})
     with session.begin():
         listing = batches.list_batches(session, leader, {"date": DAY.isoformat()}, "")
     assert [(b["pickup_point"], b["orders"]) for b in listing["batches"]] == [("北门驿站", 1), ("团长家", 2)]

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from owner_fakes import ReferralFulfillment, ReferralOrders
 from PIL import Image
 from sqlalchemy import select
 
@@ -320,7 +321,7 @@ def shop(world):
 
 def post(world, who, payload):
     with world.Session() as session, session.begin():
-        return showcases.create_showcase(session, who, payload)
+        return showcases.create_showcase(session, who, ReferralOrders(), ReferralFulfillment(), payload)
 
 
 def test_a_member_shows_their_own_completed_order_once(world, shop, caller):

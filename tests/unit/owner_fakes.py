@@ -1,0 +1,56 @@
+"""Fakes of the owners a service asks when its copy of their facts is behind, built on the real
+wrappers (so a renamed verb fails here too). Each remembers what it was asked: a test can tell
+that a current copy asked nobody."""
+
+from services.fulfillment import service as fulfillment_service
+from services.referral import service as referral_service
+
+
+class FulfillmentCatalog(fulfillment_service.Catalog):
+    """catalog as fulfilment asks it: the waves it holds (none unless given), as ``get_wave``
+    answers them."""
+
+    def __init__(self, *waves):
+        super().__init__(rpc=None)
+        self.waves, self.asked = {wave["id"]: wave for wave in waves}, []
+
+    def wave(self, wave_id):
+        self.asked.append(wave_id)
+        return self.waves.get(wave_id)
+
+
+class FulfillmentOrders(fulfillment_service.Orders):
+    """orders as fulfilment asks it about an order it has not heard of: ``get_order``'s answers."""
+
+    def __init__(self, *orders):
+        super().__init__(rpc=None)
+        self.orders, self.asked = {order["id"]: order for order in orders}, []
+
+    def order(self, order_id):
+        self.asked.append(order_id)
+        return self.orders.get(order_id)
+
+
+class ReferralOrders(referral_service.Orders):
+    """orders as referral asks it: ``get_order``'s answers, for the calling member."""
+
+    def __init__(self, *orders):
+        super().__init__(rpc=None)
+        self.orders, self.asked = {order["id"]: order for order in orders}, []
+
+    def order(self, order_id):
+        self.asked.append(order_id)
+        return self.orders.get(order_id)
+
+
+class ReferralFulfillment(referral_service.Fulfillment):
+    """fulfilment as referral asks it: ``get_fulfillment``'s answers (order id -> status)."""
+
+    def __init__(self, **statuses):
+        super().__init__(rpc=None)
+        self.statuses, self.asked = statuses, []
+
+    def order(self, order_id):
+        self.asked.append(order_id)
+        status = self.statuses.get(order_id)
+        return {"order_id": order_id, "status": status} if status else None
