@@ -75,29 +75,47 @@ def paid_at(answer):
     return next((change["at"] for change in answer.get("timeline") or [] if change.get("status") == "paid"), None)
 
 
+def record_paid(session, tenant_id, answer):
+    """orders' answer about a paid order, recorded as ``order_paid`` records it (``to_pack``):
+    a new row, or one known only from a refund that overtook the payment (``awaiting_payment``).
+    Any other row of fulfilment's is further along than the answer and stays as it is."""
+    data = load(ORDER_PAID, {**answer, "order_id": answer["id"], "paid_at": paid_at(answer)})
+
+    def record():
+        order = session.get(FulfillmentOrder, data["order_id"])
+        if order is None:
+            order = new_order(tenant_id, data)
+            session.add(order)
+        elif order.tenant_id != tenant_id or order.status != "awaiting_payment":
+            return
+        order.status, order.paid_at = "to_pack", data["paid_at"] or utcnow()
+
+    return _recorded(session, FulfillmentOrder, data["order_id"], record)
+
+
 def known_order(session, orders, tenant_id, order_id):
     """The community's order from fulfilment's copy, else from orders when orders says it is paid
-    (then recorded ``to_pack``, as ``order_paid`` records it). The copy is behind when it has no
-    such order, or knows it only from a refund that overtook ``order_paid`` (still
-    ``awaiting_payment``). ``None`` when orders has no such order in the community."""
+    (then recorded, ``record_paid``). The copy is behind when it has no such order, or knows it
+    only from a refund that overtook ``order_paid`` (still ``awaiting_payment``). ``None`` when
+    neither has such an order in the community."""
     order = session.get(FulfillmentOrder, order_id) if isinstance(order_id, str) else None
     if order is not None and (order.tenant_id != tenant_id or order.status != "awaiting_payment"):
         return order if order.tenant_id == tenant_id else None
     if not isinstance(order_id, str) or not order_id:
         return None
     answer = orders.order(order_id)
-    if answer is None:
-        return order
-    if answer.get("status") != "paid":
-        return order  # unpaid, or cancelled or refunded since: nothing to do here, as the copy says
-    data = load(ORDER_PAID, {**answer, "order_id": answer["id"], "paid_at": paid_at(answer)})
+    if answer is None or answer.get("status") != "paid":
+        return order  # unpaid, or cancelled or refunded since: as the copy says
+    return record_paid(session, tenant_id, answer)
 
-    def record():
-        paid = order or new_order(tenant_id, data)
-        paid.status, paid.paid_at = "to_pack", data["paid_at"] or utcnow()
-        session.add(paid)
 
-    return _recorded(session, FulfillmentOrder, order_id, record)
+def record_paid_orders_of_wave(session, orders, tenant_id, wave_id):
+    """A wave fulfilment knows no paid order of: the ones orders has paid and not yet packed,
+    recorded (``record_paid``). True if orders named any."""
+    answers = orders.paid_orders_of_wave(wave_id) if wave_id else []
+    for answer in answers:
+        record_paid(session, tenant_id, answer)
+    return bool(answers)
 
 
 def _recorded(session, model, key, record):

@@ -164,18 +164,20 @@ def paid_orders_of_wave(session, tenant_id, wave_id):
 in_transaction = partial(infra_db.in_transaction, attempts=ATTEMPTS)
 
 
-def move_wave(session, caller, catalog, wave_id, payload):
+def move_wave(session, caller, owner_orders, catalog, wave_id, payload):
     """Move every paid order of a wave one step to ``status`` (packed|delivering|ready_for_pickup).
 
     Orders already there or past it stay; an order two steps behind refuses the whole move
-    (409 ``wrong_state``): nothing skips a step. Each moved order emits its event. Ready for
-    pickup needs the wave closed: catalog is asked when fulfilment has not heard so yet
-    (``copies``).
+    (409 ``wrong_state``): nothing skips a step. Each moved order emits its event. A wave
+    fulfilment knows no paid order of is asked of orders, and ready for pickup needs the wave
+    closed, asked of catalog when fulfilment has not heard so yet (``copies``).
     """
     caller.require_staff()
     status = load(MOVE_WAVE_INPUT, payload)["status"]
     wave_id = wave_id if isinstance(wave_id, str) and len(wave_id) <= 32 else None
     orders = paid_orders_of_wave(session, caller.tenant_id, wave_id) if wave_id else []
+    if not orders and copies.record_paid_orders_of_wave(session, owner_orders, caller.tenant_id, wave_id):
+        orders = paid_orders_of_wave(session, caller.tenant_id, wave_id)
     if not orders:
         raise NotFound("No paid orders in such a wave.", {"wave_id": wave_id})
     to_move = orders_to_move(orders, status, "wave")

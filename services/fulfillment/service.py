@@ -39,6 +39,10 @@ class Orders:
         except NotFound:
             return None
 
+    def paid_orders_of_wave(self, wave_id):
+        """The wave's orders orders has paid and not yet packed, in the caller's community."""
+        return self.rpc.call("orders", "paid_orders_of_wave", wave_id)
+
 
 class Catalog:
     """The catalog call fulfilment makes: a wave it has not heard is closed yet (``copies``)."""
@@ -72,8 +76,8 @@ class FulfillmentService(operations.OperatorEntrypoints):
 
     @rpc
     def move_wave(self, wave_id, payload):
-        return handlers.in_transaction(self.db, handlers.move_wave, self.caller, Catalog(self.remote), wave_id,
-                                       payload)
+        return handlers.in_transaction(self.db, handlers.move_wave, self.caller, Orders(self.remote),
+                                       Catalog(self.remote), wave_id, payload)
 
     @rpc
     def move_order(self, order_id, payload):

@@ -481,6 +481,22 @@ def get_order(session, caller, order_id):
     return ORDER.dump(visible_order(session, caller, order_id))
 
 
+PAID_WAVE_ORDERS_LIMIT = 1000
+
+
+def paid_orders_of_wave(session, caller, wave_id):
+    """The community's orders of a wave that are paid and not yet packed, oldest first (at most
+    ``PAID_WAVE_ORDERS_LIMIT``). Read-only, for the staff: fulfilment asks when a leader moves a
+    wave the moment after its payments, before fulfilment has heard of any of them."""
+    caller.require_staff()
+    if not isinstance(wave_id, str) or not wave_id:
+        return []
+    statement = (select(Order).where(Order.tenant_id == caller.tenant_id, Order.channel_type == "wave",
+                                     Order.channel_id == wave_id, Order.status == "paid")
+                 .order_by(Order.created_at, Order.id).limit(PAID_WAVE_ORDERS_LIMIT))
+    return [ORDER.dump(order) for order in session.scalars(statement)]
+
+
 def list_orders(session, caller, query):
     params = load(ORDER_QUERY, query)
     statement = select(Order).where(Order.tenant_id == caller.require_tenant())

@@ -30,6 +30,11 @@ class FulfillmentOrders(fulfillment_service.Orders):
         self.asked.append(order_id)
         return self.orders.get(order_id)
 
+    def paid_orders_of_wave(self, wave_id):
+        self.asked.append(("wave", wave_id))
+        return [order for order in self.orders.values()
+                if order["channel"] == {"type": "wave", "id": wave_id} and order["status"] == "paid"]
+
 
 class ReferralOrders(referral_service.Orders):
     """orders as referral asks it: ``get_order``'s answers, for the calling member."""

@@ -46,8 +46,9 @@ def orders_order(order_id, status="paid", channel=None, member_id="member-1"):
             "lines": [{"product_id": "peach", "name": "水蜜桃", "unit": "斤", "unit_price_cents": 6900, "quantity": 2}]}
 
 
-def move_wave(session, caller, status, catalog, wave_id="wave-1"):
-    return handlers.in_transaction(session, handlers.move_wave, caller, catalog, wave_id, {"status": status})
+def move_wave(session, caller, status, catalog, wave_id="wave-1", orders=None):
+    return handlers.in_transaction(session, handlers.move_wave, caller, orders or FulfillmentOrders(), catalog,
+                                   wave_id, {"status": status})
 
 
 def move_order(session, caller, order_id, status, orders, catalog=None, **body):
@@ -187,3 +188,30 @@ def test_an_order_paid_a_moment_ago_can_be_compensated(session, leader):
         after_sales.compensate(session, leader, FulfillmentOrders(orders_order("o2", "pending_payment")), "o2",
                                {"type": "points", "amount": 20, "reason": "晚到"})
     assert refused.value.extra == {"order_id": "o2"}
+
+
+# --- a wave moved the moment after its payments ----------------------------------------------
+
+def test_a_wave_fulfilment_knows_no_paid_order_of_asks_orders_and_moves_them(session, leader):
+    orders = FulfillmentOrders(orders_order("o1"), orders_order("o2", member_id="member-2"),
+                               orders_order("o3", "pending_payment"), orders_order("o4", channel={"type": "shop"}))
+    assert move_wave(session, leader, "packed", FulfillmentCatalog(), orders=orders)["moved"] == 2
+    assert orders.asked == [("wave", "wave-1")]
+    assert statuses(session) == {"o1": "packed", "o2": "packed"}
+    assert move_wave(session, leader, "delivering", FulfillmentCatalog(), orders=orders)["moved"] == 2
+    assert orders.asked == [("wave", "wave-1")]  # it knows them now: asked once
+
+
+def test_a_wave_with_known_paid_orders_asks_orders_nothing(session, leader):
+    paid_order(session, "o1")
+    orders = FulfillmentOrders(orders_order("o2"))
+    assert move_wave(session, leader, "packed", FulfillmentCatalog(), orders=orders)["moved"] == 1
+    assert orders.asked == []
+
+
+def test_a_wave_orders_has_no_paid_order_of_is_still_not_found(session, leader):
+    orders = FulfillmentOrders(orders_order("o1", "cancelled"))
+    with pytest.raises(NotFound) as refused:
+        move_wave(session, leader, "packed", FulfillmentCatalog(), orders=orders)
+    assert refused.value.extra == {"wave_id": "wave-1"} and orders.asked == [("wave", "wave-1")]
+    assert statuses(session) == {}
