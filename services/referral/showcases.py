@@ -10,7 +10,8 @@ member shows an order the moment they have collected it, and the news travels tw
 (fulfilment's ``order_picked_up`` -> orders -> ``order_completed`` -> referral): a copy that
 has not heard yet (no row, or ``placed``/``paid``) must not refuse them. Then the owners are
 asked, as the member (their answers are scoped to the member's own orders in the community):
-orders, and, when orders still has the order at the pickup point, fulfilment, which hands it
+orders, and, when orders still has the order on fulfilment's way (paid to ready for pickup:
+steps orders learns from fulfilment's events, so it may lag too), fulfilment, which hands it
 over. Their answer wins; a "no" is refused as before (409 ``order_not_completed`` with the
 owner's ``status_now``, 404 when the member has no such order). The copy is left to the events:
 the first ``order_completed`` of an invitee decides the referral (``rewards``), which a write
@@ -59,6 +60,8 @@ def _view(session, showcase, caller):
 
 # What referral's copy says for good: no owner is asked about these.
 SETTLED = ("completed", "cancelled", "refunded")
+# orders' steps that follow fulfilment's events: fulfilment may have handed the order over since.
+ON_FULFILMENTS_WAY = ("paid", "packed", "delivering", "ready_for_pickup")
 
 
 def order_status(session, caller, orders, fulfillment, order_id):
@@ -74,7 +77,7 @@ def order_status(session, caller, orders, fulfillment, order_id):
         if fact is None:
             _not_yours(order_id)
         return fact.status
-    if answer["status"] == "ready_for_pickup":
+    if answer["status"] in ON_FULFILMENTS_WAY:
         handed = fulfillment.order(order_id)
         if handed is not None and handed["status"] == "picked_up":
             return "completed"  # orders completes it when it hears so: it has been collected

@@ -60,9 +60,11 @@ def test_a_copy_that_never_heard_of_the_order_asks_orders_and_orders_wins(world,
         assert session.get(OrderFact, "o1") is None  # the copy is left to the events
 
 
-def test_an_order_collected_a_moment_ago_is_shown_on_fulfilments_word(world, m1):
+@pytest.mark.parametrize("orders_status", ["paid", "packed", "delivering", "ready_for_pickup"])
+def test_an_order_collected_a_moment_ago_is_shown_on_fulfilments_word(world, m1, orders_status):
+    """Handed over right after it was moved: orders may not have heard the last steps either."""
     order_id = paid(world)
-    orders = ReferralOrders(orders_answer(order_id, "ready_for_pickup"))
+    orders = ReferralOrders(orders_answer(order_id, orders_status))
     fulfillment = ReferralFulfillment(**{order_id: "picked_up"})
     assert post(world, m1, orders, fulfillment, order_id)["status"] == "pending"
     assert orders.asked == [order_id] and fulfillment.asked == [order_id]
@@ -77,9 +79,13 @@ def test_a_completed_copy_asks_nobody(world, m1):
 
 def test_when_the_owners_say_not_completed_the_reason_is_the_same(world, m1):
     order_id = paid(world)
-    orders = ReferralOrders(orders_answer(order_id, "paid"))
-    error = refused(world, m1, orders, ReferralFulfillment(), order_id)
+    orders, fulfillment = ReferralOrders(orders_answer(order_id, "paid")), ReferralFulfillment()
+    error = refused(world, m1, orders, fulfillment, order_id)
     assert error.extra == {"reason": "order_not_completed", "status_now": "paid"}
+    assert fulfillment.asked == [order_id]  # not heard of by fulfilment either: not handed over
+    placed = ReferralOrders(orders_answer(order_id, "pending_payment"))
+    assert refused(world, m1, placed, fulfillment, order_id).extra["status_now"] == "pending_payment"
+    assert fulfillment.asked == [order_id]  # an unpaid order is nothing fulfilment could have handed over
     waiting = ReferralOrders(orders_answer(order_id, "ready_for_pickup"))
     fulfillment = ReferralFulfillment(**{order_id: "ready_for_pickup"})
     error = refused(world, m1, waiting, fulfillment, order_id)
