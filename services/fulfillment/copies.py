@@ -109,10 +109,11 @@ def known_order(session, orders, tenant_id, order_id):
     return record_paid(session, tenant_id, answer)
 
 
-def record_paid_orders_of_wave(session, orders, tenant_id, wave_id):
-    """A wave fulfilment knows no paid order of: the ones orders has paid and not yet packed,
-    recorded (``record_paid``). True if orders named any."""
-    answers = orders.paid_orders_of_wave(wave_id) if wave_id else []
+def record_paid_orders(session, orders, tenant_id, query):
+    """A wave or a day's batch fulfilment knows no paid order of: the ones orders has paid and not
+    yet packed (``query``: ``{"wave_id"}`` or ``{"paid_from", "paid_to"}``), recorded
+    (``record_paid``). True if orders named any."""
+    answers = orders.paid_orders_to_pack(query)
     for answer in answers:
         record_paid(session, tenant_id, answer)
     return bool(answers)

@@ -176,7 +176,8 @@ def move_wave(session, caller, owner_orders, catalog, wave_id, payload):
     status = load(MOVE_WAVE_INPUT, payload)["status"]
     wave_id = wave_id if isinstance(wave_id, str) and len(wave_id) <= 32 else None
     orders = paid_orders_of_wave(session, caller.tenant_id, wave_id) if wave_id else []
-    if not orders and copies.record_paid_orders_of_wave(session, owner_orders, caller.tenant_id, wave_id):
+    if not orders and wave_id and copies.record_paid_orders(session, owner_orders, caller.tenant_id,
+                                                            {"wave_id": wave_id}):
         orders = paid_orders_of_wave(session, caller.tenant_id, wave_id)
     if not orders:
         raise NotFound("No paid orders in such a wave.", {"wave_id": wave_id})

@@ -39,9 +39,10 @@ class Orders:
         except NotFound:
             return None
 
-    def paid_orders_of_wave(self, wave_id):
-        """The wave's orders orders has paid and not yet packed, in the caller's community."""
-        return self.rpc.call("orders", "paid_orders_of_wave", wave_id)
+    def paid_orders_to_pack(self, query):
+        """The orders orders has paid and not yet packed, in the caller's community: a wave's
+        (``{"wave_id"}``), or those outside waves paid in a period (``{"paid_from", "paid_to"}``)."""
+        return self.rpc.call("orders", "paid_orders_to_pack", query)
 
 
 class Catalog:
@@ -117,7 +118,7 @@ class FulfillmentService(operations.OperatorEntrypoints):
 
     @rpc
     def move_batch(self, payload):
-        return handlers.in_transaction(self.db, batches.move_batch, self.caller, payload,
+        return handlers.in_transaction(self.db, batches.move_batch, self.caller, Orders(self.remote), payload,
                                        self.config.get("DEFAULT_PICKUP_POINT"))
 
     # --- after-sale (售后) ----------------------------------------------------------------------

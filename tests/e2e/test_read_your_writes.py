@@ -4,13 +4,14 @@ whose news it needs, back to back over HTTP, with no sleep and no retry in betwe
 * pay, then move the wave to packed (fulfilment hears ``order_paid`` later: it asks orders);
 * close the wave, then move it (or one of its orders) to ready_for_pickup (fulfilment hears
   ``wave_closed`` later: it asks catalog);
-* pay, then move one order, or compensate it (fulfilment asks orders);
+* pay, then move one order, its day's batch, or compensate it (fulfilment asks orders);
 * verify the pickup code, then post a showcase (晒单) of the order (referral hears
   ``order_completed`` two hops later: it asks orders, then fulfilment), or open an after-sale case.
 """
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from test_tenant_isolation import new_phone, ok
@@ -19,8 +20,7 @@ from test_walking_skeleton import api
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def shop(stack):
+def new_community(stack):
     slug = f"ryw-{uuid.uuid4().hex[:6]}"
     leader = ok(api(stack, "POST", "/leaders/signup", json={
         "community_name": f"马上就办团{uuid.uuid4().hex[:4]}", "slug": slug, "phone": new_phone(),
@@ -31,6 +31,11 @@ def shop(stack):
         "phone": new_phone("15"), "password": "member-secret-1", "name": "张姐", "building": "3栋",
         "unit": "1201"}))["token"]
     return {"leader": leader, "member": member, "product_id": product["id"]}
+
+
+@pytest.fixture(scope="module")
+def shop(stack):
+    return new_community(stack)
 
 
 def new_wave(stack, shop):
@@ -97,3 +102,14 @@ def test_a_showcase_of_an_order_not_collected_is_still_refused(stack, shop):
     order_id = paid_order(stack, shop)
     refused = api(stack, "POST", "/showcases", shop["member"], json={"order_id": order_id, "text": "还没取"})
     assert refused.status_code == 409 and refused.json()["reason"] == "order_not_completed", refused.text
+
+
+def test_a_days_batch_paid_then_packed_at_once(stack):
+    shop = new_community(stack)  # its own: no other order of the day in the batch
+    order_id = paid_order(stack, shop)
+    paid = ok(api(stack, "GET", f"/orders/{order_id}", shop["leader"]))  # orders' own: current
+    paid_at = datetime.fromisoformat(next(step["at"] for step in paid["timeline"] if step["status"] == "paid"))
+    day = paid_at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()  # the community's calendar day
+    moved = ok(api(stack, "POST", "/batches/fulfillment", shop["leader"], json={
+        "date": day, "pickup_point": "团长家", "status": "packed"}))
+    assert (moved["moved"], moved["status"]) == (1, "packed")

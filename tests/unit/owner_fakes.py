@@ -2,6 +2,8 @@
 wrappers (so a renamed verb fails here too). Each remembers what it was asked: a test can tell
 that a current copy asked nobody."""
 
+from datetime import datetime
+
 from services.fulfillment import service as fulfillment_service
 from services.referral import service as referral_service
 
@@ -30,10 +32,15 @@ class FulfillmentOrders(fulfillment_service.Orders):
         self.asked.append(order_id)
         return self.orders.get(order_id)
 
-    def paid_orders_of_wave(self, wave_id):
-        self.asked.append(("wave", wave_id))
-        return [order for order in self.orders.values()
-                if order["channel"] == {"type": "wave", "id": wave_id} and order["status"] == "paid"]
+    def paid_orders_to_pack(self, query):
+        """As orders answers it: a wave's paid orders, or those outside waves paid in [from, to)."""
+        self.asked.append(query)
+        paid = [order for order in self.orders.values() if order["status"] == "paid"]
+        if query.get("wave_id"):
+            return [order for order in paid if order["channel"] == {"type": "wave", "id": query["wave_id"]}]
+        start, end = datetime.fromisoformat(query["paid_from"]), datetime.fromisoformat(query["paid_to"])
+        return [order for order in paid if order["channel"]["type"] != "wave" and start <= min(
+            datetime.fromisoformat(change["at"]) for change in order["timeline"] if change["status"] == "paid") < end]
 
 
 class ReferralOrders(referral_service.Orders):

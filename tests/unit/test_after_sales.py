@@ -383,7 +383,7 @@ def test_a_batch_moves_one_step_at_a_time(session, leader, caller):
     paid(session, "s2", paid_at=NOON)
 
     def move(status, point="团长家"):
-        return handlers.in_transaction(session, batches.move_batch, leader,
+        return handlers.in_transaction(session, batches.move_batch, leader, FulfillmentOrders(),
                                        {"date": DAY.isoformat(), "pickup_point": point, "status": status}, None)
 
     with pytest.raises(Conflict) as skipped:
@@ -405,10 +405,10 @@ def test_a_batch_moves_one_step_at_a_time(session, leader, caller):
     with pytest.raises(NotFound):
         move("packed", "没有这个点")
     with pytest.raises(Forbidden):
-        handlers.in_transaction(session, batches.move_batch, caller("member"),
+        handlers.in_transaction(session, batches.move_batch, caller("member"), FulfillmentOrders(),
                                 {"date": DAY.isoformat(), "pickup_point": "团长家", "status": "packed"}, None)
     with pytest.raises(Invalid):
-        handlers.in_transaction(session, batches.move_batch, leader,
+        handlers.in_transaction(session, batches.move_batch, leader, FulfillmentOrders(),
                                 {"date": "24/11/2026", "pickup_point": "团长家", "status": "packed"}, None)
 
 
@@ -422,5 +422,5 @@ def test_the_calendars_first_and_last_days_have_no_batch(session, leader, day):
     with session.begin():
         assert batches.list_batches(session, leader, {"date": day}, "")["batches"] == []
     with pytest.raises(NotFound):
-        handlers.in_transaction(session, batches.move_batch, leader,
+        handlers.in_transaction(session, batches.move_batch, leader, FulfillmentOrders(),
                                 {"date": day, "pickup_point": "团长家", "status": "packed"}, None)

@@ -3,6 +3,7 @@ a moment ago. The owner is asked only on a miss; its yes is recorded as the even
 it, its no refuses for the same reason as before."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import OTHER_TENANT, TENANT, envelope
@@ -10,7 +11,7 @@ from owner_fakes import FulfillmentCatalog, FulfillmentOrders
 from sqlalchemy import select
 from test_fulfillment import apply, close_wave, outbox, paid_order, statuses
 
-from services.fulfillment import after_sales, handlers
+from services.fulfillment import after_sales, batches, handlers
 from services.fulfillment.models import Base, FulfillmentOrder, FulfillmentWave
 from services.infra.errors import Conflict, NotFound
 
@@ -196,10 +197,10 @@ def test_a_wave_fulfilment_knows_no_paid_order_of_asks_orders_and_moves_them(ses
     orders = FulfillmentOrders(orders_order("o1"), orders_order("o2", member_id="member-2"),
                                orders_order("o3", "pending_payment"), orders_order("o4", channel={"type": "shop"}))
     assert move_wave(session, leader, "packed", FulfillmentCatalog(), orders=orders)["moved"] == 2
-    assert orders.asked == [("wave", "wave-1")]
+    assert orders.asked == [{"wave_id": "wave-1"}]
     assert statuses(session) == {"o1": "packed", "o2": "packed"}
     assert move_wave(session, leader, "delivering", FulfillmentCatalog(), orders=orders)["moved"] == 2
-    assert orders.asked == [("wave", "wave-1")]  # it knows them now: asked once
+    assert orders.asked == [{"wave_id": "wave-1"}]  # it knows them now: asked once
 
 
 def test_a_wave_with_known_paid_orders_asks_orders_nothing(session, leader):
@@ -213,5 +214,23 @@ def test_a_wave_orders_has_no_paid_order_of_is_still_not_found(session, leader):
     orders = FulfillmentOrders(orders_order("o1", "cancelled"))
     with pytest.raises(NotFound) as refused:
         move_wave(session, leader, "packed", FulfillmentCatalog(), orders=orders)
-    assert refused.value.extra == {"wave_id": "wave-1"} and orders.asked == [("wave", "wave-1")]
+    assert refused.value.extra == {"wave_id": "wave-1"} and orders.asked == [{"wave_id": "wave-1"}]
     assert statuses(session) == {}
+
+
+def test_a_days_batch_fulfilment_knows_no_order_of_asks_orders_for_the_day(session, leader):
+    orders = FulfillmentOrders(orders_order("s1", channel={"type": "shop", "id": None}),
+                               orders_order("w1"))
+    day = PAID_AT.astimezone(ZoneInfo("Asia/Shanghai")).date()
+
+    def move_batch(point="团长家"):
+        return handlers.in_transaction(session, batches.move_batch, leader, orders,
+                                       {"date": day.isoformat(), "pickup_point": point, "status": "packed"}, None)
+
+    assert move_batch()["moved"] == 1
+    (asked,) = orders.asked
+    assert datetime.fromisoformat(asked["paid_from"]) <= PAID_AT < datetime.fromisoformat(asked["paid_to"])
+    assert statuses(session) == {"s1": "packed"}
+    assert move_batch()["moved"] == 0 and len(orders.asked) == 1  # known now: nobody asked
+    with pytest.raises(NotFound):
+        move_batch("北门驿站")  # orders' orders have no point of their own yet: the default batch's

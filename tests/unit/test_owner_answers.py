@@ -1,5 +1,5 @@
 """The owners' real answers to what a service asks when its copy of their facts is behind:
-orders' ``paid_orders_of_wave`` (read-only, scoped to the caller's community), and orders' and
+orders' ``paid_orders_to_pack`` (read-only, scoped to the caller's community), and orders' and
 catalog's answers recorded by fulfilment's ``copies`` exactly as the events would be."""
 
 from datetime import timedelta
@@ -16,7 +16,7 @@ from services.fulfillment import handlers as fulfilment_handlers
 from services.fulfillment.models import Base as FulfillmentBase
 from services.fulfillment.models import FulfillmentOrder, FulfillmentWave
 from services.infra.db import utcnow
-from services.infra.errors import Forbidden
+from services.infra.errors import Forbidden, Invalid
 from services.infra.messaging import OutboxMessage
 from services.orders import handlers, lifecycle
 from services.orders.models import Base, Order, OrderLine
@@ -50,20 +50,19 @@ def test_the_staff_get_the_waves_paid_orders_of_their_community_only(session, ca
     order(session, "shop", channel_type="shop")
     order(session, "elsewhere", tenant_id=OTHER_TENANT)
     with session.begin():
-        answer = handlers.paid_orders_of_wave(session, caller("staff"), "wave-1")
+        answer = handlers.paid_orders_to_pack(session, caller("staff"), {"wave_id": "wave-1"})
     assert [o["id"] for o in answer] == ["o1", "o2"]
     with session.begin():
-        theirs = handlers.paid_orders_of_wave(session, caller("leader", tenant_id=OTHER_TENANT), "wave-1")
+        theirs = handlers.paid_orders_to_pack(session, caller("leader", tenant_id=OTHER_TENANT), {"wave_id": "wave-1"})
         assert [o["id"] for o in theirs] == ["elsewhere"]
-        assert handlers.paid_orders_of_wave(session, caller("leader"), None) == []
         with pytest.raises(Forbidden):
-            handlers.paid_orders_of_wave(session, caller("member"), "wave-1")
+            handlers.paid_orders_to_pack(session, caller("member"), {"wave_id": "wave-1"})
 
 
 def test_fulfilment_records_orders_answer_as_order_paid_would(session, caller, make_session):
     order(session, "o1")
     with session.begin():
-        (answer,) = handlers.paid_orders_of_wave(session, caller("leader"), "wave-1")
+        (answer,) = handlers.paid_orders_to_pack(session, caller("leader"), {"wave_id": "wave-1"})
         paid_at = session.get(Order, "o1").updated_at
     fulfilment = make_session(FulfillmentBase, "fulfillment")
     with fulfilment.begin():
@@ -107,3 +106,26 @@ def test_fulfilment_records_catalogs_closed_wave_as_wave_closed_would(make_sessi
 
     assert copy_of("answer") == copy_of("event")
     assert copy_of("answer")[-2:] == ("轻拿轻放", {product_id: "斤"})
+
+
+def test_the_paid_orders_outside_waves_of_a_period_by_when_they_were_first_paid(session, caller):
+    order(session, "s1", channel_type="shop")
+    order(session, "w1")
+    order(session, "unpaid", status="pending_payment", channel_type="shop")
+    order(session, "elsewhere", tenant_id=OTHER_TENANT, channel_type="shop")
+    now = utcnow()
+
+    def between(start, end, who=None):
+        with session.begin():
+            return [o["id"] for o in handlers.paid_orders_to_pack(session, who or caller("leader"), {
+                "paid_from": start.isoformat(), "paid_to": end.isoformat()})]
+
+    assert between(now - timedelta(hours=1), now + timedelta(hours=1)) == ["s1"]
+    assert between(now + timedelta(hours=1), now + timedelta(hours=2)) == []
+    assert between(now - timedelta(hours=1), now + timedelta(hours=1), caller("leader", tenant_id=OTHER_TENANT)) == [
+        "elsewhere"]
+    for bad in ({}, {"wave_id": "w", "paid_from": now.isoformat(), "paid_to": now.isoformat()},
+                {"paid_from": now.isoformat()}, {"paid_from": "yesterday", "paid_to": now.isoformat()},
+                {"wave_id": "x" * 33}, {"wave_id": "w", "status": "packed"}):
+        with pytest.raises(Invalid), session.begin():
+            handlers.paid_orders_to_pack(session, caller("leader"), bad)
