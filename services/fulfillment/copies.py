@@ -11,7 +11,14 @@ the caller, so the answer is scoped to the caller's community. The owner's answe
 says yes, it is recorded here exactly as the event would have recorded it (the event, when it
 comes, finds the row and changes nothing), and the command goes on. When the owner says no, the
 command is refused for the same reason as before. A copy that has the fact is never asked about:
-the RPC is paid only on a miss.
+the RPC is paid only on a miss. An owner that cannot answer in time makes the command a 503 (try
+again), not a refusal it did not give.
+
+What counts as a miss: an order fulfilment has no row of (or one known only from a refund that
+overtook its payment); a wave it has not heard closed; a wave or a day's batch it knows no paid
+order of. A wave or batch it knows some orders of is taken as it is: an order paid a moment ago
+that it hears of later is moved by the next move (asking orders on every wave move would make
+the RPC the fast path).
 """
 
 from sqlalchemy.exc import IntegrityError
@@ -106,7 +113,8 @@ def known_order(session, orders, tenant_id, order_id):
     answer = orders.order(order_id)
     if answer is None or answer.get("status") != "paid":
         return order  # unpaid, or cancelled or refunded since: as the copy says
-    return record_paid(session, tenant_id, answer)
+    recorded = record_paid(session, tenant_id, answer)
+    return recorded if recorded is not None and recorded.tenant_id == tenant_id else None
 
 
 def record_paid_orders(session, orders, tenant_id, query):

@@ -1,4 +1,9 @@
-"""Fulfilment use cases (履约): plain functions over a session."""
+"""Fulfilment use cases (履约): plain functions over a session.
+
+The moves decide on fulfilment's copies of orders' and catalog's facts; a move the moment after
+a payment or a wave's close, before the event has arrived, asks the owner instead of refusing
+(``copies`` says when and why). The owners come in as arguments (``orders``, ``catalog``).
+"""
 
 import secrets
 from datetime import timedelta
