@@ -60,6 +60,17 @@ class Fulfillment:
             return None
 
 
+class Crm:
+    """The crm call referral makes: who the calling member is, when referral has not heard of
+    them joining yet (see ``handlers.my_invite``)."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def me(self):
+        return self.rpc.call("crm", "get_me")
+
+
 class ReferralService(operations.OperatorEntrypoints):
     name = "referral"
 
@@ -78,7 +89,8 @@ class ReferralService(operations.OperatorEntrypoints):
 
     @rpc
     def get_my_referral(self):
-        return handlers.get_my_referral(self.db, self.caller, self.public_url)
+        with self.db.begin():  # the member's code may be made now (see handlers.my_invite)
+            return handlers.get_my_referral(self.db, self.caller, Crm(self.remote), self.public_url)
 
     @rpc
     def check_invite_code(self, slug, code):
@@ -125,7 +137,7 @@ class ReferralService(operations.OperatorEntrypoints):
     def invite_poster(self):
         with self.db.begin():
             rules = program.for_tenant(self.db, self.caller.require_tenant())
-            facts = handlers.invite_poster_facts(self.db, self.caller, self.public_url,
+            facts = handlers.invite_poster_facts(self.db, self.caller, Crm(self.remote), self.public_url,
                                                  rules["invitee_reward_cents"])
         return png_answer(render(posters.invite_poster, facts), "invite.png")
 
@@ -134,7 +146,7 @@ class ReferralService(operations.OperatorEntrypoints):
         self.caller.require_member()
         product = self.remote.call("catalog", "get_product", product_id)
         with self.db.begin():
-            facts = handlers.product_poster_facts(self.db, self.caller, self.public_url, product)
+            facts = handlers.product_poster_facts(self.db, self.caller, Crm(self.remote), self.public_url, product)
         return png_answer(render(posters.product_poster, facts), f"product-{product['id']}.png")
 
     @event_handler("crm", "community_created")

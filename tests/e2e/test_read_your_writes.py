@@ -6,7 +6,8 @@ whose news it needs, back to back over HTTP, with no sleep and no retry in betwe
   ``wave_closed`` later: it asks catalog);
 * pay, then move one order, its day's batch, or compensate it (fulfilment asks orders);
 * verify the pickup code, then post a showcase (晒单) of the order (referral hears
-  ``order_completed`` two hops later: it asks orders, then fulfilment), or open an after-sale case.
+  ``order_completed`` two hops later: it asks orders, then fulfilment), or open an after-sale case;
+* join, then open one's invite link (referral hears ``member_joined`` later: it asks crm).
 """
 
 import uuid
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.e2e
 
 
 def new_community(stack):
+    """A leader, a product and a member; the member's invite link asked for the moment they joined."""
     slug = f"ryw-{uuid.uuid4().hex[:6]}"
     leader = ok(api(stack, "POST", "/leaders/signup", json={
         "community_name": f"马上就办团{uuid.uuid4().hex[:4]}", "slug": slug, "phone": new_phone(),
@@ -30,6 +32,8 @@ def new_community(stack):
     member = ok(api(stack, "POST", f"/communities/{slug}/join", json={
         "phone": new_phone("15"), "password": "member-secret-1", "name": "张姐", "building": "3栋",
         "unit": "1201"}))["token"]
+    mine = ok(api(stack, "GET", "/me/referral", member))
+    assert mine["invite_url"].endswith(f"/c/{slug}/join?invite={mine['invite_code']}")
     return {"leader": leader, "member": member, "product_id": product["id"]}
 
 

@@ -55,6 +55,18 @@ class ReferralOrders(referral_service.Orders):
         return self.orders.get(order_id)
 
 
+class ReferralCrm(referral_service.Crm):
+    """crm as referral asks it: ``get_me``'s answer for the calling member (``None``: not a member)."""
+
+    def __init__(self, me=None):
+        super().__init__(rpc=None)
+        self.answer, self.asked = me, 0
+
+    def me(self):
+        self.asked += 1
+        return self.answer
+
+
 class ReferralFulfillment(referral_service.Fulfillment):
     """fulfilment as referral asks it: ``get_fulfillment``'s answers (order id -> status)."""
 

@@ -1,16 +1,17 @@
-"""A showcase (晒单) of an order referral has not yet heard is completed: orders (and, for an
-order orders still has at the pickup point, fulfilment) are asked, and their answer wins; a
-settled copy asks nobody."""
+"""When referral's copy is a moment behind its owners: a showcase (晒单) of an order referral has
+not yet heard is completed asks orders (and, for an order still on fulfilment's way,
+fulfilment), and their answer wins; a member who has just joined gets their invite code from
+crm's answer. A settled or current copy asks nobody."""
 
 import uuid
 
 import pytest
-from owner_fakes import ReferralFulfillment, ReferralOrders
+from owner_fakes import ReferralCrm, ReferralFulfillment, ReferralOrders
 from test_referral import T1, T2, Session, World, envelope, inbox  # noqa: F401  (fixtures)
 
 from services.infra.errors import Conflict, NotFound
-from services.referral import rewards, showcases
-from services.referral.models import OrderFact, Showcase
+from services.referral import handlers, rewards, showcases
+from services.referral.models import InviteCode, Neighbour, OrderFact, Referral, Showcase
 
 
 @pytest.fixture
@@ -126,3 +127,53 @@ def test_the_completion_heard_later_still_decides_the_referral(world, m1, caller
     world.deliver(rewards.record_order_completed, envelope("order_completed", {
         "order_id": order_id, "member_id": "m4", "total_cents": 3000, "lines": []}))
     assert world.referral("m4").status == "rewarded"
+
+
+# --- the invite code of a member who has just joined -----------------------------------------
+
+def crm_me(member_id="m9", name="孙阿姨", slug="xiaoya"):
+    """``crm.get_me`` as the member sees it (the fields referral reads, and some more)."""
+    return {"role": "member", "account": {"id": "a9", "display_name": name, "phone": "13900000009"},
+            "community": {"id": T1, "slug": slug, "name": "小雅的厨房", "timezone": "Asia/Shanghai"},
+            "member": {"id": member_id, "name": name, "building": "7栋", "unit": "302", "status": "active",
+                       "tags": [], "points": 0}}
+
+
+def mine(world, who, crm):
+    with world.Session() as session, session.begin():
+        return handlers.get_my_referral(session, who, crm, "http://x/")
+
+
+def test_a_member_referral_has_not_heard_of_gets_a_code_from_crms_answer(world, caller):
+    m9 = caller("member", tenant_id=T1, member_id="m9")
+    crm = ReferralCrm(crm_me())
+    first = mine(world, m9, crm)
+    assert first["invite_url"] == f"http://x/c/xiaoya/join?invite={first['invite_code']}" and crm.asked == 1
+    with world.Session() as session:
+        neighbour = session.get(Neighbour, "m9")
+        assert (neighbour.tenant_id, neighbour.name, neighbour.building, neighbour.unit) == (T1, "孙阿姨", "7栋", "302")
+    assert mine(world, m9, crm) == first and crm.asked == 1  # current now: crm is not asked again
+    # crm's member_joined, heard at last, keeps the code and records who invited the member.
+    with world.Session() as session:
+        inviter_code = session.get(InviteCode, "m1").code
+    world.deliver(handlers.record_member_joined, envelope("member_joined", {
+        "member_id": "m9", "community_slug": "xiaoya", "status": "active", "name": "孙阿姨", "building": "7栋",
+        "unit": "302", "invite_code": inviter_code}))
+    assert mine(world, m9, crm)["invite_code"] == first["invite_code"]
+    assert world.referral("m9").referrer_member_id == "m1"
+
+
+def test_a_member_referral_knows_asks_crm_nothing(world, caller):
+    crm = ReferralCrm(crm_me(member_id="m1"))
+    assert mine(world, caller("member", tenant_id=T1, member_id="m1"), crm)["invited"] == 0
+    assert crm.asked == 0
+
+
+@pytest.mark.parametrize("answer", [None, crm_me(member_id="someone-else")], ids=["no-member", "another-member"])
+def test_when_crm_knows_no_such_member_the_code_is_still_being_prepared(world, caller, answer):
+    crm = ReferralCrm(answer)
+    with pytest.raises(NotFound) as refused:
+        mine(world, caller("member", tenant_id=T1, member_id="m9"), crm)
+    assert "being prepared" in refused.value.detail and crm.asked == 1
+    with world.Session() as session:
+        assert session.get(InviteCode, "m9") is None and session.query(Referral).count() == 0
