@@ -11,7 +11,7 @@ from owner_fakes import FulfillmentCatalog, FulfillmentOrders
 from sqlalchemy import select
 from test_fulfillment import apply, close_wave, outbox, paid_order, statuses
 
-from services.fulfillment import after_sales, batches, handlers
+from services.fulfillment import after_sales, batches, copies, handlers
 from services.fulfillment.models import Base, FulfillmentOrder, FulfillmentWave
 from services.infra.errors import Conflict, NotFound
 
@@ -234,3 +234,18 @@ def test_a_days_batch_fulfilment_knows_no_order_of_asks_orders_for_the_day(sessi
     assert move_batch()["moved"] == 0 and len(orders.asked) == 1  # known now: nobody asked
     with pytest.raises(NotFound):
         move_batch("北门驿站")  # orders' orders have no point of their own yet: the default batch's
+
+
+def test_a_row_recorded_first_by_someone_else_is_the_answer(session_factory):
+    """The event (or a concurrent command) inserted the row between our look and our insert:
+    the savepoint takes our insert back, the transaction goes on, and their row is answered."""
+    Session = session_factory(Base, "fulfillment")
+    with Session() as first, first.begin():
+        copies.record_paid(first, TENANT, orders_order("o1"))
+    with Session() as second, second.begin():
+        duplicate = copies.new_order(TENANT, {**orders_order("o1"), "order_id": "o1"})
+        row = copies._recorded(second, FulfillmentOrder, "o1", lambda: second.add(duplicate))
+        assert row is not duplicate and (row.order_id, row.status) == ("o1", "to_pack")
+        second.add(FulfillmentWave(wave_id="w", tenant_id=TENANT, pickup_at=PICKUP_AT, pickup_point="门口"))
+    with Session() as third:
+        assert third.get(FulfillmentWave, "w") is not None  # the rest of the transaction was kept
