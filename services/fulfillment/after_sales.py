@@ -24,11 +24,11 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.fulfillment import events
+from services.fulfillment import copies, events
 from services.fulfillment.handlers import positive_or
 from services.fulfillment.models import AfterSaleCase, Compensation, FulfillmentOrder
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
-from services.infra.errors import Conflict, DomainError, ServiceUnavailable, invalid
+from services.infra.errors import Conflict, DomainError, NotFound, ServiceUnavailable, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
 
@@ -322,12 +322,15 @@ def resolve_case(session, caller, orders, case_id, payload):
 
 def compensate(session, caller, orders, order_id, payload):
     """The leader compensates a paid order without a case (主动补偿). Retrying the same
-    compensation after its refund call timed out finishes that one instead of refunding again."""
+    compensation after its refund call timed out finishes that one instead of refunding again.
+    An order paid a moment ago, that fulfilment has not heard of yet, is asked of orders
+    (``copies``)."""
     caller.require_leader("Only the community's leader may resolve after-sale cases and give compensation.")
     data = load(COMPENSATE, payload)
     with session.begin():
-        order = get_in_community(session, FulfillmentOrder, order_id, caller.require_tenant(), "No such order.",
-                                 "order_id")
+        order = copies.known_order(session, orders, caller.require_tenant(), order_id)
+        if order is None:
+            raise NotFound("No such order.", {"order_id": order_id})
         if order.status not in PAID_STEPS:
             raise Conflict("Only a paid order can be compensated.", {"reason": "wrong_state", "status_now": order.status})
         reason = data["reason"].strip()

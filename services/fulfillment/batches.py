@@ -8,6 +8,8 @@ gathers, form one batch per pickup point and day.
   orders it moves, so the point an order was first moved under stays its point.
 * A batch moves like a wave: every order one step, nothing skips a step (409), orders already
   there stay; each moved order emits its event (the same ``_step`` as the wave and single moves).
+* A batch fulfilment knows no paid order of, the moment after its payments, is asked of orders
+  (``copies``): an order recorded so has no point of its own yet, so it is in the default batch.
 """
 
 from datetime import UTC, datetime, time, timedelta
@@ -15,6 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from marshmallow import fields, validate
 from sqlalchemy import select
 
+from services.fulfillment import copies
 from services.fulfillment.handlers import MOVE_EVENTS, STEPS, _open_codes, _step, orders_to_move
 from services.fulfillment.models import FulfillmentCommunity, FulfillmentOrder
 from services.fulfillment.picking import by_product, natural
@@ -50,13 +53,21 @@ def _day(session, tenant_id, day):
     return start, start + timedelta(days=1)
 
 
-def orders_of_day(session, tenant_id, day):
-    """The community's paid orders outside a wave paid on ``day``, oldest first."""
+def _utc_day(session, tenant_id, day):
+    """``_day`` in UTC, or None for a day no order was paid on (0001-01-01 east of UTC, 9999-12-31)."""
     try:
         start, end = _day(session, tenant_id, day)
-        start.astimezone(UTC), end.astimezone(UTC)
-    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31: no order was paid on those days
+        return start.astimezone(UTC), end.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def orders_of_day(session, tenant_id, day):
+    """The community's paid orders outside a wave paid on ``day``, oldest first."""
+    bounds = _utc_day(session, tenant_id, day)
+    if bounds is None:
         return []
+    start, end = bounds
     return session.scalars(
         select(FulfillmentOrder)
         .where(FulfillmentOrder.tenant_id == tenant_id, FulfillmentOrder.channel_type != "wave",
@@ -88,14 +99,22 @@ def list_batches(session, caller, query, configured_point=None):
     ]}
 
 
-def move_batch(session, caller, payload, configured_point=None):
+def move_batch(session, caller, owner_orders, payload, configured_point=None):
     """Move every paid order of one batch (day and pickup point) one step to ``status``."""
     caller.require_staff()
     data = load(MOVE_BATCH_INPUT, payload)
     point, status = data["pickup_point"].strip(), data["status"]
     fallback = default_point(configured_point)
-    orders = [order for order in orders_of_day(session, caller.tenant_id, data["date"])
-              if _point(order, fallback) == point]
+
+    def batch():
+        return [order for order in orders_of_day(session, caller.tenant_id, data["date"])
+                if _point(order, fallback) == point]
+
+    orders = batch()
+    bounds = _utc_day(session, caller.tenant_id, data["date"]) if not orders else None
+    if bounds and copies.record_paid_orders(session, owner_orders, caller.tenant_id, {
+            "paid_from": bounds[0].isoformat(), "paid_to": bounds[1].isoformat()}):
+        orders = batch()
     if not orders:
         raise NotFound("No paid orders in such a batch.", {"date": data["date"].isoformat(), "pickup_point": point})
     to_move = orders_to_move(orders, status, "batch")

@@ -1,4 +1,9 @@
-"""Fulfilment use cases (履约): plain functions over a session."""
+"""Fulfilment use cases (履约): plain functions over a session.
+
+The moves decide on fulfilment's copies of orders' and catalog's facts; a move the moment after
+a payment or a wave's close, before the event has arrived, asks the owner instead of refusing
+(``copies`` says when and why). The owners come in as arguments (``orders``, ``catalog``).
+"""
 
 import secrets
 from datetime import timedelta
@@ -7,12 +12,11 @@ from functools import partial
 from marshmallow import fields, validate
 from sqlalchemy import delete, func, select, update
 
-from services.fulfillment import events
+from services.fulfillment import copies, events
 from services.fulfillment.models import (
     FulfillmentCommunity,
     FulfillmentMember,
     FulfillmentOrder,
-    FulfillmentWave,
     PickupVerificationFailure,
 )
 from services.infra import db as infra_db
@@ -72,14 +76,7 @@ def _order_record(session, event):
     data = load(ORDER_FACTS, event["data"])
     record = session.get(FulfillmentOrder, data["order_id"])
     if record is None:
-        record = FulfillmentOrder(
-            order_id=data["order_id"], tenant_id=event["tenant_id"], member_id=data["member_id"],
-            channel_type=data["channel"]["type"], channel_id=data["channel"]["id"],
-            items=[{"product_id": line["product_id"], "name": line["name"], "quantity": line["quantity"]}
-                   for line in data["lines"]],
-            total_quantity=sum(line["quantity"] for line in data["lines"]),
-            total_cents=data["total_cents"], status="awaiting_payment",
-        )
+        record = copies.new_order(event["tenant_id"], data)
         session.add(record)
     return record
 
@@ -139,13 +136,7 @@ def record_member_joined(session, event):
 @inbox_consumer("services.fulfillment.handlers:record_wave_closed")
 def record_wave_closed(session, event):
     """``catalog.wave_closed`` -> where and when the wave's orders are picked up."""
-    data = load(WAVE_CLOSED, event["data"])
-    wave = session.get(FulfillmentWave, data["wave_id"])
-    if wave is None:
-        wave = FulfillmentWave(wave_id=data["wave_id"], tenant_id=event["tenant_id"])
-        session.add(wave)
-    wave.title, wave.pickup_at, wave.pickup_point = data["title"], data["pickup_at"], data["pickup_point"]
-    wave.packing_note, wave.units = data["packing_note"], data["units"]
+    copies.record_wave(session, event["tenant_id"], load(WAVE_CLOSED, event["data"]))
 
 
 @inbox_consumer("services.fulfillment.handlers:record_community_created")
@@ -184,22 +175,27 @@ def paid_orders_of_wave(session, tenant_id, wave_id):
 in_transaction = partial(infra_db.in_transaction, attempts=ATTEMPTS)
 
 
-def move_wave(session, caller, wave_id, payload):
+def move_wave(session, caller, owner_orders, catalog, wave_id, payload):
     """Move every paid order of a wave one step to ``status`` (packed|delivering|ready_for_pickup).
 
     Orders already there or past it stay; an order two steps behind refuses the whole move
-    (409 ``wrong_state``): nothing skips a step. Each moved order emits its event.
+    (409 ``wrong_state``): nothing skips a step. Each moved order emits its event. A wave
+    fulfilment knows no paid order of is asked of orders, and ready for pickup needs the wave
+    closed, asked of catalog when fulfilment has not heard so yet (``copies``).
     """
     caller.require_staff()
     status = load(MOVE_WAVE_INPUT, payload)["status"]
     wave_id = wave_id if isinstance(wave_id, str) and len(wave_id) <= 32 else None
     orders = paid_orders_of_wave(session, caller.tenant_id, wave_id) if wave_id else []
+    if not orders and wave_id and copies.record_paid_orders(session, owner_orders, caller.tenant_id,
+                                                            {"wave_id": wave_id}):
+        orders = paid_orders_of_wave(session, caller.tenant_id, wave_id)
     if not orders:
         raise NotFound("No paid orders in such a wave.", {"wave_id": wave_id})
     to_move = orders_to_move(orders, status, "wave")
     pickup = None
     if status == "ready_for_pickup":
-        pickup = _wave_pickup(session, caller.tenant_id, wave_id)
+        pickup = _wave_pickup(session, catalog, caller.tenant_id, wave_id)
         if pickup is None:
             raise _wave_not_closed(wave_id)
     taken = _open_codes(session, caller.tenant_id) if pickup is not None else set()
@@ -223,12 +219,10 @@ def orders_to_move(orders, status, group):
     return [order for order in orders if STEPS.index(order.status) == target - 1]
 
 
-def _wave_pickup(session, tenant_id, wave_id):
+def _wave_pickup(session, catalog, tenant_id, wave_id):
     """(point, at) of a closed wave of the community, or None."""
-    wave = session.get(FulfillmentWave, wave_id) if wave_id else None
-    if wave is None or wave.tenant_id != tenant_id:
-        return None
-    return wave.pickup_point, wave.pickup_at
+    wave = copies.closed_wave(session, catalog, tenant_id, wave_id)
+    return (wave.pickup_point, wave.pickup_at) if wave is not None else None
 
 
 def _wave_not_closed(wave_id):
@@ -252,17 +246,19 @@ def _step(session, caller, order, status, now, pickup=None, taken=None):
     emit(session, MOVE_EVENTS[status], data, tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
 
 
-def move_order(session, caller, order_id, payload):
+def move_order(session, caller, orders, catalog, order_id, payload):
     """Move one paid order one step (packed|delivering|ready_for_pickup), by the wave move's
     rules: nothing skips a step (409 ``wrong_state``), asking for the step it is at changes
     nothing (``moved`` false). Ready for pickup takes the wave's pickup point and time; an
     order outside a wave needs ``pickup_point`` in the body (422 without), and the body's
-    point, when given, is this order's even in a wave (delivered to another door)."""
+    point, when given, is this order's even in a wave (delivered to another door). An order or a
+    wave fulfilment has not heard of yet is asked of orders or catalog (``copies``)."""
     caller.require_staff()
     data = load(MOVE_ORDER_INPUT, payload)
     status = data["status"]
-    order = get_in_community(session, FulfillmentOrder, order_id, caller.require_tenant(),
-                             "No such order in fulfilment.", "order_id")
+    order = copies.known_order(session, orders, caller.require_tenant(), order_id)
+    if order is None:
+        raise NotFound("No such order in fulfilment.", {"order_id": order_id})
     target = STEPS.index(status)
     at = STEPS.index(order.status) if order.status in STEPS else None
     if at == target:
@@ -280,7 +276,7 @@ def move_order(session, caller, order_id, payload):
         if point:
             pickup = (point, data["pickup_at"] or now)
         elif order.channel_type == "wave":
-            pickup = _wave_pickup(session, caller.tenant_id, order.channel_id)
+            pickup = _wave_pickup(session, catalog, caller.tenant_id, order.channel_id)
             if pickup is None:
                 raise _wave_not_closed(order.channel_id)
         else:

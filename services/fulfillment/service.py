@@ -17,18 +17,46 @@ from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.entrypoints import rpc
+from services.infra.errors import NotFound
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 from services.infra.rpc import Rpc
 
 
 class Orders:
-    """The orders call after-sale needs (a refund), as a plain method, easy to fake in tests."""
+    """The orders calls fulfilment makes, as plain methods (easy to fake in tests): a refund for
+    after-sale, and an order fulfilment has not heard of yet (``copies``)."""
 
     def __init__(self, rpc):
         self.rpc = rpc
 
     def refund_order(self, order_id, payload, idempotency_key=None):
         return self.rpc.call("orders", "refund_order", order_id, payload, idempotency_key=idempotency_key)
+
+    def order(self, order_id):
+        """The order as orders has it now, in the caller's community; ``None`` if it has none."""
+        try:
+            return self.rpc.call("orders", "get_order", order_id)
+        except NotFound:
+            return None
+
+    def paid_orders_to_pack(self, query):
+        """The orders orders has paid and not yet packed, in the caller's community: a wave's
+        (``{"wave_id"}``), or those outside waves paid in a period (``{"paid_from", "paid_to"}``)."""
+        return self.rpc.call("orders", "paid_orders_to_pack", query)
+
+
+class Catalog:
+    """The catalog call fulfilment makes: a wave it has not heard is closed yet (``copies``)."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def wave(self, wave_id):
+        """The wave as catalog has it now, in the caller's community; ``None`` if it has none."""
+        try:
+            return self.rpc.call("catalog", "get_wave", wave_id)
+        except NotFound:
+            return None
 
 
 class FulfillmentService(operations.OperatorEntrypoints):
@@ -48,11 +76,13 @@ class FulfillmentService(operations.OperatorEntrypoints):
 
     @rpc
     def move_wave(self, wave_id, payload):
-        return handlers.in_transaction(self.db, handlers.move_wave, self.caller, wave_id, payload)
+        return handlers.in_transaction(self.db, handlers.move_wave, self.caller, Orders(self.remote),
+                                       Catalog(self.remote), wave_id, payload)
 
     @rpc
     def move_order(self, order_id, payload):
-        return handlers.in_transaction(self.db, handlers.move_order, self.caller, order_id, payload)
+        return handlers.in_transaction(self.db, handlers.move_order, self.caller, Orders(self.remote),
+                                       Catalog(self.remote), order_id, payload)
 
     @rpc
     def picking_list(self, wave_id, query):
@@ -87,7 +117,7 @@ class FulfillmentService(operations.OperatorEntrypoints):
 
     @rpc
     def move_batch(self, payload):
-        return handlers.in_transaction(self.db, batches.move_batch, self.caller, payload,
+        return handlers.in_transaction(self.db, batches.move_batch, self.caller, Orders(self.remote), payload,
                                        self.config.get("DEFAULT_PICKUP_POINT"))
 
     # --- after-sale (售后) ----------------------------------------------------------------------

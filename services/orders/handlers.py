@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra import idempotency
@@ -33,13 +33,20 @@ from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
 from services.orders import checkout_terms, events, lifecycle
 from services.orders.models import IdempotencyKey, Order, OrderLine, OrderStatusChange
-from services.orders.schemas import ORDER, OrderAttempts, OrderQuery, PlaceOrderInput
+from services.orders.schemas import (
+    ORDER,
+    OrderAttempts,
+    OrderQuery,
+    PaidOrdersQuery,
+    PlaceOrderInput,
+)
 
 log = logging.getLogger(__name__)
 
 PLACE_ORDER_INPUT = PlaceOrderInput()
 ORDER_ATTEMPTS = OrderAttempts()
 ORDER_QUERY = OrderQuery()
+PAID_ORDERS_QUERY = PaidOrdersQuery()
 # A live price is an impulse: its quota comes back to the room sooner if the buyer does not pay.
 PAYMENT_WINDOW = {"shop": timedelta(minutes=30), "wave": timedelta(minutes=30), "live": timedelta(minutes=15)}
 # Far beyond any RPC deadline: an attempt this old without an order will never get one.
@@ -446,6 +453,28 @@ def visible_order(session, caller, order_id):
 
 def get_order(session, caller, order_id):
     return ORDER.dump(visible_order(session, caller, order_id))
+
+
+PAID_ORDERS_LIMIT = 1000
+
+
+def paid_orders_to_pack(session, caller, query):
+    """The community's orders that are paid and not yet packed, oldest first (at most
+    ``PAID_ORDERS_LIMIT``): those of a wave (``wave_id``), or those outside waves first paid in
+    [``paid_from``, ``paid_to``). Read-only, for the staff: fulfilment asks when a leader moves
+    a wave or a day's batch the moment after its payments, before fulfilment has heard of any."""
+    caller.require_staff()
+    params = load(PAID_ORDERS_QUERY, query)
+    statement = select(Order).where(Order.tenant_id == caller.tenant_id, Order.status == "paid")
+    if params["wave_id"] is not None:
+        statement = statement.where(Order.channel_type == "wave", Order.channel_id == params["wave_id"])
+    else:
+        first_paid = (select(OrderStatusChange.order_id, func.min(OrderStatusChange.at).label("at"))
+                      .where(OrderStatusChange.status == "paid").group_by(OrderStatusChange.order_id).subquery())
+        statement = statement.join(first_paid, first_paid.c.order_id == Order.id).where(
+            Order.channel_type != "wave", first_paid.c.at >= params["paid_from"], first_paid.c.at < params["paid_to"])
+    statement = statement.order_by(Order.created_at, Order.id).limit(PAID_ORDERS_LIMIT)
+    return [ORDER.dump(order) for order in session.scalars(statement)]
 
 
 def list_orders(session, caller, query):

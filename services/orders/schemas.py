@@ -60,6 +60,19 @@ class OrderAttempts(StrictSchema):
     attempts = fields.List(fields.Nested(OrderAttempt), required=True, validate=validate.Length(min=1, max=200))
 
 
+class PaidOrdersQuery(StrictSchema):
+    """Paid orders not yet packed: those of a wave, or those outside waves paid in [from, to)."""
+
+    wave_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+    paid_from = fields.AwareDateTime(load_default=None, allow_none=True)
+    paid_to = fields.AwareDateTime(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _one_group(self, data, **kwargs):
+        if (data.get("wave_id") is None) == (data.get("paid_from") is None or data.get("paid_to") is None):
+            raise ValidationError("Either a wave_id, or paid_from and paid_to.", "_schema")
+
+
 class OrderQuery(PageSchema):
     status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))
     member_id = Text(32, required=False, load_default=None)

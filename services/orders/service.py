@@ -126,6 +126,11 @@ class OrdersService(operations.OperatorEntrypoints):
         return handlers.list_orders(self.db, self.caller, query)
 
     @rpc
+    def paid_orders_to_pack(self, query):
+        """For fulfilment, when it has not heard of a wave's or a day's payments yet (read-only)."""
+        return handlers.paid_orders_to_pack(self.db, self.caller, query)
+
+    @rpc
     def dashboard_stats(self, date_from, date_to, timezone=None):
         """The cockpit's order figures (数据驾驶舱), from the read model ``stats`` keeps."""
         with self.db.begin():

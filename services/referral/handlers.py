@@ -1,9 +1,17 @@
-"""Referral use cases: invite codes, who invited whom, and what the leader sees of it."""
+"""Referral use cases: invite codes, who invited whom, and what the leader sees of it.
+
+A member's invite code is made when referral hears crm's ``member_joined``. A member who opens
+the invite page (or a poster) the moment after joining, before that event has arrived, is not
+told to wait: crm is asked who they are (``get_me``, as the member) and their code is made from
+the answer, exactly as the event would make it (the event, when it comes, finds the code and
+records only who invited them, which ``get_me`` does not say).
+"""
 
 import secrets
 
 from marshmallow import fields, validate
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import newest_first
 from services.infra.errors import NotFound, invalid
@@ -51,12 +59,7 @@ def record_member_joined(session, event):
     name and household (for posters, the leaderboard and the fairness rules)."""
     data = load(MEMBER_JOINED, event["data"])
     tenant_id = event["tenant_id"]
-    if session.get(Neighbour, data["member_id"]) is None:
-        session.add(Neighbour(member_id=data["member_id"], tenant_id=tenant_id, name=data["name"][:40],
-                              building=data["building"][:20], unit=data["unit"][:20]))
-    if session.get(InviteCode, data["member_id"]) is None:
-        session.add(InviteCode(member_id=data["member_id"], tenant_id=tenant_id,
-                               community_slug=data["community_slug"], code=_unused_code(session)))
+    _record_member(session, tenant_id, data)
     if data["invite_code"] and session.get(Referral, data["member_id"]) is None:
         owner = session.scalars(
             select(InviteCode).where(InviteCode.code == data["invite_code"].upper(), InviteCode.tenant_id == tenant_id)
@@ -64,6 +67,16 @@ def record_member_joined(session, event):
         if owner is not None and owner.member_id != data["member_id"]:
             session.add(Referral(invitee_member_id=data["member_id"], tenant_id=tenant_id,
                                  referrer_member_id=owner.member_id, code=owner.code, status="joined"))
+
+
+def _record_member(session, tenant_id, data):
+    """The member's name and household, and their own invite code, unless referral has them."""
+    if session.get(Neighbour, data["member_id"]) is None:
+        session.add(Neighbour(member_id=data["member_id"], tenant_id=tenant_id, name=data["name"][:40],
+                              building=data["building"][:20], unit=data["unit"][:20]))
+    if session.get(InviteCode, data["member_id"]) is None:
+        session.add(InviteCode(member_id=data["member_id"], tenant_id=tenant_id,
+                               community_slug=data["community_slug"], code=_unused_code(session)))
 
 
 def _unused_code(session):
@@ -88,16 +101,36 @@ def invite_url(public_url, slug, code):
     return f"{public_url.rstrip('/')}/c/{slug}/join?invite={code}"
 
 
-def my_invite(session, caller):
+def my_invite(session, caller, crm):
+    """The calling member's invite code; made from crm's answer if referral has not heard of
+    the member yet (see the module's docstring)."""
     caller.require_member()
     invite = session.get(InviteCode, caller.member_id)
+    if invite is None:
+        invite = _invite_from_crm(session, caller, crm)
     if invite is None or invite.tenant_id != caller.tenant_id:
         raise NotFound("Your invite code is being prepared; try again in a moment.")
     return invite
 
 
-def get_my_referral(session, caller, public_url):
-    invite = my_invite(session, caller)
+def _invite_from_crm(session, caller, crm):
+    me = crm.me()
+    member = (me or {}).get("member")
+    if member is None or member.get("id") != caller.member_id:
+        return None
+    data = {"member_id": member["id"], "community_slug": me["community"]["slug"], "name": member.get("name") or "",
+            "building": member.get("building") or "", "unit": member.get("unit") or ""}
+    try:
+        with session.begin_nested():  # the event, or a second tab, may make it at the same moment
+            _record_member(session, caller.tenant_id, data)
+            session.flush()
+    except IntegrityError:
+        pass
+    return session.get(InviteCode, caller.member_id)
+
+
+def get_my_referral(session, caller, crm, public_url):
+    invite = my_invite(session, caller, crm)
     counts = dict(session.execute(
         select(Referral.status, func.count()).where(
             Referral.tenant_id == caller.tenant_id, Referral.referrer_member_id == caller.member_id
@@ -148,19 +181,19 @@ def _community_name(session, invite):
     return card.name if card is not None else invite.community_slug
 
 
-def invite_poster_facts(session, caller, public_url, invitee_reward_cents):
+def invite_poster_facts(session, caller, crm, public_url, invitee_reward_cents):
     """The invite poster's content for the calling member."""
-    invite = my_invite(session, caller)
+    invite = my_invite(session, caller, crm)
     return {"community_name": _community_name(session, invite),
             "nickname": neighbour_name(session, caller.member_id),
             "invite_url": invite_url(public_url, invite.community_slug, invite.code), "code": invite.code,
             "rewards_cents": invitee_reward_cents}
 
 
-def product_poster_facts(session, caller, public_url, product):
+def product_poster_facts(session, caller, crm, public_url, product):
     """The product poster's content: ``product`` as catalog answered it (the caller's community,
     on sale), linked with the sharer's code."""
-    invite = my_invite(session, caller)
+    invite = my_invite(session, caller, crm)
     url = f"{public_url.rstrip('/')}/c/{invite.community_slug}/products/{product['id']}?invite={invite.code}"
     return {"community_name": _community_name(session, invite), "product": product, "product_url": url,
             "sharer": neighbour_name(session, caller.member_id)}

@@ -10,7 +10,7 @@ from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
 from services.infra.entrypoints import rpc
-from services.infra.errors import ServiceUnavailable
+from services.infra.errors import NotFound, ServiceUnavailable
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 from services.infra.rpc import Rpc
 from services.referral import handlers, leaderboard, posters, program, rewards, showcases, stats
@@ -30,6 +30,47 @@ def png_answer(png, filename):
             "content_type": "image/png"}
 
 
+class Orders:
+    """The orders call referral makes, as a plain method (easy to fake in tests): an order whose
+    completion referral has not heard of yet (see ``showcases``)."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def order(self, order_id):
+        """The caller's order as orders has it now; ``None`` if orders has none of theirs."""
+        try:
+            return self.rpc.call("orders", "get_order", order_id)
+        except NotFound:
+            return None
+
+
+class Fulfillment:
+    """The fulfilment call referral makes: has an order orders still has at the pickup point
+    been handed over already (see ``showcases``)?"""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def order(self, order_id):
+        """The caller's order as fulfilment has it now ({order_id, status}); ``None`` if none."""
+        try:
+            return self.rpc.call("fulfillment", "get_fulfillment", order_id)
+        except NotFound:
+            return None
+
+
+class Crm:
+    """The crm call referral makes: who the calling member is, when referral has not heard of
+    them joining yet (see ``handlers.my_invite``)."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def me(self):
+        return self.rpc.call("crm", "get_me")
+
+
 class ReferralService(operations.OperatorEntrypoints):
     name = "referral"
 
@@ -47,7 +88,8 @@ class ReferralService(operations.OperatorEntrypoints):
 
     @rpc
     def get_my_referral(self):
-        return handlers.get_my_referral(self.db, self.caller, self.public_url)
+        with self.db.begin():  # the member's code may be made now (see handlers.my_invite)
+            return handlers.get_my_referral(self.db, self.caller, Crm(self.remote), self.public_url)
 
     @rpc
     def check_invite_code(self, slug, code):
@@ -73,7 +115,8 @@ class ReferralService(operations.OperatorEntrypoints):
     @rpc
     def create_showcase(self, payload):
         with self.db.begin():
-            return showcases.create_showcase(self.db, self.caller, payload)
+            return showcases.create_showcase(self.db, self.caller, Orders(self.remote), Fulfillment(self.remote),
+                                             payload)
 
     @rpc
     def list_showcases(self, query):
@@ -93,7 +136,7 @@ class ReferralService(operations.OperatorEntrypoints):
     def invite_poster(self):
         with self.db.begin():
             rules = program.for_tenant(self.db, self.caller.require_tenant())
-            facts = handlers.invite_poster_facts(self.db, self.caller, self.public_url,
+            facts = handlers.invite_poster_facts(self.db, self.caller, Crm(self.remote), self.public_url,
                                                  rules["invitee_reward_cents"])
         return png_answer(render(posters.invite_poster, facts), "invite.png")
 
@@ -102,7 +145,7 @@ class ReferralService(operations.OperatorEntrypoints):
         self.caller.require_member()
         product = self.remote.call("catalog", "get_product", product_id)
         with self.db.begin():
-            facts = handlers.product_poster_facts(self.db, self.caller, self.public_url, product)
+            facts = handlers.product_poster_facts(self.db, self.caller, Crm(self.remote), self.public_url, product)
         return png_answer(render(posters.product_poster, facts), f"product-{product['id']}.png")
 
     @event_handler("crm", "community_created")

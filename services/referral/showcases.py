@@ -1,9 +1,21 @@
 """Purchase showcases (晒单): a member tells the neighbours about one of their completed orders.
 
-One showcase per order, by the member whose order it is, once the order is completed (referral
-knows orders from orders' events). It waits for the leader: approved, it appears in the
-community's feed and ``showcase_approved`` goes out once (crm awards the program's
-``showcase_points``); rejected, only its author sees it.
+One showcase per order, by the member whose order it is, once the order is completed. It waits
+for the leader: approved, it appears in the community's feed and ``showcase_approved`` goes out
+once (crm awards the program's ``showcase_points``); rejected, only its author sees it.
+
+Whether the order is completed: referral's copy of the member's orders (``OrderFact``, from
+orders' events) says so at once, and a completed, cancelled or refunded order stays so. But a
+member shows an order the moment they have collected it, and the news travels two hops
+(fulfilment's ``order_picked_up`` -> orders -> ``order_completed`` -> referral): a copy that
+has not heard yet (no row, or ``placed``/``paid``) must not refuse them. Then the owners are
+asked, as the member (their answers are scoped to the member's own orders in the community):
+orders, and, when orders still has the order on fulfilment's way (paid to ready for pickup:
+steps orders learns from fulfilment's events, so it may lag too), fulfilment, which hands it
+over. Their answer wins; a "no" is refused as before (409 ``order_not_completed`` with the
+owner's ``status_now``, 404 when the member has no such order). The copy is left to the events:
+the first ``order_completed`` of an invitee decides the referral (``rewards``), which a write
+here would pre-empt.
 """
 
 from marshmallow import fields, validate
@@ -11,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import get_in_community, newest_first, utcnow
-from services.infra.errors import Conflict, invalid
+from services.infra.errors import Conflict, NotFound, invalid
 from services.infra.messaging import emit
 from services.infra.privacy import mask_name
 from services.infra.schemas import PageSchema, StrictSchema, Text, decode_cursor, load, page
@@ -47,21 +59,51 @@ def _view(session, showcase, caller):
             "decided_at": showcase.decided_at.isoformat() if showcase.decided_at else None}
 
 
-def create_showcase(session, caller, payload):
+# What referral's copy says for good: no owner is asked about these.
+SETTLED = ("completed", "cancelled", "refunded")
+# orders' steps that follow fulfilment's events: fulfilment may have handed the order over since.
+ON_FULFILMENTS_WAY = ("paid", "packed", "delivering", "ready_for_pickup")
+
+
+def order_status(session, caller, orders, fulfillment, order_id):
+    """The member's order's status, from referral's copy when it is settled, else from its
+    owners (see the module's docstring); ``NotFound`` when the member has no such order."""
+    fact = session.get(OrderFact, order_id)
+    if fact is not None and (fact.tenant_id, fact.member_id) != (caller.tenant_id, caller.member_id):
+        _not_yours(order_id)  # whose order it is never changes: nobody to ask
+    if fact is not None and fact.status in SETTLED:
+        return fact.status
+    answer = orders.order(order_id)
+    if answer is None:
+        if fact is None:
+            _not_yours(order_id)
+        return fact.status
+    if answer["status"] in ON_FULFILMENTS_WAY:
+        handed = fulfillment.order(order_id)
+        if handed is not None and handed["status"] == "picked_up":
+            return "completed"  # orders completes it when it hears so: it has been collected
+    return answer["status"]
+
+
+def _not_yours(order_id):
+    raise NotFound("No such order of yours.", {"order_id": order_id})
+
+
+def create_showcase(session, caller, orders, fulfillment, payload):
     caller.require_member()
     data = load(SHOWCASE_INPUT, payload)
     if not data["text"].strip():
         raise invalid({"text": ["Say something about the order."]})
-    order = get_in_community(session, OrderFact, data["order_id"], caller.tenant_id, "No such order of yours.",
-                             "order_id", member_id=caller.member_id)
-    if order.status != "completed":
+    order_id = data["order_id"]
+    status = order_status(session, caller, orders, fulfillment, order_id)
+    if status != "completed":
         raise Conflict("Only a completed order can be shown.",
-                       {"reason": "order_not_completed", "status_now": order.status})
+                       {"reason": "order_not_completed", "status_now": status})
     exists = session.scalars(select(Showcase).where(
-        Showcase.tenant_id == caller.tenant_id, Showcase.order_id == order.order_id)).first()
+        Showcase.tenant_id == caller.tenant_id, Showcase.order_id == order_id)).first()
     if exists is not None:
         raise Conflict("This order already has a showcase.", {"reason": "showcase_exists", "showcase_id": exists.id})
-    showcase = Showcase(tenant_id=caller.tenant_id, member_id=caller.member_id, order_id=order.order_id,
+    showcase = Showcase(tenant_id=caller.tenant_id, member_id=caller.member_id, order_id=order_id,
                         text=data["text"].strip(), image_url=data["image_url"],
                         status="pending", created_at=utcnow())
     session.add(showcase)

@@ -12,6 +12,11 @@ from fakes import (  # noqa: F401  (the shared fakes, imported by tests from her
     FakeGateway,
     FakeOrders,
     FakeRpc,
+    FulfillmentCatalog,
+    FulfillmentOrders,
+    ReferralCrm,
+    ReferralFulfillment,
+    ReferralOrders,
     every_product,
 )
 from sqlalchemy.orm import sessionmaker

@@ -1,7 +1,8 @@
 """One fake per remote service wrapper, each a subclass of the real wrapper.
 
 A use case reaches another service only through a small wrapper with domain verbs (orders'
-``Catalog`` and ``Crm``, fulfilment's ``Orders``; see docs/architecture.md). The fakes here
+``Catalog`` and ``Crm``, fulfilment's ``Catalog`` and ``Orders``, referral's ``Orders``, ``Crm`` and
+``Fulfillment``; see docs/architecture.md). The fakes here
 subclass those classes and override their verbs, so they cannot drift quietly:
 
 - the real wrapper is built with an RPC client that refuses every call, so a verb the fake does
@@ -16,15 +17,20 @@ one way out, ``call``, faked. Unit tests import them through ``conftest``.
 
 import copy
 from collections import defaultdict
+from datetime import datetime
 from types import SimpleNamespace
 
 from gateway.service import GatewayService
 from services.catalog import handlers as catalog_handlers
 from services.crm import loyalty
+from services.fulfillment.service import Catalog as FulfillmentCatalogWrapper
 from services.fulfillment.service import Orders
 from services.infra.errors import Conflict, ServiceUnavailable, outcome_of
 from services.infra.rpc import DEFAULT_TIMEOUT, RpcClient
 from services.orders.service import Catalog, Crm
+from services.referral.service import Crm as ReferralCrmWrapper
+from services.referral.service import Fulfillment as ReferralFulfillmentWrapper
+from services.referral.service import Orders as ReferralOrdersWrapper
 
 PRICES = {"apple": ("Apples", 350), "milk": ("Milk", 1299)}
 
@@ -150,14 +156,86 @@ class CrmInProcess(Crm):
             return loyalty.release_checkout(self.session, self.caller, order_id)
 
 
-class FakeOrders(Orders):
+class FulfillmentCatalog(FulfillmentCatalogWrapper):
+    """catalog as fulfilment asks it: the waves it holds (none unless given), as ``get_wave``
+    answers them."""
+
+    def __init__(self, *waves):
+        super().__init__(NoRpc("catalog"))
+        self.waves, self.asked = {wave["id"]: wave for wave in waves}, []
+
+    def wave(self, wave_id):
+        self.asked.append(wave_id)
+        return self.waves.get(wave_id)
+
+
+class FulfillmentOrders(Orders):
+    """orders as fulfilment asks it about an order it has not heard of: ``get_order``'s answers."""
+
+    def __init__(self, *orders):
+        super().__init__(NoRpc("orders"))
+        self.orders, self.asked = {order["id"]: order for order in orders}, []
+
+    def order(self, order_id):
+        self.asked.append(order_id)
+        return self.orders.get(order_id)
+
+    def paid_orders_to_pack(self, query):
+        """As orders answers it: a wave's paid orders, or those outside waves paid in [from, to)."""
+        self.asked.append(query)
+        paid = [order for order in self.orders.values() if order["status"] == "paid"]
+        if query.get("wave_id"):
+            return [order for order in paid if order["channel"] == {"type": "wave", "id": query["wave_id"]}]
+        start, end = datetime.fromisoformat(query["paid_from"]), datetime.fromisoformat(query["paid_to"])
+        return [order for order in paid if order["channel"]["type"] != "wave" and start <= min(
+            datetime.fromisoformat(change["at"]) for change in order["timeline"] if change["status"] == "paid") < end]
+
+
+class ReferralOrders(ReferralOrdersWrapper):
+    """orders as referral asks it: ``get_order``'s answers, for the calling member."""
+
+    def __init__(self, *orders):
+        super().__init__(NoRpc("orders"))
+        self.orders, self.asked = {order["id"]: order for order in orders}, []
+
+    def order(self, order_id):
+        self.asked.append(order_id)
+        return self.orders.get(order_id)
+
+
+class ReferralCrm(ReferralCrmWrapper):
+    """crm as referral asks it: ``get_me``'s answer for the calling member (``None``: not a member)."""
+
+    def __init__(self, me=None):
+        super().__init__(NoRpc("crm"))
+        self.answer, self.asked = me, 0
+
+    def me(self):
+        self.asked += 1
+        return self.answer
+
+
+class ReferralFulfillment(ReferralFulfillmentWrapper):
+    """fulfilment as referral asks it: ``get_fulfillment``'s answers (order id -> status)."""
+
+    def __init__(self, **statuses):
+        super().__init__(NoRpc("fulfillment"))
+        self.statuses, self.asked = statuses, []
+
+    def order(self, order_id):
+        self.asked.append(order_id)
+        status = self.statuses.get(order_id)
+        return {"order_id": order_id, "status": status} if status else None
+
+
+class FakeOrders(FulfillmentOrders):
     """orders' ``refund_order`` as fulfilment calls it: idempotent on the key, like the real one.
 
     ``fail="refuse"``: every refund is refused (more than is left); ``fail="timeout"``: the first
     refund happens but its answer is lost (the caller sees 503)."""
 
-    def __init__(self, fail=None):
-        super().__init__(NoRpc("orders"))
+    def __init__(self, fail=None, *orders):
+        super().__init__(*orders)
         self.calls, self.refunds, self.fail = [], {}, fail
 
     def refund_order(self, order_id, payload, idempotency_key=None):
@@ -216,4 +294,6 @@ class FakeGateway(GatewayService):
 
 # Each fake with the real wrapper it stands for (test_fakes.py holds them to it).
 FAKES = {FakeCatalog: Catalog, CatalogInProcess: Catalog, FakeCrm: Crm, CrmInProcess: Crm,
-         FakeOrders: Orders, FakeRpc: RpcClient, FakeGateway: GatewayService}
+         FakeOrders: Orders, FulfillmentOrders: Orders, FulfillmentCatalog: FulfillmentCatalogWrapper,
+         ReferralOrders: ReferralOrdersWrapper, ReferralCrm: ReferralCrmWrapper,
+         ReferralFulfillment: ReferralFulfillmentWrapper, FakeRpc: RpcClient, FakeGateway: GatewayService}

@@ -5,7 +5,14 @@ compensation, rejection, the cockpit's count; and batches of orders outside wave
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import OTHER_TENANT, TENANT, FakeOrders, envelope
+from conftest import (
+    OTHER_TENANT,
+    TENANT,
+    FakeOrders,
+    FulfillmentCatalog,
+    FulfillmentOrders,
+    envelope,
+)
 from sqlalchemy import select
 
 from services.fulfillment import after_sales, batches, handlers
@@ -345,7 +352,8 @@ def test_shop_orders_form_a_batch_per_pickup_point_and_day(session, leader):
     paid(session, "s3", paid_at=NOON + timedelta(hours=2))
     paid(session, "late", paid_at=datetime(2026, 11, 24, 16, 30, tzinfo=UTC))  # 00:30 next day locally
     paid(session, "w1", paid_at=NOON, channel={"type": "wave", "id": "wave-1"})  # a wave's own batch
-    handlers.in_transaction(session, handlers.move_order, leader, "s3", {"status": "packed", "pickup_point": "北门驿站"})
+    handlers.in_transaction(session, handlers.move_order, leader, FulfillmentOrders(), FulfillmentCatalog(), "s3",
+                            {"status": "packed", "pickup_point": "北门驿站"})
     with session.begin():
         listing = batches.list_batches(session, leader, {"date": DAY.isoformat()}, "")
     assert [(b["pickup_point"], b["orders"]) for b in listing["batches"]] == [("北门驿站", 1), ("团长家", 2)]
@@ -362,7 +370,7 @@ def test_a_batch_moves_one_step_at_a_time(session, leader, caller):
     paid(session, "s2", paid_at=NOON)
 
     def move(status, point="团长家"):
-        return handlers.in_transaction(session, batches.move_batch, leader,
+        return handlers.in_transaction(session, batches.move_batch, leader, FulfillmentOrders(),
                                        {"date": DAY.isoformat(), "pickup_point": point, "status": status}, None)
 
     with pytest.raises(Conflict) as skipped:
@@ -384,10 +392,10 @@ def test_a_batch_moves_one_step_at_a_time(session, leader, caller):
     with pytest.raises(NotFound):
         move("packed", "没有这个点")
     with pytest.raises(Forbidden):
-        handlers.in_transaction(session, batches.move_batch, caller("member"),
+        handlers.in_transaction(session, batches.move_batch, caller("member"), FulfillmentOrders(),
                                 {"date": DAY.isoformat(), "pickup_point": "团长家", "status": "packed"}, None)
     with pytest.raises(Invalid):
-        handlers.in_transaction(session, batches.move_batch, leader,
+        handlers.in_transaction(session, batches.move_batch, leader, FulfillmentOrders(),
                                 {"date": "24/11/2026", "pickup_point": "团长家", "status": "packed"}, None)
 
 
@@ -401,5 +409,5 @@ def test_the_calendars_first_and_last_days_have_no_batch(session, leader, day):
     with session.begin():
         assert batches.list_batches(session, leader, {"date": day}, "")["batches"] == []
     with pytest.raises(NotFound):
-        handlers.in_transaction(session, batches.move_batch, leader,
+        handlers.in_transaction(session, batches.move_batch, leader, FulfillmentOrders(),
                                 {"date": day, "pickup_point": "团长家", "status": "packed"}, None)

@@ -8,9 +8,11 @@ import pytest
 from fakes import FAKES, FakeCatalog, NoRpc
 
 from gateway.service import GatewayService
+from services.fulfillment import service as fulfillment_service
 from services.fulfillment.service import Orders
 from services.infra.rpc import RpcClient
 from services.orders.service import Catalog, Crm
+from services.referral import service as referral_service
 
 
 def public_methods(cls, stop):
@@ -24,7 +26,8 @@ def public_methods(cls, stop):
 
 
 def test_every_wrapper_a_use_case_calls_through_has_a_fake():
-    assert set(FAKES.values()) == {Catalog, Crm, Orders, RpcClient, GatewayService}
+    assert set(FAKES.values()) == {Catalog, Crm, Orders, RpcClient, GatewayService, fulfillment_service.Catalog,
+                                   referral_service.Orders, referral_service.Crm, referral_service.Fulfillment}
 
 
 @pytest.mark.parametrize("fake, real", FAKES.items(), ids=lambda cls: cls.__name__)

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import OTHER_TENANT, TENANT, envelope
+from conftest import OTHER_TENANT, TENANT, FulfillmentCatalog, FulfillmentOrders, envelope
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -56,7 +56,8 @@ def close_wave(session, wave_id="wave-1", tenant_id=TENANT):
 
 
 def move(session, caller, status, wave_id="wave-1"):
-    return handlers.in_transaction(session, handlers.move_wave, caller, wave_id, {"status": status})
+    return handlers.in_transaction(session, handlers.move_wave, caller, FulfillmentOrders(), FulfillmentCatalog(),
+                                   wave_id, {"status": status})
 
 
 def statuses(session):
@@ -169,7 +170,8 @@ def test_only_staff_move_a_wave_of_their_own_community(session, leader, caller):
     with pytest.raises(Invalid):
         move(session, leader, "completed")
     with pytest.raises(Invalid):
-        handlers.in_transaction(session, handlers.move_wave, leader, "wave-1", {"status": "packed", "x": 1})
+        handlers.in_transaction(session, handlers.move_wave, leader, FulfillmentOrders(), FulfillmentCatalog(),
+                                "wave-1", {"status": "packed", "x": 1})
     assert statuses(session) == {"o1": "to_pack"}
 
 
@@ -218,7 +220,8 @@ def test_a_race_for_the_same_code_is_retried(session, leader, monkeypatch):
             raise IntegrityError("insert", {}, Exception("UNIQUE constraint failed"))
         return real(session, *args)
 
-    assert handlers.in_transaction(session, racing, leader, "wave-1", {"status": "ready_for_pickup"})["moved"] == 1
+    assert handlers.in_transaction(session, racing, leader, FulfillmentOrders(), FulfillmentCatalog(), "wave-1",
+                                   {"status": "ready_for_pickup"})["moved"] == 1
     assert len(calls) == 2
 
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import OTHER_TENANT, TENANT
+from conftest import OTHER_TENANT, TENANT, FulfillmentCatalog, FulfillmentOrders
 from sqlalchemy import select, update
 from test_fulfillment import (
     PICKUP_AT,
@@ -33,7 +33,8 @@ def leader(caller):
 
 
 def step(session, caller, order_id, status, **body):
-    return handlers.in_transaction(session, handlers.move_order, caller, order_id, {"status": status, **body})
+    return handlers.in_transaction(session, handlers.move_order, caller, FulfillmentOrders(), FulfillmentCatalog(),
+                                   order_id, {"status": status, **body})
 
 
 def shop_order(session, order_id, member_id="member-1"):

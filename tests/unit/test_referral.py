@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import ReferralCrm, ReferralFulfillment, ReferralOrders
 from PIL import Image
 from sqlalchemy import select
 
@@ -120,7 +121,7 @@ def test_a_member_who_joins_with_a_code_is_recorded_as_invited_by_its_owner(worl
     referral = world.referral("m2")
     assert (referral.referrer_member_id, referral.status) == ("m1", "joined")
     with world.Session() as session:
-        mine = handlers.get_my_referral(session, caller("member", tenant_id=T1, member_id="m1"), "http://x/")
+        mine = handlers.get_my_referral(session, caller("member", tenant_id=T1, member_id="m1"), ReferralCrm(), "http://x/")
     assert mine == {"invite_code": code, "invite_url": f"http://x/c/xiaoya/join?invite={code}",
                     "invited": 1, "rewarded": 0}
 
@@ -319,7 +320,7 @@ def shop(world):
 
 def post(world, who, payload):
     with world.Session() as session, session.begin():
-        return showcases.create_showcase(session, who, payload)
+        return showcases.create_showcase(session, who, ReferralOrders(), ReferralFulfillment(), payload)
 
 
 def test_a_member_shows_their_own_completed_order_once(world, shop, caller):
@@ -438,7 +439,7 @@ def test_the_invite_poster_is_a_png_whose_qr_carries_the_invite_link(world, call
     code = world.join("m1", name="李秀英")
     m1 = caller("member", tenant_id=T1, member_id="m1")
     with world.Session() as session:
-        facts = handlers.invite_poster_facts(session, m1, "http://127.0.0.1:8000", 2000)
+        facts = handlers.invite_poster_facts(session, m1, ReferralCrm(), "http://127.0.0.1:8000", 2000)
     assert facts["community_name"] == "小雅的厨房" and facts["nickname"] == "李秀英"
     assert facts["invite_url"] == f"http://127.0.0.1:8000/c/xiaoya/join?invite={code}"
     png = posters.invite_poster(**facts)
@@ -454,13 +455,14 @@ def test_the_product_poster_links_the_product_with_the_sharers_code(world, calle
     product = {"id": "p1", "name": "有机鲜牛奶 950ml", "price_cents": 1290, "unit": "瓶",
                "story": "\n北纬40度的牧场,清晨挤奶当天装瓶。\n第二行不上海报", "image_url": "http://169.254.169.254/x"}
     with world.Session() as session:
-        facts = handlers.product_poster_facts(session, m1, "http://127.0.0.1:8000/", product)
+        facts = handlers.product_poster_facts(session, m1, ReferralCrm(), "http://127.0.0.1:8000/", product)
     assert facts["product_url"] == f"http://127.0.0.1:8000/c/xiaoya/products/p1?invite={code}"
     png = posters.product_poster(**facts)
     check_png(png)
     assert qr_in(png, facts["product_url"])
     with world.Session() as session, pytest.raises(NotFound):
-        handlers.product_poster_facts(session, caller("member", tenant_id=T1, member_id="nobody"), "http://x", product)
+        handlers.product_poster_facts(session, caller("member", tenant_id=T1, member_id="nobody"), ReferralCrm(),
+                                      "http://x", product)
 
 
 def test_without_a_cjk_font_posters_fail_with_a_clear_error(monkeypatch):
