@@ -255,7 +255,7 @@ def generate(seed=2026, log=print, weeks=WEEKS, residents=RESIDENTS):
     a summary, or None when the community is already there."""
     from argon2 import PasswordHasher
 
-    from services.crm import passwords
+    from services.crm.accounts import passwords
     from services.infra.db import set_clock
     from services.infra.errors import DomainError
 
