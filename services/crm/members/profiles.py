@@ -18,7 +18,6 @@ from services.infra.db import get_in_community, newest_first
 from services.infra.errors import invalid
 from services.infra.schemas import decode_cursor, load, page
 
-
 # --- views -----------------------------------------------------------------------------------
 
 def member_view(session, member, phone=None):
