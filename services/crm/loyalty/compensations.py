@@ -5,11 +5,11 @@
 ``amount`` points with the leader's reason. Both are keyed ``compensation:<id>``, so a
 redelivered event gives nothing more. A ``refund`` is orders' business: nothing to do here.
 
-The event's tolerant schema is in ``schemas``.
+The event's tolerant schema is in ``services.crm.events``.
 """
 
+from services.crm.events import COMPENSATION_GRANTED
 from services.crm.loyalty import coupons, ledger
-from services.crm.loyalty.schemas import COMPENSATION_GRANTED
 from services.infra.schemas import load
 
 VALID_DAYS = 30

@@ -7,11 +7,11 @@
   one already locked in an order or redeemed stays with its owner.
 * ``referral.showcase_approved`` -> the showcase's points, once per order (``showcase:<order>``).
 
-The tolerant schemas of these events are in ``schemas``.
+The tolerant schemas of these events are in ``services.crm.events``.
 """
 
+from services.crm.events import REFERRAL_REVOKED, REFERRAL_REWARDED, SHOWCASE_APPROVED
 from services.crm.loyalty import coupons, ledger
-from services.crm.loyalty.schemas import REFERRAL_REVOKED, REFERRAL_REWARDED, SHOWCASE_APPROVED
 from services.infra.schemas import load
 
 VALID_DAYS = 30

@@ -1,6 +1,5 @@
-"""What loyalty accepts (strict) and the tolerant schemas of the events it reads: coupon specs,
-checkout, the leader's adjustments, the rewards catalogue, referral rewards and after-sale
-compensation."""
+"""What loyalty accepts (strict): coupon specs, checkout, the leader's adjustments, the rewards
+catalogue. The tolerant schemas of the events it reads are in ``services.crm.events``."""
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
@@ -11,7 +10,6 @@ from services.infra.schemas import (
     StrictBoolean,
     StrictSchema,
     Text,
-    TolerantSchema,
 )
 
 MAX_COUPON_CENTS = 100_000_000
@@ -112,41 +110,3 @@ class RewardPatch(StrictSchema):
 
 
 REWARD_INPUT, REWARD_PATCH, REWARD_QUERY = RewardInput(), RewardPatch(), PageSchema()
-
-
-# --- other services' decisions loyalty carries out -------------------------------------------
-
-class ReferralRewardedData(TolerantSchema):
-    referral_id = fields.String(required=True)
-    referrer_id = fields.String(required=True)
-    invitee_id = fields.String(required=True)
-    referrer_reward_cents = fields.Integer(required=True, validate=validate.Range(min=0))
-    invitee_reward_cents = fields.Integer(required=True, validate=validate.Range(min=0))
-    order_id = fields.String(load_default=None, allow_none=True)
-
-
-class ReferralRevokedData(ReferralRewardedData):
-    """The same facts as the reward, so a revocation that overtakes its reward still works."""
-
-
-class ShowcaseApprovedData(TolerantSchema):
-    showcase_id = fields.String(required=True)
-    member_id = fields.String(required=True)
-    order_id = fields.String(required=True)
-    points = fields.Integer(required=True, validate=validate.Range(min=0))
-
-
-REFERRAL_REWARDED, REFERRAL_REVOKED = ReferralRewardedData(), ReferralRevokedData()
-SHOWCASE_APPROVED = ShowcaseApprovedData()
-
-
-class CompensationGrantedData(TolerantSchema):
-    compensation_id = fields.String(required=True)
-    order_id = fields.String(required=True)
-    member_id = fields.String(required=True)
-    type = fields.String(required=True)
-    amount = fields.Integer(required=True, validate=validate.Range(min=0))
-    reason = fields.String(load_default="")
-
-
-COMPENSATION_GRANTED = CompensationGrantedData()
