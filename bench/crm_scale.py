@@ -10,7 +10,7 @@ rows ``order_placed``/``order_paid`` would have left; replaying 200k+ events one
 time the seeding, not the work). Members have habits: two or three staples bought every 5-30
 days with jitter, now and then a holiday gap, and occasional other products; some are irregular.
 
-Then times, for the whole community, as the daily timer runs them (``handlers.refresh_tags``):
+Then times, for the whole community, as the daily timer runs them (``handlers.refresh_community_tags``):
 reading the paid purchases once (``prediction.paid_purchases``), ``prediction.refresh_community``
 (every member x product and category), ``tags.refresh_community`` (automatic tags), their sum
 against the 10 s target, and one automation tick (reminders due + campaigns). Prints figures,
@@ -31,7 +31,9 @@ from sqlalchemy.orm import sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.crm import campaigns, handlers, prediction, reminders, tags  # noqa: E402
+from services.crm import handlers  # noqa: E402
+from services.crm.engagement import automation, campaigns, prediction, reminders  # noqa: E402
+from services.crm.members import tags  # noqa: E402
 from services.crm.models import Account, Base, Community, Member, Purchase, RepurchasePrediction  # noqa: E402
 from services.infra.db import make_engine  # noqa: E402
 from services.infra.messaging import MessagingBase  # noqa: E402
@@ -139,10 +141,10 @@ def main():
                                        audience={}, actions=[{"type": "points", "amount": 20}], schedule={},
                                        active=True, created_at=now))
     began = time.perf_counter()
-    sent = campaigns.tick(Session, now, send_reminders=reminders.send_due)
+    sent = automation.tick(Session, now, send_reminders=reminders.send_due)
     ticking = time.perf_counter() - began
     began = time.perf_counter()
-    again = campaigns.tick(Session, now, send_reminders=reminders.send_due)
+    again = automation.tick(Session, now, send_reminders=reminders.send_due)
     idle = time.perf_counter() - began
 
     total = reading + predicting + tagging + committing

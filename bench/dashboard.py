@@ -110,7 +110,7 @@ def main():
 
     from gateway.routes.dashboard import compose
     from services.catalog import stats as catalog_stats
-    from services.crm import stats as crm_stats
+    from services.crm.engagement import stats as crm_stats
     from services.fulfillment import stats as fulfillment_stats
     from services.infra.context import Caller
     from services.infra.db import database_url, make_engine

@@ -267,7 +267,7 @@ def generate(seed=2026, log=print, weeks=WEEKS, residents=RESIDENTS):
     a summary, or None when the community is already there. A failing timer is ``TimerFailed``."""
     from argon2 import PasswordHasher
 
-    from services.crm import passwords
+    from services.crm.accounts import passwords
     from services.infra.db import set_clock
 
     sim = Simulation()

@@ -81,3 +81,41 @@ class ProductData(TolerantSchema):
     price_cents = fields.Integer(load_default=None, allow_none=True)
     in_stock = fields.Boolean(load_default=None, allow_none=True)
     on_sale = fields.Boolean(load_default=None, allow_none=True)
+
+
+# --- what referral and fulfilment decided loyalty gives ------------------------------------
+
+class ReferralRewardedData(TolerantSchema):
+    referral_id = fields.String(required=True)
+    referrer_id = fields.String(required=True)
+    invitee_id = fields.String(required=True)
+    referrer_reward_cents = fields.Integer(required=True, validate=validate.Range(min=0))
+    invitee_reward_cents = fields.Integer(required=True, validate=validate.Range(min=0))
+    order_id = fields.String(load_default=None, allow_none=True)
+
+
+class ReferralRevokedData(ReferralRewardedData):
+    """The same facts as the reward, so a revocation that overtakes its reward still works."""
+
+
+class ShowcaseApprovedData(TolerantSchema):
+    showcase_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    points = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+REFERRAL_REWARDED, REFERRAL_REVOKED = ReferralRewardedData(), ReferralRevokedData()
+SHOWCASE_APPROVED = ShowcaseApprovedData()
+
+
+class CompensationGrantedData(TolerantSchema):
+    compensation_id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    type = fields.String(required=True)
+    amount = fields.Integer(required=True, validate=validate.Range(min=0))
+    reason = fields.String(load_default="")
+
+
+COMPENSATION_GRANTED = CompensationGrantedData()

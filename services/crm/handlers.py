@@ -1,168 +1,53 @@
-"""CRM use cases: communities, accounts, members, and the purchase read model."""
+"""crm's use cases that span its parts: who a caller is (a login, ``/me``), the leader's card
+of one member, the events that feed the purchase and product read models (and through them
+tags, predictions, reminders and tiers), the pickup notices, and the daily tag refresh.
 
+The event consumers here keep their names: the inbox persists each as
+``services.crm.handlers:<name>`` (its id in inbox and parked-event rows).
+"""
+
+import logging
 from contextlib import contextmanager
+from datetime import timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from services.crm import (
-    events,
-    login_limit,
-    loyalty,
-    members,
-    messages,
-    notify,
-    prediction,
-    reminders,
-    settings,
-    staff,
-)
-from services.crm import tags as tagging
-from services.crm.models import Account, Community, InboxMessage, Member, ProductInfo, Purchase
-from services.crm.passwords import hash_password, verify_password
-from services.crm.schemas import (
-    COMMUNITY,
-    MEMBER,
-    CommunityCard,
-    JoinInput,
-    LeaderSignupInput,
-    LoginInput,
-)
-from services.infra.db import newest_first
-from services.infra.errors import Conflict, NotFound, Unauthorized
-from services.infra.messaging import emit, inbox_consumer
-from services.infra.schemas import PageSchema, decode_cursor, load, page
+from services.crm import events, loyalty
+from services.crm.accounts import identity, staff
+from services.crm.accounts.models import Account
+from services.crm.community import claims
+from services.crm.community.models import Community
+from services.crm.community.schemas import community_view
+from services.crm.engagement import prediction, reminders
+from services.crm.members import profiles
+from services.crm.members import tags as tagging
+from services.crm.members.models import Member, ProductInfo, Purchase
+from services.crm.members.schemas import member_card
+from services.crm.notifications import delivery, inbox
+from services.infra.db import utcnow
+from services.infra.errors import Unauthorized
+from services.infra.messaging import inbox_consumer
+from services.infra.schemas import load
 
-SIGNUP_INPUT = LeaderSignupInput()
-LOGIN_INPUT = LoginInput()
-JOIN_INPUT = JoinInput()
-CARD = CommunityCard()
+log = logging.getLogger(__name__)
+
 ORDER_STATUS = events.OrderStatusData()
 READY_FOR_PICKUP = events.ReadyForPickupData()
 PICKUP_OVERDUE = events.PickupOverdueData()
 PRODUCT_DATA = events.ProductData()
-INBOX_QUERY = PageSchema()
-
-DEFAULT_SETTINGS = {"admission": {"mode": "open", "allowed_buildings": []}}
-
-
-def _identity(account, community, member=None):
-    """What the gateway needs to issue a token, and what the client sees of itself."""
-    return {
-        "account_id": account.id,
-        "tenant_id": community.id,
-        "role": account.role,
-        "member_id": member.id if member else None,
-        "display_name": account.display_name,
-        "community": COMMUNITY.dump(community),
-    }
+TAGS_JOB = "refresh_tags"
+TAGS_PERIOD = timedelta(days=1)
 
 
-def signup_leader(session, caller, payload):
-    """A leader opens a community (开团): the tenant and its first account."""
-    data = load(SIGNUP_INPUT, payload)
-    password_hash = hash_password(data["password"])
-    if session.scalars(select(Community).where(Community.slug == data["slug"])).first():
-        raise Conflict("This community address is taken.", {"errors": {"slug": ["Already taken."]}})
-    community = Community(slug=data["slug"], name=data["community_name"],
-                          leader_display_name=data["display_name"], settings=DEFAULT_SETTINGS)
-    session.add(community)
-    session.flush()
-    account = Account(tenant_id=community.id, phone=data["phone"], password_hash=password_hash,
-                      role="leader", display_name=data["display_name"])
-    session.add(account)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict("This community address is taken.", {"errors": {"slug": ["Already taken."]}}) from None
-    emit(session, events.COMMUNITY_CREATED,
-         {"community_id": community.id, "slug": community.slug, "name": community.name},
-         tenant_id=community.id, correlation_id=caller.correlation_id)
-    return _identity(account, community)
-
+# --- who is who ------------------------------------------------------------------------------
 
 def authenticate(session, payload):
-    """Phone + password (+ community when the phone has accounts in several), rate limited
-    per phone and community (``login_limit``: 429 past the limit).
-
-    Manages its own short transactions: argon2 runs while no connection is held.
-    """
-    data = load(LOGIN_INPUT, payload)
-    statement = select(Account, Community).join(Community, Community.id == Account.tenant_id).where(
-        Account.phone == data["phone"], Account.status == staff.ACTIVE  # removed staff: as if unknown
-    )
-    if data["community"]:
-        statement = statement.where(Community.slug == data["community"])
-    with session.begin():  # not held while argon2 runs
-        candidates = session.execute(statement).all()
-    slugs = [data["community"]] if data["community"] else [c.slug for _, c in candidates] + [""]
-    attempt = login_limit.begin_attempt(session, data["phone"], data["community"], slugs)  # 429 past the limit
-    matches = [(a, c) for a, c in candidates if verify_password(a.password_hash, data["password"])]
-    if not candidates:
-        verify_password(None, data["password"])  # same time as a wrong password
-    if not matches:
-        raise Unauthorized("Wrong phone number or password.")
-    login_limit.succeeded(session, attempt)
-    if len(matches) > 1:
-        raise Conflict(
-            "This phone belongs to several communities: say which one.",
-            {"errors": {"community": ["Required for this phone."]},
-             "communities": [c.slug for _, c in matches]},
-        )
-    account, community = matches[0]
+    """A login (``accounts.identity.check_login``), answered with the member the account is.
+    Manages its own short transactions: argon2 runs while no connection is held."""
+    account, community = identity.check_login(session, payload)
     with session.begin():
-        member = session.scalars(select(Member).where(Member.account_id == account.id)).first()
-    return _identity(account, community, member)
-
-
-def _community_by_slug(session, slug):
-    community = session.scalars(select(Community).where(Community.slug == slug)).first() if isinstance(slug, str) else None
-    if community is None:
-        raise NotFound("No such community.", {"slug": slug})
-    return community
-
-
-def join_community(session, caller, slug, payload):
-    """A resident joins (入团): active at once, or pending the leader's approval, by the
-    community's admission settings (a building it does not serve: 422). An active member finds
-    the welcome guide in their inbox."""
-    data = load(JOIN_INPUT, payload)
-    password_hash = hash_password(data["password"])
-    community = _community_by_slug(session, slug)
-    status = members.admission_status(settings.effective(community), data["building"], data["invite_code"])
-    taken = session.scalars(
-        select(Account).where(Account.tenant_id == community.id, Account.phone == data["phone"])
-    ).first()
-    if taken is not None and taken.role != "member":  # the leader's or a helper's, maybe removed
-        raise Conflict("This phone number belongs to the community's leader or staff; join with another one.",
-                       {"reason": "phone_is_staff", "errors": {"phone": ["Used by the leader or staff here."]}})
-    if taken is not None:
-        raise Conflict("This phone number has already joined this community.",
-                       {"reason": "already_member", "errors": {"phone": ["Already a member here: log in instead."]}})
-    account = Account(tenant_id=community.id, phone=data["phone"], password_hash=password_hash,
-                      role="member", display_name=data["name"])
-    session.add(account)
-    session.flush()
-    birthday = data["birthday"].isoformat() if data["birthday"] else None
-    member = Member(tenant_id=community.id, account_id=account.id, name=data["name"], building=data["building"],
-                    unit=data["unit"], birthday=birthday, status=status, invite_code=data["invite_code"])
-    session.add(member)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict("This phone number has already joined this community.") from None
-    if status == "active":
-        members.activate(session, member)
-    tagging.refresh_member(session, community.id, member.id)
-    emit(
-        session,
-        events.MEMBER_JOINED,
-        {"member_id": member.id, "community_slug": community.slug, "name": member.name, "building": member.building, "unit": member.unit,
-         "status": member.status, "invite_code": member.invite_code, "joined_at": member.created_at.isoformat()},
-        tenant_id=community.id,
-        correlation_id=caller.correlation_id,
-    )
-    return {**_identity(account, community, member), "member": {"id": member.id, "status": member.status}}
+        member_id = session.scalar(select(Member.id).where(Member.account_id == account.id))
+    return identity.identity(account, community, member_id)
 
 
 def get_me(session, caller):
@@ -174,25 +59,31 @@ def get_me(session, caller):
     me = {
         "role": account.role,
         "account": {"id": account.id, "display_name": account.display_name, "phone": account.phone},
-        "community": COMMUNITY.dump(community),
+        "community": community_view(community),
         "member": None,
     }
     member = session.scalars(select(Member).where(Member.account_id == account.id)).first()
     if member is not None:
-        me["member"] = {**MEMBER.dump(member), **loyalty.member_summary(session, tenant_id, member.id),
-                        "order_stats": members.order_stats(session, tenant_id, member.id),
+        me["member"] = {**member_card(member), **loyalty.member_summary(session, tenant_id, member.id),
+                        "order_stats": profiles.order_stats(session, tenant_id, member.id),
                         "reminders_opt_out": bool(member.reminders_opt_out)}
     return me
 
 
-def get_community_card(session, slug):
-    """The public card on the join page: nothing private."""
-    community = _community_by_slug(session, slug)
-    members_total = session.scalar(
-        select(func.count(Member.id)).where(Member.tenant_id == community.id, Member.status == "active")
-    )
-    return CARD.dump({**COMMUNITY.dump(community), "members_total": members_total})
+def get_member(session, caller, member_id):
+    """Everything the leader knows of one member: profile, tags (manual and automatic), points,
+    tier, order stats, repurchase predictions (智能预测, ``engagement.prediction``)."""
+    details = profiles.member_details(session, caller, member_id)
+    return {**details, **loyalty.member_summary(session, caller.tenant_id, details["id"]),
+            "repurchase_predictions": prediction.member_predictions(session, caller.tenant_id, details["id"])}
 
+
+def update_member(session, caller, member_id, payload):
+    """The leader tags a member and keeps a private note; the answer is the member's card."""
+    return get_member(session, caller, profiles.update_member(session, caller, member_id, payload))
+
+
+# --- the purchase and product read models ----------------------------------------------------
 
 def _purchase(session, event, data):
     """The member's purchase history (idempotent via the inbox) begins with the first event of
@@ -277,62 +168,70 @@ def record_product(session, event):
             setattr(product, field, True)
 
 
-def refresh_tags(session, now=None):
-    """Every community's automatic tags and repurchase predictions (the daily timer):
-    lifecycle moves with time alone, product names and categories may have changed. The paid
-    purchases are read once per community for both."""
-    for tenant_id in session.scalars(select(Community.id)).all():
-        by_member = prediction.paid_purchases(session, tenant_id)
-        tagging.refresh_community(session, tenant_id, now, by_member)
-        prediction.refresh_community(session, tenant_id, by_member)
+# --- the daily refresh -----------------------------------------------------------------------
 
+def refresh_community_tags(session, tenant_id, now=None):
+    """One community's automatic tags and repurchase predictions: lifecycle moves with time
+    alone, product names and categories may have changed. The paid purchases are read once
+    for both."""
+    by_member = prediction.paid_purchases(session, tenant_id)
+    tagging.refresh_community(session, tenant_id, now, by_member)
+    prediction.refresh_community(session, tenant_id, by_member)
+
+
+def refresh_tags(Session, now=None):
+    """The timer's work, in every crm process: each community whose refresh is due, claimed
+    (``community.claims``) and refreshed in its own transaction, so each community is refreshed
+    once a day whatever the number of processes. A community that fails rolls back (its claim
+    too) and is tried at the next tick. ``Session`` is a session used for one transaction at a
+    time. Returns the communities this call refreshed."""
+    now = now or utcnow()
+    with Session.begin():
+        tenant_ids = list(Session.scalars(select(Community.id).order_by(Community.id)))
+    refreshed = []
+    for tenant_id in tenant_ids:
+        try:
+            with Session.begin():
+                if not claims.claim(Session, TAGS_JOB, tenant_id, now, TAGS_PERIOD):
+                    continue
+                refresh_community_tags(Session, tenant_id, now)
+        except Exception:  # one community's failure must not keep the others stale
+            log.exception("refreshing the tags of community %s failed", tenant_id)
+            continue
+        refreshed.append(tenant_id)
+    return refreshed
+
+
+# --- pickup notices --------------------------------------------------------------------------
 
 @inbox_consumer("services.crm.handlers:notify_pickup_ready")
 def notify_pickup_ready(session, event):
     """``fulfillment.order_ready_for_pickup`` -> a pickup notice in the member's inbox, once."""
     data = load(READY_FOR_PICKUP, event["data"])
-    dedupe_key = f"pickup_ready:{data['order_id']}"
-    exists = session.scalars(select(InboxMessage).where(
-        InboxMessage.member_id == data["member_id"], InboxMessage.dedupe_key == dedupe_key)).first()
-    if exists is None:
-        pickup = data["pickup"]
-        params = {"order_id": data["order_id"], "code": pickup["code"], "point": pickup["point"],
-                  "at": pickup["at"].isoformat()}
-        session.add(InboxMessage(tenant_id=event["tenant_id"], member_id=data["member_id"], kind="pickup_ready",
-                                 dedupe_key=dedupe_key, params=params))
-        # Outside the app: the batch's notice to the community's channels (one per point and
-        # time), and this member's own notice by e-mail if they gave one.
-        notify.announce_pickup(session, event["tenant_id"], pickup["point"], params["at"], data["order_id"])
-        notify.notify_member(session, event["tenant_id"], data["member_id"], "pickup_ready", params)
+    pickup = data["pickup"]
+    params = {"order_id": data["order_id"], "code": pickup["code"], "point": pickup["point"],
+              "at": pickup["at"].isoformat()}
+    if inbox.post(session, event["tenant_id"], data["member_id"], "pickup_ready", params,
+                  f"pickup_ready:{data['order_id']}") is None:
+        return
+    # Outside the app: the batch's notice to the community's channels (one per point and
+    # time), and this member's own notice by e-mail if they gave one.
+    delivery.announce_pickup(session, event["tenant_id"], pickup["point"], params["at"], data["order_id"])
+    delivery.notify_member(session, _member(session, event["tenant_id"], data["member_id"]), "pickup_ready", params)
 
 
 @inbox_consumer("services.crm.handlers:remind_pickup")
 def remind_pickup(session, event):
     """``fulfillment.order_pickup_overdue`` -> one pickup reminder (取货提醒) in the inbox."""
     data = load(PICKUP_OVERDUE, event["data"])
-    dedupe_key = f"pickup_reminder:{data['order_id']}"
-    exists = session.scalars(select(InboxMessage).where(
-        InboxMessage.member_id == data["member_id"], InboxMessage.dedupe_key == dedupe_key)).first()
-    if exists is None:
-        params = {"order_id": data["order_id"], "code": data["pickup_code"], "point": data["pickup_point"],
-                  "items": [{"name": item["name"], "quantity": item["quantity"]} for item in data["items"]]}
-        session.add(InboxMessage(tenant_id=event["tenant_id"], member_id=data["member_id"], kind="pickup_reminder",
-                                 dedupe_key=dedupe_key, params=params))
-        notify.notify_member(session, event["tenant_id"], data["member_id"], "pickup_reminder", params)
+    params = {"order_id": data["order_id"], "code": data["pickup_code"], "point": data["pickup_point"],
+              "items": [{"name": item["name"], "quantity": item["quantity"]} for item in data["items"]]}
+    if inbox.post(session, event["tenant_id"], data["member_id"], "pickup_reminder", params,
+                  f"pickup_reminder:{data['order_id']}") is not None:
+        delivery.notify_member(session, _member(session, event["tenant_id"], data["member_id"]),
+                               "pickup_reminder", params)
 
 
-def list_inbox(session, caller, query, locale=messages.DEFAULT_LOCALE):
-    """The member's messages, newest first, in the reader's language."""
-    caller.require_member()
-    params = load(INBOX_QUERY, query)
-    timezone = settings.community_timezone(session, caller.tenant_id)
-    statement = select(InboxMessage).where(
-        InboxMessage.tenant_id == caller.tenant_id, InboxMessage.member_id == caller.member_id)
-    statement = newest_first(statement, InboxMessage, decode_cursor(params["cursor"]), params["limit"])
-    items = [
-        {"id": message.id, "kind": message.kind, "created_at": message.created_at.isoformat(),
-         "read": message.read_at is not None, "order_id": message.params.get("order_id"),
-         **messages.render(message.kind, message.params, timezone, locale)}
-        for message in session.scalars(statement)
-    ]
-    return page(items, params["limit"])
+def _member(session, tenant_id, member_id):
+    member = session.get(Member, member_id) if isinstance(member_id, str) else None
+    return member if member is not None and member.tenant_id == tenant_id else None

@@ -1,27 +1,18 @@
-"""CRM service (会员与营销): thin nameko entrypoints over ``handlers``."""
+"""CRM service (会员与营销): thin nameko entrypoints over crm's parts (accounts, community,
+members, notifications, loyalty, engagement) and ``handlers`` (what spans them). Each entrypoint
+owns its transaction; the use cases that manage their own say so (a login, the timers)."""
 
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.timer import timer
 
-from services.crm import (
-    campaigns,
-    compensations,
-    handlers,
-    login_limit,
-    loyalty,
-    members,
-    messages,
-    notify,
-    posts,
-    recommendations,
-    referral_rewards,
-    reminders,
-    rewards,
-    settings,
-    staff,
-    stats,
-)
+from services.crm import handlers, loyalty
+from services.crm.accounts import identity, login_limit, staff
+from services.crm.community import settings
+from services.crm.engagement import automation, campaigns, posts, recommendations, reminders, stats
+from services.crm.loyalty import compensations, referral_rewards, rewards
+from services.crm.members import admission, joining, profiles
+from services.crm.notifications import channels, delivery, inbox, messages
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database, utcnow
@@ -42,7 +33,7 @@ class CrmService(operations.OperatorEntrypoints):
     @rpc
     def signup_leader(self, payload):
         with self.db.begin():
-            return handlers.signup_leader(self.db, self.caller, payload)
+            return identity.signup_leader(self.db, self.caller, payload)
 
     @rpc
     def authenticate(self, payload):
@@ -51,7 +42,7 @@ class CrmService(operations.OperatorEntrypoints):
     @rpc
     def join_community(self, slug, payload):
         with self.db.begin():
-            return handlers.join_community(self.db, self.caller, slug, payload)
+            return joining.join_community(self.db, self.caller, slug, payload)
 
     @rpc
     def get_me(self):
@@ -83,12 +74,12 @@ class CrmService(operations.OperatorEntrypoints):
     @rpc
     def get_community_card(self, slug):
         with self.db.begin():
-            return handlers.get_community_card(self.db, slug)
+            return joining.get_community_card(self.db, slug)
 
     @rpc
     def list_inbox(self, query, locale=None):
         with self.db.begin():
-            return handlers.list_inbox(self.db, self.caller, query, locale or messages.DEFAULT_LOCALE)
+            return inbox.list_inbox(self.db, self.caller, query, locale or messages.DEFAULT_LOCALE)
 
     # --- settings and loyalty (积分, 会员等级, 优惠券) -------------------------------------------
 
@@ -195,32 +186,32 @@ class CrmService(operations.OperatorEntrypoints):
     @rpc
     def list_members(self, query):
         with self.db.begin():
-            return members.list_members(self.db, self.caller, query)
+            return profiles.list_members(self.db, self.caller, query)
 
     @rpc
     def get_member(self, member_id):
         with self.db.begin():
-            return members.get_member(self.db, self.caller, member_id)
+            return handlers.get_member(self.db, self.caller, member_id)
 
     @rpc
     def update_member(self, member_id, payload):
         with self.db.begin():
-            return members.update_member(self.db, self.caller, member_id, payload)
+            return handlers.update_member(self.db, self.caller, member_id, payload)
 
     @rpc
     def approve_member(self, member_id):
         with self.db.begin():
-            return members.approve(self.db, self.caller, member_id)
+            return admission.approve(self.db, self.caller, member_id)
 
     @rpc
     def reject_member(self, member_id):
         with self.db.begin():
-            return members.reject(self.db, self.caller, member_id)
+            return admission.reject(self.db, self.caller, member_id)
 
     @rpc
     def update_me(self, payload):
         with self.db.begin():
-            return members.update_me(self.db, self.caller, payload)
+            return profiles.update_me(self.db, self.caller, payload)
 
     @event_handler("catalog", "product_created")
     def on_product_created(self, payload):
@@ -230,12 +221,12 @@ class CrmService(operations.OperatorEntrypoints):
     def on_product_updated(self, payload):
         self.inbox.consume(payload, handlers.record_product)
 
-    @timer(interval=24 * 3600, eager=True)
+    @timer(interval=3600, eager=True)
     def refresh_tags(self):
-        """Lifecycle tags move with time alone: once a day (and at start) for every member, with
-        the repurchase predictions (which otherwise follow each member's purchases)."""
-        with self.db.begin():
-            handlers.refresh_tags(self.db, utcnow())
+        """Lifecycle tags move with time alone: once a day for every member, with the repurchase
+        predictions (which otherwise follow each member's purchases). Every process ticks hourly;
+        each community is claimed and refreshed in its own transaction once a day."""
+        handlers.refresh_tags(self.db, utcnow())
 
     # --- posts (帖子) ------------------------------------------------------------------------
 
@@ -272,42 +263,42 @@ class CrmService(operations.OperatorEntrypoints):
     @rpc
     def add_channel(self, payload):
         with self.db.begin():
-            return notify.add_channel(self.db, self.caller, payload, self._allow_private_hosts())
+            return channels.add_channel(self.db, self.caller, payload, self._allow_private_hosts())
 
     @rpc
     def list_channels(self):
         with self.db.begin():
-            return notify.list_channels(self.db, self.caller)
+            return channels.list_channels(self.db, self.caller)
 
     @rpc
     def remove_channel(self, channel_id):
         with self.db.begin():
-            return notify.remove_channel(self.db, self.caller, channel_id)
+            return channels.remove_channel(self.db, self.caller, channel_id)
 
     @rpc
     def list_deliveries(self, query):
         with self.db.begin():
-            return notify.list_deliveries(self.db, self.caller, query)
+            return delivery.list_deliveries(self.db, self.caller, query)
 
     @timer(interval=5)
     def deliver(self):
         """Drain the delivery outbox (its own short transactions: no connection held while sending)."""
-        notify.drain(self.db, self._allow_private_hosts())
+        delivery.drain(self.db, self._allow_private_hosts())
 
     # --- prediction, reminders, campaigns, rewards, recommendations (智能预测, 自动化营销) ------
 
     @timer(interval=60)
     def automate(self):
         """Repurchase reminders and campaigns that are due (each community in its own transaction)."""
-        campaigns.tick(self.db, send_reminders=reminders.send_due)
+        automation.tick(self.db, send_reminders=reminders.send_due)
 
     @event_handler("crm", "member_joined")
     def on_member_joined_campaigns(self, payload):
-        self.inbox.consume(payload, campaigns.on_member_activated)
+        self.inbox.consume(payload, automation.on_member_activated)
 
     @event_handler("crm", "member_approved")
     def on_member_approved_campaigns(self, payload):
-        self.inbox.consume(payload, campaigns.on_member_activated)
+        self.inbox.consume(payload, automation.on_member_activated)
 
     @rpc
     def create_campaign(self, payload):

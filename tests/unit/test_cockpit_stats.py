@@ -8,7 +8,7 @@ from conftest import OTHER_TENANT, TENANT
 from services.catalog import models as catalog_models
 from services.catalog import stats as catalog_stats
 from services.crm import models as crm_models
-from services.crm import stats as crm_stats
+from services.crm.engagement import stats as crm_stats
 from services.fulfillment import models as fulfillment_models
 from services.fulfillment import stats as fulfillment_stats
 from services.infra.errors import Forbidden

@@ -2,7 +2,9 @@
 
 import pytest
 
-from services.crm import handlers, members
+from services.crm import handlers
+from services.crm.accounts import identity as crm_identity
+from services.crm.members import joining, profiles
 from services.crm.models import Account, Base
 from services.infra.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.infra.messaging import OutboxMessage
@@ -19,14 +21,14 @@ def signup(session, anonymous, slug="sunny-garden", phone="13800000001", passwor
     payload = {"community_name": "Sunny Garden", "slug": slug, "phone": phone, "password": password,
                "display_name": "Auntie Wang"}
     with session.begin():
-        return handlers.signup_leader(session, anonymous, payload)
+        return crm_identity.signup_leader(session, anonymous, payload)
 
 
 def join(session, anonymous, slug="sunny-garden", phone="13900000001", password=PASSWORD, **extra):
     payload = {"phone": phone, "password": password, "name": "Xiao Li", "building": "3",
                "unit": "501", **extra}
     with session.begin():
-        return handlers.join_community(session, anonymous, slug, payload)
+        return joining.join_community(session, anonymous, slug, payload)
 
 
 def login(session, **payload):
@@ -109,7 +111,7 @@ def test_join(session, anonymous):
     with pytest.raises(NotFound):
         join(session, anonymous, slug="no-such-place", phone="13900000002")
     with session.begin():
-        card = handlers.get_community_card(session, "sunny-garden")
+        card = joining.get_community_card(session, "sunny-garden")
     assert card == {"slug": "sunny-garden", "name": "Sunny Garden", "leader_display_name": "Auntie Wang",
                     "members_total": 1}
 
@@ -175,7 +177,7 @@ def test_get_me_says_whether_the_member_opted_out_of_reminders(session, anonymou
     with session.begin():
         assert handlers.get_me(session, me_caller)["member"]["reminders_opt_out"] is False
     with session.begin():
-        members.update_me(session, me_caller, {"reminders_opt_out": True})
+        profiles.update_me(session, me_caller, {"reminders_opt_out": True})
     with session.begin():
         assert handlers.get_me(session, me_caller)["member"]["reminders_opt_out"] is True
 
@@ -192,7 +194,7 @@ def test_a_partial_refund_heard_before_the_payment_still_counts(session, anonymo
     with session.begin():
         handlers.record_order_paid(session, order_event("o1", member_id, tenant, 1000, event_id="paid-o1"))
     with session.begin():
-        stats = members.order_stats(session, tenant, member_id)
+        stats = profiles.order_stats(session, tenant, member_id)
     assert (stats["paid_orders"], stats["spent_cents"]) == (1, 600)
 
 

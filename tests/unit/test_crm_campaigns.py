@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from services.crm import campaigns, handlers, loyalty, recommendations, rewards
+from services.crm import handlers, loyalty
+from services.crm.engagement import automation, campaigns, recommendations
+from services.crm.loyalty import rewards
 from services.crm.models import (
     Account,
     Base,
@@ -72,7 +74,7 @@ def run(Session, now=NOW):
     """One timer tick on a fresh session: what a restarted process would do."""
     session = Session()
     try:
-        return campaigns.tick(session, now)
+        return automation.tick(session, now)
     finally:
         session.close()
 
@@ -138,12 +140,12 @@ def test_a_process_that_loses_the_race_rolls_back_its_actions(Session, session, 
     with first.begin():
         community = first.get(Community, "t1")
         campaign = first.query(campaigns.Campaign).filter_by(system_key=None).one()
-        assert campaigns.run_campaign(first, campaign, community, NOW) == 3
+        assert automation.run_campaign(first, campaign, community, NOW) == 3
         # Meanwhile the other process, which saw no runs yet, also acts: its flush of the run key
         # fails and its whole transaction (the actions too) rolls back.
     with pytest.raises(IntegrityError), second.begin():
         campaign = second.get(campaigns.Campaign, campaign.id)
-        found = campaigns.occurrences(second, campaign, second.get(Community, "t1"), NOW)
+        found = automation.occurrences(second, campaign, second.get(Community, "t1"), NOW)
         for member, occurrence, _params in found:
             second.add(CampaignRun(tenant_id="t1", campaign_id=campaign.id, member_id=member.id,
                                    occurrence=occurrence, sent_at=NOW))
@@ -160,7 +162,7 @@ def test_a_crash_before_commit_leaves_nothing_and_the_next_tick_acts_once(Sessio
     crashed = Session()
     crashed.begin()
     community = crashed.get(Community, "t1")
-    assert campaigns.run_community(crashed, community, NOW) == 3
+    assert automation.run_community(crashed, community, NOW) == 3
     crashed.rollback()  # the process died before committing
     crashed.close()
     with session.begin():

@@ -15,8 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
-from services.crm import handlers, notify, posts
+from services.crm import handlers
+from services.crm.engagement import posts
 from services.crm.models import Account, Base, Community, Delivery, Member
+from services.crm.notifications import channels
+from services.crm.notifications import delivery as crm_delivery
 from services.infra.errors import Forbidden, Invalid, NotFound
 
 NOW = None  # a minute after the test began: after anything it writes (set by ``now``)
@@ -107,7 +110,7 @@ def session(make_session):
 
 def add(session, leader, **payload):
     with session.begin():
-        return notify.add_channel(session, leader, payload, allow_private=True)
+        return channels.add_channel(session, leader, payload, allow_private=True)
 
 
 def smtp_channel(session, leader, mailbox, **extra):
@@ -116,7 +119,7 @@ def smtp_channel(session, leader, mailbox, **extra):
 
 
 def drain(session, now=None):
-    return notify.drain(session, allow_private=True, now=now or NOW, timeout=5)
+    return crm_delivery.drain(session, allow_private=True, now=now or NOW, timeout=5)
 
 
 def deliveries(session):
@@ -166,7 +169,7 @@ def test_pickup_notices_of_a_batch_gather_into_one_and_members_get_their_own_ema
     drain(session, datetime.now(UTC))
     assert [to for to, _ in smtp.messages] == [["li@example.com"]]
     assert "取货码 123456" in smtp.messages[0][1].get_payload(decode=True).decode()
-    drain(session, datetime.now(UTC) + notify.GROUP_WINDOW)
+    drain(session, datetime.now(UTC) + crm_delivery.GROUP_WINDOW)
     contents = sorted(body["text"]["content"] for body in receiver.bodies)
     assert contents == ["到货通知\n本批订单已到「3栋楼下」,11月26日 18:00 起可凭取货码自提(共 3 单)。",
                         "到货通知\n本批订单已到「5栋门口」,11月26日 18:00 起可凭取货码自提(共 1 单)。"]
@@ -187,7 +190,7 @@ def test_a_failing_webhook_is_retried_with_backoff_then_delivered(session, calle
     assert drain(session, NOW + timedelta(seconds=30)) == {"delivered": 1, "retried": 0, "failed": 0}
     assert len(receiver.bodies) == 2
     with session.begin():
-        listed = notify.list_deliveries(session, leader, {"status": "delivered"})["items"]
+        listed = crm_delivery.list_deliveries(session, leader, {"status": "delivered"})["items"]
     assert [(d["status"], d["attempts"], d["last_error"]) for d in listed] == [("delivered", 2, None)]
 
 
@@ -197,24 +200,24 @@ def test_an_unreachable_channel_fails_after_the_last_attempt_with_its_error(sess
     mail = smtp_channel(session, leader, smtp)
     receiver.close()  # nobody listens any more
     with session.begin():  # a login the SMTP server never offered: refused each time
-        channel = session.get(notify.Channel, mail["id"])
+        channel = session.get(channels.Channel, mail["id"])
         channel.config = {**channel.config, "username": "team", "password": "hunter2-secret"}
     with session.begin():
         posts.create_post(session, leader, {"kind": "knowledge", "title": "本周菜价", "body": "青菜降价"})
     now = NOW
-    for attempt in range(1, notify.MAX_ATTEMPTS + 1):
+    for attempt in range(1, crm_delivery.MAX_ATTEMPTS + 1):
         outcome = drain(session, now)
         assert outcome["delivered"] == 0 and outcome["retried"] + outcome["failed"] == 2
-        assert outcome["failed"] == (2 if attempt == notify.MAX_ATTEMPTS else 0)
-        now = now + notify.backoff(attempt)
+        assert outcome["failed"] == (2 if attempt == crm_delivery.MAX_ATTEMPTS else 0)
+        now = now + crm_delivery.backoff(attempt)
     assert drain(session, now + timedelta(days=1)) == {"delivered": 0, "retried": 0, "failed": 0}
     failed = deliveries(session)
     assert failed[hook["id"]].status == failed[mail["id"]].status == "failed"
-    assert failed[hook["id"]].attempts == failed[mail["id"]].attempts == notify.MAX_ATTEMPTS
+    assert failed[hook["id"]].attempts == failed[mail["id"]].attempts == crm_delivery.MAX_ATTEMPTS
     assert failed[hook["id"]].last_error.startswith("The webhook could not be reached")
     assert failed[mail["id"]].last_error.startswith("SMTP")
     with session.begin():
-        listed = notify.list_deliveries(session, leader, {"status": "failed"})["items"]
+        listed = crm_delivery.list_deliveries(session, leader, {"status": "failed"})["items"]
     assert {d["channel_id"] for d in listed} == {hook["id"], mail["id"]} and all(d["last_error"] for d in listed)
     assert smtp.messages == []
 
@@ -226,7 +229,7 @@ def test_secrets_are_never_answered(session, caller, receiver, smtp):
     assert "secret-robot-key" not in json.dumps(hook) and hook["url"].endswith("/cgi-bin/webhook/send?***")
     assert "password" not in mail and mail["password_set"] is True
     with session.begin():
-        listed = notify.list_channels(session, leader)
+        listed = channels.list_channels(session, leader)
     text = json.dumps(listed, ensure_ascii=False)
     assert "hunter2-secret" not in text and "secret-robot-key" not in text and len(listed["items"]) == 2
 
@@ -246,7 +249,7 @@ def test_secrets_are_never_answered(session, caller, receiver, smtp):
 ])
 def test_bad_channels_are_refused(session, caller, payload, field):
     with pytest.raises(Invalid) as refused, session.begin():
-        notify.add_channel(session, caller("leader"), payload, allow_private=True)
+        channels.add_channel(session, caller("leader"), payload, allow_private=True)
     assert field in refused.value.extra["errors"]
 
 
@@ -256,10 +259,10 @@ def test_bad_channels_are_refused(session, caller, payload, field):
 def test_private_addresses_are_refused_unless_allowed(session, caller, url):
     leader = caller("leader")
     with pytest.raises(Invalid) as refused, session.begin():
-        notify.add_channel(session, leader, {"type": "webhook", "url": url}, allow_private=False)
+        channels.add_channel(session, leader, {"type": "webhook", "url": url}, allow_private=False)
     assert "url" in refused.value.extra["errors"]
     with session.begin():
-        assert notify.add_channel(session, leader, {"type": "webhook", "url": url}, allow_private=True)["id"]
+        assert channels.add_channel(session, leader, {"type": "webhook", "url": url}, allow_private=True)["id"]
 
 
 def test_a_private_address_is_refused_again_at_send_time(session, caller, receiver):
@@ -267,7 +270,7 @@ def test_a_private_address_is_refused_again_at_send_time(session, caller, receiv
     add(session, leader, type="webhook", url=receiver.url)  # allowed when it was added
     with session.begin():
         posts.create_post(session, leader, {"kind": "knowledge", "title": "t", "body": "b"})
-    assert notify.drain(session, allow_private=False, now=NOW)["retried"] == 1
+    assert crm_delivery.drain(session, allow_private=False, now=NOW)["retried"] == 1
     assert receiver.bodies == []
     assert next(iter(deliveries(session).values())).last_error.startswith("Private")
 
@@ -277,18 +280,18 @@ def test_only_the_leader_manages_channels_of_their_own_community(session, caller
     hook = add(session, leader, type="webhook", url=receiver.url)
     for who in (caller("member", member_id="m1"), caller("staff")):
         with pytest.raises(Forbidden), session.begin():
-            notify.list_channels(session, who)
+            channels.list_channels(session, who)
     other = caller("leader", tenant_id="tenant-b")
     with pytest.raises(NotFound), session.begin():
-        notify.remove_channel(session, other, hook["id"])
+        channels.remove_channel(session, other, hook["id"])
     with session.begin():
-        assert notify.list_channels(session, other)["items"] == []
-        assert notify.list_deliveries(session, other, {})["items"] == []
+        assert channels.list_channels(session, other)["items"] == []
+        assert crm_delivery.list_deliveries(session, other, {})["items"] == []
     with session.begin():
         posts.create_post(session, leader, {"kind": "knowledge", "title": "t", "body": "b"})
     with session.begin():
-        assert notify.remove_channel(session, leader, hook["id"])["deleted"] is True
+        assert channels.remove_channel(session, leader, hook["id"])["deleted"] is True
     with session.begin():
-        [delivery] = notify.list_deliveries(session, leader, {})["items"]
+        [delivery] = crm_delivery.list_deliveries(session, leader, {})["items"]
     assert delivery["status"] == "failed" and delivery["last_error"] == "The channel was removed."
     assert drain(session)["delivered"] == 0 and receiver.bodies == []

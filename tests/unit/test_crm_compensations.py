@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.crm import compensations, loyalty
+from services.crm import loyalty
+from services.crm.loyalty import compensations
 from services.crm.models import Base, Community, Coupon, PointsEntry
 from services.infra.db import utcnow
 from services.infra.messaging import ENVELOPE

@@ -6,6 +6,7 @@ import pytest
 
 from services.crm import handlers
 from services.crm.models import Base, Community
+from services.crm.notifications import inbox as crm_inbox
 from services.infra.errors import Forbidden, Invalid
 
 
@@ -31,13 +32,13 @@ def test_one_pickup_notice_per_order_in_the_community_timezone(session, caller):
         handlers.notify_pickup_ready(session, ready("o2", member_id="m2"))
     member = caller("member", tenant_id="t1", member_id="m1")
     with session.begin():
-        inbox = handlers.list_inbox(session, member, {})
+        inbox = crm_inbox.list_inbox(session, member, {})
     assert inbox["next_cursor"] is None
     [notice] = inbox["items"]
     assert notice["order_id"] == "o1" and notice["title"] == "您的订单到货啦"
     assert "取货码 123456" in notice["body"] and "11月26日 18:00" in notice["body"]  # Asia/Shanghai
     with session.begin():
-        english = handlers.list_inbox(session, member, {}, "en")["items"][0]
+        english = crm_inbox.list_inbox(session, member, {}, "en")["items"][0]
     assert english["body"] == "Pickup code 123456: collect it at 3栋楼下 from 26/11 18:00."
 
 
@@ -45,10 +46,10 @@ def test_the_inbox_is_the_members_own(session, caller):
     with session.begin():
         handlers.notify_pickup_ready(session, ready("o1"))
     with pytest.raises(Forbidden), session.begin():
-        handlers.list_inbox(session, caller("leader", tenant_id="t1"), {})
+        crm_inbox.list_inbox(session, caller("leader", tenant_id="t1"), {})
     with session.begin():
-        assert handlers.list_inbox(session, caller("member", tenant_id="t2", member_id="m1"), {})["items"] == []
+        assert crm_inbox.list_inbox(session, caller("member", tenant_id="t2", member_id="m1"), {})["items"] == []
     with pytest.raises(Invalid), session.begin():
-        handlers.list_inbox(session, caller("member", tenant_id="t1", member_id="m1"), {"limit": 1000})
+        crm_inbox.list_inbox(session, caller("member", tenant_id="t1", member_id="m1"), {"limit": 1000})
     with pytest.raises(Invalid), session.begin():
         handlers.notify_pickup_ready(session, {**ready("o3"), "data": {"order_id": "o3"}})

@@ -5,8 +5,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.crm import handlers, login_limit, loyalty, members, settings
+from services.crm import handlers, loyalty
+from services.crm.accounts import identity as crm_identity
+from services.crm.accounts import login_limit
+from services.crm.community import settings
+from services.crm.members import admission, joining, profiles
 from services.crm.models import Base, InboxMessage, LoginAttempt, Member
+from services.crm.notifications import inbox as crm_inbox
 from services.infra.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from services.infra.messaging import OutboxMessage
 
@@ -23,7 +28,7 @@ def session(make_session):
 def community(session, anonymous, caller):
     """A community and its leader (a caller), with admission set by ``admit(...)``."""
     with session.begin():
-        identity = handlers.signup_leader(session, anonymous, {
+        identity = crm_identity.signup_leader(session, anonymous, {
             "community_name": "阳光花园", "slug": "sunny", "phone": "13800000001", "password": PASSWORD,
             "display_name": "王姐"})
     leader = caller("leader", tenant_id=identity["tenant_id"], account_id=identity["account_id"])
@@ -39,13 +44,13 @@ def join(session, anonymous, slug="sunny", building="3栋", invite_code=None, na
     payload = {"phone": phone or str(next(_phones)), "password": PASSWORD, "name": name, "building": building,
                "unit": "501", "invite_code": invite_code, **extra}
     with session.begin():
-        return handlers.join_community(session, anonymous, slug, payload)
+        return joining.join_community(session, anonymous, slug, payload)
 
 
 def inbox(session, caller, identity):
     member = caller("member", tenant_id=identity["tenant_id"], member_id=identity["member_id"])
     with session.begin():
-        return handlers.list_inbox(session, member, {})["items"]
+        return crm_inbox.list_inbox(session, member, {})["items"]
 
 
 def events_of(session, event_type):
@@ -93,21 +98,21 @@ def test_approval_mode_keeps_members_pending_and_unable_to_order(session, anonym
     assert joined["status"] == "pending"
 
     with session.begin():
-        queue = members.list_members(session, leader, {"status": "pending"})["items"]
+        queue = profiles.list_members(session, leader, {"status": "pending"})["items"]
     assert [m["id"] for m in queue] == [identity["member_id"]]
 
     with session.begin():
-        approved = members.approve(session, leader, identity["member_id"])
+        approved = admission.approve(session, leader, identity["member_id"])
     assert approved["status"] == "active"
     with pytest.raises(Conflict), session.begin():  # decided already
-        members.approve(session, leader, identity["member_id"])
+        admission.approve(session, leader, identity["member_id"])
     [event] = events_of(session, "member_approved")
     assert event["member_id"] == identity["member_id"] and event["status"] == "active"
     [welcome] = inbox(session, caller, identity)
     assert welcome["body"] == "新人指南"
     assert checkout(session, caller, identity)["status"] == "held"
     with session.begin():
-        assert members.list_members(session, leader, {"status": "pending"})["items"] == []
+        assert profiles.list_members(session, leader, {"status": "pending"})["items"] == []
 
 
 def test_rejected_members_cannot_order_and_get_no_welcome(session, anonymous, caller, community):
@@ -115,10 +120,10 @@ def test_rejected_members_cannot_order_and_get_no_welcome(session, anonymous, ca
     admit(admission={"mode": "approval"})
     identity = join(session, anonymous)
     with session.begin():
-        assert members.reject(session, leader, identity["member_id"])["status"] == "rejected"
+        assert admission.reject(session, leader, identity["member_id"])["status"] == "rejected"
     assert events_of(session, "member_rejected")[0]["member_id"] == identity["member_id"]
     with pytest.raises(Conflict), session.begin():
-        members.approve(session, leader, identity["member_id"])
+        admission.approve(session, leader, identity["member_id"])
     with pytest.raises(Forbidden) as refused:
         checkout(session, caller, identity)
     assert refused.value.extra["reason"] == "member_rejected"
@@ -170,7 +175,7 @@ def test_only_the_leader_decides_and_only_in_their_community(session, anonymous,
     for who, error in ((member, Forbidden), (caller("staff", tenant_id=identity["tenant_id"]), Forbidden),
                        (caller("leader", tenant_id="elsewhere"), NotFound)):
         with pytest.raises(error), session.begin():
-            members.approve(session, who, identity["member_id"])
+            admission.approve(session, who, identity["member_id"])
     with session.begin():
         assert session.get(Member, identity["member_id"]).status == "pending"
 
@@ -179,7 +184,7 @@ def test_the_welcome_guide_arrives_once(session, anonymous, caller, community):
     identity = join(session, anonymous)
     with session.begin():
         member = session.get(Member, identity["member_id"])
-        members.activate(session, member)  # activated again (a replay): no second guide
+        admission.activate(session, member)  # activated again (a replay): no second guide
     with session.begin():
         assert session.query(InboxMessage).filter_by(member_id=identity["member_id"], kind="welcome").count() == 1
 
@@ -192,7 +197,7 @@ def test_a_member_edits_their_profile_and_bad_input_changes_nothing(session, ano
     identity = join(session, anonymous)
     me = caller("member", tenant_id=identity["tenant_id"], member_id=identity["member_id"])
     with session.begin():
-        updated = members.update_me(session, me, {"building": "5栋", "unit": "1202", "birthday": "1988-03-02",
+        updated = profiles.update_me(session, me, {"building": "5栋", "unit": "1202", "birthday": "1988-03-02",
                                                   "household_notes": "两个孩子,对花生过敏", "email": "li@example.com"})
     assert updated["building"] == "5栋" and updated["birthday"] == "1988-03-02"
     assert updated["household_notes"] == "两个孩子,对花生过敏" and updated["email"] == "li@example.com"
@@ -201,12 +206,12 @@ def test_a_member_edits_their_profile_and_bad_input_changes_nothing(session, ano
                 {"email": "not-an-email"}, {"household_notes": "x" * 501}, {"status": "active"}, {},
                 {"tags": ["vip"]}):
         with pytest.raises(Invalid), session.begin():
-            members.update_me(session, me, bad)
+            profiles.update_me(session, me, bad)
     with session.begin():
         member = session.get(Member, identity["member_id"])
         assert (member.building, member.birthday, member.status) == ("5栋", "1988-03-02", "active")
     with pytest.raises(Invalid) as refused, session.begin():  # named like joining names them
-        members.update_me(session, me, {"building": "9栋"})
+        profiles.update_me(session, me, {"building": "9栋"})
     assert refused.value.detail == "Your building is not served by this community."
     assert refused.value.extra["errors"]["building"] == [
         "This community is for residents of its own buildings: 3栋、5栋."]
@@ -219,19 +224,19 @@ def test_the_leader_tags_filters_and_reads_a_member(session, anonymous, caller, 
     li = join(session, anonymous, name="李姐", phone="13911112222", building="3栋")
     wang = join(session, anonymous, name="王阿姨", phone="13933334444", building="5栋")
     with session.begin():
-        detail = members.update_member(session, leader, li["member_id"],
+        detail = handlers.update_member(session, leader, li["member_id"],
                                        {"tags_add": ["宝妈", "VIP"], "note": "爱买水果"})
     assert detail["tags"]["manual"] == ["VIP", "宝妈"] and detail["tags"]["auto"] == ["新人"]
     assert detail["note"] == "爱买水果" and detail["repurchase_predictions"] == []
     assert detail["points"] == 0 and detail["tier"]["name"] == "普通"
     assert detail["order_stats"] == {"paid_orders": 0, "spent_cents": 0, "last_order_at": None}
     with session.begin():
-        detail = members.update_member(session, leader, li["member_id"], {"tags_remove": ["VIP"]})
+        detail = handlers.update_member(session, leader, li["member_id"], {"tags_remove": ["VIP"]})
     assert detail["tags"]["manual"] == ["宝妈"]
 
     def found(**query):
         with session.begin():
-            return [m["name"] for m in members.list_members(session, leader, query)["items"]]
+            return [m["name"] for m in profiles.list_members(session, leader, query)["items"]]
 
     assert found() == ["王阿姨", "李姐"]  # newest first
     assert found(tag="宝妈") == ["李姐"] and found(tag="VIP") == [] and found(tag="新人") == ["王阿姨", "李姐"]
@@ -241,16 +246,16 @@ def test_the_leader_tags_filters_and_reads_a_member(session, anonymous, caller, 
     for bad in ({"tags_add": ["a"], "tags_remove": ["a"]}, {"tags_add": [""]}, {"tags_add": ["x" * 21]}, {},
                 {"auto_tags": ["x"]}, {"tags_add": "宝妈"}):
         with pytest.raises(Invalid), session.begin():
-            members.update_member(session, leader, wang["member_id"], bad)
+            handlers.update_member(session, leader, wang["member_id"], bad)
     with pytest.raises(Invalid), session.begin():
-        members.list_members(session, leader, {"status": "gone"})
+        profiles.list_members(session, leader, {"status": "gone"})
     other = caller("leader", tenant_id="elsewhere")
     with pytest.raises(NotFound), session.begin():
-        members.get_member(session, other, li["member_id"])
+        handlers.get_member(session, other, li["member_id"])
     with session.begin():
-        assert members.list_members(session, other, {})["items"] == []
+        assert profiles.list_members(session, other, {})["items"] == []
     with pytest.raises(Forbidden), session.begin():
-        members.list_members(session, caller("member", tenant_id=li["tenant_id"], member_id=li["member_id"]), {})
+        profiles.list_members(session, caller("member", tenant_id=li["tenant_id"], member_id=li["member_id"]), {})
 
 
 # --- login rate limiting ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ from test_crm_inbox import ready
 
 from services.crm import handlers
 from services.crm.models import Base, Community
+from services.crm.notifications import inbox as crm_inbox
 from services.infra.errors import Invalid
 
 
@@ -29,7 +30,7 @@ def session(make_session):
 
 def inbox(session, caller, member_id="m1", locale="zh-CN"):
     with session.begin():
-        return handlers.list_inbox(session, caller("member", tenant_id="t1", member_id=member_id), {}, locale)["items"]
+        return crm_inbox.list_inbox(session, caller("member", tenant_id="t1", member_id=member_id), {}, locale)["items"]
 
 
 def test_one_reminder_per_order_beside_its_pickup_notice(session, caller):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.crm import posts
+from services.crm.engagement import posts
 from services.crm.models import Account, Base, Community, Member
 from services.infra.errors import Forbidden, Invalid, NotFound
 

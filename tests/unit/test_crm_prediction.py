@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.crm import handlers, members, prediction, reminders
+from services.crm import handlers
+from services.crm.engagement import prediction, reminders
+from services.crm.members import profiles
 from services.crm.models import (
     Account,
     Base,
@@ -123,7 +125,7 @@ def send(session, now):
 def test_predictions_follow_purchases_and_show_on_the_member(session, caller):
     weekly(session)
     with session.begin():
-        view = members.get_member(session, caller("leader", tenant_id="t1"), "m1")
+        view = handlers.get_member(session, caller("leader", tenant_id="t1"), "m1")
     milk = view["repurchase_predictions"][0]
     assert milk["product_id"] == "milk" and milk["name"] == "鲜奶" and milk["interval_days"] == 7.0
     assert milk["next_due_at"] == at(1).isoformat() and milk["confidence"] > 0.5
@@ -150,7 +152,7 @@ def test_reminder_goes_the_day_before_at_the_reminder_hour_once_per_cycle(sessio
         [reminder] = session.query(Reminder).all()
     assert message.member_id == "m1" and message.params["name"] == "李姐" and message.params["product"] == "鲜奶"
     assert reminder.due_on == "2026-11-25"
-    from services.crm import messages
+    from services.crm.notifications import messages
     text = messages.render(message.kind, message.params, "Asia/Shanghai")
     assert text["body"].startswith("李姐,您上次订的鲜奶快用完了吧")
 
@@ -179,7 +181,7 @@ def test_no_reminder_to_a_member_who_opted_out_or_already_rebought(session, call
     weekly(session, "m1")
     weekly(session, "m2")
     with session.begin():
-        members.update_me(session, caller("member", tenant_id="t1", member_id="m1"), {"reminders_opt_out": True})
+        profiles.update_me(session, caller("member", tenant_id="t1", member_id="m1"), {"reminders_opt_out": True})
         # m2 ordered again (not yet paid): the prediction still counts from the last paid one.
         session.add(Purchase(order_id="o-m2-again", tenant_id="t1", member_id="m2", status="placed", total_cents=1500,
                              lines=[{"product_id": "milk", "quantity": 1}], placed_at=at(-0.5)))
@@ -215,7 +217,7 @@ def test_an_order_of_another_product_does_not_convert(session):
 
 
 def test_quiet_hours_and_reminder_hour_settings(session, caller):
-    from services.crm import settings
+    from services.crm.community import settings
     from services.infra.errors import Invalid
 
     def quiet(start, end, hour, minute=0):

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.crm import loyalty, referral_rewards
+from services.crm import loyalty
+from services.crm.loyalty import referral_rewards
 from services.crm.models import Base, Community, Coupon, PointsEntry
 from services.infra.db import utcnow
 from services.infra.messaging import ENVELOPE

@@ -5,7 +5,10 @@ import time
 
 import pytest
 
-from services.crm import handlers, staff
+from services.crm import handlers
+from services.crm.accounts import identity as crm_identity
+from services.crm.accounts import staff
+from services.crm.members import joining
 from services.crm.models import Account, Base
 from services.infra.context import Caller
 from services.infra.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
@@ -23,7 +26,7 @@ def signup(session, anonymous, slug="sunny-garden", phone="13800000001"):
     payload = {"community_name": "Sunny Garden", "slug": slug, "phone": phone, "password": PASSWORD,
                "display_name": "Auntie Wang"}
     with session.begin():
-        return handlers.signup_leader(session, anonymous, payload)
+        return crm_identity.signup_leader(session, anonymous, payload)
 
 
 def as_caller(identity, issued_at=None):
@@ -74,7 +77,7 @@ def test_staff_input_is_validated_like_a_signup(session, community):
 def test_a_phone_already_used_in_the_community_is_a_conflict(session, anonymous, community, phone):
     add(session, community["leader"])
     with session.begin():
-        handlers.join_community(session, anonymous, "sunny-garden", {
+        joining.join_community(session, anonymous, "sunny-garden", {
             "phone": "13900000001", "password": PASSWORD, "name": "Xiao Li", "building": "3", "unit": "501"})
     with pytest.raises(Conflict) as raised:
         add(session, community["leader"], phone=phone, display_name="Someone else")
@@ -116,7 +119,7 @@ def test_removing_is_404_for_anything_but_this_community_s_active_staff(session,
     added = add(session, community["leader"])
     other_leader = as_caller(signup(session, anonymous, slug="green-court", phone="13800000002"))
     with session.begin():
-        member = handlers.join_community(session, anonymous, "sunny-garden", {
+        member = joining.join_community(session, anonymous, "sunny-garden", {
             "phone": "13900000001", "password": PASSWORD, "name": "Xiao Li", "building": "3", "unit": "501"})
     for who, account_id in ((other_leader, added["id"]), (community["leader"], member["account_id"]),
                             (community["leader"], community["identity"]["account_id"]),

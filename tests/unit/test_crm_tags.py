@@ -8,7 +8,8 @@ import pytest
 
 from services.catalog import handlers as catalog_handlers
 from services.catalog.models import Base as CatalogBase
-from services.crm import handlers, tags
+from services.crm import handlers
+from services.crm.members import tags
 from services.crm.models import Account, Base, Community, Member
 from services.infra.messaging import OutboxMessage
 
@@ -134,11 +135,9 @@ def test_order_events_and_products_keep_the_tags_current(session):
 def test_the_daily_refresh_moves_the_lifecycle_with_time(session):
     order(session, "o1", "p9", days_ago=0)
     assert auto(session) == ["活跃用户"]
-    with session.begin():
-        handlers.refresh_tags(session, datetime.now(UTC) + timedelta(days=45))
+    handlers.refresh_tags(session, datetime.now(UTC) + timedelta(days=45))
     assert auto(session) == ["沉睡用户"]
-    with session.begin():
-        handlers.refresh_tags(session, datetime.now(UTC) + timedelta(days=91))
+    handlers.refresh_tags(session, datetime.now(UTC) + timedelta(days=91))
     assert auto(session) == ["流失用户"]
 
 

@@ -39,7 +39,7 @@ def replayed(tmp_path, monkeypatch):
 def test_the_demo_replays_weeks_of_life_that_the_cockpit_adds_up(replayed):
     from gateway.routes.dashboard import compose
     from services.catalog import stats as catalog_stats
-    from services.crm import stats as crm_stats
+    from services.crm.engagement import stats as crm_stats
     from services.crm.models import Account, Community
     from services.fulfillment import after_sales
     from services.fulfillment import stats as fulfillment_stats

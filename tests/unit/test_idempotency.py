@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import DeclarativeBase
 
 from gateway.routes.orders import idempotency_key
-from services.crm import loyalty, rewards
+from services.crm import loyalty
+from services.crm.loyalty import rewards
 from services.crm.models import Base as CrmBase
 from services.crm.models import IdempotencyKey as CrmKey
 from services.crm.models import ProductInfo

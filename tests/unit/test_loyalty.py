@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.crm import handlers, loyalty, settings
+from services.crm import handlers, loyalty
+from services.crm.community import settings
 from services.crm.models import (
     Account,
     Base,

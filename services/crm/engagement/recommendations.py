@@ -17,8 +17,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.crm.models import ProductInfo, Purchase
-from services.crm.tags import field_of
+from services.crm.members.models import ProductInfo, Purchase
+from services.crm.members.tags import field_of
 from services.infra.db import utcnow
 
 WINDOW_DAYS = 90

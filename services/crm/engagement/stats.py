@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, select
 
-from services.crm import reminders, settings
-from services.crm.models import Member
+from services.crm.community import settings
+from services.crm.engagement import reminders
+from services.crm.members.models import Member
 from services.infra.periods import day_range, last_days, local_date
 
 

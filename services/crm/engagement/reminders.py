@@ -11,7 +11,7 @@ due moment itself, and only
 * for predictions confident enough (``prediction.REMINDER_MIN_CONFIDENCE``).
 
 It is an inbox message (catalogue kind ``repurchase_reminder``: "李姐,您上次订的鲜奶快用完了吧?")
-and the member's channels (``notify.notify_member``).
+and the member's channels (``delivery.notify_member``).
 
 Conversion: a reminder converts when the member orders that product within
 ``CONVERSION_DAYS`` of it and the order is paid (``record_conversion``, from the purchase read
@@ -22,9 +22,11 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from services.crm import notify, settings
-from services.crm.models import InboxMessage, Member, Purchase, Reminder, RepurchasePrediction
-from services.crm.prediction import REMINDER_MIN_CONFIDENCE
+from services.crm.community import settings
+from services.crm.engagement.models import Reminder, RepurchasePrediction
+from services.crm.engagement.prediction import REMINDER_MIN_CONFIDENCE
+from services.crm.members.models import Member, Purchase
+from services.crm.notifications import delivery, inbox
 from services.infra.db import utcnow
 from services.infra.periods import zone
 
@@ -77,10 +79,8 @@ def send_due(session, community, now=None):
                              due_on=due_on, sent_at=now))
         params = {"name": member.name, "product": prediction.name, "product_id": prediction.product_id,
                   "due_on": due_on}
-        session.add(InboxMessage(tenant_id=community.id, member_id=member.id, kind=KIND, params=params,
-                                 dedupe_key=f"reminder:{prediction.product_id}:{due_on}", created_at=now))
-        session.flush()
-        notify.notify_member(session, community.id, member.id, KIND, params, now)
+        inbox.post(session, community.id, member.id, KIND, params, f"reminder:{prediction.product_id}:{due_on}", now)
+        delivery.notify_member(session, member, KIND, params, now)
         sent += 1
     return sent
 

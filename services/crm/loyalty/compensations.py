@@ -5,28 +5,15 @@
 ``amount`` points with the leader's reason. Both are keyed ``compensation:<id>``, so a
 redelivered event gives nothing more. A ``refund`` is orders' business: nothing to do here.
 
-The event's tolerant schema lives here, beside its only reader in crm.
+The event's tolerant schema is in ``services.crm.events``.
 """
 
-from marshmallow import fields, validate
-
-from services.crm import loyalty
+from services.crm.events import COMPENSATION_GRANTED
+from services.crm.loyalty import coupons, ledger
 from services.infra.messaging import inbox_consumer
-from services.infra.schemas import TolerantSchema, load
+from services.infra.schemas import load
 
 VALID_DAYS = 30
-
-
-class CompensationGrantedData(TolerantSchema):
-    compensation_id = fields.String(required=True)
-    order_id = fields.String(required=True)
-    member_id = fields.String(required=True)
-    type = fields.String(required=True)
-    amount = fields.Integer(required=True, validate=validate.Range(min=0))
-    reason = fields.String(load_default="")
-
-
-GRANTED = CompensationGrantedData()
 
 
 def source_key(compensation_id):
@@ -35,11 +22,11 @@ def source_key(compensation_id):
 
 @inbox_consumer("services.crm.compensations:on_compensation_granted")
 def on_compensation_granted(session, event):
-    data = load(GRANTED, event["data"])
+    data = load(COMPENSATION_GRANTED, event["data"])
     key = source_key(data["compensation_id"])
     if data["type"] == "coupon" and data["amount"] > 0:
         spec = {"kind": "fixed", "amount_cents": data["amount"], "min_spend_cents": 0, "valid_days": VALID_DAYS}
-        loyalty.issue_coupon(session, event["tenant_id"], data["member_id"], spec, "compensation", key)
+        coupons.issue_coupon(session, event["tenant_id"], data["member_id"], spec, "compensation", key)
     elif data["type"] == "points":
-        loyalty.award_points(session, event["tenant_id"], data["member_id"], data["amount"], key,
+        ledger.award_points(session, event["tenant_id"], data["member_id"], data["amount"], key,
                              f"售后补偿: {data['reason']}"[:200], order_id=data["order_id"])

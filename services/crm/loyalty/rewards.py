@@ -2,7 +2,7 @@
 
 The leader lists rewards (``POST``/``PATCH``); members see the active ones and redeem them:
 
-* ``coupon``: a coupon of the given spec (fixed or percent, as ``loyalty.CouponSpec``);
+* ``coupon``: a coupon of the given spec (fixed or percent, as ``schemas.CouponSpec``);
 * ``goods_coupon`` (e.g. 100 points -> a box of eggs): a fixed coupon worth the product's
   price when redeemed (crm's product read model), with that price as its minimum spend. Checkout
   sees an order's subtotal, not its lines, so the coupon cannot be bound to the product itself:
@@ -15,69 +15,16 @@ with an ``Idempotency-Key`` redeems once: the retry answers the same redemption,
 for another reward is 409.
 """
 
-from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
-from services.crm import loyalty
-from services.crm.models import (
-    Coupon,
-    IdempotencyKey,
-    PointsEntry,
-    ProductInfo,
-    Reward,
-    RewardRedemption,
-)
+from services.crm.loyalty import coupons, ledger
+from services.crm.loyalty.models import Coupon, IdempotencyKey, Reward, RewardRedemption
+from services.crm.loyalty.schemas import REWARD_INPUT, REWARD_PATCH, REWARD_QUERY
+from services.crm.members.models import ProductInfo
 from services.infra import idempotency
 from services.infra.db import get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import Conflict, invalid
-from services.infra.schemas import (
-    Int,
-    PageSchema,
-    StrictBoolean,
-    StrictSchema,
-    Text,
-    decode_cursor,
-    load,
-    page,
-)
-
-KINDS = ("goods_coupon", "coupon")
-
-
-class GoodsSpec(StrictSchema):
-    product_id = Text(32)
-    amount_cents = Int(1, loyalty.MAX_COUPON_CENTS)
-    valid_days = Int(1, 3650, required=True)
-
-
-class RewardInput(StrictSchema):
-    name = Text(60)
-    points_cost = Int(1, 10**7, required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    coupon = fields.Dict(required=True)
-    active = StrictBoolean(load_default=True)
-
-    @validates_schema
-    def _spec(self, data, **kwargs):
-        schema = GoodsSpec() if data["kind"] == "goods_coupon" else loyalty.CouponSpec()
-        try:
-            data["coupon"] = schema.load(data["coupon"])
-        except ValidationError as exc:
-            raise ValidationError({"coupon": exc.messages}) from None
-
-
-class RewardPatch(StrictSchema):
-    name = Text(60, required=False)
-    points_cost = Int(1, 10**7)
-    active = StrictBoolean()
-
-    @validates_schema
-    def _something(self, data, **kwargs):
-        if not data:
-            raise ValidationError("Nothing to change.", "_schema")
-
-
-REWARD_INPUT, REWARD_PATCH, REWARD_QUERY = RewardInput(), RewardPatch(), PageSchema()
+from services.infra.schemas import decode_cursor, load, page
 
 
 def reward_view(reward):
@@ -145,7 +92,7 @@ def redeem(session, caller, reward_id, idempotency_key=None):
     idempotency.checked_key(idempotency_key)
     tenant_id, member_id = caller.tenant_id, caller.member_id
     reward = get_in_community(session, Reward, reward_id, tenant_id, "No such reward.", "reward_id")
-    loyalty.lock_member(session, tenant_id, member_id)  # one member's spending takes turns, retries too
+    ledger.lock_member(session, tenant_id, member_id)  # one member's spending takes turns, retries too
     return idempotency.run(session, IdempotencyKey, tenant_id, member_id, idempotency_key,
                            {"call": "redeem_reward", "reward_id": reward.id},
                            lambda: _redeem(session, tenant_id, member_id, reward, idempotency_key))
@@ -154,18 +101,17 @@ def redeem(session, caller, reward_id, idempotency_key=None):
 def _redeem(session, tenant_id, member_id, reward, idempotency_key):
     if not reward.active:
         raise Conflict("This reward is no longer offered.", {"reason": "reward_inactive"})
-    available = loyalty.balance(session, tenant_id, member_id)
+    available = ledger.balance(session, tenant_id, member_id)
     if available < reward.points_cost:
         raise Conflict("You do not have enough points for this reward.",
                        {"reason": "points_insufficient", "balance": available, "points_cost": reward.points_cost})
     redemption = RewardRedemption(id=new_id(), tenant_id=tenant_id, member_id=member_id, reward_id=reward.id,
                                   request_key=idempotency_key or new_id(), points=reward.points_cost,
                                   coupon_id="", created_at=utcnow())
-    coupon = loyalty.issue_coupon(session, tenant_id, member_id, _coupon_spec(session, reward), "reward",
+    coupon = coupons.issue_coupon(session, tenant_id, member_id, _coupon_spec(session, reward), "reward",
                                   f"reward:{redemption.id}")
     redemption.coupon_id = coupon.id
-    session.add(PointsEntry(tenant_id=tenant_id, member_id=member_id, delta=-reward.points_cost, kind="redeemed",
-                            entry_key=f"redeemed:{redemption.id}", reason=reward.name[:200]))
+    ledger.redeem(session, tenant_id, member_id, reward.points_cost, redemption.id, reward.name)
     session.add(redemption)
     session.flush()
     return _redemption_view(session, redemption)
@@ -174,6 +120,6 @@ def _redeem(session, tenant_id, member_id, reward, idempotency_key):
 def _redemption_view(session, redemption):
     coupon = session.get(Coupon, redemption.coupon_id)
     return {"id": redemption.id, "reward_id": redemption.reward_id, "points_spent": redemption.points,
-            "balance": loyalty.balance(session, redemption.tenant_id, redemption.member_id),
-            "coupon": loyalty.coupon_view(coupon) if coupon is not None else None,
+            "balance": ledger.balance(session, redemption.tenant_id, redemption.member_id),
+            "coupon": coupons.coupon_view(coupon) if coupon is not None else None,
             "created_at": redemption.created_at.isoformat()}

@@ -1,60 +1,35 @@
-"""Notification channels (通知渠道) and their delivery outbox.
+"""The delivery outbox (通知投递): every message x channel is a ``Delivery`` row.
 
-Every message lands in the member's inbox first (``InboxMessage``). A community may also add
-channels that carry messages outside the app:
+Every message lands in the member's inbox first (``inbox``). Messages addressed to the whole
+community (``announce``: a batch's pickup notice gathered per pickup point and time, a
+published post, later campaign announcements) go to every channel; a member's own message
+(``notify_member``) goes by e-mail through the SMTP channels when the member gave an address.
 
-* ``webhook``: a URL that receives ``{"msgtype": "text", "text": {"content": ...}}`` as JSON,
-  the format of a WeCom group robot (企业微信群机器人);
-* ``smtp``: an SMTP server (host, port, optional login, STARTTLS) and the community's list of
-  addresses ``to``.
-
-What goes out: messages addressed to the whole community (``announce``: a batch's pickup
-notice gathered per pickup point and time, a published post, later campaign announcements) go
-to every channel; a member's own message (``notify_member``) goes by e-mail through the SMTP
-channels when the member gave an e-mail address.
-
-Delivery: each message x channel is a ``Delivery`` row written in the same transaction as what
-caused it, then sent by ``drain`` (a timer): claimed with a lease (a conditional UPDATE, so two
-processes never send the same row), sent outside any transaction with a timeout, then marked
-delivered, or retried after 30 s, 60 s, 120 s... until ``MAX_ATTEMPTS``, then failed with the
-last error. The leader sees both in ``list_deliveries``.
-
-Safety: only http/https URLs; hosts that resolve to private, loopback, link-local or reserved
-addresses are refused (at creation and again before each send, as DNS may change) unless the
-service's config ``ALLOW_PRIVATE_CHANNEL_HOSTS`` is true (tests, local runs); no redirects are
-followed. Secrets (the SMTP password, a webhook URL's query such as a robot's ``key``) are
-never answered back.
+Delivery: each row is written in the same transaction as what caused it, then sent by
+``drain`` (a timer): claimed with a lease (a conditional UPDATE, so two processes never send
+the same row), sent outside any transaction with a timeout, then marked delivered, or retried
+after 30 s, 60 s, 120 s... until ``MAX_ATTEMPTS``, then failed with the last error. The leader
+sees both in ``list_deliveries``.
 """
 
-import ipaddress
 import json
 import logging
 import smtplib
-import socket
 import ssl
 import urllib.error
 import urllib.request
 from datetime import timedelta
 from email.message import EmailMessage
-from urllib.parse import urlsplit, urlunsplit
 
-from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select, update
 
-from services.crm import messages, settings
-from services.crm.models import Channel, Delivery, Member
-from services.infra.db import get_in_community, newest_first, utcnow
-from services.infra.errors import invalid
-from services.infra.schemas import (
-    Int,
-    PageSchema,
-    StrictBoolean,
-    StrictSchema,
-    Text,
-    decode_cursor,
-    load,
-    page,
-)
+from services.crm.community import settings
+from services.crm.notifications import messages
+from services.crm.notifications.channels import check_url, host_problem
+from services.crm.notifications.models import Channel, Delivery
+from services.crm.notifications.schemas import DELIVERY_QUERY
+from services.infra.db import newest_first, utcnow
+from services.infra.schemas import decode_cursor, load, page
 
 log = logging.getLogger(__name__)
 
@@ -64,140 +39,6 @@ LEASE = timedelta(seconds=120)  # a claimed delivery whose sender died is tried 
 BATCH = 20
 SEND_TIMEOUT_SECONDS = 10
 GROUP_WINDOW = timedelta(seconds=10)  # a batch's notices gather this long before they go out
-MAX_CHANNELS = 10
-EMAIL = validate.Email(error="Not an e-mail address.")
-
-
-class ChannelInput(StrictSchema):
-    type = fields.String(required=True, validate=validate.OneOf(["webhook", "smtp"]))
-    name = Text(40, required=False)
-    url = fields.String(validate=validate.Length(min=8, max=500))
-    host = fields.String(validate=validate.Length(min=1, max=253))
-    port = Int(1, 65535)
-    username = fields.String(validate=validate.Length(min=1, max=200))
-    password = fields.String(load_only=True, validate=validate.Length(min=1, max=200))
-    sender = fields.String(data_key="from", validate=[validate.Length(max=254), EMAIL])
-    to = fields.List(fields.String(validate=[validate.Length(max=254), EMAIL]), validate=validate.Length(min=1, max=20))
-    starttls = StrictBoolean(load_default=True)
-
-    @validates_schema
-    def _fields_of_type(self, data, **kwargs):
-        needed = {"webhook": ("url",), "smtp": ("host", "port", "sender", "to")}[data["type"]]
-        foreign = {"webhook": ("host", "port", "username", "password", "sender", "to"), "smtp": ("url",)}[data["type"]]
-        errors = {("from" if key == "sender" else key): ["Required for this type."] for key in needed if key not in data}
-        errors.update({key: [f"Not for a {data['type']} channel."] for key in foreign if key in data})
-        if data["type"] == "smtp" and ("username" in data) != ("password" in data):
-            errors["password"] = ["A username and a password go together."]
-        if errors:
-            raise ValidationError(errors)
-
-
-class DeliveryQuery(PageSchema):
-    status = fields.String(load_default=None, validate=validate.OneOf(["pending", "delivered", "failed"]))
-
-
-CHANNEL_INPUT, DELIVERY_QUERY = ChannelInput(), DeliveryQuery()
-
-
-# --- addresses -------------------------------------------------------------------------------
-
-def _public(address):
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
-                or ip.is_unspecified)
-
-
-def host_problem(host, port, allow_private):
-    """Why ``host`` may not be used (``None`` if it may)."""
-    if allow_private:
-        return None
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
-    except (OSError, UnicodeError):
-        return "The host cannot be resolved."
-    if not addresses or not all(_public(address) for address in addresses):
-        return "Private, loopback and reserved addresses are not allowed."
-    return None
-
-
-def _check_url(url, allow_private):
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "Only http and https URLs."
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return "Not a valid port."
-    return host_problem(parts.hostname, port, allow_private)
-
-
-def masked_url(url):
-    """The URL without its secrets: the robot's ``key`` (the query) and any user info."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "", ""))
-
-
-# --- channels --------------------------------------------------------------------------------
-
-def channel_view(channel):
-    config = channel.config or {}
-    view = {"id": channel.id, "type": channel.type, "name": config.get("name"),
-            "created_at": channel.created_at.isoformat()}
-    if channel.type == "webhook":
-        view["url"] = masked_url(config["url"])
-    else:
-        view.update({"host": config["host"], "port": config["port"], "username": config.get("username"),
-                     "from": config["from"], "to": config["to"], "starttls": config["starttls"],
-                     "password_set": bool(config.get("password"))})
-    return view
-
-
-def add_channel(session, caller, payload, allow_private=False):
-    caller.require_leader("Only the leader manages the community's channels.")
-    data = load(CHANNEL_INPUT, payload)
-    if data["type"] == "webhook":
-        problem = _check_url(data["url"], allow_private)
-        if problem:
-            raise invalid({"url": [problem]})
-        config = {"url": data["url"]}
-    else:
-        problem = host_problem(data["host"], data["port"], allow_private)
-        if problem:
-            raise invalid({"host": [problem]})
-        config = {"host": data["host"], "port": data["port"], "username": data.get("username"),
-                  "password": data.get("password"), "from": data["sender"], "to": data["to"],
-                  "starttls": data["starttls"]}
-    config["name"] = data.get("name")
-    count = len(session.scalars(select(Channel.id).where(Channel.tenant_id == caller.tenant_id)).all())
-    if count >= MAX_CHANNELS:
-        raise invalid({"type": [f"At most {MAX_CHANNELS} channels."]})
-    channel = Channel(tenant_id=caller.tenant_id, type=data["type"], config=config, created_at=utcnow())
-    session.add(channel)
-    session.flush()
-    return channel_view(channel)
-
-
-def list_channels(session, caller):
-    caller.require_leader("Only the leader manages the community's channels.")
-    rows = session.scalars(select(Channel).where(Channel.tenant_id == caller.tenant_id)
-                           .order_by(Channel.created_at, Channel.id))
-    return {"items": [channel_view(channel) for channel in rows]}
-
-
-def remove_channel(session, caller, channel_id):
-    """The channel goes; what it still had to send is failed, never sent elsewhere."""
-    caller.require_leader("Only the leader manages the community's channels.")
-    channel = get_in_community(session, Channel, channel_id, caller.tenant_id, "No such channel.", "channel_id")
-    session.execute(update(Delivery).where(Delivery.channel_id == channel.id, Delivery.status == "pending")
-                    .values(status="failed", last_error="The channel was removed.")
-                    .execution_options(synchronize_session=False))
-    session.delete(channel)
-    session.flush()
-    return {"id": channel_id, "deleted": True}
 
 
 # --- what goes out ---------------------------------------------------------------------------
@@ -238,11 +79,11 @@ def announce(session, tenant_id, kind, params, group_key=None, now=None):
     return written
 
 
-def notify_member(session, tenant_id, member_id, kind, params, now=None):
+def notify_member(session, member, kind, params, now=None):
     """A member's own message (already in their inbox) also by e-mail, when they gave one."""
-    member = session.get(Member, member_id) if isinstance(member_id, str) else None
-    if member is None or member.tenant_id != tenant_id or not member.email:
+    if member is None or not member.email:
         return []
+    tenant_id = member.tenant_id
     now = now or utcnow()
     text = _render(session, tenant_id, kind, params)
     written = []
@@ -282,7 +123,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def send_webhook(config, delivery, allow_private, timeout=SEND_TIMEOUT_SECONDS):
-    problem = _check_url(config["url"], allow_private)
+    problem = check_url(config["url"], allow_private)
     if problem:
         raise DeliveryError(problem)
     content = f"{delivery.subject}\n{delivery.body}"

@@ -1,9 +1,9 @@
 """Community settings (社区设置): what the leader tunes, kept in ``Community.settings`` (JSON).
 
-Each key is a section with a default and a validating field in ``SettingsInput``. ``PUT`` is a
+Each key is a section with a default and a validating field in ``schemas.SettingsInput``. ``PUT`` is a
 partial update of known keys: a key this service does not know is refused (422), a bad value
 changes nothing. To add a section (admission, welcome_guide, referral rewards...), add its
-default to ``DEFAULTS`` and its field (with any cross-field rule) to ``SettingsInput``.
+default to ``DEFAULTS`` and its field (with any cross-field rule) to ``schemas.SettingsInput``.
 
 Loyalty's keys:
 
@@ -31,13 +31,12 @@ Automation (提醒与自动化营销):
 
 import copy
 
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
-
 from services.crm import events
-from services.crm.models import Community
+from services.crm.community.models import Community
+from services.crm.community.schemas import SETTINGS_INPUT
 from services.infra.errors import NotFound
 from services.infra.messaging import emit
-from services.infra.schemas import Int, StrictSchema, Text, load
+from services.infra.schemas import load
 
 POINTS_PER_YUAN_VALUE = 100  # points that are worth one yuan: 1 point = 1 fen, fixed
 
@@ -54,89 +53,7 @@ DEFAULTS = {
     "reminder_hour": 10,
     "quiet_hours": {"start": "21:00", "end": "08:00"},
 }
-ADMISSION_MODES = ("open", "approval", "invite_or_approval")
 READ_ONLY = {"points_value": {"points": POINTS_PER_YUAN_VALUE, "cents": 100}}
-
-
-class TierInput(StrictSchema):
-    name = Text(20)
-    min_spend_cents = Int(0, 10**10, required=True)
-    discount_percent = Int(0, 30, required=True)
-
-
-class AdmissionInput(StrictSchema):
-    mode = fields.String(required=True, validate=validate.OneOf(ADMISSION_MODES))
-    allowed_buildings = fields.List(Text(20), load_default=list, validate=validate.Length(max=200))
-
-    @validates_schema
-    def _named(self, data, **kwargs):
-        if any(not building_key(name) for name in data.get("allowed_buildings", [])):
-            raise ValidationError("A building needs a name.", "allowed_buildings")
-
-    @post_load
-    def _distinct(self, data, **kwargs):
-        data["allowed_buildings"] = list(dict.fromkeys(name.strip() for name in data["allowed_buildings"]))
-        return data
-
-
-CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A time of day as HH:MM.")
-
-
-class QuietHoursInput(StrictSchema):
-    start = fields.String(required=True, validate=CLOCK)
-    end = fields.String(required=True, validate=CLOCK)
-
-
-class SettingsInput(StrictSchema):
-    """A partial update: only the keys given change."""
-
-    admission = fields.Nested(AdmissionInput)
-    welcome_guide = fields.String(validate=validate.Length(max=5000))
-    points_per_yuan = Int(0, 100)
-    tiers = fields.List(fields.Nested(TierInput), validate=validate.Length(min=1, max=10))
-    max_points_ratio_percent = Int(0, 100)
-    reminder_hour = Int(0, 23)
-    quiet_hours = fields.Nested(QuietHoursInput)
-
-    @validates_schema
-    def _tiers_in_order(self, data, **kwargs):
-        tiers = data.get("tiers")
-        if not tiers:
-            return
-        problems = []
-        if tiers[0]["min_spend_cents"] != 0:
-            problems.append("The first tier starts at 0 spend.")
-        if tiers[0]["discount_percent"] != 0:
-            problems.append("The first tier has no discount.")
-        for lower, higher in zip(tiers, tiers[1:], strict=False):
-            if higher["min_spend_cents"] <= lower["min_spend_cents"]:
-                problems.append(f"{higher['name']}: minimum spend must be above {lower['name']}'s.")
-            if higher["discount_percent"] < lower["discount_percent"]:
-                problems.append(f"{higher['name']}: discount must not be below {lower['name']}'s.")
-        if len({tier["name"] for tier in tiers}) != len(tiers):
-            problems.append("Tier names must differ.")
-        if problems:
-            raise ValidationError(problems, "tiers")
-
-
-SETTINGS_INPUT = SettingsInput()
-
-
-BUILDING_SUFFIXES = ("号楼", "栋", "幢", "楼", "号")
-
-
-def building_key(name):
-    """A building as residents write it: "3", "3栋", "3号楼" and " 3 幢" are the same one."""
-    key = "".join(str(name).split()).lower()
-    for suffix in BUILDING_SUFFIXES:
-        if key.endswith(suffix) and len(key) > len(suffix):
-            return key[: -len(suffix)]
-    return key
-
-
-def building_allowed(admission, building):
-    allowed = admission.get("allowed_buildings") or []
-    return not allowed or building_key(building) in {building_key(name) for name in allowed}
 
 
 def effective(community):

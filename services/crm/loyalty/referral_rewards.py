@@ -7,39 +7,15 @@
   one already locked in an order or redeemed stays with its owner.
 * ``referral.showcase_approved`` -> the showcase's points, once per order (``showcase:<order>``).
 
-The tolerant schemas of these events live here, beside their only reader.
+The tolerant schemas of these events are in ``services.crm.events``.
 """
 
-from marshmallow import fields, validate
-
-from services.crm import loyalty
+from services.crm.events import REFERRAL_REVOKED, REFERRAL_REWARDED, SHOWCASE_APPROVED
+from services.crm.loyalty import coupons, ledger
 from services.infra.messaging import inbox_consumer
-from services.infra.schemas import TolerantSchema, load
+from services.infra.schemas import load
 
 VALID_DAYS = 30
-
-
-class ReferralRewardedData(TolerantSchema):
-    referral_id = fields.String(required=True)
-    referrer_id = fields.String(required=True)
-    invitee_id = fields.String(required=True)
-    referrer_reward_cents = fields.Integer(required=True, validate=validate.Range(min=0))
-    invitee_reward_cents = fields.Integer(required=True, validate=validate.Range(min=0))
-    order_id = fields.String(load_default=None, allow_none=True)
-
-
-class ReferralRevokedData(ReferralRewardedData):
-    """The same facts as the reward, so a revocation that overtakes its reward still works."""
-
-
-class ShowcaseApprovedData(TolerantSchema):
-    showcase_id = fields.String(required=True)
-    member_id = fields.String(required=True)
-    order_id = fields.String(required=True)
-    points = fields.Integer(required=True, validate=validate.Range(min=0))
-
-
-REWARDED, REVOKED, SHOWCASE = ReferralRewardedData(), ReferralRevokedData(), ShowcaseApprovedData()
 SIDES = ("referrer", "invitee")
 
 
@@ -49,7 +25,7 @@ def coupon_key(referral_id, side):
 
 @inbox_consumer("services.crm.referral_rewards:on_referral_rewarded")
 def on_referral_rewarded(session, event):
-    data = load(REWARDED, event["data"])
+    data = load(REFERRAL_REWARDED, event["data"])
     for side in SIDES:
         if data[f"{side}_reward_cents"] > 0:
             _issue(session, event, data, side)
@@ -58,7 +34,7 @@ def on_referral_rewarded(session, event):
 def _issue(session, event, data, side):
     spec = {"kind": "fixed", "amount_cents": data[f"{side}_reward_cents"], "min_spend_cents": 0,
             "valid_days": VALID_DAYS}
-    return loyalty.issue_coupon(session, event["tenant_id"], data[f"{side}_id"], spec, "referral",
+    return coupons.issue_coupon(session, event["tenant_id"], data[f"{side}_id"], spec, "referral",
                                 coupon_key(data["referral_id"], side))
 
 
@@ -67,16 +43,16 @@ def on_referral_reward_revoked(session, event):
     """Events of two types may arrive in either order: if the reward has not been seen yet, its
     coupon is issued here already revoked, so the late ``referral_rewarded`` finds it (same key)
     and gives nothing."""
-    data = load(REVOKED, event["data"])
+    data = load(REFERRAL_REVOKED, event["data"])
     for side in SIDES:
         key = coupon_key(data["referral_id"], side)
-        if loyalty.revoke_coupon(session, event["tenant_id"], key) is None and data[f"{side}_reward_cents"] > 0:
+        if coupons.revoke_coupon(session, event["tenant_id"], key) is None and data[f"{side}_reward_cents"] > 0:
             _issue(session, event, data, side)
-            loyalty.revoke_coupon(session, event["tenant_id"], key)
+            coupons.revoke_coupon(session, event["tenant_id"], key)
 
 
 @inbox_consumer("services.crm.referral_rewards:on_showcase_approved")
 def on_showcase_approved(session, event):
-    data = load(SHOWCASE, event["data"])
-    loyalty.award_points(session, event["tenant_id"], data["member_id"], data["points"],
+    data = load(SHOWCASE_APPROVED, event["data"])
+    ledger.award_points(session, event["tenant_id"], data["member_id"], data["points"],
                          f"showcase:{data['order_id']}", "晒单奖励 (showcase approved)", order_id=data["order_id"])

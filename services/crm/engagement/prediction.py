@@ -25,8 +25,9 @@ from typing import NamedTuple
 
 from sqlalchemy import String, delete, select, type_coerce
 
-from services.crm.models import ProductInfo, Purchase, RepurchasePrediction
-from services.crm.tags import field_of
+from services.crm.engagement.models import RepurchasePrediction
+from services.crm.members.models import ProductInfo, Purchase
+from services.crm.members.tags import field_of
 
 PAID = "paid"
 SAME_CYCLE = timedelta(hours=20)  # two orders closer than this are one purchase (a top-up)

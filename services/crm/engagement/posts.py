@@ -2,47 +2,15 @@
 ("周末亲子烘焙") that members read in a feed, newest first. A post is published unless written
 as a draft; publishing it (once) also announces it on the community's channels."""
 
-from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
-from services.crm import notify
-from services.crm.models import Member, Post
+from services.crm.engagement.models import Post
+from services.crm.engagement.schemas import POST_INPUT, POST_QUERY
+from services.crm.members.models import Member
+from services.crm.notifications import delivery
 from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Forbidden, NotFound, invalid
-from services.infra.schemas import (
-    PageSchema,
-    StrictBoolean,
-    StrictSchema,
-    Text,
-    decode_cursor,
-    load,
-    page,
-)
-
-KINDS = ("knowledge", "event")
-
-
-class PostInput(StrictSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    title = Text(80)
-    body = Text(10000)
-    event_at = fields.AwareDateTime(allow_none=True, load_default=None)
-    published = StrictBoolean(load_default=True)
-
-    @validates_schema
-    def _event_has_a_time(self, data, partial=None, **kwargs):
-        kind = data.get("kind")
-        if kind == "event" and not data.get("event_at") and not partial:
-            raise ValidationError("An event needs its date and time.", "event_at")
-        if kind == "knowledge" and data.get("event_at"):
-            raise ValidationError("Only an event has a date and time.", "event_at")
-
-
-class PostQuery(PageSchema):
-    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
-
-
-POST_INPUT, POST_QUERY = PostInput(), PostQuery()
+from services.infra.schemas import decode_cursor, load, page
 
 
 def _reader(session, caller):
@@ -68,7 +36,7 @@ def post_view(post):
 def _publish(session, post, now):
     if post.status == "published" and post.published_at is None:
         post.published_at = now
-        notify.announce(session, post.tenant_id, "post", {"kind": post.kind, "title": post.title, "body": post.body},
+        delivery.announce(session, post.tenant_id, "post", {"kind": post.kind, "title": post.title, "body": post.body},
                         now=now)
 
 

@@ -12,15 +12,14 @@ the account back with the new password and name; its old tokens stay refused.
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.crm.models import Account
-from services.crm.passwords import hash_password
-from services.crm.schemas import STAFF, StaffInput
+from services.crm.accounts.models import Account
+from services.crm.accounts.passwords import hash_password
+from services.crm.accounts.schemas import STAFF_INPUT, staff_view
 from services.infra.db import get_in_community, utcnow
 from services.infra.errors import Conflict, NotFound, Unauthorized
 from services.infra.schemas import load
 
 ACTIVE, REMOVED = "active", "removed"
-STAFF_INPUT = StaffInput()
 LEADER_ONLY = "Only the community's leader manages staff."
 NO_SUCH_STAFF = "No such staff account."
 
@@ -51,7 +50,7 @@ def add_staff(session, caller, payload):
         session.flush()
     except IntegrityError:  # the same phone added at the same moment
         raise _phone_taken() from None
-    return STAFF.dump(account)
+    return staff_view(account)
 
 
 def list_staff(session, caller):
@@ -60,7 +59,7 @@ def list_staff(session, caller):
     statement = select(Account).where(
         Account.tenant_id == tenant_id, Account.role == "staff", Account.status == ACTIVE
     ).order_by(Account.created_at, Account.id)
-    return {"items": [STAFF.dump(account) for account in session.scalars(statement)]}
+    return {"items": [staff_view(account) for account in session.scalars(statement)]}
 
 
 def remove_staff(session, caller, account_id):

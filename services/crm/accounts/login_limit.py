@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, or_, select
 
-from services.crm.models import LoginAttempt
+from services.crm.accounts.models import LoginAttempt
 from services.infra.db import utcnow
 from services.infra.errors import RateLimited
 

@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, select, update
 
-from services.crm.models import Member, MemberTag, ProductInfo, Purchase
+from services.crm.members.models import Member, MemberTag, ProductInfo, Purchase
 from services.infra.db import utcnow
 
 FREQUENT_WINDOW = timedelta(days=30)
