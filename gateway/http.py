@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024
+# Deeper than any body of the API: a hostile nesting must not reach a recursive parser or
+# serialiser (json, marshmallow, the RPC encoder) further down.
+MAX_JSON_DEPTH = 32
 ROUTES = []  # (method, rule, options) of every route, for the OpenAPI document
 
 
@@ -160,6 +163,63 @@ def _schema(schema_class):
     return schema_class()
 
 
+def parse_json(text):
+    """``json.loads`` for text from outside: ValueError for anything that is not JSON (NaN and
+    Infinity included), holds a NUL character, or nests
+    deeper than ``MAX_JSON_DEPTH`` (checked on the text first, so the parser never recurses
+    that deep)."""
+    brackets = text.count("[") + text.count("{")  # counted in C: most bodies need no scan
+    if brackets > MAX_JSON_DEPTH and _nesting(text) > MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        data = json.loads(text, parse_constant=_not_json)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if "u0000" in text and _holds_nul(data):  # PostgreSQL stores no NUL in text
+        raise ValueError("a text holds the NUL character")
+    return data
+
+
+def _holds_nul(data):
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
+def _not_json(constant):
+    raise ValueError(f"{constant} is not JSON")  # Python's json reads NaN and Infinity; JSON has neither
+
+
+def _nesting(text):
+    """The deepest nesting of arrays and objects in ``text``, brackets inside strings aside."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def json_body(request, schema_class, **kwargs):
     """The request's JSON object validated by ``schema_class``: 400 if not JSON, 422 if invalid."""
     if request.content_length and request.content_length > MAX_BODY_BYTES:
@@ -168,9 +228,11 @@ def json_body(request, schema_class, **kwargs):
     if len(raw) > MAX_BODY_BYTES:
         raise DomainError("The request body is too large.")
     try:
-        data = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, ValueError):
-        raise DomainError("The body is not valid JSON.") from None
+        data = parse_json(raw.decode("utf-8")) if raw.strip() else None
+    except UnicodeDecodeError:
+        raise DomainError("The body is not valid UTF-8 JSON.") from None
+    except ValueError as exc:
+        raise DomainError(f"The body is not valid JSON: {exc}.") from None
     if not isinstance(data, dict):
         raise DomainError("The body must be a JSON object.")
     return load(_schema(schema_class), data, **kwargs)
@@ -186,7 +248,10 @@ def dates_as_text(payload, *keys):
 
 def query_args(request, schema_class):
     """Query parameters validated by ``schema_class`` (422 for unknown or bad ones)."""
-    return load(_schema(schema_class), {key: values[-1] for key, values in request.args.lists()})
+    args = {key: values[-1] for key, values in request.args.lists()}
+    if any("\x00" in key or "\x00" in value for key, value in args.items()):
+        raise DomainError("The query holds the NUL character.")  # PostgreSQL stores no NUL in text
+    return load(_schema(schema_class), args)
 
 
 def preferred_locale(request):

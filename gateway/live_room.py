@@ -36,7 +36,7 @@ if not hasattr(werkzeug, "__version__"):
 from nameko.web.websocket import WebSocketServer  # noqa: E402 (needs the shim above)
 
 from gateway.auth import tokens_from  # noqa: E402
-from gateway.http import ProblemWebServer, correlation_id_of, problem_from  # noqa: E402
+from gateway.http import ProblemWebServer, correlation_id_of, parse_json, problem_from  # noqa: E402
 from services.infra.errors import Forbidden, Unauthorized  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -292,6 +292,6 @@ def _authorization(request):
 
 def _is_ping(frame):
     try:
-        return json.loads(frame).get("type") == "ping"
+        return parse_json(frame).get("type") == "ping"
     except (ValueError, AttributeError):
         return False

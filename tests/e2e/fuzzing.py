@@ -102,6 +102,58 @@ def _prober(strategy, url, session, key, headers, examples, sent, statuses, fail
     return probe
 
 
+def hostile_bodies():
+    """Bodies no honest client sends, each as (name, bytes, content type): what a parser, a
+    validator or a serialiser further down could choke on. Each must be refused with a 4xx."""
+    deep = 5000
+    return [
+        ("arrays nested 5,000 deep", b"[" * deep + b"]" * deep, "application/json"),
+        ("objects nested 5,000 deep", b'{"a":' * deep + b"1" + b"}" * deep, "application/json"),
+        ("an object nested 40 deep in a field", b'{"name":' + b'{"a":' * 40 + b"1" + b"}" * 41, "application/json"),
+        ("unclosed nesting", b"[" * deep, "application/json"),
+        ("not UTF-8", b'{"name": "\xff\xfe"}', "application/json"),
+        ("NaN and Infinity", b'{"price_cents": NaN, "stock": Infinity, "quantity": -Infinity}', "application/json"),
+        ("a 5,000-digit number", b'{"price_cents": ' + b"9" * 5000 + b"}", "application/json"),
+        ("a 1e400 float", b'{"price_cents": 1e400, "amount_cents": 1e400}', "application/json"),
+        ("duplicate keys", b'{"name": "a", "name": {"x": []}}', "application/json"),
+        ("a lone surrogate", b'{"name": "\\ud800", "text": "\\udfff"}', "application/json"),
+        ("a NUL byte", b'{"name": "a\\u0000b"}', "application/json"),
+        ("a top-level array", b"[1, 2, 3]", "application/json"),
+        ("a top-level string", b'"hello"', "application/json"),
+        ("null", b"null", "application/json"),
+        ("form data", b"name=a&price_cents=1", "application/x-www-form-urlencoded"),
+        ("a body over the size limit", b'{"name": "' + b"a" * (70 * 1024) + b'"}', "application/json"),
+        ("binary noise", bytes(range(256)) * 8, "application/octet-stream"),
+    ]
+
+
+def send_hostile_bodies(url, world, log=print):
+    """Every operation that reads a body gets each of ``hostile_bodies``: returns the answers
+    that were not a 4xx problem, as readable strings."""
+    spec = requests.get(f"{url}/api/v1/openapi.json", timeout=20).json()
+    failures, sent = [], 0
+    session = requests.Session()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method not in ("post", "put", "patch") or "requestBody" not in operation:
+                continue
+            concrete = path.replace("/api/v1", "", 1)
+            for name, value in world["ids"].items():
+                concrete = concrete.replace("{" + name + "}", value)
+            roles = operation.get("description", "").removeprefix("Roles: ").split(", ")
+            token = world["leader"] if "leader" in roles else world["member"]
+            for label, body, content_type in hostile_bodies():
+                response = session.request(method.upper(), f"{url}/api/v1{concrete}", data=body, timeout=20,
+                                           headers={"Authorization": f"Bearer {token}", "Content-Type": content_type})
+                sent += 1
+                problem = response.headers.get("Content-Type", "").startswith("application/problem+json")
+                if not (400 <= response.status_code < 500 and problem):
+                    failures.append(f"{method.upper()} {path} with {label}: {response.status_code} "
+                                    f"{response.headers.get('Content-Type')} {response.text[:200]}")
+    log(f"fuzz: {sent} hostile bodies, {len(failures)} answered other than a 4xx problem")
+    return sent, failures
+
+
 def run(url, examples, seed=0, modes=(GenerationMode.POSITIVE, GenerationMode.NEGATIVE), log=print):
     """Fuzz every operation; returns (requests sent, statuses, failures as readable strings)."""
     world = fuzzing_world(url)
