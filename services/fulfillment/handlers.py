@@ -16,7 +16,7 @@ from services.fulfillment.models import (
     PickupVerificationFailure,
 )
 from services.infra import db as infra_db
-from services.infra.db import get_in_community, utcnow
+from services.infra.db import ROW_LOCK, compare_and_set, get_in_community, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import StrictSchema, Text, load
@@ -68,9 +68,12 @@ VERIFY_PICKUP_INPUT = VerifyPickupInput()
 def _order_record(session, event):
     """The event's order in the read model, recorded from the first of its events fulfilment
     hears of (paid, cancelled or refunded all carry the order's facts). An unpaid order is
-    nothing to pack yet, so fulfilment does not listen to ``order_placed``."""
+    nothing to pack yet, so fulfilment does not listen to ``order_placed``.
+
+    Read under its row lock: ``order_paid`` and ``order_cancelled`` travel on different queues
+    and may be handled at once in two processes; each decides on what the other committed."""
     data = load(ORDER_FACTS, event["data"])
-    record = session.get(FulfillmentOrder, data["order_id"])
+    record = session.get(FulfillmentOrder, data["order_id"], **ROW_LOCK)
     if record is None:
         record = FulfillmentOrder(
             order_id=data["order_id"], tenant_id=event["tenant_id"], member_id=data["member_id"],
@@ -331,7 +334,7 @@ def verify_pickup(session, caller, payload):
                                            FulfillmentOrder.open_pickup_code == code)
         ).first()
         if order is not None and order.status == "ready_for_pickup":
-            return _hand_over(session, caller, order)
+            return _hand_over(session, caller, order, code)
         used = session.scalars(
             select(FulfillmentOrder).where(FulfillmentOrder.tenant_id == tenant_id,
                                            FulfillmentOrder.pickup_code == code,
@@ -346,11 +349,22 @@ def verify_pickup(session, caller, payload):
     raise NotFound("No order is waiting for this pickup code.")
 
 
-def _hand_over(session, caller, order):
+def _hand_over(session, caller, order, code):
+    """The order handed over, once: a compare-and-set on its open code, so of two leaders (or
+    two processes) entering the same code at once one hands the order over and announces it;
+    the other is told the code was used (or, if the order was cancelled meanwhile, that no
+    order waits for it)."""
     now = utcnow()
-    order.status = "picked_up"
-    order.open_pickup_code = None
-    order.picked_up_at = now
+    if not compare_and_set(session, FulfillmentOrder, (
+            FulfillmentOrder.order_id == order.order_id, FulfillmentOrder.status == "ready_for_pickup",
+            FulfillmentOrder.open_pickup_code == code),
+            {"status": "picked_up", "open_pickup_code": None, "picked_up_at": now}):
+        session.refresh(order)
+        if order.status == "picked_up":
+            raise Conflict("This pickup code was already used.",
+                           {"reason": "already_picked_up", "order_id": order.order_id})
+        raise NotFound("No order is waiting for this pickup code.")
+    session.refresh(order)
     emit(session, events.ORDER_PICKED_UP,
          {"order_id": order.order_id, "member_id": order.member_id, "at": now.isoformat()},
          tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)

@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra.context import Caller
-from services.infra.db import get_in_community, new_id, newest_first, utcnow
+from services.infra.db import ROW_LOCK, get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import (
     Conflict,
     DomainError,
@@ -124,6 +124,9 @@ def idempotent(session, caller, key, order_id, request, answer):
     """
     if key is None:
         return answer()
+    # The order's lock first: a concurrent try with the same key then waits for the first one
+    # and finds its answer, instead of being refused by the state the first one left.
+    visible_order(session, caller, order_id, lock=True)
     digest = request_hash(request)
     claimed = _claimed_key(session, caller, key)
     if claimed is not None:
@@ -471,10 +474,11 @@ def expire_idempotency_keys(session, retention=IDEMPOTENCY_KEY_RETENTION, staff_
             return forgotten
 
 
-def visible_order(session, caller, order_id):
-    """An order of the caller's community; a member sees only their own."""
+def visible_order(session, caller, order_id, lock=False):
+    """An order of the caller's community; a member sees only their own. ``lock``: as committed
+    now and row-locked, for a use case about to change it (``lifecycle``: lock, then decide)."""
     return get_in_community(session, Order, order_id, caller.require_tenant(), "No such order.", "order_id",
-                            member_id=caller.member_scope)
+                            member_id=caller.member_scope, **(ROW_LOCK if lock else {}))
 
 
 def get_order(session, caller, order_id):
