@@ -43,6 +43,9 @@ from services.orders.models import (
 
 SIGNATURE_MAX_AGE = 300  # seconds: an older webhook is refused (replay protection)
 WEBHOOK_PATH = "/api/v1/payments/sandbox/webhook"
+# The reasons on the refunds orders makes by itself (a leader's refund carries the leader's words).
+CANCELLED_REFUND_REASON = "订单取消"
+LATE_PAYMENT_REFUND_REASON = "付款时订单已取消"
 
 
 class PayInput(StrictSchema):
@@ -187,7 +190,7 @@ def cancel_order(session, caller, providers, order_id):
     if order.status not in lifecycle.MEMBER_MAY_CANCEL:
         raise Conflict(f"An order that is {order.status} can no longer be cancelled.",
                        {"reason": "wrong_state", "status_now": order.status})
-    given_back = refund_payments(session, providers, order)
+    given_back = refund_payments(session, providers, order, _by(caller), CANCELLED_REFUND_REASON)
     if given_back:
         stats.record_refund(session, order, given_back, whole=True)
     lifecycle.cancel(session, order, _by(caller), "cancelled_by_" + caller.role,
@@ -205,7 +208,15 @@ def _settle(session, payment, before, after, **values):
     session.refresh(payment)
 
 
-def refund_payments(session, providers, order):
+def _give_back(session, providers, payment, amount_cents, reason, by):
+    """``amount_cents`` of ``payment`` back through its provider, on the record (``Refund``): a
+    payment's ``refunded_cents`` is always the sum of its refunds."""
+    providers[payment.method].refund(session, payment, amount_cents)
+    session.add(Refund(tenant_id=payment.tenant_id, order_id=payment.order_id, payment_id=payment.id,
+                       amount_cents=amount_cents, reason=reason, by=by))
+
+
+def refund_payments(session, providers, order, by, reason):
     """Give back all that is left of the order's payments; how much that was. The caller holds
     the order's lock; each payment still moves by compare-and-set on what was read of it."""
     given_back = 0
@@ -214,7 +225,7 @@ def refund_payments(session, providers, order):
         if payment.status == "succeeded":
             left = payment.amount_cents - payment.refunded_cents
             _settle(session, payment, "succeeded", "refunded", refunded_cents=payment.amount_cents)
-            providers[payment.method].refund(session, payment, left)
+            _give_back(session, providers, payment, left, reason, by)
             given_back += left
     return given_back
 
@@ -254,9 +265,7 @@ def _refund_order(session, caller, providers, order_id, payload):
         raise Conflict("That is more than is left to refund.",
                        {"reason": "exceeds_paid", "refundable_cents": paid.amount_cents - paid.refunded_cents})
     session.refresh(paid)
-    providers[paid.method].refund(session, paid, data["amount_cents"])
-    session.add(Refund(tenant_id=order.tenant_id, order_id=order.id, payment_id=paid.id,
-                       amount_cents=data["amount_cents"], reason=data["reason"], by=by))
+    _give_back(session, providers, paid, data["amount_cents"], data["reason"], by)
     whole = paid.refunded_cents == paid.amount_cents
     if whole:
         _settle(session, paid, "succeeded", "refunded")
@@ -417,5 +426,5 @@ def _apply(session, providers, payment, status):
         return "paid"
     # Paid after the order was cancelled (or paid twice): the money goes back, never lost.
     _settle(session, payment, "succeeded", "refunded", refunded_cents=payment.amount_cents)
-    providers[payment.method].refund(session, payment, payment.amount_cents)
+    _give_back(session, providers, payment, payment.amount_cents, LATE_PAYMENT_REFUND_REASON, f"provider:{payment.method}")
     return "refunded"
