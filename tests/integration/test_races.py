@@ -517,6 +517,7 @@ def test_a_case_is_rejected_or_resolved_never_both(processes):
 
 
 @pytest.mark.skipif(not POSTGRES, reason="two processes of a service need PostgreSQL (LINLI_TEST_DB=postgres)")
+@pytest.mark.timeout(600)  # 120 orders and 240 payment calls through the gateway on a shared machine
 def test_paid_or_cancelled_never_both(stack):
     """Issue 17's report, on two orders and two catalog processes: orders whose leader marks
     them paid while their members cancel them end paid (stock kept) or cancelled (stock back
