@@ -438,6 +438,9 @@ def release_abandoned(session, catalog_for, crm_for, older_than=ABANDONED_AFTER)
     retry starts afresh.
 
     ``catalog_for(tenant_id)`` / ``crm_for(tenant_id)`` are the clients acting for that community.
+    The sweeper runs in every orders process and its steps are remote calls, which no claim
+    could span: two sweepers on one attempt are harmless instead, since catalog's release is a
+    compare-and-set on the reservation (stock back once) and crm's is idempotent per order.
     """
     return sum(
         abandon_attempt(session, catalog_for(tenant_id), crm_for(tenant_id), order_id)
