@@ -88,15 +88,17 @@ def _order_record(session, event):
 
 
 def _set_status(session, event, status):
+    """The event's record, moved to ``status`` where that is a step forward."""
     record = _order_record(session, event)
     # Each event type has its own queue: a late order_paid must not revive a cancelled order.
     if status == "to_pack" and record.status != "awaiting_payment":
-        return
+        return record
     if status == "cancelled" and record.status != "picked_up":
         record.open_pickup_code = None
     elif status == "cancelled":
-        return
+        return record
     record.status = status
+    return record
 
 
 def record_order_paid(session, event):
@@ -118,9 +120,7 @@ def record_order_refunded(session, event):
     """An order refunded whole before it was handed over leaves the lists; a partial refund
     (one damaged bottle) does not. What was given back so far bounds after-sale refunds."""
     data = load(ORDER_REFUNDED, event["data"])
-    if data["whole"]:
-        _set_status(session, event, "cancelled")
-    record = _order_record(session, event)
+    record = _set_status(session, event, "cancelled") if data["whole"] else _order_record(session, event)
     # Refund events may arrive out of order: the running total only grows.
     record.refunded_cents = max(record.refunded_cents or 0, data["refunded_total_cents"])
 
