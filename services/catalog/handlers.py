@@ -15,7 +15,7 @@ from services.catalog.schemas import (
 )
 from services.infra.batches import together_or_each
 from services.infra.context import Caller
-from services.infra.db import get_in_community, in_transaction, newest_first
+from services.infra.db import compare_and_set, get_in_community, in_transaction, newest_first
 from services.infra.errors import Conflict, DomainError, NotFound, ServiceUnavailable, outcome_of
 from services.infra.messaging import emit, inbox_consumer
 from services.infra.schemas import decode_cursor, load, page
@@ -198,14 +198,20 @@ def _reserve_one(session, caller, reservation):
 
 
 def release_stock(session, caller, reservation_key):
-    """Give a reservation's stock back (order cancelled or never created). Idempotent."""
+    """Give a reservation's stock back (order cancelled or never created). Idempotent.
+
+    The reservation's ``reserved -> released`` is a compare-and-set and the stock goes back only
+    when this call won it: two deliveries of ``order_cancelled`` in two processes (or the event
+    and orders' sweeper) release once, never twice."""
     tenant_id = caller.require_tenant()
     reservation = session.scalars(
         select(StockReservation).where(
             StockReservation.tenant_id == tenant_id, StockReservation.reservation_key == reservation_key
         )
     ).first()
-    if reservation is None or reservation.status == "released":
+    if reservation is None or not compare_and_set(
+            session, StockReservation,
+            (StockReservation.id == reservation.id, StockReservation.status == "reserved"), {"status": "released"}):
         return {"reservation_key": reservation_key, "released": False}
     kind = KINDS.get(reservation.channel_type)
     for line in reservation.lines:
@@ -222,7 +228,6 @@ def release_stock(session, caller, reservation_key):
         if kind is not None:
             channels.release_line(session, kind, tenant_id, reservation.channel_id, reservation.member_id,
                                   line["product_id"], line["quantity"])
-    reservation.status = "released"
     if kind is live.CHANNEL:
         live.record_release(session, tenant_id, reservation.channel_id,
                             [line["product_id"] for line in reservation.lines])

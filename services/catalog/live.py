@@ -37,7 +37,7 @@ from services.catalog.schemas import (
     PresenceRefreshInput,
     RoomJoinInput,
 )
-from services.infra.db import get_in_community, newest_first, utcnow
+from services.infra.db import compare_and_set, get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited, invalid
 from services.infra.messaging import emit, inbox_consumer
 from services.infra.periods import ratio
@@ -232,12 +232,10 @@ def create_live_session(session, caller, payload):
 def _move(session, live, before, after, **values):
     """``before -> after`` once: the conditional UPDATE makes a concurrent mover a no-op, and on
     PostgreSQL waits for reservations in flight (their shared lock, see ``open_session``)."""
-    result = session.execute(
-        update(LiveSession).where(LiveSession.id == live.id, LiveSession.status == before)
-        .values(status=after, **values).execution_options(synchronize_session=False)
-    )
+    moved = compare_and_set(session, LiveSession, (LiveSession.id == live.id, LiveSession.status == before),
+                            {"status": after, **values})
     session.refresh(live)
-    return result.rowcount == 1
+    return moved == 1
 
 
 def start_live_session(session, caller, session_id, now=None):
@@ -402,9 +400,11 @@ def hide_live_comment(session, caller, session_id, comment_id):
     comment = session.get(LiveComment, comment_id) if isinstance(comment_id, str) else None
     if comment is None or comment.session_id != live.id:
         raise NotFound("No such comment in this live session.", {"comment_id": comment_id})
-    if not comment.hidden:
-        comment.hidden = True
-        session.flush()
+    # Hidden once: two leaders (or two processes) hiding it at once announce it once.
+    hid = compare_and_set(session, LiveComment, (LiveComment.id == comment.id, LiveComment.hidden.is_(False)),
+                          {"hidden": True})
+    session.refresh(comment)
+    if hid:
         _announce(session, live, {"type": "comment_hidden", "comment_id": comment.id}, caller.correlation_id)
     return _comment_view(comment)
 

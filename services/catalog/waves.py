@@ -4,13 +4,13 @@ Use cases are plain functions over a session, like ``handlers``. ``reserve_stock
 ``handlers`` checks ``open_wave`` and takes each line through ``channels`` with ``CHANNEL``.
 """
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from services.catalog import channels, events
 from services.catalog.channels import ChannelKind
 from services.catalog.models import Product, Wave, WaveItem
 from services.catalog.schemas import WAVE, WaveInput, WaveQuery
-from services.infra.db import get_in_community, newest_first, utcnow
+from services.infra.db import compare_and_set, get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
@@ -92,14 +92,10 @@ def list_waves(session, caller, query):
 def _close(session, wave, now, correlation_id=None):
     """Close ``wave`` once; True if this call closed it. The conditional UPDATE makes a
     concurrent closer (the timer, the leader) a no-op, so ``wave_closed`` is emitted once."""
-    result = session.execute(
-        update(Wave)
-        .where(Wave.id == wave.id, Wave.status == "open")
-        .values(status="closed", closed_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    closed = compare_and_set(session, Wave, (Wave.id == wave.id, Wave.status == "open"),
+                             {"status": "closed", "closed_at": now})
     session.refresh(wave)
-    if result.rowcount != 1:
+    if not closed:
         return False
     emit(
         session,
@@ -123,7 +119,10 @@ def close_wave(session, caller, wave_id, now=None):
 
 
 def close_due_waves(session, now=None):
-    """Close every open wave whose cut-off has passed (every community). Returns their ids."""
+    """Close every open wave whose cut-off has passed (every community). Returns their ids.
+    The timer runs in every catalog process: ``_close``'s compare-and-set decides, so
+    ``wave_closed`` goes out once per wave. (Not ``SKIP LOCKED``: orders in flight hold a
+    shared lock on their wave, and closing must wait for them, not skip the wave.)"""
     now = now or utcnow()
     due = session.scalars(select(Wave).where(Wave.status == "open", Wave.cutoff_at <= now)).all()
     return [wave.id for wave in due if _close(session, wave, now)]

@@ -21,13 +21,20 @@ Every case and compensation is announced (``after_sale_opened``, ``after_sale_re
 from datetime import datetime, timedelta
 
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from services.fulfillment import copies, events
 from services.fulfillment.handlers import positive_or
 from services.fulfillment.models import AfterSaleCase, Compensation, FulfillmentOrder
-from services.infra.db import get_in_community, new_id, newest_first, utcnow
+from services.infra.db import (
+    ROW_LOCK,
+    compare_and_set,
+    get_in_community,
+    new_id,
+    newest_first,
+    utcnow,
+)
 from services.infra.errors import Conflict, DomainError, NotFound, ServiceUnavailable, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
@@ -173,9 +180,19 @@ def list_cases(session, caller, query):
     return page([case_view(case, compensations.get(case.id)) for case in cases], params["limit"])
 
 
-def _visible_case(session, caller, case_id):
+def _visible_case(session, caller, case_id, lock=False):
+    """A case of the caller's community (a member's own). ``lock``: as committed now and
+    row-locked, for the leader's decisions (reject, resolve), which must not both win."""
     return get_in_community(session, AfterSaleCase, case_id, caller.require_tenant(), "No such after-sale case.",
-                            "case_id", member_id=caller.member_scope)
+                            "case_id", member_id=caller.member_scope, **(ROW_LOCK if lock else {}))
+
+
+def _close_case(session, case, status, now, **values):
+    """``open -> status`` by compare-and-set; False if the case was closed meanwhile."""
+    closed = compare_and_set(session, AfterSaleCase, (AfterSaleCase.id == case.id, AfterSaleCase.status == "open"),
+                             {"status": status, "open_order_id": None, "closed_at": now, **values})
+    session.refresh(case)
+    return bool(closed)
 
 
 def get_case(session, caller, case_id):
@@ -187,11 +204,14 @@ def reject_case(session, caller, case_id, payload):
     """The leader turns a case down, saying why; the member sees the reason."""
     caller.require_leader("Only the community's leader may resolve after-sale cases and give compensation.")
     reason = load(REJECT, payload)["reason"].strip()
-    case = _visible_case(session, caller, case_id)
+    # Locked: a resolve at the same moment writes its compensation under the same lock, so either
+    # it is seen here (409) or this rejection is seen there.
+    case = _visible_case(session, caller, case_id, lock=True)
     if case.status != "open" or _case_compensation(session, case.id) is not None:
         raise _not_open(case)
     now = utcnow()
-    case.status, case.open_order_id, case.reject_reason, case.closed_at = "rejected", None, reason, now
+    if not _close_case(session, case, "rejected", now, reject_reason=reason):
+        raise _not_open(case)
     emit(session, events.AFTER_SALE_REJECTED,
          {"case_id": case.id, "order_id": case.order_id, "member_id": case.member_id, "kind": case.kind,
           "opened_at": case.created_at.isoformat(), "reason": reason, "at": now.isoformat()},
@@ -267,17 +287,16 @@ def _grant(session, caller, compensation_id):
     """``pending`` -> ``granted``, the case resolved, ``compensation_granted`` announced: once,
     whichever of two concurrent tries gets here first."""
     now = utcnow()
-    granted = session.execute(
-        update(Compensation).where(Compensation.id == compensation_id, Compensation.status == "pending")
-        .values(status="granted", granted_at=now).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    granted = compare_and_set(session, Compensation, (Compensation.id == compensation_id,
+                                                      Compensation.status == "pending"),
+                              {"status": "granted", "granted_at": now}) == 1
     compensation = session.get(Compensation, compensation_id)
     session.refresh(compensation)
     case = session.get(AfterSaleCase, compensation.case_id) if compensation.case_id else None
     if not granted:
         return compensation, case
     if case is not None:
-        case.status, case.open_order_id, case.closed_at = "resolved", None, now
+        _close_case(session, case, "resolved", now)
     emit(session, events.COMPENSATION_GRANTED, {
         "compensation_id": compensation.id, "order_id": compensation.order_id,
         "member_id": compensation.member_id, "type": compensation.type, "amount": compensation.amount,
@@ -309,7 +328,7 @@ def resolve_case(session, caller, orders, case_id, payload):
     compensation = load(RESOLVE, payload)["compensation"]
     try:
         with session.begin():
-            case = _visible_case(session, caller, case_id)
+            case = _visible_case(session, caller, case_id, lock=True)  # against a rejection (reject_case)
             if case.status != "open":
                 raise _not_open(case)
             order = session.get(FulfillmentOrder, case.order_id)
@@ -331,6 +350,8 @@ def compensate(session, caller, orders, order_id, payload):
         order = copies.known_order(session, orders, caller.require_tenant(), order_id)
         if order is None:
             raise NotFound("No such order.", {"order_id": order_id})
+        # Locked: two compensations at once each see the other's in ``_check_amount``.
+        session.refresh(order, with_for_update=True)
         if order.status not in PAID_STEPS:
             raise Conflict("Only a paid order can be compensated.", {"reason": "wrong_state", "status_now": order.status})
         reason = data["reason"].strip()

@@ -20,7 +20,7 @@ from services.fulfillment.models import (
     PickupVerificationFailure,
 )
 from services.infra import db as infra_db
-from services.infra.db import get_in_community, utcnow
+from services.infra.db import ROW_LOCK, compare_and_set, get_in_community, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited, invalid
 from services.infra.messaging import emit, inbox_consumer
 from services.infra.schemas import StrictSchema, Text, load
@@ -72,9 +72,12 @@ VERIFY_PICKUP_INPUT = VerifyPickupInput()
 def _order_record(session, event):
     """The event's order in the read model, recorded from the first of its events fulfilment
     hears of (paid, cancelled or refunded all carry the order's facts). An unpaid order is
-    nothing to pack yet, so fulfilment does not listen to ``order_placed``."""
+    nothing to pack yet, so fulfilment does not listen to ``order_placed``.
+
+    Read under its row lock: ``order_paid`` and ``order_cancelled`` travel on different queues
+    and may be handled at once in two processes; each decides on what the other committed."""
     data = load(ORDER_FACTS, event["data"])
-    record = session.get(FulfillmentOrder, data["order_id"])
+    record = session.get(FulfillmentOrder, data["order_id"], **ROW_LOCK)
     if record is None:
         record = copies.new_order(event["tenant_id"], data)
         session.add(record)
@@ -82,15 +85,17 @@ def _order_record(session, event):
 
 
 def _set_status(session, event, status):
+    """The event's record, moved to ``status`` where that is a step forward."""
     record = _order_record(session, event)
     # Each event type has its own queue: a late order_paid must not revive a cancelled order.
     if status == "to_pack" and record.status != "awaiting_payment":
-        return
+        return record
     if status == "cancelled" and record.status != "picked_up":
         record.open_pickup_code = None
     elif status == "cancelled":
-        return
+        return record
     record.status = status
+    return record
 
 
 @inbox_consumer("services.fulfillment.handlers:record_order_paid")
@@ -115,9 +120,7 @@ def record_order_refunded(session, event):
     """An order refunded whole before it was handed over leaves the lists; a partial refund
     (one damaged bottle) does not. What was given back so far bounds after-sale refunds."""
     data = load(ORDER_REFUNDED, event["data"])
-    if data["whole"]:
-        _set_status(session, event, "cancelled")
-    record = _order_record(session, event)
+    record = _set_status(session, event, "cancelled") if data["whole"] else _order_record(session, event)
     # Refund events may arrive out of order: the running total only grows.
     record.refunded_cents = max(record.refunded_cents or 0, data["refunded_total_cents"])
 
@@ -333,7 +336,7 @@ def verify_pickup(session, caller, payload):
                                            FulfillmentOrder.open_pickup_code == code)
         ).first()
         if order is not None and order.status == "ready_for_pickup":
-            return _hand_over(session, caller, order)
+            return _hand_over(session, caller, order, code)
         used = session.scalars(
             select(FulfillmentOrder).where(FulfillmentOrder.tenant_id == tenant_id,
                                            FulfillmentOrder.pickup_code == code,
@@ -348,11 +351,22 @@ def verify_pickup(session, caller, payload):
     raise NotFound("No order is waiting for this pickup code.")
 
 
-def _hand_over(session, caller, order):
+def _hand_over(session, caller, order, code):
+    """The order handed over, once: a compare-and-set on its open code, so of two leaders (or
+    two processes) entering the same code at once one hands the order over and announces it;
+    the other is told the code was used (or, if the order was cancelled meanwhile, that no
+    order waits for it)."""
     now = utcnow()
-    order.status = "picked_up"
-    order.open_pickup_code = None
-    order.picked_up_at = now
+    if not compare_and_set(session, FulfillmentOrder, (
+            FulfillmentOrder.order_id == order.order_id, FulfillmentOrder.status == "ready_for_pickup",
+            FulfillmentOrder.open_pickup_code == code),
+            {"status": "picked_up", "open_pickup_code": None, "picked_up_at": now}):
+        session.refresh(order)
+        if order.status == "picked_up":
+            raise Conflict("This pickup code was already used.",
+                           {"reason": "already_picked_up", "order_id": order.order_id})
+        raise NotFound("No order is waiting for this pickup code.")
+    session.refresh(order)
     emit(session, events.ORDER_PICKED_UP,
          {"order_id": order.order_id, "member_id": order.member_id, "at": now.isoformat()},
          tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)

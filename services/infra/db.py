@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import DateTime, and_, create_engine, event, or_
+from sqlalchemy import DateTime, and_, create_engine, event, or_, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -90,9 +91,28 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+# The schemes the README, compose and the manifests write (``postgresql://...``). SQLAlchemy 2.1
+# maps a bare ``postgresql`` to psycopg 3; under eventlet the project uses psycopg2, which
+# psycogreen makes cooperative (DESIGN.md, known traps), so the bare forms mean psycopg2 here.
+_POSTGRES_SCHEMES = {"postgresql", "postgres"}
+
+
+def engine_url(url):
+    """``url`` as SQLAlchemy must read it: a bare ``postgresql://`` or ``postgres://`` becomes
+    ``postgresql+psycopg2://``; an explicit driver and any other URL are kept as written."""
+    parsed = make_url(url)
+    if parsed.drivername in _POSTGRES_SCHEMES:
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed
+
+
 def make_engine(url, green=False):
-    """An engine for ``url``. ``green`` when it runs inside an eventlet-patched process."""
-    if url.startswith("sqlite"):
+    """An engine for ``url``. ``green`` when it runs inside an eventlet-patched process.
+
+    Every engine of the project is made here (services, migrations, scripts), so the URL forms
+    the documentation shows are accepted in one place (``engine_url``)."""
+    url = engine_url(url)
+    if url.get_backend_name() == "sqlite":
         # sqlite3 waits for locks inside C, blocking the whole hub: a single pooled
         # connection makes green threads queue for it instead (green waits, no deadlock).
         engine = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=30)
@@ -143,6 +163,39 @@ def in_transaction(session, use_case, *args, attempts=2):
             if attempt == attempts - 1:
                 raise
     return None
+
+
+def compare_and_set(session, model, where, values):
+    """``UPDATE model SET values WHERE where``: the number of rows it changed (0: lost).
+
+    A state change is decided by the database, not by what this process read earlier: the
+    ``where`` names the state expected (``status == "reserved"``, ``refunded + x <= paid``), so
+    of two processes racing, exactly one sees a row change and goes on to its effects (stock
+    back, an event); the other sees 0 and answers as if it had come second. On PostgreSQL the
+    loser's UPDATE waits for the winner's row lock and re-evaluates ``where`` on the committed
+    row; SQLite has one writer at a time. Objects already loaded are not synchronised: the
+    caller refreshes them (or sets what it knows) when it goes on using them.
+    """
+    result = session.execute(
+        update(model).where(*where).values(**values).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+# ``session.get(Model, id, **ROW_LOCK)``: the row as committed now, locked until the transaction
+# ends (``SELECT ... FOR UPDATE``; nothing on SQLite, which has one writer at a time). A use case
+# that decides from several rows (an order and its payments) takes the lock of the one they
+# hang on first, so every writer of that aggregate queues in the same order (no deadlock).
+ROW_LOCK = {"with_for_update": True, "populate_existing": True}
+
+
+def claim_batch(session, statement):
+    """The rows of ``statement`` (an ORM ``select``) that no other transaction holds, locked
+    until this one ends: periodic work that runs in every process (a timer) claims its unit of
+    work this way, so with N processes each unit is done once and nobody waits for another.
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has no row locks (SQLAlchemy leaves the
+    clause out) and one writer at a time, so there the work's own compare-and-set decides."""
+    return session.scalars(statement.with_for_update(skip_locked=True)).all()
 
 
 def get_in_community(session, model, object_id, tenant_id, detail, key, member_id=None, **options):

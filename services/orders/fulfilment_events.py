@@ -3,6 +3,8 @@
 Events of different types travel on different queues, so a later step may arrive first: the
 order then walks through the steps in between. An order already past a step, or taken off the
 way (cancelled, refunding, refunded), is left alone: raising would only park the event.
+The order is read under its row lock (``order_of_event``), so a cancel at the same moment
+either comes first (the step is left alone) or finds the order packed (and is refused).
 """
 
 from services.infra.messaging import emit, inbox_consumer
@@ -21,7 +23,7 @@ def _advance(session, event, data, status):
     if order is None or order.status not in WAY or WAY.index(order.status) >= WAY.index(status):
         return None
     for step in WAY[WAY.index(order.status) + 1: WAY.index(status) + 1]:
-        lifecycle.transition(order, step, BY)
+        lifecycle.transition(session, order, step, BY)
     return order
 
 

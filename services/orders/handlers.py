@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from services.infra import idempotency
 from services.infra.batches import together_or_each
 from services.infra.context import Caller
-from services.infra.db import get_in_community, new_id, newest_first, utcnow
+from services.infra.db import ROW_LOCK, get_in_community, new_id, newest_first, utcnow
 from services.infra.errors import (
     DomainError,
     Forbidden,
@@ -107,7 +107,12 @@ def idempotent(session, caller, key, order_id, request, answer):
     """A payment call (pay, mark-paid, refund) under the client's ``Idempotency-Key``
     (``idempotency.run``): a refund and its key commit together; a key that placed an order is
     not a payment call's (409). Two concurrent tries collide on the key's unique constraint: run
-    the call again (``db.in_transaction``) to get the first answer."""
+    the call again (``db.in_transaction``) to get the first answer.
+
+    With a key, the order's lock comes first: a concurrent try with the same key then waits for
+    the first one and finds its answer, instead of being refused by the state the first one left."""
+    if key is not None:
+        visible_order(session, caller, order_id, lock=True)
     return idempotency.run(session, IdempotencyKey, caller.tenant_id, key_owner(caller), key, request, answer,
                            order_id=order_id)
 
@@ -409,6 +414,9 @@ def release_abandoned(session, catalog_for, crm_for, older_than=ABANDONED_AFTER)
     retry starts afresh.
 
     ``catalog_for(tenant_id)`` / ``crm_for(tenant_id)`` are the clients acting for that community.
+    The sweeper runs in every orders process and its steps are remote calls, which no claim
+    could span: two sweepers on one attempt are harmless instead, since catalog's release is a
+    compare-and-set on the reservation (stock back once) and crm's is idempotent per order.
     """
     return sum(
         abandon_attempt(session, catalog_for(tenant_id), crm_for(tenant_id), order_id)
@@ -445,10 +453,11 @@ def expire_idempotency_keys(session, retention=IDEMPOTENCY_KEY_RETENTION, staff_
             return forgotten
 
 
-def visible_order(session, caller, order_id):
-    """An order of the caller's community; a member sees only their own."""
+def visible_order(session, caller, order_id, lock=False):
+    """An order of the caller's community; a member sees only their own. ``lock``: as committed
+    now and row-locked, for a use case about to change it (``lifecycle``: lock, then decide)."""
     return get_in_community(session, Order, order_id, caller.require_tenant(), "No such order.", "order_id",
-                            member_id=caller.member_scope)
+                            member_id=caller.member_scope, **(ROW_LOCK if lock else {}))
 
 
 def get_order(session, caller, order_id):

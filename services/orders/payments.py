@@ -9,6 +9,12 @@ its pay page acts as the buyer, then it notifies the merchant's webhook, signed 
 HMAC-SHA256 over ``timestamp.body``, retrying with backoff until it gets a 2xx, and now and
 then twice. Each notification is applied exactly once; a forged, stale or replayed one
 changes nothing; a payment that arrives after the order was cancelled is refunded.
+
+Every use case here runs in many orders processes at once: it locks the order first
+(``visible_order(lock=True)``, ``lifecycle.locked_order``) and then moves payments by
+compare-and-set on their status and amounts (``compare_and_set``), so a webhook racing the
+unpaid timeout, a cancel racing mark-paid, or two refunds at once never both win: an order ends
+paid or cancelled-and-refunded, and refunds never add up to more than was paid.
 """
 
 import hashlib
@@ -21,14 +27,13 @@ from datetime import timedelta
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from services.infra.db import new_id, utcnow
+from services.infra.db import claim_batch, compare_and_set, new_id, utcnow
 from services.infra.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.infra.messaging import emit
 from services.infra.schemas import Int, StrictSchema, TolerantSchema, load
 from services.orders import events, lifecycle, stats
 from services.orders.handlers import idempotent, visible_order
 from services.orders.models import (
-    Order,
     Payment,
     ProcessedNotification,
     Refund,
@@ -38,6 +43,9 @@ from services.orders.models import (
 
 SIGNATURE_MAX_AGE = 300  # seconds: an older webhook is refused (replay protection)
 WEBHOOK_PATH = "/api/v1/payments/sandbox/webhook"
+# The reasons on the refunds orders makes by itself (a leader's refund carries the leader's words).
+CANCELLED_REFUND_REASON = "订单取消"
+LATE_PAYMENT_REFUND_REASON = "付款时订单已取消"
 
 
 class PayInput(StrictSchema):
@@ -94,9 +102,7 @@ class SandboxProvider:
         return {"pay_url": self.pay_url(charge.id)}
 
     def refund(self, session, payment, amount_cents):
-        charge = session.get(SandboxCharge, payment.provider_ref)
-        if charge is not None:
-            charge.status = "refunded"
+        compare_and_set(session, SandboxCharge, (SandboxCharge.id == payment.provider_ref,), {"status": "refunded"})
 
 
 def providers_from(config):
@@ -145,7 +151,7 @@ def start_payment(session, caller, providers, order_id, payload, idempotency_key
 
 def _start_payment(session, caller, providers, order_id, payload):
     data = load(PAY_INPUT, payload)
-    order = visible_order(session, caller, order_id)
+    order = visible_order(session, caller, order_id, lock=True)
     if order.status != "pending_payment":
         raise Conflict(f"An order that is {order.status} cannot be paid.",
                        {"reason": "wrong_state", "status_now": order.status})
@@ -165,10 +171,14 @@ def mark_paid_offline(session, caller, providers, order_id, idempotency_key=None
 
 
 def _mark_paid_offline(session, caller, providers, order_id):
-    order = visible_order(session, caller, order_id)
-    payment = _pending_payment(session, order, "offline") or _new_payment(session, order, "offline")
+    order = visible_order(session, caller, order_id, lock=True)
     lifecycle.mark_paid(session, order, _by(caller), "offline", caller.correlation_id)
-    payment.status = "succeeded"
+    payment = _pending_payment(session, order, "offline")
+    if payment is None:
+        payment = _new_payment(session, order, "offline")
+        payment.status = "succeeded"
+    else:
+        _settle(session, payment, "pending", "succeeded")
     session.flush()
     return {"order_id": order.id, "status": order.status, "payment": payment_view(payment, providers)}
 
@@ -176,11 +186,11 @@ def _mark_paid_offline(session, caller, providers, order_id):
 def cancel_order(session, caller, providers, order_id):
     """Members cancel their own order before packing; the leader may cancel any such order.
     A paid order is refunded in full through the provider it was paid with."""
-    order = visible_order(session, caller, order_id)
+    order = visible_order(session, caller, order_id, lock=True)
     if order.status not in lifecycle.MEMBER_MAY_CANCEL:
         raise Conflict(f"An order that is {order.status} can no longer be cancelled.",
                        {"reason": "wrong_state", "status_now": order.status})
-    given_back = refund_payments(session, providers, order)
+    given_back = refund_payments(session, providers, order, _by(caller), CANCELLED_REFUND_REASON)
     if given_back:
         stats.record_refund(session, order, given_back, whole=True)
     lifecycle.cancel(session, order, _by(caller), "cancelled_by_" + caller.role,
@@ -188,14 +198,35 @@ def cancel_order(session, caller, providers, order_id):
     return {"order_id": order.id, "status": order.status}
 
 
-def refund_payments(session, providers, order):
-    """Give back all that is left of the order's payments; how much that was."""
+def _settle(session, payment, before, after, **values):
+    """``payment`` from ``before`` to ``after`` (and ``values``) by compare-and-set; ``Conflict``
+    if another process moved it first (then nothing here changed, the transaction rolls back)."""
+    if not compare_and_set(session, Payment, (Payment.id == payment.id, Payment.status == before),
+                           {"status": after, "updated_at": utcnow(), **values}):
+        session.refresh(payment)
+        raise Conflict(f"The payment is {payment.status} now.", {"reason": "wrong_state", "status_now": payment.status})
+    session.refresh(payment)
+
+
+def _give_back(session, providers, payment, amount_cents, reason, by):
+    """``amount_cents`` of ``payment`` back through its provider, on the record (``Refund``): a
+    payment's ``refunded_cents`` is always the sum of its refunds."""
+    providers[payment.method].refund(session, payment, amount_cents)
+    session.add(Refund(tenant_id=payment.tenant_id, order_id=payment.order_id, payment_id=payment.id,
+                       amount_cents=amount_cents, reason=reason, by=by))
+
+
+def refund_payments(session, providers, order, by, reason):
+    """Give back all that is left of the order's payments; how much that was. The caller holds
+    the order's lock; each payment still moves by compare-and-set on what was read of it."""
     given_back = 0
-    for payment in session.scalars(select(Payment).where(Payment.order_id == order.id)):
+    for payment in session.scalars(select(Payment).where(Payment.order_id == order.id)
+                                   .execution_options(populate_existing=True)):
         if payment.status == "succeeded":
-            given_back += payment.amount_cents - payment.refunded_cents
-            providers[payment.method].refund(session, payment, payment.amount_cents - payment.refunded_cents)
-            payment.refunded_cents, payment.status = payment.amount_cents, "refunded"
+            left = payment.amount_cents - payment.refunded_cents
+            _settle(session, payment, "succeeded", "refunded", refunded_cents=payment.amount_cents)
+            _give_back(session, providers, payment, left, reason, by)
+            given_back += left
     return given_back
 
 
@@ -213,9 +244,10 @@ def refund_order(session, caller, providers, order_id, payload, idempotency_key=
 
 def _refund_order(session, caller, providers, order_id, payload):
     data = load(REFUND_INPUT, payload)
-    order = visible_order(session, caller, order_id)
+    order = visible_order(session, caller, order_id, lock=True)
     paid = session.scalars(
         select(Payment).where(Payment.order_id == order.id, Payment.status == "succeeded")
+        .execution_options(populate_existing=True)
     ).first()
     if paid is None or order.status in ("pending_payment", "cancelled", "refunded"):
         raise Conflict("Only a paid order can be refunded.", {"reason": "wrong_state", "status_now": order.status})
@@ -224,14 +256,20 @@ def _refund_order(session, caller, providers, order_id, payload):
         raise Conflict("That is more than is left to refund.",
                        {"reason": "exceeds_paid", "refundable_cents": refundable})
     by = _by(caller)
-    providers[paid.method].refund(session, paid, data["amount_cents"])
-    paid.refunded_cents += data["amount_cents"]
-    session.add(Refund(tenant_id=order.tenant_id, order_id=order.id, payment_id=paid.id,
-                       amount_cents=data["amount_cents"], reason=data["reason"], by=by))
+    # The sum is the database's to check: two refunds at once never exceed what was paid.
+    if not compare_and_set(session, Payment, (
+            Payment.id == paid.id, Payment.status == "succeeded",
+            Payment.refunded_cents + data["amount_cents"] <= Payment.amount_cents),
+            {"refunded_cents": Payment.refunded_cents + data["amount_cents"], "updated_at": utcnow()}):
+        session.refresh(paid)
+        raise Conflict("That is more than is left to refund.",
+                       {"reason": "exceeds_paid", "refundable_cents": paid.amount_cents - paid.refunded_cents})
+    session.refresh(paid)
+    _give_back(session, providers, paid, data["amount_cents"], data["reason"], by)
     whole = paid.refunded_cents == paid.amount_cents
     if whole:
-        paid.status = "refunded"
-        lifecycle.transition(order, "refunded", by)
+        _settle(session, paid, "succeeded", "refunded")
+        lifecycle.transition(session, order, "refunded", by)
     stats.record_refund(session, order, data["amount_cents"], whole)
     emit(session, events.ORDER_REFUNDED,
          {**lifecycle.order_facts(order), "amount_cents": data["amount_cents"],
@@ -243,11 +281,17 @@ def _refund_order(session, caller, providers, order_id, payload):
 
 
 def expire_unpaid(session, now=None):
-    """Cancel unpaid orders past their deadline; stock comes back through ``order_cancelled``."""
-    expired = lifecycle.overdue_orders(session, now or utcnow())
-    for order in expired:
-        lifecycle.cancel(session, order, "system:payment_timeout", "payment_timeout")
-    return len(expired)
+    """Cancel unpaid orders past their deadline; stock comes back through ``order_cancelled``.
+    The orders are claimed (``overdue_orders``), so with N processes each is cancelled once; one
+    that was paid meanwhile (SQLite's other process) is left as it is. The number cancelled."""
+    cancelled = 0
+    for order in lifecycle.overdue_orders(session, now or utcnow()):
+        try:
+            lifecycle.cancel(session, order, "system:payment_timeout", "payment_timeout")
+        except Conflict:  # lost to the payment: nothing was changed for this order
+            continue
+        cancelled += 1
+    return cancelled
 
 
 # --- the sandbox provider's own side -------------------------------------------------------
@@ -269,9 +313,12 @@ def sandbox_complete(session, provider, charge_id, payload):
     """The buyer's choice on the pay page; the provider then owes the merchant a webhook."""
     data = load(OUTCOME_INPUT, payload)
     charge = _charge(session, charge_id)
-    if charge.status != "pending":
+    # Two clicks on the pay page at once (or two gateways): one outcome, one set of notifications.
+    if not compare_and_set(session, SandboxCharge, (SandboxCharge.id == charge.id, SandboxCharge.status == "pending"),
+                           {"status": data["outcome"]}):
+        session.refresh(charge)
         raise Conflict("This payment was already completed.", {"reason": "wrong_state", "status_now": charge.status})
-    charge.status = data["outcome"]
+    session.refresh(charge)
     body = json.dumps({"notification_id": new_id(), "charge_id": charge.id, "status": charge.status,
                        "amount_cents": charge.amount_cents})
     copies = 2 if random.random() < provider.duplicate_rate else 1  # real providers do this too
@@ -284,19 +331,34 @@ def sign(secret, timestamp, body):
     return hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
 
 
+# How long a sender owns a notification it claimed: well beyond the webhook call's timeout, so
+# only a sender that died mid-call loses it to another (which then sends it again, as providers do).
+DELIVERY_LEASE = timedelta(seconds=60)
+
+
 def due_notifications(session, now=None, limit=20):
+    """Notifications due now, each leased to this caller (``next_attempt_at`` pushed a lease
+    ahead, by compare-and-set on the value read): the sender runs in every orders process, and
+    a claimed notification is sent by one of them, until its lease runs out."""
+    now = now or utcnow()
     with session.begin():
-        return session.scalars(
+        due = claim_batch(
+            session,
             select(SandboxNotification)
-            .where(SandboxNotification.delivered_at.is_(None), SandboxNotification.next_attempt_at <= (now or utcnow()))
+            .where(SandboxNotification.delivered_at.is_(None), SandboxNotification.next_attempt_at <= now)
             .order_by(SandboxNotification.next_attempt_at)
-            .limit(limit)
-        ).all()
+            .limit(limit),
+        )
+        return [notification for notification in due if compare_and_set(
+            session, SandboxNotification,
+            (SandboxNotification.id == notification.id, SandboxNotification.delivered_at.is_(None),
+             SandboxNotification.next_attempt_at == notification.next_attempt_at),
+            {"next_attempt_at": now + DELIVERY_LEASE})]
 
 
 def deliver_notifications(session, post, secret, webhook_url):
-    """Send what is due; ``post(url, body, headers) -> status code``. No transaction is held
-    during the HTTP call."""
+    """Send what is due and leased to this process; ``post(url, body, headers) -> status code``.
+    No transaction is held during the HTTP call."""
     delivered = 0
     for notification in due_notifications(session):
         timestamp = str(int(time.time()))
@@ -350,17 +412,19 @@ def receive_sandbox_webhook(session, providers, secret, timestamp, signature, bo
 
 
 def _apply(session, providers, payment, status):
-    if payment.status != "pending":
+    """The provider's outcome on ``payment``, under the order's lock: the unpaid timeout or a
+    cancel either came first (the money goes back) or waits and finds the order paid."""
+    order = lifecycle.locked_order(session, payment.order_id)
+    if not compare_and_set(session, Payment, (Payment.id == payment.id, Payment.status == "pending"),
+                           {"status": "failed" if status == "failed" else "succeeded", "updated_at": utcnow()}):
         return "already_applied"
-    order = session.get(Order, payment.order_id)
+    session.refresh(payment)
     if status == "failed":
-        payment.status = "failed"
         return "failed"
-    payment.status = "succeeded"
     if order.status == "pending_payment":
         lifecycle.mark_paid(session, order, f"provider:{payment.method}", payment.method)
         return "paid"
     # Paid after the order was cancelled (or paid twice): the money goes back, never lost.
-    providers[payment.method].refund(session, payment, payment.amount_cents)
-    payment.status, payment.refunded_cents = "refunded", payment.amount_cents
+    _settle(session, payment, "succeeded", "refunded", refunded_cents=payment.amount_cents)
+    _give_back(session, providers, payment, payment.amount_cents, LATE_PAYMENT_REFUND_REASON, f"provider:{payment.method}")
     return "refunded"

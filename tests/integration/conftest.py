@@ -95,8 +95,9 @@ class PostgresDatabases:
         finally:
             connection.close()
         self.names.append(name)
+        # The documented form (README, compose, manifests): ``postgresql://``, as written.
         parts = urlsplit(self.admin_url)
-        return urlunsplit(parts._replace(path=f"/{name}", scheme="postgresql+psycopg2"))
+        return urlunsplit(parts._replace(path=f"/{name}"))
 
     def drop_all(self):
         connection = self._admin()

@@ -268,5 +268,5 @@ def test_k8s_kustomization_lists_every_manifest(k8s_documents):
 
 def test_gitignore_keeps_local_state_and_secrets_out_of_git():
     ignored = set((REPO_ROOT / ".gitignore").read_text(encoding="utf-8").split())
-    required = {"var/", ".venv/", "*.db", "secrets.env", "__pycache__/", ".pytest_cache/"}
+    required = {"var/", ".venv", "*.db", "secrets.env", "__pycache__/", ".pytest_cache/"}
     assert required | {"node_modules/"} <= ignored

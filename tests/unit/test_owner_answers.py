@@ -37,7 +37,7 @@ def order(session, order_id, status="paid", wave_id="wave-1", tenant_id=TENANT, 
         if status != "pending_payment":
             lifecycle.mark_paid(session, row, "leader:account-1", "offline")
         if status not in ("pending_payment", "paid"):
-            lifecycle.transition(row, status, "system:fulfillment")
+            lifecycle.transition(session, row, status, "system:fulfillment")
 
 
 def test_the_staff_get_the_waves_paid_orders_of_their_community_only(session, caller):
