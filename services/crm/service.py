@@ -1,7 +1,6 @@
 """CRM service (会员与营销): thin nameko entrypoints over ``handlers``."""
 
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
 from nameko.timer import timer
 
 from services.crm import (
@@ -25,7 +24,7 @@ from services.crm import (
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database, utcnow
-from services.infra.entrypoints import rpc
+from services.infra.entrypoints import event_handler, rpc
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 
 
