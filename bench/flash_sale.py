@@ -55,7 +55,7 @@ class Client:
 def expect(result, status):
     code, _, response = result
     if code != status:
-        raise SystemExit(f"setup failed: expected {status}, got {code}: {response.text if response else ''}")
+        raise SystemExit(f"setup failed: expected {status}, got {code}: {response.text if response is not None else ''}")
     return response.json()
 
 

@@ -140,7 +140,7 @@ def measure(url, data_dir, seconds, connections):
     client = Client(url)
     expect(client.call("GET", "/health"), 200)
     slug, leader = setup_community(client)
-    product = create_product(client, leader, stock=10_000_000)
+    product = create_product(client, leader, stock=1_000_000)
     tokens_file = Path(tempfile.mkstemp(prefix="linli-bench-tokens-")[1])
     tokens_file.write_text("\n".join(members(client, slug, 64)) + "\n")
     try:
