@@ -1,10 +1,13 @@
 """Two processes of every service (LINLI_SERVICE_PROCESSES=2): they share each RPC and event
 queue as competing consumers, and the stock races hold as with one."""
 
+import os
+import signal
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import requests
@@ -112,3 +115,32 @@ def test_no_oversell(any_stack, channel):
         assert max(won.values()) <= 2, won
         item = api(stack, "GET", f"/live-sessions/{order_channel['id']}", leader).json()["items"][0]
         assert (item["sold"], item["remaining"]) == (10, 0)
+
+
+def service_pids(stack, service):
+    return sorted(pid for pid in stack.children()
+                  if f"config/{service}.yaml".encode() in Path(f"/proc/{pid}/cmdline").read_bytes())
+
+
+def test_a_process_that_dies_is_started_again_on_its_own(stack_of_two):
+    """make run's supervisor: kill -9 one of the two orders processes; the other carries on, the
+    dead one is started again, and nothing else is restarted."""
+    before = {name: service_pids(stack_of_two, name) for name in ("orders", "crm", "gateway")}
+    assert len(before["orders"]) == 2
+    os.kill(before["orders"][1], signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now = service_pids(stack_of_two, "orders")
+        if len(now) == 2 and now != before["orders"]:
+            break
+        time.sleep(0.5)
+    assert len(now) == 2 and before["orders"][0] in now and before["orders"][1] not in now, (before, now)
+    assert {name: service_pids(stack_of_two, name) for name in ("crm", "gateway")} == {
+        name: before[name] for name in ("crm", "gateway")}
+    log = (stack_of_two.data_dir / "run.out").read_text(errors="replace")
+    assert "exited with code -9; starting it again" in log
+    while stack_of_two.consumers("rpc-orders") != 2 and time.monotonic() < deadline + 30:
+        time.sleep(1)
+    assert stack_of_two.consumers("rpc-orders") == 2
+    leader, _ = shop(stack_of_two, 0)
+    assert api(stack_of_two, "GET", "/orders", leader).status_code == 200
