@@ -57,7 +57,11 @@ def main():
     for name in service_names():
         upgrade(name)
         print(f"migrated {name}", flush=True)
-    declare_queues(os.environ.get("LINLI_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+    try:
+        declare_queues(os.environ.get("LINLI_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+    except queues.MigrationRefused as refused:
+        print(f"not migrating the queues: {refused}", file=sys.stderr, flush=True)
+        return 1
     return 0
 
 
