@@ -98,7 +98,7 @@ class Stack:
         """How many processes consume ``queue`` (RabbitMQ's management API)."""
         response = requests.get(f"{MANAGEMENT}/queues/{self.vhost}/{queue}", auth=AUTH, timeout=10)
         response.raise_for_status()
-        return response.json()["consumers"]
+        return response.json().get("consumers", 0)  # absent until the broker has emitted its stats
 
 
 def _new_vhost(prefix):
