@@ -1,10 +1,13 @@
 """Run the whole of Linli on this machine: migrations, the demo community on a first start
 (deploy/demo.py; LINLI_DEMO), the five services and the gateway.
 
-This is what `make run` starts (after deploy/setup.sh has RabbitMQ up). It supervises
-the children: their output goes to stdout with a name prefix and to
-$LINLI_DATA_DIR/logs/<name>.log; if any child dies, everything stops; Ctrl-C or SIGTERM
-stops everything cleanly. Deliberately stdlib only: it must not import nameko.
+This is what `make run` starts (after deploy/setup.sh has RabbitMQ up). Each service runs in
+``LINLI_<SERVICE>_PROCESSES`` processes (default ``LINLI_SERVICE_PROCESSES``, itself 1), the
+gateway in ``LINLI_GATEWAY_PROCESSES``: the processes of one service are competing consumers of
+its RPC and event queues. It supervises the children: their output goes to stdout with a name
+prefix and to $LINLI_DATA_DIR/logs/<name>.log; a child that dies once everything is up is
+started again on its own (the others carry on), unless it keeps dying, which stops everything;
+Ctrl-C or SIGTERM stops everything cleanly. Deliberately stdlib only: it must not import nameko.
 """
 
 import ctypes
@@ -28,6 +31,10 @@ VENV_BIN = REPO_ROOT / ".venv" / "bin"
 SECRET_KEYS = ["LINLI_TOKEN_SECRET", "LINLI_WEBHOOK_SECRET"]
 HEALTH_TIMEOUT_S = 60
 STOP_GRACE_S = 10
+MAX_PROCESSES = 16
+# A child that died more than RESTART_LIMIT times within RESTART_WINDOW_S is broken, not unlucky.
+RESTART_LIMIT = 5
+RESTART_WINDOW_S = 60
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _output_lock = threading.Lock()
@@ -81,25 +88,41 @@ def load_or_create_secrets(path, env):
     return stored
 
 
-def child_commands(gateways=1):
-    """Each service once; the gateway ``gateways`` times, sharing the port (SO_REUSEPORT:
-    the kernel spreads connections over them, and the live room fans out through RabbitMQ)."""
+def child_commands(counts=None):
+    """name -> command of every process: ``counts[service]`` of each service and of the gateway
+    (default one each). The first process of a service is named after it, the next ones
+    ``<service>-2``, ``<service>-3``... The gateways share the port (SO_REUSEPORT: the kernel
+    spreads connections over them, and the live room fans out through RabbitMQ); a service's
+    processes share its queues (competing consumers: RabbitMQ gives each message to one)."""
+    counts = counts or {}
     nameko = str(VENV_BIN / "nameko")
-    commands = {
-        name: [nameko, "run", "--config", f"config/{name}.yaml", f"services.{name}.service"]
-        for name in SERVICES
-    }
-    for index in range(gateways):
-        name = "gateway" if index == 0 else f"gateway-{index + 1}"
-        commands[name] = [nameko, "run", "--config", "config/gateway.yaml", "gateway.service"]
+    modules = {name: f"services.{name}.service" for name in SERVICES}
+    modules["gateway"] = "gateway.service"
+    commands = {}
+    for service, module in modules.items():
+        for index in range(counts.get(service, 1)):
+            name = service if index == 0 else f"{service}-{index + 1}"
+            commands[name] = [nameko, "run", "--config", f"config/{service}.yaml", module]
     return commands
 
 
-def gateway_processes(env):
-    value = env.get("LINLI_GATEWAY_PROCESSES", "2")
-    if not value.isdigit() or not 1 <= int(value) <= 16:
-        raise SystemExit(f"LINLI_GATEWAY_PROCESSES must be 1..16, not {value!r}")
+def _count(env, key, default):
+    value = (env.get(key) or "").strip() or default  # an empty variable counts as unset
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PROCESSES:
+        raise SystemExit(f"{key} must be a whole number of processes from 1 to {MAX_PROCESSES}, not {value!r}")
     return int(value)
+
+
+def process_counts(env):
+    """How many processes of each service and of the gateway ``make run`` starts."""
+    default = str(_count(env, "LINLI_SERVICE_PROCESSES", "1"))
+    counts = {name: _count(env, f"LINLI_{name.upper()}_PROCESSES", default) for name in SERVICES}
+    counts["gateway"] = gateway_processes(env)
+    return counts
+
+
+def gateway_processes(env):
+    return _count(env, "LINLI_GATEWAY_PROCESSES", "2")
 
 
 def demo_wanted(env, data_dir):
@@ -188,15 +211,36 @@ def wait_until_healthy(children, port):
     return False
 
 
-def watch(children):
-    """Block until a stop is requested (returns 0) or a child dies (returns 1)."""
+def watch(children, restart):
+    """Block until a stop is requested (returns 0) or a child keeps dying (returns 1). A child
+    that dies is started again on its own (``restart(name)``), after a pause that grows with
+    its deaths of the last minute: its siblings serve meanwhile, and what it held unacknowledged
+    the broker gives to them."""
+    deaths = {}
     while not _stop_signal:
         dead = first_dead_child(children)
         if dead:
-            say(f"{dead[0]} exited with code {dead[1]}; stopping everything")
-            return 1
+            name, code = dead
+            now = time.monotonic()
+            recent = [at for at in deaths.get(name, []) if now - at < RESTART_WINDOW_S] + [now]
+            deaths[name] = recent
+            if len(recent) > RESTART_LIMIT:
+                say(f"{name} exited {len(recent)} times within {RESTART_WINDOW_S} s "
+                    f"(last code {code}); stopping everything")
+                return 1
+            say(f"{name} exited with code {code}; starting it again")
+            if _pause(len(recent) - 1):
+                restart(name)
         time.sleep(0.2)
     return 0
+
+
+def _pause(seconds):
+    """Sleep, unless a stop is requested meanwhile (then False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not _stop_signal:
+        time.sleep(0.1)
+    return not _stop_signal
 
 
 def stop_all(children):
@@ -233,8 +277,7 @@ def main():
 
     env = build_environment()
     data_dir = Path(env["LINLI_DATA_DIR"])
-    port = env["LINLI_HTTP_PORT"]
-    gateways = gateway_processes(env)
+    commands = child_commands(process_counts(env))  # a bad count stops here, before anything runs
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -249,27 +292,22 @@ def main():
         return 0
 
     children, pumps = {}, []
+
+    def restart(name):
+        # Forks while the pumps run: the child runs only prctl before exec, which takes no
+        # lock a pump could hold.
+        children[name], pump = start_child(name, commands[name], env, log_dir)
+        pumps.append(pump)
+        pump.start()
+
     try:
-        for name, command in child_commands(gateways).items():
+        for name, command in commands.items():
             children[name], pump = start_child(name, command, env, log_dir)
             pumps.append(pump)
         # Started only after every fork: forking while other threads run is unsafe.
         for pump in pumps:
             pump.start()
-
-        if not wait_until_healthy(children, port):
-            if _stop_signal:
-                return 0
-            dead = first_dead_child(children)
-            if dead:
-                say(f"{dead[0]} exited with code {dead[1]} while starting")
-            return 1
-        say(f"Linli is running at http://127.0.0.1:{port}")
-        say(f"logs are in {log_dir}; press Ctrl-C to stop")
-        if demo:
-            say("demo logins (demo only): leader 13800000000 / xiaoya-demo-2026; "
-                "member 13900000001 / linli-demo-2026")
-        return watch(children)
+        return serve(children, env["LINLI_HTTP_PORT"], log_dir, demo, restart)
     finally:
         stop_all(children)
         for pump in pumps:
@@ -277,6 +315,23 @@ def main():
                 pump.join(timeout=2)
         if _stop_signal:
             say("stopped")
+
+
+def serve(children, port, log_dir, demo, restart):
+    """Wait for /health, say where Linli runs, then supervise until a stop or a crash loop."""
+    if not wait_until_healthy(children, port):
+        if _stop_signal:
+            return 0
+        dead = first_dead_child(children)
+        if dead:
+            say(f"{dead[0]} exited with code {dead[1]} while starting")
+        return 1
+    say(f"Linli is running at http://127.0.0.1:{port}")
+    say(f"logs are in {log_dir}; press Ctrl-C to stop")
+    if demo:
+        say("demo logins (demo only): leader 13800000000 / xiaoya-demo-2026; "
+            "member 13900000001 / linli-demo-2026")
+    return watch(children, restart)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,12 @@
 """Catalog service (商品与库存): thin nameko entrypoints over ``handlers``, ``waves`` and ``live``."""
 
-from nameko.events import event_handler
 from nameko.timer import timer
 
 from services.catalog import handlers, live, stats, waves
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database, in_transaction, utcnow
-from services.infra.entrypoints import rpc
+from services.infra.entrypoints import event_handler, rpc
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 
 

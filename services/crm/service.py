@@ -3,7 +3,6 @@ members, notifications, loyalty, engagement) and ``handlers`` (what spans them).
 owns its transaction; the use cases that manage their own say so (a login, the timers)."""
 
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
 from nameko.timer import timer
 
 from services.crm import handlers, loyalty
@@ -16,7 +15,7 @@ from services.crm.notifications import channels, delivery, inbox, messages
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database, utcnow
-from services.infra.entrypoints import rpc
+from services.infra.entrypoints import event_handler, rpc
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 
 

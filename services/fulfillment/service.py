@@ -1,7 +1,6 @@
 """Fulfilment service (履约): thin nameko entrypoints over ``handlers``."""
 
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
 from nameko.timer import timer
 
 from services.fulfillment import (
@@ -16,7 +15,7 @@ from services.fulfillment import (
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
-from services.infra.entrypoints import rpc
+from services.infra.entrypoints import event_handler, rpc
 from services.infra.errors import NotFound
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 from services.infra.rpc import Rpc

@@ -4,14 +4,13 @@ import logging
 import secrets
 
 import requests
-from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database, in_transaction
-from services.infra.entrypoints import rpc
+from services.infra.entrypoints import event_handler, rpc
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 from services.infra.rpc import Rpc
 from services.orders import (

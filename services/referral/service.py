@@ -4,12 +4,11 @@ import base64
 
 from eventlet import tpool
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
 
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database
-from services.infra.entrypoints import rpc
+from services.infra.entrypoints import event_handler, rpc
 from services.infra.errors import NotFound, ServiceUnavailable
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
 from services.infra.rpc import Rpc

@@ -143,6 +143,51 @@ def test_orders_killed_twice_during_1000_orders(deploy):
     check_money(deployment)
 
 
+def deliver_and_pick_up(client, leader, orders, progressed):
+    """The day's paid shop orders (one batch, by the default point) packed, delivered and
+    ready; then every order picked up with its code (``progressed["picked_up"]`` counts them)."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+    def whole_batch():
+        status, response = client.call("GET", f"/batches?date={today}", leader)
+        batches = response.json()["batches"] if status == 200 else []
+        return batches[0] if batches and batches[0]["orders"] == len(orders) else None
+    batch = eventually(whole_batch, timeout=120)
+    assert batch, "fulfilment did not get every order_paid"
+    for step in ("packed", "delivering", "ready_for_pickup"):
+        status, response, _ = client.until_definite("POST", "/batches/fulfillment", leader, json={
+            "date": today, "pickup_point": batch["pickup_point"], "status": step})
+        assert status == 200, response is not None and response.text
+
+    def pick_up(order):
+        def code():
+            status, response = client.call("GET", f"/orders/{order['id']}", leader)
+            return status == 200 and (response.json().get("pickup") or {}).get("code")
+        status, response, _ = client.until_definite("POST", "/pickups/verify", leader, json={"code": eventually(code)})
+        assert status == 200, response is not None and response.text
+        progressed["picked_up"] += 1
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(pick_up, orders))
+
+
+def completed_and_earned(deployment, total):
+    """Once orders has completed all ``total`` orders and crm's ledger has settled: (order ->
+    total_cents, settled, the 'earned' entries, the points expected at 1 point per yuan)."""
+    def all_completed():  # orders learns of each pickup by event
+        found = rows(deployment, "orders", "SELECT id, total_cents FROM orders WHERE status = 'completed'")
+        return dict(found) if len(found) == total else None
+    totals = eventually(all_completed, timeout=120, interval=1)
+    assert totals, "orders did not complete every order picked up"
+    expected = sum(cents // 100 for cents in totals.values())  # 1 point per yuan (the default)
+
+    def ledger_settled():
+        return sum(points_balances(deployment).values()) == expected
+    settled = eventually(ledger_settled, timeout=120, interval=1)
+    earned = rows(deployment, "crm", "SELECT order_id, delta FROM points_entries WHERE kind = 'earned'")
+    return totals, settled, earned, expected
+
+
 @pytest.mark.timeout(900)
 def test_crm_killed_while_orders_are_paid_and_completed(deploy):
     """kill -9 crm (and with it its outbox relay and inbox) three times while 400 orders are paid
@@ -192,44 +237,10 @@ def test_crm_killed_while_orders_are_paid_and_completed(deploy):
     chaos.start()
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(pay_and_complete, orders))
-    # Fulfilment moves the community's day of shop orders as one batch (by the default point).
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
-
-    def whole_batch():
-        status, response = client.call("GET", f"/batches?date={today}", leader)
-        batches = response.json()["batches"] if status == 200 else []
-        return batches[0] if batches and batches[0]["orders"] == total else None
-    batch = eventually(whole_batch, timeout=120)
-    assert batch, "fulfilment did not get every order_paid"
-    for step in ("packed", "delivering", "ready_for_pickup"):
-        status, response, _ = client.until_definite("POST", "/batches/fulfillment", leader, json={
-            "date": today, "pickup_point": batch["pickup_point"], "status": step})
-        assert status == 200, response is not None and response.text
-
-    def pick_up(order):
-        def code():
-            status, response = client.call("GET", f"/orders/{order['id']}", leader)
-            return status == 200 and (response.json().get("pickup") or {}).get("code")
-        status, response, _ = client.until_definite("POST", "/pickups/verify", leader, json={"code": eventually(code)})
-        assert status == 200, response is not None and response.text
-        progressed["picked_up"] += 1
-
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(pick_up, orders))
+    deliver_and_pick_up(client, leader, orders, progressed)
     chaos.join(timeout=60)
     assert len(kills) == 3, kills
-
-    def all_completed():  # orders learns of each pickup by event
-        found = rows(deployment, "orders", "SELECT id, total_cents FROM orders WHERE status = 'completed'")
-        return dict(found) if len(found) == total else None
-    totals = eventually(all_completed, timeout=120, interval=1)
-    assert totals, "orders did not complete every order picked up"
-    expected = sum(cents // 100 for cents in totals.values())  # 1 point per yuan (the default)
-
-    def ledger_settled():
-        return sum(points_balances(deployment).values()) == expected
-    settled = eventually(ledger_settled, timeout=120, interval=1)
-    earned = rows(deployment, "crm", "SELECT order_id, delta FROM points_entries WHERE kind = 'earned'")
+    totals, settled, earned, expected = completed_and_earned(deployment, total)
     print(f"[crm-kill] {total} orders paid and picked up in {time.monotonic() - started:.1f} s, crm killed at "
           f"{kills} s; {len(totals)} completed; {len(earned)} 'earned' entries, points {sum(d for _, d in earned)} "
           f"(expected {expected}); answers {dict(client.statuses)}")
@@ -239,6 +250,71 @@ def test_crm_killed_while_orders_are_paid_and_completed(deploy):
     assert all(delta == totals[order_id] // 100 for order_id, delta in earned)
     no_500(client)
     assert check_money(deployment)["coupons_redeemed"] == len(coupons)
+
+
+@pytest.mark.timeout(900)
+def test_one_of_two_orders_and_one_of_two_crm_processes_killed_mid_burst(deploy):
+    """Two orders processes and two crm processes (LINLI_ORDERS_PROCESSES=2, LINLI_CRM_PROCESSES=2):
+    ``kill -9`` of one of each while 400 orders are placed and paid. The survivors carry on (what
+    the dead ones held unacknowledged the broker gives to them): exactly the 400 orders asked
+    for, each paid once, and, once picked up, each earns its points once."""
+    deployment = deploy(env={"LINLI_ORDERS_PROCESSES": "2", "LINLI_CRM_PROCESSES": "2"})
+    assert {"orders", "orders-2", "crm", "crm-2"} <= set(deployment.processes)
+    client = Client(deployment.url)
+    shop = community(client, members=16)
+    leader = shop["leader"]
+    product = expect(client.call("POST", "/products", leader, json={
+        "name": "东北大米 10kg", "price_cents": 5990, "stock": 10000}))
+    total, answers, lock = 400, {}, threading.Lock()
+    deadline = time.monotonic() + 420
+
+    def place_and_pay(index):
+        member = shop["members"][index % len(shop["members"])]
+        status, response, tries = client.until_definite(
+            "POST", "/orders", member["token"], deadline=deadline, headers={"Idempotency-Key": f"two-{index}"},
+            json={"items": [{"product_id": product["id"], "quantity": 1 + index % 2}]})
+        assert status == 201, response is not None and response.text
+        order = response.json()
+        paid, response, _ = client.until_definite("POST", f"/orders/{order['id']}/mark-paid", leader,
+                                                  deadline=deadline, headers={"Idempotency-Key": f"pay-{order['id']}"})
+        assert paid == 200, response is not None and response.text
+        with lock:
+            answers[index] = (order, tries)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(32) as pool:
+        futures = [pool.submit(place_and_pay, index) for index in range(total)]
+        when(lambda: len(answers), 150)
+        deployment.kill("orders-2")
+        deployment.kill("crm-2")
+        killed_at = round(time.monotonic() - started, 1)
+        for future in futures:
+            future.result()
+    elapsed = time.monotonic() - started
+    orders = [order for order, _ in answers.values()]
+    retried = sum(1 for _, tries in answers.values() if tries > 1)
+    print(f"[two-processes] {total} orders placed and paid in {elapsed:.1f} s; orders-2 and crm-2 killed at "
+          f"{killed_at} s; {retried} orders needed a retry; every answer seen {dict(client.statuses)}")
+    ids = {order["id"] for order in orders}
+    assert len(ids) == total
+    in_db = dict(rows(deployment, "orders", "SELECT id, status FROM orders"))
+    assert set(in_db) == ids and set(in_db.values()) == {"paid"}, Counter(in_db.values())
+    keys = rows(deployment, "orders", "SELECT key, order_id FROM idempotency_keys WHERE key LIKE 'two-%'")
+    assert len(keys) == total and {order_id for _, order_id in keys} == ids
+    payments = Counter(order_id for (order_id,) in rows(
+        deployment, "orders", "SELECT order_id FROM payments WHERE status = 'succeeded'"))
+    assert set(payments) == ids and set(payments.values()) == {1}
+
+    progressed = Counter()
+    deliver_and_pick_up(client, leader, orders, progressed)
+    totals, settled, earned, expected = completed_and_earned(deployment, total)
+    print(f"[two-processes] {len(totals)} completed; {len(earned)} 'earned' entries, points "
+          f"{sum(d for _, d in earned)} (expected {expected}); answers {dict(client.statuses)}")
+    assert settled, (sum(points_balances(deployment).values()), expected)
+    assert sorted(order_id for order_id, _ in earned) == sorted(totals)
+    assert all(delta == totals[order_id] // 100 for order_id, delta in earned)
+    no_500(client)
+    check_money(deployment)
 
 
 def other_connections(vhost):

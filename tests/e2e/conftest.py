@@ -1,5 +1,8 @@
 """The whole stack, started the way the README starts it (deploy/run.py), on a spare port,
-a temporary data directory and a RabbitMQ vhost of its own."""
+a temporary data directory and a RabbitMQ vhost of its own.
+
+``stack`` runs one process of each service; ``stack_of_two`` (started on first use) two of
+each (``LINLI_SERVICE_PROCESSES=2``); ``any_stack`` runs a test on both."""
 
 import os
 import signal
@@ -12,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from services.infra.topology import SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
 MANAGEMENT = "http://127.0.0.1:15672/api"
@@ -26,10 +31,7 @@ def free_port():
 
 @pytest.fixture(scope="session")
 def vhost():
-    name = f"linli-e2e-{uuid.uuid4().hex[:8]}"
-    requests.put(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
-    requests.put(f"{MANAGEMENT}/permissions/{name}/guest", auth=AUTH, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    name = _new_vhost("linli-e2e")
     yield name
     requests.delete(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=10)
 
@@ -37,8 +39,10 @@ def vhost():
 class Stack:
     """``make run``'s supervisor as a child process."""
 
-    def __init__(self, data_dir, vhost):
+    def __init__(self, data_dir, vhost, processes=1):
         self.data_dir = data_dir
+        self.vhost = vhost
+        self.processes_per_service = processes
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "LINLI_DATA_DIR": str(data_dir), "LINLI_HTTP_PORT": str(self.port),
@@ -46,8 +50,10 @@ class Stack:
                     "LINLI_DEMO": "0",  # no demo community: each test makes its own
                     "LINLI_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
                     # Notification channels may post to the tests' local receivers.
-                    "LINLI_ALLOW_PRIVATE_CHANNEL_HOSTS": "true"}
-        for key in ("LINLI_TOKEN_SECRET", "LINLI_WEBHOOK_SECRET"):
+                    "LINLI_ALLOW_PRIVATE_CHANNEL_HOSTS": "true",
+                    "LINLI_SERVICE_PROCESSES": str(processes)}
+        for key in ("LINLI_TOKEN_SECRET", "LINLI_WEBHOOK_SECRET", *(
+                f"LINLI_{name.upper()}_PROCESSES" for name in SERVICES)):
             self.env.pop(key, None)  # the supervisor must make and keep its own
         self.process = None
 
@@ -90,6 +96,21 @@ class Stack:
         return alive
 
 
+    def consumers(self, queue):
+        """How many processes consume ``queue`` (RabbitMQ's management API)."""
+        response = requests.get(f"{MANAGEMENT}/queues/{self.vhost}/{queue}", auth=AUTH, timeout=10)
+        response.raise_for_status()
+        return response.json().get("consumers", 0)  # absent until the broker has emitted its stats
+
+
+def _new_vhost(prefix):
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    requests.put(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
+    requests.put(f"{MANAGEMENT}/permissions/{name}/guest", auth=AUTH, timeout=10,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    return name
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, vhost):
     stack = Stack(tmp_path_factory.mktemp("linli-data"), vhost)
@@ -97,6 +118,24 @@ def stack(tmp_path_factory, vhost):
     yield stack
     if stack.process.poll() is None:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_of_two(tmp_path_factory):
+    """A second stack with two processes of every service (competing consumers of each queue)."""
+    vhost = _new_vhost("linli-e2e-two")
+    stack = Stack(tmp_path_factory.mktemp("linli-data-two"), vhost, processes=2)
+    stack.start()
+    yield stack
+    if stack.process.poll() is None:
+        stack.stop()
+    requests.delete(f"{MANAGEMENT}/vhosts/{vhost}", auth=AUTH, timeout=10)
+
+
+@pytest.fixture(params=[1, 2], ids=["1-process", "2-processes"])
+def any_stack(request):
+    """The test once on ``stack`` and once on ``stack_of_two``."""
+    return request.getfixturevalue("stack" if request.param == 1 else "stack_of_two")
 
 
 def _load_run_module():
@@ -113,8 +152,8 @@ class Deployment(Stack):
     each one started, killed and restarted on its own: the supervisor would stop everything
     when one child dies, and the fault tests (tests/chaos) want exactly that child dead."""
 
-    def __init__(self, data_dir, vhost, env=None, gateways=1):
-        super().__init__(data_dir, vhost)
+    def __init__(self, data_dir, vhost, env=None, gateways=1, processes=1):
+        super().__init__(data_dir, vhost, processes)
         self.env.update(env or {})
         self.env["LINLI_GATEWAY_PROCESSES"] = str(gateways)
         self.processes = {}
@@ -139,7 +178,7 @@ class Deployment(Stack):
         return time.monotonic() - started
 
     def commands(self):
-        return self.run.child_commands(self.run.gateway_processes(self.env))
+        return self.run.child_commands(self.run.process_counts(self.env))
 
     def start_service(self, name):
         log = open(self.data_dir / "logs" / f"{name}.log", "ab")

@@ -27,7 +27,9 @@ def eventually(check, timeout=15):
         time.sleep(0.3)
 
 
-def test_an_order_travels_through_every_service_and_survives_a_restart(stack):
+def test_an_order_travels_through_every_service_and_survives_a_restart(any_stack):
+    """Once with one process of each service, once with two (LINLI_SERVICE_PROCESSES=2)."""
+    stack = any_stack
     slug = f"xiaoya-{uuid.uuid4().hex[:6]}"
     signup = api(stack, "POST", "/leaders/signup", json={
         "community_name": "小雅的厨房", "slug": slug, "phone": "13800000001",
