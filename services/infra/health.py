@@ -9,6 +9,8 @@ the service's own container. It looks only at that container, never at another s
   is configured with, and the process itself holds an established TCP connection to its
   configured broker (its AMQP consumer is connected; nameko reconnects on its own after an
   outage, and the pod is ready again once it has).
+- ``--migrated``: the service's database is at its newest migration (an init container waits
+  for it, so a service never starts on a schema that the migration Job has not finished).
 
 Exit code 0 healthy, 1 not (the reason on stderr). Reads the service's ``config/<service>.yaml``
 with the same ``${VAR:default}`` substitution as ``nameko run``.
@@ -135,6 +137,26 @@ def check_broker_connection(pid, amqp_uri, proc=Path("/proc")):
         raise Unhealthy("the service holds no connection to its broker")
 
 
+def check_migrated(service, config):
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from services.infra.migrations import alembic_config
+
+    url = database_url(service, config.get("DATABASE_URL"))
+    heads = set(ScriptDirectory.from_config(alembic_config(service, url)).get_heads())
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except Exception as exc:
+        raise Unhealthy(f"database unreachable: {type(exc).__name__}: {exc}") from None
+    finally:
+        engine.dispose()
+    if current != heads:
+        raise Unhealthy(f"database at {sorted(current) or 'no revision'}, not yet at {sorted(heads)}")
+
+
 def check(service, live_only=False, config_dir=REPO_ROOT / "config", proc=Path("/proc")):
     """None when healthy; raises Unhealthy with the reason."""
     pid = service_pid(service, proc)
@@ -151,9 +173,13 @@ def main(argv=None):
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--live", action="store_true", help="the process only (liveness)")
     mode.add_argument("--ready", action="store_true", help="process, database, broker (default)")
+    mode.add_argument("--migrated", action="store_true", help="the database is at its newest migration")
     args = parser.parse_args(argv)
     try:
-        check(args.service, live_only=args.live)
+        if args.migrated:
+            check_migrated(args.service, load_config(args.service))
+        else:
+            check(args.service, live_only=args.live)
     except Unhealthy as exc:
         print(f"{args.service}: unhealthy: {exc}", file=sys.stderr)
         return 1

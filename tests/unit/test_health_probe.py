@@ -127,3 +127,13 @@ def test_reads_the_real_service_configs_with_nameko_substitution(monkeypatch):
     config = health.load_config("orders")
     assert config["DATABASE_URL"] == "postgresql://u:p@db:5432/linli_orders"
     assert config["AMQP_URI"] == "amqp://u:p@rabbitmq:5672/"
+
+
+def test_migrated_only_once_the_database_is_at_head(tmp_path):
+    from services.infra.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    with pytest.raises(health.Unhealthy, match="no revision"):
+        health.check_migrated("crm", {"DATABASE_URL": url})
+    upgrade("crm", url)
+    assert health.check_migrated("crm", {"DATABASE_URL": url}) is None
