@@ -51,10 +51,12 @@ def load_config(service, config_dir=REPO_ROOT / "config"):
         return yaml.load(f, Loader=_ConfigLoader)  # noqa: S506 (a SafeLoader subclass)
 
 
-def service_pid(service, proc=Path("/proc")):
-    """The pid of the running ``nameko run ... services.<service>.service``; Unhealthy if none."""
+def service_pid(service, proc=Path("/proc"), pid=None):
+    """The pid of the running ``nameko run ... services.<service>.service`` (only ``pid`` when
+    given; in a container there is one); Unhealthy if none."""
     module = f"services.{service}.service"
-    for entry in Path(proc).iterdir():
+    entries = [Path(proc) / str(pid)] if pid is not None else Path(proc).iterdir()
+    for entry in entries:
         if not entry.name.isdigit():
             continue
         try:
@@ -157,9 +159,9 @@ def check_migrated(service, config):
         raise Unhealthy(f"database at {sorted(current) or 'no revision'}, not yet at {sorted(heads)}")
 
 
-def check(service, live_only=False, config_dir=REPO_ROOT / "config", proc=Path("/proc")):
+def check(service, live_only=False, config_dir=REPO_ROOT / "config", proc=Path("/proc"), pid=None):
     """None when healthy; raises Unhealthy with the reason."""
-    pid = service_pid(service, proc)
+    pid = service_pid(service, proc, pid)
     if live_only:
         return
     config = load_config(service, config_dir)
