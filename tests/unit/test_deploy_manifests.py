@@ -562,6 +562,7 @@ def test_k8s_autoscaling_and_disruption_budgets_cover_every_deployment(k8s_docum
         assert trigger["type"] == "rabbitmq"
         assert trigger["metadata"]["queueName"] == RPC_QUEUE_TEMPLATE.format(name)  # nameko's name
         assert trigger["metadata"]["mode"] == "QueueLength"
+        assert trigger["metadata"]["vhostName"] == "/"
         auth = auths[trigger["authenticationRef"]["name"]]
         assert {ref["name"] for ref in auth["spec"]["secretTargetRef"]} <= allowed
     budgets = by_kind(k8s_documents, "PodDisruptionBudget").values()
