@@ -6,7 +6,7 @@ run:
 	.venv/bin/python deploy/run.py
 
 test:
-	bash deploy/setup.sh --with-postgres --with-browser --with-faketime
+	bash deploy/setup.sh --with-postgres --with-browser --with-faketime --with-promtool
 	bash deploy/test.sh
 
 # Fault scenarios and the long fuzz run on real processes: slow, and they restart this machine's

@@ -2,24 +2,27 @@
 # Prepare this machine for Linli: Python venv, Debian packages, a running RabbitMQ
 # (and PostgreSQL with --with-postgres). Idempotent, and quick when nothing is missing.
 #
-#   bash deploy/setup.sh [--with-postgres] [--with-browser] [--with-faketime] [--without-fonts]
+#   bash deploy/setup.sh [--with-postgres] [--with-browser] [--with-faketime] [--with-promtool] [--without-fonts]
 #
 # --with-browser installs Debian's chromium for the web UI's browser tests, --with-faketime
-# Debian's faketime for the unit suite on a moved clock (`make test` asks for both).
+# Debian's faketime for the unit suite on a moved clock, --with-promtool Debian's prometheus for
+# promtool, which checks deploy/observability's config and rules (`make test` asks for all three).
 set -euo pipefail
 
 WITH_POSTGRES=0
 WITH_FONTS=1
 WITH_BROWSER=0
 WITH_FAKETIME=0
+WITH_PROMTOOL=0
 for arg in "$@"; do
     case "$arg" in
         --with-postgres) WITH_POSTGRES=1 ;;
         --with-fonts) WITH_FONTS=1 ;;
         --with-browser) WITH_BROWSER=1 ;;
         --with-faketime) WITH_FAKETIME=1 ;;
+        --with-promtool) WITH_PROMTOOL=1 ;;
         --without-fonts | --no-fonts) WITH_FONTS=0 ;;
-        -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,9p' "$0"; exit 0 ;;
         *) echo "setup: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -42,6 +45,7 @@ wanted=(rabbitmq-server)
 [ "$WITH_FONTS" = 1 ] && wanted+=(fonts-noto-cjk)
 [ "$WITH_BROWSER" = 1 ] && wanted+=(chromium)
 [ "$WITH_FAKETIME" = 1 ] && wanted+=(faketime)
+[ "$WITH_PROMTOOL" = 1 ] && wanted+=(prometheus)  # its server stays stopped (policy-rc.d below)
 # The web UI's browser libraries come from npm packages (see "Web UI" below): npm is needed
 # only while they are missing.
 VENDOR_DIR=gateway/web/vendor

@@ -9,6 +9,13 @@ from services.infra.topology import SERVICES
 
 
 class OperationsRoutes:
+    @route("GET", "/livez", summary="This gateway process serves (liveness; asks no service)",
+           tag="operations", response=schemas.Live)
+    def livez(self, request):
+        # The liveness probe: 200 whenever this process answers HTTP. /health (readiness) asks
+        # every service, so one backend down must not make the gateways restart.
+        return 200, {"status": "ok"}
+
     @route("GET", "/health", summary="Each service's health", tag="operations", response=schemas.Health)
     def health(self, request):
         timeout = float(self.config.get("HEALTH_TIMEOUT_SECONDS", 1.5))

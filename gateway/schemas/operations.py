@@ -1,4 +1,4 @@
-"""Health."""
+"""Health and liveness."""
 
 from marshmallow import Schema, fields
 
@@ -7,3 +7,7 @@ class Health(Schema):
     status = fields.String()
     services = fields.Dict(keys=fields.String(), values=fields.String())
     down = fields.List(fields.String())
+
+
+class Live(Schema):
+    status = fields.String()

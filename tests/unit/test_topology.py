@@ -47,8 +47,16 @@ def test_kubernetes_deploys_each_service_and_points_each_at_its_database():
             documents += [doc for doc in yaml.safe_load_all(f) if doc]
     deployed = {doc["metadata"]["labels"]["app.kubernetes.io/name"] for doc in documents if doc["kind"] == "Deployment"}
     assert deployed == APPS
-    (config,) = [doc for doc in documents if doc["kind"] == "ConfigMap"]
-    assert _database_urls(config["data"]) == set(SERVICES)
+    # The database URLs carry the password, so they are container env (from a Secret), no longer
+    # in the ConfigMap: the migration Job sees every database, each service its own.
+    (job,) = [doc for doc in documents if doc["kind"] == "Job"]
+    (migrate,) = job["spec"]["template"]["spec"]["containers"]
+    assert _database_urls({item["name"]: item for item in migrate["env"]}) == set(SERVICES)
+    for doc in (doc for doc in documents if doc["kind"] == "Deployment"):
+        name = doc["metadata"]["labels"]["app.kubernetes.io/name"]
+        if name in SERVICES:
+            (container,) = doc["spec"]["template"]["spec"]["containers"]
+            assert _database_urls({item["name"]: item for item in container["env"]}) == {name}
 
 
 def test_postgres_init_creates_one_database_per_service():
