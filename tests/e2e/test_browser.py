@@ -181,7 +181,7 @@ def test_a_member_joins_by_invitation_watches_live_buys_the_pinned_item_and_pays
     bought = api(stack, "POST", "/orders", inviter, json={
         "items": [{"product_id": milk["id"], "quantity": 2}], "channel": {"type": "live", "id": live["id"]}})
     assert bought.status_code == 201, bought.text
-    expect(page.locator("#ticker")).to_contain_text("王* 买了 2 × 有机鲜牛奶")
+    expect(page.locator("#ticker")).to_contain_text("王** 买了 2 × 有机鲜牛奶")
     assert "2 × 有机鲜牛奶" in page.inner_text("#ticker")
     expect(page.locator("#pinned-remaining")).to_contain_text("剩余 18")
     member.shot("04-live")
