@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO_ROOT))
 warnings.filterwarnings("ignore", message="\\s*Eventlet is deprecated")
 
 from sqlalchemy import create_engine, text, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.engine import URL, make_url  # noqa: E402
 from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 from services.infra.db import database_url  # noqa: E402
@@ -177,7 +177,8 @@ def libpq(url):
     env = dict(os.environ)
     if parsed.password is not None:
         env["PGPASSWORD"] = parsed.password
-    uri = parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    bare = URL.create("postgresql", parsed.username, None, parsed.host, parsed.port, parsed.database, parsed.query)
+    uri = bare.render_as_string(hide_password=False)
     return uri, env
 
 
