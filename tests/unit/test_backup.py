@@ -5,6 +5,8 @@ import fcntl
 import importlib.util
 import json
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -169,3 +171,45 @@ def test_libpq_keeps_the_password_off_the_command_line():
     uri, env = backup_module.libpq("postgresql+psycopg2://linli:s3cret@db.example:5433/linli_orders?sslmode=require")
     assert uri == "postgresql://linli@db.example:5433/linli_orders?sslmode=require"
     assert env["PGPASSWORD"] == "s3cret"
+
+
+def test_a_copy_taken_while_a_writer_commits_is_one_consistent_snapshot(tmp_path):
+    """Each transaction adds a row and counts it: any consistent copy has as many rows as its count."""
+    source = tmp_path / "live.db"
+    writer = sqlite3.connect(source, check_same_thread=False, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("CREATE TABLE line (id INTEGER PRIMARY KEY, text TEXT)")
+    writer.execute("CREATE TABLE tally (n INTEGER)")
+    writer.execute("INSERT INTO tally VALUES (0)")
+    stop, written = threading.Event(), []
+
+    def write():
+        while not stop.is_set():
+            writer.execute("BEGIN IMMEDIATE")
+            writer.execute("INSERT INTO line (text) VALUES (?)", ("邻里" * 200,))
+            writer.execute("UPDATE tally SET n = n + 1")
+            writer.execute("COMMIT")
+            written.append(1)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        copies = []
+        while len(copies) < 5:
+            if len(written) > 50 * (len(copies) + 1):
+                copies.append(tmp_path / f"copy-{len(copies)}.db")
+                backup_module.copy_sqlite(source, copies[-1])
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join()
+        writer.close()
+    counts = []
+    for copy in copies:
+        connection = sqlite3.connect(copy)
+        rows, (tally,) = connection.execute("SELECT count(*) FROM line").fetchone()[0], connection.execute(
+            "SELECT n FROM tally").fetchone()
+        counts.append(rows)
+        assert rows == tally and connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        connection.close()
+    assert counts == sorted(counts) and counts[-1] > counts[0] > 0
