@@ -12,7 +12,8 @@ at the end, so a folder without the dot is always complete.
 
 A restore refuses while Linli runs against the data directory, checks every checksum before it
 touches anything, and puts each database back whole: SQLite into a fresh file renamed over the
-old one, PostgreSQL with ``pg_restore --clean --if-exists`` (the database is created if missing).
+old one, PostgreSQL with ``pg_restore --clean --if-exists`` (the database is created if missing;
+tables the backup does not have, from a later migration, are dropped first).
 Services are backed up one after another, so one may hold an event another has not seen yet:
 the restore marks the events published since shortly before the backup as unpublished, the
 outbox relays publish them again and the consumers' inboxes drop those they already had.
@@ -230,9 +231,43 @@ def create_database(url):
     say(f"created the database {name}")
 
 
+def dumped_tables(dump):
+    """{(schema, table)} of a custom-format dump, from ``pg_restore --list``."""
+    if shutil.which("pg_restore") is None:
+        raise BackupError("pg_restore is missing: install Debian's postgresql-client")
+    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True)
+    if listing.returncode != 0:
+        raise BackupError(f"pg_restore cannot read {dump}: {listing.stderr.strip()}")
+    tables = set()
+    for line in listing.stdout.splitlines():
+        fields = line.partition(";")[2].split()
+        if len(fields) >= 5 and fields[2] == "TABLE" and fields[3] != "DATA":
+            tables.add((fields[3], fields[4]))
+    return tables
+
+
+def drop_tables_not_in(dump, url):
+    """Tables a later migration made (the backup has none of them) would survive ``--clean`` and
+    stop that migration from running again: the database is put back whole instead."""
+    keep = dumped_tables(dump)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            present = connection.execute(text(
+                "SELECT schemaname, tablename FROM pg_tables "
+                "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")).all()
+            quote = connection.dialect.identifier_preparer.quote
+            for schema, table in {tuple(row) for row in present} - keep:
+                connection.execute(text(f"DROP TABLE IF EXISTS {quote(schema)}.{quote(table)} CASCADE"))
+    finally:
+        engine.dispose()
+
+
 def restore_postgres(service, entry, folder, url, republish_since):
     if postgres_sessions(url) is None:
         create_database(url)
+    else:
+        drop_tables_not_in(folder / entry["file"], url)
     pg_tool("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
             "--exit-on-error", str(folder / entry["file"]), url=url)
     mark_unpublished(url, republish_since)

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect
 from test_walking_skeleton import api, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -166,6 +167,31 @@ def back_up_restore_and_compare(tmp_path, vhost, engine, before_env, after_env):
         assert any(kind == "earned" for _, kind, _ in expected["points"][phones[-1]])
     finally:
         second.stop()
+    restore_again_over_later_changes(folder, manifest, second, expected)
+
+
+def restore_again_over_later_changes(folder, manifest, stack, expected):
+    """Over an existing data directory: rows changed, a table and a revision from a later
+    migration; the restore puts the backup back whole, so that migration can run again."""
+    url = stack.env.get("LINLI_ORDERS_DATABASE_URL") or f"sqlite:///{stack.data_dir / 'orders.db'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE orders SET status = 'later', total_cents = 1")
+        connection.exec_driver_sql("CREATE TABLE later_feature (id INTEGER PRIMARY KEY)")
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'later'")
+    engine.dispose()
+    restored = make("restore", stack.env, BACKUP=folder)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            orders = connection.exec_driver_sql("SELECT id, status, total_cents FROM orders").all()
+            assert sorted(tuple(row) for row in orders) == expected["orders"]
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() \
+                == manifest["services"]["orders"]["alembic_revision"]
+            assert "later_feature" not in inspect(connection).get_table_names()
+    finally:
+        engine.dispose()
 
 
 def test_a_running_stack_on_sqlite_is_backed_up_and_restored_into_an_empty_data_directory(tmp_path, vhost):
