@@ -81,7 +81,8 @@ def databases():
         url = database_url(service)
         engine = make_url(url).get_backend_name()
         if engine not in ("sqlite", "postgresql"):
-            raise BackupError(f"{service}: cannot back up a {engine} database ({url})")
+            raise BackupError(f"{service}: cannot back up a {engine} database "
+                              f"({make_url(url).render_as_string()})")
         found[service] = (engine, url)
     return found
 
@@ -300,10 +301,20 @@ def backup(data_dir, now=None):
                                  "finished_at": datetime.now(UTC).isoformat(),
                                  "linli_revision": git_revision(), "services": services})
         os.rename(partial, final)
+        fsync_directory(backups)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return final
+
+
+def fsync_directory(path):
+    """The rename itself on disk, not only in the page cache."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def describe(folder, entry):
@@ -373,9 +384,11 @@ def verify(folder):
     if problems:
         raise BackupError(f"{folder} fails verification, nothing was restored:\n  " + "\n  ".join(problems))
     try:
-        datetime.fromisoformat(manifest["started_at"])
+        started = datetime.fromisoformat(manifest["started_at"])
     except ValueError:
-        raise BackupError(f"{folder / MANIFEST}: started_at is not a time") from None
+        started = None
+    if started is None or started.tzinfo is None:
+        raise BackupError(f"{folder / MANIFEST}: started_at is not a time with its offset")
     return manifest
 
 
@@ -484,6 +497,9 @@ def main(argv=None):
             restore(backup_folder(args.folder, data_dir), data_dir)
     except BackupError as error:
         sys.stderr.write(f"backup: ERROR: {error}\n")
+        return 1
+    except SQLAlchemyError as error:  # a database that cannot be reached, or refuses the role
+        sys.stderr.write(f"backup: ERROR: database: {getattr(error, 'orig', None) or error}\n")
         return 1
     return 0
 

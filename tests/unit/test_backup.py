@@ -213,3 +213,21 @@ def test_a_copy_taken_while_a_writer_commits_is_one_consistent_snapshot(tmp_path
         assert rows == tally and connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
         connection.close()
     assert counts == sorted(counts) and counts[-1] > counts[0] > 0
+
+
+def test_an_unreachable_postgresql_is_a_clear_error_not_a_traceback(data_dir, monkeypatch, capsys):
+    folder = backup_module.backup(data_dir, now=NOW)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "crm.dump").write_bytes(b"a pg_dump archive")
+    manifest["services"]["crm"] = {"engine": "postgresql", "file": "crm.dump", "alembic_revision": "0007",
+                                   "size": 17, "sha256": backup_module.sha256_of(folder / "crm.dump")}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    # Port 1: nothing listens there, the connection is refused at once.
+    monkeypatch.setenv("LINLI_CRM_DATABASE_URL", "postgresql+psycopg2://linli:pw@127.0.0.1:1/linli_crm")
+    before = (data_dir / "orders.db").read_bytes()
+
+    assert backup_module.main(["restore", str(folder)]) == 1
+
+    error = capsys.readouterr().err
+    assert error.startswith("backup: ERROR: database:") and "pw" not in error.replace("psycopg2", "")
+    assert (data_dir / "orders.db").read_bytes() == before  # checked before anything was restored
