@@ -29,6 +29,7 @@ import sqlite3
 import subprocess
 import sys
 import warnings
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,11 +38,11 @@ sys.path.insert(0, str(REPO_ROOT))
 # eventlet (under nameko, under services.infra) warns at every import that it is deprecated.
 warnings.filterwarnings("ignore", message="\\s*Eventlet is deprecated")
 
-from sqlalchemy import create_engine, text, update  # noqa: E402
+from sqlalchemy import text, update  # noqa: E402
 from sqlalchemy.engine import URL, make_url  # noqa: E402
 from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
-from services.infra.db import database_url  # noqa: E402
+from services.infra.db import database_url, make_engine  # noqa: E402
 from services.infra.messaging import OutboxMessage  # noqa: E402
 from services.infra.topology import SERVICES  # noqa: E402
 
@@ -80,6 +81,7 @@ def databases():
     for service in SERVICES:
         url = database_url(service)
         engine = make_url(url).get_backend_name()
+        engine = "postgresql" if engine == "postgres" else engine  # the libpq spelling, accepted too
         if engine not in ("sqlite", "postgresql"):
             raise BackupError(f"{service}: cannot back up a {engine} database "
                               f"({make_url(url).render_as_string()})")
@@ -112,7 +114,7 @@ def git_revision():
 
 def alembic_revision(url):
     """The database's alembic revision (None before the first migration)."""
-    engine = create_engine(url)
+    engine = make_engine(url)
     try:
         with engine.connect() as connection:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -132,7 +134,8 @@ def sqlite_path(url):
 def copy_sqlite(source, target, mode="rw"):
     """``source`` into a new single file ``target`` with the online backup API: one step, so one
     consistent snapshot (in WAL mode the writers go on meanwhile). ``mode`` "ro" for a backup's
-    own file; a live WAL database is opened "rw" (never created), as its readers must be."""
+    own file; a live WAL database is opened "rw" (never created), as its readers must be.
+    Returns the copy's alembic revision."""
     if not source.exists():
         raise BackupError(f"no database at {source}")
     target.unlink(missing_ok=True)
@@ -144,6 +147,10 @@ def copy_sqlite(source, target, mode="rw"):
         check = dst.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise BackupError(f"the copy of {source} fails SQLite's check: {check}")
+        try:
+            return dst.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        except (sqlite3.OperationalError, TypeError):  # no migration yet
+            return None
     finally:
         dst.close()
         src.close()
@@ -151,8 +158,8 @@ def copy_sqlite(source, target, mode="rw"):
 
 def backup_sqlite(service, url, folder):
     target = folder / f"{service}.db"
-    copy_sqlite(sqlite_path(url), target)
-    return {"engine": "sqlite", "file": target.name, "alembic_revision": alembic_revision(f"sqlite:///{target}")}
+    revision = copy_sqlite(sqlite_path(url), target)
+    return {"engine": "sqlite", "file": target.name, "alembic_revision": revision}
 
 
 def restore_sqlite(service, entry, folder, url, republish_since):
@@ -200,35 +207,32 @@ def backup_postgres(service, url, folder):
     return {"engine": "postgresql", "file": target.name, "alembic_revision": revision}
 
 
-def maintenance_engine(url):
-    """An autocommit engine on the server's ``postgres`` database (CREATE DATABASE, activity)."""
-    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+@contextmanager
+def maintenance(url):
+    """An autocommit connection to the server's ``postgres`` database (CREATE DATABASE, activity)."""
+    engine = make_engine(make_url(url).set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+    finally:
+        engine.dispose()
 
 
 def postgres_sessions(url):
     """How many sessions are connected to the database (None: it does not exist)."""
     name = make_url(url).database
-    engine = maintenance_engine(url)
-    try:
-        with engine.connect() as connection:
-            if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
-                return None
-            return connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = :n "
-                                           "AND backend_type = 'client backend'"),
-                                      {"n": name}).scalar()
-    finally:
-        engine.dispose()
+    with maintenance(url) as connection:
+        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            return None
+        return connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = :n "
+                                       "AND backend_type = 'client backend'"), {"n": name}).scalar()
 
 
 def create_database(url):
     name = make_url(url).database
-    engine = maintenance_engine(url)
-    try:
-        with engine.connect() as connection:
-            quoted = connection.dialect.identifier_preparer.quote(name)
-            connection.execute(text(f"CREATE DATABASE {quoted}"))
-    finally:
-        engine.dispose()
+    with maintenance(url) as connection:
+        quoted = connection.dialect.identifier_preparer.quote(name)
+        connection.execute(text(f"CREATE DATABASE {quoted}"))
     say(f"created the database {name}")
 
 
@@ -251,7 +255,7 @@ def drop_tables_not_in(dump, url):
     """Tables a later migration made (the backup has none of them) would survive ``--clean`` and
     stop that migration from running again: the database is put back whole instead."""
     keep = dumped_tables(dump)
-    engine = create_engine(url)
+    engine = make_engine(url)
     try:
         with engine.begin() as connection:
             present = connection.execute(text(
@@ -448,7 +452,7 @@ def check_targets(manifest, targets):
 
 def mark_unpublished(url, since):
     """Events published since ``since`` go out again (their consumers' inboxes drop duplicates)."""
-    engine = create_engine(url)
+    engine = make_engine(url)
     try:
         with engine.begin() as connection:
             connection.execute(update(OutboxMessage).where(OutboxMessage.published_at >= since)

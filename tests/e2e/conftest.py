@@ -24,24 +24,14 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def new_vhost(prefix="linli-e2e"):
-    """A RabbitMQ vhost of its own (delete it with ``delete_vhost``)."""
-    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+@pytest.fixture(scope="session")
+def vhost():
+    name = f"linli-e2e-{uuid.uuid4().hex[:8]}"
     requests.put(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
     requests.put(f"{MANAGEMENT}/permissions/{name}/guest", auth=AUTH, timeout=10,
                  json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-    return name
-
-
-def delete_vhost(name):
-    requests.delete(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=30)
-
-
-@pytest.fixture(scope="session")
-def vhost():
-    name = new_vhost()
     yield name
-    delete_vhost(name)
+    requests.delete(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=10)
 
 
 class Stack:

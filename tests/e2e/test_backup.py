@@ -100,11 +100,9 @@ def everything(stack, slug, phones):
     }
 
 
-@pytest.fixture
-def vhost():
-    name = e2e.new_vhost("linli-backup")
-    yield name
-    e2e.delete_vhost(name)
+# A RabbitMQ vhost per test (tests/chaos's fixture): the session's vhost is shared with `stack`,
+# and two stacks on one vhost would take each other's messages.
+vhost = chaos.vhost
 
 
 @pytest.fixture

@@ -128,6 +128,7 @@ def test_a_restore_replaces_the_databases_and_publishes_recent_events_again(data
     backup_module.restore(folder, data_dir)
 
     assert not (data_dir / "orders.db-wal").exists()
+    assert not list(data_dir.glob(".*restoring*"))  # nothing left beside the restored files
     engine = create_engine(f"sqlite:///{data_dir / 'orders.db'}")
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "rev-orders"
