@@ -232,3 +232,12 @@ def test_an_unreachable_postgresql_is_a_clear_error_not_a_traceback(data_dir, mo
     error = capsys.readouterr().err
     assert error.startswith("backup: ERROR: database:") and "pw" not in error.replace("psycopg2", "")
     assert (data_dir / "orders.db").read_bytes() == before  # checked before anything was restored
+
+
+def test_a_backup_is_named_by_its_folder_or_by_its_name_under_backups(data_dir, tmp_path, monkeypatch):
+    folder = backup_module.backup(data_dir, now=NOW)
+    monkeypatch.chdir(tmp_path)
+    assert backup_module.backup_folder(str(folder), data_dir) == folder
+    assert backup_module.backup_folder("20260301T083000Z", data_dir) == folder
+    with pytest.raises(BackupError, match="no backup folder 20260301T000000Z"):
+        backup_module.backup_folder("20260301T000000Z", data_dir)
