@@ -1,9 +1,18 @@
 # Linli: one command each for running, testing and linting. See deploy/.
-.PHONY: run test lint clean chaos fuzz
+.PHONY: run test lint clean chaos fuzz backup restore
 
 run:
 	bash deploy/setup.sh
 	.venv/bin/python deploy/run.py
+
+# Every service's database into $LINLI_DATA_DIR/backups/<UTC time>/, while Linli runs or not;
+# `make restore BACKUP=<folder>` puts one back, with Linli stopped (README: "Operator's notes").
+backup:
+	.venv/bin/python deploy/backup.py backup
+
+restore:
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=<backup folder>" >&2; exit 2; }
+	.venv/bin/python deploy/backup.py restore "$(BACKUP)"
 
 test:
 	bash deploy/setup.sh --with-postgres --with-browser --with-faketime --with-promtool

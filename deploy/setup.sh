@@ -42,6 +42,10 @@ die() { echo "setup: ERROR: $*" >&2; exit 1; }
 
 wanted=(rabbitmq-server)
 [ "$WITH_POSTGRES" = 1 ] && wanted+=(postgresql)
+# `make backup` and `make restore` run pg_dump / pg_restore for a service configured on PostgreSQL.
+for var in $(compgen -e); do
+    if [[ $var == LINLI_*_DATABASE_URL && ${!var} == postgres* ]]; then wanted+=(postgresql-client); break; fi
+done
 [ "$WITH_FONTS" = 1 ] && wanted+=(fonts-noto-cjk)
 [ "$WITH_BROWSER" = 1 ] && wanted+=(chromium)
 [ "$WITH_FAKETIME" = 1 ] && wanted+=(faketime)
