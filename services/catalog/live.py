@@ -29,30 +29,24 @@ from services.catalog.models import (
 )
 from services.catalog.schemas import (
     COMMENT,
+    COMMENT_INPUT,
+    COMMENT_QUERY,
+    LIVE_INPUT,
+    LIVE_QUERY,
     LIVE_SESSION,
-    CommentInput,
-    LiveSessionInput,
-    LiveSessionQuery,
-    PinInput,
-    PresenceRefreshInput,
-    RoomJoinInput,
+    PIN_INPUT,
+    PRESENCE_REFRESH,
+    ROOM_JOIN,
 )
 from services.infra.db import compare_and_set, get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited, invalid
 from services.infra.messaging import emit, inbox_consumer
 from services.infra.periods import ratio
 from services.infra.privacy import UNKNOWN_NEIGHBOUR, mask_name
-from services.infra.schemas import PageSchema, decode_cursor, encode_cursor, load, page
+from services.infra.schemas import decode_cursor, encode_cursor, load, page
 
 CHANNEL = ChannelKind(type="live", item=LiveItem, owner="session_id", noun="live session")
 
-LIVE_INPUT = LiveSessionInput()
-LIVE_QUERY = LiveSessionQuery()
-PIN_INPUT = PinInput()
-COMMENT_INPUT = CommentInput()
-COMMENT_QUERY = PageSchema()
-ROOM_JOIN = RoomJoinInput()
-PRESENCE_REFRESH = PresenceRefreshInput()
 MEMBER_JOINED = events.MemberJoinedData()
 
 COMMENT_GAP = timedelta(seconds=3)  # at most one comment per member every 3 s ...

@@ -35,18 +35,14 @@ from services.orders import checkout_terms, events, lifecycle
 from services.orders.models import IdempotencyKey, Order, OrderLine, OrderStatusChange
 from services.orders.schemas import (
     ORDER,
-    OrderAttempts,
-    OrderQuery,
-    PaidOrdersQuery,
-    PlaceOrderInput,
+    ORDER_ATTEMPTS,
+    ORDER_QUERY,
+    PAID_ORDERS_QUERY,
+    PLACE_ORDER_INPUT,
 )
 
 log = logging.getLogger(__name__)
 
-PLACE_ORDER_INPUT = PlaceOrderInput()
-ORDER_ATTEMPTS = OrderAttempts()
-ORDER_QUERY = OrderQuery()
-PAID_ORDERS_QUERY = PaidOrdersQuery()
 # A live price is an impulse: its quota comes back to the room sooner if the buyer does not pay.
 PAYMENT_WINDOW = {"shop": timedelta(minutes=30), "wave": timedelta(minutes=30), "live": timedelta(minutes=15)}
 # Far beyond any RPC deadline: an attempt this old without an order will never get one.

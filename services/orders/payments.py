@@ -24,13 +24,12 @@ import random
 import time
 from datetime import timedelta
 
-from marshmallow import fields, validate
 from sqlalchemy import select
 
 from services.infra.db import claim_batch, compare_and_set, new_id, utcnow
 from services.infra.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.infra.messaging import emit
-from services.infra.schemas import Int, StrictSchema, TolerantSchema, load
+from services.infra.schemas import load
 from services.orders import events, lifecycle, stats
 from services.orders.handlers import idempotent, visible_order
 from services.orders.models import (
@@ -40,36 +39,13 @@ from services.orders.models import (
     SandboxCharge,
     SandboxNotification,
 )
+from services.orders.schemas import NOTIFICATION, OUTCOME_INPUT, PAY_INPUT, REFUND_INPUT
 
 SIGNATURE_MAX_AGE = 300  # seconds: an older webhook is refused (replay protection)
 WEBHOOK_PATH = "/api/v1/payments/sandbox/webhook"
 # The reasons on the refunds orders makes by itself (a leader's refund carries the leader's words).
 CANCELLED_REFUND_REASON = "订单取消"
 LATE_PAYMENT_REFUND_REASON = "付款时订单已取消"
-
-
-class PayInput(StrictSchema):
-    method = fields.String(required=True, validate=validate.OneOf(["sandbox", "offline"]))
-
-
-class RefundInput(StrictSchema):
-    amount_cents = Int(1, 10**10, required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
-
-
-class OutcomeInput(StrictSchema):
-    outcome = fields.String(required=True, validate=validate.OneOf(["succeeded", "failed"]))
-
-
-class SandboxNotificationBody(TolerantSchema):
-    notification_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    charge_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    status = fields.String(required=True, validate=validate.OneOf(["succeeded", "failed"]))
-    amount_cents = Int(0, 10**10, required=True)
-
-
-PAY_INPUT, OUTCOME_INPUT, NOTIFICATION = PayInput(), OutcomeInput(), SandboxNotificationBody()
-REFUND_INPUT = RefundInput()
 
 
 class OfflineProvider:
