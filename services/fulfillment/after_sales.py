@@ -232,7 +232,8 @@ def _refund_reason(reason):
 
 def _pay_out(session, orders, compensation_id):
     """Ask orders for the refund (idempotent on the compensation); a definite refusal drops the
-    pending compensation, anything else leaves it for a retry."""
+    pending compensation, anything else leaves it for a retry. No transaction is held during
+    the call to orders: the compensation is read, and a refused one dropped, each in its own."""
     with session.begin():
         compensation = session.get(Compensation, compensation_id)
         order_id, amount, reason = compensation.order_id, compensation.amount, compensation.reason
@@ -274,6 +275,8 @@ def _grant(session, caller, compensation_id):
 
 
 def _give(session, caller, orders, compensation_id):
+    """A pending compensation paid out (a refund is a call to orders) and then granted, in a
+    transaction of its own: the grant commits only once orders confirmed the refund."""
     with session.begin():
         compensation = session.get(Compensation, compensation_id)
         needs_refund = compensation.type == "refund" and compensation.status == "pending"
@@ -309,7 +312,10 @@ def compensate(session, caller, orders, order_id, payload):
     """The leader compensates a paid order without a case (主动补偿). Retrying the same
     compensation after its refund call timed out finishes that one instead of refunding again.
     An order paid a moment ago, that fulfilment has not heard of yet, is asked of orders
-    (``copies``)."""
+    (``copies``).
+
+    Manages its own transactions, like ``resolve_case``: the pending compensation commits
+    before the refund is asked of orders."""
     caller.require_leader("Only the community's leader may resolve after-sale cases and give compensation.")
     data = load(COMPENSATE, payload)
     with session.begin():

@@ -315,7 +315,10 @@ DELIVERY_LEASE = timedelta(seconds=60)
 def due_notifications(session, now=None, limit=20):
     """Notifications due now, each leased to this caller (``next_attempt_at`` pushed a lease
     ahead, by compare-and-set on the value read): the sender runs in every orders process, and
-    a claimed notification is sent by one of them, until its lease runs out."""
+    a claimed notification is sent by one of them, until its lease runs out.
+
+    Commits the leases in a transaction of its own, before any webhook is sent: no transaction
+    is held during the HTTP calls (``deliver_notifications``)."""
     now = now or utcnow()
     with session.begin():
         due = claim_batch(
@@ -334,7 +337,8 @@ def due_notifications(session, now=None, limit=20):
 
 def deliver_notifications(session, post, secret, webhook_url):
     """Send what is due and leased to this process; ``post(url, body, headers) -> status code``.
-    No transaction is held during the HTTP call."""
+    Manages its own transactions: the claim (``due_notifications``), then one per notification
+    sent, to record its outcome; no transaction is held during the HTTP call."""
     delivered = 0
     for notification in due_notifications(session):
         timestamp = str(int(time.time()))
