@@ -195,7 +195,7 @@ def _announce_stock(session, live, product_ids, correlation_id=None):
     ]}, correlation_id)
 
 
-def _comment_view(comment):
+def _dump_comment(comment):
     return COMMENT.dump({"id": comment.id, "author": comment.author, "text": comment.text,
                          "at": comment.created_at, "hidden": comment.hidden})
 
@@ -366,7 +366,7 @@ def post_live_comment(session, caller, session_id, payload, now=None):
                           text=data["text"], hidden=False, created_at=now)
     session.add(comment)
     session.flush()
-    view = _comment_view(comment)
+    view = _dump_comment(comment)
     _announce(session, live, {"type": "comment", "comment": {key: view[key] for key in ("id", "author", "text", "at")}},
               caller.correlation_id)
     return view
@@ -383,7 +383,7 @@ def list_live_comments(session, caller, session_id, query):
     rows = session.scalars(newest_first(statement, LiveComment, decode_cursor(params["cursor"]), limit)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [_comment_view(row) for row in rows],
+    return {"items": [_dump_comment(row) for row in rows],
             "next_cursor": encode_cursor([rows[-1].created_at.isoformat(), rows[-1].id]) if more else None}
 
 
@@ -400,7 +400,7 @@ def hide_live_comment(session, caller, session_id, comment_id):
     session.refresh(comment)
     if hid:
         _announce(session, live, {"type": "comment_hidden", "comment_id": comment.id}, caller.correlation_id)
-    return _comment_view(comment)
+    return _dump_comment(comment)
 
 
 # --- presence in the room (the gateway's websocket calls these) -------------------------------
@@ -432,7 +432,7 @@ def _recent_comments(session, live):
         .order_by(LiveComment.created_at.desc(), LiveComment.id.desc()).limit(SNAPSHOT_COMMENTS)
     ).all()
     return [{key: view[key] for key in ("id", "author", "text", "at")}
-            for view in map(_comment_view, reversed(rows))]
+            for view in map(_dump_comment, reversed(rows))]
 
 
 def join_live_room(session, caller, session_id, connection_id, instance_id, now=None):

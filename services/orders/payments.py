@@ -39,7 +39,14 @@ from services.orders.models import (
     SandboxCharge,
     SandboxNotification,
 )
-from services.orders.schemas import NOTIFICATION, OUTCOME_INPUT, PAY_INPUT, REFUND_INPUT
+from services.orders.schemas import (
+    NOTIFICATION,
+    OUTCOME_INPUT,
+    PAY_INPUT,
+    PAYMENT,
+    REFUND_INPUT,
+    SANDBOX_CHARGE,
+)
 
 SIGNATURE_MAX_AGE = 300  # seconds: an older webhook is refused (replay protection)
 WEBHOOK_PATH = "/api/v1/payments/sandbox/webhook"
@@ -89,12 +96,12 @@ def providers_from(config):
     }
 
 
-def payment_view(payment, providers):
-    view = {"id": payment.id, "method": payment.method, "status": payment.status,
-            "amount_cents": payment.amount_cents, "refunded_cents": payment.refunded_cents}
+def dump_payment(payment, providers):
+    """``PAYMENT``'s dump, with the ``pay_url`` of a sandbox payment still pending."""
+    answer = PAYMENT.dump(payment)
     if payment.method == "sandbox" and payment.status == "pending":
-        view["pay_url"] = providers["sandbox"].pay_url(payment.provider_ref)
-    return view
+        answer["pay_url"] = providers["sandbox"].pay_url(payment.provider_ref)
+    return answer
 
 
 def _by(caller):
@@ -136,7 +143,7 @@ def _start_payment(session, caller, providers, order_id, payload):
         pending = _new_payment(session, order, data["method"])
         providers[data["method"]].start(session, pending, order)
         session.flush()
-    return {"payment": payment_view(pending, providers)}
+    return {"payment": dump_payment(pending, providers)}
 
 
 def mark_paid_offline(session, caller, providers, order_id, idempotency_key=None):
@@ -156,7 +163,7 @@ def _mark_paid_offline(session, caller, providers, order_id):
     else:
         _settle(session, payment, "pending", "succeeded")
     session.flush()
-    return {"order_id": order.id, "status": order.status, "payment": payment_view(payment, providers)}
+    return {"order_id": order.id, "status": order.status, "payment": dump_payment(payment, providers)}
 
 
 def cancel_order(session, caller, providers, order_id):
@@ -281,8 +288,7 @@ def _charge(session, charge_id):
 
 def sandbox_charge(session, charge_id):
     charge = _charge(session, charge_id)
-    return {"charge_id": charge.id, "amount_cents": charge.amount_cents, "description": charge.description,
-            "status": charge.status, "merchant": "邻里 Linli (sandbox)"}
+    return SANDBOX_CHARGE.dump(charge)
 
 
 def sandbox_complete(session, provider, charge_id, payload):

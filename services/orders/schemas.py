@@ -177,6 +177,33 @@ PAY_INPUT, OUTCOME_INPUT, NOTIFICATION = PayInput(), OutcomeInput(), SandboxNoti
 REFUND_INPUT = RefundInput()
 
 
+class PaymentOutput(Schema):
+    """A payment; one by the sandbox provider still pending also carries its ``pay_url``, which
+    only the provider knows (``payments.dump_payment`` adds it)."""
+
+    id = fields.String()
+    method = fields.String()
+    status = fields.String()
+    amount_cents = fields.Integer()
+    refunded_cents = fields.Integer()
+
+
+PAYMENT = PaymentOutput()
+
+
+class SandboxChargeOutput(Schema):
+    """What the sandbox provider's pay page shows the buyer."""
+
+    charge_id = fields.String(attribute="id")
+    amount_cents = fields.Integer()
+    description = fields.String()
+    status = fields.String()
+    merchant = fields.Constant("邻里 Linli (sandbox)")
+
+
+SANDBOX_CHARGE = SandboxChargeOutput()
+
+
 # --- crm's checkout terms (checkout_terms) ---------------------------------------------------
 
 
