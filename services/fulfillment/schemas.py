@@ -59,8 +59,12 @@ REASON_LENGTH = 200
 class OpenCaseInput(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     description = Text(1000)
-    photo_url = fields.Url(schemes={"http", "https"}, load_default=None, allow_none=True,
-                           validate=validate.Length(max=500))
+    photo_url = fields.Url(
+        schemes={"http", "https"},
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+    )
 
 
 class CompensationInput(StrictSchema):
@@ -86,11 +90,18 @@ class CompensateInput(CompensationInput):
 
 
 class CaseQuery(PageSchema):
-    status = fields.String(load_default=None, validate=validate.OneOf(["open", "resolved", "rejected"]))
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(["open", "resolved", "rejected"])
+    )
 
 
 OPEN_CASE, RESOLVE, REJECT, COMPENSATE, CASE_QUERY = (
-    OpenCaseInput(), ResolveInput(), RejectInput(), CompensateInput(), CaseQuery())
+    OpenCaseInput(),
+    ResolveInput(),
+    RejectInput(),
+    CompensateInput(),
+    CaseQuery(),
+)
 
 
 # --- documents and picking lists (documents, picking) ----------------------------------------

@@ -10,8 +10,11 @@ from services.infra.schemas import Int, PageSchema, StrictBoolean, StrictSchema,
 
 
 class ReferralQuery(PageSchema):
-    status = fields.String(load_default=None, allow_none=True,
-                           validate=validate.OneOf(["joined", "rewarded", "refused", "revoked"]))
+    status = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["joined", "rewarded", "refused", "revoked"]),
+    )
 
 
 REFERRAL_QUERY = ReferralQuery()
@@ -52,13 +55,20 @@ PROGRAM_INPUT = ProgramInput()
 class ShowcaseInput(StrictSchema):
     order_id = Text(32)
     text = Text(500)
-    image_url = fields.URL(load_default=None, allow_none=True, schemes={"http", "https"},
-                           validate=validate.Length(max=500))
+    image_url = fields.URL(
+        load_default=None,
+        allow_none=True,
+        schemes={"http", "https"},
+        validate=validate.Length(max=500),
+    )
 
 
 class ShowcaseQuery(PageSchema):
-    status = fields.String(load_default=None, allow_none=True,
-                           validate=validate.OneOf(["pending", "approved", "rejected"]))
+    status = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["pending", "approved", "rejected"]),
+    )
 
 
 SHOWCASE_INPUT, SHOWCASE_QUERY = ShowcaseInput(), ShowcaseQuery()
