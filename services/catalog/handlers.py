@@ -8,10 +8,10 @@ from services.catalog import channels, events, live, waves
 from services.catalog.models import Product, StockReservation
 from services.catalog.schemas import (
     PRODUCT,
-    ProductInput,
-    ProductQuery,
-    ReservationInput,
-    ReserveStocksInput,
+    PRODUCT_INPUT,
+    PRODUCT_QUERY,
+    RESERVATION_INPUT,
+    RESERVE_STOCKS_INPUT,
 )
 from services.infra.batches import together_or_each
 from services.infra.context import Caller
@@ -20,10 +20,6 @@ from services.infra.errors import Conflict, DomainError, NotFound, ServiceUnavai
 from services.infra.messaging import emit, inbox_consumer
 from services.infra.schemas import decode_cursor, load, page
 
-PRODUCT_INPUT = ProductInput()
-PRODUCT_QUERY = ProductQuery()
-RESERVATION_INPUT = ReservationInput()
-RESERVE_STOCKS_INPUT = ReserveStocksInput()
 ORDER_CANCELLED = events.OrderCancelledData()
 # The channels an order may name besides the shop: how to open one for an order, and its kind.
 CHANNELS = {"wave": (waves.open_wave, waves.CHANNEL), "live": (live.open_session, live.CHANNEL)}

@@ -29,30 +29,24 @@ from services.catalog.models import (
 )
 from services.catalog.schemas import (
     COMMENT,
+    COMMENT_INPUT,
+    COMMENT_QUERY,
+    LIVE_INPUT,
+    LIVE_QUERY,
     LIVE_SESSION,
-    CommentInput,
-    LiveSessionInput,
-    LiveSessionQuery,
-    PinInput,
-    PresenceRefreshInput,
-    RoomJoinInput,
+    PIN_INPUT,
+    PRESENCE_REFRESH,
+    ROOM_JOIN,
 )
 from services.infra.db import compare_and_set, get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited, invalid
 from services.infra.messaging import emit, inbox_consumer
 from services.infra.periods import ratio
 from services.infra.privacy import UNKNOWN_NEIGHBOUR, mask_name
-from services.infra.schemas import PageSchema, decode_cursor, encode_cursor, load, page
+from services.infra.schemas import decode_cursor, encode_cursor, load, page
 
 CHANNEL = ChannelKind(type="live", item=LiveItem, owner="session_id", noun="live session")
 
-LIVE_INPUT = LiveSessionInput()
-LIVE_QUERY = LiveSessionQuery()
-PIN_INPUT = PinInput()
-COMMENT_INPUT = CommentInput()
-COMMENT_QUERY = PageSchema()
-ROOM_JOIN = RoomJoinInput()
-PRESENCE_REFRESH = PresenceRefreshInput()
 MEMBER_JOINED = events.MemberJoinedData()
 
 COMMENT_GAP = timedelta(seconds=3)  # at most one comment per member every 3 s ...
@@ -201,7 +195,7 @@ def _announce_stock(session, live, product_ids, correlation_id=None):
     ]}, correlation_id)
 
 
-def _comment_view(comment):
+def _dump_comment(comment):
     return COMMENT.dump({"id": comment.id, "author": comment.author, "text": comment.text,
                          "at": comment.created_at, "hidden": comment.hidden})
 
@@ -372,7 +366,7 @@ def post_live_comment(session, caller, session_id, payload, now=None):
                           text=data["text"], hidden=False, created_at=now)
     session.add(comment)
     session.flush()
-    view = _comment_view(comment)
+    view = _dump_comment(comment)
     _announce(session, live, {"type": "comment", "comment": {key: view[key] for key in ("id", "author", "text", "at")}},
               caller.correlation_id)
     return view
@@ -389,7 +383,7 @@ def list_live_comments(session, caller, session_id, query):
     rows = session.scalars(newest_first(statement, LiveComment, decode_cursor(params["cursor"]), limit)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [_comment_view(row) for row in rows],
+    return {"items": [_dump_comment(row) for row in rows],
             "next_cursor": encode_cursor([rows[-1].created_at.isoformat(), rows[-1].id]) if more else None}
 
 
@@ -406,7 +400,7 @@ def hide_live_comment(session, caller, session_id, comment_id):
     session.refresh(comment)
     if hid:
         _announce(session, live, {"type": "comment_hidden", "comment_id": comment.id}, caller.correlation_id)
-    return _comment_view(comment)
+    return _dump_comment(comment)
 
 
 # --- presence in the room (the gateway's websocket calls these) -------------------------------
@@ -438,7 +432,7 @@ def _recent_comments(session, live):
         .order_by(LiveComment.created_at.desc(), LiveComment.id.desc()).limit(SNAPSHOT_COMMENTS)
     ).all()
     return [{key: view[key] for key in ("id", "author", "text", "at")}
-            for view in map(_comment_view, reversed(rows))]
+            for view in map(_dump_comment, reversed(rows))]
 
 
 def join_live_room(session, caller, session_id, connection_id, instance_id, now=None):

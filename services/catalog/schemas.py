@@ -22,8 +22,14 @@ class ProductInput(StrictSchema):
     status = fields.String(load_default="on_sale", validate=validate.OneOf(["on_sale", "off_sale"]))
 
 
+PRODUCT_INPUT = ProductInput()
+
+
 class ProductQuery(PageSchema):
     category = Text(40, required=False, load_default=None)
+
+
+PRODUCT_QUERY = ProductQuery()
 
 
 class ReservationItem(StrictSchema):
@@ -53,6 +59,9 @@ class ReservationInput(StrictSchema):
             raise ValidationError({"id": ["A wave or live channel names its wave or session."]}, "channel")
 
 
+RESERVATION_INPUT = ReservationInput()
+
+
 MAX_BATCH_RESERVATIONS = 200
 
 
@@ -73,6 +82,9 @@ class BatchReservationInput(StrictSchema):
 class ReserveStocksInput(StrictSchema):
     requests = fields.List(fields.Nested(BatchReservationInput), required=True,
                            validate=validate.Length(min=1, max=MAX_BATCH_RESERVATIONS))
+
+
+RESERVE_STOCKS_INPUT = ReserveStocksInput()
 
 
 class ProductOutput(Schema):
@@ -117,8 +129,14 @@ class WaveInput(StrictSchema):
     )
 
 
+WAVE_INPUT = WaveInput()
+
+
 class WaveQuery(PageSchema):
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["open", "closed"]))
+
+
+WAVE_QUERY = WaveQuery()
 
 
 class WaveItemOutput(Schema):
@@ -185,17 +203,30 @@ class LiveSessionInput(StrictSchema):
     )
 
 
+LIVE_INPUT = LiveSessionInput()
+
+
 class LiveSessionQuery(PageSchema):
     status = fields.String(load_default=None, allow_none=True,
                            validate=validate.OneOf(["scheduled", "live", "ended"]))
+
+
+LIVE_QUERY = LiveSessionQuery()
 
 
 class PinInput(StrictSchema):
     product_id = Text(32)
 
 
+PIN_INPUT = PinInput()
+
+
 class CommentInput(StrictSchema):
     text = StrippedString(required=True, validate=validate.Length(min=1, max=MAX_COMMENT))
+
+
+COMMENT_INPUT = CommentInput()
+COMMENT_QUERY = PageSchema()
 
 
 class RoomJoinInput(StrictSchema):
@@ -206,9 +237,15 @@ class RoomJoinInput(StrictSchema):
     instance_id = Text(64)
 
 
+ROOM_JOIN = RoomJoinInput()
+
+
 class PresenceRefreshInput(StrictSchema):
     instance_id = Text(64)
     connection_ids = fields.List(Text(64), required=True, validate=validate.Length(max=100_000))
+
+
+PRESENCE_REFRESH = PresenceRefreshInput()
 
 
 class PinnedOutput(Schema):

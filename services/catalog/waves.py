@@ -9,14 +9,12 @@ from sqlalchemy import select
 from services.catalog import channels, events
 from services.catalog.channels import ChannelKind
 from services.catalog.models import Product, Wave, WaveItem
-from services.catalog.schemas import WAVE, WaveInput, WaveQuery
+from services.catalog.schemas import WAVE, WAVE_INPUT, WAVE_QUERY
 from services.infra.db import compare_and_set, get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, invalid
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
 
-WAVE_INPUT = WaveInput()
-WAVE_QUERY = WaveQuery()
 CHANNEL = ChannelKind(type="wave", item=WaveItem, owner="wave_id", noun="wave")
 
 

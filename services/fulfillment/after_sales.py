@@ -20,13 +20,21 @@ Every case and compensation is announced (``after_sale_opened``, ``after_sale_re
 
 from datetime import datetime, timedelta
 
-from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from services.fulfillment import copies, events
 from services.fulfillment.handlers import positive_or
 from services.fulfillment.models import AfterSaleCase, Compensation, FulfillmentOrder
+from services.fulfillment.schemas import (
+    CASE_QUERY,
+    COMPENSATE,
+    KIND_NAMES,
+    OPEN_CASE,
+    REASON_LENGTH,
+    REJECT,
+    RESOLVE,
+)
 from services.infra.db import (
     ROW_LOCK,
     compare_and_set,
@@ -37,55 +45,13 @@ from services.infra.db import (
 )
 from services.infra.errors import Conflict, DomainError, NotFound, ServiceUnavailable, invalid
 from services.infra.messaging import emit
-from services.infra.schemas import Int, PageSchema, StrictSchema, Text, decode_cursor, load, page
+from services.infra.schemas import decode_cursor, load, page
 
 AFTER_SALE_DAYS = 7  # config/fulfillment.yaml
-KINDS = ["damaged", "missing", "quality", "other"]
-KIND_NAMES = {"damaged": "破损", "missing": "缺件", "quality": "质量问题", "other": "其他"}
-TYPES = ["refund", "coupon", "points"]
-MAX_POINTS = 100_000
-REASON_LENGTH = 200
 # Orders steps at which an order has been paid for and not taken back: compensable.
 PAID_STEPS = ("to_pack", "packed", "delivering", "ready_for_pickup", "picked_up")
 # orders' answers that mean "no, and nothing was done" (the rest may hide a refund that happened).
 REFUSALS = ("Invalid", "NotFound", "Conflict", "Forbidden", "Unauthorized")
-
-
-class OpenCaseInput(StrictSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    description = Text(1000)
-    photo_url = fields.Url(schemes={"http", "https"}, load_default=None, allow_none=True,
-                           validate=validate.Length(max=500))
-
-
-class CompensationInput(StrictSchema):
-    type = fields.String(required=True, validate=validate.OneOf(TYPES))
-    amount = Int(1, 10**9, required=True)  # fen for a refund or a coupon, points for points
-
-    @validates_schema
-    def _points_within_reason(self, data, **kwargs):
-        if data.get("type") == "points" and data.get("amount", 0) > MAX_POINTS:
-            raise ValidationError(f"At most {MAX_POINTS} points.", "amount")
-
-
-class ResolveInput(StrictSchema):
-    compensation = fields.Nested(CompensationInput, required=True)
-
-
-class RejectInput(StrictSchema):
-    reason = Text(REASON_LENGTH)
-
-
-class CompensateInput(CompensationInput):
-    reason = Text(REASON_LENGTH)
-
-
-class CaseQuery(PageSchema):
-    status = fields.String(load_default=None, validate=validate.OneOf(["open", "resolved", "rejected"]))
-
-
-OPEN_CASE, RESOLVE, REJECT, COMPENSATE, CASE_QUERY = (
-    OpenCaseInput(), ResolveInput(), RejectInput(), CompensateInput(), CaseQuery())
 
 
 def after_sale_days(configured):
@@ -266,7 +232,8 @@ def _refund_reason(reason):
 
 def _pay_out(session, orders, compensation_id):
     """Ask orders for the refund (idempotent on the compensation); a definite refusal drops the
-    pending compensation, anything else leaves it for a retry."""
+    pending compensation, anything else leaves it for a retry. No transaction is held during
+    the call to orders: the compensation is read, and a refused one dropped, each in its own."""
     with session.begin():
         compensation = session.get(Compensation, compensation_id)
         order_id, amount, reason = compensation.order_id, compensation.amount, compensation.reason
@@ -308,6 +275,8 @@ def _grant(session, caller, compensation_id):
 
 
 def _give(session, caller, orders, compensation_id):
+    """A pending compensation paid out (a refund is a call to orders) and then granted, in a
+    transaction of its own: the grant commits only once orders confirmed the refund."""
     with session.begin():
         compensation = session.get(Compensation, compensation_id)
         needs_refund = compensation.type == "refund" and compensation.status == "pending"
@@ -343,7 +312,10 @@ def compensate(session, caller, orders, order_id, payload):
     """The leader compensates a paid order without a case (主动补偿). Retrying the same
     compensation after its refund call timed out finishes that one instead of refunding again.
     An order paid a moment ago, that fulfilment has not heard of yet, is asked of orders
-    (``copies``)."""
+    (``copies``).
+
+    Manages its own transactions, like ``resolve_case``: the pending compensation commits
+    before the refund is asked of orders."""
     caller.require_leader("Only the community's leader may resolve after-sale cases and give compensation.")
     data = load(COMPENSATE, payload)
     with session.begin():

@@ -14,32 +14,19 @@ gathers, form one batch per pickup point and day.
 
 from datetime import UTC, datetime, time, timedelta
 
-from marshmallow import fields, validate
 from sqlalchemy import select
 
 from services.fulfillment import copies
-from services.fulfillment.handlers import MOVE_EVENTS, STEPS, _open_codes, _step, orders_to_move
+from services.fulfillment.handlers import STEPS, _open_codes, _step, orders_to_move
 from services.fulfillment.models import FulfillmentCommunity, FulfillmentOrder
 from services.fulfillment.picking import by_product, natural
+from services.fulfillment.schemas import BATCH_QUERY, MOVE_BATCH_INPUT
 from services.infra.db import utcnow
 from services.infra.errors import NotFound
 from services.infra.periods import zone
-from services.infra.schemas import StrictSchema, Text, load
+from services.infra.schemas import load
 
 DEFAULT_PICKUP_POINT = "团长家"  # config/fulfillment.yaml: where an order outside a wave is collected
-
-
-class BatchQuery(StrictSchema):
-    date = fields.Date(required=True)
-
-
-class MoveBatchInput(StrictSchema):
-    date = fields.Date(required=True)
-    pickup_point = Text(200)
-    status = fields.String(required=True, validate=validate.OneOf(list(MOVE_EVENTS)))
-
-
-BATCH_QUERY, MOVE_BATCH_INPUT = BatchQuery(), MoveBatchInput()
 
 
 def default_point(configured):

@@ -4,7 +4,6 @@ packing slips (分拣单/小票) that go into each member's bag."""
 from html import escape
 
 import qrcode
-from marshmallow import fields, validate
 from qrcode.image.svg import SvgPathImage
 from sqlalchemy import select
 
@@ -12,20 +11,10 @@ from services.fulfillment import messages, storeroom
 from services.fulfillment.handlers import paid_orders_of_wave
 from services.fulfillment.models import FulfillmentCommunity, FulfillmentMember
 from services.fulfillment.picking import by_product, csv_text, find_wave, natural
+from services.fulfillment.schemas import PACKING_SLIPS_QUERY, PURCHASE_LIST_QUERY
 from services.infra.periods import DEFAULT_TIMEZONE, zone
-from services.infra.schemas import StrictSchema, load
+from services.infra.schemas import load
 
-
-class PurchaseListQuery(StrictSchema):
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
-
-
-class PackingSlipsQuery(StrictSchema):
-    paper = fields.String(load_default="a4", validate=validate.OneOf(["a4", "80mm"]))
-
-
-PURCHASE_LIST_QUERY = PurchaseListQuery()
-PACKING_SLIPS_QUERY = PackingSlipsQuery()
 SLIPS_PER_A4 = 6  # two columns, three rows
 
 

@@ -17,6 +17,12 @@ AFTER_SALE_REJECTED = "after_sale_rejected"  # {case_id, order_id, member_id, ki
 COMPENSATION_GRANTED = "compensation_granted"
 # {compensation_id, order_id, member_id, type: refund|coupon|points, amount, reason, at,
 #  case_id (null when proactive), case_kind, case_opened_at}
+# The event each step of the leader's moves (a wave, a batch, one order) announces.
+MOVE_EVENTS = {
+    "packed": ORDER_PACKED,
+    "delivering": ORDER_DISPATCHED,
+    "ready_for_pickup": ORDER_READY_FOR_PICKUP,
+}
 
 
 class OrderLineData(TolerantSchema):

@@ -9,7 +9,6 @@ import secrets
 from datetime import timedelta
 from functools import partial
 
-from marshmallow import fields, validate
 from sqlalchemy import delete, func, select, update
 
 from services.fulfillment import copies, events
@@ -19,11 +18,12 @@ from services.fulfillment.models import (
     FulfillmentOrder,
     PickupVerificationFailure,
 )
+from services.fulfillment.schemas import MOVE_ORDER_INPUT, MOVE_WAVE_INPUT, VERIFY_PICKUP_INPUT
 from services.infra import db as infra_db
 from services.infra.db import ROW_LOCK, compare_and_set, get_in_community, utcnow
 from services.infra.errors import Conflict, NotFound, RateLimited, invalid
 from services.infra.messaging import emit, inbox_consumer
-from services.infra.schemas import StrictSchema, Text, load
+from services.infra.schemas import load
 
 ORDER_FACTS = events.OrderFactsData()
 ORDER_PAID = events.OrderPaidData()
@@ -34,37 +34,11 @@ COMMUNITY_CREATED = events.CommunityCreatedData()
 
 # A paid order's way to the member; awaiting_payment and cancelled orders are not on it.
 STEPS = ["to_pack", "packed", "delivering", "ready_for_pickup", "picked_up"]
-MOVE_EVENTS = {
-    "packed": events.ORDER_PACKED,
-    "delivering": events.ORDER_DISPATCHED,
-    "ready_for_pickup": events.ORDER_READY_FOR_PICKUP,
-}
 CODE_SPACE = 10**6
 MAX_CODE_TRIES = 50
 FAILURE_WINDOW = timedelta(seconds=60)
 MAX_FAILURES = 10
 ATTEMPTS = 3  # a concurrent mover that took the same pickup code: try the whole move again
-
-
-class MoveWaveInput(StrictSchema):
-    status = fields.String(required=True, validate=validate.OneOf(list(MOVE_EVENTS)))
-
-
-class MoveOrderInput(MoveWaveInput):
-    """One order one step; an order whose wave gives no pickup (a shop or live order) says
-    where (and from when: now if not given) it can be collected."""
-
-    pickup_point = Text(200, required=False)
-    pickup_at = fields.AwareDateTime(load_default=None)
-
-
-class VerifyPickupInput(StrictSchema):
-    code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="Six digits."))
-
-
-MOVE_WAVE_INPUT = MoveWaveInput()
-MOVE_ORDER_INPUT = MoveOrderInput()
-VERIFY_PICKUP_INPUT = VerifyPickupInput()
 
 
 # --- read models, from events ----------------------------------------------------------------
@@ -246,7 +220,7 @@ def _step(session, caller, order, status, now, pickup=None, taken=None):
         order.pickup_point, order.pickup_at, order.ready_at = point, at, now
         order.collectable_at = max(now, at)
         data["pickup"] = {"code": code, "point": point, "at": at.isoformat()}
-    emit(session, MOVE_EVENTS[status], data, tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+    emit(session, events.MOVE_EVENTS[status], data, tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
 
 
 def move_order(session, caller, orders, catalog, order_id, payload):

@@ -6,21 +6,14 @@ import io
 import re
 from collections import defaultdict
 
-from marshmallow import fields, validate
 from sqlalchemy import select
 
 from services.fulfillment.handlers import paid_orders_of_wave
 from services.fulfillment.models import FulfillmentMember, FulfillmentOrder, FulfillmentWave
+from services.fulfillment.schemas import PICKING_LIST_QUERY
 from services.infra.errors import NotFound
-from services.infra.schemas import StrictSchema, load
+from services.infra.schemas import load
 
-
-class PickingListQuery(StrictSchema):
-    group_by = fields.String(load_default="product", validate=validate.OneOf(["product", "member"]))
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
-
-
-PICKING_LIST_QUERY = PickingListQuery()
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -7,18 +7,9 @@ before ``set_on_hand`` records the count.
 from sqlalchemy import select
 
 from services.fulfillment.models import StockOnHand
+from services.fulfillment.schemas import ON_HAND_INPUT
 from services.infra.db import utcnow
-from services.infra.schemas import Int, StrictSchema, Text, load
-
-MAX_ON_HAND = 1_000_000
-
-
-class OnHandInput(StrictSchema):
-    product_id = Text(32)
-    quantity = Int(0, MAX_ON_HAND, required=True)
-
-
-ON_HAND_INPUT = OnHandInput()
+from services.infra.schemas import load
 
 
 def _view(row):

@@ -6,38 +6,15 @@ case it resolves was heard of, so each event carries what its case row needs, an
 case is never reopened by a late ``after_sale_opened``.
 """
 
-from marshmallow import fields
-
 from services.infra.messaging import inbox_consumer
-from services.infra.schemas import TolerantSchema, load
+from services.infra.schemas import load
+from services.orders.events import (
+    AfterSaleOpenedData,
+    AfterSaleRejectedData,
+    CompensationGrantedData,
+)
 from services.orders.lifecycle import order_of_event
 from services.orders.models import OrderAfterSale, OrderCompensation
-
-
-class AfterSaleOpenedData(TolerantSchema):
-    case_id = fields.String(required=True)
-    order_id = fields.String(required=True)
-    kind = fields.String(required=True)
-    at = fields.AwareDateTime(required=True)
-
-
-class AfterSaleRejectedData(TolerantSchema):
-    case_id = fields.String(required=True)
-    order_id = fields.String(required=True)
-    kind = fields.String(required=True)
-    opened_at = fields.AwareDateTime(required=True)
-
-
-class CompensationGrantedData(TolerantSchema):
-    compensation_id = fields.String(required=True)
-    order_id = fields.String(required=True)
-    type = fields.String(required=True)
-    amount = fields.Integer(required=True)
-    at = fields.AwareDateTime(required=True)
-    case_id = fields.String(load_default=None, allow_none=True)
-    case_kind = fields.String(load_default=None, allow_none=True)
-    case_opened_at = fields.AwareDateTime(load_default=None, allow_none=True)
-
 
 OPENED, REJECTED, GRANTED = AfterSaleOpenedData(), AfterSaleRejectedData(), CompensationGrantedData()
 

@@ -17,32 +17,21 @@ and an active member stays active today: a feature that ends a membership must a
 
 from datetime import timedelta
 
-from marshmallow import fields, validate
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from services.infra.db import utcnow
 from services.infra.errors import Invalid
 from services.infra.messaging import inbox_consumer
-from services.infra.schemas import TolerantSchema, load
+from services.infra.schemas import load
+from services.orders.events import TermsChangedData
 from services.orders.models import CheckoutTerms
+from services.orders.schemas import TERMS
 
 WHOLE_COMMUNITY = "*"
 CLOCK_MARGIN = timedelta(seconds=1)
 
 
-class TermsData(TolerantSchema):
-    discount_percent = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
-    valid_until = fields.AwareDateTime(required=True)
-
-
-class TermsChangedData(TolerantSchema):
-    """``crm.checkout_terms_changed``: one member's, or (no member) the whole community's."""
-
-    member_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
-
-
-TERMS = TermsData()
 TERMS_CHANGED = TermsChangedData()
 
 

@@ -35,18 +35,14 @@ from services.orders import checkout_terms, events, lifecycle
 from services.orders.models import IdempotencyKey, Order, OrderLine, OrderStatusChange
 from services.orders.schemas import (
     ORDER,
-    OrderAttempts,
-    OrderQuery,
-    PaidOrdersQuery,
-    PlaceOrderInput,
+    ORDER_ATTEMPTS,
+    ORDER_QUERY,
+    PAID_ORDERS_QUERY,
+    PLACE_ORDER_INPUT,
 )
 
 log = logging.getLogger(__name__)
 
-PLACE_ORDER_INPUT = PlaceOrderInput()
-ORDER_ATTEMPTS = OrderAttempts()
-ORDER_QUERY = OrderQuery()
-PAID_ORDERS_QUERY = PaidOrdersQuery()
 # A live price is an impulse: its quota comes back to the room sooner if the buyer does not pay.
 PAYMENT_WINDOW = {"shop": timedelta(minutes=30), "wave": timedelta(minutes=30), "live": timedelta(minutes=15)}
 # Far beyond any RPC deadline: an attempt this old without an order will never get one.
@@ -118,6 +114,8 @@ def idempotent(session, caller, key, order_id, request, answer):
 
 
 def _existing_order(session, order_id):
+    """The order a concurrent retry wrote, if any; read in a transaction of its own, as every
+    step of ``place_orders`` is."""
     with session.begin():
         order = session.get(Order, order_id)
         return ORDER.dump(order) if order is not None else None
@@ -333,7 +331,10 @@ def _priced_order(session, crm, attempt):
 
 def abandon_attempt(session, catalog, crm, order_id):
     """Release an attempt's stock and crm's checkout (coupon, points), then forget its key so
-    that a retry starts afresh. Both releases are idempotent and harmless if nothing was taken."""
+    that a retry starts afresh. Both releases are idempotent and harmless if nothing was taken.
+
+    Manages its own transaction: the key is forgotten (committed) only after both remote
+    releases answered, so an attempt whose release failed stays on the sweeper's list."""
     catalog.release_stock(order_id)
     crm.release_checkout(order_id)
     with session.begin():
@@ -398,7 +399,10 @@ def _new_order(session, caller, order_id, data, lines, subtotal, checkout):
 
 def abandoned_attempts(session, older_than):
     """Order attempts that reserved (or may have reserved) stock but never became an order:
-    the orders service gave up (catalog too slow, a crash) between the two steps."""
+    the orders service gave up (catalog too slow, a crash) between the two steps.
+
+    Read in a transaction of its own: the sweeper (``release_abandoned``) then commits each
+    attempt alone, after its remote releases."""
     cutoff = utcnow() - older_than
     with session.begin():
         return session.execute(
@@ -417,6 +421,7 @@ def release_abandoned(session, catalog_for, crm_for, older_than=ABANDONED_AFTER)
     The sweeper runs in every orders process and its steps are remote calls, which no claim
     could span: two sweepers on one attempt are harmless instead, since catalog's release is a
     compare-and-set on the reservation (stock back once) and crm's is idempotent per order.
+    Manages its own transactions, one per attempt (``abandon_attempt``).
     """
     return sum(
         abandon_attempt(session, catalog_for(tenant_id), crm_for(tenant_id), order_id)

@@ -24,13 +24,12 @@ import random
 import time
 from datetime import timedelta
 
-from marshmallow import fields, validate
 from sqlalchemy import select
 
 from services.infra.db import claim_batch, compare_and_set, new_id, utcnow
 from services.infra.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.infra.messaging import emit
-from services.infra.schemas import Int, StrictSchema, TolerantSchema, load
+from services.infra.schemas import load
 from services.orders import events, lifecycle, stats
 from services.orders.handlers import idempotent, visible_order
 from services.orders.models import (
@@ -40,36 +39,20 @@ from services.orders.models import (
     SandboxCharge,
     SandboxNotification,
 )
+from services.orders.schemas import (
+    NOTIFICATION,
+    OUTCOME_INPUT,
+    PAY_INPUT,
+    PAYMENT,
+    REFUND_INPUT,
+    SANDBOX_CHARGE,
+)
 
 SIGNATURE_MAX_AGE = 300  # seconds: an older webhook is refused (replay protection)
 WEBHOOK_PATH = "/api/v1/payments/sandbox/webhook"
 # The reasons on the refunds orders makes by itself (a leader's refund carries the leader's words).
 CANCELLED_REFUND_REASON = "订单取消"
 LATE_PAYMENT_REFUND_REASON = "付款时订单已取消"
-
-
-class PayInput(StrictSchema):
-    method = fields.String(required=True, validate=validate.OneOf(["sandbox", "offline"]))
-
-
-class RefundInput(StrictSchema):
-    amount_cents = Int(1, 10**10, required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
-
-
-class OutcomeInput(StrictSchema):
-    outcome = fields.String(required=True, validate=validate.OneOf(["succeeded", "failed"]))
-
-
-class SandboxNotificationBody(TolerantSchema):
-    notification_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    charge_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    status = fields.String(required=True, validate=validate.OneOf(["succeeded", "failed"]))
-    amount_cents = Int(0, 10**10, required=True)
-
-
-PAY_INPUT, OUTCOME_INPUT, NOTIFICATION = PayInput(), OutcomeInput(), SandboxNotificationBody()
-REFUND_INPUT = RefundInput()
 
 
 class OfflineProvider:
@@ -113,12 +96,12 @@ def providers_from(config):
     }
 
 
-def payment_view(payment, providers):
-    view = {"id": payment.id, "method": payment.method, "status": payment.status,
-            "amount_cents": payment.amount_cents, "refunded_cents": payment.refunded_cents}
+def dump_payment(payment, providers):
+    """``PAYMENT``'s dump, with the ``pay_url`` of a sandbox payment still pending."""
+    answer = PAYMENT.dump(payment)
     if payment.method == "sandbox" and payment.status == "pending":
-        view["pay_url"] = providers["sandbox"].pay_url(payment.provider_ref)
-    return view
+        answer["pay_url"] = providers["sandbox"].pay_url(payment.provider_ref)
+    return answer
 
 
 def _by(caller):
@@ -160,7 +143,7 @@ def _start_payment(session, caller, providers, order_id, payload):
         pending = _new_payment(session, order, data["method"])
         providers[data["method"]].start(session, pending, order)
         session.flush()
-    return {"payment": payment_view(pending, providers)}
+    return {"payment": dump_payment(pending, providers)}
 
 
 def mark_paid_offline(session, caller, providers, order_id, idempotency_key=None):
@@ -180,7 +163,7 @@ def _mark_paid_offline(session, caller, providers, order_id):
     else:
         _settle(session, payment, "pending", "succeeded")
     session.flush()
-    return {"order_id": order.id, "status": order.status, "payment": payment_view(payment, providers)}
+    return {"order_id": order.id, "status": order.status, "payment": dump_payment(payment, providers)}
 
 
 def cancel_order(session, caller, providers, order_id):
@@ -305,8 +288,7 @@ def _charge(session, charge_id):
 
 def sandbox_charge(session, charge_id):
     charge = _charge(session, charge_id)
-    return {"charge_id": charge.id, "amount_cents": charge.amount_cents, "description": charge.description,
-            "status": charge.status, "merchant": "邻里 Linli (sandbox)"}
+    return SANDBOX_CHARGE.dump(charge)
 
 
 def sandbox_complete(session, provider, charge_id, payload):
@@ -339,7 +321,10 @@ DELIVERY_LEASE = timedelta(seconds=60)
 def due_notifications(session, now=None, limit=20):
     """Notifications due now, each leased to this caller (``next_attempt_at`` pushed a lease
     ahead, by compare-and-set on the value read): the sender runs in every orders process, and
-    a claimed notification is sent by one of them, until its lease runs out."""
+    a claimed notification is sent by one of them, until its lease runs out.
+
+    Commits the leases in a transaction of its own, before any webhook is sent: no transaction
+    is held during the HTTP calls (``deliver_notifications``)."""
     now = now or utcnow()
     with session.begin():
         due = claim_batch(
@@ -358,7 +343,8 @@ def due_notifications(session, now=None, limit=20):
 
 def deliver_notifications(session, post, secret, webhook_url):
     """Send what is due and leased to this process; ``post(url, body, headers) -> status code``.
-    No transaction is held during the HTTP call."""
+    Manages its own transactions: the claim (``due_notifications``), then one per notification
+    sent, to record its outcome; no transaction is held during the HTTP call."""
     delivered = 0
     for notification in due_notifications(session):
         timestamp = str(int(time.time()))

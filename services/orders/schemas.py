@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.infra import idempotency
-from services.infra.schemas import Int, PageSchema, StrictSchema, Text
+from services.infra.schemas import Int, PageSchema, StrictSchema, Text, TolerantSchema
 
 ORDER_STATUSES = [
     "pending_payment", "paid", "packed", "delivering", "ready_for_pickup", "completed",
@@ -37,6 +37,9 @@ class PlaceOrderInput(StrictSchema):
     points_to_use = Int(0, 10**7, load_default=0)
 
 
+PLACE_ORDER_INPUT = PlaceOrderInput()
+
+
 class AttemptCaller(StrictSchema):
     """Who places an order of a batch: the claims the gateway verified (``Caller``'s context)."""
 
@@ -60,6 +63,9 @@ class OrderAttempts(StrictSchema):
     attempts = fields.List(fields.Nested(OrderAttempt), required=True, validate=validate.Length(min=1, max=200))
 
 
+ORDER_ATTEMPTS = OrderAttempts()
+
+
 class PaidOrdersQuery(StrictSchema):
     """Paid orders not yet packed: those of a wave, or those outside waves paid in [from, to)."""
 
@@ -73,9 +79,15 @@ class PaidOrdersQuery(StrictSchema):
             raise ValidationError("Either a wave_id, or paid_from and paid_to.", "_schema")
 
 
+PAID_ORDERS_QUERY = PaidOrdersQuery()
+
+
 class OrderQuery(PageSchema):
     status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))
     member_id = Text(32, required=False, load_default=None)
+
+
+ORDER_QUERY = OrderQuery()
 
 
 class LineOutput(Schema):
@@ -136,3 +148,70 @@ class OrderOutput(Schema):
 
 
 ORDER = OrderOutput()
+
+
+# --- payments (payments) ---------------------------------------------------------------------
+
+
+class PayInput(StrictSchema):
+    method = fields.String(required=True, validate=validate.OneOf(["sandbox", "offline"]))
+
+
+class RefundInput(StrictSchema):
+    amount_cents = Int(1, 10**10, required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class OutcomeInput(StrictSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["succeeded", "failed"]))
+
+
+class SandboxNotificationBody(TolerantSchema):
+    notification_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    charge_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    status = fields.String(required=True, validate=validate.OneOf(["succeeded", "failed"]))
+    amount_cents = Int(0, 10**10, required=True)
+
+
+PAY_INPUT, OUTCOME_INPUT, NOTIFICATION = PayInput(), OutcomeInput(), SandboxNotificationBody()
+REFUND_INPUT = RefundInput()
+
+
+class PaymentOutput(Schema):
+    """A payment; one by the sandbox provider still pending also carries its ``pay_url``, which
+    only the provider knows (``payments.dump_payment`` adds it)."""
+
+    id = fields.String()
+    method = fields.String()
+    status = fields.String()
+    amount_cents = fields.Integer()
+    refunded_cents = fields.Integer()
+
+
+PAYMENT = PaymentOutput()
+
+
+class SandboxChargeOutput(Schema):
+    """What the sandbox provider's pay page shows the buyer."""
+
+    charge_id = fields.String(attribute="id")
+    amount_cents = fields.Integer()
+    description = fields.String()
+    status = fields.String()
+    merchant = fields.Constant("邻里 Linli (sandbox)")
+
+
+SANDBOX_CHARGE = SandboxChargeOutput()
+
+
+# --- crm's checkout terms (checkout_terms) ---------------------------------------------------
+
+
+class TermsData(TolerantSchema):
+    """The ``terms`` of crm's ``apply_checkout`` answer, which orders remembers (``checkout_terms``)."""
+
+    discount_percent = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    valid_until = fields.AwareDateTime(required=True)
+
+
+TERMS = TermsData()

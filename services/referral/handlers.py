@@ -9,7 +9,6 @@ records only who invited them, which ``get_me`` does not say).
 
 import secrets
 
-from marshmallow import fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,23 +17,16 @@ from services.infra.errors import NotFound, invalid
 from services.infra.messaging import inbox_consumer
 from services.infra.periods import DEFAULT_TIMEZONE
 from services.infra.privacy import UNKNOWN_NEIGHBOUR
-from services.infra.schemas import PageSchema, decode_cursor, load, page
+from services.infra.schemas import decode_cursor, load, page
 from services.referral import events
 from services.referral.models import CommunityCard, InviteCode, Neighbour, Referral
+from services.referral.schemas import REFERRAL_QUERY
 
 MEMBER_JOINED = events.MemberJoinedData()
 COMMUNITY_CREATED = events.CommunityCreatedData()
 # No 0/O, 1/I/L: a neighbour may read the code aloud or type it from a poster.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
-
-
-class ReferralQuery(PageSchema):
-    status = fields.String(load_default=None, allow_none=True,
-                           validate=validate.OneOf(["joined", "rewarded", "refused", "revoked"]))
-
-
-REFERRAL_QUERY = ReferralQuery()
 
 
 def new_code():
@@ -171,7 +163,6 @@ def list_referrals(session, caller, query):
         "created_at": row.created_at.isoformat(),
     } for row in session.scalars(statement)]
     return page(items, params["limit"])
-
 
 
 # --- share posters (一键分享海报): what goes on them; ``posters`` draws ------------------------

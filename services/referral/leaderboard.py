@@ -1,23 +1,16 @@
 """The referral leaderboard (推荐之星): rewarded invitations per inviter this week or month,
 which the leader reads out in the live session. Names are masked (李秀英 -> 李**)."""
 
-from marshmallow import fields, validate
 from sqlalchemy import func, select
 
 from services.infra.privacy import mask_name
-from services.infra.schemas import StrictSchema, load
+from services.infra.schemas import load
 from services.referral import periods
 from services.referral.handlers import neighbour_name
 from services.referral.models import Referral
+from services.referral.schemas import LEADERBOARD_QUERY
 
 TOP = 20
-
-
-class LeaderboardQuery(StrictSchema):
-    period = fields.String(load_default="week", validate=validate.OneOf(["week", "month"]))
-
-
-LEADERBOARD_QUERY = LeaderboardQuery()
 
 
 def leaderboard(session, caller, query, now=None):

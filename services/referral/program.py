@@ -4,8 +4,9 @@ Referral decides who is rewarded; crm issues what they get (coupons, points). On
 community, defaults until the leader changes something.
 """
 
-from services.infra.schemas import Int, StrictBoolean, StrictSchema, load
+from services.infra.schemas import load
 from services.referral.models import ReferralProgram
+from services.referral.schemas import PROGRAM_INPUT
 
 DEFAULTS = {
     "referrer_reward_cents": 2000,   # a 20-yuan coupon for the neighbour who invited
@@ -15,21 +16,6 @@ DEFAULTS = {
     "allow_same_household": False,   # reward an invitee of the inviter's building and unit?
     "showcase_points": 50,           # points for an approved purchase showcase (晒单)
 }
-MAX_REWARD_CENTS = 100_000  # 1,000 yuan: beyond that a typo, not a reward
-
-
-class ProgramInput(StrictSchema):
-    """A partial update: only the keys given change."""
-
-    referrer_reward_cents = Int(0, MAX_REWARD_CENTS)
-    invitee_reward_cents = Int(0, MAX_REWARD_CENTS)
-    min_first_order_cents = Int(0, 10_000_000)
-    weekly_cap = Int(1, 1000)
-    allow_same_household = StrictBoolean()
-    showcase_points = Int(0, 10_000)
-
-
-PROGRAM_INPUT = ProgramInput()
 
 
 def for_tenant(session, tenant_id):

@@ -59,6 +59,18 @@ class Fulfillment:
             return None
 
 
+class Catalog:
+    """The catalog call referral makes: the product a member shares on a poster."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def product(self, product_id):
+        """The product as catalog shows it to the caller (their community's, on sale); catalog's
+        ``NotFound`` otherwise."""
+        return self.rpc.call("catalog", "get_product", product_id)
+
+
 class Crm:
     """The crm call referral makes: who the calling member is, when referral has not heard of
     them joining yet (see ``handlers.my_invite``)."""
@@ -142,7 +154,7 @@ class ReferralService(operations.OperatorEntrypoints):
     @rpc
     def product_poster(self, product_id):
         self.caller.require_member()
-        product = self.remote.call("catalog", "get_product", product_id)
+        product = Catalog(self.remote).product(product_id)
         with self.db.begin():
             facts = handlers.product_poster_facts(self.db, self.caller, Crm(self.remote), self.public_url, product)
         return png_answer(render(posters.product_poster, facts), f"product-{product['id']}.png")

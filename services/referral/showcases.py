@@ -18,7 +18,6 @@ the first ``order_completed`` of an invitee decides the referral (``rewards``), 
 here would pre-empt.
 """
 
-from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -26,25 +25,11 @@ from services.infra.db import get_in_community, newest_first, utcnow
 from services.infra.errors import Conflict, NotFound, invalid
 from services.infra.messaging import emit
 from services.infra.privacy import mask_name
-from services.infra.schemas import PageSchema, StrictSchema, Text, decode_cursor, load, page
+from services.infra.schemas import decode_cursor, load, page
 from services.referral import events, program
 from services.referral.handlers import neighbour_name
 from services.referral.models import OrderFact, Showcase
-
-
-class ShowcaseInput(StrictSchema):
-    order_id = Text(32)
-    text = Text(500)
-    image_url = fields.URL(load_default=None, allow_none=True, schemes={"http", "https"},
-                           validate=validate.Length(max=500))
-
-
-class ShowcaseQuery(PageSchema):
-    status = fields.String(load_default=None, allow_none=True,
-                           validate=validate.OneOf(["pending", "approved", "rejected"]))
-
-
-SHOWCASE_INPUT, SHOWCASE_QUERY = ShowcaseInput(), ShowcaseQuery()
+from services.referral.schemas import SHOWCASE_INPUT, SHOWCASE_QUERY
 
 
 def _view(session, showcase, caller):

@@ -1,8 +1,8 @@
 """One fake per remote service wrapper, each a subclass of the real wrapper.
 
 A use case reaches another service only through a small wrapper with domain verbs (orders'
-``Catalog`` and ``Crm``, fulfilment's ``Catalog`` and ``Orders``, referral's ``Orders``, ``Crm`` and
-``Fulfillment``; see docs/architecture.md). The fakes here
+``Catalog`` and ``Crm``, fulfilment's ``Catalog`` and ``Orders``, referral's ``Catalog``, ``Orders``,
+``Crm`` and ``Fulfillment``; see docs/architecture.md). The fakes here
 subclass those classes and override their verbs, so they cannot drift quietly:
 
 - the real wrapper is built with an RPC client that refuses every call, so a verb the fake does
@@ -25,9 +25,10 @@ from services.catalog import handlers as catalog_handlers
 from services.crm import loyalty
 from services.fulfillment.service import Catalog as FulfillmentCatalogWrapper
 from services.fulfillment.service import Orders
-from services.infra.errors import Conflict, ServiceUnavailable, outcome_of
+from services.infra.errors import Conflict, NotFound, ServiceUnavailable, outcome_of
 from services.infra.rpc import DEFAULT_TIMEOUT, RpcClient
 from services.orders.service import Catalog, Crm
+from services.referral.service import Catalog as ReferralCatalogWrapper
 from services.referral.service import Crm as ReferralCrmWrapper
 from services.referral.service import Fulfillment as ReferralFulfillmentWrapper
 from services.referral.service import Orders as ReferralOrdersWrapper
@@ -203,6 +204,21 @@ class ReferralOrders(ReferralOrdersWrapper):
         return self.orders.get(order_id)
 
 
+class ReferralCatalog(ReferralCatalogWrapper):
+    """catalog as referral asks it for a poster: ``get_product``'s answers (the products given),
+    ``NotFound`` for any other product, as catalog answers one not in the caller's community."""
+
+    def __init__(self, *products):
+        super().__init__(NoRpc("catalog"))
+        self.products, self.asked = {product["id"]: product for product in products}, []
+
+    def product(self, product_id):
+        self.asked.append(product_id)
+        if product_id not in self.products:
+            raise NotFound("No such product in this community.", {"product_id": product_id})
+        return self.products[product_id]
+
+
 class ReferralCrm(ReferralCrmWrapper):
     """crm as referral asks it: ``get_me``'s answer for the calling member (``None``: not a member)."""
 
@@ -295,5 +311,6 @@ class FakeGateway(GatewayService):
 # Each fake with the real wrapper it stands for (test_fakes.py holds them to it).
 FAKES = {FakeCatalog: Catalog, CatalogInProcess: Catalog, FakeCrm: Crm, CrmInProcess: Crm,
          FakeOrders: Orders, FulfillmentOrders: Orders, FulfillmentCatalog: FulfillmentCatalogWrapper,
-         ReferralOrders: ReferralOrdersWrapper, ReferralCrm: ReferralCrmWrapper,
+         ReferralCatalog: ReferralCatalogWrapper, ReferralOrders: ReferralOrdersWrapper,
+         ReferralCrm: ReferralCrmWrapper,
          ReferralFulfillment: ReferralFulfillmentWrapper, FakeRpc: RpcClient, FakeGateway: GatewayService}

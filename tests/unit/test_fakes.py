@@ -27,7 +27,8 @@ def public_methods(cls, stop):
 
 def test_every_wrapper_a_use_case_calls_through_has_a_fake():
     assert set(FAKES.values()) == {Catalog, Crm, Orders, RpcClient, GatewayService, fulfillment_service.Catalog,
-                                   referral_service.Orders, referral_service.Crm, referral_service.Fulfillment}
+                                   referral_service.Catalog, referral_service.Orders, referral_service.Crm,
+                                   referral_service.Fulfillment}
 
 
 @pytest.mark.parametrize("fake, real", FAKES.items(), ids=lambda cls: cls.__name__)
