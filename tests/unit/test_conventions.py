@@ -211,7 +211,7 @@ def test_the_gateway_calls_services_only_through_its_call_method():
     assert raw_gateway_calls() == []
 
 
-@pytest.mark.parametrize("service", ["catalog", "orders", "fulfillment", "referral"])
+@pytest.mark.parametrize("service", ["catalog", "orders", "fulfillment", "crm", "referral"])
 def test_a_use_case_that_owns_its_transactions_says_why(trees, service):
     assert (
         silent_transaction_owners(

@@ -65,7 +65,8 @@ def begin_attempt(session, phone, community, communities, now=None):
 
 
 def succeeded(session, attempt_id):
-    """The password was right: this attempt was not a failure."""
+    """The password was right: this attempt was not a failure. Its own transaction: the login
+    checks the password outside any transaction (argon2 is slow), then forgets the attempt."""
     with session.begin():
         session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
 
