@@ -170,8 +170,12 @@ class Metrics(DependencyProvider):
             if self.counted_events:
                 self._count_committed_events(self.database.Session)
             if port:
-                self.collector = OutboxCollector(self.service, self.database.Session)
-                REGISTRY.register(self.collector)
+                collector = OutboxCollector(self.service, self.database.Session)
+                try:
+                    REGISTRY.register(collector)
+                    self.collector = collector
+                except ValueError:  # another service of this process reports its outbox already
+                    log.warning("%s's outbox gauges are not served: this process has another service's", self.service)
         if port:
             host = os.environ.get(HOST_VARIABLE) or "0.0.0.0"
             try:
