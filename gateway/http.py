@@ -79,8 +79,8 @@ class ProblemWsgiApp(WsgiApp):
         started = time.perf_counter()
         route = UNMATCHED  # a path no route serves: one series for them all, never the raw path
         try:
-            provider, values = adapter.match()
-            route = getattr(provider, "route_template", UNMATCHED)
+            rule, values = adapter.match(return_rule=True)
+            provider, route = rule.endpoint, route_template(rule.rule)
             request.path_values = values
             response = provider.handle_request(request)
         except RequestRedirect as exc:  # "/path/" -> "/path"
@@ -92,7 +92,9 @@ class ProblemWsgiApp(WsgiApp):
             response = problem_from(exc)
         finally:
             logs.unbind()
-        metrics.observe_http(route, request.method, response.status_code, time.perf_counter() - started)
+        # A websocket's answer is the application that serves it: 101 once upgraded (timed to here).
+        status = getattr(response, "status_code", 101)
+        metrics.observe_http(route, request.method, status, time.perf_counter() - started)
         return response(environ, start_response)
 
 
@@ -112,9 +114,7 @@ class Route(HttpRequestHandler):
     def setup(self):
         super().setup()
         self.tokens = tokens_from(self.container.config)
-        from gateway.openapi import _path  # imported here: openapi imports this module
-
-        self.route_template = _path(self.url)  # what metrics and logs name, never the raw path
+        self.route_template = route_template(self.url)  # what logs name, never the raw path
 
     def handle_request(self, request):
         request.shallow = False
@@ -148,6 +148,15 @@ class Route(HttpRequestHandler):
 
     def response_from_exception(self, exc):
         return problem_from(exc)
+
+
+@cache
+def route_template(rule):
+    """``/api/v1/orders/<order_id>`` -> ``/api/v1/orders/{order_id}``, as the OpenAPI document
+    names it: the route label of the metrics and the entrypoint of the logs."""
+    from gateway.openapi import _path  # imported here: openapi imports this module
+
+    return _path(rule)
 
 
 def correlation_id_of(request):

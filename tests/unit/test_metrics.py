@@ -224,3 +224,58 @@ def test_every_service_and_the_gateway_declare_metrics_once(name):
     (cls,) = [v for v in vars(module).values() if isinstance(v, type) and getattr(v, "name", None) == name]
     declared = [attr for attr in dir(cls) if isinstance(getattr(cls, attr), Metrics)]
     assert declared == ["metrics"]
+
+
+# --- the gateway's HTTP counters ------------------------------------------------------------------
+
+class FakeProvider:
+    def __init__(self, answer):
+        self.answer = answer
+
+    def handle_request(self, request):
+        return self.answer
+
+
+class FakeServer:
+    """What ``ProblemWsgiApp`` needs of nameko's web server: its URL map."""
+
+    def __init__(self, routes):
+        self.routes = routes
+
+    def make_url_map(self):
+        from werkzeug.routing import Map, Rule
+
+        url_map = Map()
+        for url, method, provider in self.routes:
+            rule = Rule(url, methods=[method])
+            rule.endpoint = provider
+            url_map.add(rule)
+        return url_map
+
+
+def test_the_gateway_counts_requests_by_route_template_never_the_raw_path():
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Response
+
+    from gateway.http import UNMATCHED, ProblemWsgiApp
+
+    app = ProblemWsgiApp(FakeServer([
+        ("/api/v1/orders/<order_id>", "GET", FakeProvider(Response("{}", status=200))),
+        ("/api/v1/live/<session_id>", "GET", FakeProvider(lambda environ, start_response: [b""])),
+    ]))
+    labels = {"route": "/api/v1/orders/{order_id}", "method": "GET", "status": "200"}
+    before = value("linli_http_requests_total", **labels)
+    unmatched_before = value("linli_http_requests_total", route=UNMATCHED, method="GET", status="404")
+    websocket_before = value("linli_http_requests_total", route="/api/v1/live/{session_id}", method="GET",
+                             status="101")
+    for path in ("/api/v1/orders/order-1", "/api/v1/orders/order-2", "/nowhere/order-3", "/api/v1/live/s-1"):
+        app(EnvironBuilder(path=path).get_environ(), lambda status, headers: None)
+    assert value("linli_http_requests_total", **labels) == before + 2
+    assert value("linli_http_requests_total", route=UNMATCHED, method="GET", status="404") == unmatched_before + 1
+    assert value("linli_http_requests_total", route="/api/v1/live/{session_id}", method="GET",
+                 status="101") == websocket_before + 1
+    assert value("linli_http_request_duration_seconds_count", route="/api/v1/orders/{order_id}", method="GET") >= 2
+    routes = {s.labels["route"] for f in REGISTRY.collect() if f.name == "linli_http_requests" for s in f.samples
+              if "route" in s.labels}
+    assert "/api/v1/orders/{order_id}" in routes
+    assert not any("order-" in route or "s-1" in route for route in routes)
