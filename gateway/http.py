@@ -77,6 +77,7 @@ class ProblemWsgiApp(WsgiApp):
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         started = time.perf_counter()
+        logs.unbind()  # a kept-alive connection's previous request is over; the route binds this one's
         route = UNMATCHED  # a path no route serves: one series for them all, never the raw path
         try:
             rule, values = adapter.match(return_rule=True)
@@ -90,8 +91,6 @@ class ProblemWsgiApp(WsgiApp):
             response.headers["Allow"] = ", ".join(exc.valid_methods or ())
         except Exception as exc:  # never let a request end without an answer
             response = problem_from(exc)
-        finally:
-            logs.unbind()
         # A websocket's answer is the application that serves it: 101 once upgraded (timed to here).
         status = getattr(response, "status_code", 101)
         metrics.observe_http(route, request.method, status, time.perf_counter() - started)

@@ -130,6 +130,10 @@ def test_json_log_lines_carry_the_correlation_id_and_no_phone_number(json_stack,
     (line, *_) = eventually(the_worker_line)
     assert line["entrypoint"] == "get_order" and line["tenant_id"] == placed["tenant_id"]
     assert line["level"] == "WARNING" and line["service"] == "orders"
+    # The gateway's access line of the order carries the request id the client sent.
+    access = [json.loads(line) for name in ("gateway", "gateway-2") for line in lines_of(name)
+              if "POST /api/v1/orders " in line]
+    assert [(e["correlation_id"], e["entrypoint"]) for e in access] == [(placed["request_id"], "/api/v1/orders")]
     everything = "\n".join(line for name in (*SERVICES, "gateway", "gateway-2") for line in lines_of(name))
     for phone in placed["phones"]:
         assert phone not in everything
