@@ -229,23 +229,36 @@ class Metrics(DependencyProvider):
         key = "linli_metrics_events"
 
         def after_flush(session, _context):
+            # Noted with the innermost transaction: a savepoint rolled back takes its events along.
+            transaction = session.get_nested_transaction() or session.get_transaction()
             for obj in session.new:
                 if isinstance(obj, OutboxMessage) and obj.event_type in self.counted_events:
-                    session.info.setdefault(key, []).append((obj.event_type, obj.payload.get("data") or {}))
+                    session.info.setdefault(key, []).append((transaction, obj.event_type, obj.payload.get("data") or {}))
 
         def after_commit(session):
-            for event_type, data in session.info.pop(key, ()):
+            for _transaction, event_type, data in session.info.pop(key, ()):
                 try:
                     self.counted_events[event_type](data)
                 except Exception:
                     log.exception("counting %s failed", event_type)
 
-        def after_rollback(session):
-            session.info.pop(key, None)
+        def after_soft_rollback(session, previous_transaction):
+            # Every rollback, of a savepoint or of the whole transaction.
+            if key in session.info:
+                session.info[key] = [noted for noted in session.info[key]
+                                     if not _within(noted[0], previous_transaction)]
 
         sa_event.listen(Session, "after_flush", after_flush)
         sa_event.listen(Session, "after_commit", after_commit)
-        sa_event.listen(Session, "after_rollback", after_rollback)
+        sa_event.listen(Session, "after_soft_rollback", after_soft_rollback)
+
+
+def _within(transaction, outer):
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def metrics_port(env=None):

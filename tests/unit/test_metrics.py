@@ -169,7 +169,13 @@ def test_committed_events_are_counted_once_and_rolled_back_ones_never(tmp_path):
             emit(session, "order_paid", {"total_cents": 5}, tenant_id=TENANT)
             session.flush()
             raise RuntimeError("the transaction fails after its flush")
-    assert counted == [{"total_cents": 990}]
+        with session.begin():
+            emit(session, "order_paid", {"total_cents": 7}, tenant_id=TENANT)
+            with pytest.raises(RuntimeError), session.begin_nested():
+                emit(session, "order_paid", {"total_cents": 11}, tenant_id=TENANT)
+                session.flush()
+                raise RuntimeError("the savepoint rolls back; the transaction goes on")
+    assert counted == [{"total_cents": 990}, {"total_cents": 7}]
     database.stop()
 
 
