@@ -83,7 +83,12 @@ def outcome_of(exc_info, expected=DomainError):
     return "error" if issubclass(exc_info[0], expected) else "failure"
 
 
+# A client chooses the method it sends: any other would be a label value of its making.
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def observe_http(route, method, status, seconds):
+    method = method if method in HTTP_METHODS else "OTHER"
     HTTP_REQUESTS.labels(route=route, method=method, status=str(status)).inc()
     HTTP_DURATION.labels(route=route, method=method).observe(seconds)
 

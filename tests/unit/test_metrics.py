@@ -276,6 +276,10 @@ def test_the_gateway_counts_requests_by_route_template_never_the_raw_path():
                              status="101")
     for path in ("/api/v1/orders/order-1", "/api/v1/orders/order-2", "/nowhere/order-3", "/api/v1/live/s-1"):
         app(EnvironBuilder(path=path).get_environ(), lambda status, headers: None)
+    odd_before = value("linli_http_requests_total", route=UNMATCHED, method="OTHER", status="405")
+    app(EnvironBuilder(path="/api/v1/orders/o-4", method="BREW-42").get_environ(), lambda status, headers: None)
+    assert value("linli_http_requests_total", route=UNMATCHED, method="OTHER",
+                 status="405") == odd_before + 1
     assert value("linli_http_requests_total", **labels) == before + 2
     assert value("linli_http_requests_total", route=UNMATCHED, method="GET", status="404") == unmatched_before + 1
     assert value("linli_http_requests_total", route="/api/v1/live/{session_id}", method="GET",
