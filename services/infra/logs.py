@@ -112,7 +112,10 @@ class ContextFilter(logging.Filter):
         for key in CONTEXT_FIELDS:
             setattr(record, key, fields.get(key))
         record.context = "".join(f" [{fields[key]}]" for key in ("entrypoint", "correlation_id") if fields.get(key))
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a log call whose arguments do not fit its format must not raise here
+            message = f"{record.msg} {record.args!r}"
         record.msg, record.args = redact(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -24,13 +24,9 @@ def emit_line():
         handler = logging.StreamHandler(stream)
         handler.addFilter(logs.ContextFilter(service="orders"))
         handler.setFormatter(logs.JsonFormatter() if fmt == "json" else logs.TextFormatter())
-        logger = logging.getLogger("tests.logs")
+        logger = logging.Logger("tests.logs", logging.DEBUG)  # outside the hierarchy: no other handler
         logger.addHandler(handler)
-        logger.propagate, logger.level = False, logging.DEBUG
-        try:
-            logger.log(level, message, *args, **kwargs)
-        finally:
-            logger.removeHandler(handler)
+        logger.log(level, message, *args, **kwargs)
         return stream.getvalue()
 
     return emit
@@ -124,3 +120,8 @@ def test_every_process_configures_logging_through_this_module(name):
         configured = yaml.safe_load(f)["LOGGING"]
     configured["root"]["level"] = "INFO"  # ${LINLI_LOG_LEVEL:INFO}, unexpanded here
     assert configured == logs.logging_config(name)
+
+
+def test_a_log_call_with_wrong_arguments_still_writes_its_line(emit_line):
+    entry = json.loads(emit_line("json", logging.INFO, "two %s %s", "one"))
+    assert entry["message"].startswith("two %s %s") and "one" in entry["message"]
