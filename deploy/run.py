@@ -7,10 +7,15 @@ gateway in ``LINLI_GATEWAY_PROCESSES``: the processes of one service are competi
 its RPC and event queues. It supervises the children: their output goes to stdout with a name
 prefix and to $LINLI_DATA_DIR/logs/<name>.log; a child that dies once everything is up is
 started again on its own (the others carry on), unless it keeps dying, which stops everything;
-Ctrl-C or SIGTERM stops everything cleanly. Deliberately stdlib only: it must not import nameko.
+Ctrl-C or SIGTERM stops everything cleanly. Each process serves Prometheus metrics on its own
+port (``LINLI_METRICS_PORT_BASE`` onwards, handed to it as ``LINLI_METRICS_PORT``), listed for
+Prometheus in $LINLI_DATA_DIR/prometheus-targets.json. Deliberately stdlib only: it must not
+import nameko.
 """
 
 import ctypes
+import json
+import logging
 import os
 import secrets
 import signal
@@ -25,13 +30,17 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from services.infra.topology import SERVICES  # noqa: E402 (stdlib only, like this script)
+from services.infra.logs import JsonFormatter, redact  # noqa: E402 (stdlib only, like this script)
+from services.infra.topology import SERVICES  # noqa: E402
 
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
 SECRET_KEYS = ["LINLI_TOKEN_SECRET", "LINLI_WEBHOOK_SECRET"]
 HEALTH_TIMEOUT_S = 60
 STOP_GRACE_S = 10
 MAX_PROCESSES = 16
+DEFAULT_METRICS_PORT_BASE = 9400
+TARGET_HOST = "127.0.0.1"  # where this machine's Prometheus reaches the processes
+LOG_FORMATS = ("text", "json")
 # A child that died more than RESTART_LIMIT times within RESTART_WINDOW_S is broken, not unlucky.
 RESTART_LIMIT = 5
 RESTART_WINDOW_S = 60
@@ -60,6 +69,10 @@ def build_environment():
     env["PYTHONUNBUFFERED"] = "1"
     # eventlet warns at every start that it is deprecated; nameko 2.14 has no alternative.
     env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    env["LINLI_LOG_FORMAT"] = (env.get("LINLI_LOG_FORMAT") or "text").strip().lower()
+    if env["LINLI_LOG_FORMAT"] not in LOG_FORMATS:
+        raise SystemExit(f"LINLI_LOG_FORMAT must be text or json, not {env['LINLI_LOG_FORMAT']!r}")
+    env.setdefault("LINLI_METRICS_HOST", TARGET_HOST)  # metrics stay on this machine unless asked
     for key, value in load_or_create_secrets(data_dir / "secrets.env", env).items():
         if not env.get(key):  # an empty variable counts as unset
             env[key] = value
@@ -104,6 +117,40 @@ def child_commands(counts=None):
             name = service if index == 0 else f"{service}-{index + 1}"
             commands[name] = [nameko, "run", "--config", f"config/{service}.yaml", module]
     return commands
+
+
+def metrics_ports(names, env):
+    """name -> the port of each process's metrics (``LINLI_METRICS_PORT_BASE``, default 9400, and
+    one after another in the order of ``names``); none when the base is 0."""
+    value = (env.get("LINLI_METRICS_PORT_BASE") or "").strip() or str(DEFAULT_METRICS_PORT_BASE)
+    if not value.isdigit() or (int(value) and not 1024 <= int(value) <= 65535 - len(names)):
+        raise SystemExit(f"LINLI_METRICS_PORT_BASE must be a port from 1024 to {65535 - len(names)} "
+                         f"(0: no metrics), not {value!r}")
+    base = int(value)
+    return {name: base + index for index, name in enumerate(names)} if base else {}
+
+
+def service_of(name):
+    """``orders-2`` -> ``orders``: the service a process (named by ``child_commands``) runs."""
+    service, _, index = name.rpartition("-")
+    return service if service and index.isdigit() else name
+
+
+def scrape_targets(ports):
+    """Prometheus file-based service discovery: one target per process, with its service and instance."""
+    return [{"targets": [f"{TARGET_HOST}:{port}"], "labels": {"service": service_of(name), "instance": name}}
+            for name, port in ports.items()]
+
+
+def write_targets(path, ports):
+    """Write ``scrape_targets`` to ``path`` atomically (Prometheus never reads half a file)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(scrape_targets(ports), indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def child_environment(env, name, ports):
+    return {**env, "LINLI_METRICS_PORT": str(ports.get(name, 0))}
 
 
 def _count(env, key, default):
@@ -170,15 +217,31 @@ def start_child(name, command, env, log_dir):
         preexec_fn=_die_with_parent,
     )
     log_file = open(log_dir / f"{name}.log", "a", encoding="utf-8")
-    pump = threading.Thread(target=pump_output, args=(name, process.stdout, log_file), daemon=True)
+    pump = threading.Thread(target=pump_output, args=(name, process.stdout, log_file, env.get("LINLI_LOG_FORMAT", "text")),
+                            daemon=True)
     return process, pump
 
 
-def pump_output(name, stream, log_file):
+def as_json_line(line, name):
+    """A child's output line as the JSON log line it should have been: what a process prints
+    before its logging is configured (a warning, a crash) or outside it (``print``) is wrapped
+    with the fields a log line has, and redacted like one."""
+    if line.startswith("{"):
+        try:
+            json.loads(line)
+            return line
+        except ValueError:
+            pass
+    record = logging.LogRecord("stdout", logging.INFO, "", 0, redact(line), None, None)
+    record.service = service_of(name)
+    return JsonFormatter().format(record)
+
+
+def pump_output(name, stream, log_file, log_format="text"):
     with log_file:
         for raw in iter(stream.readline, b""):
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
-            log_file.write(line + "\n")
+            log_file.write((as_json_line(line, name) if log_format == "json" else line) + "\n")
             log_file.flush()
             say(line, name)
 
@@ -278,6 +341,8 @@ def main():
     env = build_environment()
     data_dir = Path(env["LINLI_DATA_DIR"])
     commands = child_commands(process_counts(env))  # a bad count stops here, before anything runs
+    ports = metrics_ports(list(commands), env)
+    targets = data_dir / "prometheus-targets.json"
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -296,20 +361,24 @@ def main():
     def restart(name):
         # Forks while the pumps run: the child runs only prctl before exec, which takes no
         # lock a pump could hold.
-        children[name], pump = start_child(name, commands[name], env, log_dir)
+        children[name], pump = start_child(name, commands[name], child_environment(env, name, ports), log_dir)
         pumps.append(pump)
         pump.start()
+        write_targets(targets, ports)  # kept current as processes come back (same name, same port)
 
     try:
         for name, command in commands.items():
-            children[name], pump = start_child(name, command, env, log_dir)
+            children[name], pump = start_child(name, command, child_environment(env, name, ports), log_dir)
             pumps.append(pump)
+        write_targets(targets, ports)
         # Started only after every fork: forking while other threads run is unsafe.
         for pump in pumps:
             pump.start()
         return serve(children, env["LINLI_HTTP_PORT"], log_dir, demo, restart)
     finally:
         stop_all(children)
+        if children:
+            write_targets(targets, {})  # nothing left to scrape
         for pump in pumps:
             if pump.is_alive():
                 pump.join(timeout=2)
@@ -328,6 +397,7 @@ def serve(children, port, log_dir, demo, restart):
         return 1
     say(f"Linli is running at http://127.0.0.1:{port}")
     say(f"logs are in {log_dir}; press Ctrl-C to stop")
+    say(f"metrics: the scrape targets are in {Path(log_dir).parent / 'prometheus-targets.json'}")
     if demo:
         say("demo logins (demo only): leader 13800000000 / xiaoya-demo-2026; "
             "member 13900000001 / linli-demo-2026")

@@ -141,14 +141,17 @@ plugins_file=${RABBITMQ_ENABLED_PLUGINS_FILE:-/etc/rabbitmq/enabled_plugins}
 rabbit_running=0
 rabbit_ping && rabbit_running=1
 
-if ! grep -qs rabbitmq_management "$plugins_file"; then
-    say "enabling rabbitmq_management"
-    if [ "$rabbit_running" = 1 ]; then
-        rabbitmq-plugins enable rabbitmq_management >/dev/null
-    else
-        rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
+# The management API (the tests' vhosts) and Prometheus metrics on :15692/metrics.
+for plugin in rabbitmq_management rabbitmq_prometheus; do
+    if ! grep -qs "$plugin" "$plugins_file"; then
+        say "enabling $plugin"
+        if [ "$rabbit_running" = 1 ]; then
+            rabbitmq-plugins enable "$plugin" >/dev/null
+        else
+            rabbitmq-plugins enable --offline "$plugin" >/dev/null
+        fi
     fi
-fi
+done
 
 if [ "$rabbit_running" = 0 ]; then
     say "starting RabbitMQ"

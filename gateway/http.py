@@ -7,6 +7,7 @@ into the worker's context data, so every RPC the handler makes carries the tenan
 
 import json
 import logging
+import time
 import uuid
 from functools import cache, partial
 
@@ -19,6 +20,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
 from gateway.auth import check_role, tokens_from
+from services.infra import logs, metrics
 from services.infra.errors import DomainError
 from services.infra.schemas import load
 
@@ -30,6 +32,7 @@ MAX_BODY_BYTES = 64 * 1024
 # serialiser (json, marshmallow, the RPC encoder) further down.
 MAX_JSON_DEPTH = 32
 ROUTES = []  # (method, rule, options) of every route, for the OpenAPI document
+UNMATCHED = "(unmatched)"  # the route label of a request no route serves
 
 
 def problem(status, title, detail="", extra=None):
@@ -73,8 +76,12 @@ class ProblemWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
+        started = time.perf_counter()
+        logs.unbind()  # a kept-alive connection's previous request is over; the route binds this one's
+        route = UNMATCHED  # a path no route serves: one series for them all, never the raw path
         try:
-            provider, values = adapter.match()
+            rule, values = adapter.match(return_rule=True)
+            provider, route = rule.endpoint, route_template(rule.rule)
             request.path_values = values
             response = provider.handle_request(request)
         except RequestRedirect as exc:  # "/path/" -> "/path"
@@ -84,6 +91,9 @@ class ProblemWsgiApp(WsgiApp):
             response.headers["Allow"] = ", ".join(exc.valid_methods or ())
         except Exception as exc:  # never let a request end without an answer
             response = problem_from(exc)
+        # A websocket's answer is the application that serves it: 101 once upgraded (timed to here).
+        status = getattr(response, "status_code", 101)
+        metrics.observe_http(route, request.method, status, time.perf_counter() - started)
         return response(environ, start_response)
 
 
@@ -103,16 +113,19 @@ class Route(HttpRequestHandler):
     def setup(self):
         super().setup()
         self.tokens = tokens_from(self.container.config)
+        self.route_template = route_template(self.url)  # what logs name, never the raw path
 
     def handle_request(self, request):
         request.shallow = False
         correlation_id = correlation_id_of(request)
+        logs.bind(entrypoint=self.route_template, correlation_id=correlation_id)
         try:
             context = {"correlation_id": correlation_id}
             if self.roles:
                 caller = self.tokens.caller(request.headers.get("Authorization"), correlation_id)
                 check_role(caller, self.roles)
                 context.update(caller.as_context())
+                logs.bind(entrypoint=self.route_template, correlation_id=correlation_id, tenant_id=caller.tenant_id)
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             done = Event()
@@ -134,6 +147,15 @@ class Route(HttpRequestHandler):
 
     def response_from_exception(self, exc):
         return problem_from(exc)
+
+
+@cache
+def route_template(rule):
+    """``/api/v1/orders/<order_id>`` -> ``/api/v1/orders/{order_id}``, as the OpenAPI document
+    names it: the route label of the metrics and the entrypoint of the logs."""
+    from gateway.openapi import _path  # imported here: openapi imports this module
+
+    return _path(rule)
 
 
 def correlation_id_of(request):

@@ -33,6 +33,7 @@ from gateway.routes import (
     waves,
     web,
 )
+from services.infra.metrics import Metrics
 from services.infra.rpc import Rpc
 
 
@@ -64,6 +65,7 @@ class GatewayService(
 
     remote = Rpc()
     config = Config()
+    metrics = Metrics()
     tokens = TokenIssuer()
 
     def call(self, service, method, *args, waited=0.0, **kwargs):

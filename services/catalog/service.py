@@ -8,12 +8,14 @@ from services.infra.context import CallerContext
 from services.infra.db import Database, in_transaction, utcnow
 from services.infra.entrypoints import event_handler, rpc
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
+from services.infra.metrics import Metrics
 
 
 class CatalogService(operations.OperatorEntrypoints):
     name = "catalog"
 
     db = Database()
+    metrics = Metrics()
     caller = CallerContext()
     outbox = OutboxRelay()
     retired = RetiredHandlers()

@@ -17,12 +17,14 @@ from services.infra.context import CallerContext
 from services.infra.db import Database, utcnow
 from services.infra.entrypoints import event_handler, rpc
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
+from services.infra.metrics import Metrics
 
 
 class CrmService(operations.OperatorEntrypoints):
     name = "crm"
 
     db = Database()
+    metrics = Metrics()
     config = Config()
     caller = CallerContext()
     outbox = OutboxRelay()

@@ -18,6 +18,7 @@ from services.infra.db import Database
 from services.infra.entrypoints import event_handler, rpc
 from services.infra.errors import NotFound
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
+from services.infra.metrics import Metrics
 from services.infra.rpc import Rpc
 
 
@@ -62,6 +63,7 @@ class FulfillmentService(operations.OperatorEntrypoints):
     name = "fulfillment"
 
     db = Database()
+    metrics = Metrics()
     caller = CallerContext()
     inbox = EventInbox()
     outbox = OutboxRelay()

@@ -26,6 +26,7 @@ from sqlalchemy import JSON, Integer, String, Text, event, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.infra import metrics
 from services.infra.db import UTCDateTime, find_database, utcnow
 from services.infra.errors import Invalid, NotFound
 
@@ -368,12 +369,15 @@ class EventInbox(DependencyProvider):
         try:
             envelope = ENVELOPE.load(payload)
         except ValidationError as exc:
+            metrics.note_outcome("error")  # the sender's fault, not ours
             self._park(payload, consumer, f"malformed envelope: {exc.messages}", final=True)
             return "parked"
         outcome, error = self._process(envelope, consumer, handler)
         if outcome == "failed":
+            metrics.note_outcome("failure")
             return self._park(payload, consumer, error, final=False)
         if outcome == "poison":
+            metrics.note_outcome("error")
             return self._park(payload, consumer, error, final=True)
         return outcome
 
@@ -456,6 +460,7 @@ class EventInbox(DependencyProvider):
             self._retry(row)
 
     def _retry(self, row):
+        metrics.INBOX_RETRIES.labels(service=self.container.service_name).inc()
         handler = CONSUMERS.get(row.consumer)
         try:
             envelope = ENVELOPE.load(row.payload)

@@ -17,7 +17,10 @@ from nameko.constants import NON_PERSISTENT
 from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener
 
-from services.infra import broker  # noqa: F401  (acks that outlive the connection)
+from services.infra import (
+    broker,  # noqa: F401  (acks that outlive the connection)
+    metrics,
+)
 from services.infra.context import parse_deadline
 from services.infra.errors import ServiceUnavailable
 
@@ -91,6 +94,7 @@ class RpcClient:
                 reply = self._send(proxy, now + timeout, args, kwargs)
                 return reply.result()
         except eventlet.Timeout:
+            metrics.RPC_TIMEOUTS.labels(service=self.worker_ctx.service_name, target=service).inc()
             raise ServiceUnavailable(f"The {service} service did not answer in time.", {"service": service}) from None
         except (TimeoutError, OperationalError, OSError) as exc:
             log.warning("calling %s.%s failed: %r", service, method, exc)

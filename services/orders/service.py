@@ -12,9 +12,11 @@ from services.infra.context import CallerContext
 from services.infra.db import Database, in_transaction
 from services.infra.entrypoints import event_handler, rpc
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
+from services.infra.metrics import Metrics
 from services.infra.rpc import Rpc
 from services.orders import (
     after_sale_events,
+    business_metrics,
     checkout_terms,
     fulfilment_events,
     handlers,
@@ -77,6 +79,7 @@ class OrdersService(operations.OperatorEntrypoints):
     name = "orders"
 
     db = Database()
+    metrics = Metrics(counted_events=business_metrics.COUNTED_EVENTS)
     caller = CallerContext()
     outbox = OutboxRelay()
     retired = RetiredHandlers()

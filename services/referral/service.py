@@ -11,6 +11,7 @@ from services.infra.db import Database
 from services.infra.entrypoints import event_handler, rpc
 from services.infra.errors import NotFound, ServiceUnavailable
 from services.infra.messaging import EventInbox, OutboxRelay, RetiredHandlers
+from services.infra.metrics import Metrics
 from services.infra.rpc import Rpc
 from services.referral import handlers, leaderboard, posters, program, rewards, showcases, stats
 
@@ -86,6 +87,7 @@ class ReferralService(operations.OperatorEntrypoints):
     name = "referral"
 
     db = Database()
+    metrics = Metrics()
     caller = CallerContext()
     outbox = OutboxRelay()
     retired = RetiredHandlers()

@@ -4,7 +4,9 @@ a temporary data directory and a RabbitMQ vhost of its own.
 ``stack`` runs one process of each service; ``stack_of_two`` (started on first use) two of
 each (``LINLI_SERVICE_PROCESSES=2``); ``any_stack`` runs a test on both."""
 
+import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -29,6 +31,22 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def free_port_range(count, attempts=50):
+    """The first of ``count`` consecutive free ports (a stack's metrics ports: one per process)."""
+    rng = random.Random()
+    for _ in range(attempts):
+        base = rng.randrange(20000, 60000 - count)
+        try:
+            with contextlib.ExitStack() as held:
+                for port in range(base, base + count):
+                    sock = held.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
 @pytest.fixture(scope="session")
 def vhost():
     name = _new_vhost("linli-e2e")
@@ -51,7 +69,9 @@ class Stack:
                     "LINLI_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
                     # Notification channels may post to the tests' local receivers.
                     "LINLI_ALLOW_PRIVATE_CHANNEL_HOSTS": "true",
-                    "LINLI_SERVICE_PROCESSES": str(processes)}
+                    "LINLI_SERVICE_PROCESSES": str(processes),
+                    # Every process's metrics on a port of its own, none another stack holds.
+                    "LINLI_METRICS_PORT_BASE": str(free_port_range(len(SERVICES) * processes + 16))}
         for key in ("LINLI_TOKEN_SECRET", "LINLI_WEBHOOK_SECRET", *(
                 f"LINLI_{name.upper()}_PROCESSES" for name in SERVICES)):
             self.env.pop(key, None)  # the supervisor must make and keep its own

@@ -295,3 +295,17 @@ def test_only_the_leader_manages_channels_of_their_own_community(session, caller
         [delivery] = crm_delivery.list_deliveries(session, leader, {})["items"]
     assert delivery["status"] == "failed" and delivery["last_error"] == "The channel was removed."
     assert drain(session)["delivered"] == 0 and receiver.bodies == []
+
+
+def test_deliveries_are_counted_by_outcome(session, caller, receiver):
+    from prometheus_client import REGISTRY
+
+    def delivered():
+        return REGISTRY.get_sample_value("linli_notification_deliveries_total", {"outcome": "delivered"}) or 0
+
+    before = delivered()
+    add(session, caller("leader"), type="webhook", url=receiver.url, name="团购群")
+    with session.begin():
+        posts.create_post(session, caller("leader"), {"kind": "knowledge", "title": "鸡蛋怎么存", "body": "冷藏,尖头朝下"})
+    assert drain(session)["delivered"] == 1
+    assert delivered() == before + 1

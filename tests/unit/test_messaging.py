@@ -295,3 +295,27 @@ def test_a_parked_event_of_a_consumer_this_service_does_not_declare_stays_parked
     inbox.retry_due()
     row = parked(Session)
     assert row.status == "parked" and "no inbox consumer 'gone:consumer'" in row.last_error
+
+
+def test_retries_are_counted_and_a_failed_event_marks_its_worker_failed(inbox, Session, behaviour):
+    from prometheus_client import REGISTRY
+
+    from services.infra import metrics
+
+    def retries():
+        return REGISTRY.get_sample_value("linli_inbox_retries_total", {"service": "crm"}) or 0.0
+
+    before = retries()
+    behaviour.update(fail_times=1)
+    metrics._worker_outcome.set(None)  # as Metrics.worker_setup does for each worker
+    assert inbox.consume(envelope(), handler) == "retrying"
+    assert metrics.outcome_of(None) == "failure"  # the worker returned, but its event failed
+    make_due(Session)
+    inbox.retry_due()
+    assert retries() == before + 1
+    metrics._worker_outcome.set(None)
+    assert inbox.consume(envelope("event-2"), handler) == "processed"
+    assert metrics.outcome_of(None) == "ok"
+    metrics._worker_outcome.set(None)
+    assert inbox.consume({"event_id": "event-3"}, handler) == "parked"  # malformed: the sender's fault
+    assert metrics.outcome_of(None) == "error"

@@ -22,3 +22,26 @@ def test_acting_as_without_a_deadline_adds_none():
     client = RpcClient(SimpleNamespace(data={"tenant_id": "t1"}), reply_listener=None, timeout=3)
     assert client.acting_as({"tenant_id": "t2", "role": "system"}).worker_ctx.data == {
         "tenant_id": "t2", "role": "system"}
+
+
+def test_a_call_that_times_out_is_counted_by_the_called_service(monkeypatch):
+    import eventlet
+    import pytest
+    from prometheus_client import REGISTRY
+
+    from services.infra.errors import ServiceUnavailable
+
+    class Silent:
+        def result(self):
+            eventlet.sleep(5)  # the answer never comes within the call's timeout
+
+    def timeouts():
+        return REGISTRY.get_sample_value("linli_rpc_timeouts_total", {"service": "orders", "target": "catalog"}) or 0
+
+    before = timeouts()
+    monkeypatch.setattr("services.infra.rpc.RequestProxy", lambda *args, **kwargs: None)  # no broker
+    monkeypatch.setattr(RpcClient, "_send", lambda self, proxy, deadline, args, kwargs: Silent())
+    client = RpcClient(SimpleNamespace(service_name="orders", data={}), reply_listener=None, timeout=0.1)
+    with pytest.raises(ServiceUnavailable, match="did not answer in time"):
+        client.call("catalog", "reserve_stocks", [])
+    assert timeouts() == before + 1

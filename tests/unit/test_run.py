@@ -1,6 +1,7 @@
 """deploy/run.py's process counts and supervision (what ``make run`` starts and restarts)."""
 
 import importlib.util
+import json
 from pathlib import Path
 from unittest import mock
 
@@ -82,3 +83,61 @@ def test_a_child_that_keeps_dying_stops_everything():
     with mock.patch.object(run, "_stop_signal", None), mock.patch.object(run, "_pause", return_value=True):
         assert run.watch(children, restart) == 1
     assert restarted == ["orders"] * run.RESTART_LIMIT
+
+
+# --- metrics ports and the Prometheus targets file ----------------------------------------------
+
+def test_each_process_gets_its_own_metrics_port_from_the_base():
+    names = list(run.child_commands(run.process_counts({"LINLI_ORDERS_PROCESSES": "2"})))
+    ports = run.metrics_ports(names, {})
+    assert ports["catalog"] == run.DEFAULT_METRICS_PORT_BASE
+    assert sorted(ports.values()) == list(range(9400, 9400 + len(names)))  # one each, none shared
+    assert run.metrics_ports(names, {"LINLI_METRICS_PORT_BASE": "20000"})["orders-2"] == 20000 + names.index("orders-2")
+    assert run.metrics_ports(names, {"LINLI_METRICS_PORT_BASE": "0"}) == {}
+    assert run.child_environment({"A": "1"}, "orders-2", ports) == {"A": "1", "LINLI_METRICS_PORT": str(ports["orders-2"])}
+    assert run.child_environment({}, "orders", {})["LINLI_METRICS_PORT"] == "0"  # no metrics
+
+
+@pytest.mark.parametrize("base", ["80", "65530", "nine", "-1"])
+def test_a_bad_metrics_port_base_stops_before_anything_runs(base):
+    with pytest.raises(SystemExit, match="LINLI_METRICS_PORT_BASE"):
+        run.metrics_ports(["catalog", "orders", "gateway", "gateway-2", "crm", "referral", "x", "y", "z"],
+                          {"LINLI_METRICS_PORT_BASE": base})
+
+
+def test_the_targets_file_lists_every_process_with_its_service_and_instance(tmp_path):
+    path = tmp_path / "prometheus-targets.json"
+    run.write_targets(path, {"orders": 9401, "orders-2": 9402, "gateway-2": 9406})
+    assert json.loads(path.read_text()) == [
+        {"targets": ["127.0.0.1:9401"], "labels": {"service": "orders", "instance": "orders"}},
+        {"targets": ["127.0.0.1:9402"], "labels": {"service": "orders", "instance": "orders-2"}},
+        {"targets": ["127.0.0.1:9406"], "labels": {"service": "gateway", "instance": "gateway-2"}},
+    ]
+    run.write_targets(path, {})  # rewritten whole: the stack stopped
+    assert json.loads(path.read_text()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["prometheus-targets.json"]  # no temporary left
+
+
+def test_the_log_format_is_text_unless_json_is_asked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv("LINLI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LINLI_TOKEN_SECRET", "t" * 40)
+    monkeypatch.setenv("LINLI_WEBHOOK_SECRET", "w" * 40)
+    monkeypatch.delenv("LINLI_LOG_FORMAT", raising=False)
+    assert run.build_environment()["LINLI_LOG_FORMAT"] == "text"
+    monkeypatch.setenv("LINLI_LOG_FORMAT", "JSON")
+    assert run.build_environment()["LINLI_LOG_FORMAT"] == "json"
+    monkeypatch.setenv("LINLI_LOG_FORMAT", "yaml")
+    with pytest.raises(SystemExit, match="LINLI_LOG_FORMAT"):
+        run.build_environment()
+
+
+def test_in_json_mode_every_line_a_child_prints_is_a_json_log_line():
+    line = run.as_json_line("Traceback: login 13812345678 failed", "orders-2")
+    entry = json.loads(line)
+    assert entry["service"] == "orders" and entry["logger"] == "stdout" and entry["level"] == "INFO"
+    assert entry["message"] == "Traceback: login 138****5678 failed"
+    assert entry["correlation_id"] is None and entry["time"].endswith("+00:00")
+    logged = '{"level": "INFO", "message": "already JSON"}'
+    assert run.as_json_line(logged, "orders") == logged
+    assert json.loads(run.as_json_line("{not json", "gateway"))["message"] == "{not json"
+    assert run.service_of("gateway-2") == "gateway" and run.service_of("crm") == "crm"

@@ -21,6 +21,7 @@ import urllib.request
 from datetime import timedelta
 from email.message import EmailMessage
 
+from prometheus_client import Counter
 from sqlalchemy import select, update
 
 from services.crm.community import settings
@@ -39,6 +40,10 @@ LEASE = timedelta(seconds=120)  # a claimed delivery whose sender died is tried 
 BATCH = 20
 SEND_TIMEOUT_SECONDS = 10
 GROUP_WINDOW = timedelta(seconds=10)  # a batch's notices gather this long before they go out
+
+
+# By outcome: delivered, retried (to be tried again after a backoff) or failed (for good).
+DELIVERIES = Counter("linli_notification_deliveries_total", "Notification delivery attempts, by outcome", ["outcome"])
 
 
 # --- what goes out ---------------------------------------------------------------------------
@@ -240,7 +245,9 @@ def drain(Session, allow_private=False, now=None, timeout=SEND_TIMEOUT_SECONDS):
         with Session.begin():
             record(Session, delivery.id, error, now)
             status = Session.get(Delivery, delivery.id).status
-        outcome["delivered" if status == "delivered" else "failed" if status == "failed" else "retried"] += 1
+        result = "delivered" if status == "delivered" else "failed" if status == "failed" else "retried"
+        outcome[result] += 1
+        DELIVERIES.labels(outcome=result).inc()
     return outcome
 
 
