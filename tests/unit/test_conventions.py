@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from services.infra import topology
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "services"
 SCHEMA_HOMES = {"schemas.py", "events.py"}
@@ -211,7 +213,7 @@ def test_the_gateway_calls_services_only_through_its_call_method():
     assert raw_gateway_calls() == []
 
 
-@pytest.mark.parametrize("service", ["catalog", "orders", "fulfillment", "crm", "referral"])
+@pytest.mark.parametrize("service", topology.SERVICES)
 def test_a_use_case_that_owns_its_transactions_says_why(trees, service):
     assert (
         silent_transaction_owners(
