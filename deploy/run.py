@@ -14,6 +14,7 @@ import nameko.
 """
 
 import ctypes
+import fcntl
 import json
 import logging
 import os
@@ -334,12 +335,28 @@ def _request_stop(signum, _frame):
     _stop_signal = signum
 
 
+_data_dir_lock = None
+
+
+def hold_data_dir(data_dir):
+    """Held while this supervisor lives (``run.lock``, the lock ``make restore`` takes too): a
+    second run on the same data, or a restore, refuses meanwhile. Not inherited by children."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    global _data_dir_lock
+    _data_dir_lock = open(data_dir / "run.lock", "a")  # held open until the supervisor exits
+    try:
+        fcntl.flock(_data_dir_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"run: Linli (or a restore) is already running on {data_dir}") from None
+
+
 def main():
     signal.signal(signal.SIGINT, _request_stop)
     signal.signal(signal.SIGTERM, _request_stop)
 
     env = build_environment()
     data_dir = Path(env["LINLI_DATA_DIR"])
+    hold_data_dir(data_dir)
     commands = child_commands(process_counts(env))  # a bad count stops here, before anything runs
     ports = metrics_ports(list(commands), env)
     targets = data_dir / "prometheus-targets.json"

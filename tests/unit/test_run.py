@@ -141,3 +141,15 @@ def test_in_json_mode_every_line_a_child_prints_is_a_json_log_line():
     assert run.as_json_line(logged, "orders") == logged
     assert json.loads(run.as_json_line("{not json", "gateway"))["message"] == "{not json"
     assert run.service_of("gateway-2") == "gateway" and run.service_of("crm") == "crm"
+
+
+def test_a_second_supervisor_or_a_restore_on_the_same_data_is_refused(tmp_path):
+    import fcntl
+
+    run.hold_data_dir(tmp_path / "data")
+    first = run._data_dir_lock  # the running supervisor's
+    with open(tmp_path / "data" / "run.lock", "a") as other, pytest.raises(BlockingIOError):
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what make restore and a second run try
+    with pytest.raises(SystemExit, match="already running"):
+        run.hold_data_dir(tmp_path / "data")
+    first.close()
