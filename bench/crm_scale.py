@@ -40,40 +40,94 @@ from services.infra.messaging import MessagingBase  # noqa: E402
 
 TENANT = "bench-community"
 TARGET_SECONDS = 10.0
-CATEGORIES = {"乳品": ["鲜牛奶 1L", "酸奶 6杯", "有机鲜奶 950ml"], "蛋": ["土鸡蛋 30枚", "鸡蛋 10枚"],
-              "粮油": ["东北大米 5kg", "花生油 5L", "五常面粉"], "水果": ["烟台苹果", "赣南脐橙", "海南香蕉", "阳山水蜜桃"],
-              "蔬菜": ["有机青菜", "小番茄", "紫薯", "玉米"], "肉禽": ["散养土鸡", "农家腊肉", "舟山带鱼"],
-              "面点": ["手工水饺", "全麦面包"]}
+CATEGORIES = {
+    "乳品": ["鲜牛奶 1L", "酸奶 6杯", "有机鲜奶 950ml"],
+    "蛋": ["土鸡蛋 30枚", "鸡蛋 10枚"],
+    "粮油": ["东北大米 5kg", "花生油 5L", "五常面粉"],
+    "水果": ["烟台苹果", "赣南脐橙", "海南香蕉", "阳山水蜜桃"],
+    "蔬菜": ["有机青菜", "小番茄", "紫薯", "玉米"],
+    "肉禽": ["散养土鸡", "农家腊肉", "舟山带鱼"],
+    "面点": ["手工水饺", "全麦面包"],
+}
 
 
 def envelope(event_type, data):
-    return {"event_id": uuid.uuid4().hex, "event_type": event_type, "version": 1,
-            "occurred_at": datetime.now(UTC).isoformat(), "tenant_id": TENANT, "correlation_id": None, "data": data}
+    return {
+        "event_id": uuid.uuid4().hex,
+        "event_type": event_type,
+        "version": 1,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "tenant_id": TENANT,
+        "correlation_id": None,
+        "data": data,
+    }
 
 
 def seed(Session, members, days, rng, now):
     products = []
     with Session.begin():
-        Session.add(Community(id=TENANT, slug="bench", name="压测小区", leader_display_name="团长",
-                              timezone="Asia/Shanghai", settings={}))
+        Session.add(
+            Community(
+                id=TENANT,
+                slug="bench",
+                name="压测小区",
+                leader_display_name="团长",
+                timezone="Asia/Shanghai",
+                settings={},
+            )
+        )
         for category, names in CATEGORIES.items():
             for name in names:
                 product_id = f"p{len(products):03d}"
-                handlers.record_product(Session, envelope("product_created", {
-                    "product_id": product_id, "name": name, "category": category,
-                    "tags": ["有机"] if "有机" in name else [], "price_cents": rng.randint(500, 8000), "in_stock": True}))
+                handlers.record_product(
+                    Session,
+                    envelope(
+                        "product_created",
+                        {
+                            "product_id": product_id,
+                            "name": name,
+                            "category": category,
+                            "tags": ["有机"] if "有机" in name else [],
+                            "price_cents": rng.randint(500, 8000),
+                            "in_stock": True,
+                        },
+                    ),
+                )
                 products.append(product_id)
     start = now - timedelta(days=days)
     rows, member_rows, account_rows = [], [], []
     for i in range(members):
         member_id, joined = f"m{i:05d}", start + timedelta(days=rng.uniform(0, days * 0.3))
-        account_rows.append({"id": f"a{i:05d}", "tenant_id": TENANT, "phone": f"139{i:08d}", "password_hash": "x",
-                             "role": "member", "display_name": f"团员{i}", "created_at": joined})
-        member_rows.append({"id": member_id, "tenant_id": TENANT, "account_id": f"a{i:05d}", "name": f"团员{i}",
-                            "building": f"{rng.randint(1, 30)}栋", "unit": f"{rng.randint(1, 6)}单元", "status": "active",
-                            "tags": [], "auto_tags": [], "note": "", "household_notes": "", "created_at": joined,
-                            "activated_at": joined, "birthday": f"19{rng.randint(50, 99)}-{rng.randint(1, 12):02d}-"
-                                                                f"{rng.randint(1, 28):02d}"})
+        account_rows.append(
+            {
+                "id": f"a{i:05d}",
+                "tenant_id": TENANT,
+                "phone": f"139{i:08d}",
+                "password_hash": "x",
+                "role": "member",
+                "display_name": f"团员{i}",
+                "created_at": joined,
+            }
+        )
+        member_rows.append(
+            {
+                "id": member_id,
+                "tenant_id": TENANT,
+                "account_id": f"a{i:05d}",
+                "name": f"团员{i}",
+                "building": f"{rng.randint(1, 30)}栋",
+                "unit": f"{rng.randint(1, 6)}单元",
+                "status": "active",
+                "tags": [],
+                "auto_tags": [],
+                "note": "",
+                "household_notes": "",
+                "created_at": joined,
+                "activated_at": joined,
+                "birthday": f"19{rng.randint(50, 99)}-{rng.randint(1, 12):02d}-"
+                f"{rng.randint(1, 28):02d}",
+            }
+        )
         irregular = rng.random() < 0.2
         # Some members drift away at some point (the lifecycle tags need dormant and lost ones).
         leaves = now if rng.random() > 0.3 else joined + timedelta(days=rng.uniform(30, days))
@@ -82,12 +136,27 @@ def seed(Session, members, days, rng, now):
             at = joined + timedelta(days=rng.uniform(0, interval))
             while at < min(leaves, now):
                 extras = rng.sample(products, rng.randint(0, 2))
-                lines = [{"product_id": p, "name": p, "quantity": rng.randint(1, 3), "unit_price_cents": 1000}
-                         for p in [product_id, *[e for e in extras if e != product_id]]]
-                rows.append({"order_id": uuid.uuid4().hex, "tenant_id": TENANT, "member_id": member_id,
-                             "status": "paid" if rng.random() > 0.05 else "cancelled",
-                             "total_cents": sum(line["quantity"] * 1000 for line in lines), "refunded_cents": 0,
-                             "lines": lines, "placed_at": at})
+                lines = [
+                    {
+                        "product_id": p,
+                        "name": p,
+                        "quantity": rng.randint(1, 3),
+                        "unit_price_cents": 1000,
+                    }
+                    for p in [product_id, *[e for e in extras if e != product_id]]
+                ]
+                rows.append(
+                    {
+                        "order_id": uuid.uuid4().hex,
+                        "tenant_id": TENANT,
+                        "member_id": member_id,
+                        "status": "paid" if rng.random() > 0.05 else "cancelled",
+                        "total_cents": sum(line["quantity"] * 1000 for line in lines),
+                        "refunded_cents": 0,
+                        "lines": lines,
+                        "placed_at": at,
+                    }
+                )
                 gap = interval * (rng.uniform(0.3, 2.5) if irregular else rng.uniform(0.85, 1.15))
                 if rng.random() < 0.03:
                     gap += rng.uniform(14, 45)  # a holiday
@@ -96,7 +165,7 @@ def seed(Session, members, days, rng, now):
         Session.execute(insert(Account), account_rows)
         Session.execute(insert(Member), member_rows)
         for offset in range(0, len(rows), 20_000):
-            Session.execute(insert(Purchase), rows[offset:offset + 20_000])
+            Session.execute(insert(Purchase), rows[offset : offset + 20_000])
     return len(rows)
 
 
@@ -116,8 +185,10 @@ def main():
 
     began = time.perf_counter()
     purchases = seed(Session, args.members, args.days, random.Random(args.seed), now)
-    print(f"seeded {args.members} members, {purchases} purchases over {args.days} days "
-          f"in {time.perf_counter() - began:.1f} s ({url})")
+    print(
+        f"seeded {args.members} members, {purchases} purchases over {args.days} days "
+        f"in {time.perf_counter() - began:.1f} s ({url})"
+    )
 
     with Session.begin():
         began = time.perf_counter()
@@ -132,14 +203,26 @@ def main():
         began = time.perf_counter()
     committing = time.perf_counter() - began
     with Session.begin():
-        confident = Session.scalar(select(func.count()).select_from(RepurchasePrediction).where(
-            RepurchasePrediction.confidence >= prediction.REMINDER_MIN_CONFIDENCE))
+        confident = Session.scalar(
+            select(func.count())
+            .select_from(RepurchasePrediction)
+            .where(RepurchasePrediction.confidence >= prediction.REMINDER_MIN_CONFIDENCE)
+        )
     with Session.begin():
         community = Session.get(Community, TENANT)
         community.settings = {"quiet_hours": {"start": "00:00", "end": "00:00"}, "reminder_hour": 0}
-        Session.add(campaigns.Campaign(tenant_id=TENANT, name="想你了", trigger={"type": "inactive", "days": 60},
-                                       audience={}, actions=[{"type": "points", "amount": 20}], schedule={},
-                                       active=True, created_at=now))
+        Session.add(
+            campaigns.Campaign(
+                tenant_id=TENANT,
+                name="想你了",
+                trigger={"type": "inactive", "days": 60},
+                audience={},
+                actions=[{"type": "points", "amount": 20}],
+                schedule={},
+                active=True,
+                created_at=now,
+            )
+        )
     began = time.perf_counter()
     sent = automation.tick(Session, now, send_reminders=reminders.send_due)
     ticking = time.perf_counter() - began
@@ -148,13 +231,21 @@ def main():
     idle = time.perf_counter() - began
 
     total = reading + predicting + tagging + committing
-    print(f"reading:    {sum(len(v) for v in by_member.values())} paid purchases in {reading:.2f} s")
-    print(f"prediction: {predicted} predictions ({confident} confident enough to remind) in {predicting:.2f} s")
+    print(
+        f"reading:    {sum(len(v) for v in by_member.values())} paid purchases in {reading:.2f} s"
+    )
+    print(
+        f"prediction: {predicted} predictions ({confident} confident enough to remind) in {predicting:.2f} s"
+    )
     print(f"tagging:    {changed} members' tags set in {tagging:.2f} s")
     print(f"commit:     {committing:.2f} s")
-    print(f"together:   {total:.2f} s (target < {TARGET_SECONDS:.0f} s: {'OK' if total < TARGET_SECONDS else 'OVER'})")
-    print(f"one automation tick (reminders due, birthday greetings, an inactive-60-days campaign): "
-          f"{sent} sent in {ticking:.2f} s; the next tick (nothing new): {again} in {idle:.2f} s")
+    print(
+        f"together:   {total:.2f} s (target < {TARGET_SECONDS:.0f} s: {'OK' if total < TARGET_SECONDS else 'OVER'})"
+    )
+    print(
+        f"one automation tick (reminders due, birthday greetings, an inactive-60-days campaign): "
+        f"{sent} sent in {ticking:.2f} s; the next tick (nothing new): {again} in {idle:.2f} s"
+    )
 
 
 if __name__ == "__main__":

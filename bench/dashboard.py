@@ -36,7 +36,10 @@ def seed(engine, orders, members, products, seed_value=8):
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     start = now - timedelta(days=730)
     span = int((now - start).total_seconds())
-    catalogue = [(f"p{n:04d}", f"商品{n}", rng.choice([590, 1290, 2600, 3990, 6900, 8800])) for n in range(products)]
+    catalogue = [
+        (f"p{n:04d}", f"商品{n}", rng.choice([590, 1290, 2600, 3990, 6900, 8800]))
+        for n in range(products)
+    ]
     batch, written = 20_000, 0
     change_id = line_id = 0
     with engine.begin() as connection:
@@ -52,28 +55,73 @@ def seed(engine, orders, members, products, seed_value=8):
                     quantity = rng.choice((1, 1, 2, 3))
                     total += price * quantity
                     line_id += 1
-                    line_rows.append({"id": line_id, "order_id": order_id, "position": position,
-                                      "product_id": product_id, "name": name, "unit": "份",
-                                      "unit_price_cents": price, "quantity": quantity})
+                    line_rows.append(
+                        {
+                            "id": line_id,
+                            "order_id": order_id,
+                            "position": position,
+                            "product_id": product_id,
+                            "name": name,
+                            "unit": "份",
+                            "unit_price_cents": price,
+                            "quantity": quantity,
+                        }
+                    )
                 roll = rng.random()
                 status = "refunded" if roll < 0.01 else "completed" if roll < 0.92 else "paid"
                 change_id += 1
-                change_rows.append({"id": change_id, "order_id": order_id, "status": "paid", "at": paid_at,
-                                    "by": "bench"})
+                change_rows.append(
+                    {
+                        "id": change_id,
+                        "order_id": order_id,
+                        "status": "paid",
+                        "at": paid_at,
+                        "by": "bench",
+                    }
+                )
                 if status == "completed":
                     change_id += 1
-                    change_rows.append({"id": change_id, "order_id": order_id, "status": "completed",
-                                        "at": paid_at + timedelta(hours=rng.uniform(20, 60)), "by": "bench"})
+                    change_rows.append(
+                        {
+                            "id": change_id,
+                            "order_id": order_id,
+                            "status": "completed",
+                            "at": paid_at + timedelta(hours=rng.uniform(20, 60)),
+                            "by": "bench",
+                        }
+                    )
                 refunded = total if status == "refunded" else (300 if roll > 0.985 else 0)
                 if refunded:
-                    payment_rows.append({"id": f"pay{n:08d}", "tenant_id": TENANT, "order_id": order_id,
-                                         "method": "offline", "status": "refunded" if refunded == total else "succeeded",
-                                         "amount_cents": total, "refunded_cents": refunded,
-                                         "created_at": paid_at, "updated_at": paid_at})
-                order_rows.append({"id": order_id, "tenant_id": TENANT, "member_id": f"m{rng.randrange(members):05d}",
-                                   "status": status, "channel_type": "wave", "channel_id": None,
-                                   "subtotal_cents": total, "discount_cents": 0, "total_cents": total,
-                                   "note": "", "expires_at": paid_at, "created_at": paid_at, "updated_at": paid_at})
+                    payment_rows.append(
+                        {
+                            "id": f"pay{n:08d}",
+                            "tenant_id": TENANT,
+                            "order_id": order_id,
+                            "method": "offline",
+                            "status": "refunded" if refunded == total else "succeeded",
+                            "amount_cents": total,
+                            "refunded_cents": refunded,
+                            "created_at": paid_at,
+                            "updated_at": paid_at,
+                        }
+                    )
+                order_rows.append(
+                    {
+                        "id": order_id,
+                        "tenant_id": TENANT,
+                        "member_id": f"m{rng.randrange(members):05d}",
+                        "status": status,
+                        "channel_type": "wave",
+                        "channel_id": None,
+                        "subtotal_cents": total,
+                        "discount_cents": 0,
+                        "total_cents": total,
+                        "note": "",
+                        "expires_at": paid_at,
+                        "created_at": paid_at,
+                        "updated_at": paid_at,
+                    }
+                )
             connection.execute(Order.__table__.insert(), order_rows)
             connection.execute(OrderLine.__table__.insert(), line_rows)
             connection.execute(OrderStatusChange.__table__.insert(), change_rows)
@@ -124,13 +172,20 @@ def main():
     for service in SERVICES:
         upgrade(service)
     engines = {service: make_engine(database_url(service)) for service in SERVICES}
-    sessions = {service: sessionmaker(bind=engine, expire_on_commit=False) for service, engine in engines.items()}
+    sessions = {
+        service: sessionmaker(bind=engine, expire_on_commit=False)
+        for service, engine in engines.items()
+    }
 
     with sessions["orders"]() as session:
-        existing = session.scalar(select(func.count()).select_from(Order).where(Order.tenant_id == TENANT))
+        existing = session.scalar(
+            select(func.count()).select_from(Order).where(Order.tenant_id == TENANT)
+        )
     if existing < args.orders:
-        print(f"1. seeding {args.orders:,} orders for one community ({args.members:,} members, "
-              f"{args.products} products, two years)")
+        print(
+            f"1. seeding {args.orders:,} orders for one community ({args.members:,} members, "
+            f"{args.products} products, two years)"
+        )
         began = time.perf_counter()
         seed(engines["orders"], args.orders, args.members, args.products)
         print(f"  bulk insert: {time.perf_counter() - began:.1f} s")
@@ -141,34 +196,56 @@ def main():
     else:
         print(f"1. reusing {existing:,} orders already in {os.environ['LINLI_DATA_DIR']}")
 
-    leader = Caller(tenant_id=TENANT, account_id="bench-leader", member_id=None, role="leader",
-                    correlation_id="bench")
+    leader = Caller(
+        tenant_id=TENANT,
+        account_id="bench-leader",
+        member_id=None,
+        role="leader",
+        correlation_id="bench",
+    )
     today = datetime.now(UTC).date()
     with sessions["orders"]() as session:
         # A sample day checked against the orders themselves: the read model adds up.
         day = today - timedelta(days=40)
         start, end, _ = day_range(day.isoformat(), day.isoformat(), "UTC")
-        paid = select(OrderStatusChange.order_id).where(OrderStatusChange.status == "paid",
-                                                        OrderStatusChange.at >= start, OrderStatusChange.at < end)
-        counted = session.scalar(select(func.count()).select_from(Order).where(
-            Order.id.in_(paid), Order.status.not_in(("refunded", "cancelled"))))
-        booked = stats.dashboard_stats(session, leader, day.isoformat(), day.isoformat(), "UTC")["orders"]
-        print(f"  check {day}: {counted} orders in the tables, {booked} in the read model "
-              f"({'same' if counted == booked else 'DIFFERENT'})")
-        print(f"  read model rows: {session.scalar(select(func.count()).select_from(StatsHour)):,} hours")
+        paid = select(OrderStatusChange.order_id).where(
+            OrderStatusChange.status == "paid",
+            OrderStatusChange.at >= start,
+            OrderStatusChange.at < end,
+        )
+        counted = session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.id.in_(paid), Order.status.not_in(("refunded", "cancelled")))
+        )
+        booked = stats.dashboard_stats(session, leader, day.isoformat(), day.isoformat(), "UTC")[
+            "orders"
+        ]
+        print(
+            f"  check {day}: {counted} orders in the tables, {booked} in the read model "
+            f"({'same' if counted == booked else 'DIFFERENT'})"
+        )
+        print(
+            f"  read model rows: {session.scalar(select(func.count()).select_from(StatsHour)):,} hours"
+        )
 
     print("2. orders' dashboard_stats (target < 1 s)")
     for days in (30, 90, 366):
         date_from = (today - timedelta(days=days - 1)).isoformat()
         with sessions["orders"]() as session:
-            figures = timed(f"orders, last {days} days",
-                            lambda session=session, date_from=date_from: stats.dashboard_stats(
-                                session, leader, date_from, today.isoformat(), "Asia/Shanghai"))
-        print(f"    gmv {figures['gmv_cents'] / 100:,.2f} yuan, {figures['orders']:,} orders, "
-              f"{figures['paying_members']:,} paying members, aov {figures['aov_cents'] / 100:.2f}, "
-              f"repurchase {figures['repurchase_rate']:.2%}, "
-              f"paid->picked up {figures['fulfillment']['avg_paid_to_completed_hours']} h, "
-              f"top {figures['top_products'][0]['name']}")
+            figures = timed(
+                f"orders, last {days} days",
+                lambda session=session, date_from=date_from: stats.dashboard_stats(
+                    session, leader, date_from, today.isoformat(), "Asia/Shanghai"
+                ),
+            )
+        print(
+            f"    gmv {figures['gmv_cents'] / 100:,.2f} yuan, {figures['orders']:,} orders, "
+            f"{figures['paying_members']:,} paying members, aov {figures['aov_cents'] / 100:.2f}, "
+            f"repurchase {figures['repurchase_rate']:.2%}, "
+            f"paid->picked up {figures['fulfillment']['avg_paid_to_completed_hours']} h, "
+            f"top {figures['top_products'][0]['name']}"
+        )
 
     def whole_cockpit(date_from, date_to):
         opened = {service: maker() for service, maker in sessions.items()}
@@ -180,7 +257,9 @@ def main():
                 "orders": stats.dashboard_stats(opened["orders"], leader, *span),
                 "catalog": catalog_stats.dashboard_stats(opened["catalog"], leader, *span),
                 "referral": referral_stats.dashboard_stats(opened["referral"], leader, *span),
-                "fulfillment": fulfillment_stats.dashboard_stats(opened["fulfillment"], leader, *span),
+                "fulfillment": fulfillment_stats.dashboard_stats(
+                    opened["fulfillment"], leader, *span
+                ),
                 "after_sales": None,
             }
             return compose(crm, answers)
@@ -191,7 +270,10 @@ def main():
     print("3. the whole cockpit use case, in-process (every service's figures + compose)")
     for days in (30, 366):
         date_from = (today - timedelta(days=days - 1)).isoformat()
-        cockpit = timed(f"cockpit, last {days} days", lambda date_from=date_from: whole_cockpit(date_from, today.isoformat()))
+        cockpit = timed(
+            f"cockpit, last {days} days",
+            lambda date_from=date_from: whole_cockpit(date_from, today.isoformat()),
+        )
         print(f"    {cockpit['orders']:,} orders, {len(cockpit['daily'])} days in the series")
 
 

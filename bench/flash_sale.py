@@ -41,7 +41,9 @@ class Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         started = time.perf_counter()
         try:
-            response = self.session().request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
+            response = self.session().request(
+                method, self.base_url + path, headers=headers, timeout=30, **kwargs
+            )
             status = response.status_code
         except requests.RequestException:
             response, status = None, "error"
@@ -51,7 +53,9 @@ class Client:
 def expect(result, status):
     code, _, response = result
     if code != status:
-        raise SystemExit(f"setup failed: expected {status}, got {code}: {response.text if response is not None else ''}")
+        raise SystemExit(
+            f"setup failed: expected {status}, got {code}: {response.text if response is not None else ''}"
+        )
     return response.json()
 
 
@@ -62,32 +66,65 @@ _run = uuid.uuid4().int % 900 + 100
 def join(client, slug, index):
     """A member joins; a 503 (password hashing is deliberately slow) is retried, as a client
     would (and a 409 then means an earlier try had joined: the member logs in)."""
-    body = {"phone": f"17{_run:03d}{next(_phones):06d}", "password": PASSWORD, "name": f"邻居{index}",
-            "building": str(index % 20 + 1), "unit": str(index % 600 + 101)}
+    body = {
+        "phone": f"17{_run:03d}{next(_phones):06d}",
+        "password": PASSWORD,
+        "name": f"邻居{index}",
+        "building": str(index % 20 + 1),
+        "unit": str(index % 600 + 101),
+    }
     for attempt in range(5):
         result = client.call("POST", f"/api/v1/communities/{slug}/join", json=body)
         if result[0] != 503:
             break
         time.sleep(1 + attempt)
     if result[0] == 409 and attempt:  # a try that answered 503 had joined after all
-        return expect(client.call("POST", "/api/v1/auth/login", json={
-            "phone": body["phone"], "password": PASSWORD, "community": slug}), 200)["token"]
+        return expect(
+            client.call(
+                "POST",
+                "/api/v1/auth/login",
+                json={"phone": body["phone"], "password": PASSWORD, "community": slug},
+            ),
+            200,
+        )["token"]
     return expect(result, 201)["token"]
 
 
 def setup_community(client):
     slug = f"bench-{uuid.uuid4().hex[:8]}"
-    body = expect(client.call("POST", "/api/v1/leaders/signup", json={
-        "community_name": f"压测社区 {slug}", "slug": slug, "phone": f"18{_run:03d}{next(_phones):06d}",
-        "password": PASSWORD, "display_name": "团长",
-    }), 201)
+    body = expect(
+        client.call(
+            "POST",
+            "/api/v1/leaders/signup",
+            json={
+                "community_name": f"压测社区 {slug}",
+                "slug": slug,
+                "phone": f"18{_run:03d}{next(_phones):06d}",
+                "password": PASSWORD,
+                "display_name": "团长",
+            },
+        ),
+        201,
+    )
     return slug, body["token"]
 
 
 def create_product(client, leader, stock):
-    return expect(client.call("POST", "/api/v1/products", leader, json={
-        "name": "鲜牛奶 950ml", "category": "dairy", "unit": "瓶", "price_cents": 1590, "stock": stock,
-    }), 201)["id"]
+    return expect(
+        client.call(
+            "POST",
+            "/api/v1/products",
+            leader,
+            json={
+                "name": "鲜牛奶 950ml",
+                "category": "dairy",
+                "unit": "瓶",
+                "price_cents": 1590,
+                "stock": stock,
+            },
+        ),
+        201,
+    )["id"]
 
 
 def members(client, slug, count, workers=4):
@@ -99,13 +136,32 @@ def flash_sale(client, leader, slug, buyers=1000, quota=100):
     print(f"flash sale: {buyers} members race for a live item with quota {quota}, limit 1")
     product = create_product(client, leader, stock=10_000)
     tokens = members(client, slug, buyers)
-    live = expect(client.call("POST", "/api/v1/live-sessions", leader, json={
-        "title": "周三鲜奶秒杀", "host_persona": "团长", "items": [
-            {"product_id": product, "live_price_cents": 990, "quota": quota, "per_member_limit": 1}],
-        "scheduled_at": (datetime.now(UTC) + timedelta(minutes=1)).isoformat(),
-    }), 201)
+    live = expect(
+        client.call(
+            "POST",
+            "/api/v1/live-sessions",
+            leader,
+            json={
+                "title": "周三鲜奶秒杀",
+                "host_persona": "团长",
+                "items": [
+                    {
+                        "product_id": product,
+                        "live_price_cents": 990,
+                        "quota": quota,
+                        "per_member_limit": 1,
+                    }
+                ],
+                "scheduled_at": (datetime.now(UTC) + timedelta(minutes=1)).isoformat(),
+            },
+        ),
+        201,
+    )
     expect(client.call("POST", f"/api/v1/live-sessions/{live['id']}/start", leader), 200)
-    order = {"items": [{"product_id": product, "quantity": 1}], "channel": {"type": "live", "id": live["id"]}}
+    order = {
+        "items": [{"product_id": product, "quantity": 1}],
+        "channel": {"type": "live", "id": live["id"]},
+    }
     gate = threading.Barrier(min(buyers, 200))
 
     def buy(token):
@@ -126,12 +182,18 @@ def flash_sale(client, leader, slug, buyers=1000, quota=100):
     session = expect(client.call("GET", f"/api/v1/live-sessions/{live['id']}", leader), 200)
     sold = next(item["sold"] for item in session["items"] if item["product_id"] == product)
     stock = expect(client.call("GET", f"/api/v1/products/{product}", leader), 200)["stock"]
-    print(f"  sold {statuses[201]} by answers, {sold} by the session, stock taken {10_000 - stock} "
-          f"(quota {quota}: oversold {max(sold - quota, 0)})")
-    print(f"  answers by status: {dict(statuses)}; 5xx: {sum(n for s, n in statuses.items() if str(s)[0] == '5')}")
+    print(
+        f"  sold {statuses[201]} by answers, {sold} by the session, stock taken {10_000 - stock} "
+        f"(quota {quota}: oversold {max(sold - quota, 0)})"
+    )
+    print(
+        f"  answers by status: {dict(statuses)}; 5xx: {sum(n for s, n in statuses.items() if str(s)[0] == '5')}"
+    )
     print(f"  every buyer had a definite answer after {settled:.2f} s")
-    print(f"  median accepted {statistics.median(accepted) * 1000 if accepted else float('nan'):.0f} ms, "
-          f"median sold-out {statistics.median(refused) * 1000 if refused else float('nan'):.0f} ms")
+    print(
+        f"  median accepted {statistics.median(accepted) * 1000 if accepted else float('nan'):.0f} ms, "
+        f"median sold-out {statistics.median(refused) * 1000 if refused else float('nan'):.0f} ms"
+    )
 
 
 def main():

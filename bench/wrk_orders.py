@@ -59,8 +59,12 @@ def free_port():
 def vhost():
     name = f"linli-bench-{uuid.uuid4().hex[:8]}"
     requests.put(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
-    requests.put(f"{MANAGEMENT}/permissions/{name}/guest", auth=AUTH, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    requests.put(
+        f"{MANAGEMENT}/permissions/{name}/guest",
+        auth=AUTH,
+        timeout=10,
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+    ).raise_for_status()
     try:
         yield name
     finally:
@@ -73,12 +77,22 @@ def stack(processes):
     data_dir = Path(tempfile.mkdtemp(prefix="linli-bench-"))
     port = free_port()
     with vhost() as name:
-        env = {**os.environ, "LINLI_DATA_DIR": str(data_dir), "LINLI_HTTP_PORT": str(port), "LINLI_DEMO": "0",
-               "LINLI_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{name}",
-               "LINLI_SERVICE_PROCESSES": str(processes)}
+        env = {
+            **os.environ,
+            "LINLI_DATA_DIR": str(data_dir),
+            "LINLI_HTTP_PORT": str(port),
+            "LINLI_DEMO": "0",
+            "LINLI_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{name}",
+            "LINLI_SERVICE_PROCESSES": str(processes),
+        }
         with open(data_dir / "run.out", "wb") as log:
-            process = subprocess.Popen([sys.executable, "deploy/run.py"], cwd=REPO, env=env, stdout=log,
-                                       stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                [sys.executable, "deploy/run.py"],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
             url = f"http://127.0.0.1:{port}"
             wait_healthy(url, process, data_dir)
@@ -100,7 +114,9 @@ def wait_healthy(url, process, data_dir, timeout=180):
         except requests.RequestException:
             pass
         time.sleep(0.5)
-    raise SystemExit(f"the stack did not become healthy:\n{(data_dir / 'run.out').read_text()[-3000:]}")
+    raise SystemExit(
+        f"the stack did not become healthy:\n{(data_dir / 'run.out').read_text()[-3000:]}"
+    )
 
 
 def service_cpu(data_dir):
@@ -109,13 +125,17 @@ def service_cpu(data_dir):
     used = dict.fromkeys(PROCESSES, 0.0)
     for proc in Path("/proc").iterdir():
         try:
-            if not proc.name.isdigit() or marker not in (proc / "environ").read_bytes().split(b"\0"):
+            if not proc.name.isdigit() or marker not in (proc / "environ").read_bytes().split(
+                b"\0"
+            ):
                 continue
             command = (proc / "cmdline").read_bytes().split(b"\0")
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        service = next((name for name in PROCESSES if f"config/{name}.yaml".encode() in command), None)
+        service = next(
+            (name for name in PROCESSES if f"config/{name}.yaml".encode() in command), None
+        )
         if service:
             used[service] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
     return used
@@ -123,19 +143,46 @@ def service_cpu(data_dir):
 
 def wrk(url, mode, tokens_file, product, seconds, connections):
     """One wrk run; {"rate", "statuses", "p50", "p99", "socket_errors"}."""
-    env = {**os.environ, "WRK_TOKENS": str(tokens_file), "WRK_PRODUCT": product, "WRK_MODE": mode,
-           "WRK_RUN": uuid.uuid4().hex[:8]}
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA), url],
-                         env=env, capture_output=True, text=True, check=True).stdout
-    statuses = {int(k): int(v) for k, v in re.findall(r"(\d+)=(\d+)", re.search(r"^statuses(.*)$", out, re.M)[1])}
+    env = {
+        **os.environ,
+        "WRK_TOKENS": str(tokens_file),
+        "WRK_PRODUCT": product,
+        "WRK_MODE": mode,
+        "WRK_RUN": uuid.uuid4().hex[:8],
+    }
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    statuses = {
+        int(k): int(v)
+        for k, v in re.findall(r"(\d+)=(\d+)", re.search(r"^statuses(.*)$", out, re.M)[1])
+    }
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     elapsed = re.search(r"requests in ([\d.]+)(\w+),", out)
     duration = float(elapsed[1]) * {"s": 1, "ms": 0.001, "m": 60}[elapsed[2]]
     accepted = statuses.get(201 if mode == "order" else 200, 0)
-    return {"rate": accepted / duration, "statuses": statuses, "seconds": duration,
-            "p50": float(re.search(r"^p50_ms ([\d.]+)", out, re.M)[1]),
-            "p99": float(re.search(r"^p99_ms ([\d.]+)", out, re.M)[1]),
-            "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0}
+    return {
+        "rate": accepted / duration,
+        "statuses": statuses,
+        "seconds": duration,
+        "p50": float(re.search(r"^p50_ms ([\d.]+)", out, re.M)[1]),
+        "p99": float(re.search(r"^p99_ms ([\d.]+)", out, re.M)[1]),
+        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
+    }
 
 
 def measure(url, data_dir, seconds, connections):
@@ -156,24 +203,35 @@ def measure(url, data_dir, seconds, connections):
         tokens_file.unlink()
     accepted = orders["statuses"].get(201, 0)
     if before and accepted:
-        orders["cpu_ms_per_order"] = {name: (after[name] - before[name]) * 1000 / accepted for name in PROCESSES}
+        orders["cpu_ms_per_order"] = {
+            name: (after[name] - before[name]) * 1000 / accepted for name in PROCESSES
+        }
     return orders, reads
 
 
 def report(label, orders, reads):
     def errors(run, ok):
-        return sum(n for status, n in run["statuses"].items() if status != ok) + run["socket_errors"]
+        return (
+            sum(n for status, n in run["statuses"].items() if status != ok) + run["socket_errors"]
+        )
 
     print(f"{label}:")
-    print(f"  orders {orders['rate']:7.1f}/s accepted (p50 {orders['p50']:.0f} ms, p99 {orders['p99']:.0f} ms); "
-          f"answers {orders['statuses']}; errors {errors(orders, 201)}")
-    print(f"  reads  {reads['rate']:7.1f}/s (p50 {reads['p50']:.0f} ms, p99 {reads['p99']:.0f} ms); "
-          f"answers {reads['statuses']}; errors {errors(reads, 200)}")
+    print(
+        f"  orders {orders['rate']:7.1f}/s accepted (p50 {orders['p50']:.0f} ms, p99 {orders['p99']:.0f} ms); "
+        f"answers {orders['statuses']}; errors {errors(orders, 201)}"
+    )
+    print(
+        f"  reads  {reads['rate']:7.1f}/s (p50 {reads['p50']:.0f} ms, p99 {reads['p99']:.0f} ms); "
+        f"answers {reads['statuses']}; errors {errors(reads, 200)}"
+    )
     print(f"  ratio orders/s : reads/s = {orders['rate'] / reads['rate']:.2f}")
     if "cpu_ms_per_order" in orders:
         per = orders["cpu_ms_per_order"]
-        print("  CPU per order (ms): " + ", ".join(f"{name} {per[name]:.2f}" for name in PROCESSES)
-              + f"; all {sum(per.values()):.2f}")
+        print(
+            "  CPU per order (ms): "
+            + ", ".join(f"{name} {per[name]:.2f}" for name in PROCESSES)
+            + f"; all {sum(per.values()):.2f}"
+        )
 
 
 def main():
@@ -186,13 +244,17 @@ def main():
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     if args.base_url:
-        report(f"{args.base_url}, {args.connections} connections", *measure(args.base_url, None, args.seconds,
-                                                                            args.connections))
+        report(
+            f"{args.base_url}, {args.connections} connections",
+            *measure(args.base_url, None, args.seconds, args.connections),
+        )
         return
     for processes in (int(n) for n in args.processes.split(",")):
         with stack(processes) as (url, data_dir):
-            report(f"{processes} process(es) per service, {args.connections} connections, {args.seconds} s each",
-                   *measure(url, data_dir, args.seconds, args.connections))
+            report(
+                f"{processes} process(es) per service, {args.connections} connections, {args.seconds} s each",
+                *measure(url, data_dir, args.seconds, args.connections),
+            )
 
 
 if __name__ == "__main__":

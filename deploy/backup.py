@@ -81,10 +81,14 @@ def databases():
     for service in SERVICES:
         url = database_url(service)
         engine = make_url(url).get_backend_name()
-        engine = "postgresql" if engine == "postgres" else engine  # the libpq spelling, accepted too
+        engine = (
+            "postgresql" if engine == "postgres" else engine
+        )  # the libpq spelling, accepted too
         if engine not in ("sqlite", "postgresql"):
-            raise BackupError(f"{service}: cannot back up a {engine} database "
-                              f"({make_url(url).render_as_string()})")
+            raise BackupError(
+                f"{service}: cannot back up a {engine} database "
+                f"({make_url(url).render_as_string()})"
+            )
         found[service] = (engine, url)
     return found
 
@@ -103,8 +107,9 @@ def sha256_of(path):
 
 def git_revision():
     try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                                text=True, timeout=10)
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if result.returncode != 0:
@@ -186,7 +191,9 @@ def libpq(url):
     env = dict(os.environ)
     if parsed.password is not None:
         env["PGPASSWORD"] = parsed.password
-    bare = URL.create("postgresql", parsed.username, None, parsed.host, parsed.port, parsed.database, parsed.query)
+    bare = URL.create(
+        "postgresql", parsed.username, None, parsed.host, parsed.port, parsed.database, parsed.query
+    )
     uri = bare.render_as_string(hide_password=False)
     return uri, env
 
@@ -195,7 +202,9 @@ def pg_tool(name, *args, url):
     if shutil.which(name) is None:
         raise BackupError(f"{name} is missing: install Debian's postgresql-client")
     uri, env = libpq(url)
-    result = subprocess.run([name, *args, f"--dbname={uri}"], env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [name, *args, f"--dbname={uri}"], env=env, capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise BackupError(f"{name} of {make_url(url).database} failed: {result.stderr.strip()}")
 
@@ -210,7 +219,9 @@ def backup_postgres(service, url, folder):
 @contextmanager
 def maintenance(url):
     """An autocommit connection to the server's ``postgres`` database (CREATE DATABASE, activity)."""
-    engine = make_engine(make_url(url).set(database="postgres").render_as_string(hide_password=False))
+    engine = make_engine(
+        make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    )
     try:
         with engine.connect() as connection:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -222,10 +233,17 @@ def postgres_sessions(url):
     """How many sessions are connected to the database (None: it does not exist)."""
     name = make_url(url).database
     with maintenance(url) as connection:
-        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+        if not connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first():
             return None
-        return connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = :n "
-                                       "AND backend_type = 'client backend'"), {"n": name}).scalar()
+        return connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = :n "
+                "AND backend_type = 'client backend'"
+            ),
+            {"n": name},
+        ).scalar()
 
 
 def create_database(url):
@@ -258,12 +276,17 @@ def drop_tables_not_in(dump, url):
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
-            present = connection.execute(text(
-                "SELECT schemaname, tablename FROM pg_tables "
-                "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")).all()
+            present = connection.execute(
+                text(
+                    "SELECT schemaname, tablename FROM pg_tables "
+                    "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+                )
+            ).all()
             quote = connection.dialect.identifier_preparer.quote
             for schema, table in {tuple(row) for row in present} - keep:
-                connection.execute(text(f"DROP TABLE IF EXISTS {quote(schema)}.{quote(table)} CASCADE"))
+                connection.execute(
+                    text(f"DROP TABLE IF EXISTS {quote(schema)}.{quote(table)} CASCADE")
+                )
     finally:
         engine.dispose()
 
@@ -273,13 +296,24 @@ def restore_postgres(service, entry, folder, url, republish_since):
         create_database(url)
     else:
         drop_tables_not_in(folder / entry["file"], url)
-    pg_tool("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-            "--exit-on-error", str(folder / entry["file"]), url=url)
+    pg_tool(
+        "pg_restore",
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--single-transaction",
+        "--exit-on-error",
+        str(folder / entry["file"]),
+        url=url,
+    )
     mark_unpublished(url, republish_since)
     say(f"restored {service} into the database {make_url(url).database}")
 
 
-ENGINES = {"sqlite": (backup_sqlite, restore_sqlite), "postgresql": (backup_postgres, restore_postgres)}
+ENGINES = {
+    "sqlite": (backup_sqlite, restore_sqlite),
+    "postgresql": (backup_postgres, restore_postgres),
+}
 
 
 # --- Backup ------------------------------------------------------------------------------------
@@ -301,9 +335,16 @@ def backup(data_dir, now=None):
         for service, (engine, url) in databases().items():
             services[service] = describe(partial, ENGINES[engine][0](service, url, partial))
             say(f"backed up {service} ({engine}, {services[service]['size']} bytes)")
-        write_manifest(partial, {"format": FORMAT, "started_at": started.isoformat(),
-                                 "finished_at": datetime.now(UTC).isoformat(),
-                                 "linli_revision": git_revision(), "services": services})
+        write_manifest(
+            partial,
+            {
+                "format": FORMAT,
+                "started_at": started.isoformat(),
+                "finished_at": datetime.now(UTC).isoformat(),
+                "linli_revision": git_revision(),
+                "services": services,
+            },
+        )
         os.rename(partial, final)
         fsync_directory(backups)
     except BaseException:
@@ -347,7 +388,9 @@ def read_manifest(folder):
         raise BackupError(f"{folder / MANIFEST} is not valid JSON: {error}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{folder / MANIFEST} is not a backup manifest of format {FORMAT}")
-    if not isinstance(manifest.get("services"), dict) or not isinstance(manifest.get("started_at"), str):
+    if not isinstance(manifest.get("services"), dict) or not isinstance(
+        manifest.get("started_at"), str
+    ):
         raise BackupError(f"{folder / MANIFEST} lacks its services or its time")
     return manifest
 
@@ -386,7 +429,9 @@ def verify(folder):
         problems.append(entry_problem(service, entry) or file_problem(folder, service, entry))
     problems = [problem for problem in problems if problem]
     if problems:
-        raise BackupError(f"{folder} fails verification, nothing was restored:\n  " + "\n  ".join(problems))
+        raise BackupError(
+            f"{folder} fails verification, nothing was restored:\n  " + "\n  ".join(problems)
+        )
     try:
         started = datetime.fromisoformat(manifest["started_at"])
     except ValueError:
@@ -408,9 +453,13 @@ def linli_processes(data_dir):
             continue
         try:
             command = (proc / "cmdline").read_bytes().split(b"\0")
-            if not any(arg.decode(errors="replace").endswith(LINLI_PROGRAMS) for arg in command[:3]):
+            if not any(
+                arg.decode(errors="replace").endswith(LINLI_PROGRAMS) for arg in command[:3]
+            ):
                 continue
-            environ = dict(item.partition(b"=")[::2] for item in (proc / "environ").read_bytes().split(b"\0"))
+            environ = dict(
+                item.partition(b"=")[::2] for item in (proc / "environ").read_bytes().split(b"\0")
+            )
             value = Path(os.fsdecode(environ.get(b"LINLI_DATA_DIR") or b"var"))
             where = value if value.is_absolute() else Path(os.readlink(proc / "cwd")) / value
         except OSError:
@@ -429,11 +478,15 @@ def hold_data_dir(data_dir):
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.close()
-        raise BackupError(f"Linli is running on {data_dir} (it holds {LOCK_FILE}): stop it first") from None
+        raise BackupError(
+            f"Linli is running on {data_dir} (it holds {LOCK_FILE}): stop it first"
+        ) from None
     pids = linli_processes(data_dir)
     if pids:
         lock.close()
-        raise BackupError(f"Linli is running on {data_dir} (processes {', '.join(map(str, pids))}): stop it first")
+        raise BackupError(
+            f"Linli is running on {data_dir} (processes {', '.join(map(str, pids))}): stop it first"
+        )
     return lock
 
 
@@ -442,12 +495,16 @@ def check_targets(manifest, targets):
     for service, entry in manifest["services"].items():
         engine, url = targets[service]
         if entry["engine"] != engine:
-            raise BackupError(f"{service}: the backup holds a {entry['engine']} database but the service "
-                              f"is configured for {engine} ({make_url(url).render_as_string()}); a restore "
-                              "does not move between engines")
+            raise BackupError(
+                f"{service}: the backup holds a {entry['engine']} database but the service "
+                f"is configured for {engine} ({make_url(url).render_as_string()}); a restore "
+                "does not move between engines"
+            )
         if engine == "postgresql" and postgres_sessions(url):
-            raise BackupError(f"{service}: the database {make_url(url).database} is in use: stop every "
-                              "process that uses it first")
+            raise BackupError(
+                f"{service}: the database {make_url(url).database} is in use: stop every "
+                "process that uses it first"
+            )
 
 
 def mark_unpublished(url, since):
@@ -455,8 +512,11 @@ def mark_unpublished(url, since):
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
-            connection.execute(update(OutboxMessage).where(OutboxMessage.published_at >= since)
-                               .values(published_at=None))
+            connection.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.published_at >= since)
+                .values(published_at=None)
+            )
     finally:
         engine.dispose()
 
@@ -470,7 +530,9 @@ def restore(folder, data_dir):
         check_targets(manifest, targets)
         republish_since = datetime.fromisoformat(manifest["started_at"]) - REPUBLISH_WINDOW
         for service, entry in manifest["services"].items():
-            ENGINES[entry["engine"]][1](service, entry, folder, targets[service][1], republish_since)
+            ENGINES[entry["engine"]][1](
+                service, entry, folder, targets[service][1], republish_since
+            )
     finally:
         lock.close()
     say("done: `make run` starts Linli on the restored data")
@@ -491,7 +553,9 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("backup", help="into $LINLI_DATA_DIR/backups/<UTC time>/")
     restoring = commands.add_parser("restore", help="put a backup back (Linli stopped)")
-    restoring.add_argument("folder", help="a backup folder (or its name under $LINLI_DATA_DIR/backups/)")
+    restoring.add_argument(
+        "folder", help="a backup folder (or its name under $LINLI_DATA_DIR/backups/)"
+    )
     args = parser.parse_args(argv)
     data_dir = data_directory()
     try:

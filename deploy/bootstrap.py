@@ -33,13 +33,16 @@ def service_queues(name):
         method = getattr(service_cls, method_name)
         for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if isinstance(entrypoint, EventHandler) and entrypoint.handler_type is SERVICE_POOL:
-                yield queues.event_queue(entrypoint.source_service, entrypoint.event_type, name, method_name, {})
+                yield queues.event_queue(
+                    entrypoint.source_service, entrypoint.event_type, name, method_name, {}
+                )
 
 
 def service_class(name):
     module = importlib.import_module(f"services.{name}.service")
     return next(
-        value for value in vars(module).values()
+        value
+        for value in vars(module).values()
         if isinstance(value, type) and getattr(value, "name", None) == name
     )
 

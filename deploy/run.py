@@ -125,8 +125,10 @@ def metrics_ports(names, env):
     one after another in the order of ``names``); none when the base is 0."""
     value = (env.get("LINLI_METRICS_PORT_BASE") or "").strip() or str(DEFAULT_METRICS_PORT_BASE)
     if not value.isdigit() or (int(value) and not 1024 <= int(value) <= 65535 - len(names)):
-        raise SystemExit(f"LINLI_METRICS_PORT_BASE must be a port from 1024 to {65535 - len(names)} "
-                         f"(0: no metrics), not {value!r}")
+        raise SystemExit(
+            f"LINLI_METRICS_PORT_BASE must be a port from 1024 to {65535 - len(names)} "
+            f"(0: no metrics), not {value!r}"
+        )
     base = int(value)
     return {name: base + index for index, name in enumerate(names)} if base else {}
 
@@ -139,8 +141,13 @@ def service_of(name):
 
 def scrape_targets(ports):
     """Prometheus file-based service discovery: one target per process, with its service and instance."""
-    return [{"targets": [f"{TARGET_HOST}:{port}"], "labels": {"service": service_of(name), "instance": name}}
-            for name, port in ports.items()]
+    return [
+        {
+            "targets": [f"{TARGET_HOST}:{port}"],
+            "labels": {"service": service_of(name), "instance": name},
+        }
+        for name, port in ports.items()
+    ]
 
 
 def write_targets(path, ports):
@@ -157,7 +164,9 @@ def child_environment(env, name, ports):
 def _count(env, key, default):
     value = (env.get(key) or "").strip() or default  # an empty variable counts as unset
     if not value.isdigit() or not 1 <= int(value) <= MAX_PROCESSES:
-        raise SystemExit(f"{key} must be a whole number of processes from 1 to {MAX_PROCESSES}, not {value!r}")
+        raise SystemExit(
+            f"{key} must be a whole number of processes from 1 to {MAX_PROCESSES}, not {value!r}"
+        )
     return int(value)
 
 
@@ -218,8 +227,11 @@ def start_child(name, command, env, log_dir):
         preexec_fn=_die_with_parent,
     )
     log_file = open(log_dir / f"{name}.log", "a", encoding="utf-8")
-    pump = threading.Thread(target=pump_output, args=(name, process.stdout, log_file, env.get("LINLI_LOG_FORMAT", "text")),
-                            daemon=True)
+    pump = threading.Thread(
+        target=pump_output,
+        args=(name, process.stdout, log_file, env.get("LINLI_LOG_FORMAT", "text")),
+        daemon=True,
+    )
     return process, pump
 
 
@@ -289,8 +301,10 @@ def watch(children, restart):
             recent = [at for at in deaths.get(name, []) if now - at < RESTART_WINDOW_S] + [now]
             deaths[name] = recent
             if len(recent) > RESTART_LIMIT:
-                say(f"{name} exited {len(recent)} times within {RESTART_WINDOW_S} s "
-                    f"(last code {code}); stopping everything")
+                say(
+                    f"{name} exited {len(recent)} times within {RESTART_WINDOW_S} s "
+                    f"(last code {code}); stopping everything"
+                )
                 return 1
             say(f"{name} exited with code {code}; starting it again")
             if _pause(len(recent) - 1):
@@ -378,14 +392,18 @@ def main():
     def restart(name):
         # Forks while the pumps run: the child runs only prctl before exec, which takes no
         # lock a pump could hold.
-        children[name], pump = start_child(name, commands[name], child_environment(env, name, ports), log_dir)
+        children[name], pump = start_child(
+            name, commands[name], child_environment(env, name, ports), log_dir
+        )
         pumps.append(pump)
         pump.start()
         write_targets(targets, ports)  # kept current as processes come back (same name, same port)
 
     try:
         for name, command in commands.items():
-            children[name], pump = start_child(name, command, child_environment(env, name, ports), log_dir)
+            children[name], pump = start_child(
+                name, command, child_environment(env, name, ports), log_dir
+            )
             pumps.append(pump)
         write_targets(targets, ports)
         # Started only after every fork: forking while other threads run is unsafe.
@@ -416,8 +434,10 @@ def serve(children, port, log_dir, demo, restart):
     say(f"logs are in {log_dir}; press Ctrl-C to stop")
     say(f"metrics: the scrape targets are in {Path(log_dir).parent / 'prometheus-targets.json'}")
     if demo:
-        say("demo logins (demo only): leader 13800000000 / xiaoya-demo-2026; "
-            "member 13900000001 / linli-demo-2026")
+        say(
+            "demo logins (demo only): leader 13800000000 / xiaoya-demo-2026; "
+            "member 13900000001 / linli-demo-2026"
+        )
     return watch(children, restart)
 
 

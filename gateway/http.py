@@ -37,16 +37,32 @@ UNMATCHED = "(unmatched)"  # the route label of a request no route serves
 
 def problem(status, title, detail="", extra=None):
     # The standard members always win over a same-named fact in ``extra``.
-    body = {**(extra or {}), "type": "about:blank", "title": title, "status": status, "detail": detail}
+    body = {
+        **(extra or {}),
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
     retry_after = body.get("retry_after_seconds")
-    if status in (429, 503) and isinstance(retry_after, int) and not isinstance(retry_after, bool) and retry_after > 0:
+    if (
+        status in (429, 503)
+        and isinstance(retry_after, int)
+        and not isinstance(retry_after, bool)
+        and retry_after > 0
+    ):
         response.headers["Retry-After"] = str(retry_after)  # what HTTP clients and proxies read
     return response
 
 
 # A service whose database is down or overloaded is unavailable, not broken.
-UNAVAILABLE_REMOTE_ERRORS = {"OperationalError", "DisconnectionError", "TimeoutError", "InterfaceError"}
+UNAVAILABLE_REMOTE_ERRORS = {
+    "OperationalError",
+    "DisconnectionError",
+    "TimeoutError",
+    "InterfaceError",
+}
 
 
 def original_type(exc):
@@ -65,7 +81,9 @@ def problem_from(exc):
         return problem(exc.code, exc.name, exc.description or "")
     if isinstance(exc, RemoteError) and original_type(exc) in UNAVAILABLE_REMOTE_ERRORS:
         log.warning("a service could not reach its storage: %s", exc)
-        return problem(503, "Service unavailable", "A service cannot reach its storage; try again shortly.")
+        return problem(
+            503, "Service unavailable", "A service cannot reach its storage; try again shortly."
+        )
     log.exception("unexpected error while serving a request", exc_info=exc)
     return problem(500, "Internal error", "Something went wrong on our side; it has been logged.")
 
@@ -125,12 +143,20 @@ class Route(HttpRequestHandler):
                 caller = self.tokens.caller(request.headers.get("Authorization"), correlation_id)
                 check_role(caller, self.roles)
                 context.update(caller.as_context())
-                logs.bind(entrypoint=self.route_template, correlation_id=correlation_id, tenant_id=caller.tenant_id)
+                logs.bind(
+                    entrypoint=self.route_template,
+                    correlation_id=correlation_id,
+                    tenant_id=caller.tenant_id,
+                )
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             done = Event()
             self.container.spawn_worker(
-                self, args, kwargs, context_data=context, handle_result=partial(self.handle_result, done)
+                self,
+                args,
+                kwargs,
+                context_data=context,
+                handle_result=partial(self.handle_result, done),
             )
             response = self.response_from_result(done.wait())
         except Exception as exc:
@@ -143,7 +169,9 @@ class Route(HttpRequestHandler):
         if isinstance(result, Response):
             return result
         status, body = result if isinstance(result, tuple) else (200, result)
-        return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+        return Response(
+            json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
+        )
 
     def response_from_exception(self, exc):
         return problem_from(exc)
@@ -172,7 +200,13 @@ def route(method, url, roles=None, **options):
     register = Route.decorator(method, url, roles=roles)
 
     def decorate(handler):
-        ROUTES.append((method, url, {"roles": tuple(roles or ()), "operation_id": handler.__name__, **options}))
+        ROUTES.append(
+            (
+                method,
+                url,
+                {"roles": tuple(roles or ()), "operation_id": handler.__name__, **options},
+            )
+        )
         return register(handler)
 
     return decorate
@@ -217,7 +251,9 @@ def _holds_nul(data):
 
 
 def _not_json(constant):
-    raise ValueError(f"{constant} is not JSON")  # Python's json reads NaN and Infinity; JSON has neither
+    raise ValueError(
+        f"{constant} is not JSON"
+    )  # Python's json reads NaN and Infinity; JSON has neither
 
 
 def _nesting(text):

@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 
 URL = "/api/v1/live-sessions/<session_id>/ws"
 SUBPROTOCOL = "linli.v1"  # browsers send the token as the second subprotocol: [SUBPROTOCOL, token]
-MAX_PENDING_MESSAGES = 256  # a viewer this far behind is disconnected (they reconnect to a snapshot)
+MAX_PENDING_MESSAGES = (
+    256  # a viewer this far behind is disconnected (they reconnect to a snapshot)
+)
 MAX_CLIENT_FRAME_BYTES = 4096
 MAX_UNSETTLED_ATTEMPTS = 10_000  # oldest forgotten first
 # How long "sold out" is believed without a newer stock message: the broadcast queue may lose the
@@ -121,7 +123,9 @@ class LiveRoomServer(WebSocketServer):
             response = problem_from(exc)
             response.headers["X-Request-Id"] = correlation_id
             return response
-        socket = WebSocketWSGI(partial(self._serve, viewer, snapshot), max_frame_length=MAX_CLIENT_FRAME_BYTES)
+        socket = WebSocketWSGI(
+            partial(self._serve, viewer, snapshot), max_frame_length=MAX_CLIENT_FRAME_BYTES
+        )
         socket.supported_protocols = [SUBPROTOCOL]
 
         def app(environ, start_response):
@@ -155,7 +159,9 @@ class LiveRoomServer(WebSocketServer):
         try:
             self._run("leave", viewer)
         except Exception:  # catalog's presence sweep removes the row later
-            log.warning("could not tell catalog that viewer %s left", viewer.connection_id, exc_info=True)
+            log.warning(
+                "could not tell catalog that viewer %s left", viewer.connection_id, exc_info=True
+            )
 
     def rejoin(self, connection_ids):
         """Join again the viewers catalog forgot (it pruned them while this process stalled)."""
@@ -178,14 +184,18 @@ class LiveRoomServer(WebSocketServer):
         try:
             self._run("confirm", viewer)
         except (Unauthorized, Forbidden):
-            log.info("live viewer %s lost access to the community; disconnecting", viewer.connection_id)
+            log.info(
+                "live viewer %s lost access to the community; disconnecting", viewer.connection_id
+            )
             viewer.stop()
         except Exception:  # crm unreachable: the next refresh asks again
             log.warning("could not recheck live viewer %s", viewer.connection_id, exc_info=True)
 
     def _run(self, action, viewer):
         """Run the gateway method marked ``@viewer_event(action)`` as a worker and wait for it."""
-        provider = next(p for p in self._providers if isinstance(p, ViewerEvent) and p.action == action)
+        provider = next(
+            p for p in self._providers if isinstance(p, ViewerEvent) and p.action == action
+        )
         done = Event()
 
         def handle_result(worker_ctx, result, exc_info):
@@ -193,8 +203,11 @@ class LiveRoomServer(WebSocketServer):
             return result, exc_info
 
         provider.container.spawn_worker(
-            provider, (viewer.session_id, viewer.connection_id), {},
-            context_data=viewer.caller.as_context(), handle_result=handle_result,
+            provider,
+            (viewer.session_id, viewer.connection_id),
+            {},
+            context_data=viewer.caller.as_context(),
+            handle_result=handle_result,
         )
         return done.wait()
 
@@ -215,7 +228,10 @@ class LiveRoomServer(WebSocketServer):
         if attempt is not None and attempt in self.unsettled:
             return None
         fresh_since = time.monotonic() - SOLD_OUT_MEMORY_SECONDS
-        return next((p for p in product_ids if self.stock.get((session_id, p), fresh_since) > fresh_since), None)
+        return next(
+            (p for p in product_ids if self.stock.get((session_id, p), fresh_since) > fresh_since),
+            None,
+        )
 
     def _remember_stock(self, session_id, items):
         now = time.monotonic()

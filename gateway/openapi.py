@@ -23,14 +23,23 @@ PATH_PARAMETER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 # The 4xx answers, each a shared response (components/responses) around the Problem schema.
 PROBLEMS = {
     400: ("BadRequest", "The body is not a JSON object, or it is too large."),
-    401: ("Unauthorized", "No valid token (none, expired, or a staff account whose access was removed); "
-                          "on a public operation, a credential that does not match."),
+    401: (
+        "Unauthorized",
+        "No valid token (none, expired, or a staff account whose access was removed); "
+        "on a public operation, a credential that does not match.",
+    ),
     403: ("Forbidden", "The token's role may not do this."),
     404: ("NotFound", "Nothing with that id in the caller's community."),
-    409: ("Conflict", "The state of what it would change does not allow it now (`reason`, `status_now`), "
-                      "or an Idempotency-Key already used with another body."),
+    409: (
+        "Conflict",
+        "The state of what it would change does not allow it now (`reason`, `status_now`), "
+        "or an Idempotency-Key already used with another body.",
+    ),
     422: ("ValidationFailed", "Invalid input: `errors` says which fields, and why."),
-    429: ("TooManyRequests", "Too many attempts: try again after `retry_after_seconds` (also the Retry-After header)."),
+    429: (
+        "TooManyRequests",
+        "Too many attempts: try again after `retry_after_seconds` (also the Retry-After header).",
+    ),
 }
 
 
@@ -66,27 +75,40 @@ def build_spec(public_url="/"):
         title="Linli (邻里) API",
         version="1.0.0",
         openapi_version="3.0.3",
-        info={"description": "The HTTP contract of Linli's gateway. Money is integer fen (`*_cents`)."},
+        info={
+            "description": "The HTTP contract of Linli's gateway. Money is integer fen (`*_cents`)."
+        },
         servers=[{"url": public_url.rstrip("/") or "/", "description": "This Linli installation"}],
         plugins=[MarshmallowPlugin()],
     )
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     spec.components.schema("Problem", schema=Problem)
     problem_content = {"application/problem+json": {"schema": "Problem"}}
-    spec.components.response("Problem", {
-        "description": "Any other problem: 503 when a service is unavailable, 500 for a fault of ours.",
-        "content": problem_content,
-    })
+    spec.components.response(
+        "Problem",
+        {
+            "description": "Any other problem: 503 when a service is unavailable, 500 for a fault of ours.",
+            "content": problem_content,
+        },
+    )
     for status, (name, description) in PROBLEMS.items():
         response = {"description": description, "content": problem_content}
         if status == 429:
-            response["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+            response["headers"] = {
+                "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+            }
         spec.components.response(name, response)
     paths = {}
     for method, rule, options in ROUTES:
         verbs = method.split(",")
         for verb in verbs:
-            operation_id = options["operation_id"] if len(verbs) == 1 else f"{options['operation_id']}_{verb.lower()}"
+            operation_id = (
+                options["operation_id"]
+                if len(verbs) == 1
+                else f"{options['operation_id']}_{verb.lower()}"
+            )
             operation = {
                 "operationId": operation_id,
                 "summary": options.get("summary", ""),
@@ -94,7 +116,12 @@ def build_spec(public_url="/"):
                 "security": [{"bearer": []}] if options["roles"] else [],
             }
             parameters = [
-                {"in": "path", "name": name, "required": True, "schema": {"type": "string", "maxLength": 64}}
+                {
+                    "in": "path",
+                    "name": name,
+                    "required": True,
+                    "schema": {"type": "string", "maxLength": 64},
+                }
                 for name in PATH_PARAMETER.findall(rule)
             ]
             if options.get("query"):
@@ -104,7 +131,8 @@ def build_spec(public_url="/"):
                 operation["parameters"] = parameters
             if options.get("body"):
                 operation["requestBody"] = {
-                    "required": True, "content": {"application/json": {"schema": options["body"]}}
+                    "required": True,
+                    "content": {"application/json": {"schema": options["body"]}},
                 }
             success = {"description": "OK"}
             if options.get("response"):
@@ -128,7 +156,9 @@ def configured_public_url():
     import yaml
     from nameko.cli.main import IMPLICIT_ENV_VAR_MATCHER, env_var_constructor
 
-    class ConfigLoader(yaml.SafeLoader):  # nameko's ${VAR:default}, without changing yaml's SafeLoader
+    class ConfigLoader(
+        yaml.SafeLoader
+    ):  # nameko's ${VAR:default}, without changing yaml's SafeLoader
         pass
 
     ConfigLoader.add_constructor("!env_var", env_var_constructor)

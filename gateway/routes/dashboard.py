@@ -17,14 +17,24 @@ PARALLEL = ("orders", "catalog", "referral", "fulfillment")
 
 
 class DashboardRoutes:
-    @route("GET", "/api/v1/dashboard", roles=STAFF, summary="The cockpit: the community's figures over a range",
-           tag="cockpit", query=schemas.DashboardQuery, response=schemas.Dashboard)
+    @route(
+        "GET",
+        "/api/v1/dashboard",
+        roles=STAFF,
+        summary="The cockpit: the community's figures over a range",
+        tag="cockpit",
+        query=schemas.DashboardQuery,
+        response=schemas.Dashboard,
+    )
     def dashboard(self, request):
         query = query_args(request, schemas.DashboardQuery)
         date_from, date_to = query.get("date_from"), query.get("date_to")
         if date_from and date_to:
             day_range(date_from, date_to)  # 422 before asking anyone
-        iso = {key: value.isoformat() if value else None for key, value in (("from", date_from), ("to", date_to))}
+        iso = {
+            key: value.isoformat() if value else None
+            for key, value in (("from", date_from), ("to", date_to))
+        }
         crm = self.call("crm", "dashboard_stats", iso["from"], iso["to"])
         span = (crm["from"], crm["to"], crm["timezone"])
         start, end, _ = day_range(*span)
@@ -52,14 +62,24 @@ def compose(crm, answers):
     rate = None if after_sales is None else ratio(after_sales["cases"], completed)
     new_members = {day["date"]: day["new_members"] for day in crm["daily"]}
     return {
-        "from": crm["from"], "to": crm["to"], "timezone": crm["timezone"],
-        "gmv_cents": orders["gmv_cents"], "orders": orders["orders"], "paying_members": orders["paying_members"],
-        "aov_cents": orders["aov_cents"], "repurchase_rate": orders["repurchase_rate"],
-        "new_members": crm["new_members"], "members_total": crm["members_total"],
-        "live": answers["catalog"]["live"], "reminders": crm["reminders"], "referrals": answers["referral"]["referrals"],
+        "from": crm["from"],
+        "to": crm["to"],
+        "timezone": crm["timezone"],
+        "gmv_cents": orders["gmv_cents"],
+        "orders": orders["orders"],
+        "paying_members": orders["paying_members"],
+        "aov_cents": orders["aov_cents"],
+        "repurchase_rate": orders["repurchase_rate"],
+        "new_members": crm["new_members"],
+        "members_total": crm["members_total"],
+        "live": answers["catalog"]["live"],
+        "reminders": crm["reminders"],
+        "referrals": answers["referral"]["referrals"],
         "fulfillment": {**orders["fulfillment"], "picked_up_orders": completed},
         "after_sales": after_sales,  # {cases, orders_with_cases}
         "after_sales_rate": rate,  # cases opened / orders picked up, in the range
         "top_products": orders["top_products"],
-        "daily": [{**day, "new_members": new_members.get(day["date"], 0)} for day in orders["daily"]],
+        "daily": [
+            {**day, "new_members": new_members.get(day["date"], 0)} for day in orders["daily"]
+        ],
     }

@@ -11,12 +11,21 @@ from services.infra.errors import DomainError
 from services.infra.schemas import load
 
 # Documented in the OpenAPI document like the HTTP routes (the upgrade answers 101).
-ROUTES.append(("GET", URL, {
-    "roles": ANYONE, "operation_id": "live_room", "tag": "live", "status": "101",
-    "summary": "The live room (websocket): a snapshot first, then {type: status|pinned|comment|"
-               "comment_hidden|purchase|stock|viewers}. Token: Authorization header, or subprotocols "
-               "['linli.v1', <token>] from a browser.",
-}))
+ROUTES.append(
+    (
+        "GET",
+        URL,
+        {
+            "roles": ANYONE,
+            "operation_id": "live_room",
+            "tag": "live",
+            "status": "101",
+            "summary": "The live room (websocket): a snapshot first, then {type: status|pinned|comment|"
+            "comment_hidden|purchase|stock|viewers}. Token: Authorization header, or subprotocols "
+            "['linli.v1', <token>] from a browser.",
+        },
+    )
+)
 
 LIVE_ROOM_CHANGED = LiveRoomChanged()
 LIVE_ROOM_MESSAGE = LiveRoomMessage()
@@ -27,7 +36,9 @@ class LiveRoomRoutes:
 
     @viewer_event("join")
     def join_live_room(self, session_id, connection_id):
-        return self.call("catalog", "join_live_room", session_id, connection_id, self.live_room.instance_id)
+        return self.call(
+            "catalog", "join_live_room", session_id, connection_id, self.live_room.instance_id
+        )
 
     @viewer_event("leave")
     def leave_live_room(self, session_id, connection_id):
@@ -55,6 +66,8 @@ class LiveRoomRoutes:
         close the staff viewers whose access was removed."""
         connection_ids = list(self.live_room.viewers)
         if connection_ids:
-            answer = self.call("catalog", "refresh_live_presence", self.live_room.instance_id, connection_ids)
+            answer = self.call(
+                "catalog", "refresh_live_presence", self.live_room.instance_id, connection_ids
+            )
             self.live_room.rejoin(answer.get("missing", ()))
         self.live_room.recheck_staff()

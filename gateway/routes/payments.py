@@ -33,42 +33,79 @@ function pay(outcome) {{
 
 # How the provider signs a notification (orders checks the HMAC over timestamp and body).
 SIGNATURE_HEADERS = tuple(
-    {"in": "header", "name": name, "required": True, "schema": {"type": "string", "maxLength": 256}, "description": text}
-    for name, text in (("Linli-Sandbox-Timestamp", "Unix seconds when the provider signed; too old is refused."),
-                       ("Linli-Sandbox-Signature", "Hex HMAC-SHA256 of `<timestamp>.<body>`."))
+    {
+        "in": "header",
+        "name": name,
+        "required": True,
+        "schema": {"type": "string", "maxLength": 256},
+        "description": text,
+    }
+    for name, text in (
+        ("Linli-Sandbox-Timestamp", "Unix seconds when the provider signed; too old is refused."),
+        ("Linli-Sandbox-Signature", "Hex HMAC-SHA256 of `<timestamp>.<body>`."),
+    )
 )
 
 
 def return_path(asked):
     """Where "back to the merchant" leads, as a real provider's return URL: a path on this site
     (a member's order page), never another site."""
-    if asked and asked.startswith("/") and not asked.startswith("//") and "\\" not in asked and len(asked) <= 200:
+    if (
+        asked
+        and asked.startswith("/")
+        and not asked.startswith("//")
+        and "\\" not in asked
+        and len(asked) <= 200
+    ):
         return asked
     return "/m/#/orders"
 
 
 class PaymentRoutes:
-    @route("GET", "/api/v1/payments/sandbox/pay/<charge_id>", summary="Sandbox provider: the pay page",
-           tag="payments", response=schemas.SandboxCharge)
+    @route(
+        "GET",
+        "/api/v1/payments/sandbox/pay/<charge_id>",
+        summary="Sandbox provider: the pay page",
+        tag="payments",
+        response=schemas.SandboxCharge,
+    )
     def sandbox_page(self, request, charge_id):
         charge = self.call("orders", "sandbox_charge", charge_id)
         if request.accept_mimetypes.best == "application/json":
             return charge
         page = PAGE.format(
-            merchant=html.escape(charge["merchant"]), description=html.escape(charge["description"]),
+            merchant=html.escape(charge["merchant"]),
+            description=html.escape(charge["description"]),
             yuan=f"{charge['amount_cents'] // 100}.{charge['amount_cents'] % 100:02d}",
-            status=html.escape(charge["status"]), back=html.escape(return_path(request.args.get("return"))),
+            status=html.escape(charge["status"]),
+            back=html.escape(return_path(request.args.get("return"))),
         )
         return Response(page, mimetype="text/html")
 
-    @route("POST", "/api/v1/payments/sandbox/pay/<charge_id>", summary="Sandbox provider: the buyer decides",
-           tag="payments", status="200", body=schemas.SandboxOutcome, response=schemas.SandboxCharge,
-           problems=(409,))
+    @route(
+        "POST",
+        "/api/v1/payments/sandbox/pay/<charge_id>",
+        summary="Sandbox provider: the buyer decides",
+        tag="payments",
+        status="200",
+        body=schemas.SandboxOutcome,
+        response=schemas.SandboxCharge,
+        problems=(409,),
+    )
     def sandbox_pay(self, request, charge_id):
-        return self.call("orders", "sandbox_complete", charge_id, json_body(request, schemas.SandboxOutcome))
+        return self.call(
+            "orders", "sandbox_complete", charge_id, json_body(request, schemas.SandboxOutcome)
+        )
 
-    @route("POST", "/api/v1/payments/sandbox/webhook", summary="Sandbox provider -> Linli (HMAC-signed)",
-           tag="payments", status="200", problems=(400, 401, 404, 422), headers=SIGNATURE_HEADERS)
+    @route(
+        "POST",
+        "/api/v1/payments/sandbox/webhook",
+        summary="Sandbox provider -> Linli (HMAC-signed)",
+        tag="payments",
+        status="200",
+        problems=(400, 401, 404, 422),
+        headers=SIGNATURE_HEADERS,
+    )
     def sandbox_webhook(self, request):
         body = request.get_data(cache=True)
         if len(body) > MAX_BODY_BYTES:
@@ -78,6 +115,9 @@ class PaymentRoutes:
         except UnicodeDecodeError:
             raise DomainError("The body is not UTF-8.") from None
         return self.call(
-            "orders", "receive_sandbox_webhook",
-            request.headers.get("Linli-Sandbox-Timestamp"), request.headers.get("Linli-Sandbox-Signature"), text,
+            "orders",
+            "receive_sandbox_webhook",
+            request.headers.get("Linli-Sandbox-Timestamp"),
+            request.headers.get("Linli-Sandbox-Signature"),
+            text,
         )

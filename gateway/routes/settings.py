@@ -7,14 +7,30 @@ from gateway.schemas import settings as schemas
 
 
 class SettingsRoutes:
-    @route("GET", "/api/v1/community/settings", roles=STAFF, summary="The community's settings",
-           tag="loyalty", response=schemas.CommunitySettings)
+    @route(
+        "GET",
+        "/api/v1/community/settings",
+        roles=STAFF,
+        summary="The community's settings",
+        tag="loyalty",
+        response=schemas.CommunitySettings,
+    )
     def get_settings(self, request):
         # The referral program's rules are referral's: composed here under "referral".
-        return {**self.call("crm", "get_settings"), "referral": self.call("referral", "get_settings")}
+        return {
+            **self.call("crm", "get_settings"),
+            "referral": self.call("referral", "get_settings"),
+        }
 
-    @route("PUT", "/api/v1/community/settings", roles=LEADER, summary="Change some settings (partial)",
-           tag="loyalty", body=schemas.SettingsBody, response=schemas.CommunitySettings)
+    @route(
+        "PUT",
+        "/api/v1/community/settings",
+        roles=LEADER,
+        summary="Change some settings (partial)",
+        tag="loyalty",
+        body=schemas.SettingsBody,
+        response=schemas.CommunitySettings,
+    )
     def update_settings(self, request):
         changes = json_body(request, schemas.SettingsBody)
         referral_changes = changes.pop("referral", None)

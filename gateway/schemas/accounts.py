@@ -7,7 +7,9 @@ from services.infra.schemas import StrictSchema, Text
 PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="Enter an 11-digit mainland mobile number.")
 
 
-SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{2,39}$", error="3-40 lowercase letters, digits or dashes.")
+SLUG = validate.Regexp(
+    r"^[a-z0-9][a-z0-9-]{2,39}$", error="3-40 lowercase letters, digits or dashes."
+)
 
 
 def Password():
@@ -24,7 +26,9 @@ class LeaderSignup(StrictSchema):
 
 class Login(StrictSchema):
     phone = fields.String(required=True, validate=PHONE)
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=128)
+    )
     community = fields.String(load_default=None, allow_none=True, validate=SLUG)
 
 
@@ -34,7 +38,9 @@ class Join(StrictSchema):
     name = Text(40)
     building = Text(20)
     unit = Text(20)
-    invite_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9]{4,16}$"))
+    invite_code = fields.String(
+        load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9]{4,16}$")
+    )
     birthday = fields.Date(load_default=None, allow_none=True)
 
 

@@ -6,15 +6,23 @@ from services.infra.schemas import Int, PageSchema, StrictSchema, Text
 
 
 class AfterSaleBody(StrictSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(["damaged", "missing", "quality", "other"]))
+    kind = fields.String(
+        required=True, validate=validate.OneOf(["damaged", "missing", "quality", "other"])
+    )
     description = Text(1000)
-    photo_url = fields.Url(schemes={"http", "https"}, load_default=None, allow_none=True,
-                           validate=validate.Length(max=500))
+    photo_url = fields.Url(
+        schemes={"http", "https"},
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+    )
 
 
 class CompensationBody(StrictSchema):
     type = fields.String(required=True, validate=validate.OneOf(["refund", "coupon", "points"]))
-    amount = Int(1, 10**9, required=True, metadata={"description": "fen (refund, coupon) or points"})
+    amount = Int(
+        1, 10**9, required=True, metadata={"description": "fen (refund, coupon) or points"}
+    )
 
 
 class ResolveAfterSaleBody(StrictSchema):
@@ -30,7 +38,9 @@ class CompensateBody(CompensationBody):
 
 
 class AfterSaleQuery(PageSchema):
-    status = fields.String(load_default=None, validate=validate.OneOf(["open", "resolved", "rejected"]))
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(["open", "resolved", "rejected"])
+    )
 
 
 class Compensation(Schema):

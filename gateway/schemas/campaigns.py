@@ -6,9 +6,18 @@ from services.infra.schemas import Int, StrictBoolean, StrictSchema, Text
 
 
 class CampaignTrigger(StrictSchema):
-    type = fields.String(required=True, validate=validate.OneOf(["repurchase_due", "birthday", "member_joined", "inactive"]))
-    days = Int(1, 365, metadata={"description": "inactive: days without a paid order (30); "
-                                                "repurchase_due: days before the due date (1)"})
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(["repurchase_due", "birthday", "member_joined", "inactive"]),
+    )
+    days = Int(
+        1,
+        365,
+        metadata={
+            "description": "inactive: days without a paid order (30); "
+            "repurchase_due: days before the due date (1)"
+        },
+    )
 
 
 class CampaignAudience(StrictSchema):
@@ -17,8 +26,10 @@ class CampaignAudience(StrictSchema):
 
 class CampaignAction(StrictSchema):
     type = fields.String(required=True, validate=validate.OneOf(["message", "coupon", "points"]))
-    template = fields.String(validate=validate.Length(min=1, max=500),
-                             metadata={"description": "message: {name}, {product}, {community} are filled in"})
+    template = fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "message: {name}, {product}, {community} are filled in"},
+    )
     amount_cents = Int(1, 100_000_000, metadata={"description": "coupon: fixed amount off"})
     min_spend_cents = Int(0, 100_000_000)
     valid_days = Int(1, 3650)
@@ -33,7 +44,9 @@ class CampaignBody(StrictSchema):
     name = Text(60)
     trigger = fields.Nested(CampaignTrigger, required=True)
     audience = fields.Nested(CampaignAudience)
-    actions = fields.List(fields.Nested(CampaignAction), required=True, validate=validate.Length(min=1, max=5))
+    actions = fields.List(
+        fields.Nested(CampaignAction), required=True, validate=validate.Length(min=1, max=5)
+    )
     schedule = fields.Nested(CampaignSchedule)
     active = StrictBoolean()
 
@@ -60,6 +73,8 @@ class Campaign(Schema):
     actions = fields.List(fields.Dict())
     schedule = fields.Dict()
     active = fields.Boolean()
-    system = fields.String(allow_none=True, metadata={"description": "birthday: the community's default greeting"})
+    system = fields.String(
+        allow_none=True, metadata={"description": "birthday: the community's default greeting"}
+    )
     stats = fields.Nested(CampaignStats)
     created_at = fields.DateTime()

@@ -8,7 +8,9 @@ from services.infra.schemas import Int, StrictSchema, Text
 
 
 class WaveFulfillmentBody(StrictSchema):
-    status = fields.String(required=True, validate=validate.OneOf(["packed", "delivering", "ready_for_pickup"]))
+    status = fields.String(
+        required=True, validate=validate.OneOf(["packed", "delivering", "ready_for_pickup"])
+    )
 
 
 class WaveFulfillment(Schema):
@@ -77,8 +79,12 @@ class PickingList(Schema):
     wave = fields.Nested(PickingWave, allow_none=True)
     orders = fields.Integer()
     total_quantity = fields.Integer()
-    products = fields.List(fields.Nested(PickingProduct), metadata={"description": "group_by=product"})
-    buildings = fields.List(fields.Nested(PickingBuilding), metadata={"description": "group_by=member"})
+    products = fields.List(
+        fields.Nested(PickingProduct), metadata={"description": "group_by=product"}
+    )
+    buildings = fields.List(
+        fields.Nested(PickingBuilding), metadata={"description": "group_by=member"}
+    )
 
 
 class PurchaseListQuery(StrictSchema):
@@ -87,8 +93,12 @@ class PurchaseListQuery(StrictSchema):
 
 class PurchaseProduct(PickingProduct):
     unit = fields.String()
-    on_hand = fields.Integer(metadata={"description": "what the leader already has (PUT /stock-on-hand)"})
-    to_buy = fields.Integer(metadata={"description": "quantity - on_hand, at least 0: what to order"})
+    on_hand = fields.Integer(
+        metadata={"description": "what the leader already has (PUT /stock-on-hand)"}
+    )
+    to_buy = fields.Integer(
+        metadata={"description": "quantity - on_hand, at least 0: what to order"}
+    )
 
 
 class StockOnHandBody(StrictSchema):
@@ -114,7 +124,9 @@ class PackingSlipsQuery(StrictSchema):
 
 
 class OrderFulfillmentBody(WaveFulfillmentBody):
-    pickup_point = Text(200, required=False, metadata={"description": "for an order no wave gives a pickup"})
+    pickup_point = Text(
+        200, required=False, metadata={"description": "for an order no wave gives a pickup"}
+    )
     pickup_at = fields.AwareDateTime(load_default=None)
 
 
@@ -132,7 +144,9 @@ class BatchQuery(StrictSchema):
 class BatchMoveBody(StrictSchema):
     date = fields.Date(required=True)
     pickup_point = Text(200)
-    status = fields.String(required=True, validate=validate.OneOf(["packed", "delivering", "ready_for_pickup"]))
+    status = fields.String(
+        required=True, validate=validate.OneOf(["packed", "delivering", "ready_for_pickup"])
+    )
 
 
 class Batch(Schema):

@@ -21,10 +21,16 @@ class LiveSessionBody(StrictSchema):
     title = Text(60)
     host_persona = Text(200, metadata={"example": "90后宝妈, 营养师"})
     scheduled_at = fields.AwareDateTime(required=True)
-    stream_url = fields.URL(schemes={"http", "https"}, allow_none=True, validate=validate.Length(max=500),
-                            metadata={"description": "the HLS/FLV pull address of the leader's streaming provider"})
+    stream_url = fields.URL(
+        schemes={"http", "https"},
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "the HLS/FLV pull address of the leader's streaming provider"},
+    )
     co_hosts = fields.List(fields.Nested(CoHost), validate=validate.Length(max=10))
-    items = fields.List(fields.Nested(LiveItemBody), required=True, validate=validate.Length(min=1, max=100))
+    items = fields.List(
+        fields.Nested(LiveItemBody), required=True, validate=validate.Length(min=1, max=100)
+    )
 
 
 class LiveItem(Schema):
@@ -46,7 +52,9 @@ class PinnedItem(Schema):
 
 
 class LiveStats(Schema):
-    viewers = fields.Integer(metadata={"description": "distinct members who were in the room while live"})
+    viewers = fields.Integer(
+        metadata={"description": "distinct members who were in the room while live"}
+    )
     peak_viewers = fields.Integer()
     watching = fields.Integer()
     buyers = fields.Integer()

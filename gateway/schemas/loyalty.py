@@ -22,7 +22,12 @@ class Points(Schema):
 
 
 class PointsAdjustBody(StrictSchema):
-    delta = Int(-10**7, 10**7, required=True, metadata={"description": "points to add (negative: take away)"})
+    delta = Int(
+        -(10**7),
+        10**7,
+        required=True,
+        metadata={"description": "points to add (negative: take away)"},
+    )
     reason = Text(200)
 
 
@@ -56,4 +61,6 @@ class Coupon(Schema):
 
 
 class CouponQuery(PageSchema):
-    status = fields.String(validate=validate.OneOf(["available", "locked", "redeemed", "expired", "all"]))
+    status = fields.String(
+        validate=validate.OneOf(["available", "locked", "redeemed", "expired", "all"])
+    )

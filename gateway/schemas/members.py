@@ -6,11 +6,18 @@ from services.infra.schemas import PageSchema, StrictBoolean, StrictSchema, Text
 
 
 class MemberQuery(PageSchema):
-    status = fields.String(validate=validate.OneOf(["pending", "active", "rejected"]),
-                           metadata={"description": "pending = the approval queue"})
-    tag = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "a manual or automatic tag"})
-    q = fields.String(validate=validate.Length(min=1, max=40),
-                      metadata={"description": "part of the name, the phone's last digits, or the building"})
+    status = fields.String(
+        validate=validate.OneOf(["pending", "active", "rejected"]),
+        metadata={"description": "pending = the approval queue"},
+    )
+    tag = fields.String(
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "a manual or automatic tag"},
+    )
+    q = fields.String(
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "part of the name, the phone's last digits, or the building"},
+    )
 
 
 class MemberPatch(StrictSchema):
@@ -24,8 +31,11 @@ class ProfilePatch(StrictSchema):
     unit = Text(20, required=False)
     birthday = fields.Date(allow_none=True, metadata={"description": "not in the future"})
     household_notes = fields.String(validate=validate.Length(max=500))
-    email = fields.String(allow_none=True, validate=validate.Length(max=254),
-                          metadata={"description": "optional: the community's e-mail channel also writes here"})
+    email = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=254),
+        metadata={"description": "optional: the community's e-mail channel also writes here"},
+    )
     reminders_opt_out = StrictBoolean(metadata={"description": "true: no repurchase reminders"})
 
 
@@ -38,7 +48,9 @@ class MemberSummary(Schema):
     birthday = fields.String(allow_none=True)
     status = fields.String()
     tags = fields.List(fields.String(), metadata={"description": "the leader's (manual)"})
-    auto_tags = fields.List(fields.String(), metadata={"description": "kept current from purchases"})
+    auto_tags = fields.List(
+        fields.String(), metadata={"description": "kept current from purchases"}
+    )
     reminders_opt_out = fields.Boolean()
     email = fields.String(allow_none=True, metadata={"description": "in the member's own profile"})
     household_notes = fields.String(metadata={"description": "in the member's own profile"})
@@ -68,8 +80,12 @@ class MemberDetail(Schema):
     points_held = fields.Integer()
     tier = fields.Dict()
     order_stats = fields.Dict(metadata={"description": "paid_orders, spent_cents, last_order_at"})
-    repurchase_predictions = fields.List(fields.Dict(), metadata={
-        "description": "[{product_id (null for a category), category, name, interval_days, next_due_at, "
-                       "last_purchase_at, purchases, confidence (0..1)}]"})
+    repurchase_predictions = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "[{product_id (null for a category), category, name, interval_days, next_due_at, "
+            "last_purchase_at, purchases, confidence (0..1)}]"
+        },
+    )
     activated_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()

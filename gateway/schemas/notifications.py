@@ -11,14 +11,21 @@ class ChannelBody(StrictSchema):
 
     type = fields.String(required=True, validate=validate.OneOf(["webhook", "smtp"]))
     name = Text(40, required=False)
-    url = fields.String(validate=validate.Length(min=8, max=500), metadata={"description": "http(s) only"})
+    url = fields.String(
+        validate=validate.Length(min=8, max=500), metadata={"description": "http(s) only"}
+    )
     host = fields.String(validate=validate.Length(min=1, max=253))
     port = Int(1, 65535)
     username = fields.String(validate=validate.Length(min=1, max=200))
-    password = fields.String(load_only=True, validate=validate.Length(min=1, max=200),
-                             metadata={"description": "never returned"})
+    password = fields.String(
+        load_only=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "never returned"},
+    )
     sender = fields.String(data_key="from", validate=validate.Length(max=254))
-    to = fields.List(fields.String(validate=validate.Length(max=254)), validate=validate.Length(min=1, max=20))
+    to = fields.List(
+        fields.String(validate=validate.Length(max=254)), validate=validate.Length(min=1, max=20)
+    )
     starttls = StrictBoolean()
 
 

@@ -16,19 +16,35 @@ class Channel(StrictSchema):
 
 
 class PlaceOrder(StrictSchema):
-    items = fields.List(fields.Nested(OrderItem), required=True, validate=validate.Length(min=1, max=50))
+    items = fields.List(
+        fields.Nested(OrderItem), required=True, validate=validate.Length(min=1, max=50)
+    )
     channel = fields.Nested(Channel)
     note = Text(200, required=False)
-    coupon_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=32),
-                              metadata={"description": "from GET /me/coupons"})
+    coupon_id = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "from GET /me/coupons"},
+    )
     points_to_use = Int(0, 10**7, metadata={"description": "1 point = 1 fen"})
 
 
 class OrderQuery(PageSchema):
-    status = fields.String(validate=validate.OneOf([
-        "pending_payment", "paid", "packed", "delivering", "ready_for_pickup", "completed",
-        "cancelled", "refunding", "refunded",
-    ]))
+    status = fields.String(
+        validate=validate.OneOf(
+            [
+                "pending_payment",
+                "paid",
+                "packed",
+                "delivering",
+                "ready_for_pickup",
+                "completed",
+                "cancelled",
+                "refunding",
+                "refunded",
+            ]
+        )
+    )
     member_id = Text(32, required=False)
 
 
@@ -70,9 +86,15 @@ class Order(Schema):
     expires_at = fields.DateTime()
     created_at = fields.DateTime()
     timeline = fields.List(fields.Nested(TimelineEntry))
-    pickup = fields.Nested(Pickup, allow_none=True, metadata={"description": "null until ready for pickup"})
-    after_sales = fields.List(fields.Dict(), metadata={"description": "售后 cases: [{id, kind, status, at}]"})
-    compensations = fields.List(fields.Dict(), metadata={"description": "[{type, amount, at}]: fen or points"})
+    pickup = fields.Nested(
+        Pickup, allow_none=True, metadata={"description": "null until ready for pickup"}
+    )
+    after_sales = fields.List(
+        fields.Dict(), metadata={"description": "售后 cases: [{id, kind, status, at}]"}
+    )
+    compensations = fields.List(
+        fields.Dict(), metadata={"description": "[{type, amount, at}]: fen or points"}
+    )
 
 
 class PayBody(StrictSchema):

@@ -9,7 +9,9 @@ class PostBody(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(["knowledge", "event"]))
     title = Text(80)
     body = Text(10000)
-    event_at = fields.AwareDateTime(allow_none=True, metadata={"description": "required for an event"})
+    event_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "required for an event"}
+    )
     published = StrictBoolean(metadata={"description": "default true; false keeps a draft"})
 
 

@@ -15,9 +15,15 @@ class Referral(Schema):
 class ReferralSettingsBody(StrictSchema):
     """A partial update of the referral program's rules."""
 
-    referrer_reward_cents = Int(0, 100_000, metadata={"description": "coupon for the inviter (0: none)"})
-    invitee_reward_cents = Int(0, 100_000, metadata={"description": "coupon for the invitee (0: none)"})
-    min_first_order_cents = Int(0, 10_000_000, metadata={"description": "the first order must reach this"})
+    referrer_reward_cents = Int(
+        0, 100_000, metadata={"description": "coupon for the inviter (0: none)"}
+    )
+    invitee_reward_cents = Int(
+        0, 100_000, metadata={"description": "coupon for the invitee (0: none)"}
+    )
+    min_first_order_cents = Int(
+        0, 10_000_000, metadata={"description": "the first order must reach this"}
+    )
     weekly_cap = Int(1, 1000, metadata={"description": "rewarded invitations per inviter per week"})
     allow_same_household = StrictBoolean()
     showcase_points = Int(0, 10_000, metadata={"description": "points for an approved showcase"})
@@ -43,8 +49,12 @@ class ReferralRecord(Schema):
     invitee_id = fields.String()
     invitee_name = fields.String()
     status = fields.String(metadata={"description": "joined|rewarded|refused|revoked"})
-    reason = fields.String(allow_none=True, metadata={
-        "description": "self_invite|same_household|below_minimum|weekly_cap|first_order_refunded"})
+    reason = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "self_invite|same_household|below_minimum|weekly_cap|first_order_refunded"
+        },
+    )
     first_order_id = fields.String(allow_none=True)
     first_order_cents = fields.Integer(allow_none=True)
     referrer_reward_cents = fields.Integer()

@@ -10,9 +10,13 @@ class RewardBody(StrictSchema):
     name = Text(60)
     points_cost = Int(1, 10**7, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["goods_coupon", "coupon"]))
-    coupon = fields.Dict(required=True, metadata={
-        "description": "goods_coupon: {product_id, valid_days, amount_cents?} (a fixed coupon worth the product's "
-                       "price, that price as minimum spend); coupon: as POST /members/{id}/coupons"})
+    coupon = fields.Dict(
+        required=True,
+        metadata={
+            "description": "goods_coupon: {product_id, valid_days, amount_cents?} (a fixed coupon worth the product's "
+            "price, that price as minimum spend); coupon: as POST /members/{id}/coupons"
+        },
+    )
     active = StrictBoolean()
 
 

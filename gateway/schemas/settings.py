@@ -14,16 +14,27 @@ class Tier(StrictSchema):
 
 
 class AdmissionBody(StrictSchema):
-    mode = fields.String(required=True, validate=validate.OneOf(["open", "approval", "invite_or_approval"]),
-                         metadata={"description": "open: active at once; approval: the leader decides; "
-                                                  "invite_or_approval: active with an invite code, else the leader decides"})
-    allowed_buildings = fields.List(Text(20), validate=validate.Length(max=200),
-                                    metadata={"description": "residents only; empty = any building"})
+    mode = fields.String(
+        required=True,
+        validate=validate.OneOf(["open", "approval", "invite_or_approval"]),
+        metadata={
+            "description": "open: active at once; approval: the leader decides; "
+            "invite_or_approval: active with an invite code, else the leader decides"
+        },
+    )
+    allowed_buildings = fields.List(
+        Text(20),
+        validate=validate.Length(max=200),
+        metadata={"description": "residents only; empty = any building"},
+    )
 
 
 class QuietHours(StrictSchema):
-    start = fields.String(required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"),
-                          metadata={"description": "HH:MM, community time (start == end: none)"})
+    start = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"),
+        metadata={"description": "HH:MM, community time (start == end: none)"},
+    )
     end = fields.String(required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
 
 
@@ -33,13 +44,23 @@ class SettingsBody(StrictSchema):
 
     points_per_yuan = Int(0, 100)
     tiers = fields.List(fields.Nested(Tier), validate=validate.Length(min=1, max=10))
-    max_points_ratio_percent = Int(0, 100, metadata={"description": "at most this share of an order in points"})
-    referral = fields.Nested(ReferralSettingsBody, metadata={"description": "the referral program (referral)"})
+    max_points_ratio_percent = Int(
+        0, 100, metadata={"description": "at most this share of an order in points"}
+    )
+    referral = fields.Nested(
+        ReferralSettingsBody, metadata={"description": "the referral program (referral)"}
+    )
     admission = fields.Nested(AdmissionBody, metadata={"description": "who may join, and how"})
-    welcome_guide = fields.String(validate=validate.Length(max=5000),
-                                  metadata={"description": "新人指南: every member finds it in the inbox once, when active"})
-    reminder_hour = Int(0, 23, metadata={"description": "repurchase reminders go out at this hour (community time)"})
-    quiet_hours = fields.Nested(QuietHours, metadata={"description": "nothing automated is sent in between"})
+    welcome_guide = fields.String(
+        validate=validate.Length(max=5000),
+        metadata={"description": "新人指南: every member finds it in the inbox once, when active"},
+    )
+    reminder_hour = Int(
+        0, 23, metadata={"description": "repurchase reminders go out at this hour (community time)"}
+    )
+    quiet_hours = fields.Nested(
+        QuietHours, metadata={"description": "nothing automated is sent in between"}
+    )
 
 
 class CommunitySettings(Schema):

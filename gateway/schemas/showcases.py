@@ -8,7 +8,9 @@ from services.infra.schemas import PageSchema, StrictSchema, Text
 class ShowcaseBody(StrictSchema):
     order_id = Text(32)
     text = Text(500)
-    image_url = fields.URL(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=500))
+    image_url = fields.URL(
+        allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=500)
+    )
 
 
 class ShowcaseQuery(PageSchema):
@@ -17,7 +19,9 @@ class ShowcaseQuery(PageSchema):
 
 class Showcase(Schema):
     id = fields.String()
-    order_id = fields.String(allow_none=True, metadata={"description": "the author's and staff's view only"})
+    order_id = fields.String(
+        allow_none=True, metadata={"description": "the author's and staff's view only"}
+    )
     member_id = fields.String(allow_none=True)
     author = fields.String(metadata={"description": "masked for other members"})
     text = fields.String()

@@ -18,7 +18,9 @@ class WaveBody(StrictSchema):
     pickup_at = fields.AwareDateTime(required=True)
     pickup_point = Text(100)
     packing_note = Text(2000, required=False)
-    items = fields.List(fields.Nested(WaveItemBody), required=True, validate=validate.Length(min=1, max=100))
+    items = fields.List(
+        fields.Nested(WaveItemBody), required=True, validate=validate.Length(min=1, max=100)
+    )
 
 
 class WaveItem(Schema):

@@ -8,7 +8,9 @@ PRODUCT_CREATED = "product_created"
 # {product_id, name, category, tags, price_cents, in_stock, on_sale}; product_updated also on the
 # transitions out of / back in stock and off / on sale (not on every stock change).
 PRODUCT_UPDATED = "product_updated"
-WAVE_CLOSED = "wave_closed"  # {wave_id, title, pickup_at, pickup_point, closed_at, packing_note, units}
+WAVE_CLOSED = (
+    "wave_closed"  # {wave_id, title, pickup_at, pickup_point, closed_at, packing_note, units}
+)
 
 LIVE_ROOM_CHANGED = "live_room_changed"
 """Something changed in a live room (直播间): ``{"session_id", "message"}``.

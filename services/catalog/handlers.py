@@ -29,11 +29,16 @@ log = logging.getLogger(__name__)
 
 # Built once: these run for every order.
 _RESERVATION_OF = select(StockReservation).where(
-    StockReservation.tenant_id == bindparam("tenant_id"), StockReservation.reservation_key == bindparam("key"))
+    StockReservation.tenant_id == bindparam("tenant_id"),
+    StockReservation.reservation_key == bindparam("key"),
+)
 _TAKE_STOCK = (
     update(Product)
-    .where(Product.id == bindparam("product_id"), Product.tenant_id == bindparam("community"),
-           Product.stock >= bindparam("quantity"))
+    .where(
+        Product.id == bindparam("product_id"),
+        Product.tenant_id == bindparam("community"),
+        Product.stock >= bindparam("quantity"),
+    )
     .values(stock=Product.stock - bindparam("quantity"))
     .returning(Product.stock)
     .execution_options(synchronize_session=False)
@@ -41,18 +46,29 @@ _TAKE_STOCK = (
 
 
 def _product(session, tenant_id, product_id):
-    return get_in_community(session, Product, product_id, tenant_id, "No such product in this community.",
-                            "product_id")
+    return get_in_community(
+        session, Product, product_id, tenant_id, "No such product in this community.", "product_id"
+    )
 
 
 def _product_event(session, type_, product, correlation_id=None, stock=None):
     """``product_created|product_updated`` for crm's read model (tags, recommendations)."""
     stock = product.stock if stock is None else stock
-    emit(session, type_,
-         {"product_id": product.id, "name": product.name, "category": product.category,
-          "tags": product.tags, "price_cents": product.price_cents, "in_stock": stock > 0,
-          "on_sale": product.status == "on_sale"},
-         tenant_id=product.tenant_id, correlation_id=correlation_id)
+    emit(
+        session,
+        type_,
+        {
+            "product_id": product.id,
+            "name": product.name,
+            "category": product.category,
+            "tags": product.tags,
+            "price_cents": product.price_cents,
+            "in_stock": stock > 0,
+            "on_sale": product.status == "on_sale",
+        },
+        tenant_id=product.tenant_id,
+        correlation_id=correlation_id,
+    )
 
 
 def create_product(session, caller, payload):
@@ -75,8 +91,10 @@ def update_product(session, caller, product_id, payload):
     session.flush()
     # crm reads these (tags, recommendations): an event only when one of them changes, and for
     # stock only on the transitions to or from none, not on every restock.
-    if {"name", "category", "tags", "price_cents"} & set(data) or was != (product.stock > 0,
-                                                                         product.status == "on_sale"):
+    if {"name", "category", "tags", "price_cents"} & set(data) or was != (
+        product.stock > 0,
+        product.status == "on_sale",
+    ):
         _product_event(session, events.PRODUCT_UPDATED, product, caller.correlation_id)
     return PRODUCT.dump(product)
 
@@ -110,10 +128,15 @@ def reserve_stock(session, caller, payload):
     """
     tenant_id = caller.require_tenant()
     data = load(RESERVATION_INPUT, payload)
-    existing = session.scalars(_RESERVATION_OF, {"tenant_id": tenant_id, "key": data["reservation_key"]}).first()
+    existing = session.scalars(
+        _RESERVATION_OF, {"tenant_id": tenant_id, "key": data["reservation_key"]}
+    ).first()
     if existing is not None:
         if existing.status != "reserved":
-            raise Conflict("This reservation was already released.", {"reservation_key": existing.reservation_key})
+            raise Conflict(
+                "This reservation was already released.",
+                {"reservation_key": existing.reservation_key},
+            )
         return {"reservation_key": existing.reservation_key, "lines": existing.lines}
 
     channel = data["channel"] or {"type": "shop", "id": None}
@@ -129,30 +152,51 @@ def reserve_stock(session, caller, payload):
     for product_id, quantity in quantities.items():
         product = _product(session, tenant_id, product_id)
         if product.status != "on_sale":
-            raise Conflict("This product is not on sale.", {"product_id": product_id, "reason": "not_on_sale"})
+            raise Conflict(
+                "This product is not on sale.", {"product_id": product_id, "reason": "not_on_sale"}
+            )
         price_cents = product.price_cents
         if kind is not None:
             price_cents = channels.reserve_line(
-                session, kind, tenant_id, owner.id, member_id, product_id, quantity).price_cents
+                session, kind, tenant_id, owner.id, member_id, product_id, quantity
+            ).price_cents
         # The conditional decrement is the guard against overselling under concurrency.
-        left = session.execute(_TAKE_STOCK, {"product_id": product_id, "community": tenant_id,
-                                             "quantity": quantity}).first()
+        left = session.execute(
+            _TAKE_STOCK, {"product_id": product_id, "community": tenant_id, "quantity": quantity}
+        ).first()
         if left is None:
             session.refresh(product)
             raise Conflict(
                 f"Not enough stock of {product.name}.",
-                {"product_id": product_id, "reason": "out_of_stock", "available": product.stock,
-                 "requested": quantity},
+                {
+                    "product_id": product_id,
+                    "reason": "out_of_stock",
+                    "available": product.stock,
+                    "requested": quantity,
+                },
             )
         if left.stock == 0:  # sold out: crm stops recommending it (only this transition is told)
             _product_event(session, events.PRODUCT_UPDATED, product, caller.correlation_id, stock=0)
-        lines.append({"product_id": product.id, "name": product.name, "unit": product.unit,
-                      "unit_price_cents": price_cents, "quantity": quantity})
-    session.add(StockReservation(
-        tenant_id=tenant_id, reservation_key=data["reservation_key"], lines=lines,
-        channel_type=kind.type if kind else None, channel_id=owner.id if owner else None, member_id=member_id,
-        total_cents=sum(line["unit_price_cents"] * line["quantity"] for line in lines),
-    ))
+        lines.append(
+            {
+                "product_id": product.id,
+                "name": product.name,
+                "unit": product.unit,
+                "unit_price_cents": price_cents,
+                "quantity": quantity,
+            }
+        )
+    session.add(
+        StockReservation(
+            tenant_id=tenant_id,
+            reservation_key=data["reservation_key"],
+            lines=lines,
+            channel_type=kind.type if kind else None,
+            channel_id=owner.id if owner else None,
+            member_id=member_id,
+            total_cents=sum(line["unit_price_cents"] * line["quantity"] for line in lines),
+        )
+    )
     session.flush()
     if kind is live.CHANNEL:
         live.record_purchase(session, owner, member_id, lines, caller.correlation_id)
@@ -170,10 +214,17 @@ def reserve_stocks(session, requests):
     Answers one ``outcome_of`` per request, in order; a bad batch shape is ``Invalid`` and takes
     nothing.
     """
-    data = [(Caller(role="member", **request["caller"]), request["reservation"])
-            for request in load(RESERVE_STOCKS_INPUT, {"requests": requests})["requests"]]
-    return together_or_each(session, data, _reserve_all, lambda request: outcome_of(_reserve_one, session, *request),
-                            what="reservations")
+    data = [
+        (Caller(role="member", **request["caller"]), request["reservation"])
+        for request in load(RESERVE_STOCKS_INPUT, {"requests": requests})["requests"]
+    ]
+    return together_or_each(
+        session,
+        data,
+        _reserve_all,
+        lambda request: outcome_of(_reserve_one, session, *request),
+        what="reservations",
+    )
 
 
 def _reserve_all(session, data):
@@ -188,8 +239,11 @@ def _reserve_one(session, caller, reservation):
     except DomainError:
         raise
     except Exception as exc:
-        log.exception("reserving %r for %s failed unexpectedly", reservation.get("reservation_key"),
-                      caller.tenant_id)
+        log.exception(
+            "reserving %r for %s failed unexpectedly",
+            reservation.get("reservation_key"),
+            caller.tenant_id,
+        )
         raise ServiceUnavailable("The stock could not be reserved.") from exc
 
 
@@ -202,12 +256,16 @@ def release_stock(session, caller, reservation_key):
     tenant_id = caller.require_tenant()
     reservation = session.scalars(
         select(StockReservation).where(
-            StockReservation.tenant_id == tenant_id, StockReservation.reservation_key == reservation_key
+            StockReservation.tenant_id == tenant_id,
+            StockReservation.reservation_key == reservation_key,
         )
     ).first()
     if reservation is None or not compare_and_set(
-            session, StockReservation,
-            (StockReservation.id == reservation.id, StockReservation.status == "reserved"), {"status": "released"}):
+        session,
+        StockReservation,
+        (StockReservation.id == reservation.id, StockReservation.status == "reserved"),
+        {"status": "released"},
+    ):
         return {"reservation_key": reservation_key, "released": False}
     kind = KINDS.get(reservation.channel_type)
     for line in reservation.lines:
@@ -219,14 +277,30 @@ def release_stock(session, caller, reservation_key):
             .execution_options(synchronize_session=False)
         ).first()
         if now is not None and now.stock == line["quantity"] > 0:  # back in stock from none
-            _product_event(session, events.PRODUCT_UPDATED, _product(session, tenant_id, line["product_id"]),
-                           caller.correlation_id, stock=now.stock)
+            _product_event(
+                session,
+                events.PRODUCT_UPDATED,
+                _product(session, tenant_id, line["product_id"]),
+                caller.correlation_id,
+                stock=now.stock,
+            )
         if kind is not None:
-            channels.release_line(session, kind, tenant_id, reservation.channel_id, reservation.member_id,
-                                  line["product_id"], line["quantity"])
+            channels.release_line(
+                session,
+                kind,
+                tenant_id,
+                reservation.channel_id,
+                reservation.member_id,
+                line["product_id"],
+                line["quantity"],
+            )
     if kind is live.CHANNEL:
-        live.record_release(session, tenant_id, reservation.channel_id,
-                            [line["product_id"] for line in reservation.lines])
+        live.record_release(
+            session,
+            tenant_id,
+            reservation.channel_id,
+            [line["product_id"] for line in reservation.lines],
+        )
     return {"reservation_key": reservation_key, "released": True}
 
 

@@ -78,75 +78,128 @@ def display_name(session, tenant_id, member_id):
 
 # --- reading ---------------------------------------------------------------------------------
 
+
 def _live(session, tenant_id, session_id, **options):
-    return get_in_community(session, LiveSession, session_id, tenant_id,
-                            "No such live session in this community.", "session_id", **options)
+    return get_in_community(
+        session,
+        LiveSession,
+        session_id,
+        tenant_id,
+        "No such live session in this community.",
+        "session_id",
+        **options,
+    )
 
 
 def _watching(session, session_id):
     return session.scalar(
-        select(func.count(func.distinct(LivePresence.member_id)))
-        .where(LivePresence.session_id == session_id, LivePresence.is_staff.is_(False))
+        select(func.count(func.distinct(LivePresence.member_id))).where(
+            LivePresence.session_id == session_id, LivePresence.is_staff.is_(False)
+        )
     )
 
 
 def _viewers(session, session_id):
     """Distinct members who watched while live (the rows stay after the session ends)."""
-    return session.scalar(select(func.count(LiveViewer.id)).where(LiveViewer.session_id == session_id))
+    return session.scalar(
+        select(func.count(LiveViewer.id)).where(LiveViewer.session_id == session_id)
+    )
 
 
 def stats(session, live):
     """Viewers and sales of a session, from rows that stay after it ends."""
     viewers = _viewers(session, live.id)
     buyers, orders, gmv = session.execute(
-        select(func.count(func.distinct(StockReservation.member_id)), func.count(StockReservation.id),
-               func.coalesce(func.sum(StockReservation.total_cents), 0))
-        .where(StockReservation.channel_type == CHANNEL.type, StockReservation.channel_id == live.id,
-               StockReservation.status == "reserved")
+        select(
+            func.count(func.distinct(StockReservation.member_id)),
+            func.count(StockReservation.id),
+            func.coalesce(func.sum(StockReservation.total_cents), 0),
+        ).where(
+            StockReservation.channel_type == CHANNEL.type,
+            StockReservation.channel_id == live.id,
+            StockReservation.status == "reserved",
+        )
     ).one()
     return {
-        "viewers": viewers, "peak_viewers": live.peak_viewers, "watching": _watching(session, live.id),
-        "buyers": buyers, "orders": orders, "gmv_cents": int(gmv),
+        "viewers": viewers,
+        "peak_viewers": live.peak_viewers,
+        "watching": _watching(session, live.id),
+        "buyers": buyers,
+        "orders": orders,
+        "gmv_cents": int(gmv),
         "conversion_rate": ratio(buyers, viewers),
     }
 
 
 def _items(session, live_ids):
-    rows = session.execute(
-        select(LiveItem, Product.name, Product.unit, Product.price_cents)
-        .join(Product, Product.id == LiveItem.product_id)
-        .where(LiveItem.session_id.in_(live_ids))
-        .order_by(LiveItem.position)
-        .execution_options(populate_existing=True)
-    ).all() if live_ids else []
+    rows = (
+        session.execute(
+            select(LiveItem, Product.name, Product.unit, Product.price_cents)
+            .join(Product, Product.id == LiveItem.product_id)
+            .where(LiveItem.session_id.in_(live_ids))
+            .order_by(LiveItem.position)
+            .execution_options(populate_existing=True)
+        ).all()
+        if live_ids
+        else []
+    )
     items = {live_id: [] for live_id in live_ids}
     for item, name, unit, list_price in rows:
-        items[item.session_id].append({
-            "product_id": item.product_id, "name": name, "unit": unit,
-            "live_price_cents": item.price_cents, "list_price_cents": list_price,
-            "quota": item.quota, "sold": item.sold, "remaining": max(item.quota - item.sold, 0),
-            "per_member_limit": item.per_member_limit,
-        })
+        items[item.session_id].append(
+            {
+                "product_id": item.product_id,
+                "name": name,
+                "unit": unit,
+                "live_price_cents": item.price_cents,
+                "list_price_cents": list_price,
+                "quota": item.quota,
+                "sold": item.sold,
+                "remaining": max(item.quota - item.sold, 0),
+                "per_member_limit": item.per_member_limit,
+            }
+        )
     return items
 
 
 def _pinned(live, items):
     for item in items:
         if item["product_id"] == live.pinned_product_id:
-            return {"product_id": item["product_id"], "name": item["name"],
-                    "live_price_cents": item["live_price_cents"]}
+            return {
+                "product_id": item["product_id"],
+                "name": item["name"],
+                "live_price_cents": item["live_price_cents"],
+            }
     return None
 
 
 def _dump(session, lives):
     lives = list(lives)
     items = _items(session, [live.id for live in lives])
-    return [LIVE_SESSION.dump({
-        **{name: getattr(live, name) for name in (
-            "id", "title", "host_persona", "co_hosts", "scheduled_at", "stream_url", "status",
-            "started_at", "ended_at", "created_at")},
-        "pinned": _pinned(live, items[live.id]), "items": items[live.id], "stats": stats(session, live),
-    }) for live in lives]
+    return [
+        LIVE_SESSION.dump(
+            {
+                **{
+                    name: getattr(live, name)
+                    for name in (
+                        "id",
+                        "title",
+                        "host_persona",
+                        "co_hosts",
+                        "scheduled_at",
+                        "stream_url",
+                        "status",
+                        "started_at",
+                        "ended_at",
+                        "created_at",
+                    )
+                },
+                "pinned": _pinned(live, items[live.id]),
+                "items": items[live.id],
+                "stats": stats(session, live),
+            }
+        )
+        for live in lives
+    ]
 
 
 def get_live_session(session, caller, session_id):
@@ -158,15 +211,23 @@ def list_live_sessions(session, caller, query):
     statement = select(LiveSession).where(LiveSession.tenant_id == caller.require_tenant())
     if params["status"]:
         statement = statement.where(LiveSession.status == params["status"])
-    statement = newest_first(statement, LiveSession, decode_cursor(params["cursor"]), params["limit"])
+    statement = newest_first(
+        statement, LiveSession, decode_cursor(params["cursor"]), params["limit"]
+    )
     return page(_dump(session, session.scalars(statement)), params["limit"])
 
 
 # --- the room's messages (live_room_changed) -------------------------------------------------
 
+
 def _announce(session, live, message, correlation_id=None):
-    emit(session, events.LIVE_ROOM_CHANGED, {"session_id": live.id, "message": message},
-         tenant_id=live.tenant_id, correlation_id=correlation_id)
+    emit(
+        session,
+        events.LIVE_ROOM_CHANGED,
+        {"session_id": live.id, "message": message},
+        tenant_id=live.tenant_id,
+        correlation_id=correlation_id,
+    )
 
 
 def _iso(moment):
@@ -174,33 +235,69 @@ def _iso(moment):
 
 
 def _announce_status(session, live, correlation_id=None):
-    _announce(session, live, {"type": "status", "status": live.status, "started_at": _iso(live.started_at),
-                              "ended_at": _iso(live.ended_at)}, correlation_id)
+    _announce(
+        session,
+        live,
+        {
+            "type": "status",
+            "status": live.status,
+            "started_at": _iso(live.started_at),
+            "ended_at": _iso(live.ended_at),
+        },
+        correlation_id,
+    )
 
 
 def _announce_viewers(session, live, correlation_id=None):
     session.flush()
-    _announce(session, live, {"type": "viewers", "watching": _watching(session, live.id),
-                              "viewers": _viewers(session, live.id),
-                              "peak_viewers": live.peak_viewers}, correlation_id)
+    _announce(
+        session,
+        live,
+        {
+            "type": "viewers",
+            "watching": _watching(session, live.id),
+            "viewers": _viewers(session, live.id),
+            "peak_viewers": live.peak_viewers,
+        },
+        correlation_id,
+    )
 
 
 def _announce_stock(session, live, product_ids, correlation_id=None):
     items = session.scalars(
-        select(LiveItem).where(LiveItem.session_id == live.id, LiveItem.product_id.in_(product_ids))
-        .order_by(LiveItem.position).execution_options(populate_existing=True)
+        select(LiveItem)
+        .where(LiveItem.session_id == live.id, LiveItem.product_id.in_(product_ids))
+        .order_by(LiveItem.position)
+        .execution_options(populate_existing=True)
     ).all()
-    _announce(session, live, {"type": "stock", "items": [
-        {"product_id": item.product_id, "remaining": max(item.quota - item.sold, 0)} for item in items
-    ]}, correlation_id)
+    _announce(
+        session,
+        live,
+        {
+            "type": "stock",
+            "items": [
+                {"product_id": item.product_id, "remaining": max(item.quota - item.sold, 0)}
+                for item in items
+            ],
+        },
+        correlation_id,
+    )
 
 
 def _dump_comment(comment):
-    return COMMENT.dump({"id": comment.id, "author": comment.author, "text": comment.text,
-                         "at": comment.created_at, "hidden": comment.hidden})
+    return COMMENT.dump(
+        {
+            "id": comment.id,
+            "author": comment.author,
+            "text": comment.text,
+            "at": comment.created_at,
+            "hidden": comment.hidden,
+        }
+    )
 
 
 # --- the leader's use cases ------------------------------------------------------------------
+
 
 def create_live_session(session, caller, payload):
     """A leader schedules a session. Every rule is checked before anything is written."""
@@ -214,9 +311,15 @@ def create_live_session(session, caller, payload):
     session.add(live)
     session.flush()
     session.add_all(
-        LiveItem(session_id=live.id, position=index, sold=0, product_id=item["product_id"],
-                 price_cents=item["live_price_cents"], quota=item["quota"],
-                 per_member_limit=item["per_member_limit"])
+        LiveItem(
+            session_id=live.id,
+            position=index,
+            sold=0,
+            product_id=item["product_id"],
+            price_cents=item["live_price_cents"],
+            quota=item["quota"],
+            per_member_limit=item["per_member_limit"],
+        )
         for index, item in enumerate(items)
     )
     session.flush()
@@ -226,8 +329,12 @@ def create_live_session(session, caller, payload):
 def _move(session, live, before, after, **values):
     """``before -> after`` once: the conditional UPDATE makes a concurrent mover a no-op, and on
     PostgreSQL waits for reservations in flight (their shared lock, see ``open_session``)."""
-    moved = compare_and_set(session, LiveSession, (LiveSession.id == live.id, LiveSession.status == before),
-                            {"status": after, **values})
+    moved = compare_and_set(
+        session,
+        LiveSession,
+        (LiveSession.id == live.id, LiveSession.status == before),
+        {"status": after, **values},
+    )
     session.refresh(live)
     return moved == 1
 
@@ -238,11 +345,14 @@ def start_live_session(session, caller, session_id, now=None):
     live = _live(session, caller.tenant_id, session_id)
     if not _move(session, live, "scheduled", "live", started_at=now or utcnow()):
         reason = "live_already_started" if live.status == "live" else "live_ended"
-        raise Conflict(f"This live session is {live.status}; only a scheduled session can start.",
-                       {"session_id": live.id, "status": live.status, "reason": reason})
+        raise Conflict(
+            f"This live session is {live.status}; only a scheduled session can start.",
+            {"session_id": live.id, "status": live.status, "reason": reason},
+        )
     _announce_status(session, live, caller.correlation_id)
     present = session.scalars(
-        select(LivePresence.member_id).distinct()
+        select(LivePresence.member_id)
+        .distinct()
         .where(LivePresence.session_id == live.id, LivePresence.is_staff.is_(False))
     ).all()
     if present:  # an empty room has no one to tell
@@ -259,8 +369,10 @@ def end_live_session(session, caller, session_id, now=None):
     live = _live(session, caller.tenant_id, session_id)
     if not _move(session, live, "live", "ended", ended_at=now or utcnow()):
         reason = "live_not_started" if live.status == "scheduled" else "live_ended"
-        raise Conflict(f"This live session is {live.status}; only a live session can end.",
-                       {"session_id": live.id, "status": live.status, "reason": reason})
+        raise Conflict(
+            f"This live session is {live.status}; only a live session can end.",
+            {"session_id": live.id, "status": live.status, "reason": reason},
+        )
     _announce_status(session, live, caller.correlation_id)
     return _dump(session, [live])[0]
 
@@ -272,7 +384,9 @@ def pin_live_item(session, caller, session_id, payload):
     data = load(PIN_INPUT, payload)
     live = _live(session, caller.tenant_id, session_id)
     if live.status == "ended":
-        raise Conflict("This live session has ended.", {"session_id": live.id, "reason": "live_ended"})
+        raise Conflict(
+            "This live session has ended.", {"session_id": live.id, "reason": "live_ended"}
+        )
     row = session.execute(
         select(LiveItem, Product.name)
         .join(Product, Product.id == LiveItem.product_id)
@@ -283,12 +397,22 @@ def pin_live_item(session, caller, session_id, payload):
     item, name = row
     live.pinned_product_id = item.product_id
     session.flush()
-    _announce(session, live, {"type": "pinned", "product_id": item.product_id, "name": name,
-                              "live_price_cents": item.price_cents}, caller.correlation_id)
+    _announce(
+        session,
+        live,
+        {
+            "type": "pinned",
+            "product_id": item.product_id,
+            "name": name,
+            "live_price_cents": item.price_cents,
+        },
+        caller.correlation_id,
+    )
     return _dump(session, [live])[0]
 
 
 # --- selling (called from handlers.reserve_stock / release_stock) -----------------------------
+
 
 def open_session(session, tenant_id, session_id):
     """The session an order is placed in: it must be live, or its prices do not apply.
@@ -298,18 +422,32 @@ def open_session(session, tenant_id, session_id):
     """
     live = _live(session, tenant_id, session_id, with_for_update={"read": True})
     if live.status != "live":
-        raise Conflict("This live session is not live; its live prices apply only while it is.",
-                       {"session_id": live.id, "status": live.status, "reason": "live_not_live"})
+        raise Conflict(
+            "This live session is not live; its live prices apply only while it is.",
+            {"session_id": live.id, "status": live.status, "reason": "live_not_live"},
+        )
     return live
 
 
 def record_purchase(session, live, member_id, lines, correlation_id=None):
     """Tell the room: who bought what (masked), then what is left of each item."""
-    _announce(session, live, {
-        "type": "purchase", "buyer": display_name(session, live.tenant_id, member_id),
-        "items": [{"product_id": line["product_id"], "name": line["name"], "quantity": line["quantity"]}
-                  for line in lines],
-    }, correlation_id)
+    _announce(
+        session,
+        live,
+        {
+            "type": "purchase",
+            "buyer": display_name(session, live.tenant_id, member_id),
+            "items": [
+                {
+                    "product_id": line["product_id"],
+                    "name": line["name"],
+                    "quantity": line["quantity"],
+                }
+                for line in lines
+            ],
+        },
+        correlation_id,
+    )
     _announce_stock(session, live, [line["product_id"] for line in lines], correlation_id)
 
 
@@ -322,13 +460,17 @@ def record_release(session, tenant_id, session_id, product_ids):
 
 # --- comments (弹幕) ------------------------------------------------------------------------
 
+
 def _retry_after(session, live, member_id, now):
     """Seconds until this member may comment again, or ``None``. Counted from stored comments,
     so the limit holds whichever process takes the next one."""
     recent = session.scalars(
         select(LiveComment.created_at)
-        .where(LiveComment.session_id == live.id, LiveComment.member_id == member_id,
-               LiveComment.created_at > now - COMMENT_WINDOW)
+        .where(
+            LiveComment.session_id == live.id,
+            LiveComment.member_id == member_id,
+            LiveComment.created_at > now - COMMENT_WINDOW,
+        )
         .order_by(LiveComment.created_at.desc())
         .limit(COMMENTS_PER_WINDOW)
     ).all()
@@ -344,7 +486,11 @@ def _one_comment_at_a_time(session, session_id, member_id):
     """On PostgreSQL, a member's concurrent comments queue here (a transaction-scoped advisory
     lock), so two at once cannot both pass the rate limit. SQLite serialises writers anyway."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"live-comment:{session_id}:{member_id}"))))
+        session.execute(
+            select(
+                func.pg_advisory_xact_lock(func.hashtext(f"live-comment:{session_id}:{member_id}"))
+            )
+        )
 
 
 def post_live_comment(session, caller, session_id, payload, now=None):
@@ -353,22 +499,36 @@ def post_live_comment(session, caller, session_id, payload, now=None):
     data = load(COMMENT_INPUT, payload)
     live = _live(session, caller.tenant_id, session_id)
     if live.status != "live":
-        raise Conflict("Comments are open only while the session is live.",
-                       {"session_id": live.id, "status": live.status, "reason": "live_not_live"})
+        raise Conflict(
+            "Comments are open only while the session is live.",
+            {"session_id": live.id, "status": live.status, "reason": "live_not_live"},
+        )
     now = now or utcnow()
     _one_comment_at_a_time(session, live.id, caller.member_id)
     retry_after = _retry_after(session, live, caller.member_id, now)
     if retry_after is not None:
-        raise RateLimited("You are commenting too fast; wait a moment.",
-                          {"retry_after_seconds": retry_after, "reason": "comment_rate_limited"})
-    comment = LiveComment(tenant_id=live.tenant_id, session_id=live.id, member_id=caller.member_id,
-                          author=display_name(session, live.tenant_id, caller.member_id),
-                          text=data["text"], hidden=False, created_at=now)
+        raise RateLimited(
+            "You are commenting too fast; wait a moment.",
+            {"retry_after_seconds": retry_after, "reason": "comment_rate_limited"},
+        )
+    comment = LiveComment(
+        tenant_id=live.tenant_id,
+        session_id=live.id,
+        member_id=caller.member_id,
+        author=display_name(session, live.tenant_id, caller.member_id),
+        text=data["text"],
+        hidden=False,
+        created_at=now,
+    )
     session.add(comment)
     session.flush()
     view = _dump_comment(comment)
-    _announce(session, live, {"type": "comment", "comment": {key: view[key] for key in ("id", "author", "text", "at")}},
-              caller.correlation_id)
+    _announce(
+        session,
+        live,
+        {"type": "comment", "comment": {key: view[key] for key in ("id", "author", "text", "at")}},
+        caller.correlation_id,
+    )
     return view
 
 
@@ -380,11 +540,17 @@ def list_live_comments(session, caller, session_id, query):
     if not caller.is_staff:
         statement = statement.where(LiveComment.hidden.is_(False))
     limit = params["limit"]
-    rows = session.scalars(newest_first(statement, LiveComment, decode_cursor(params["cursor"]), limit)).all()
+    rows = session.scalars(
+        newest_first(statement, LiveComment, decode_cursor(params["cursor"]), limit)
+    ).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [_dump_comment(row) for row in rows],
-            "next_cursor": encode_cursor([rows[-1].created_at.isoformat(), rows[-1].id]) if more else None}
+    return {
+        "items": [_dump_comment(row) for row in rows],
+        "next_cursor": encode_cursor([rows[-1].created_at.isoformat(), rows[-1].id])
+        if more
+        else None,
+    }
 
 
 def hide_live_comment(session, caller, session_id, comment_id):
@@ -395,15 +561,25 @@ def hide_live_comment(session, caller, session_id, comment_id):
     if comment is None or comment.session_id != live.id:
         raise NotFound("No such comment in this live session.", {"comment_id": comment_id})
     # Hidden once: two leaders (or two processes) hiding it at once announce it once.
-    hid = compare_and_set(session, LiveComment, (LiveComment.id == comment.id, LiveComment.hidden.is_(False)),
-                          {"hidden": True})
+    hid = compare_and_set(
+        session,
+        LiveComment,
+        (LiveComment.id == comment.id, LiveComment.hidden.is_(False)),
+        {"hidden": True},
+    )
     session.refresh(comment)
     if hid:
-        _announce(session, live, {"type": "comment_hidden", "comment_id": comment.id}, caller.correlation_id)
+        _announce(
+            session,
+            live,
+            {"type": "comment_hidden", "comment_id": comment.id},
+            caller.correlation_id,
+        )
     return _dump_comment(comment)
 
 
 # --- presence in the room (the gateway's websocket calls these) -------------------------------
+
 
 def _insert_ignoring_duplicate(session, model, **values):
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -420,19 +596,25 @@ def _raise_peak(session, live):
         return
     watching = _watching(session, live.id)
     session.execute(
-        update(LiveSession).where(LiveSession.id == live.id, LiveSession.peak_viewers < watching)
-        .values(peak_viewers=watching).execution_options(synchronize_session=False)
+        update(LiveSession)
+        .where(LiveSession.id == live.id, LiveSession.peak_viewers < watching)
+        .values(peak_viewers=watching)
+        .execution_options(synchronize_session=False)
     )
     session.refresh(live)
 
 
 def _recent_comments(session, live):
     rows = session.scalars(
-        select(LiveComment).where(LiveComment.session_id == live.id, LiveComment.hidden.is_(False))
-        .order_by(LiveComment.created_at.desc(), LiveComment.id.desc()).limit(SNAPSHOT_COMMENTS)
+        select(LiveComment)
+        .where(LiveComment.session_id == live.id, LiveComment.hidden.is_(False))
+        .order_by(LiveComment.created_at.desc(), LiveComment.id.desc())
+        .limit(SNAPSHOT_COMMENTS)
     ).all()
-    return [{key: view[key] for key in ("id", "author", "text", "at")}
-            for view in map(_dump_comment, reversed(rows))]
+    return [
+        {key: view[key] for key in ("id", "author", "text", "at")}
+        for view in map(_dump_comment, reversed(rows))
+    ]
 
 
 def join_live_room(session, caller, session_id, connection_id, instance_id, now=None):
@@ -444,18 +626,35 @@ def join_live_room(session, caller, session_id, connection_id, instance_id, now=
         viewer_id = caller.account_id or ""
     else:
         viewer_id = caller.require_member().member_id
-    load(ROOM_JOIN, {"session_id": session_id, "connection_id": connection_id, "instance_id": instance_id})
+    load(
+        ROOM_JOIN,
+        {"session_id": session_id, "connection_id": connection_id, "instance_id": instance_id},
+    )
     live = _live(session, tenant_id, session_id)
     now = now or utcnow()
     presence = session.get(LivePresence, connection_id)
     if presence is not None:
-        if presence.tenant_id != tenant_id or presence.session_id != live.id or presence.member_id != viewer_id:
-            raise Conflict("This connection is already in another room.", {"reason": "connection_in_use"})
+        if (
+            presence.tenant_id != tenant_id
+            or presence.session_id != live.id
+            or presence.member_id != viewer_id
+        ):
+            raise Conflict(
+                "This connection is already in another room.", {"reason": "connection_in_use"}
+            )
         presence.seen_at = now
     else:
-        session.add(LivePresence(connection_id=connection_id, tenant_id=tenant_id, session_id=live.id,
-                                 member_id=viewer_id, is_staff=caller.is_staff, instance_id=instance_id,
-                                 seen_at=now))
+        session.add(
+            LivePresence(
+                connection_id=connection_id,
+                tenant_id=tenant_id,
+                session_id=live.id,
+                member_id=viewer_id,
+                is_staff=caller.is_staff,
+                instance_id=instance_id,
+                seen_at=now,
+            )
+        )
         session.flush()
         if live.status == "live" and not caller.is_staff:
             _count_viewer(session, live, viewer_id)
@@ -486,15 +685,23 @@ def refresh_live_presence(session, instance_id, connection_ids, now=None):
     ids = list(dict.fromkeys(data["connection_ids"]))
     found = set()
     for start in range(0, len(ids), REFRESH_CHUNK):
-        chunk = ids[start:start + REFRESH_CHUNK]
-        found.update(session.scalars(
-            select(LivePresence.connection_id)
-            .where(LivePresence.instance_id == data["instance_id"], LivePresence.connection_id.in_(chunk))
-        ))
+        chunk = ids[start : start + REFRESH_CHUNK]
+        found.update(
+            session.scalars(
+                select(LivePresence.connection_id).where(
+                    LivePresence.instance_id == data["instance_id"],
+                    LivePresence.connection_id.in_(chunk),
+                )
+            )
+        )
         session.execute(
             update(LivePresence)
-            .where(LivePresence.instance_id == data["instance_id"], LivePresence.connection_id.in_(chunk))
-            .values(seen_at=now).execution_options(synchronize_session=False)
+            .where(
+                LivePresence.instance_id == data["instance_id"],
+                LivePresence.connection_id.in_(chunk),
+            )
+            .values(seen_at=now)
+            .execution_options(synchronize_session=False)
         )
     return {"refreshed": len(found), "missing": [cid for cid in ids if cid not in found]}
 
@@ -506,7 +713,9 @@ def prune_stale_presence(session, now=None):
     # RETURNING: only what this call deleted, so two catalog processes pruning at once do not
     # both announce the same rooms.
     session_ids = session.scalars(
-        delete(LivePresence).where(LivePresence.seen_at < cutoff).returning(LivePresence.session_id)
+        delete(LivePresence)
+        .where(LivePresence.seen_at < cutoff)
+        .returning(LivePresence.session_id)
         .execution_options(synchronize_session=False)
     ).all()
     for live in session.scalars(select(LiveSession).where(LiveSession.id.in_(set(session_ids)))):

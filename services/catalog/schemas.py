@@ -56,7 +56,9 @@ class ReservationInput(StrictSchema):
     def _channel_needs_its_id(self, data, **kwargs):
         channel = data.get("channel")
         if channel and channel["type"] != "shop" and not channel.get("id"):
-            raise ValidationError({"id": ["A wave or live channel names its wave or session."]}, "channel")
+            raise ValidationError(
+                {"id": ["A wave or live channel names its wave or session."]}, "channel"
+            )
 
 
 RESERVATION_INPUT = ReservationInput()
@@ -69,8 +71,12 @@ class BatchCallerInput(StrictSchema):
     """Whom one reservation of a batch acts for: the member who placed that order."""
 
     tenant_id = Text(32)
-    member_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
-    correlation_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=128))
+    member_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=32)
+    )
+    correlation_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=128)
+    )
 
 
 class BatchReservationInput(StrictSchema):
@@ -80,8 +86,11 @@ class BatchReservationInput(StrictSchema):
 
 
 class ReserveStocksInput(StrictSchema):
-    requests = fields.List(fields.Nested(BatchReservationInput), required=True,
-                           validate=validate.Length(min=1, max=MAX_BATCH_RESERVATIONS))
+    requests = fields.List(
+        fields.Nested(BatchReservationInput),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_BATCH_RESERVATIONS),
+    )
 
 
 RESERVE_STOCKS_INPUT = ReserveStocksInput()
@@ -125,7 +134,9 @@ class WaveInput(StrictSchema):
     pickup_point = Text(100)
     packing_note = Text(2000, required=False, load_default="")
     items = fields.List(
-        fields.Nested(WaveItemInput), required=True, validate=validate.Length(min=1, max=MAX_WAVE_ITEMS)
+        fields.Nested(WaveItemInput),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_WAVE_ITEMS),
     )
 
 
@@ -133,7 +144,9 @@ WAVE_INPUT = WaveInput()
 
 
 class WaveQuery(PageSchema):
-    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["open", "closed"]))
+    status = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(["open", "closed"])
+    )
 
 
 WAVE_QUERY = WaveQuery()
@@ -194,12 +207,19 @@ class LiveSessionInput(StrictSchema):
     title = Text(60)
     host_persona = Text(200)
     scheduled_at = fields.AwareDateTime(required=True)
-    stream_url = fields.URL(schemes={"http", "https"}, load_default=None, allow_none=True,
-                            validate=validate.Length(max=500))
-    co_hosts = fields.List(fields.Nested(CoHostInput), load_default=list,
-                           validate=validate.Length(max=MAX_CO_HOSTS))
+    stream_url = fields.URL(
+        schemes={"http", "https"},
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+    )
+    co_hosts = fields.List(
+        fields.Nested(CoHostInput), load_default=list, validate=validate.Length(max=MAX_CO_HOSTS)
+    )
     items = fields.List(
-        fields.Nested(LiveItemInput), required=True, validate=validate.Length(min=1, max=MAX_LIVE_ITEMS)
+        fields.Nested(LiveItemInput),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_LIVE_ITEMS),
     )
 
 
@@ -207,8 +227,9 @@ LIVE_INPUT = LiveSessionInput()
 
 
 class LiveSessionQuery(PageSchema):
-    status = fields.String(load_default=None, allow_none=True,
-                           validate=validate.OneOf(["scheduled", "live", "ended"]))
+    status = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(["scheduled", "live", "ended"])
+    )
 
 
 LIVE_QUERY = LiveSessionQuery()

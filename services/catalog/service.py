@@ -108,7 +108,9 @@ class CatalogService(operations.OperatorEntrypoints):
     @rpc
     def join_live_room(self, session_id, connection_id, instance_id):
         # The same connection joining twice at once: the winner's row is the presence.
-        return in_transaction(self.db, live.join_live_room, self.caller, session_id, connection_id, instance_id)
+        return in_transaction(
+            self.db, live.join_live_room, self.caller, session_id, connection_id, instance_id
+        )
 
     @rpc
     def leave_live_room(self, connection_id):

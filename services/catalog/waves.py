@@ -19,34 +19,56 @@ CHANNEL = ChannelKind(type="wave", item=WaveItem, owner="wave_id", noun="wave")
 
 
 def _wave(session, tenant_id, wave_id, **options):
-    return get_in_community(session, Wave, wave_id, tenant_id, "No such wave in this community.", "wave_id",
-                            **options)
+    return get_in_community(
+        session, Wave, wave_id, tenant_id, "No such wave in this community.", "wave_id", **options
+    )
 
 
 def _dump(session, waves):
     """Waves with their items (name from the product, what is left of the quota)."""
     waves = list(waves)
-    rows = session.execute(
-        select(WaveItem, Product.name, Product.unit)
-        .join(Product, Product.id == WaveItem.product_id)
-        .where(WaveItem.wave_id.in_([wave.id for wave in waves]))
-        .order_by(WaveItem.position)
-    ).all() if waves else []
+    rows = (
+        session.execute(
+            select(WaveItem, Product.name, Product.unit)
+            .join(Product, Product.id == WaveItem.product_id)
+            .where(WaveItem.wave_id.in_([wave.id for wave in waves]))
+            .order_by(WaveItem.position)
+        ).all()
+        if waves
+        else []
+    )
     items = {wave.id: [] for wave in waves}
     for item, name, unit in rows:
-        items[item.wave_id].append({
-            "product_id": item.product_id, "name": name, "unit": unit,
-            "price_cents": item.price_cents, "quota": item.quota, "sold": item.sold,
-            "remaining": None if item.quota is None else max(item.quota - item.sold, 0),
-            "per_member_limit": item.per_member_limit,
-        })
+        items[item.wave_id].append(
+            {
+                "product_id": item.product_id,
+                "name": name,
+                "unit": unit,
+                "price_cents": item.price_cents,
+                "quota": item.quota,
+                "sold": item.sold,
+                "remaining": None if item.quota is None else max(item.quota - item.sold, 0),
+                "per_member_limit": item.per_member_limit,
+            }
+        )
     return [WAVE.dump({**_fields(wave), "items": items[wave.id]}) for wave in waves]
 
 
 def _fields(wave):
-    return {name: getattr(wave, name) for name in (
-        "id", "title", "cutoff_at", "pickup_at", "pickup_point", "packing_note", "status",
-        "closed_at", "created_at")}
+    return {
+        name: getattr(wave, name)
+        for name in (
+            "id",
+            "title",
+            "cutoff_at",
+            "pickup_at",
+            "pickup_point",
+            "packing_note",
+            "status",
+            "closed_at",
+            "created_at",
+        )
+    }
 
 
 def create_wave(session, caller, payload, now=None):
@@ -69,7 +91,10 @@ def create_wave(session, caller, payload, now=None):
     wave = Wave(tenant_id=caller.tenant_id, status="open", **data)
     session.add(wave)
     session.flush()
-    session.add_all(WaveItem(wave_id=wave.id, position=index, sold=0, **item) for index, item in enumerate(items))
+    session.add_all(
+        WaveItem(wave_id=wave.id, position=index, sold=0, **item)
+        for index, item in enumerate(items)
+    )
     session.flush()
     return _dump(session, [wave])[0]
 
@@ -90,18 +115,29 @@ def list_waves(session, caller, query):
 def _close(session, wave, now, correlation_id=None):
     """Close ``wave`` once; True if this call closed it. The conditional UPDATE makes a
     concurrent closer (the timer, the leader) a no-op, so ``wave_closed`` is emitted once."""
-    closed = compare_and_set(session, Wave, (Wave.id == wave.id, Wave.status == "open"),
-                             {"status": "closed", "closed_at": now})
+    closed = compare_and_set(
+        session,
+        Wave,
+        (Wave.id == wave.id, Wave.status == "open"),
+        {"status": "closed", "closed_at": now},
+    )
     session.refresh(wave)
     if not closed:
         return False
     emit(
         session,
         events.WAVE_CLOSED,
-        {"wave_id": wave.id, "title": wave.title, "pickup_at": wave.pickup_at.isoformat(),
-         "pickup_point": wave.pickup_point, "closed_at": wave.closed_at.isoformat(),
-         "packing_note": wave.packing_note or "",
-         "units": {item["product_id"]: item["unit"] for item in _dump(session, [wave])[0]["items"]}},
+        {
+            "wave_id": wave.id,
+            "title": wave.title,
+            "pickup_at": wave.pickup_at.isoformat(),
+            "pickup_point": wave.pickup_point,
+            "closed_at": wave.closed_at.isoformat(),
+            "packing_note": wave.packing_note or "",
+            "units": {
+                item["product_id"]: item["unit"] for item in _dump(session, [wave])[0]["items"]
+            },
+        },
         tenant_id=wave.tenant_id,
         correlation_id=correlation_id,
     )
@@ -134,5 +170,7 @@ def open_wave(session, tenant_id, wave_id, now=None):
     """
     wave = _wave(session, tenant_id, wave_id, with_for_update={"read": True})
     if wave.status != "open" or wave.cutoff_at <= (now or utcnow()):
-        raise Conflict("This wave no longer takes orders.", {"wave_id": wave.id, "reason": "wave_closed"})
+        raise Conflict(
+            "This wave no longer takes orders.", {"wave_id": wave.id, "reason": "wave_closed"}
+        )
     return wave

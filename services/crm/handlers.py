@@ -41,6 +41,7 @@ TAGS_PERIOD = timedelta(days=1)
 
 # --- who is who ------------------------------------------------------------------------------
 
+
 def authenticate(session, payload):
     """A login (``accounts.identity.check_login``), answered with the member the account is.
     Manages its own short transactions: argon2 runs while no connection is held."""
@@ -64,9 +65,12 @@ def get_me(session, caller):
     }
     member = session.scalars(select(Member).where(Member.account_id == account.id)).first()
     if member is not None:
-        me["member"] = {**member_card(member), **loyalty.member_summary(session, tenant_id, member.id),
-                        "order_stats": profiles.order_stats(session, tenant_id, member.id),
-                        "reminders_opt_out": bool(member.reminders_opt_out)}
+        me["member"] = {
+            **member_card(member),
+            **loyalty.member_summary(session, tenant_id, member.id),
+            "order_stats": profiles.order_stats(session, tenant_id, member.id),
+            "reminders_opt_out": bool(member.reminders_opt_out),
+        }
     return me
 
 
@@ -74,8 +78,13 @@ def get_member(session, caller, member_id):
     """Everything the leader knows of one member: profile, tags (manual and automatic), points,
     tier, order stats, repurchase predictions (智能预测, ``engagement.prediction``)."""
     details = profiles.member_details(session, caller, member_id)
-    return {**details, **loyalty.member_summary(session, caller.tenant_id, details["id"]),
-            "repurchase_predictions": prediction.member_predictions(session, caller.tenant_id, details["id"])}
+    return {
+        **details,
+        **loyalty.member_summary(session, caller.tenant_id, details["id"]),
+        "repurchase_predictions": prediction.member_predictions(
+            session, caller.tenant_id, details["id"]
+        ),
+    }
 
 
 def update_member(session, caller, member_id, payload):
@@ -85,6 +94,7 @@ def update_member(session, caller, member_id, payload):
 
 # --- the purchase and product read models ----------------------------------------------------
 
+
 def _purchase(session, event, data):
     """The member's purchase history (idempotent via the inbox) begins with the first event of
     an order crm hears of: paid, cancelled or refunded (each type has its own queue, so any may
@@ -92,9 +102,15 @@ def _purchase(session, event, data):
     ``None`` for an order id of another community: not ours to touch."""
     purchase = session.get(Purchase, data["order_id"])
     if purchase is None:
-        purchase = Purchase(order_id=data["order_id"], tenant_id=event["tenant_id"], member_id=data["member_id"],
-                            status="paid", total_cents=data["total_cents"], lines=event["data"]["lines"],
-                            placed_at=data["placed_at"] or event["occurred_at"])
+        purchase = Purchase(
+            order_id=data["order_id"],
+            tenant_id=event["tenant_id"],
+            member_id=data["member_id"],
+            status="paid",
+            total_cents=data["total_cents"],
+            lines=event["data"]["lines"],
+            placed_at=data["placed_at"] or event["occurred_at"],
+        )
         session.add(purchase)
     return purchase if purchase.tenant_id == event["tenant_id"] else None
 
@@ -145,7 +161,9 @@ def record_order_refunded(session, event):
         purchase = _purchase(session, event, data)
         refunded = event["data"].get("refunded_total_cents")
         if purchase is not None and isinstance(refunded, int) and not isinstance(refunded, bool):
-            purchase.refunded_cents = min(max(purchase.refunded_cents or 0, refunded), purchase.total_cents)
+            purchase.refunded_cents = min(
+                max(purchase.refunded_cents or 0, refunded), purchase.total_cents
+            )
 
 
 @inbox_consumer("services.crm.handlers:record_product")
@@ -158,7 +176,11 @@ def record_product(session, event):
         session.add(product)
     elif product.tenant_id != event["tenant_id"]:
         return
-    product.name, product.category, product.tags = data["name"][:80], data["category"], list(data["tags"] or [])
+    product.name, product.category, product.tags = (
+        data["name"][:80],
+        data["category"],
+        list(data["tags"] or []),
+    )
     if data["price_cents"] is not None:
         product.price_cents = data["price_cents"]
     for field in ("in_stock", "on_sale"):
@@ -169,6 +191,7 @@ def record_product(session, event):
 
 
 # --- the daily refresh -----------------------------------------------------------------------
+
 
 def refresh_community_tags(session, tenant_id, now=None):
     """One community's automatic tags and repurchase predictions: lifecycle moves with time
@@ -204,32 +227,67 @@ def refresh_tags(Session, now=None):
 
 # --- pickup notices --------------------------------------------------------------------------
 
+
 @inbox_consumer("services.crm.handlers:notify_pickup_ready")
 def notify_pickup_ready(session, event):
     """``fulfillment.order_ready_for_pickup`` -> a pickup notice in the member's inbox, once."""
     data = load(READY_FOR_PICKUP, event["data"])
     pickup = data["pickup"]
-    params = {"order_id": data["order_id"], "code": pickup["code"], "point": pickup["point"],
-              "at": pickup["at"].isoformat()}
-    if inbox.post(session, event["tenant_id"], data["member_id"], "pickup_ready", params,
-                  f"pickup_ready:{data['order_id']}") is None:
+    params = {
+        "order_id": data["order_id"],
+        "code": pickup["code"],
+        "point": pickup["point"],
+        "at": pickup["at"].isoformat(),
+    }
+    if (
+        inbox.post(
+            session,
+            event["tenant_id"],
+            data["member_id"],
+            "pickup_ready",
+            params,
+            f"pickup_ready:{data['order_id']}",
+        )
+        is None
+    ):
         return
     # Outside the app: the batch's notice to the community's channels (one per point and
     # time), and this member's own notice by e-mail if they gave one.
-    delivery.announce_pickup(session, event["tenant_id"], pickup["point"], params["at"], data["order_id"])
-    delivery.notify_member(session, _member(session, event["tenant_id"], data["member_id"]), "pickup_ready", params)
+    delivery.announce_pickup(
+        session, event["tenant_id"], pickup["point"], params["at"], data["order_id"]
+    )
+    delivery.notify_member(
+        session, _member(session, event["tenant_id"], data["member_id"]), "pickup_ready", params
+    )
 
 
 @inbox_consumer("services.crm.handlers:remind_pickup")
 def remind_pickup(session, event):
     """``fulfillment.order_pickup_overdue`` -> one pickup reminder (取货提醒) in the inbox."""
     data = load(PICKUP_OVERDUE, event["data"])
-    params = {"order_id": data["order_id"], "code": data["pickup_code"], "point": data["pickup_point"],
-              "items": [{"name": item["name"], "quantity": item["quantity"]} for item in data["items"]]}
-    if inbox.post(session, event["tenant_id"], data["member_id"], "pickup_reminder", params,
-                  f"pickup_reminder:{data['order_id']}") is not None:
-        delivery.notify_member(session, _member(session, event["tenant_id"], data["member_id"]),
-                               "pickup_reminder", params)
+    params = {
+        "order_id": data["order_id"],
+        "code": data["pickup_code"],
+        "point": data["pickup_point"],
+        "items": [{"name": item["name"], "quantity": item["quantity"]} for item in data["items"]],
+    }
+    if (
+        inbox.post(
+            session,
+            event["tenant_id"],
+            data["member_id"],
+            "pickup_reminder",
+            params,
+            f"pickup_reminder:{data['order_id']}",
+        )
+        is not None
+    ):
+        delivery.notify_member(
+            session,
+            _member(session, event["tenant_id"], data["member_id"]),
+            "pickup_reminder",
+            params,
+        )
 
 
 def _member(session, tenant_id, member_id):

@@ -26,7 +26,9 @@ from services.infra.errors import NotFound
 from services.infra.periods import zone
 from services.infra.schemas import load
 
-DEFAULT_PICKUP_POINT = "团长家"  # config/fulfillment.yaml: where an order outside a wave is collected
+DEFAULT_PICKUP_POINT = (
+    "团长家"  # config/fulfillment.yaml: where an order outside a wave is collected
+)
 
 
 def default_point(configured):
@@ -57,9 +59,13 @@ def orders_of_day(session, tenant_id, day):
     start, end = bounds
     return session.scalars(
         select(FulfillmentOrder)
-        .where(FulfillmentOrder.tenant_id == tenant_id, FulfillmentOrder.channel_type != "wave",
-               FulfillmentOrder.status.in_(STEPS), FulfillmentOrder.paid_at >= start,
-               FulfillmentOrder.paid_at < end)
+        .where(
+            FulfillmentOrder.tenant_id == tenant_id,
+            FulfillmentOrder.channel_type != "wave",
+            FulfillmentOrder.status.in_(STEPS),
+            FulfillmentOrder.paid_at >= start,
+            FulfillmentOrder.paid_at < end,
+        )
         .order_by(FulfillmentOrder.paid_at, FulfillmentOrder.order_id)
     ).all()
 
@@ -76,14 +82,22 @@ def list_batches(session, caller, query, configured_point=None):
     grouped = {}
     for order in orders_of_day(session, caller.tenant_id, day):
         grouped.setdefault(_point(order, fallback), []).append(order)
-    return {"date": day.isoformat(), "batches": [
-        {"pickup_point": point, "orders": len(orders),
-         "total_quantity": sum(order.total_quantity for order in orders),
-         "statuses": {step: sum(1 for order in orders if order.status == step) for step in STEPS},
-         "order_ids": [order.order_id for order in orders],
-         "products": by_product(orders)}
-        for point, orders in sorted(grouped.items(), key=lambda item: natural(item[0]))
-    ]}
+    return {
+        "date": day.isoformat(),
+        "batches": [
+            {
+                "pickup_point": point,
+                "orders": len(orders),
+                "total_quantity": sum(order.total_quantity for order in orders),
+                "statuses": {
+                    step: sum(1 for order in orders if order.status == step) for step in STEPS
+                },
+                "order_ids": [order.order_id for order in orders],
+                "products": by_product(orders),
+            }
+            for point, orders in sorted(grouped.items(), key=lambda item: natural(item[0]))
+        ],
+    }
 
 
 def move_batch(session, caller, owner_orders, payload, configured_point=None):
@@ -94,16 +108,26 @@ def move_batch(session, caller, owner_orders, payload, configured_point=None):
     fallback = default_point(configured_point)
 
     def batch():
-        return [order for order in orders_of_day(session, caller.tenant_id, data["date"])
-                if _point(order, fallback) == point]
+        return [
+            order
+            for order in orders_of_day(session, caller.tenant_id, data["date"])
+            if _point(order, fallback) == point
+        ]
 
     orders = batch()
     bounds = _utc_day(session, caller.tenant_id, data["date"]) if not orders else None
-    if bounds and copies.record_paid_orders(session, owner_orders, caller.tenant_id, {
-            "paid_from": bounds[0].isoformat(), "paid_to": bounds[1].isoformat()}):
+    if bounds and copies.record_paid_orders(
+        session,
+        owner_orders,
+        caller.tenant_id,
+        {"paid_from": bounds[0].isoformat(), "paid_to": bounds[1].isoformat()},
+    ):
         orders = batch()
     if not orders:
-        raise NotFound("No paid orders in such a batch.", {"date": data["date"].isoformat(), "pickup_point": point})
+        raise NotFound(
+            "No paid orders in such a batch.",
+            {"date": data["date"].isoformat(), "pickup_point": point},
+        )
     to_move = orders_to_move(orders, status, "batch")
     now = utcnow()
     pickup = (point, now) if status == "ready_for_pickup" else None
@@ -112,4 +136,9 @@ def move_batch(session, caller, owner_orders, payload, configured_point=None):
         order.pickup_point = point  # the batch's point is now the order's own
         _step(session, caller, order, status, now, pickup, taken)
     session.flush()  # the unique pickup code speaks now, inside the retry
-    return {"date": data["date"].isoformat(), "pickup_point": point, "status": status, "moved": len(to_move)}
+    return {
+        "date": data["date"].isoformat(),
+        "pickup_point": point,
+        "status": status,
+        "moved": len(to_move),
+    }

@@ -34,15 +34,22 @@ WAVE_CLOSED = events.WaveClosedData()
 
 # --- recording, from an event or from the owner's answer -------------------------------------
 
+
 def new_order(tenant_id, data):
     """An order of the community as fulfilment first sees it, from its facts (``OrderFactsData``)."""
     return FulfillmentOrder(
-        order_id=data["order_id"], tenant_id=tenant_id, member_id=data["member_id"],
-        channel_type=data["channel"]["type"], channel_id=data["channel"]["id"],
-        items=[{"product_id": line["product_id"], "name": line["name"], "quantity": line["quantity"]}
-               for line in data["lines"]],
+        order_id=data["order_id"],
+        tenant_id=tenant_id,
+        member_id=data["member_id"],
+        channel_type=data["channel"]["type"],
+        channel_id=data["channel"]["id"],
+        items=[
+            {"product_id": line["product_id"], "name": line["name"], "quantity": line["quantity"]}
+            for line in data["lines"]
+        ],
         total_quantity=sum(line["quantity"] for line in data["lines"]),
-        total_cents=data["total_cents"], status="awaiting_payment",
+        total_cents=data["total_cents"],
+        status="awaiting_payment",
     )
 
 
@@ -52,12 +59,17 @@ def record_wave(session, tenant_id, data):
     if wave is None:
         wave = FulfillmentWave(wave_id=data["wave_id"], tenant_id=tenant_id)
         session.add(wave)
-    wave.title, wave.pickup_at, wave.pickup_point = data["title"], data["pickup_at"], data["pickup_point"]
+    wave.title, wave.pickup_at, wave.pickup_point = (
+        data["title"],
+        data["pickup_at"],
+        data["pickup_point"],
+    )
     wave.packing_note, wave.units = data["packing_note"], data["units"]
     return wave
 
 
 # --- asking the owner on a miss --------------------------------------------------------------
+
 
 def closed_wave(session, catalog, tenant_id, wave_id):
     """The community's closed wave from fulfilment's copy, else from catalog (then recorded);
@@ -70,16 +82,26 @@ def closed_wave(session, catalog, tenant_id, wave_id):
     answer = catalog.wave(wave_id)
     if answer is None or answer.get("status") != "closed":
         return None
-    data = load(WAVE_CLOSED, {
-        **answer, "wave_id": answer["id"], "packing_note": answer.get("packing_note") or "",
-        "units": {item["product_id"]: item["unit"] for item in answer.get("items") or []},
-    })
-    return _recorded(session, FulfillmentWave, wave_id, lambda: record_wave(session, tenant_id, data))
+    data = load(
+        WAVE_CLOSED,
+        {
+            **answer,
+            "wave_id": answer["id"],
+            "packing_note": answer.get("packing_note") or "",
+            "units": {item["product_id"]: item["unit"] for item in answer.get("items") or []},
+        },
+    )
+    return _recorded(
+        session, FulfillmentWave, wave_id, lambda: record_wave(session, tenant_id, data)
+    )
 
 
 def paid_at(answer):
     """When orders' answer says the order was paid (its timeline's first ``paid``)."""
-    return next((change["at"] for change in answer.get("timeline") or [] if change.get("status") == "paid"), None)
+    return next(
+        (change["at"] for change in answer.get("timeline") or [] if change.get("status") == "paid"),
+        None,
+    )
 
 
 def record_paid(session, tenant_id, answer):

@@ -28,6 +28,7 @@ def _timezone(community):
 
 # --- purchase list ---------------------------------------------------------------------------
 
+
 def purchase_list(session, caller, wave_id, query):
     """What the supplier must deliver for a wave: per product, the total of the paid orders
     (cancelled and wholly refunded ones are off), less what the leader already has on hand
@@ -46,22 +47,47 @@ def purchase_list(session, caller, wave_id, query):
         "title": wave.title if wave is not None else "",
         "needed_by": needed_by.isoformat() if needed_by else None,
         "orders": len(orders),
-        "products": [{**entry, "unit": units.get(entry["product_id"], ""), "on_hand": stored[entry["product_id"]],
-                      "to_buy": max(entry["quantity"] - stored[entry["product_id"]], 0)} for entry in demand],
+        "products": [
+            {
+                **entry,
+                "unit": units.get(entry["product_id"], ""),
+                "on_hand": stored[entry["product_id"]],
+                "to_buy": max(entry["quantity"] - stored[entry["product_id"]], 0),
+            }
+            for entry in demand
+        ],
     }
     if params["format"] == "json":
         return listing
     # The supplier reads the community's wall clock, not UTC.
-    when = (needed_by.astimezone(zone(_timezone(_community(session, tenant_id)))).strftime("%Y-%m-%d %H:%M")
-            if needed_by else "")
-    content = csv_text(["商品编号", "商品", "单位", "数量", "现有库存", "需采购", "订单数", "需到货时间"], (
-        [entry["product_id"], entry["name"], entry["unit"], entry["quantity"], entry["on_hand"], entry["to_buy"],
-         entry["orders"], when]
-        for entry in listing["products"]))
+    when = (
+        needed_by.astimezone(zone(_timezone(_community(session, tenant_id)))).strftime(
+            "%Y-%m-%d %H:%M"
+        )
+        if needed_by
+        else ""
+    )
+    content = csv_text(
+        ["商品编号", "商品", "单位", "数量", "现有库存", "需采购", "订单数", "需到货时间"],
+        (
+            [
+                entry["product_id"],
+                entry["name"],
+                entry["unit"],
+                entry["quantity"],
+                entry["on_hand"],
+                entry["to_buy"],
+                entry["orders"],
+                when,
+            ]
+            for entry in listing["products"]
+        ),
+    )
     return {"filename": f"purchase-list-{wave_id}.csv", "content": content}
 
 
 # --- packing slips ---------------------------------------------------------------------------
+
 
 def packing_slips(session, caller, wave_id, query, locale=messages.DEFAULT_LOCALE):
     """Printable HTML, one slip per paid order of the wave, stacked by building, unit and
@@ -74,28 +100,54 @@ def packing_slips(session, caller, wave_id, query, locale=messages.DEFAULT_LOCAL
     wave_id, wave = find_wave(session, tenant_id, wave_id)
     orders = paid_orders_of_wave(session, tenant_id, wave_id)
     member_ids = {order.member_id for order in orders}
-    members = {
-        member.member_id: member
-        for member in session.scalars(select(FulfillmentMember).where(
-            FulfillmentMember.tenant_id == tenant_id, FulfillmentMember.member_id.in_(member_ids)))
-    } if member_ids else {}
+    members = (
+        {
+            member.member_id: member
+            for member in session.scalars(
+                select(FulfillmentMember).where(
+                    FulfillmentMember.tenant_id == tenant_id,
+                    FulfillmentMember.member_id.in_(member_ids),
+                )
+            )
+        }
+        if member_ids
+        else {}
+    )
     community = _community(session, tenant_id)
     locale = locale if locale in messages.CATALOGUE else messages.DEFAULT_LOCALE
     text = messages.labels(locale)
 
     def door(order):
         member = members.get(order.member_id)
-        building, unit, name = (member.building, member.unit, member.name) if member else ("", "", "")
-        return ((building == "", natural(building)), (unit == "", natural(unit)), natural(name), order.member_id)
+        building, unit, name = (
+            (member.building, member.unit, member.name) if member else ("", "", "")
+        )
+        return (
+            (building == "", natural(building)),
+            (unit == "", natural(unit)),
+            natural(name),
+            order.member_id,
+        )
 
     slips = [
         _slip(order, members.get(order.member_id), wave, community, text, locale)
         for order in sorted(orders, key=door)  # sorted() keeps the orders' age within a member
     ]
-    title = " · ".join(part for part in (
-        text["slips.title"], community.name if community else "", wave.title if wave else "") if part)
+    title = " · ".join(
+        part
+        for part in (
+            text["slips.title"],
+            community.name if community else "",
+            wave.title if wave else "",
+        )
+        if part
+    )
     html = _document(title, slips, params["paper"], text, locale)
-    return {"filename": f"packing-slips-{wave_id}-{params['paper']}.html", "html": html, "slips": len(slips)}
+    return {
+        "filename": f"packing-slips-{wave_id}-{params['paper']}.html",
+        "html": html,
+        "slips": len(slips),
+    }
 
 
 def qr_svg(data):
@@ -112,36 +164,44 @@ def _slip(order, member, wave, community, text, locale):
     point = order.pickup_point or (wave.pickup_point if wave else "")
     at = order.pickup_at or (wave.pickup_at if wave else None)
     rows = "".join(
-        f'<tr><td>{escape(item["name"] or item["product_id"])}</td>'
+        f"<tr><td>{escape(item['name'] or item['product_id'])}</td>"
         f'<td class="qty">{int(item["quantity"])}{escape(units.get(item["product_id"], ""))}</td></tr>'
         for item in order.items
     )
     if order.open_pickup_code:
-        code = (f'<div class="code"><div class="qr">{qr_svg(order.open_pickup_code)}</div>'
-                f'<div><div class="label">{escape(text["slip.code"])}</div>'
-                f'<div class="digits">{escape(order.open_pickup_code)}</div></div></div>')
+        code = (
+            f'<div class="code"><div class="qr">{qr_svg(order.open_pickup_code)}</div>'
+            f'<div><div class="label">{escape(text["slip.code"])}</div>'
+            f'<div class="digits">{escape(order.open_pickup_code)}</div></div></div>'
+        )
     else:
         code = f'<div class="code pending">{escape(text["slip.code_pending"])}</div>'
     note = wave.packing_note if wave else ""
-    heading = " · ".join(part for part in (community.name if community else "", wave.title if wave else "") if part)
-    return "".join([
-        '<section class="slip">',
-        f'<header>{escape(heading)}</header>' if heading else "",
-        f'<div class="member"><span class="label">{escape(text["slip.member"])}</span> '
-        f'<strong>{escape(member.name if member else "")}</strong></div>',
-        f'<div class="address"><span class="label">{escape(text["slip.address"])}</span> '
-        f'<strong>{escape(" ".join(p for p in (member.building, member.unit) if p) if member else "")}</strong></div>',
-        f'<table class="items"><thead><tr><th>{escape(text["slip.product"])}</th>'
-        f'<th class="qty">{escape(text["slip.quantity"])}</th></tr></thead><tbody>{rows}</tbody></table>',
-        f'<dl class="pickup"><dt>{escape(text["slip.pickup_point"])}</dt><dd>{escape(point)}</dd>',
-        f'<dt>{escape(text["slip.pickup_at"])}</dt>'
-        f'<dd>{escape(messages.local_time(at, timezone, locale)) if at else ""}</dd></dl>',
-        code,
-        f'<div class="note"><span class="label">{escape(text["slip.note"])}</span>'
-        f'<p>{escape(note)}</p></div>' if note else "",
-        f'<footer>{escape(text["slip.order"])} {escape(order.order_id)}</footer>',
-        "</section>",
-    ])
+    heading = " · ".join(
+        part for part in (community.name if community else "", wave.title if wave else "") if part
+    )
+    return "".join(
+        [
+            '<section class="slip">',
+            f"<header>{escape(heading)}</header>" if heading else "",
+            f'<div class="member"><span class="label">{escape(text["slip.member"])}</span> '
+            f"<strong>{escape(member.name if member else '')}</strong></div>",
+            f'<div class="address"><span class="label">{escape(text["slip.address"])}</span> '
+            f"<strong>{escape(' '.join(p for p in (member.building, member.unit) if p) if member else '')}</strong></div>",
+            f'<table class="items"><thead><tr><th>{escape(text["slip.product"])}</th>'
+            f'<th class="qty">{escape(text["slip.quantity"])}</th></tr></thead><tbody>{rows}</tbody></table>',
+            f'<dl class="pickup"><dt>{escape(text["slip.pickup_point"])}</dt><dd>{escape(point)}</dd>',
+            f"<dt>{escape(text['slip.pickup_at'])}</dt>"
+            f"<dd>{escape(messages.local_time(at, timezone, locale)) if at else ''}</dd></dl>",
+            code,
+            f'<div class="note"><span class="label">{escape(text["slip.note"])}</span>'
+            f"<p>{escape(note)}</p></div>"
+            if note
+            else "",
+            f"<footer>{escape(text['slip.order'])} {escape(order.order_id)}</footer>",
+            "</section>",
+        ]
+    )
 
 
 COMMON_CSS = """
@@ -183,7 +243,9 @@ body { width: 80mm; }
 
 def _document(title, slips, paper, text, locale):
     if paper == "a4":
-        pages = [slips[start:start + SLIPS_PER_A4] for start in range(0, len(slips), SLIPS_PER_A4)]
+        pages = [
+            slips[start : start + SLIPS_PER_A4] for start in range(0, len(slips), SLIPS_PER_A4)
+        ]
         body = "".join(f'<div class="page">{"".join(page)}</div>' for page in pages)
     else:
         body = "".join(slips)

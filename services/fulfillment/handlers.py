@@ -43,6 +43,7 @@ ATTEMPTS = 3  # a concurrent mover that took the same pickup code: try the whole
 
 # --- read models, from events ----------------------------------------------------------------
 
+
 def _order_record(session, event):
     """The event's order in the read model, recorded from the first of its events fulfilment
     hears of (paid, cancelled or refunded all carry the order's facts). An unpaid order is
@@ -94,7 +95,9 @@ def record_order_refunded(session, event):
     """An order refunded whole before it was handed over leaves the lists; a partial refund
     (one damaged bottle) does not. What was given back so far bounds after-sale refunds."""
     data = load(ORDER_REFUNDED, event["data"])
-    record = _set_status(session, event, "cancelled") if data["whole"] else _order_record(session, event)
+    record = (
+        _set_status(session, event, "cancelled") if data["whole"] else _order_record(session, event)
+    )
     # Refund events may arrive out of order: the running total only grows.
     record.refunded_cents = max(record.refunded_cents or 0, data["refunded_total_cents"])
 
@@ -129,19 +132,35 @@ def record_community_created(session, event):
 
 # --- queries ---------------------------------------------------------------------------------
 
+
 def get_fulfillment(session, caller, order_id):
-    record = get_in_community(session, FulfillmentOrder, order_id, caller.require_tenant(),
-                              "No such order in fulfilment.", "order_id", member_id=caller.member_scope)
-    return {"order_id": record.order_id, "status": record.status, "items": record.items,
-            "total_quantity": record.total_quantity}
+    record = get_in_community(
+        session,
+        FulfillmentOrder,
+        order_id,
+        caller.require_tenant(),
+        "No such order in fulfilment.",
+        "order_id",
+        member_id=caller.member_scope,
+    )
+    return {
+        "order_id": record.order_id,
+        "status": record.status,
+        "items": record.items,
+        "total_quantity": record.total_quantity,
+    }
 
 
 def paid_orders_of_wave(session, tenant_id, wave_id):
     """The wave's paid, not cancelled orders in the community, oldest first."""
     return session.scalars(
         select(FulfillmentOrder)
-        .where(FulfillmentOrder.tenant_id == tenant_id, FulfillmentOrder.channel_type == "wave",
-               FulfillmentOrder.channel_id == wave_id, FulfillmentOrder.status.in_(STEPS))
+        .where(
+            FulfillmentOrder.tenant_id == tenant_id,
+            FulfillmentOrder.channel_type == "wave",
+            FulfillmentOrder.channel_id == wave_id,
+            FulfillmentOrder.status.in_(STEPS),
+        )
         .order_by(FulfillmentOrder.created_at, FulfillmentOrder.order_id)
     ).all()
 
@@ -164,8 +183,11 @@ def move_wave(session, caller, owner_orders, catalog, wave_id, payload):
     status = load(MOVE_WAVE_INPUT, payload)["status"]
     wave_id = wave_id if isinstance(wave_id, str) and len(wave_id) <= 32 else None
     orders = paid_orders_of_wave(session, caller.tenant_id, wave_id) if wave_id else []
-    if not orders and wave_id and copies.record_paid_orders(session, owner_orders, caller.tenant_id,
-                                                            {"wave_id": wave_id}):
+    if (
+        not orders
+        and wave_id
+        and copies.record_paid_orders(session, owner_orders, caller.tenant_id, {"wave_id": wave_id})
+    ):
         orders = paid_orders_of_wave(session, caller.tenant_id, wave_id)
     if not orders:
         raise NotFound("No paid orders in such a wave.", {"wave_id": wave_id})
@@ -191,7 +213,12 @@ def orders_to_move(orders, status, group):
     if behind:
         raise Conflict(
             f"Orders of this {group} must be {STEPS[target - 1]} before they can become {status}.",
-            {"reason": "wrong_state", "from": behind[0].status, "to": status, "orders": len(behind)},
+            {
+                "reason": "wrong_state",
+                "from": behind[0].status,
+                "to": status,
+                "orders": len(behind),
+            },
         )
     return [order for order in orders if STEPS.index(order.status) == target - 1]
 
@@ -203,8 +230,10 @@ def _wave_pickup(session, catalog, tenant_id, wave_id):
 
 
 def _wave_not_closed(wave_id):
-    return Conflict("The wave must be closed before its orders are ready for pickup.",
-                    {"reason": "wave_not_closed", "wave_id": wave_id})
+    return Conflict(
+        "The wave must be closed before its orders are ready for pickup.",
+        {"reason": "wave_not_closed", "wave_id": wave_id},
+    )
 
 
 def _step(session, caller, order, status, now, pickup=None, taken=None):
@@ -220,7 +249,13 @@ def _step(session, caller, order, status, now, pickup=None, taken=None):
         order.pickup_point, order.pickup_at, order.ready_at = point, at, now
         order.collectable_at = max(now, at)
         data["pickup"] = {"code": code, "point": point, "at": at.isoformat()}
-    emit(session, events.MOVE_EVENTS[status], data, tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+    emit(
+        session,
+        events.MOVE_EVENTS[status],
+        data,
+        tenant_id=caller.tenant_id,
+        correlation_id=caller.correlation_id,
+    )
 
 
 def move_order(session, caller, orders, catalog, order_id, payload):
@@ -240,12 +275,19 @@ def move_order(session, caller, orders, catalog, order_id, payload):
     at = STEPS.index(order.status) if order.status in STEPS else None
     if at == target:
         return _moved(order, False)
-    if at is not None and at == target - 1 and status != "ready_for_pickup" and (data.get("pickup_point") or "").strip():
+    if (
+        at is not None
+        and at == target - 1
+        and status != "ready_for_pickup"
+        and (data.get("pickup_point") or "").strip()
+    ):
         # An order outside a wave keeps the point named on its first moves: its batch's point.
         order.pickup_point = data["pickup_point"].strip()
     if at is None or at != target - 1:
-        raise Conflict(f"An order that is {order.status} cannot become {status}.",
-                       {"reason": "wrong_state", "from": order.status, "to": status})
+        raise Conflict(
+            f"An order that is {order.status} cannot become {status}.",
+            {"reason": "wrong_state", "from": order.status, "to": status},
+        )
     pickup = None
     now = utcnow()
     if status == "ready_for_pickup":
@@ -257,23 +299,44 @@ def move_order(session, caller, orders, catalog, order_id, payload):
             if pickup is None:
                 raise _wave_not_closed(order.channel_id)
         else:
-            raise invalid({"pickup_point": ["Required: this order has no wave to say where it is picked up."]})
-    _step(session, caller, order, status, now, pickup, _open_codes(session, caller.tenant_id) if pickup else None)
+            raise invalid(
+                {"pickup_point": ["Required: this order has no wave to say where it is picked up."]}
+            )
+    _step(
+        session,
+        caller,
+        order,
+        status,
+        now,
+        pickup,
+        _open_codes(session, caller.tenant_id) if pickup else None,
+    )
     session.flush()  # the unique constraint speaks now, inside the retry
     return _moved(order, True)
 
 
 def _moved(order, moved):
-    pickup = ({"code": order.open_pickup_code, "point": order.pickup_point, "at": order.pickup_at.isoformat()}
-              if order.open_pickup_code else None)
+    pickup = (
+        {
+            "code": order.open_pickup_code,
+            "point": order.pickup_point,
+            "at": order.pickup_at.isoformat(),
+        }
+        if order.open_pickup_code
+        else None
+    )
     return {"order_id": order.order_id, "status": order.status, "moved": moved, "pickup": pickup}
 
 
 def _open_codes(session, tenant_id):
-    return set(session.scalars(
-        select(FulfillmentOrder.open_pickup_code).where(
-            FulfillmentOrder.tenant_id == tenant_id, FulfillmentOrder.open_pickup_code.is_not(None))
-    ))
+    return set(
+        session.scalars(
+            select(FulfillmentOrder.open_pickup_code).where(
+                FulfillmentOrder.tenant_id == tenant_id,
+                FulfillmentOrder.open_pickup_code.is_not(None),
+            )
+        )
+    )
 
 
 def new_pickup_code(taken):
@@ -282,10 +345,13 @@ def new_pickup_code(taken):
         code = f"{secrets.randbelow(CODE_SPACE):06d}"
         if code not in taken:
             return code
-    raise Conflict("No free pickup code; complete some pickups first.", {"reason": "codes_exhausted"})
+    raise Conflict(
+        "No free pickup code; complete some pickups first.", {"reason": "codes_exhausted"}
+    )
 
 
 # --- pickup ----------------------------------------------------------------------------------
+
 
 def verify_pickup(session, caller, payload):
     """The leader enters a member's pickup code: the order is handed over (picked_up).
@@ -300,27 +366,40 @@ def verify_pickup(session, caller, payload):
         since = utcnow() - FAILURE_WINDOW
         failures = session.scalar(
             select(func.count(PickupVerificationFailure.id)).where(
-                PickupVerificationFailure.tenant_id == tenant_id, PickupVerificationFailure.at > since)
+                PickupVerificationFailure.tenant_id == tenant_id,
+                PickupVerificationFailure.at > since,
+            )
         )
         if failures >= MAX_FAILURES:
-            raise RateLimited("Too many wrong pickup codes; wait a minute and try again.",
-                              {"retry_after_seconds": int(FAILURE_WINDOW.total_seconds())})
+            raise RateLimited(
+                "Too many wrong pickup codes; wait a minute and try again.",
+                {"retry_after_seconds": int(FAILURE_WINDOW.total_seconds())},
+            )
         order = session.scalars(
-            select(FulfillmentOrder).where(FulfillmentOrder.tenant_id == tenant_id,
-                                           FulfillmentOrder.open_pickup_code == code)
+            select(FulfillmentOrder).where(
+                FulfillmentOrder.tenant_id == tenant_id, FulfillmentOrder.open_pickup_code == code
+            )
         ).first()
         if order is not None and order.status == "ready_for_pickup":
             return _hand_over(session, caller, order, code)
         used = session.scalars(
-            select(FulfillmentOrder).where(FulfillmentOrder.tenant_id == tenant_id,
-                                           FulfillmentOrder.pickup_code == code,
-                                           FulfillmentOrder.status == "picked_up")
+            select(FulfillmentOrder).where(
+                FulfillmentOrder.tenant_id == tenant_id,
+                FulfillmentOrder.pickup_code == code,
+                FulfillmentOrder.status == "picked_up",
+            )
         ).first()
         if used is not None:
-            raise Conflict("This pickup code was already used.",
-                           {"reason": "already_picked_up", "order_id": used.order_id})
-        session.execute(delete(PickupVerificationFailure).where(
-            PickupVerificationFailure.tenant_id == tenant_id, PickupVerificationFailure.at <= since))
+            raise Conflict(
+                "This pickup code was already used.",
+                {"reason": "already_picked_up", "order_id": used.order_id},
+            )
+        session.execute(
+            delete(PickupVerificationFailure).where(
+                PickupVerificationFailure.tenant_id == tenant_id,
+                PickupVerificationFailure.at <= since,
+            )
+        )
         session.add(PickupVerificationFailure(tenant_id=tenant_id))
     raise NotFound("No order is waiting for this pickup code.")
 
@@ -331,24 +410,39 @@ def _hand_over(session, caller, order, code):
     the other is told the code was used (or, if the order was cancelled meanwhile, that no
     order waits for it)."""
     now = utcnow()
-    if not compare_and_set(session, FulfillmentOrder, (
-            FulfillmentOrder.order_id == order.order_id, FulfillmentOrder.status == "ready_for_pickup",
-            FulfillmentOrder.open_pickup_code == code),
-            {"status": "picked_up", "open_pickup_code": None, "picked_up_at": now}):
+    if not compare_and_set(
+        session,
+        FulfillmentOrder,
+        (
+            FulfillmentOrder.order_id == order.order_id,
+            FulfillmentOrder.status == "ready_for_pickup",
+            FulfillmentOrder.open_pickup_code == code,
+        ),
+        {"status": "picked_up", "open_pickup_code": None, "picked_up_at": now},
+    ):
         session.refresh(order)
         if order.status == "picked_up":
-            raise Conflict("This pickup code was already used.",
-                           {"reason": "already_picked_up", "order_id": order.order_id})
+            raise Conflict(
+                "This pickup code was already used.",
+                {"reason": "already_picked_up", "order_id": order.order_id},
+            )
         raise NotFound("No order is waiting for this pickup code.")
     session.refresh(order)
-    emit(session, events.ORDER_PICKED_UP,
-         {"order_id": order.order_id, "member_id": order.member_id, "at": now.isoformat()},
-         tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+    emit(
+        session,
+        events.ORDER_PICKED_UP,
+        {"order_id": order.order_id, "member_id": order.member_id, "at": now.isoformat()},
+        tenant_id=caller.tenant_id,
+        correlation_id=caller.correlation_id,
+    )
     member = session.get(FulfillmentMember, order.member_id)
     return {
         "order_id": order.order_id,
-        "member": {"name": member.name if member else "", "building": member.building if member else "",
-                   "unit": member.unit if member else ""},
+        "member": {
+            "name": member.name if member else "",
+            "building": member.building if member else "",
+            "unit": member.unit if member else "",
+        },
         "items": order.items,
     }
 
@@ -384,26 +478,45 @@ def remind_overdue_pickups(session, after_hours, now=None, limit=REMINDER_BATCH)
     now = now or utcnow()
     due = session.scalars(
         select(FulfillmentOrder)
-        .where(FulfillmentOrder.status == "ready_for_pickup", FulfillmentOrder.reminded_at.is_(None),
-               FulfillmentOrder.collectable_at <= now - timedelta(hours=after_hours))
+        .where(
+            FulfillmentOrder.status == "ready_for_pickup",
+            FulfillmentOrder.reminded_at.is_(None),
+            FulfillmentOrder.collectable_at <= now - timedelta(hours=after_hours),
+        )
         .order_by(FulfillmentOrder.collectable_at, FulfillmentOrder.order_id)
         .limit(limit)
     ).all()
     reminded = []
     for order in due:
-        claimed = session.execute(
-            update(FulfillmentOrder)
-            .where(FulfillmentOrder.order_id == order.order_id, FulfillmentOrder.reminded_at.is_(None),
-                   FulfillmentOrder.status == "ready_for_pickup")
-            .values(reminded_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount == 1
+        claimed = (
+            session.execute(
+                update(FulfillmentOrder)
+                .where(
+                    FulfillmentOrder.order_id == order.order_id,
+                    FulfillmentOrder.reminded_at.is_(None),
+                    FulfillmentOrder.status == "ready_for_pickup",
+                )
+                .values(reminded_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
         if not claimed:
             continue
-        emit(session, events.ORDER_PICKUP_OVERDUE, {
-            "order_id": order.order_id, "member_id": order.member_id, "pickup_code": order.open_pickup_code,
-            "pickup_point": order.pickup_point, "ready_at": order.ready_at.isoformat(),
-            "items": [{"name": item["name"], "quantity": item["quantity"]} for item in order.items],
-        }, tenant_id=order.tenant_id)
+        emit(
+            session,
+            events.ORDER_PICKUP_OVERDUE,
+            {
+                "order_id": order.order_id,
+                "member_id": order.member_id,
+                "pickup_code": order.open_pickup_code,
+                "pickup_point": order.pickup_point,
+                "ready_at": order.ready_at.isoformat(),
+                "items": [
+                    {"name": item["name"], "quantity": item["quantity"]} for item in order.items
+                ],
+            },
+            tenant_id=order.tenant_id,
+        )
         reminded.append(order.order_id)
     return reminded

@@ -51,5 +51,6 @@ def labels(locale):
 def local_time(moment: datetime, timezone, locale=DEFAULT_LOCALE):
     """An instant as the community's wall clock, the way its members write it."""
     moment = moment.astimezone(zone(timezone))
-    return labels(locale)["time"].format(month=moment.month, day=moment.day, hour=moment.hour,
-                                         minute=moment.minute)
+    return labels(locale)["time"].format(
+        month=moment.month, day=moment.day, hour=moment.hour, minute=moment.minute
+    )

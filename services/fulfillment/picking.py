@@ -18,8 +18,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def natural(text):
-    """"3栋" before "12栋": digits compare as numbers."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text) if part]
+    """ "3栋" before "12栋": digits compare as numbers."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", text)
+        if part
+    ]
 
 
 def picking_list(session, caller, wave_id, query):
@@ -32,8 +36,13 @@ def picking_list(session, caller, wave_id, query):
     listing = {
         "wave_id": wave_id,
         "group_by": params["group_by"],
-        "wave": {"title": wave.title, "pickup_at": wave.pickup_at.isoformat(), "pickup_point": wave.pickup_point}
-        if wave else None,
+        "wave": {
+            "title": wave.title,
+            "pickup_at": wave.pickup_at.isoformat(),
+            "pickup_point": wave.pickup_point,
+        }
+        if wave
+        else None,
         "orders": len(orders),
         "total_quantity": sum(order.total_quantity for order in orders),
     }
@@ -42,7 +51,10 @@ def picking_list(session, caller, wave_id, query):
     else:
         listing["buildings"] = by_member(session, tenant_id, orders)
     if params["format"] == "csv":
-        return {"filename": f"picking-list-{wave_id}-{params['group_by']}.csv", "content": to_csv(listing)}
+        return {
+            "filename": f"picking-list-{wave_id}-{params['group_by']}.csv",
+            "content": to_csv(listing),
+        }
     return listing
 
 
@@ -59,38 +71,64 @@ def find_wave(session, tenant_id, wave_id):
 
 
 def _wave_has_orders(session, tenant_id, wave_id):
-    return session.scalar(
-        select(FulfillmentOrder.order_id).where(
-            FulfillmentOrder.tenant_id == tenant_id, FulfillmentOrder.channel_type == "wave",
-            FulfillmentOrder.channel_id == wave_id).limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(FulfillmentOrder.order_id)
+            .where(
+                FulfillmentOrder.tenant_id == tenant_id,
+                FulfillmentOrder.channel_type == "wave",
+                FulfillmentOrder.channel_id == wave_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def by_product(orders):
     totals, order_ids = {}, defaultdict(set)
     for order in orders:
         for item in order.items:
-            entry = totals.setdefault(item["product_id"], {"product_id": item["product_id"], "name": item["name"],
-                                                           "quantity": 0})
+            entry = totals.setdefault(
+                item["product_id"],
+                {"product_id": item["product_id"], "name": item["name"], "quantity": 0},
+            )
             entry["quantity"] += item["quantity"]
             order_ids[item["product_id"]].add(order.order_id)
-    listed = [{**entry, "orders": len(order_ids[product_id])} for product_id, entry in totals.items()]
+    listed = [
+        {**entry, "orders": len(order_ids[product_id])} for product_id, entry in totals.items()
+    ]
     return sorted(listed, key=lambda entry: (natural(entry["name"]), entry["product_id"]))
 
 
 def by_member(session, tenant_id, orders):
     member_ids = {order.member_id for order in orders}
-    members = {
-        member.member_id: member
-        for member in session.scalars(select(FulfillmentMember).where(
-            FulfillmentMember.tenant_id == tenant_id, FulfillmentMember.member_id.in_(member_ids)))
-    } if member_ids else {}
+    members = (
+        {
+            member.member_id: member
+            for member in session.scalars(
+                select(FulfillmentMember).where(
+                    FulfillmentMember.tenant_id == tenant_id,
+                    FulfillmentMember.member_id.in_(member_ids),
+                )
+            )
+        }
+        if member_ids
+        else {}
+    )
     grouped = defaultdict(lambda: defaultdict(dict))  # building -> unit -> member_id -> entry
     for order in orders:
         member = members.get(order.member_id)
         building, unit = (member.building, member.unit) if member else ("", "")
-        entry = grouped[building][unit].setdefault(order.member_id, {
-            "member_id": order.member_id, "name": member.name if member else "", "orders": [], "items": {}})
+        entry = grouped[building][unit].setdefault(
+            order.member_id,
+            {
+                "member_id": order.member_id,
+                "name": member.name if member else "",
+                "orders": [],
+                "items": {},
+            },
+        )
         entry["orders"].append(order.order_id)
         for item in order.items:
             line = entry["items"].setdefault(item["product_id"], {**item, "quantity": 0})
@@ -100,13 +138,28 @@ def by_member(session, tenant_id, orders):
         return (text == "", natural(text))
 
     return [
-        {"building": building, "units": [
-            {"unit": unit, "members": [
-                {**entry, "items": sorted(entry["items"].values(), key=lambda i: (natural(i["name"]), i["product_id"]))}
-                for entry in sorted(grouped[building][unit].values(), key=lambda e: (natural(e["name"]), e["member_id"]))
-            ]}
-            for unit in sorted(grouped[building], key=last_if_blank)
-        ]}
+        {
+            "building": building,
+            "units": [
+                {
+                    "unit": unit,
+                    "members": [
+                        {
+                            **entry,
+                            "items": sorted(
+                                entry["items"].values(),
+                                key=lambda i: (natural(i["name"]), i["product_id"]),
+                            ),
+                        }
+                        for entry in sorted(
+                            grouped[building][unit].values(),
+                            key=lambda e: (natural(e["name"]), e["member_id"]),
+                        )
+                    ],
+                }
+                for unit in sorted(grouped[building], key=last_if_blank)
+            ],
+        }
         for building in sorted(grouped, key=last_if_blank)
     ]
 
@@ -130,11 +183,27 @@ def csv_text(header, rows):
 
 def to_csv(listing):
     if listing["group_by"] == "product":
-        return csv_text(["商品编号", "商品", "数量", "订单数"], (
-            [entry["product_id"], entry["name"], entry["quantity"], entry["orders"]]
-            for entry in listing["products"]))
-    return csv_text(["楼栋", "单元", "团员", "商品编号", "商品", "数量"], (
-        [building["building"], unit["unit"], member["name"], item["product_id"], item["name"], item["quantity"]]
-        for building in listing["buildings"] for unit in building["units"]
-        for member in unit["members"] for item in member["items"]))
-
+        return csv_text(
+            ["商品编号", "商品", "数量", "订单数"],
+            (
+                [entry["product_id"], entry["name"], entry["quantity"], entry["orders"]]
+                for entry in listing["products"]
+            ),
+        )
+    return csv_text(
+        ["楼栋", "单元", "团员", "商品编号", "商品", "数量"],
+        (
+            [
+                building["building"],
+                unit["unit"],
+                member["name"],
+                item["product_id"],
+                item["name"],
+                item["quantity"],
+            ]
+            for building in listing["buildings"]
+            for unit in building["units"]
+            for member in unit["members"]
+            for item in member["items"]
+        ),
+    )

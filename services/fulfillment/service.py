@@ -30,7 +30,9 @@ class Orders:
         self.rpc = rpc
 
     def refund_order(self, order_id, payload, idempotency_key=None):
-        return self.rpc.call("orders", "refund_order", order_id, payload, idempotency_key=idempotency_key)
+        return self.rpc.call(
+            "orders", "refund_order", order_id, payload, idempotency_key=idempotency_key
+        )
 
     def order(self, order_id):
         """The order as orders has it now, in the caller's community; ``None`` if it has none."""
@@ -77,13 +79,27 @@ class FulfillmentService(operations.OperatorEntrypoints):
 
     @rpc
     def move_wave(self, wave_id, payload):
-        return handlers.in_transaction(self.db, handlers.move_wave, self.caller, Orders(self.remote),
-                                       Catalog(self.remote), wave_id, payload)
+        return handlers.in_transaction(
+            self.db,
+            handlers.move_wave,
+            self.caller,
+            Orders(self.remote),
+            Catalog(self.remote),
+            wave_id,
+            payload,
+        )
 
     @rpc
     def move_order(self, order_id, payload):
-        return handlers.in_transaction(self.db, handlers.move_order, self.caller, Orders(self.remote),
-                                       Catalog(self.remote), order_id, payload)
+        return handlers.in_transaction(
+            self.db,
+            handlers.move_order,
+            self.caller,
+            Orders(self.remote),
+            Catalog(self.remote),
+            order_id,
+            payload,
+        )
 
     @rpc
     def picking_list(self, wave_id, query):
@@ -114,12 +130,20 @@ class FulfillmentService(operations.OperatorEntrypoints):
 
     @rpc
     def list_batches(self, query):
-        return batches.list_batches(self.db, self.caller, query, self.config.get("DEFAULT_PICKUP_POINT"))
+        return batches.list_batches(
+            self.db, self.caller, query, self.config.get("DEFAULT_PICKUP_POINT")
+        )
 
     @rpc
     def move_batch(self, payload):
-        return handlers.in_transaction(self.db, batches.move_batch, self.caller, Orders(self.remote), payload,
-                                       self.config.get("DEFAULT_PICKUP_POINT"))
+        return handlers.in_transaction(
+            self.db,
+            batches.move_batch,
+            self.caller,
+            Orders(self.remote),
+            payload,
+            self.config.get("DEFAULT_PICKUP_POINT"),
+        )
 
     # --- after-sale (售后) ----------------------------------------------------------------------
 

@@ -14,7 +14,16 @@ def dashboard_stats(session, caller, date_from, date_to, timezone=None):
     caller.require_staff()
     start, end, _ = day_range(date_from, date_to, timezone)
     completed = session.scalar(
-        select(func.count()).select_from(FulfillmentOrder).where(
-            FulfillmentOrder.tenant_id == caller.tenant_id, FulfillmentOrder.picked_up_at >= start,
-            FulfillmentOrder.picked_up_at < end))
-    return {"completed_orders": int(completed), "from_at": start.isoformat(), "to_at": end.isoformat()}
+        select(func.count())
+        .select_from(FulfillmentOrder)
+        .where(
+            FulfillmentOrder.tenant_id == caller.tenant_id,
+            FulfillmentOrder.picked_up_at >= start,
+            FulfillmentOrder.picked_up_at < end,
+        )
+    )
+    return {
+        "completed_orders": int(completed),
+        "from_at": start.isoformat(),
+        "to_at": end.isoformat(),
+    }

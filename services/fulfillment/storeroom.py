@@ -13,7 +13,11 @@ from services.infra.schemas import load
 
 
 def _view(row):
-    return {"product_id": row.product_id, "quantity": row.quantity, "updated_at": row.updated_at.isoformat()}
+    return {
+        "product_id": row.product_id,
+        "quantity": row.quantity,
+        "updated_at": row.updated_at.isoformat(),
+    }
 
 
 def set_on_hand(session, caller, product_id, payload):
@@ -33,9 +37,11 @@ def set_on_hand(session, caller, product_id, payload):
 def list_on_hand(session, caller):
     """Every product with something on hand (one page: a storeroom holds at most the catalogue)."""
     caller.require_staff()
-    rows = session.scalars(select(StockOnHand).where(StockOnHand.tenant_id == caller.tenant_id,
-                                                     StockOnHand.quantity > 0)
-                           .order_by(StockOnHand.product_id))
+    rows = session.scalars(
+        select(StockOnHand)
+        .where(StockOnHand.tenant_id == caller.tenant_id, StockOnHand.quantity > 0)
+        .order_by(StockOnHand.product_id)
+    )
     return {"items": [_view(row) for row in rows], "next_cursor": None}
 
 
@@ -43,8 +49,11 @@ def on_hand(session, tenant_id, product_ids):
     """``{product_id: quantity}`` on hand of these products (0 when never counted)."""
     if not product_ids:
         return {}
-    counted = dict(session.execute(
-        select(StockOnHand.product_id, StockOnHand.quantity)
-        .where(StockOnHand.tenant_id == tenant_id, StockOnHand.product_id.in_(list(product_ids)))
-    ).all())
+    counted = dict(
+        session.execute(
+            select(StockOnHand.product_id, StockOnHand.quantity).where(
+                StockOnHand.tenant_id == tenant_id, StockOnHand.product_id.in_(list(product_ids))
+            )
+        ).all()
+    )
     return {product_id: counted.get(product_id, 0) for product_id in product_ids}

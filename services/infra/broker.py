@@ -27,8 +27,11 @@ def _tolerant(method):
         try:
             return method(self, message)
         except OSError as exc:  # ConnectionResetError, BrokenPipeError, ...
-            log.warning("could not settle a message (the broker connection is gone: %s); "
-                        "the broker delivers it again", exc)
+            log.warning(
+                "could not settle a message (the broker connection is gone: %s); "
+                "the broker delivers it again",
+                exc,
+            )
             return None
 
     settle.linli_tolerant = True

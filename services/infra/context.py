@@ -30,13 +30,17 @@ class Caller:
     member_id: str | None = None
     role: str | None = None
     correlation_id: str | None = None
-    issued_at: int | None = None  # the token's ``iat`` (epoch seconds): crm refuses a removed staff's old tokens
+    issued_at: int | None = (
+        None  # the token's ``iat`` (epoch seconds): crm refuses a removed staff's old tokens
+    )
     deadline: float | None = None  # epoch seconds by which the caller stops waiting
 
     @classmethod
     def from_context(cls, data):
-        return cls(deadline=parse_deadline(data.get("deadline")),
-                   **{key: data.get(key) or None for key in CONTEXT_KEYS})
+        return cls(
+            deadline=parse_deadline(data.get("deadline")),
+            **{key: data.get(key) or None for key in CONTEXT_KEYS},
+        )
 
     def deadline_passed(self):
         return self.deadline is not None and time.time() >= self.deadline

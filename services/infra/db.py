@@ -203,7 +203,11 @@ def get_in_community(session, model, object_id, tenant_id, detail, key, member_i
     ``member_id``, to that member); else ``NotFound``. Absent and someone else's look the same:
     an id of another community must reveal nothing."""
     row = session.get(model, object_id, **options) if isinstance(object_id, str) else None
-    if row is None or row.tenant_id != tenant_id or (member_id is not None and row.member_id != member_id):
+    if (
+        row is None
+        or row.tenant_id != tenant_id
+        or (member_id is not None and row.member_id != member_id)
+    ):
         raise NotFound(detail, {key: object_id})
     return row
 

@@ -61,8 +61,13 @@ class QuorumEventHandler(EventHandler):
     def setup(self):
         super().setup()
         if self.handler_type is SERVICE_POOL and self.reliable_delivery:
-            self.queue = queues.event_queue(self.source_service, self.event_type, self.container.service_name,
-                                            self.method_name, self.container.config)
+            self.queue = queues.event_queue(
+                self.source_service,
+                self.event_type,
+                self.container.service_name,
+                self.method_name,
+                self.container.config,
+            )
 
 
 event_handler = QuorumEventHandler.decorator
@@ -74,14 +79,21 @@ class ResilientRpc(Rpc):
     def handle_result(self, message, worker_ctx, result, exc_info):
         config = self.container.config
         responder = LightResponder(
-            config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config), config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
-            message, ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+            config[AMQP_URI_CONFIG_KEY],
+            get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
+            message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
         )
         try:
             result, exc_info = responder.send_response(result, exc_info)
         except (OperationalError, OSError) as exc:  # OSError: ConnectionError, socket errors
-            log.warning("could not answer %s (the broker is unreachable: %s); the caller's call times out",
-                        worker_ctx.call_id, exc)
+            log.warning(
+                "could not answer %s (the broker is unreachable: %s); the caller's call times out",
+                worker_ctx.call_id,
+                exc,
+            )
             return result, exc_info
         self.rpc_consumer.queue_consumer.ack_message(message)
         return result, exc_info

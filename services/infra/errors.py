@@ -97,4 +97,8 @@ def value_of(outcome):
     if "error" not in outcome:
         return outcome["value"]
     exc = deserialize(outcome["error"])
-    raise exc if isinstance(exc, DomainError) else ServiceUnavailable("The request could not be completed.")
+    raise (
+        exc
+        if isinstance(exc, DomainError)
+        else ServiceUnavailable("The request could not be completed.")
+    )

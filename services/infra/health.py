@@ -103,7 +103,7 @@ def _decode_address(hex_address):
     if len(raw) == 4:
         ip = socket.inet_ntop(socket.AF_INET, raw[::-1])
     else:  # four little-endian 32-bit words
-        words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+        words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
         ip = socket.inet_ntop(socket.AF_INET6, words)
         if ip.startswith("::ffff:") and "." in ip:
             ip = ip.removeprefix("::ffff:")
@@ -120,7 +120,7 @@ def established_connections(pid, proc=Path("/proc")):
         except OSError:
             continue
         if target.startswith("socket:["):
-            inodes.add(target[len("socket:["):-1])
+            inodes.add(target[len("socket:[") : -1])
     remotes = set()
     for table in ("tcp", "tcp6"):
         try:
@@ -156,7 +156,9 @@ def check_migrated(service, config):
     finally:
         engine.dispose()
     if current != heads:
-        raise Unhealthy(f"database at {sorted(current) or 'no revision'}, not yet at {sorted(heads)}")
+        raise Unhealthy(
+            f"database at {sorted(current) or 'no revision'}, not yet at {sorted(heads)}"
+        )
 
 
 def check(service, live_only=False, config_dir=REPO_ROOT / "config", proc=Path("/proc"), pid=None):
@@ -170,12 +172,16 @@ def check(service, live_only=False, config_dir=REPO_ROOT / "config", proc=Path("
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m services.infra.health", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m services.infra.health", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("service", choices=SERVICES)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--live", action="store_true", help="the process only (liveness)")
     mode.add_argument("--ready", action="store_true", help="process, database, broker (default)")
-    mode.add_argument("--migrated", action="store_true", help="the database is at its newest migration")
+    mode.add_argument(
+        "--migrated", action="store_true", help="the database is at its newest migration"
+    )
     args = parser.parse_args(argv)
     try:
         if args.migrated:

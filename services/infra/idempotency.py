@@ -50,11 +50,15 @@ class KeyField(fields.String):
 
 def fingerprint(request):
     """What makes two requests the same one: a digest of their JSON-safe content."""
-    return hashlib.sha256(json.dumps(request, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(request, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 def reused():
-    return Conflict("This Idempotency-Key was already used with a different request.", {"reason": REASON})
+    return Conflict(
+        "This Idempotency-Key was already used with a different request.", {"reason": REASON}
+    )
 
 
 class IdempotencyKeyColumns:
@@ -83,7 +87,9 @@ class IdempotencyKeyColumns:
 def find(session, model, tenant_id, owner_id, key):
     """The claim of ``key`` in ``model``'s table, or ``None``."""
     return session.scalars(
-        select(model).where(model.tenant_id == tenant_id, model.member_id == owner_id, model.key == key)
+        select(model).where(
+            model.tenant_id == tenant_id, model.member_id == owner_id, model.key == key
+        )
     ).first()
 
 
@@ -108,11 +114,21 @@ def run(session, model, tenant_id, owner_id, key, request, answer, **columns):
     digest = fingerprint(request)
     claimed = find(session, model, tenant_id, owner_id, key)
     if claimed is not None:
-        if same_request(claimed, digest).response is None:  # claimed by a call that answers otherwise
+        if (
+            same_request(claimed, digest).response is None
+        ):  # claimed by a call that answers otherwise
             raise reused()
         return claimed.response
     result = answer()
-    session.add(model(tenant_id=tenant_id, member_id=owner_id, key=key, request_hash=digest, response=result,
-                      **columns))
+    session.add(
+        model(
+            tenant_id=tenant_id,
+            member_id=owner_id,
+            key=key,
+            request_hash=digest,
+            response=result,
+            **columns,
+        )
+    )
     session.flush()
     return result

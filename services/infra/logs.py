@@ -29,7 +29,12 @@ _context = contextvars.ContextVar("linli_log_context", default=None)
 
 # The attributes every LogRecord has: anything else on a record came as ``extra=``.
 _RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message", "asctime", "service", "context", *CONTEXT_FIELDS}
+    "message",
+    "asctime",
+    "service",
+    "context",
+    *CONTEXT_FIELDS,
+}
 
 # A mainland mobile number (1[3-9] and nine digits) not inside a longer run of digits.
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
@@ -48,8 +53,9 @@ _ASSIGNMENT = re.compile(
 
 def is_sensitive(name):
     name = str(name).lower()
-    return any(word in name for word in ("password", "passwd", "secret", "token", "authorization")) or (
-        name == "key" or name.endswith(("_key", "-key", "apikey")))
+    return any(
+        word in name for word in ("password", "passwd", "secret", "token", "authorization")
+    ) or (name == "key" or name.endswith(("_key", "-key", "apikey")))
 
 
 def redact(text):
@@ -111,7 +117,9 @@ class ContextFilter(logging.Filter):
         fields = _context.get() or {}
         for key in CONTEXT_FIELDS:
             setattr(record, key, fields.get(key))
-        record.context = "".join(f" [{fields[key]}]" for key in ("entrypoint", "correlation_id") if fields.get(key))
+        record.context = "".join(
+            f" [{fields[key]}]" for key in ("entrypoint", "correlation_id") if fields.get(key)
+        )
         try:
             message = record.getMessage()
         except Exception:  # a log call whose arguments do not fit its format must not raise here
@@ -167,7 +175,9 @@ class TextFormatter(logging.Formatter):
 
 
 def log_format(env=None):
-    value = ((env if env is not None else os.environ).get(FORMAT_VARIABLE) or "text").strip().lower()
+    value = (
+        ((env if env is not None else os.environ).get(FORMAT_VARIABLE) or "text").strip().lower()
+    )
     if value not in ("text", "json"):
         raise ValueError(f"{FORMAT_VARIABLE} must be text or json, not {value!r}")
     return value
@@ -185,6 +195,12 @@ def logging_config(service, level="INFO"):
         "disable_existing_loggers": False,
         "formatters": {"linli": {"()": "services.infra.logs.formatter"}},
         "filters": {"context": {"()": "services.infra.logs.ContextFilter", "service": service}},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "linli", "filters": ["context"]}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "linli",
+                "filters": ["context"],
+            }
+        },
         "root": {"level": level, "handlers": ["console"]},
     }

@@ -47,25 +47,53 @@ OUTCOMES = ("ok", "error", "failure")
 # Seconds: from a quick read (5 ms) to the gateway's deadline (4 s) and past it.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-RPC_REQUESTS = Counter("linli_rpc_requests_total", "RPC calls handled, by method and outcome",
-                       ["service", "method", "outcome"])
-RPC_DURATION = Histogram("linli_rpc_duration_seconds", "Time to handle an RPC call",
-                         ["service", "method"], buckets=BUCKETS)
-EVENTS_HANDLED = Counter("linli_event_handled_total", "Events handled, by type and outcome",
-                         ["service", "event_type", "outcome"])
-EVENT_DURATION = Histogram("linli_event_duration_seconds", "Time to handle an event",
-                           ["service", "event_type"], buckets=BUCKETS)
-TIMER_RUNS = Counter("linli_timer_runs_total", "Timer runs, by timer and outcome", ["service", "timer", "outcome"])
-TIMER_DURATION = Histogram("linli_timer_duration_seconds", "Time of a timer run", ["service", "timer"],
-                           buckets=BUCKETS)
-HTTP_REQUESTS = Counter("linli_http_requests_total", "HTTP requests answered, by route template and status",
-                        ["route", "method", "status"])
-HTTP_DURATION = Histogram("linli_http_request_duration_seconds", "Time to answer an HTTP request",
-                          ["route", "method"], buckets=BUCKETS)
-INBOX_RETRIES = Counter("linli_inbox_retries_total", "Failed events handled again after their backoff",
-                        ["service"])
-RPC_TIMEOUTS = Counter("linli_rpc_timeouts_total", "RPC calls that got no answer in time, by called service",
-                       ["service", "target"])
+RPC_REQUESTS = Counter(
+    "linli_rpc_requests_total",
+    "RPC calls handled, by method and outcome",
+    ["service", "method", "outcome"],
+)
+RPC_DURATION = Histogram(
+    "linli_rpc_duration_seconds",
+    "Time to handle an RPC call",
+    ["service", "method"],
+    buckets=BUCKETS,
+)
+EVENTS_HANDLED = Counter(
+    "linli_event_handled_total",
+    "Events handled, by type and outcome",
+    ["service", "event_type", "outcome"],
+)
+EVENT_DURATION = Histogram(
+    "linli_event_duration_seconds",
+    "Time to handle an event",
+    ["service", "event_type"],
+    buckets=BUCKETS,
+)
+TIMER_RUNS = Counter(
+    "linli_timer_runs_total", "Timer runs, by timer and outcome", ["service", "timer", "outcome"]
+)
+TIMER_DURATION = Histogram(
+    "linli_timer_duration_seconds", "Time of a timer run", ["service", "timer"], buckets=BUCKETS
+)
+HTTP_REQUESTS = Counter(
+    "linli_http_requests_total",
+    "HTTP requests answered, by route template and status",
+    ["route", "method", "status"],
+)
+HTTP_DURATION = Histogram(
+    "linli_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["route", "method"],
+    buckets=BUCKETS,
+)
+INBOX_RETRIES = Counter(
+    "linli_inbox_retries_total", "Failed events handled again after their backoff", ["service"]
+)
+RPC_TIMEOUTS = Counter(
+    "linli_rpc_timeouts_total",
+    "RPC calls that got no answer in time, by called service",
+    ["service", "target"],
+)
 
 # What a worker's own code says of its outcome (an event handler's inbox result), beside its exception.
 _worker_outcome = ContextVar("linli_worker_outcome", default=None)
@@ -109,13 +137,16 @@ def _entrypoint_name(entrypoint):
 _RECORDERS = {
     "rpc": lambda service, name, outcome, seconds: (
         RPC_REQUESTS.labels(service=service, method=name, outcome=outcome).inc(),
-        RPC_DURATION.labels(service=service, method=name).observe(seconds)),
+        RPC_DURATION.labels(service=service, method=name).observe(seconds),
+    ),
     "event": lambda service, name, outcome, seconds: (
         EVENTS_HANDLED.labels(service=service, event_type=name, outcome=outcome).inc(),
-        EVENT_DURATION.labels(service=service, event_type=name).observe(seconds)),
+        EVENT_DURATION.labels(service=service, event_type=name).observe(seconds),
+    ),
     "timer": lambda service, name, outcome, seconds: (
         TIMER_RUNS.labels(service=service, timer=name, outcome=outcome).inc(),
-        TIMER_DURATION.labels(service=service, timer=name).observe(seconds)),
+        TIMER_DURATION.labels(service=service, timer=name).observe(seconds),
+    ),
 }
 
 
@@ -138,17 +169,31 @@ class OutboxCollector:
         try:
             with self.Session() as session:
                 backlog, oldest = session.execute(
-                    select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.published_at.is_(None))
+                    select(func.count(), func.min(OutboxMessage.created_at)).where(
+                        OutboxMessage.published_at.is_(None)
+                    )
                 ).one()
-                parked = session.scalar(select(func.count()).select_from(ParkedEvent).where(ParkedEvent.status == "parked"))
+                parked = session.scalar(
+                    select(func.count())
+                    .select_from(ParkedEvent)
+                    .where(ParkedEvent.status == "parked")
+                )
         except Exception:
             log.warning("could not read the outbox of %s for metrics", self.service, exc_info=True)
             return
         age = max(0.0, ((now or utcnow()) - oldest).total_seconds()) if oldest is not None else 0.0
-        yield _gauge("linli_outbox_backlog", "Outbox events not yet published", self.service, backlog)
-        yield _gauge("linli_outbox_oldest_unsent_age_seconds", "Age of the oldest unpublished outbox event",
-                     self.service, age)
-        yield _gauge("linli_inbox_parked_events", "Events parked for an operator", self.service, parked)
+        yield _gauge(
+            "linli_outbox_backlog", "Outbox events not yet published", self.service, backlog
+        )
+        yield _gauge(
+            "linli_outbox_oldest_unsent_age_seconds",
+            "Age of the oldest unpublished outbox event",
+            self.service,
+            age,
+        )
+        yield _gauge(
+            "linli_inbox_parked_events", "Events parked for an operator", self.service, parked
+        )
 
 
 def _gauge(name, documentation, service, value):
@@ -167,7 +212,9 @@ class Metrics(DependencyProvider):
         self.service = self.container.service_name
         self.started = {}
         self.server = self.collector = None
-        self.database = next((d for d in self.container.dependencies if isinstance(d, Database)), None)
+        self.database = next(
+            (d for d in self.container.dependencies if isinstance(d, Database)), None
+        )
 
     def start(self):
         port = metrics_port()
@@ -180,7 +227,10 @@ class Metrics(DependencyProvider):
                     REGISTRY.register(collector)
                     self.collector = collector
                 except ValueError:  # another service of this process reports its outbox already
-                    log.warning("%s's outbox gauges are not served: this process has another service's", self.service)
+                    log.warning(
+                        "%s's outbox gauges are not served: this process has another service's",
+                        self.service,
+                    )
         if port:
             host = os.environ.get(HOST_VARIABLE) or "0.0.0.0"
             try:
@@ -210,7 +260,11 @@ class Metrics(DependencyProvider):
         self.started[worker_ctx] = time.perf_counter()
         kind, name = _entrypoint_name(worker_ctx.entrypoint)
         data = worker_ctx.data or {}
-        logs.bind(entrypoint=name, correlation_id=data.get("correlation_id"), tenant_id=data.get("tenant_id"))
+        logs.bind(
+            entrypoint=name,
+            correlation_id=data.get("correlation_id"),
+            tenant_id=data.get("tenant_id"),
+        )
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         started = self.started.pop(worker_ctx, None)
@@ -238,7 +292,9 @@ class Metrics(DependencyProvider):
             transaction = session.get_nested_transaction() or session.get_transaction()
             for obj in session.new:
                 if isinstance(obj, OutboxMessage) and obj.event_type in self.counted_events:
-                    session.info.setdefault(key, []).append((transaction, obj.event_type, obj.payload.get("data") or {}))
+                    session.info.setdefault(key, []).append(
+                        (transaction, obj.event_type, obj.payload.get("data") or {})
+                    )
 
         def after_commit(session):
             for _transaction, event_type, data in session.info.pop(key, ()):
@@ -250,8 +306,11 @@ class Metrics(DependencyProvider):
         def after_soft_rollback(session, previous_transaction):
             # Every rollback, of a savepoint or of the whole transaction.
             if key in session.info:
-                session.info[key] = [noted for noted in session.info[key]
-                                     if not _within(noted[0], previous_transaction)]
+                session.info[key] = [
+                    noted
+                    for noted in session.info[key]
+                    if not _within(noted[0], previous_transaction)
+                ]
 
         sa_event.listen(Session, "after_flush", after_flush)
         sa_event.listen(Session, "after_commit", after_commit)

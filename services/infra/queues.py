@@ -42,16 +42,25 @@ MOVE_BATCH = 500
 
 
 def quorum_arguments():
-    return {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE}
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+    }
 
 
 def dead_letter_queue():
     exchange = Exchange(DEAD_LETTER_EXCHANGE, type="headers", durable=True)
-    return Queue(DEAD_LETTER_QUEUE, durable=True, queue_arguments={"x-queue-type": "quorum"}, bindings=[
-        # "all-with-x": plain "all" ignores headers that begin with x- (and so would match anything)
-        binding(exchange, arguments={"x-match": "all-with-x", "x-first-death-reason": reason})
-        for reason in KEPT_DEATH_REASONS])
+    return Queue(
+        DEAD_LETTER_QUEUE,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+        bindings=[
+            # "all-with-x": plain "all" ignores headers that begin with x- (and so would match anything)
+            binding(exchange, arguments={"x-match": "all-with-x", "x-first-death-reason": reason})
+            for reason in KEPT_DEATH_REASONS
+        ],
+    )
 
 
 class QuorumQueue(Queue):
@@ -64,19 +73,29 @@ class QuorumQueue(Queue):
 
 
 def quorum_queue(name, exchange, routing_key):
-    return QuorumQueue(name, exchange=exchange, routing_key=routing_key, durable=True,
-                       queue_arguments=quorum_arguments())
+    return QuorumQueue(
+        name,
+        exchange=exchange,
+        routing_key=routing_key,
+        durable=True,
+        queue_arguments=quorum_arguments(),
+    )
 
 
 def rpc_queue(service_name, config):
     """The queue of a service's RPC requests (nameko's name and binding)."""
-    return quorum_queue(RPC_QUEUE_TEMPLATE.format(service_name), get_rpc_exchange(config), f"{service_name}.*")
+    return quorum_queue(
+        RPC_QUEUE_TEMPLATE.format(service_name), get_rpc_exchange(config), f"{service_name}.*"
+    )
 
 
 def event_queue(source, event_type, service_name, method_name, config):
     """The queue of a service-pool ``@event_handler`` (nameko's name and binding)."""
-    return quorum_queue(f"evt-{source}-{event_type}--{service_name}.{method_name}",
-                        get_event_exchange(source, config), event_type)
+    return quorum_queue(
+        f"evt-{source}-{event_type}--{service_name}.{method_name}",
+        get_event_exchange(source, config),
+        event_type,
+    )
 
 
 class MigrationRefused(Exception):
@@ -105,14 +124,18 @@ def migrate(connection, queue):
     with connection.channel() as channel:
         _, ready, consumers = channel.queue_declare(queue.name, passive=True)
         if consumers:
-            raise MigrationRefused(f"the classic queue {queue.name} has {consumers} consumers: stop them "
-                                   "(the services of the previous version) and run the migration again")
+            raise MigrationRefused(
+                f"the classic queue {queue.name} has {consumers} consumers: stop them "
+                "(the services of the previous version) and run the migration again"
+            )
         holding(channel).declare()
         channel.queue_unbind(queue.name, queue.exchange.name, queue.routing_key)
     moved = move(connection, queue.name, holding.name)
     with connection.channel() as channel:
         channel.queue_delete(queue.name, if_unused=True, if_empty=True)
-    log.info("moved %s messages of the classic queue %s aside (%s were ready)", moved, queue.name, ready)
+    log.info(
+        "moved %s messages of the classic queue %s aside (%s were ready)", moved, queue.name, ready
+    )
     _finish(connection, queue)
 
 
@@ -128,7 +151,9 @@ def _finish(connection, queue):
         # (nobody consumes it, and nothing is published to it once unbound).
         _, left, _ = channel.queue_declare(holding.name, passive=True)
         if left:
-            raise RuntimeError(f"{left} messages arrived in {holding.name} while it was emptied; run again")
+            raise RuntimeError(
+                f"{left} messages arrived in {holding.name} while it was emptied; run again"
+            )
         channel.queue_delete(holding.name)
     log.info("%s is a quorum queue now, with the %s messages it held", queue.name, moved)
 
@@ -143,7 +168,10 @@ def move(connection, source, target):
         publisher.tx_select()
         while True:
             batch = []
-            while len(batch) < MOVE_BATCH and (message := getter.basic_get(source, no_ack=False)) is not None:
+            while (
+                len(batch) < MOVE_BATCH
+                and (message := getter.basic_get(source, no_ack=False)) is not None
+            ):
                 batch.append(message)
             if not batch:
                 return moved
@@ -155,8 +183,13 @@ def move(connection, source, target):
 
 
 def _holding(queue):
-    return Queue(queue.name + HOLDING_SUFFIX, exchange=queue.exchange, routing_key=queue.routing_key,
-                 durable=True, queue_arguments={"x-queue-type": "quorum"})
+    return Queue(
+        queue.name + HOLDING_SUFFIX,
+        exchange=queue.exchange,
+        routing_key=queue.routing_key,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
 
 
 def _declare(connection, queue):

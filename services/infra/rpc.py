@@ -5,7 +5,6 @@ raise ``ServiceUnavailable`` after ``timeout`` seconds; the request message carr
 ``expiration``, so a call that gave up is dropped by the broker and never runs later.
 """
 
-
 import copy
 import logging
 import time
@@ -29,7 +28,12 @@ log = logging.getLogger(__name__)
 # Below the gateway's own deadline (LINLI_RPC_TIMEOUT_SECONDS, 4 s), so nested calls give up first.
 DEFAULT_TIMEOUT = 3.0
 MIN_BUDGET = 0.05  # seconds: less than this left is no time to do anything useful
-RPC_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
+RPC_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0.2,
+    "interval_step": 0.3,
+    "interval_max": 0.5,
+}
 
 
 class LightPublisher(Publisher):
@@ -95,11 +99,14 @@ class RpcClient:
                 return reply.result()
         except eventlet.Timeout:
             metrics.RPC_TIMEOUTS.labels(service=self.worker_ctx.service_name, target=service).inc()
-            raise ServiceUnavailable(f"The {service} service did not answer in time.", {"service": service}) from None
+            raise ServiceUnavailable(
+                f"The {service} service did not answer in time.", {"service": service}
+            ) from None
         except (TimeoutError, OperationalError, OSError) as exc:
             log.warning("calling %s.%s failed: %r", service, method, exc)
-            raise ServiceUnavailable(f"The {service} service is not reachable.", {"service": service}) from None
-
+            raise ServiceUnavailable(
+                f"The {service} service is not reachable.", {"service": service}
+            ) from None
 
     def _send(self, proxy, deadline, args, kwargs):
         """Publish with this call's deadline in the context headers, then restore ours."""

@@ -33,7 +33,9 @@ def load(schema, data, **kwargs):
 def Text(max_length, required=True, **kwargs):
     """A string field, trimmed length between 1 and ``max_length``."""
     minimum = 1 if required else 0
-    return fields.String(required=required, validate=validate.Length(min=minimum, max=max_length), **kwargs)
+    return fields.String(
+        required=required, validate=validate.Length(min=minimum, max=max_length), **kwargs
+    )
 
 
 class PageSchema(StrictSchema):
@@ -64,7 +66,10 @@ def page(items, limit):
     more = len(items) > limit
     items = items[:limit]
     last = items[-1] if more else None
-    return {"items": items, "next_cursor": encode_cursor([last["created_at"], last["id"]]) if more else None}
+    return {
+        "items": items,
+        "next_cursor": encode_cursor([last["created_at"], last["id"]]) if more else None,
+    }
 
 
 class Int(fields.Integer):

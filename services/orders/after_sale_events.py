@@ -16,7 +16,11 @@ from services.orders.events import (
 from services.orders.lifecycle import order_of_event
 from services.orders.models import OrderAfterSale, OrderCompensation
 
-OPENED, REJECTED, GRANTED = AfterSaleOpenedData(), AfterSaleRejectedData(), CompensationGrantedData()
+OPENED, REJECTED, GRANTED = (
+    AfterSaleOpenedData(),
+    AfterSaleRejectedData(),
+    CompensationGrantedData(),
+)
 
 
 def _case(session, order, case_id, kind, at, status):
@@ -50,8 +54,21 @@ def apply_compensation_granted(session, event):
     if order is None:
         return
     if session.get(OrderCompensation, data["compensation_id"]) is None:
-        session.add(OrderCompensation(id=data["compensation_id"], order_id=order.id, type=data["type"],
-                                      amount=data["amount"], at=data["at"]))
+        session.add(
+            OrderCompensation(
+                id=data["compensation_id"],
+                order_id=order.id,
+                type=data["type"],
+                amount=data["amount"],
+                at=data["at"],
+            )
+        )
     if data["case_id"]:
-        _case(session, order, data["case_id"], data["case_kind"] or "other", data["case_opened_at"] or data["at"],
-              "resolved")
+        _case(
+            session,
+            order,
+            data["case_id"],
+            data["case_kind"] or "other",
+            data["case_opened_at"] or data["at"],
+            "resolved",
+        )

@@ -10,8 +10,12 @@ from services.orders import events
 
 ORDERS_PLACED = Counter("linli_orders_placed_total", "Orders placed")
 ORDERS_PAID = Counter("linli_orders_paid_total", "Orders paid")
-ORDERS_REFUNDED = Counter("linli_orders_refunded_total", "Refunds made (a partial refund counts too)")
-GMV_CENTS = Counter("linli_gmv_cents_total", "Gross merchandise value in fen: the totals of the orders paid")
+ORDERS_REFUNDED = Counter(
+    "linli_orders_refunded_total", "Refunds made (a partial refund counts too)"
+)
+GMV_CENTS = Counter(
+    "linli_gmv_cents_total", "Gross merchandise value in fen: the totals of the orders paid"
+)
 REFUNDED_CENTS = Counter("linli_refunded_cents_total", "Fen given back by refunds")
 
 

@@ -36,15 +36,24 @@ TERMS_CHANGED = TermsChangedData()
 
 
 # Built once: this runs for every order (columns, not entities, for the same reason).
-_TERMS_OF = select(CheckoutTerms.member_id, CheckoutTerms.discount_percent, CheckoutTerms.valid_until,
-                   CheckoutTerms.fetched_at, CheckoutTerms.changed_at).where(
+_TERMS_OF = select(
+    CheckoutTerms.member_id,
+    CheckoutTerms.discount_percent,
+    CheckoutTerms.valid_until,
+    CheckoutTerms.fetched_at,
+    CheckoutTerms.changed_at,
+).where(
     CheckoutTerms.tenant_id == bindparam("tenant_id"),
-    CheckoutTerms.member_id.in_([bindparam("member_id"), WHOLE_COMMUNITY]))
+    CheckoutTerms.member_id.in_([bindparam("member_id"), WHOLE_COMMUNITY]),
+)
 
 
 def discount_percent(session, tenant_id, member_id):
     """The member's tier discount if orders may still rely on what crm said, else ``None``."""
-    rows = {row.member_id: row for row in session.execute(_TERMS_OF, {"tenant_id": tenant_id, "member_id": member_id})}
+    rows = {
+        row.member_id: row
+        for row in session.execute(_TERMS_OF, {"tenant_id": tenant_id, "member_id": member_id})
+    }
     terms = rows.get(member_id)
     if terms is None or terms.discount_percent is None or not utcnow() < terms.valid_until:
         return None
@@ -57,8 +66,15 @@ def discount_percent(session, tenant_id, member_id):
 def local_checkout(subtotal_cents, percent):
     """What crm's ``apply_checkout`` answers for an order without coupon or points."""
     discount = subtotal_cents * percent // 100
-    return {"discount_cents": discount, "total_cents": subtotal_cents - discount, "tier_discount_cents": discount,
-            "coupon_id": None, "coupon_discount_cents": 0, "points_used": 0, "points_discount_cents": 0}
+    return {
+        "discount_cents": discount,
+        "total_cents": subtotal_cents - discount,
+        "tier_discount_cents": discount,
+        "coupon_id": None,
+        "coupon_discount_cents": 0,
+        "points_used": 0,
+        "points_discount_cents": 0,
+    }
 
 
 def remember(session, tenant_id, member_id, answer, fetched_at):
@@ -76,7 +92,10 @@ def remember(session, tenant_id, member_id, answer, fetched_at):
                 row = CheckoutTerms(tenant_id=tenant_id, member_id=member_id)
                 session.add(row)
             if row.fetched_at is None or row.fetched_at < fetched_at:
-                row.discount_percent, row.valid_until = terms["discount_percent"], terms["valid_until"]
+                row.discount_percent, row.valid_until = (
+                    terms["discount_percent"],
+                    terms["valid_until"],
+                )
                 row.fetched_at = fetched_at
     except IntegrityError:
         pass

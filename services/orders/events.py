@@ -34,7 +34,9 @@ class ReadyForPickupData(FulfilmentStepData):
 class TermsChangedData(TolerantSchema):
     """``crm.checkout_terms_changed``: one member's, or (no member) the whole community's."""
 
-    member_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+    member_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=32)
+    )
 
 
 class AfterSaleOpenedData(TolerantSchema):

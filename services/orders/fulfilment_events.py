@@ -22,7 +22,7 @@ def _advance(session, event, data, status):
     order = lifecycle.order_of_event(session, event, data["order_id"])
     if order is None or order.status not in WAY or WAY.index(order.status) >= WAY.index(status):
         return None
-    for step in WAY[WAY.index(order.status) + 1: WAY.index(status) + 1]:
+    for step in WAY[WAY.index(order.status) + 1 : WAY.index(status) + 1]:
         lifecycle.transition(session, order, step, BY)
     return order
 
@@ -43,7 +43,11 @@ def apply_order_ready_for_pickup(session, event):
     order = _advance(session, event, data, "ready_for_pickup")
     if order is not None:
         pickup = data["pickup"]
-        order.pickup_code, order.pickup_point, order.pickup_at = pickup["code"], pickup["point"], pickup["at"]
+        order.pickup_code, order.pickup_point, order.pickup_at = (
+            pickup["code"],
+            pickup["point"],
+            pickup["at"],
+        )
 
 
 @inbox_consumer("services.orders.fulfilment_events:apply_order_picked_up")
@@ -51,6 +55,10 @@ def apply_order_picked_up(session, event):
     order = _advance(session, event, load(STEP, event["data"]), "completed")
     if order is not None:
         stats.record_completed(session, order)
-        emit(session, events.ORDER_COMPLETED,
-             {**lifecycle.order_facts(order), "completed_at": order.updated_at.isoformat()},
-             tenant_id=order.tenant_id, correlation_id=event.get("correlation_id"))
+        emit(
+            session,
+            events.ORDER_COMPLETED,
+            {**lifecycle.order_facts(order), "completed_at": order.updated_at.isoformat()},
+            tenant_id=order.tenant_id,
+            correlation_id=event.get("correlation_id"),
+        )

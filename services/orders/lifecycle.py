@@ -71,8 +71,12 @@ def transition(session, order, status, by):
     if status not in TRANSITIONS[order.status]:
         raise _wrong_state(order, status)
     now = utcnow()
-    if not compare_and_set(session, Order, (Order.id == order.id, Order.status == order.status),
-                           {"status": status, "updated_at": now}):
+    if not compare_and_set(
+        session,
+        Order,
+        (Order.id == order.id, Order.status == order.status),
+        {"status": status, "updated_at": now},
+    ):
         session.refresh(order, ["status", "updated_at"])
         raise _wrong_state(order, status)
     set_committed_value(order, "status", status)
@@ -92,8 +96,15 @@ def order_facts(order):
         "order_id": order.id,
         "member_id": order.member_id,
         "channel": {"type": order.channel_type, "id": order.channel_id},
-        "lines": [{"product_id": line.product_id, "name": line.name, "quantity": line.quantity,
-                   "unit_price_cents": line.unit_price_cents} for line in order.lines],
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price_cents": line.unit_price_cents,
+            }
+            for line in order.lines
+        ],
         "total_cents": order.total_cents,
         "placed_at": order.created_at.isoformat(),
     }
@@ -102,16 +113,24 @@ def order_facts(order):
 def mark_paid(session, order, by, method, correlation_id=None):
     transition(session, order, "paid", by)
     stats.record_paid(session, order)
-    emit(session, events.ORDER_PAID,
-         {**order_facts(order), "payment_method": method, "paid_at": order.updated_at.isoformat()},
-         tenant_id=order.tenant_id, correlation_id=correlation_id)
+    emit(
+        session,
+        events.ORDER_PAID,
+        {**order_facts(order), "payment_method": method, "paid_at": order.updated_at.isoformat()},
+        tenant_id=order.tenant_id,
+        correlation_id=correlation_id,
+    )
 
 
 def cancel(session, order, by, reason, correlation_id=None):
     transition(session, order, "cancelled", by)
-    emit(session, events.ORDER_CANCELLED,
-         {**order_facts(order), "reason": reason, "cancelled_at": order.updated_at.isoformat()},
-         tenant_id=order.tenant_id, correlation_id=correlation_id)
+    emit(
+        session,
+        events.ORDER_CANCELLED,
+        {**order_facts(order), "reason": reason, "cancelled_at": order.updated_at.isoformat()},
+        tenant_id=order.tenant_id,
+        correlation_id=correlation_id,
+    )
 
 
 def overdue_orders(session, now, limit=200):

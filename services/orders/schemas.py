@@ -6,8 +6,15 @@ from services.infra import idempotency
 from services.infra.schemas import Int, PageSchema, StrictSchema, Text, TolerantSchema
 
 ORDER_STATUSES = [
-    "pending_payment", "paid", "packed", "delivering", "ready_for_pickup", "completed",
-    "cancelled", "refunding", "refunded",
+    "pending_payment",
+    "paid",
+    "packed",
+    "delivering",
+    "ready_for_pickup",
+    "completed",
+    "cancelled",
+    "refunding",
+    "refunded",
 ]
 
 
@@ -30,10 +37,14 @@ class ChannelInput(StrictSchema):
 
 
 class PlaceOrderInput(StrictSchema):
-    items = fields.List(fields.Nested(OrderItemInput), required=True, validate=validate.Length(min=1, max=50))
+    items = fields.List(
+        fields.Nested(OrderItemInput), required=True, validate=validate.Length(min=1, max=50)
+    )
     channel = fields.Nested(ChannelInput, load_default=lambda: {"type": "shop", "id": None})
     note = Text(200, required=False, load_default="")
-    coupon_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+    coupon_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=32)
+    )
     points_to_use = Int(0, 10**7, load_default=0)
 
 
@@ -60,7 +71,9 @@ class OrderAttempt(StrictSchema):
 
 
 class OrderAttempts(StrictSchema):
-    attempts = fields.List(fields.Nested(OrderAttempt), required=True, validate=validate.Length(min=1, max=200))
+    attempts = fields.List(
+        fields.Nested(OrderAttempt), required=True, validate=validate.Length(min=1, max=200)
+    )
 
 
 ORDER_ATTEMPTS = OrderAttempts()
@@ -69,13 +82,17 @@ ORDER_ATTEMPTS = OrderAttempts()
 class PaidOrdersQuery(StrictSchema):
     """Paid orders not yet packed: those of a wave, or those outside waves paid in [from, to)."""
 
-    wave_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+    wave_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=32)
+    )
     paid_from = fields.AwareDateTime(load_default=None, allow_none=True)
     paid_to = fields.AwareDateTime(load_default=None, allow_none=True)
 
     @validates_schema
     def _one_group(self, data, **kwargs):
-        if (data.get("wave_id") is None) == (data.get("paid_from") is None or data.get("paid_to") is None):
+        if (data.get("wave_id") is None) == (
+            data.get("paid_from") is None or data.get("paid_to") is None
+        ):
             raise ValidationError("Either a wave_id, or paid_from and paid_to.", "_schema")
 
 
@@ -101,14 +118,19 @@ class LineOutput(Schema):
 class TimelineOutput(Schema):
     status = fields.String()
     at = fields.AwareDateTime()
-    by = fields.Function(lambda change: change.by.split(":", 1)[0])  # member|leader|staff|provider|system
+    by = fields.Function(
+        lambda change: change.by.split(":", 1)[0]
+    )  # member|leader|staff|provider|system
 
 
 def _pickup(order):
     if order.pickup_code is None:
         return None
-    return {"code": order.pickup_code, "point": order.pickup_point,
-            "at": order.pickup_at.isoformat() if order.pickup_at else None}
+    return {
+        "code": order.pickup_code,
+        "point": order.pickup_point,
+        "at": order.pickup_at.isoformat() if order.pickup_at else None,
+    }
 
 
 class AfterSaleOutput(Schema):

@@ -65,8 +65,10 @@ def _bump(session, model, keys, amounts, labels=None):
     statement = insert(model).values(**keys, **amounts, **labels)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
-        set_={**{name: getattr(model, name) + statement.excluded[name] for name in amounts},
-              **{name: statement.excluded[name] for name in labels}},
+        set_={
+            **{name: getattr(model, name) + statement.excluded[name] for name in amounts},
+            **{name: statement.excluded[name] for name in labels},
+        },
     )
     session.execute(statement)
 
@@ -74,22 +76,48 @@ def _bump(session, model, keys, amounts, labels=None):
 def _book_order(session, order, paid_at, sign):
     """Add (sign=1) or take out (sign=-1) a paid order in its payment hour."""
     hour = hour_of(paid_at)
-    _bump(session, StatsMember, {"tenant_id": order.tenant_id, "member_id": order.member_id}, {"orders": sign})
-    _bump(session, StatsMemberHour, {"tenant_id": order.tenant_id, "hour": hour, "member_id": order.member_id},
-          {"orders": sign})
+    _bump(
+        session,
+        StatsMember,
+        {"tenant_id": order.tenant_id, "member_id": order.member_id},
+        {"orders": sign},
+    )
+    _bump(
+        session,
+        StatsMemberHour,
+        {"tenant_id": order.tenant_id, "hour": hour, "member_id": order.member_id},
+        {"orders": sign},
+    )
     for line in order.lines:
-        sold = {"quantity": sign * line.quantity, "revenue_cents": sign * line.quantity * line.unit_price_cents}
-        _bump(session, StatsProductHour, {"tenant_id": order.tenant_id, "hour": hour, "product_id": line.product_id},
-              sold, {"name": line.name})
-        _bump(session, StatsProductDay, {"tenant_id": order.tenant_id, "day": hour // 24,
-                                         "product_id": line.product_id}, sold, {"name": line.name})
+        sold = {
+            "quantity": sign * line.quantity,
+            "revenue_cents": sign * line.quantity * line.unit_price_cents,
+        }
+        _bump(
+            session,
+            StatsProductHour,
+            {"tenant_id": order.tenant_id, "hour": hour, "product_id": line.product_id},
+            sold,
+            {"name": line.name},
+        )
+        _bump(
+            session,
+            StatsProductDay,
+            {"tenant_id": order.tenant_id, "day": hour // 24, "product_id": line.product_id},
+            sold,
+            {"name": line.name},
+        )
 
 
 def record_paid(session, order):
     """The order has just become paid (its timeline says when)."""
     paid_at = _status_at(order, "paid")
-    _bump(session, StatsHour, {"tenant_id": order.tenant_id, "hour": hour_of(paid_at)},
-          {"orders": 1, "paid_cents": order.total_cents})
+    _bump(
+        session,
+        StatsHour,
+        {"tenant_id": order.tenant_id, "hour": hour_of(paid_at)},
+        {"orders": 1, "paid_cents": order.total_cents},
+    )
     _book_order(session, order, paid_at, 1)
 
 
@@ -98,8 +126,12 @@ def record_refund(session, order, amount_cents, whole):
     paid_at = _status_at(order, "paid")
     if paid_at is None:
         return
-    _bump(session, StatsHour, {"tenant_id": order.tenant_id, "hour": hour_of(paid_at)},
-          {"orders": -1 if whole else 0, "refunded_cents": amount_cents})
+    _bump(
+        session,
+        StatsHour,
+        {"tenant_id": order.tenant_id, "hour": hour_of(paid_at)},
+        {"orders": -1 if whole else 0, "refunded_cents": amount_cents},
+    )
     if whole:
         _book_order(session, order, paid_at, -1)
 
@@ -109,8 +141,15 @@ def record_completed(session, order):
     paid_at, completed_at = _status_at(order, "paid"), _status_at(order, "completed")
     if paid_at is None or completed_at is None:
         return
-    _bump(session, StatsHour, {"tenant_id": order.tenant_id, "hour": hour_of(completed_at)},
-          {"completed": 1, "paid_to_completed_seconds": int((completed_at - paid_at).total_seconds())})
+    _bump(
+        session,
+        StatsHour,
+        {"tenant_id": order.tenant_id, "hour": hour_of(completed_at)},
+        {
+            "completed": 1,
+            "paid_to_completed_seconds": int((completed_at - paid_at).total_seconds()),
+        },
+    )
 
 
 def dashboard_stats(session, caller, date_from, date_to, timezone=None):
@@ -122,9 +161,13 @@ def dashboard_stats(session, caller, date_from, date_to, timezone=None):
     daily = {day: {"date": day.isoformat(), "gmv_cents": 0, "orders": 0} for day in days}
     gmv = orders = completed = seconds = 0
     hours = session.execute(
-        select(StatsHour.hour, StatsHour.orders, StatsHour.paid_cents - StatsHour.refunded_cents,
-               StatsHour.completed, StatsHour.paid_to_completed_seconds)
-        .where(StatsHour.tenant_id == tenant, StatsHour.hour >= first, StatsHour.hour < last)
+        select(
+            StatsHour.hour,
+            StatsHour.orders,
+            StatsHour.paid_cents - StatsHour.refunded_cents,
+            StatsHour.completed,
+            StatsHour.paid_to_completed_seconds,
+        ).where(StatsHour.tenant_id == tenant, StatsHour.hour >= first, StatsHour.hour < last)
     )
     for hour, hour_orders, hour_gmv, hour_completed, hour_seconds in hours:
         day = daily[local_date(datetime.fromtimestamp(hour * 3600, UTC), timezone)]
@@ -133,7 +176,9 @@ def dashboard_stats(session, caller, date_from, date_to, timezone=None):
         gmv, orders = gmv + hour_gmv, orders + hour_orders
         completed, seconds = completed + hour_completed, seconds + hour_seconds
 
-    paying, repeat = session.execute(REPEAT_BUYERS, {"tenant": tenant, "first": first, "last": last}).one()
+    paying, repeat = session.execute(
+        REPEAT_BUYERS, {"tenant": tenant, "first": first, "last": last}
+    ).one()
     top = top_products(session, tenant, first, last)
     return {
         "gmv_cents": int(gmv),
@@ -142,8 +187,12 @@ def dashboard_stats(session, caller, date_from, date_to, timezone=None):
         "aov_cents": round(gmv / orders) if orders else 0,
         "repurchase_rate": ratio(int(repeat), int(paying)),
         "top_products": top,
-        "fulfillment": {"avg_paid_to_completed_hours": round(seconds / completed / 3600, 2) if completed else None,
-                        "completed_orders": int(completed)},
+        "fulfillment": {
+            "avg_paid_to_completed_hours": round(seconds / completed / 3600, 2)
+            if completed
+            else None,
+            "completed_orders": int(completed),
+        },
         "daily": list(daily.values()),
     }
 
@@ -164,24 +213,40 @@ REPEAT_BUYERS = text("""
 def top_products(session, tenant, first, last):
     """Whole UTC days from the day buckets, the partial days at the edges from the hours."""
     full_from, full_to = -(-first // 24), last // 24
-    parts = [(StatsProductHour, StatsProductHour.hour, first, last)] if full_from >= full_to else [
-        (StatsProductDay, StatsProductDay.day, full_from, full_to),
-        (StatsProductHour, StatsProductHour.hour, first, full_from * 24),
-        (StatsProductHour, StatsProductHour.hour, full_to * 24, last)]
+    parts = (
+        [(StatsProductHour, StatsProductHour.hour, first, last)]
+        if full_from >= full_to
+        else [
+            (StatsProductDay, StatsProductDay.day, full_from, full_to),
+            (StatsProductHour, StatsProductHour.hour, first, full_from * 24),
+            (StatsProductHour, StatsProductHour.hour, full_to * 24, last),
+        ]
+    )
     totals = {}
     for model, bucket, low, high in parts:
         if low >= high:
             continue
         rows = session.execute(
-            select(model.product_id, func.max(model.name), func.sum(model.quantity), func.sum(model.revenue_cents))
-            .where(model.tenant_id == tenant, bucket >= low, bucket < high).group_by(model.product_id))
+            select(
+                model.product_id,
+                func.max(model.name),
+                func.sum(model.quantity),
+                func.sum(model.revenue_cents),
+            )
+            .where(model.tenant_id == tenant, bucket >= low, bucket < high)
+            .group_by(model.product_id)
+        )
         for product_id, name, quantity, cents in rows:
-            total = totals.setdefault(product_id, {"product_id": product_id, "name": name, "quantity": 0,
-                                                   "revenue_cents": 0})
+            total = totals.setdefault(
+                product_id,
+                {"product_id": product_id, "name": name, "quantity": 0, "revenue_cents": 0},
+            )
             total["quantity"] += int(quantity)
             total["revenue_cents"] += int(cents)
-    ranked = sorted((t for t in totals.values() if t["quantity"] > 0),
-                    key=lambda t: (-t["revenue_cents"], t["product_id"]))
+    ranked = sorted(
+        (t for t in totals.values() if t["quantity"] > 0),
+        key=lambda t: (-t["revenue_cents"], t["product_id"]),
+    )
     return ranked[:TOP_PRODUCTS]
 
 
@@ -195,23 +260,42 @@ def rebuild(session, tenant_id=None):
         session.execute(statement)
 
     def moment(status):
-        return (select(OrderStatusChange.order_id, func.max(OrderStatusChange.at).label("at"))
-                .where(OrderStatusChange.status == status).group_by(OrderStatusChange.order_id).subquery())
+        return (
+            select(OrderStatusChange.order_id, func.max(OrderStatusChange.at).label("at"))
+            .where(OrderStatusChange.status == status)
+            .group_by(OrderStatusChange.order_id)
+            .subquery()
+        )
 
     paid, done = moment("paid"), moment("completed")
-    refunds = (select(Payment.order_id, func.sum(Payment.refunded_cents).label("cents"))
-               .group_by(Payment.order_id).subquery())
+    refunds = (
+        select(Payment.order_id, func.sum(Payment.refunded_cents).label("cents"))
+        .group_by(Payment.order_id)
+        .subquery()
+    )
     whole = Order.status.in_(("refunded", "cancelled"))
     scope = [Order.tenant_id == tenant_id] if tenant_id else []
 
     hours = defaultdict(lambda: [0, 0, 0, 0, 0])
     members = defaultdict(int)
-    orders = (select(Order.tenant_id, Order.member_id, whole, Order.total_cents, paid.c.at, done.c.at,
-                     refunds.c.cents)
-              .join(paid, paid.c.order_id == Order.id).outerjoin(done, done.c.order_id == Order.id)
-              .outerjoin(refunds, refunds.c.order_id == Order.id).where(*scope))
+    orders = (
+        select(
+            Order.tenant_id,
+            Order.member_id,
+            whole,
+            Order.total_cents,
+            paid.c.at,
+            done.c.at,
+            refunds.c.cents,
+        )
+        .join(paid, paid.c.order_id == Order.id)
+        .outerjoin(done, done.c.order_id == Order.id)
+        .outerjoin(refunds, refunds.c.order_id == Order.id)
+        .where(*scope)
+    )
     for tenant, member, is_whole, total, paid_at, completed_at, given_back in session.execute(
-            orders.execution_options(yield_per=5000)):
+        orders.execution_options(yield_per=5000)
+    ):
         bucket = hours[(tenant, hour_of(_aware(paid_at)))]
         bucket[0] += 0 if is_whole else 1
         bucket[1] += total
@@ -224,37 +308,89 @@ def rebuild(session, tenant_id=None):
             members[(tenant, hour_of(_aware(paid_at)), member)] += 1
 
     products = {}
-    lines = (select(Order.tenant_id, paid.c.at, OrderLine.product_id, OrderLine.name, OrderLine.quantity,
-                    OrderLine.unit_price_cents)
-             .join(Order, Order.id == OrderLine.order_id).join(paid, paid.c.order_id == Order.id)
-             .where(~whole, *scope))
-    for tenant, paid_at, product_id, name, quantity, price in session.execute(lines.execution_options(yield_per=5000)):
+    lines = (
+        select(
+            Order.tenant_id,
+            paid.c.at,
+            OrderLine.product_id,
+            OrderLine.name,
+            OrderLine.quantity,
+            OrderLine.unit_price_cents,
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(paid, paid.c.order_id == Order.id)
+        .where(~whole, *scope)
+    )
+    for tenant, paid_at, product_id, name, quantity, price in session.execute(
+        lines.execution_options(yield_per=5000)
+    ):
         row = products.setdefault((tenant, hour_of(_aware(paid_at)), product_id), [name, 0, 0])
         row[0], row[1], row[2] = name, row[1] + quantity, row[2] + quantity * price
 
     if hours:
-        session.execute(StatsHour.__table__.insert(), [
-            {"tenant_id": t, "hour": h, "orders": v[0], "paid_cents": v[1], "refunded_cents": v[2],
-             "completed": v[3], "paid_to_completed_seconds": v[4]} for (t, h), v in hours.items()])
+        session.execute(
+            StatsHour.__table__.insert(),
+            [
+                {
+                    "tenant_id": t,
+                    "hour": h,
+                    "orders": v[0],
+                    "paid_cents": v[1],
+                    "refunded_cents": v[2],
+                    "completed": v[3],
+                    "paid_to_completed_seconds": v[4],
+                }
+                for (t, h), v in hours.items()
+            ],
+        )
     if members:
-        session.execute(StatsMemberHour.__table__.insert(), [
-            {"tenant_id": t, "hour": h, "member_id": m, "orders": n} for (t, h, m), n in members.items()])
+        session.execute(
+            StatsMemberHour.__table__.insert(),
+            [
+                {"tenant_id": t, "hour": h, "member_id": m, "orders": n}
+                for (t, h, m), n in members.items()
+            ],
+        )
         per_member = defaultdict(int)
         for (t, _, m), n in members.items():
             per_member[(t, m)] += n
-        session.execute(StatsMember.__table__.insert(), [
-            {"tenant_id": t, "member_id": m, "orders": n} for (t, m), n in per_member.items()])
+        session.execute(
+            StatsMember.__table__.insert(),
+            [{"tenant_id": t, "member_id": m, "orders": n} for (t, m), n in per_member.items()],
+        )
     if products:
-        session.execute(StatsProductHour.__table__.insert(), [
-            {"tenant_id": t, "hour": h, "product_id": p, "name": v[0], "quantity": v[1], "revenue_cents": v[2]}
-            for (t, h, p), v in products.items()])
+        session.execute(
+            StatsProductHour.__table__.insert(),
+            [
+                {
+                    "tenant_id": t,
+                    "hour": h,
+                    "product_id": p,
+                    "name": v[0],
+                    "quantity": v[1],
+                    "revenue_cents": v[2],
+                }
+                for (t, h, p), v in products.items()
+            ],
+        )
         days = {}
         for (t, h, p), (name, quantity, cents) in products.items():
             day = days.setdefault((t, h // 24, p), [name, 0, 0])
             day[0], day[1], day[2] = name, day[1] + quantity, day[2] + cents
-        session.execute(StatsProductDay.__table__.insert(), [
-            {"tenant_id": t, "day": d, "product_id": p, "name": v[0], "quantity": v[1], "revenue_cents": v[2]}
-            for (t, d, p), v in days.items()])
+        session.execute(
+            StatsProductDay.__table__.insert(),
+            [
+                {
+                    "tenant_id": t,
+                    "day": d,
+                    "product_id": p,
+                    "name": v[0],
+                    "quantity": v[1],
+                    "revenue_cents": v[2],
+                }
+                for (t, d, p), v in days.items()
+            ],
+        )
     return {"hours": len(hours), "member_hours": len(members), "product_hours": len(products)}
 
 

@@ -54,21 +54,43 @@ def record_member_joined(session, event):
     _record_member(session, tenant_id, data)
     if data["invite_code"] and session.get(Referral, data["member_id"]) is None:
         owner = session.scalars(
-            select(InviteCode).where(InviteCode.code == data["invite_code"].upper(), InviteCode.tenant_id == tenant_id)
+            select(InviteCode).where(
+                InviteCode.code == data["invite_code"].upper(), InviteCode.tenant_id == tenant_id
+            )
         ).first()
         if owner is not None and owner.member_id != data["member_id"]:
-            session.add(Referral(invitee_member_id=data["member_id"], tenant_id=tenant_id,
-                                 referrer_member_id=owner.member_id, code=owner.code, status="joined"))
+            session.add(
+                Referral(
+                    invitee_member_id=data["member_id"],
+                    tenant_id=tenant_id,
+                    referrer_member_id=owner.member_id,
+                    code=owner.code,
+                    status="joined",
+                )
+            )
 
 
 def _record_member(session, tenant_id, data):
     """The member's name and household, and their own invite code, unless referral has them."""
     if session.get(Neighbour, data["member_id"]) is None:
-        session.add(Neighbour(member_id=data["member_id"], tenant_id=tenant_id, name=data["name"][:40],
-                              building=data["building"][:20], unit=data["unit"][:20]))
+        session.add(
+            Neighbour(
+                member_id=data["member_id"],
+                tenant_id=tenant_id,
+                name=data["name"][:40],
+                building=data["building"][:20],
+                unit=data["unit"][:20],
+            )
+        )
     if session.get(InviteCode, data["member_id"]) is None:
-        session.add(InviteCode(member_id=data["member_id"], tenant_id=tenant_id,
-                               community_slug=data["community_slug"], code=_unused_code(session)))
+        session.add(
+            InviteCode(
+                member_id=data["member_id"],
+                tenant_id=tenant_id,
+                community_slug=data["community_slug"],
+                code=_unused_code(session),
+            )
+        )
 
 
 def _unused_code(session):
@@ -85,7 +107,9 @@ def check_invite_code(session, slug, code):
     if isinstance(code, str) and isinstance(slug, str) and 4 <= len(code) <= 16:
         owner = session.scalars(select(InviteCode).where(InviteCode.code == code.upper())).first()
     if owner is None or owner.community_slug != slug:
-        raise invalid({"invite_code": ["这个邀请码不存在 (unknown invite code)."]}, "Unknown invite code.")
+        raise invalid(
+            {"invite_code": ["这个邀请码不存在 (unknown invite code)."]}, "Unknown invite code."
+        )
     return {"valid": True}
 
 
@@ -110,8 +134,13 @@ def _invite_from_crm(session, caller, crm):
     member = (me or {}).get("member")
     if member is None or member.get("id") != caller.member_id:
         return None
-    data = {"member_id": member["id"], "community_slug": me["community"]["slug"], "name": member.get("name") or "",
-            "building": member.get("building") or "", "unit": member.get("unit") or ""}
+    data = {
+        "member_id": member["id"],
+        "community_slug": me["community"]["slug"],
+        "name": member.get("name") or "",
+        "building": member.get("building") or "",
+        "unit": member.get("unit") or "",
+    }
     try:
         with session.begin_nested():  # the event, or a second tab, may make it at the same moment
             _record_member(session, caller.tenant_id, data)
@@ -123,11 +152,16 @@ def _invite_from_crm(session, caller, crm):
 
 def get_my_referral(session, caller, crm, public_url):
     invite = my_invite(session, caller, crm)
-    counts = dict(session.execute(
-        select(Referral.status, func.count()).where(
-            Referral.tenant_id == caller.tenant_id, Referral.referrer_member_id == caller.member_id
-        ).group_by(Referral.status)
-    ).all())
+    counts = dict(
+        session.execute(
+            select(Referral.status, func.count())
+            .where(
+                Referral.tenant_id == caller.tenant_id,
+                Referral.referrer_member_id == caller.member_id,
+            )
+            .group_by(Referral.status)
+        ).all()
+    )
     return {
         "invite_code": invite.code,
         "invite_url": invite_url(public_url, invite.community_slug, invite.code),
@@ -149,23 +183,37 @@ def list_referrals(session, caller, query):
     statement = select(Referral).where(Referral.tenant_id == caller.tenant_id)
     if params["status"]:
         statement = statement.where(Referral.status == params["status"])
-    statement = newest_first(statement, Referral, decode_cursor(params["cursor"]), params["limit"],
-                             key=Referral.invitee_member_id)
-    items = [{
-        "id": row.invitee_member_id, "referrer_id": row.referrer_member_id,
-        "referrer_name": neighbour_name(session, row.referrer_member_id), "invitee_id": row.invitee_member_id,
-        "invitee_name": neighbour_name(session, row.invitee_member_id), "status": row.status,
-        "reason": row.reason,
-        "first_order_id": row.first_order_id, "first_order_cents": row.first_order_cents,
-        "referrer_reward_cents": row.referrer_reward_cents, "invitee_reward_cents": row.invitee_reward_cents,
-        "rewarded_at": row.rewarded_at.isoformat() if row.rewarded_at else None,
-        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
-        "created_at": row.created_at.isoformat(),
-    } for row in session.scalars(statement)]
+    statement = newest_first(
+        statement,
+        Referral,
+        decode_cursor(params["cursor"]),
+        params["limit"],
+        key=Referral.invitee_member_id,
+    )
+    items = [
+        {
+            "id": row.invitee_member_id,
+            "referrer_id": row.referrer_member_id,
+            "referrer_name": neighbour_name(session, row.referrer_member_id),
+            "invitee_id": row.invitee_member_id,
+            "invitee_name": neighbour_name(session, row.invitee_member_id),
+            "status": row.status,
+            "reason": row.reason,
+            "first_order_id": row.first_order_id,
+            "first_order_cents": row.first_order_cents,
+            "referrer_reward_cents": row.referrer_reward_cents,
+            "invitee_reward_cents": row.invitee_reward_cents,
+            "rewarded_at": row.rewarded_at.isoformat() if row.rewarded_at else None,
+            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+            "created_at": row.created_at.isoformat(),
+        }
+        for row in session.scalars(statement)
+    ]
     return page(items, params["limit"])
 
 
 # --- share posters (一键分享海报): what goes on them; ``posters`` draws ------------------------
+
 
 def _community_name(session, invite):
     card = session.get(CommunityCard, invite.tenant_id)
@@ -175,10 +223,13 @@ def _community_name(session, invite):
 def invite_poster_facts(session, caller, crm, public_url, invitee_reward_cents):
     """The invite poster's content for the calling member."""
     invite = my_invite(session, caller, crm)
-    return {"community_name": _community_name(session, invite),
-            "nickname": neighbour_name(session, caller.member_id),
-            "invite_url": invite_url(public_url, invite.community_slug, invite.code), "code": invite.code,
-            "rewards_cents": invitee_reward_cents}
+    return {
+        "community_name": _community_name(session, invite),
+        "nickname": neighbour_name(session, caller.member_id),
+        "invite_url": invite_url(public_url, invite.community_slug, invite.code),
+        "code": invite.code,
+        "rewards_cents": invitee_reward_cents,
+    }
 
 
 def product_poster_facts(session, caller, crm, public_url, product):
@@ -186,5 +237,9 @@ def product_poster_facts(session, caller, crm, public_url, product):
     on sale), linked with the sharer's code."""
     invite = my_invite(session, caller, crm)
     url = f"{public_url.rstrip('/')}/c/{invite.community_slug}/products/{product['id']}?invite={invite.code}"
-    return {"community_name": _community_name(session, invite), "product": product, "product_url": url,
-            "sharer": neighbour_name(session, caller.member_id)}
+    return {
+        "community_name": _community_name(session, invite),
+        "product": product,
+        "product_url": url,
+        "sharer": neighbour_name(session, caller.member_id),
+    }

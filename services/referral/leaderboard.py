@@ -23,7 +23,11 @@ def leaderboard(session, caller, query, now=None):
     count = func.count().label("count")
     rows = session.execute(
         select(Referral.referrer_member_id, count, func.max(Referral.rewarded_at).label("latest"))
-        .where(Referral.tenant_id == tenant_id, Referral.status == "rewarded", Referral.rewarded_at >= start)
+        .where(
+            Referral.tenant_id == tenant_id,
+            Referral.status == "rewarded",
+            Referral.rewarded_at >= start,
+        )
         .group_by(Referral.referrer_member_id)
         .order_by(count.desc(), func.max(Referral.rewarded_at), Referral.referrer_member_id)
         .limit(TOP)
@@ -32,6 +36,12 @@ def leaderboard(session, caller, query, now=None):
     for position, (member_id, rewarded, _latest) in enumerate(rows, start=1):
         if rewarded != previous:
             rank, previous = position, rewarded
-        items.append({"rank": rank, "name": mask_name(neighbour_name(session, member_id)), "count": rewarded,
-                      "me": caller.member_id is not None and member_id == caller.member_id})
+        items.append(
+            {
+                "rank": rank,
+                "name": mask_name(neighbour_name(session, member_id)),
+                "count": rewarded,
+                "me": caller.member_id is not None and member_id == caller.member_id,
+            }
+        )
     return {"period": params["period"], "since": start.isoformat(), "items": items}

@@ -39,7 +39,9 @@ class Referral(Base):
     tenant_id: Mapped[str] = mapped_column(String(32), index=True)
     referrer_member_id: Mapped[str] = mapped_column(String(32), index=True)
     code: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="joined")  # joined|rewarded|refused|revoked
+    status: Mapped[str] = mapped_column(
+        String(16), default="joined"
+    )  # joined|rewarded|refused|revoked
     reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     first_order_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     first_order_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)

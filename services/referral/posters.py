@@ -23,10 +23,16 @@ from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 
 WIDTH, HEIGHT = 600, 900
-QR_SIZE = 260            # pixels of the QR code's modules plus its quiet zone
-QR_TOP = 560             # where the QR code sits (centred horizontally)
-QR_BORDER = 4            # modules of quiet zone around the code, as the standard asks
-GREEN, RED, INK, GREY, PAPER = (46, 125, 50), (211, 47, 47), (33, 33, 33), (117, 117, 117), (255, 255, 255)
+QR_SIZE = 260  # pixels of the QR code's modules plus its quiet zone
+QR_TOP = 560  # where the QR code sits (centred horizontally)
+QR_BORDER = 4  # modules of quiet zone around the code, as the standard asks
+GREEN, RED, INK, GREY, PAPER = (
+    (46, 125, 50),
+    (211, 47, 47),
+    (33, 33, 33),
+    (117, 117, 117),
+    (255, 255, 255),
+)
 
 REGULAR_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -56,8 +62,10 @@ def font_file(bold=False):
         if path and os.path.isfile(path):
             return path, _simplified_chinese_index(path)
     raise PosterFontMissing(
-        "No CJK font found for posters (looked in: " + ", ".join(candidates)
-        + "). Install Debian's fonts-noto-cjk (deploy/setup.sh does) or set LINLI_POSTER_FONT.")
+        "No CJK font found for posters (looked in: "
+        + ", ".join(candidates)
+        + "). Install Debian's fonts-noto-cjk (deploy/setup.sh does) or set LINLI_POSTER_FONT."
+    )
 
 
 def _simplified_chinese_index(path):
@@ -179,9 +187,16 @@ def product_poster(community_name, product, product_url, sharer):
     unit = product.get("unit") or "件"
     price = f"¥{product.get('price_cents', 0) / 100:.2f}"
     draw.text((40, y + 6), price, font=font(44, bold=True), fill=RED)
-    draw.text((48 + draw.textlength(price, font=font(44, bold=True)), y + 24), f"/{unit}", font=font(24), fill=GREY)
+    draw.text(
+        (48 + draw.textlength(price, font=font(44, bold=True)), y + 24),
+        f"/{unit}",
+        font=font(24),
+        fill=GREY,
+    )
     y += 70
-    story = next((line.strip() for line in (product.get("story") or "").splitlines() if line.strip()), "")
+    story = next(
+        (line.strip() for line in (product.get("story") or "").splitlines() if line.strip()), ""
+    )
     for line in _wrap(draw, story, font(24), WIDTH - 80, 2):
         draw.text((40, y), line, font=font(24), fill=GREY)
         y += 32

@@ -9,12 +9,12 @@ from services.referral.models import ReferralProgram
 from services.referral.schemas import PROGRAM_INPUT
 
 DEFAULTS = {
-    "referrer_reward_cents": 2000,   # a 20-yuan coupon for the neighbour who invited
-    "invitee_reward_cents": 2000,    # and one for the neighbour who joined
-    "min_first_order_cents": 0,      # the invitee's first completed order must reach this
-    "weekly_cap": 10,                # rewarded invitations per inviter per week
-    "allow_same_household": False,   # reward an invitee of the inviter's building and unit?
-    "showcase_points": 50,           # points for an approved purchase showcase (晒单)
+    "referrer_reward_cents": 2000,  # a 20-yuan coupon for the neighbour who invited
+    "invitee_reward_cents": 2000,  # and one for the neighbour who joined
+    "min_first_order_cents": 0,  # the invitee's first completed order must reach this
+    "weekly_cap": 10,  # rewarded invitations per inviter per week
+    "allow_same_household": False,  # reward an invitee of the inviter's building and unit?
+    "showcase_points": 50,  # points for an approved purchase showcase (晒单)
 }
 
 

@@ -38,13 +38,20 @@ ORDER = events.OrderData()
 
 # --- the order read model --------------------------------------------------------------------
 
+
 def _fact(session, event):
     """The order's row, created from whichever event arrives first (events may overtake)."""
     data = load(ORDER, event["data"])
     fact = session.get(OrderFact, data["order_id"])
     if fact is None:
-        fact = OrderFact(order_id=data["order_id"], tenant_id=event["tenant_id"], member_id=data["member_id"],
-                         status="placed", total_cents=data["total_cents"], refunded_cents=0)
+        fact = OrderFact(
+            order_id=data["order_id"],
+            tenant_id=event["tenant_id"],
+            member_id=data["member_id"],
+            status="placed",
+            total_cents=data["total_cents"],
+            refunded_cents=0,
+        )
         session.add(fact)
     elif fact.tenant_id != event["tenant_id"]:
         return data, None  # an id of another community: not ours to touch
@@ -83,7 +90,9 @@ def record_order_refunded(session, event):
     data, fact = _fact(session, event)
     if fact is None:
         return
-    fact.refunded_cents = min(max(fact.refunded_cents, data["refunded_total_cents"]), fact.total_cents)
+    fact.refunded_cents = min(
+        max(fact.refunded_cents, data["refunded_total_cents"]), fact.total_cents
+    )
     if data["whole"] or fact.refunded_cents >= fact.total_cents > 0:
         fact.status = "refunded"
     session.flush()
@@ -91,6 +100,7 @@ def record_order_refunded(session, event):
 
 
 # --- deciding a referral ---------------------------------------------------------------------
+
 
 def _same(left, right):
     return (left or "").strip().casefold() == (right or "").strip().casefold()
@@ -104,12 +114,19 @@ def refusal(session, referral, rules, order_cents, completed_at):
     invitee = session.get(Neighbour, referral.invitee_member_id)
     if inviter is not None and invitee is not None:
         household = inviter.building and inviter.unit
-        if (household and not rules["allow_same_household"] and _same(inviter.building, invitee.building)
-                and _same(inviter.unit, invitee.unit)):
+        if (
+            household
+            and not rules["allow_same_household"]
+            and _same(inviter.building, invitee.building)
+            and _same(inviter.unit, invitee.unit)
+        ):
             return "same_household"
     if order_cents < rules["min_first_order_cents"]:
         return "below_minimum"
-    if rewarded_in_week(session, referral.tenant_id, referral.referrer_member_id, completed_at) >= rules["weekly_cap"]:
+    if (
+        rewarded_in_week(session, referral.tenant_id, referral.referrer_member_id, completed_at)
+        >= rules["weekly_cap"]
+    ):
         return "weekly_cap"
     return None
 
@@ -118,10 +135,17 @@ def rewarded_in_week(session, tenant_id, referrer_id, at):
     """Invitations of ``referrer_id`` rewarded in the calendar week of ``at`` (revoked ones too:
     inviting and refunding must not reset the cap)."""
     start = periods.period_start("week", periods.timezone_of(session, tenant_id), at)
-    return session.scalar(select(func.count()).select_from(Referral).where(
-        Referral.tenant_id == tenant_id, Referral.referrer_member_id == referrer_id,
-        Referral.status.in_(("rewarded", "revoked")),
-        Referral.rewarded_at >= start, Referral.rewarded_at < start + timedelta(days=7)))
+    return session.scalar(
+        select(func.count())
+        .select_from(Referral)
+        .where(
+            Referral.tenant_id == tenant_id,
+            Referral.referrer_member_id == referrer_id,
+            Referral.status.in_(("rewarded", "revoked")),
+            Referral.rewarded_at >= start,
+            Referral.rewarded_at < start + timedelta(days=7),
+        )
+    )
 
 
 def decide(session, event, fact):
@@ -129,8 +153,11 @@ def decide(session, event, fact):
     if referral is None or referral.tenant_id != fact.tenant_id or referral.status != "joined":
         return
     # The inviter's row, locked: two invitees' orders completing at once take turns on the cap.
-    session.scalars(select(InviteCode).where(InviteCode.member_id == referral.referrer_member_id)
-                    .with_for_update()).first()
+    session.scalars(
+        select(InviteCode)
+        .where(InviteCode.member_id == referral.referrer_member_id)
+        .with_for_update()
+    ).first()
     rules = program.for_tenant(session, fact.tenant_id)
     order_cents = fact.total_cents - fact.refunded_cents
     referral.first_order_id, referral.first_order_cents = fact.order_id, order_cents
@@ -144,17 +171,29 @@ def decide(session, event, fact):
     referral.rewarded_at = fact.completed_at
     referral.referrer_reward_cents = rules["referrer_reward_cents"]
     referral.invitee_reward_cents = rules["invitee_reward_cents"]
-    emit(session, events.REFERRAL_REWARDED, {
-        "referral_id": referral.invitee_member_id, "referrer_id": referral.referrer_member_id,
-        "invitee_id": referral.invitee_member_id, "referrer_reward_cents": referral.referrer_reward_cents,
-        "invitee_reward_cents": referral.invitee_reward_cents, "order_id": fact.order_id,
-    }, tenant_id=fact.tenant_id, correlation_id=event.get("correlation_id"))
+    emit(
+        session,
+        events.REFERRAL_REWARDED,
+        {
+            "referral_id": referral.invitee_member_id,
+            "referrer_id": referral.referrer_member_id,
+            "invitee_id": referral.invitee_member_id,
+            "referrer_reward_cents": referral.referrer_reward_cents,
+            "invitee_reward_cents": referral.invitee_reward_cents,
+            "order_id": fact.order_id,
+        },
+        tenant_id=fact.tenant_id,
+        correlation_id=event.get("correlation_id"),
+    )
 
 
 def revoke_if_refunded(session, event, fact):
     """A rewarded first order refunded (wholly, or below the minimum) within the window."""
-    referral = session.scalars(select(Referral).where(
-        Referral.tenant_id == fact.tenant_id, Referral.first_order_id == fact.order_id)).first()
+    referral = session.scalars(
+        select(Referral).where(
+            Referral.tenant_id == fact.tenant_id, Referral.first_order_id == fact.order_id
+        )
+    ).first()
     if referral is None or referral.status != "rewarded":
         return
     refunded_at = event["occurred_at"]
@@ -164,10 +203,23 @@ def revoke_if_refunded(session, event, fact):
     minimum = program.for_tenant(session, fact.tenant_id)["min_first_order_cents"]
     if fact.status != "refunded" and remaining > 0 and remaining >= minimum:
         return  # a partial refund that still leaves a qualifying order
-    referral.status, referral.reason, referral.revoked_at = "revoked", "first_order_refunded", refunded_at
-    emit(session, events.REFERRAL_REWARD_REVOKED, {
-        "referral_id": referral.invitee_member_id, "referrer_id": referral.referrer_member_id,
-        "invitee_id": referral.invitee_member_id, "order_id": fact.order_id, "reason": "first_order_refunded",
-        "referrer_reward_cents": referral.referrer_reward_cents,
-        "invitee_reward_cents": referral.invitee_reward_cents,
-    }, tenant_id=fact.tenant_id, correlation_id=event.get("correlation_id"))
+    referral.status, referral.reason, referral.revoked_at = (
+        "revoked",
+        "first_order_refunded",
+        refunded_at,
+    )
+    emit(
+        session,
+        events.REFERRAL_REWARD_REVOKED,
+        {
+            "referral_id": referral.invitee_member_id,
+            "referrer_id": referral.referrer_member_id,
+            "invitee_id": referral.invitee_member_id,
+            "order_id": fact.order_id,
+            "reason": "first_order_refunded",
+            "referrer_reward_cents": referral.referrer_reward_cents,
+            "invitee_reward_cents": referral.invitee_reward_cents,
+        },
+        tenant_id=fact.tenant_id,
+        correlation_id=event.get("correlation_id"),
+    )

@@ -26,8 +26,11 @@ def render(draw, facts):
 
 def png_answer(png, filename):
     """RPC answers are JSON: the poster travels as base64; the gateway serves the bytes."""
-    return {"content_base64": base64.b64encode(png).decode("ascii"), "filename": filename,
-            "content_type": "image/png"}
+    return {
+        "content_base64": base64.b64encode(png).decode("ascii"),
+        "filename": filename,
+        "content_type": "image/png",
+    }
 
 
 class Orders:
@@ -128,8 +131,9 @@ class ReferralService(operations.OperatorEntrypoints):
     @rpc
     def create_showcase(self, payload):
         with self.db.begin():
-            return showcases.create_showcase(self.db, self.caller, Orders(self.remote), Fulfillment(self.remote),
-                                             payload)
+            return showcases.create_showcase(
+                self.db, self.caller, Orders(self.remote), Fulfillment(self.remote), payload
+            )
 
     @rpc
     def list_showcases(self, query):
@@ -149,8 +153,13 @@ class ReferralService(operations.OperatorEntrypoints):
     def invite_poster(self):
         with self.db.begin():
             rules = program.for_tenant(self.db, self.caller.require_tenant())
-            facts = handlers.invite_poster_facts(self.db, self.caller, Crm(self.remote), self.public_url,
-                                                 rules["invitee_reward_cents"])
+            facts = handlers.invite_poster_facts(
+                self.db,
+                self.caller,
+                Crm(self.remote),
+                self.public_url,
+                rules["invitee_reward_cents"],
+            )
         return png_answer(render(posters.invite_poster, facts), "invite.png")
 
     @rpc
@@ -158,7 +167,9 @@ class ReferralService(operations.OperatorEntrypoints):
         self.caller.require_member()
         product = Catalog(self.remote).product(product_id)
         with self.db.begin():
-            facts = handlers.product_poster_facts(self.db, self.caller, Crm(self.remote), self.public_url, product)
+            facts = handlers.product_poster_facts(
+                self.db, self.caller, Crm(self.remote), self.public_url, product
+            )
         return png_answer(render(posters.product_poster, facts), f"product-{product['id']}.png")
 
     @event_handler("crm", "community_created")

@@ -36,12 +36,19 @@ def _view(session, showcase, caller):
     name = neighbour_name(session, showcase.member_id)
     mine = showcase.member_id == caller.member_id
     known = mine or caller.is_staff  # others see a masked author and no ids
-    return {"id": showcase.id, "order_id": showcase.order_id if known else None,
-            "member_id": showcase.member_id if known else None,
-            "author": name if known else mask_name(name),
-            "text": showcase.text, "image_url": showcase.image_url, "status": showcase.status,
-            "points": showcase.points, "mine": mine, "created_at": showcase.created_at.isoformat(),
-            "decided_at": showcase.decided_at.isoformat() if showcase.decided_at else None}
+    return {
+        "id": showcase.id,
+        "order_id": showcase.order_id if known else None,
+        "member_id": showcase.member_id if known else None,
+        "author": name if known else mask_name(name),
+        "text": showcase.text,
+        "image_url": showcase.image_url,
+        "status": showcase.status,
+        "points": showcase.points,
+        "mine": mine,
+        "created_at": showcase.created_at.isoformat(),
+        "decided_at": showcase.decided_at.isoformat() if showcase.decided_at else None,
+    }
 
 
 # What referral's copy says for good: no owner is asked about these.
@@ -54,7 +61,10 @@ def order_status(session, caller, orders, fulfillment, order_id):
     """The member's order's status, from referral's copy when it is settled, else from its
     owners (see the module's docstring); ``NotFound`` when the member has no such order."""
     fact = session.get(OrderFact, order_id)
-    if fact is not None and (fact.tenant_id, fact.member_id) != (caller.tenant_id, caller.member_id):
+    if fact is not None and (fact.tenant_id, fact.member_id) != (
+        caller.tenant_id,
+        caller.member_id,
+    ):
         _not_yours(order_id)  # whose order it is never changes: nobody to ask
     if fact is not None and fact.status in SETTLED:
         return fact.status
@@ -82,21 +92,37 @@ def create_showcase(session, caller, orders, fulfillment, payload):
     order_id = data["order_id"]
     status = order_status(session, caller, orders, fulfillment, order_id)
     if status != "completed":
-        raise Conflict("Only a completed order can be shown.",
-                       {"reason": "order_not_completed", "status_now": status})
-    exists = session.scalars(select(Showcase).where(
-        Showcase.tenant_id == caller.tenant_id, Showcase.order_id == order_id)).first()
+        raise Conflict(
+            "Only a completed order can be shown.",
+            {"reason": "order_not_completed", "status_now": status},
+        )
+    exists = session.scalars(
+        select(Showcase).where(
+            Showcase.tenant_id == caller.tenant_id, Showcase.order_id == order_id
+        )
+    ).first()
     if exists is not None:
-        raise Conflict("This order already has a showcase.", {"reason": "showcase_exists", "showcase_id": exists.id})
-    showcase = Showcase(tenant_id=caller.tenant_id, member_id=caller.member_id, order_id=order_id,
-                        text=data["text"].strip(), image_url=data["image_url"],
-                        status="pending", created_at=utcnow())
+        raise Conflict(
+            "This order already has a showcase.",
+            {"reason": "showcase_exists", "showcase_id": exists.id},
+        )
+    showcase = Showcase(
+        tenant_id=caller.tenant_id,
+        member_id=caller.member_id,
+        order_id=order_id,
+        text=data["text"].strip(),
+        image_url=data["image_url"],
+        status="pending",
+        created_at=utcnow(),
+    )
     session.add(showcase)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:  # the same order showcased twice at once: the other one won
-        raise Conflict("This order already has a showcase.", {"reason": "showcase_exists"}) from None
+        raise Conflict(
+            "This order already has a showcase.", {"reason": "showcase_exists"}
+        ) from None
     return _view(session, showcase, caller)
 
 
@@ -107,17 +133,28 @@ def list_showcases(session, caller, query):
     params = load(SHOWCASE_QUERY, query)
     statement = select(Showcase).where(Showcase.tenant_id == caller.tenant_id)
     if not caller.is_staff:
-        statement = statement.where((Showcase.status == "approved") | (Showcase.member_id == caller.member_scope))
+        statement = statement.where(
+            (Showcase.status == "approved") | (Showcase.member_id == caller.member_scope)
+        )
     if params["status"]:
         statement = statement.where(Showcase.status == params["status"])
     statement = newest_first(statement, Showcase, decode_cursor(params["cursor"]), params["limit"])
-    return page([_view(session, row, caller) for row in session.scalars(statement)], params["limit"])
+    return page(
+        [_view(session, row, caller) for row in session.scalars(statement)], params["limit"]
+    )
 
 
 def _decidable(session, caller, showcase_id):
     caller.require_leader("Only the leader decides on showcases.")
-    return get_in_community(session, Showcase, showcase_id, caller.tenant_id, "No such showcase.", "showcase_id",
-                            with_for_update=True)
+    return get_in_community(
+        session,
+        Showcase,
+        showcase_id,
+        caller.tenant_id,
+        "No such showcase.",
+        "showcase_id",
+        with_for_update=True,
+    )
 
 
 def approve_showcase(session, caller, showcase_id):
@@ -127,14 +164,24 @@ def approve_showcase(session, caller, showcase_id):
     if showcase.status == "approved":
         return _view(session, showcase, caller)
     if showcase.status != "pending":
-        raise Conflict("This showcase was rejected.", {"reason": "wrong_state", "status_now": showcase.status})
+        raise Conflict(
+            "This showcase was rejected.", {"reason": "wrong_state", "status_now": showcase.status}
+        )
     showcase.status, showcase.decided_at = "approved", utcnow()
     showcase.decided_by = f"{caller.role}:{caller.account_id}"
     showcase.points = program.for_tenant(session, caller.tenant_id)["showcase_points"]
-    emit(session, events.SHOWCASE_APPROVED,
-         {"showcase_id": showcase.id, "member_id": showcase.member_id, "order_id": showcase.order_id,
-          "points": showcase.points},
-         tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+    emit(
+        session,
+        events.SHOWCASE_APPROVED,
+        {
+            "showcase_id": showcase.id,
+            "member_id": showcase.member_id,
+            "order_id": showcase.order_id,
+            "points": showcase.points,
+        },
+        tenant_id=caller.tenant_id,
+        correlation_id=caller.correlation_id,
+    )
     session.flush()
     return _view(session, showcase, caller)
 
@@ -144,7 +191,10 @@ def reject_showcase(session, caller, showcase_id):
     if showcase.status == "rejected":
         return _view(session, showcase, caller)
     if showcase.status != "pending":
-        raise Conflict("This showcase is already approved.", {"reason": "wrong_state", "status_now": showcase.status})
+        raise Conflict(
+            "This showcase is already approved.",
+            {"reason": "wrong_state", "status_now": showcase.status},
+        )
     showcase.status, showcase.decided_at = "rejected", utcnow()
     showcase.decided_by = f"{caller.role}:{caller.account_id}"
     session.flush()

@@ -32,8 +32,13 @@ class Client:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            response = self.session().request(method, f"{self.base_url}/api/v1{path}", headers=headers,
-                                              timeout=self.timeout, **kwargs)
+            response = self.session().request(
+                method,
+                f"{self.base_url}/api/v1{path}",
+                headers=headers,
+                timeout=self.timeout,
+                **kwargs,
+            )
             status = response.status_code
         except requests.RequestException:
             response, status = None, "error"
@@ -58,7 +63,10 @@ class Client:
 
 def expect(status_response, status=(200, 201)):
     got, response = status_response[0], status_response[1]
-    assert got in ((status,) if isinstance(status, int) else status), (got, response is not None and response.text)
+    assert got in ((status,) if isinstance(status, int) else status), (
+        got,
+        response is not None and response.text,
+    )
     return response.json()
 
 
@@ -69,20 +77,44 @@ def phone():
 def community(client, members, workers=4):
     """A leader's community and ``members`` members (joining is deliberately slow: argon2)."""
     slug = f"chaos-{uuid.uuid4().hex[:8]}"
-    leader = expect(client.call("POST", "/leaders/signup", json={
-        "community_name": "混沌测试团", "slug": slug, "phone": phone(), "password": PASSWORD,
-        "display_name": "团长"}))
+    leader = expect(
+        client.call(
+            "POST",
+            "/leaders/signup",
+            json={
+                "community_name": "混沌测试团",
+                "slug": slug,
+                "phone": phone(),
+                "password": PASSWORD,
+                "display_name": "团长",
+            },
+        )
+    )
 
     def join(index):
         number = phone()
-        status, response, _ = client.until_definite("POST", f"/communities/{slug}/join", json={
-            "phone": number, "password": PASSWORD, "name": f"居民{index}", "building": str(index % 9 + 1),
-            "unit": str(index)})
+        status, response, _ = client.until_definite(
+            "POST",
+            f"/communities/{slug}/join",
+            json={
+                "phone": number,
+                "password": PASSWORD,
+                "name": f"居民{index}",
+                "building": str(index % 9 + 1),
+                "unit": str(index),
+            },
+        )
         if status == 409:  # a retry after a lost answer: the first try had joined
-            login = client.until_definite("POST", "/auth/login", json={
-                "phone": number, "password": PASSWORD, "community": slug})
+            login = client.until_definite(
+                "POST",
+                "/auth/login",
+                json={"phone": number, "password": PASSWORD, "community": slug},
+            )
             token = expect(login[:2])["token"]
-            return {"token": token, "member_id": expect(client.call("GET", "/me", token))["member"]["id"]}
+            return {
+                "token": token,
+                "member_id": expect(client.call("GET", "/me", token))["member"]["id"],
+            }
         assert status == 201, (status, response is not None and response.text)
         body = response.json()
         return {"token": body["token"], "member_id": body["member"]["id"]}
@@ -90,5 +122,12 @@ def community(client, members, workers=4):
     started = time.monotonic()
     with ThreadPoolExecutor(workers) as pool:
         joined = list(pool.map(join, range(members)))
-    print(f"[setup] community {slug}: {members} members joined in {time.monotonic() - started:.1f} s")
-    return {"slug": slug, "leader": leader["token"], "tenant_id": leader["community"]["id"], "members": joined}
+    print(
+        f"[setup] community {slug}: {members} members joined in {time.monotonic() - started:.1f} s"
+    )
+    return {
+        "slug": slug,
+        "leader": leader["token"],
+        "tenant_id": leader["community"]["id"],
+        "members": joined,
+    }

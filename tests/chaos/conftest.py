@@ -19,7 +19,9 @@ from services.infra.topology import SERVICES
 REPO = Path(__file__).resolve().parents[2]
 MANAGEMENT = "http://127.0.0.1:15672/api"
 AUTH = ("guest", "guest")
-PG_ADMIN_URL = os.environ.get("LINLI_TEST_PG_URL", "postgresql://linli:linli@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "LINLI_TEST_PG_URL", "postgresql://linli:linli@127.0.0.1:5432/postgres"
+)
 
 
 def _load(name, path):
@@ -55,8 +57,12 @@ def vhost():
         return
     name = f"linli-chaos-{uuid.uuid4().hex[:8]}"
     requests.put(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
-    requests.put(f"{MANAGEMENT}/permissions/{name}/guest", auth=AUTH, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    requests.put(
+        f"{MANAGEMENT}/permissions/{name}/guest",
+        auth=AUTH,
+        timeout=10,
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+    ).raise_for_status()
     yield name
     requests.delete(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=30)
 
@@ -83,7 +89,8 @@ class PostgresDatabases:
                     cursor.execute(f'CREATE DATABASE "{name}"')
                     self.names.append(name)
                     env[f"LINLI_{service.upper()}_DATABASE_URL"] = f"{base}/{name}".replace(
-                        "postgresql://", "postgresql+psycopg2://", 1)
+                        "postgresql://", "postgresql+psycopg2://", 1
+                    )
         finally:
             connection.close()
         return env
@@ -111,14 +118,18 @@ def deploy(tmp_path, vhost):
         if postgres:
             databases.append(PostgresDatabases())
             env.update(databases[-1].environment())
-        deployment = e2e.Deployment(tmp_path / f"data-{len(started)}", vhost, env=env, gateways=gateways)
+        deployment = e2e.Deployment(
+            tmp_path / f"data-{len(started)}", vhost, env=env, gateways=gateways
+        )
         if PRIVATE_NODE:
             deployment.env["LINLI_AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:{PRIVATE_AMQP_PORT}/"
         deployment.data_dir.mkdir()
         started.append(deployment)
         seconds = deployment.start()
-        print(f"\n[deploy] {len(deployment.processes)} processes healthy in {seconds:.1f} s "
-              f"({'PostgreSQL' if postgres else 'SQLite'}, {deployment.env['LINLI_AMQP_URI'].rsplit('@', 1)[1]})")
+        print(
+            f"\n[deploy] {len(deployment.processes)} processes healthy in {seconds:.1f} s "
+            f"({'PostgreSQL' if postgres else 'SQLite'}, {deployment.env['LINLI_AMQP_URI'].rsplit('@', 1)[1]})"
+        )
         return deployment
 
     yield start

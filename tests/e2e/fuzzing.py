@@ -25,7 +25,12 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 # Not HTTP: the live room's upgrade is covered by tests/e2e/test_live.py; /health answers 503
 # by design when a service is slow to answer, which a loaded fuzz run makes likely.
 SKIPPED = {"GET /api/v1/live-sessions/{session_id}/ws", "GET /health"}
@@ -54,25 +59,75 @@ def fuzzing_world(url):
     slug = f"fuzz-{uuid.uuid4().hex[:8]}"
     phone = _phone("13")
     try:
-        leader = _post(url, "/leaders/signup", json={"community_name": "模糊测试团", "slug": slug, "phone": phone,
-                                                     "password": "leader-secret-1", "display_name": "团长"})
+        leader = _post(
+            url,
+            "/leaders/signup",
+            json={
+                "community_name": "模糊测试团",
+                "slug": slug,
+                "phone": phone,
+                "password": "leader-secret-1",
+                "display_name": "团长",
+            },
+        )
     except AssertionError:  # a signup answered 503 that had landed, then 409 on the retry: log in
-        leader = _post(url, "/auth/login", json={"phone": phone, "password": "leader-secret-1", "community": slug})
-    member = _post(url, f"/communities/{slug}/join", json={
-        "phone": _phone("15"), "password": "member-secret-1", "name": "居民", "building": "1", "unit": "1"})
+        leader = _post(
+            url,
+            "/auth/login",
+            json={"phone": phone, "password": "leader-secret-1", "community": slug},
+        )
+    member = _post(
+        url,
+        f"/communities/{slug}/join",
+        json={
+            "phone": _phone("15"),
+            "password": "member-secret-1",
+            "name": "居民",
+            "building": "1",
+            "unit": "1",
+        },
+    )
     lt, mt = leader["token"], member["token"]
-    product = _post(url, "/products", lt, json={"name": "鸡蛋", "price_cents": 1200, "stock": 100000})
+    product = _post(
+        url, "/products", lt, json={"name": "鸡蛋", "price_cents": 1200, "stock": 100000}
+    )
     soon = datetime.now(UTC) + timedelta(days=3)
-    wave = _post(url, "/waves", lt, json={
-        "title": "团期", "cutoff_at": soon.isoformat(), "pickup_at": (soon + timedelta(days=1)).isoformat(),
-        "pickup_point": "门卫室", "items": [{"product_id": product["id"], "price_cents": 1000}]})
-    live = _post(url, "/live-sessions", lt, json={
-        "title": "直播", "host_persona": "团长", "scheduled_at": soon.isoformat(),
-        "items": [{"product_id": product["id"], "live_price_cents": 900, "quota": 1000}]})
-    order = _post(url, "/orders", mt, json={"items": [{"product_id": product["id"], "quantity": 1}]})
+    wave = _post(
+        url,
+        "/waves",
+        lt,
+        json={
+            "title": "团期",
+            "cutoff_at": soon.isoformat(),
+            "pickup_at": (soon + timedelta(days=1)).isoformat(),
+            "pickup_point": "门卫室",
+            "items": [{"product_id": product["id"], "price_cents": 1000}],
+        },
+    )
+    live = _post(
+        url,
+        "/live-sessions",
+        lt,
+        json={
+            "title": "直播",
+            "host_persona": "团长",
+            "scheduled_at": soon.isoformat(),
+            "items": [{"product_id": product["id"], "live_price_cents": 900, "quota": 1000}],
+        },
+    )
+    order = _post(
+        url, "/orders", mt, json={"items": [{"product_id": product["id"], "quantity": 1}]}
+    )
     post = _post(url, "/posts", lt, json={"kind": "knowledge", "title": "帖子", "body": "正文"})
-    ids = {"slug": slug, "product_id": product["id"], "wave_id": wave["id"], "session_id": live["id"],
-           "order_id": order["id"], "member_id": member["member"]["id"], "post_id": post["id"]}
+    ids = {
+        "slug": slug,
+        "product_id": product["id"],
+        "wave_id": wave["id"],
+        "session_id": live["id"],
+        "order_id": order["id"],
+        "member_id": member["member"]["id"],
+        "post_id": post["id"],
+    }
     return {"leader": lt, "member": mt, "ids": ids}
 
 
@@ -86,9 +141,15 @@ def token_for(operation, world):
 
 
 def _prober(strategy, url, session, key, headers, examples, sent, statuses, failures, known):
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
-              report_multiple_bugs=False)
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
     @given(case=strategy)
     def probe(case):
         response = case.call(base_url=url, session=session, headers=headers, timeout=20)
@@ -101,7 +162,9 @@ def _prober(strategy, url, session, key, headers, examples, sent, statuses, fail
             if fragment is not None and response.status_code < 500:
                 known[fragment] += 1
                 return
-            failures.append(f"{key}: {type(exc).__name__}: {str(exc)[:600]}\n  {case.as_curl_command()}")
+            failures.append(
+                f"{key}: {type(exc).__name__}: {str(exc)[:600]}\n  {case.as_curl_command()}"
+            )
 
     return probe
 
@@ -113,10 +176,18 @@ def hostile_bodies():
     return [
         ("arrays nested 5,000 deep", b"[" * deep + b"]" * deep, "application/json"),
         ("objects nested 5,000 deep", b'{"a":' * deep + b"1" + b"}" * deep, "application/json"),
-        ("an object nested 40 deep in a field", b'{"name":' + b'{"a":' * 40 + b"1" + b"}" * 41, "application/json"),
+        (
+            "an object nested 40 deep in a field",
+            b'{"name":' + b'{"a":' * 40 + b"1" + b"}" * 41,
+            "application/json",
+        ),
         ("unclosed nesting", b"[" * deep, "application/json"),
         ("not UTF-8", b'{"name": "\xff\xfe"}', "application/json"),
-        ("NaN and Infinity", b'{"price_cents": NaN, "stock": Infinity, "quantity": -Infinity}', "application/json"),
+        (
+            "NaN and Infinity",
+            b'{"price_cents": NaN, "stock": Infinity, "quantity": -Infinity}',
+            "application/json",
+        ),
         ("a 5,000-digit number", b'{"price_cents": ' + b"9" * 5000 + b"}", "application/json"),
         ("a 1e400 float", b'{"price_cents": 1e400, "amount_cents": 1e400}', "application/json"),
         ("duplicate keys", b'{"name": "a", "name": {"x": []}}', "application/json"),
@@ -126,7 +197,11 @@ def hostile_bodies():
         ("a top-level string", b'"hello"', "application/json"),
         ("null", b"null", "application/json"),
         ("form data", b"name=a&price_cents=1", "application/x-www-form-urlencoded"),
-        ("a body over the size limit", b'{"name": "' + b"a" * (70 * 1024) + b'"}', "application/json"),
+        (
+            "a body over the size limit",
+            b'{"name": "' + b"a" * (70 * 1024) + b'"}',
+            "application/json",
+        ),
         ("binary noise", bytes(range(256)) * 8, "application/octet-stream"),
     ]
 
@@ -147,13 +222,22 @@ def send_hostile_bodies(url, world, log=print):
             roles = operation.get("description", "").removeprefix("Roles: ").split(", ")
             token = world["leader"] if "leader" in roles else world["member"]
             for label, body, content_type in hostile_bodies():
-                response = session.request(method.upper(), f"{url}/api/v1{concrete}", data=body, timeout=20,
-                                           headers={"Authorization": f"Bearer {token}", "Content-Type": content_type})
+                response = session.request(
+                    method.upper(),
+                    f"{url}/api/v1{concrete}",
+                    data=body,
+                    timeout=20,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+                )
                 sent += 1
-                problem = response.headers.get("Content-Type", "").startswith("application/problem+json")
+                problem = response.headers.get("Content-Type", "").startswith(
+                    "application/problem+json"
+                )
                 if not (400 <= response.status_code < 500 and problem):
-                    failures.append(f"{method.upper()} {path} with {label}: {response.status_code} "
-                                    f"{response.headers.get('Content-Type')} {response.text[:200]}")
+                    failures.append(
+                        f"{method.upper()} {path} with {label}: {response.status_code} "
+                        f"{response.headers.get('Content-Type')} {response.text[:200]}"
+                    )
     log(f"fuzz: {sent} hostile bodies, {len(failures)} answered other than a 4xx problem")
     return sent, failures
 
@@ -181,8 +265,10 @@ def run(url, examples, seed=0, modes=(GenerationMode.POSITIVE, GenerationMode.NE
 
         _prober(strategy, url, session, key, headers, examples, sent, statuses, failures, known)()
     elapsed = time.monotonic() - started
-    log(f"fuzz: {sent[0]} requests over {len(list(schema.get_all_operations()))} operations in {elapsed:.0f} s, "
-        f"statuses {dict(sorted(statuses.items()))}, {len(failures)} failures")
+    log(
+        f"fuzz: {sent[0]} requests over {len(list(schema.get_all_operations()))} operations in {elapsed:.0f} s, "
+        f"statuses {dict(sorted(statuses.items()))}, {len(failures)} failures"
+    )
     for fragment, count in known.items():
         log(f"fuzz: known, reported ({count} answers): {KNOWN[fragment]}")
     return sent[0], statuses, failures

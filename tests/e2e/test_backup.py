@@ -32,32 +32,71 @@ chaos = _load("linli_chaos_conftest_backup", REPO / "tests" / "chaos" / "conftes
 def make(target, env, **variables):
     """``make <target>`` as an operator types it; returns the finished process."""
     arguments = [f"{key}={value}" for key, value in variables.items()]
-    return subprocess.run(["make", "-s", target, *arguments], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        ["make", "-s", target, *arguments],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def populate(stack):
     """A community with three members, each with orders and points entries, one order picked up
     (points earned through the events between services); returns the logins."""
     slug = f"beifen-{uuid.uuid4().hex[:6]}"
-    leader = api(stack, "POST", "/leaders/signup", json={
-        "community_name": "备份测试团", "slug": slug, "phone": "13800000071", "password": PASSWORD,
-        "display_name": "团长"}).json()["token"]
-    product = api(stack, "POST", "/products", leader,
-                  json={"name": "五常大米 5kg", "price_cents": 5000, "stock": 50}).json()["id"]
+    leader = api(
+        stack,
+        "POST",
+        "/leaders/signup",
+        json={
+            "community_name": "备份测试团",
+            "slug": slug,
+            "phone": "13800000071",
+            "password": PASSWORD,
+            "display_name": "团长",
+        },
+    ).json()["token"]
+    product = api(
+        stack,
+        "POST",
+        "/products",
+        leader,
+        json={"name": "五常大米 5kg", "price_cents": 5000, "stock": 50},
+    ).json()["id"]
     phones = []
     for index in range(3):
         phone = f"1390000007{index}"
-        joined = api(stack, "POST", f"/communities/{slug}/join", json={
-            "phone": phone, "password": PASSWORD, "name": f"邻居{index}", "building": "1栋",
-            "unit": f"10{index}"})
+        joined = api(
+            stack,
+            "POST",
+            f"/communities/{slug}/join",
+            json={
+                "phone": phone,
+                "password": PASSWORD,
+                "name": f"邻居{index}",
+                "building": "1栋",
+                "unit": f"10{index}",
+            },
+        )
         assert joined.status_code == 201, joined.text
         member, member_id = joined.json()["token"], joined.json()["member"]["id"]
-        adjusted = api(stack, "POST", f"/members/{member_id}/points", leader,
-                       json={"delta": 100 * (index + 1), "reason": "开团福利"})
+        adjusted = api(
+            stack,
+            "POST",
+            f"/members/{member_id}/points",
+            leader,
+            json={"delta": 100 * (index + 1), "reason": "开团福利"},
+        )
         assert adjusted.status_code == 200, adjusted.text
-        placed = api(stack, "POST", "/orders", member,
-                     json={"items": [{"product_id": product, "quantity": index + 1}]})
+        placed = api(
+            stack,
+            "POST",
+            "/orders",
+            member,
+            json={"items": [{"product_id": product, "quantity": index + 1}]},
+        )
         assert placed.status_code == 201, placed.text
         phones.append(phone)
     pick_up(stack, leader, placed.json()["id"])
@@ -69,7 +108,14 @@ def pick_up(stack, leader, order_id):
     assert api(stack, "POST", f"/orders/{order_id}/mark-paid", leader).status_code == 200
 
     def step(status, **body):
-        return api(stack, "POST", f"/orders/{order_id}/fulfillment", leader, json={"status": status, **body})
+        return api(
+            stack,
+            "POST",
+            f"/orders/{order_id}/fulfillment",
+            leader,
+            json={"status": status, **body},
+        )
+
     assert eventually(lambda: step("packed").status_code == 200)
     assert step("delivering").status_code == 200
     code = step("ready_for_pickup", pickup_point="门卫室").json()["pickup"]["code"]
@@ -81,7 +127,9 @@ def points(stack, member):
 
 
 def login(stack, slug, phone):
-    answer = api(stack, "POST", "/auth/login", json={"phone": phone, "password": PASSWORD, "community": slug})
+    answer = api(
+        stack, "POST", "/auth/login", json={"phone": phone, "password": PASSWORD, "community": slug}
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["token"]
 
@@ -96,7 +144,10 @@ def everything(stack, slug, phones):
     return {
         "orders": sorted((o["id"], o["status"], o["total_cents"]) for o in orders),
         "members": sorted((m["id"], m["name"]) for m in members),
-        "points": {phone: sorted((e["id"], e["kind"], e["delta"]) for e in items) for phone, items in entries.items()},
+        "points": {
+            phone: sorted((e["id"], e["kind"], e["delta"]) for e in items)
+            for phone, items in entries.items()
+        },
     }
 
 
@@ -115,7 +166,9 @@ def postgres():
         made.append(chaos.PostgresDatabases())
         if create:
             return made[-1].environment()
-        base = chaos.PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://", 1)
+        base = chaos.PG_ADMIN_URL.rsplit("/", 1)[0].replace(
+            "postgresql://", "postgresql+psycopg2://", 1
+        )
         env = {}
         for service in chaos.SERVICES:
             name = f"linli_restored_{service}_{uuid.uuid4().hex[:10]}"
@@ -185,19 +238,26 @@ def restore_again_over_later_changes(folder, manifest, stack, expected):
         with engine.connect() as connection:
             orders = connection.exec_driver_sql("SELECT id, status, total_cents FROM orders").all()
             assert sorted(tuple(row) for row in orders) == expected["orders"]
-            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() \
+            assert (
+                connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
                 == manifest["services"]["orders"]["alembic_revision"]
+            )
             assert "later_feature" not in inspect(connection).get_table_names()
     finally:
         engine.dispose()
 
 
-def test_a_running_stack_on_sqlite_is_backed_up_and_restored_into_an_empty_data_directory(tmp_path, vhost):
+def test_a_running_stack_on_sqlite_is_backed_up_and_restored_into_an_empty_data_directory(
+    tmp_path, vhost
+):
     env = {f"LINLI_{service.upper()}_DATABASE_URL": "" for service in chaos.SERVICES}
     back_up_restore_and_compare(tmp_path, vhost, "sqlite", env, env)
     assert sorted(p.name for p in (tmp_path / "restored").glob("*.db")) == sorted(
-        f"{service}.db" for service in chaos.SERVICES)
+        f"{service}.db" for service in chaos.SERVICES
+    )
 
 
-def test_a_running_stack_on_postgresql_is_backed_up_and_restored_into_new_databases(tmp_path, vhost, postgres):
+def test_a_running_stack_on_postgresql_is_backed_up_and_restored_into_new_databases(
+    tmp_path, vhost, postgres
+):
     back_up_restore_and_compare(tmp_path, vhost, "postgresql", postgres(), postgres(create=False))

@@ -25,16 +25,24 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(300),
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[dev]')"),
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
-                       "(bash deploy/setup.sh --with-browser installs it; `make test` does)"),
+    pytest.mark.skipif(
+        sync_playwright is None, reason="playwright is not installed (pip install -e '.[dev]')"
+    ),
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="Debian's chromium is not installed "
+        "(bash deploy/setup.sh --with-browser installs it; `make test` does)",
+    ),
 ]
 
 
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
         yield browser
         browser.close()
 
@@ -67,7 +75,9 @@ class Watched:
 
     def shot(self, label, page=None):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (page or self.page).screenshot(path=str(ARTIFACTS / f"{self.name}-{label}.png"), full_page=True)
+        (page or self.page).screenshot(
+            path=str(ARTIFACTS / f"{self.name}-{label}.png"), full_page=True
+        )
 
     def close(self):
         self.context.close()
@@ -76,15 +86,30 @@ class Watched:
 
 def signup(stack, name="小雅的厨房"):
     slug = f"web-{uuid.uuid4().hex[:8]}"
-    response = api(stack, "POST", "/leaders/signup", json={
-        "community_name": name, "slug": slug, "phone": "13800000001", "password": "leader-secret-1",
-        "display_name": "小雅"})
+    response = api(
+        stack,
+        "POST",
+        "/leaders/signup",
+        json={
+            "community_name": name,
+            "slug": slug,
+            "phone": "13800000001",
+            "password": "leader-secret-1",
+            "display_name": "小雅",
+        },
+    )
     assert response.status_code == 201, response.text
     return slug, response.json()["token"]
 
 
 def join(stack, slug, phone, name, invite_code=None):
-    body = {"phone": phone, "password": "member-secret-1", "name": name, "building": "3栋", "unit": "502"}
+    body = {
+        "phone": phone,
+        "password": "member-secret-1",
+        "name": name,
+        "building": "3栋",
+        "unit": "502",
+    }
     if invite_code:
         body["invite_code"] = invite_code
     response = api(stack, "POST", f"/communities/{slug}/join", json=body)
@@ -109,31 +134,91 @@ def token_of(page):
 def pay_in_sandbox(stack, member, order_id):
     started = api(stack, "POST", f"/orders/{order_id}/pay", member, json={"method": "sandbox"})
     assert started.status_code == 200, started.text
-    paid = requests.post(started.json()["payment"]["pay_url"], json={"outcome": "succeeded"}, timeout=10)
+    paid = requests.post(
+        started.json()["payment"]["pay_url"], json={"outcome": "succeeded"}, timeout=10
+    )
     assert paid.status_code == 200, paid.text
-    assert eventually(lambda: api(stack, "GET", f"/orders/{order_id}", member).json()["status"] == "paid")
+    assert eventually(
+        lambda: api(stack, "GET", f"/orders/{order_id}", member).json()["status"] == "paid"
+    )
 
 
 def test_a_member_joins_by_invitation_watches_live_buys_the_pinned_item_and_pays(stack, browser):
     slug, leader = signup(stack)
-    milk = product(stack, leader, name="有机鲜牛奶 950ml", price_cents=1290, category="dairy",
-                   story="北纬40度的牧场,清晨挤奶当天装瓶。", honest_notes="保质期只有7天,一周喝不完别多买。")
-    eggs = product(stack, leader, name="散养土鸡蛋 30枚", price_cents=3980, unit="盒",
-                   story="山坡上散养的鸡。", honest_notes="个头大小不一,偶有破损包赔。")
-    wave = api(stack, "POST", "/waves", leader, json={
-        "title": "周末鸡蛋团", "cutoff_at": "2099-01-01T12:00:00+08:00", "pickup_at": "2099-01-02T18:00:00+08:00",
-        "pickup_point": "3栋楼下", "items": [{"product_id": eggs["id"], "price_cents": 3500, "quota": 50}]})
+    milk = product(
+        stack,
+        leader,
+        name="有机鲜牛奶 950ml",
+        price_cents=1290,
+        category="dairy",
+        story="北纬40度的牧场,清晨挤奶当天装瓶。",
+        honest_notes="保质期只有7天,一周喝不完别多买。",
+    )
+    eggs = product(
+        stack,
+        leader,
+        name="散养土鸡蛋 30枚",
+        price_cents=3980,
+        unit="盒",
+        story="山坡上散养的鸡。",
+        honest_notes="个头大小不一,偶有破损包赔。",
+    )
+    wave = api(
+        stack,
+        "POST",
+        "/waves",
+        leader,
+        json={
+            "title": "周末鸡蛋团",
+            "cutoff_at": "2099-01-01T12:00:00+08:00",
+            "pickup_at": "2099-01-02T18:00:00+08:00",
+            "pickup_point": "3栋楼下",
+            "items": [{"product_id": eggs["id"], "price_cents": 3500, "quota": 50}],
+        },
+    )
     assert wave.status_code == 201, wave.text
-    live = api(stack, "POST", "/live-sessions", leader, json={
-        "title": "小雅晚间直播", "host_persona": "90后宝妈, 营养师", "scheduled_at": "2099-01-01T20:00:00+08:00",
-        "stream_url": "https://live.example.com/xiaoya/room.flv",
-        "items": [{"product_id": milk["id"], "live_price_cents": 990, "quota": 20}]}).json()
+    live = api(
+        stack,
+        "POST",
+        "/live-sessions",
+        leader,
+        json={
+            "title": "小雅晚间直播",
+            "host_persona": "90后宝妈, 营养师",
+            "scheduled_at": "2099-01-01T20:00:00+08:00",
+            "stream_url": "https://live.example.com/xiaoya/room.flv",
+            "items": [{"product_id": milk["id"], "live_price_cents": 990, "quota": 20}],
+        },
+    ).json()
     assert api(stack, "POST", f"/live-sessions/{live['id']}/start", leader).status_code == 200
-    assert api(stack, "POST", f"/live-sessions/{live['id']}/pin", leader, json={"product_id": milk["id"]}).status_code == 200
+    assert (
+        api(
+            stack,
+            "POST",
+            f"/live-sessions/{live['id']}/pin",
+            leader,
+            json={"product_id": milk["id"]},
+        ).status_code
+        == 200
+    )
 
-    reward = api(stack, "POST", "/rewards", leader, json={
-        "name": "5元无门槛券", "points_cost": 100, "kind": "coupon",
-        "coupon": {"kind": "fixed", "amount_cents": 500, "min_spend_cents": 0, "valid_days": 30}})
+    reward = api(
+        stack,
+        "POST",
+        "/rewards",
+        leader,
+        json={
+            "name": "5元无门槛券",
+            "points_cost": 100,
+            "kind": "coupon",
+            "coupon": {
+                "kind": "fixed",
+                "amount_cents": 500,
+                "min_spend_cents": 0,
+                "valid_days": 30,
+            },
+        },
+    )
     assert reward.status_code == 201, reward.text
     reward = reward.json()
     inviter = join(stack, slug, "13900000001", "王芳")
@@ -141,7 +226,9 @@ def test_a_member_joins_by_invitation_watches_live_buys_the_pinned_item_and_pays
     assert referral.status_code == 200, referral.text
     invite = referral.json()
 
-    member = Watched(browser, "member", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    member = Watched(
+        browser, "member", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     page = member.page
     # The invite link as a neighbour receives it; the join page has the code filled in.
     page.goto(invite["invite_url"])
@@ -178,8 +265,16 @@ def test_a_member_joins_by_invitation_watches_live_buys_the_pinned_item_and_pays
     page.wait_for_selector("#comments [data-comment]")
     assert "李**" in page.inner_text("#comments") and "我要两瓶!" in page.inner_text("#comments")
     # Another neighbour buys: the ticker and the remaining quota change without a reload.
-    bought = api(stack, "POST", "/orders", inviter, json={
-        "items": [{"product_id": milk["id"], "quantity": 2}], "channel": {"type": "live", "id": live["id"]}})
+    bought = api(
+        stack,
+        "POST",
+        "/orders",
+        inviter,
+        json={
+            "items": [{"product_id": milk["id"], "quantity": 2}],
+            "channel": {"type": "live", "id": live["id"]},
+        },
+    )
     assert bought.status_code == 201, bought.text
     expect(page.locator("#ticker")).to_contain_text("王** 买了 2 × 有机鲜牛奶")
     assert "2 × 有机鲜牛奶" in page.inner_text("#ticker")
@@ -226,7 +321,13 @@ def test_a_member_joins_by_invitation_watches_live_buys_the_pinned_item_and_pays
     member_id = page.evaluate("JSON.parse(sessionStorage.getItem('linli.member')).member.id")
     balance = api(stack, "GET", "/me/points", token_of(page)).json()["balance"]
     assert balance < 100
-    given = api(stack, "POST", f"/members/{member_id}/points", leader, json={"delta": 150 - balance, "reason": "老邻居回馈"})
+    given = api(
+        stack,
+        "POST",
+        f"/members/{member_id}/points",
+        leader,
+        json={"delta": 150 - balance, "reason": "老邻居回馈"},
+    )
     assert given.status_code == 200, given.text
     page.reload()
     page.click(f"[data-redeem='{reward['id']}']")
@@ -332,11 +433,21 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     live_id = page.url.rsplit("/", 1)[-1]
 
     member = join(stack, slug, "13900000003", "陈美玲")
-    comment = api(stack, "POST", f"/live-sessions/{live_id}/comments", member, json={"text": "番茄甜吗?"})
+    comment = api(
+        stack, "POST", f"/live-sessions/{live_id}/comments", member, json={"text": "番茄甜吗?"}
+    )
     assert comment.status_code == 201, comment.text
     page.wait_for_selector(f"[data-hide='{comment.json()['id']}']")
-    live_order = api(stack, "POST", "/orders", member, json={
-        "items": [{"product_id": tomato["id"], "quantity": 3}], "channel": {"type": "live", "id": live_id}})
+    live_order = api(
+        stack,
+        "POST",
+        "/orders",
+        member,
+        json={
+            "items": [{"product_id": tomato["id"], "quantity": 3}],
+            "channel": {"type": "live", "id": live_id},
+        },
+    )
     assert live_order.status_code == 201, live_order.text
     expect(page.locator("#sales")).to_contain_text("陈**")
     assert "3 × 高山小番茄" in page.inner_text("#sales")
@@ -349,8 +460,16 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     page.wait_for_selector("text=已结束")
 
     # The member orders from the wave and pays; the leader prints the slips and moves the wave.
-    wave_order = api(stack, "POST", "/orders", member, json={
-        "items": [{"product_id": eggs["id"], "quantity": 2}], "channel": {"type": "wave", "id": wave_id}})
+    wave_order = api(
+        stack,
+        "POST",
+        "/orders",
+        member,
+        json={
+            "items": [{"product_id": eggs["id"], "quantity": 2}],
+            "channel": {"type": "wave", "id": wave_id},
+        },
+    )
     assert wave_order.status_code == 201, wave_order.text
     wave_order = wave_order.json()
     pay_in_sandbox(stack, member, wave_order["id"])
@@ -371,7 +490,11 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     # Cut off early, then one step at a time as the goods move (a jump is refused, with the reason).
     page.click("#close-wave")
     page.wait_for_selector("h1 ~ .badge:has-text('已截单'), .badge.s-closed")
-    for step, label in (("packed", "已打包"), ("delivering", "配送中"), ("ready_for_pickup", "待取货")):
+    for step, label in (
+        ("packed", "已打包"),
+        ("delivering", "配送中"),
+        ("ready_for_pickup", "待取货"),
+    ):
         page.click(f"[data-move={step}]")
         page.wait_for_selector(f".toast:has-text('1 个订单已变为「{label}」')")
     leader.shot("08-wave-ready")
@@ -395,16 +518,24 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     phone.page.click("a[href='#/orders']")
     phone.page.click(f"a[href='#/orders/{wave_order['id']}']")
     phone.page.wait_for_selector("#pickup svg.qr")
-    assert phone.page.inner_text("#pickup-code") == code and "菜园门口" in phone.page.inner_text("#pickup")
+    assert phone.page.inner_text("#pickup-code") == code and "菜园门口" in phone.page.inner_text(
+        "#pickup"
+    )
     phone.shot("pickup-qr")
     phone.close()
     page.click("[data-nav=pickup]")
     page.fill("#pickup-form input[name=code]", code)
     page.click("#pickup-form button")
     page.wait_for_selector(f"[data-verified='{wave_order['id']}']")
-    assert "陈美玲" in page.inner_text("#pickup-result") and "土鸡蛋 30枚 × 2" in page.inner_text("#pickup-result")
+    assert "陈美玲" in page.inner_text("#pickup-result") and "土鸡蛋 30枚 × 2" in page.inner_text(
+        "#pickup-result"
+    )
     leader.shot("09-pickup-verified")
-    assert eventually(lambda: api(stack, "GET", f"/orders/{wave_order['id']}", member).json()["status"] == "completed")
+    assert eventually(
+        lambda: (
+            api(stack, "GET", f"/orders/{wave_order['id']}", member).json()["status"] == "completed"
+        )
+    )
 
     # Members (when crm offers the list): the member's card, tagged by hand.
     page.click("[data-nav=members]")
@@ -423,8 +554,13 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     page.wait_for_selector("main h1")
     page.wait_for_load_state("networkidle")
     if page.locator("[data-not-yet=after_sales]").count() == 0:
-        case = api(stack, "POST", f"/orders/{wave_order['id']}/after-sales", member,
-                   json={"kind": "damaged", "description": "有两个鸡蛋碎了"})
+        case = api(
+            stack,
+            "POST",
+            f"/orders/{wave_order['id']}/after-sales",
+            member,
+            json={"kind": "damaged", "description": "有两个鸡蛋碎了"},
+        )
         assert case.status_code == 201, case.text
         page.reload()
         page.wait_for_selector(f"[data-resolve='{case.json()['id']}']")
@@ -468,7 +604,10 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     page.wait_for_selector(f"tr[data-campaign='{campaign_id}'] .badge:has-text('已暂停')")
     campaign = api(stack, "GET", f"/campaigns/{campaign_id}", token).json()
     assert campaign["active"] is False and campaign["trigger"] == {"type": "inactive", "days": 14}
-    assert campaign["audience"] == {"tags_any": ["爱吃鸡蛋"]} and campaign["actions"][1]["amount_cents"] == 300
+    assert (
+        campaign["audience"] == {"tags_any": ["爱吃鸡蛋"]}
+        and campaign["actions"][1]["amount_cents"] == 300
+    )
     leader.shot("13a-campaigns")
     # 积分兑换: a goods coupon for the eggs.
     page.click("[data-nav=rewards]")
@@ -480,7 +619,10 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     page.wait_for_selector("#rewards tr:has-text('商品券')")
     leader.shot("13b-rewards")
 
-    for nav, label, ready in (("referral", "14-referral", "main h2"), ("settings", "15-settings", "#channels-box > *")):
+    for nav, label, ready in (
+        ("referral", "14-referral", "main h2"),
+        ("settings", "15-settings", "#channels-box > *"),
+    ):
         page.click(f"[data-nav={nav}]")
         page.wait_for_selector(ready)
         page.wait_for_load_state("networkidle")
@@ -489,10 +631,12 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     page.click("[data-nav=cockpit]")
     page.wait_for_selector("[data-not-yet=dashboard], #kpis")
     if page.locator("#kpis").count():
+
         def cockpit_shows_the_eggs():
             page.reload()
             page.wait_for_selector("#kpis")
             return page.locator("#top-products td:has-text('土鸡蛋 30枚')").count() == 1
+
         assert eventually(cockpit_shows_the_eggs, timeout=30)
         page.wait_for_selector("canvas[data-chart=orders]")
         leader.shot("16-cockpit-with-sales")
@@ -504,7 +648,9 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     page.fill("#settings-form input[name=reminder_hour]", "18")
     page.fill("#settings-form input[name=quiet_start]", "22:00")
     page.fill("#settings-form input[name=quiet_end]", "07:30")
-    expect(page.locator(".toast")).to_have_count(0)  # an earlier "已保存" must not stand in for this one
+    expect(page.locator(".toast")).to_have_count(
+        0
+    )  # an earlier "已保存" must not stand in for this one
     page.click("#settings-form button[type=submit]")
     page.wait_for_selector(".toast:has-text('已保存')")
     saved = api(stack, "GET", "/community/settings", token).json()
@@ -512,10 +658,15 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
     assert saved["quiet_hours"] == {"start": "22:00", "end": "07:30"}
     # 通知渠道: a group robot's webhook, listed without its key, then removed again.
     page.fill("#channel-form input[name=name]", "菜园群机器人")
-    page.fill("#channel-form input[name=url]", "http://127.0.0.1:9/cgi-bin/webhook/send?key=secret-robot-key")
+    page.fill(
+        "#channel-form input[name=url]",
+        "http://127.0.0.1:9/cgi-bin/webhook/send?key=secret-robot-key",
+    )
     page.click("#channel-form button[type=submit]")
     page.wait_for_selector("#channels tr:has-text('菜园群机器人')")
-    assert "secret-robot-key" not in page.inner_text("#channels") and "127.0.0.1" in page.inner_text("#channels")
+    assert "secret-robot-key" not in page.inner_text(
+        "#channels"
+    ) and "127.0.0.1" in page.inner_text("#channels")
     leader.shot("17-channels")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#channels [data-remove-channel]")

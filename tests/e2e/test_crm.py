@@ -34,7 +34,10 @@ def webhook():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/webhook/send?key=robot-secret", received
+    yield (
+        f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/webhook/send?key=robot-secret",
+        received,
+    )
     server.shutdown()
     server.server_close()
 
@@ -42,30 +45,90 @@ def webhook():
 def test_approval_welcome_orders_and_tags(stack, webhook):
     url, received = webhook
     slug = f"shenhe-{uuid.uuid4().hex[:6]}"
-    leader = api(stack, "POST", "/leaders/signup", json={
-        "community_name": "阳光花园团", "slug": slug, "phone": "13800000061", "password": "leader-secret-1",
-        "display_name": "王姐"}).json()["token"]
-    changed = api(stack, "PUT", "/community/settings", leader, json={
-        "admission": {"mode": "approval", "allowed_buildings": ["3栋", "5栋"]}, "welcome_guide": GUIDE})
+    leader = api(
+        stack,
+        "POST",
+        "/leaders/signup",
+        json={
+            "community_name": "阳光花园团",
+            "slug": slug,
+            "phone": "13800000061",
+            "password": "leader-secret-1",
+            "display_name": "王姐",
+        },
+    ).json()["token"]
+    changed = api(
+        stack,
+        "PUT",
+        "/community/settings",
+        leader,
+        json={
+            "admission": {"mode": "approval", "allowed_buildings": ["3栋", "5栋"]},
+            "welcome_guide": GUIDE,
+        },
+    )
     assert changed.status_code == 200, changed.text
     assert changed.json()["admission"] == {"mode": "approval", "allowed_buildings": ["3栋", "5栋"]}
-    hook = api(stack, "POST", "/community/channels", leader, json={"type": "webhook", "url": url, "name": "团购群"})
+    hook = api(
+        stack,
+        "POST",
+        "/community/channels",
+        leader,
+        json={"type": "webhook", "url": url, "name": "团购群"},
+    )
     assert hook.status_code == 201 and "robot-secret" not in hook.text, hook.text
 
-    milk = api(stack, "POST", "/products", leader, json={
-        "name": "有机鲜牛奶 1L", "category": "乳品", "tags": ["有机"], "price_cents": 1500, "stock": 50}).json()
+    milk = api(
+        stack,
+        "POST",
+        "/products",
+        leader,
+        json={
+            "name": "有机鲜牛奶 1L",
+            "category": "乳品",
+            "tags": ["有机"],
+            "price_cents": 1500,
+            "stock": 50,
+        },
+    ).json()
 
     # A resident of another building is turned away; one of 3栋 waits for approval.
-    outsider = api(stack, "POST", f"/communities/{slug}/join", json={
-        "phone": "13900000062", "password": "member-secret-1", "name": "路人", "building": "9栋", "unit": "101"})
+    outsider = api(
+        stack,
+        "POST",
+        f"/communities/{slug}/join",
+        json={
+            "phone": "13900000062",
+            "password": "member-secret-1",
+            "name": "路人",
+            "building": "9栋",
+            "unit": "101",
+        },
+    )
     assert outsider.status_code == 422 and "building" in outsider.json()["errors"], outsider.text
-    joined = api(stack, "POST", f"/communities/{slug}/join", json={
-        "phone": "13900000063", "password": "member-secret-1", "name": "李姐", "building": "3栋", "unit": "501"})
+    joined = api(
+        stack,
+        "POST",
+        f"/communities/{slug}/join",
+        json={
+            "phone": "13900000063",
+            "password": "member-secret-1",
+            "name": "李姐",
+            "building": "3栋",
+            "unit": "501",
+        },
+    )
     assert joined.status_code == 201 and joined.json()["member"]["status"] == "pending", joined.text
     member, member_id = joined.json()["token"], joined.json()["member"]["id"]
 
     def place():
-        return api(stack, "POST", "/orders", member, json={"items": [{"product_id": milk["id"], "quantity": 1}]})
+        return api(
+            stack,
+            "POST",
+            "/orders",
+            member,
+            json={"items": [{"product_id": milk["id"], "quantity": 1}]},
+        )
 
     refused = place()
     assert refused.status_code == 403 and refused.json()["reason"] == "member_pending", refused.text
@@ -81,16 +144,39 @@ def test_approval_welcome_orders_and_tags(stack, webhook):
     assert api(stack, "GET", "/members?status=pending", leader).json()["items"] == []
 
     [welcome] = api(stack, "GET", "/me/inbox", member).json()["items"]
-    assert welcome["kind"] == "welcome" and welcome["title"] == "欢迎加入「阳光花园团」" and welcome["body"] == GUIDE
+    assert (
+        welcome["kind"] == "welcome"
+        and welcome["title"] == "欢迎加入「阳光花园团」"
+        and welcome["body"] == GUIDE
+    )
 
     # The member completes the profile (a future birthday is refused) and reads the feed.
     assert api(stack, "PATCH", "/me", member, json={"birthday": "2999-01-01"}).status_code == 422
-    profile = api(stack, "PATCH", "/me", member, json={"birthday": "1985-06-01", "household_notes": "两个孩子"})
+    profile = api(
+        stack,
+        "PATCH",
+        "/me",
+        member,
+        json={"birthday": "1985-06-01", "household_notes": "两个孩子"},
+    )
     assert profile.status_code == 200 and profile.json()["birthday"] == "1985-06-01", profile.text
-    post = api(stack, "POST", "/posts", leader, json={"kind": "knowledge", "title": "本周菜价走势", "body": "青菜降价"})
+    post = api(
+        stack,
+        "POST",
+        "/posts",
+        leader,
+        json={"kind": "knowledge", "title": "本周菜价走势", "body": "青菜降价"},
+    )
     assert post.status_code == 201, post.text
-    assert [p["title"] for p in api(stack, "GET", "/posts", member).json()["items"]] == ["本周菜价走势"]
-    assert api(stack, "POST", "/posts", member, json={"kind": "knowledge", "title": "x", "body": "y"}).status_code == 403
+    assert [p["title"] for p in api(stack, "GET", "/posts", member).json()["items"]] == [
+        "本周菜价走势"
+    ]
+    assert (
+        api(
+            stack, "POST", "/posts", member, json={"kind": "knowledge", "title": "x", "body": "y"}
+        ).status_code
+        == 403
+    )
 
     # Three paid dairy orders: 高频乳品用户, 偏好有机, 活跃用户.
     for _ in range(3):
@@ -105,17 +191,30 @@ def test_approval_welcome_orders_and_tags(stack, webhook):
     assert eventually(lambda: "高频乳品用户" in tags()["auto"]), tags()
     detail = api(stack, "GET", f"/members/{member_id}", leader).json()
     assert sorted(detail["tags"]["auto"]) == sorted(["高频乳品用户", "偏好有机", "活跃用户"])
-    assert detail["order_stats"]["paid_orders"] == 3 and detail["order_stats"]["spent_cents"] == 4500
+    assert (
+        detail["order_stats"]["paid_orders"] == 3 and detail["order_stats"]["spent_cents"] == 4500
+    )
     assert detail["household_notes"] == "两个孩子" and detail["repurchase_predictions"] == []
-    tagged = api(stack, "PATCH", f"/members/{member_id}", leader, json={"tags_add": ["宝妈"], "note": "爱喝牛奶"})
+    tagged = api(
+        stack,
+        "PATCH",
+        f"/members/{member_id}",
+        leader,
+        json={"tags_add": ["宝妈"], "note": "爱喝牛奶"},
+    )
     assert tagged.status_code == 200 and tagged.json()["tags"]["manual"] == ["宝妈"], tagged.text
     for tag in ("宝妈", "高频乳品用户"):
-        assert [m["id"] for m in api(stack, "GET", "/members", leader, params={"tag": tag}).json()["items"]] \
-            == [member_id]
+        assert [
+            m["id"]
+            for m in api(stack, "GET", "/members", leader, params={"tag": tag}).json()["items"]
+        ] == [member_id]
 
     # The post reached the group robot; the leader sees it delivered; no secret comes back.
     assert eventually(lambda: received, timeout=20), "the webhook got nothing"
-    assert received[0] == {"msgtype": "text", "text": {"content": "【团长分享】本周菜价走势\n青菜降价"}}
+    assert received[0] == {
+        "msgtype": "text",
+        "text": {"content": "【团长分享】本周菜价走势\n青菜降价"},
+    }
     deliveries = api(stack, "GET", "/community/deliveries", leader).json()["items"]
     assert [(d["status"], d["kind"]) for d in deliveries] == [("delivered", "post")]
     assert "robot-secret" not in api(stack, "GET", "/community/channels", leader).text
@@ -123,12 +222,33 @@ def test_approval_welcome_orders_and_tags(stack, webhook):
 
 def test_login_is_rate_limited(stack):
     slug = f"xianliu-{uuid.uuid4().hex[:6]}"
-    api(stack, "POST", "/leaders/signup", json={"community_name": "限流团", "slug": slug, "phone": "13800000071",
-                                                "password": "leader-secret-1", "display_name": "团长"})
-    answers = [api(stack, "POST", "/auth/login", json={"phone": "13800000071", "password": "wrong-password",
-                                                       "community": slug}).status_code for _ in range(6)]
+    api(
+        stack,
+        "POST",
+        "/leaders/signup",
+        json={
+            "community_name": "限流团",
+            "slug": slug,
+            "phone": "13800000071",
+            "password": "leader-secret-1",
+            "display_name": "团长",
+        },
+    )
+    answers = [
+        api(
+            stack,
+            "POST",
+            "/auth/login",
+            json={"phone": "13800000071", "password": "wrong-password", "community": slug},
+        ).status_code
+        for _ in range(6)
+    ]
     assert answers == [401] * 5 + [429]
-    limited = api(stack, "POST", "/auth/login", json={"phone": "13800000071", "password": "leader-secret-1",
-                                                      "community": slug})
+    limited = api(
+        stack,
+        "POST",
+        "/auth/login",
+        json={"phone": "13800000071", "password": "leader-secret-1", "community": slug},
+    )
     assert limited.status_code == 429 and limited.json()["retry_after_seconds"] > 0, limited.text
     assert limited.headers["Retry-After"] == str(limited.json()["retry_after_seconds"])

@@ -24,7 +24,9 @@ ADMIN_URL = os.environ.get("LINLI_TEST_PG_URL", "postgresql://linli:linli@127.0.
 
 
 def _e2e():
-    spec = importlib.util.spec_from_file_location("linli_e2e_conftest_pg", Path(__file__).parent / "conftest.py")
+    spec = importlib.util.spec_from_file_location(
+        "linli_e2e_conftest_pg", Path(__file__).parent / "conftest.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -70,30 +72,61 @@ def _count(url, sql):
 
 def test_the_stack_runs_on_postgresql_urls_as_documented(tmp_path, vhost, documented_urls):
     stack = _e2e().Stack(tmp_path, vhost)
-    stack.env.update({f"LINLI_{service.upper()}_DATABASE_URL": url for service, url in documented_urls.items()})
+    stack.env.update(
+        {f"LINLI_{service.upper()}_DATABASE_URL": url for service, url in documented_urls.items()}
+    )
     stack.start()
     try:
+
         def api(method, path, token=None, **kwargs):
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             return requests.request(method, stack.url + path, headers=headers, timeout=15, **kwargs)
 
         slug = f"pg-{uuid.uuid4().hex[:8]}"
-        leader = api("POST", "/api/v1/leaders/signup", json={
-            "community_name": "邻里 PostgreSQL", "slug": slug, "phone": "13900000001",
-            "password": "leader-password", "display_name": "团长"})
+        leader = api(
+            "POST",
+            "/api/v1/leaders/signup",
+            json={
+                "community_name": "邻里 PostgreSQL",
+                "slug": slug,
+                "phone": "13900000001",
+                "password": "leader-password",
+                "display_name": "团长",
+            },
+        )
         assert leader.status_code == 201, leader.text
         leader = leader.json()["token"]
-        product = api("POST", "/api/v1/products", leader, json={
-            "name": "土鸡蛋", "price_cents": 3600, "stock": 10, "unit": "盒"})
+        product = api(
+            "POST",
+            "/api/v1/products",
+            leader,
+            json={"name": "土鸡蛋", "price_cents": 3600, "stock": 10, "unit": "盒"},
+        )
         assert product.status_code == 201, product.text
         product = product.json()["id"]
-        member = api("POST", f"/api/v1/communities/{slug}/join", json={
-            "phone": "13900000002", "password": "member-password", "name": "王阿姨", "building": "3", "unit": "502"})
+        member = api(
+            "POST",
+            f"/api/v1/communities/{slug}/join",
+            json={
+                "phone": "13900000002",
+                "password": "member-password",
+                "name": "王阿姨",
+                "building": "3",
+                "unit": "502",
+            },
+        )
         assert member.status_code == 201, member.text
         member = member.json()["token"]
 
-        placed = [api("POST", "/api/v1/orders", member, json={"items": [{"product_id": product, "quantity": 2}]})
-                  for _ in range(2)]
+        placed = [
+            api(
+                "POST",
+                "/api/v1/orders",
+                member,
+                json={"items": [{"product_id": product, "quantity": 2}]},
+            )
+            for _ in range(2)
+        ]
         assert [response.status_code for response in placed] == [201, 201], [r.text for r in placed]
         kept, cancelled = (response.json()["id"] for response in placed)
         paid = api("POST", f"/api/v1/orders/{kept}/mark-paid", leader)
@@ -110,8 +143,9 @@ def test_the_stack_runs_on_postgresql_urls_as_documented(tmp_path, vhost, docume
 
     # What the services wrote is in PostgreSQL, where the documented URLs point.
     assert _count(documented_urls["orders"], "SELECT count(*) FROM orders") == 2
-    assert _count(documented_urls["orders"], "SELECT count(*) FROM orders WHERE status = 'paid'") == 1
+    assert (
+        _count(documented_urls["orders"], "SELECT count(*) FROM orders WHERE status = 'paid'") == 1
+    )
     assert _count(documented_urls["catalog"], "SELECT stock FROM products") == 8
     assert _count(documented_urls["crm"], "SELECT count(*) FROM members") == 1
     assert not list(tmp_path.glob("*.db")), "no service may fall back to SQLite"
-

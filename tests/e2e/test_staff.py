@@ -24,19 +24,45 @@ def problem(response, status):
 
 
 def login(stack, slug, phone, password=PASSWORD):
-    return api(stack, "POST", "/auth/login", json={"community": slug, "phone": phone, "password": password})
+    return api(
+        stack, "POST", "/auth/login", json={"community": slug, "phone": phone, "password": password}
+    )
 
 
 def ready_order(stack, a, mover):
     """A paid order of A's member, moved to the pickup shelf by ``mover``: its pickup code."""
-    product = ok(api(stack, "POST", "/products", a["leader"], json={"name": "土鸡蛋", "price_cents": 1500, "stock": 50}))
-    order = ok(api(stack, "POST", "/orders", a["member"], json={"items": [{"product_id": product["id"], "quantity": 1}]}))
+    product = ok(
+        api(
+            stack,
+            "POST",
+            "/products",
+            a["leader"],
+            json={"name": "土鸡蛋", "price_cents": 1500, "stock": 50},
+        )
+    )
+    order = ok(
+        api(
+            stack,
+            "POST",
+            "/orders",
+            a["member"],
+            json={"items": [{"product_id": product["id"], "quantity": 1}]},
+        )
+    )
     ok(api(stack, "POST", f"/orders/{order['id']}/mark-paid", a["leader"]))
 
     def move(status, **body):
-        return api(stack, "POST", f"/orders/{order['id']}/fulfillment", mover, json={"status": status, **body})
+        return api(
+            stack,
+            "POST",
+            f"/orders/{order['id']}/fulfillment",
+            mover,
+            json={"status": status, **body},
+        )
 
-    assert eventually(lambda: move("packed", pickup_point="门卫室").status_code == 200)  # fulfilment hears of it by event
+    assert eventually(
+        lambda: move("packed", pickup_point="门卫室").status_code == 200
+    )  # fulfilment hears of it by event
     ok(move("delivering"))
     return order["id"], ok(move("ready_for_pickup", pickup_point="门卫室"))["pickup"]["code"]
 
@@ -46,8 +72,13 @@ def test_staff_are_added_by_the_leader_work_the_desk_and_lose_access_when_remove
     phone = new_phone("17")
 
     # The leader adds a helper: 201 with the account, never a password or its hash.
-    added = api(stack, "POST", "/community/staff", a["leader"],
-                json={"phone": phone, "password": PASSWORD, "display_name": "小张"})
+    added = api(
+        stack,
+        "POST",
+        "/community/staff",
+        a["leader"],
+        json={"phone": phone, "password": PASSWORD, "display_name": "小张"},
+    )
     assert added.status_code == 201, added.text
     helper = added.json()
     assert set(helper) == {"id", "phone", "display_name", "role", "created_at"}
@@ -55,13 +86,42 @@ def test_staff_are_added_by_the_leader_work_the_desk_and_lose_access_when_remove
     assert PASSWORD not in added.text and "argon2" not in added.text
 
     # Input is validated like a signup; a phone already used here is a 409 with a reason.
-    invalid = problem(api(stack, "POST", "/community/staff", a["leader"],
-                          json={"phone": "123", "password": "short", "display_name": ""}), 422)
+    invalid = problem(
+        api(
+            stack,
+            "POST",
+            "/community/staff",
+            a["leader"],
+            json={"phone": "123", "password": "short", "display_name": ""},
+        ),
+        422,
+    )
     assert {"phone", "password", "display_name"} <= set(invalid["errors"])
-    problem(api(stack, "POST", "/community/staff", a["leader"],
-                json={"phone": new_phone("17"), "password": PASSWORD, "display_name": "x", "role": "leader"}), 422)
-    again = problem(api(stack, "POST", "/community/staff", a["leader"],
-                        json={"phone": phone, "password": PASSWORD, "display_name": "小张二号"}), 409)
+    problem(
+        api(
+            stack,
+            "POST",
+            "/community/staff",
+            a["leader"],
+            json={
+                "phone": new_phone("17"),
+                "password": PASSWORD,
+                "display_name": "x",
+                "role": "leader",
+            },
+        ),
+        422,
+    )
+    again = problem(
+        api(
+            stack,
+            "POST",
+            "/community/staff",
+            a["leader"],
+            json={"phone": phone, "password": PASSWORD, "display_name": "小张二号"},
+        ),
+        409,
+    )
     assert again["reason"] == "phone_taken"
     listed = ok(api(stack, "GET", "/community/staff", a["leader"]))["items"]
     assert [s["id"] for s in listed] == [helper["id"]]
@@ -77,7 +137,9 @@ def test_staff_are_added_by_the_leader_work_the_desk_and_lose_access_when_remove
     order_id, code = ready_order(stack, a, staff)
     verified = ok(api(stack, "POST", "/pickups/verify", staff, json={"code": code}))
     assert verified["order_id"] == order_id
-    assert eventually(lambda: api(stack, "GET", f"/orders/{order_id}", staff).json()["status"] == "completed")
+    assert eventually(
+        lambda: api(stack, "GET", f"/orders/{order_id}", staff).json()["status"] == "completed"
+    )
     assert order_id in [o["id"] for o in ok(api(stack, "GET", "/orders", staff))["items"]]
     assert a["member_id"] in [m["id"] for m in ok(api(stack, "GET", "/members", staff))["items"]]
     ok(api(stack, "GET", "/community/settings", staff))
@@ -85,11 +147,27 @@ def test_staff_are_added_by_the_leader_work_the_desk_and_lose_access_when_remove
     # What only the leader decides: money given back, the rules, and who is staff.
     refused = {
         "settings": api(stack, "PUT", "/community/settings", staff, json={"points_per_yuan": 5}),
-        "refund": api(stack, "POST", f"/orders/{order_id}/refund", staff, json={"amount_cents": 100, "reason": "破损"}),
-        "compensate": api(stack, "POST", f"/orders/{order_id}/compensate", staff,
-                          json={"type": "points", "amount": 10, "reason": "抱歉"}),
-        "add staff": api(stack, "POST", "/community/staff", staff,
-                         json={"phone": new_phone("17"), "password": PASSWORD, "display_name": "小李"}),
+        "refund": api(
+            stack,
+            "POST",
+            f"/orders/{order_id}/refund",
+            staff,
+            json={"amount_cents": 100, "reason": "破损"},
+        ),
+        "compensate": api(
+            stack,
+            "POST",
+            f"/orders/{order_id}/compensate",
+            staff,
+            json={"type": "points", "amount": 10, "reason": "抱歉"},
+        ),
+        "add staff": api(
+            stack,
+            "POST",
+            "/community/staff",
+            staff,
+            json={"phone": new_phone("17"), "password": PASSWORD, "display_name": "小李"},
+        ),
         "list staff": api(stack, "GET", "/community/staff", staff),
         "remove staff": api(stack, "DELETE", f"/community/staff/{helper['id']}", staff),
     }
@@ -97,7 +175,9 @@ def test_staff_are_added_by_the_leader_work_the_desk_and_lose_access_when_remove
         assert response.status_code == 403, (name, response.text)
         assert response.headers["Content-Type"].startswith(PROBLEM), name
     assert ok(api(stack, "GET", "/community/settings", a["leader"]))["points_per_yuan"] != 5
-    assert ok(api(stack, "GET", f"/orders/{order_id}", a["leader"]))["status"] == "completed"  # no refund happened
+    assert (
+        ok(api(stack, "GET", f"/orders/{order_id}", a["leader"]))["status"] == "completed"
+    )  # no refund happened
 
     # Another community's leader neither sees nor removes A's helper; A's member may not try.
     theirs = ok(api(stack, "GET", "/community/staff", b["leader"]))["items"]
@@ -118,13 +198,23 @@ def test_staff_are_added_by_the_leader_work_the_desk_and_lose_access_when_remove
         assert problem(api(stack, method, path, staff), 401)["reason"] == "access_removed", path
     problem(api(stack, "POST", "/pickups/verify", staff, json={"code": code}), 401)
     problem(login(stack, a["slug"], phone), 401)
-    problem(api(stack, "DELETE", f"/community/staff/{helper['id']}", a["leader"]), 404)  # twice: nobody to remove
+    problem(
+        api(stack, "DELETE", f"/community/staff/{helper['id']}", a["leader"]), 404
+    )  # twice: nobody to remove
     assert ok(api(stack, "GET", "/community/staff", a["leader"]))["items"] == []
 
     # Added again (the same person back): the new password works, the old token stays refused.
     time.sleep(1.1)  # tokens carry whole seconds: one from the removal's second would be refused
-    back = ok(api(stack, "POST", "/community/staff", a["leader"],
-                  json={"phone": phone, "password": "helper-secret-2", "display_name": "小张"}), 201)
+    back = ok(
+        api(
+            stack,
+            "POST",
+            "/community/staff",
+            a["leader"],
+            json={"phone": phone, "password": "helper-secret-2", "display_name": "小张"},
+        ),
+        201,
+    )
     assert back["id"] == helper["id"]
     problem(login(stack, a["slug"], phone), 401)  # the old password
     fresh = ok(login(stack, a["slug"], phone, "helper-secret-2"))["token"]
@@ -135,31 +225,80 @@ def test_staff_are_added_by_the_leader_work_the_desk_and_lose_access_when_remove
 def test_the_same_phone_may_be_staff_in_two_communities(stack):
     a, b = community(stack, "stc"), community(stack, "std")
     phone = new_phone("17")
-    in_a = ok(api(stack, "POST", "/community/staff", a["leader"], json={"phone": phone, "password": PASSWORD,
-                                                                         "display_name": "小王"}), 201)
-    in_b = ok(api(stack, "POST", "/community/staff", b["leader"], json={"phone": phone, "password": PASSWORD,
-                                                                         "display_name": "小王"}), 201)
+    in_a = ok(
+        api(
+            stack,
+            "POST",
+            "/community/staff",
+            a["leader"],
+            json={"phone": phone, "password": PASSWORD, "display_name": "小王"},
+        ),
+        201,
+    )
+    in_b = ok(
+        api(
+            stack,
+            "POST",
+            "/community/staff",
+            b["leader"],
+            json={"phone": phone, "password": PASSWORD, "display_name": "小王"},
+        ),
+        201,
+    )
     assert in_a["id"] != in_b["id"]
     ok(api(stack, "DELETE", f"/community/staff/{in_a['id']}", a["leader"]))
     # Removed from A only: B's account is untouched and still logs in there.
     assert ok(login(stack, b["slug"], phone))["role"] == "staff"
     problem(login(stack, a["slug"], phone), 401)
-    assert [s["id"] for s in ok(api(stack, "GET", "/community/staff", b["leader"]))["items"]] == [in_b["id"]]
+    assert [s["id"] for s in ok(api(stack, "GET", "/community/staff", b["leader"]))["items"]] == [
+        in_b["id"]
+    ]
 
 
 def test_a_removed_helper_watching_the_live_room_is_disconnected(stack):
     a = community(stack, "stw")
     phone = new_phone("17")
-    helper = ok(api(stack, "POST", "/community/staff", a["leader"],
-                    json={"phone": phone, "password": PASSWORD, "display_name": "小王"}), 201)
+    helper = ok(
+        api(
+            stack,
+            "POST",
+            "/community/staff",
+            a["leader"],
+            json={"phone": phone, "password": PASSWORD, "display_name": "小王"},
+        ),
+        201,
+    )
     staff = ok(login(stack, a["slug"], phone))["token"]
-    milk = ok(api(stack, "POST", "/products", a["leader"], json={"name": "鲜牛奶", "price_cents": 1500, "stock": 50}))
-    live = ok(api(stack, "POST", "/live-sessions", a["leader"], json={
-        "title": "周三直播", "host_persona": "团长", "scheduled_at": (datetime.now(UTC) + timedelta(minutes=5)).isoformat(),
-        "items": [{"product_id": milk["id"], "live_price_cents": 990, "quota": 10}]}), 201)
+    milk = ok(
+        api(
+            stack,
+            "POST",
+            "/products",
+            a["leader"],
+            json={"name": "鲜牛奶", "price_cents": 1500, "stock": 50},
+        )
+    )
+    live = ok(
+        api(
+            stack,
+            "POST",
+            "/live-sessions",
+            a["leader"],
+            json={
+                "title": "周三直播",
+                "host_persona": "团长",
+                "scheduled_at": (datetime.now(UTC) + timedelta(minutes=5)).isoformat(),
+                "items": [{"product_id": milk["id"], "live_price_cents": 990, "quota": 10}],
+            },
+        ),
+        201,
+    )
     ok(api(stack, "POST", f"/live-sessions/{live['id']}/start", a["leader"]))
-    ws = websocket.create_connection(f"ws://127.0.0.1:{stack.port}/api/v1/live-sessions/{live['id']}/ws",
-                                     header=[f"Authorization: Bearer {staff}"], timeout=30)
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{stack.port}/api/v1/live-sessions/{live['id']}/ws",
+        header=[f"Authorization: Bearer {staff}"],
+        timeout=30,
+    )
     try:
         assert json.loads(ws.recv())["type"] == "snapshot"
         ok(api(stack, "DELETE", f"/community/staff/{helper['id']}", a["leader"]))

@@ -31,7 +31,9 @@ TOKEN_SECRET = "integration-tests-only-secret-0123456789abcdef"
 
 
 def _load_bootstrap():
-    spec = importlib.util.spec_from_file_location("linli_bootstrap", REPO_ROOT / "deploy" / "bootstrap.py")
+    spec = importlib.util.spec_from_file_location(
+        "linli_bootstrap", REPO_ROOT / "deploy" / "bootstrap.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -59,7 +61,9 @@ def wait_for(predicate, timeout=10.0, interval=0.1, message="condition"):
         if result:
             return result
         eventlet.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message} (last error: {last_error!r})")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {message} (last error: {last_error!r})"
+    )
 
 
 # --- databases ---------------------------------------------------------------------------------
@@ -129,7 +133,9 @@ def databases(tmp_path):
     if kind == "sqlite":
         dbs = SqliteDatabases(tmp_path)
     elif kind == "postgres":
-        dbs = PostgresDatabases(os.environ.get("LINLI_TEST_PG_URL", "postgresql://linli:linli@127.0.0.1:5432/postgres"))
+        dbs = PostgresDatabases(
+            os.environ.get("LINLI_TEST_PG_URL", "postgresql://linli:linli@127.0.0.1:5432/postgres")
+        )
     else:
         raise pytest.UsageError(f"LINLI_TEST_DB must be sqlite or postgres, not {kind!r}")
     yield dbs
@@ -226,7 +232,9 @@ class Stack:
         container = self.container_factory(self.service_class("gateway"), config)
         container.start()
         self.all_containers.append(container)
-        wait_for(lambda: self._gateway_listening(port), timeout=5, message="the other gateway to listen")
+        wait_for(
+            lambda: self._gateway_listening(port), timeout=5, message="the other gateway to listen"
+        )
         return port
 
     def _gateway_listening(self, port=None):
@@ -253,7 +261,9 @@ class Stack:
     def rpc(self, service, method, *args, context=None, timeout=5, **kwargs):
         from nameko.standalone.rpc import ClusterRpcProxy
 
-        with ClusterRpcProxy(self.base_config(), context_data=context or {}, timeout=timeout) as proxy:
+        with ClusterRpcProxy(
+            self.base_config(), context_data=context or {}, timeout=timeout
+        ) as proxy:
             return getattr(getattr(proxy, service), method)(*args, **kwargs)
 
     def dispatch(self, source, event_type, payload):
@@ -271,26 +281,49 @@ class Stack:
     # the HTTP API as a user drives it
     def signup_leader(self, slug=None):
         slug = slug or f"c-{uuid.uuid4().hex[:10]}"
-        response = self.http("POST", "/api/v1/leaders/signup", json={
-            "community_name": f"Community {slug}", "slug": slug, "phone": new_phone(),
-            "password": "leader-password", "display_name": "Leader",
-        })
+        response = self.http(
+            "POST",
+            "/api/v1/leaders/signup",
+            json={
+                "community_name": f"Community {slug}",
+                "slug": slug,
+                "phone": new_phone(),
+                "password": "leader-password",
+                "display_name": "Leader",
+            },
+        )
         assert response.status_code == 201, response.text
         body = response.json()
         return {"token": body["token"], "slug": slug, "tenant_id": body["community"]["id"]}
 
     def join_member(self, slug, name="Resident"):
-        response = self.http("POST", f"/api/v1/communities/{slug}/join", json={
-            "phone": new_phone(), "password": "member-password", "name": name, "building": "3", "unit": "502",
-        })
+        response = self.http(
+            "POST",
+            f"/api/v1/communities/{slug}/join",
+            json={
+                "phone": new_phone(),
+                "password": "member-password",
+                "name": name,
+                "building": "3",
+                "unit": "502",
+            },
+        )
         assert response.status_code == 201, response.text
         body = response.json()
         return {"token": body["token"], "member_id": body["member"]["id"]}
 
     def create_product(self, leader_token, stock, price_cents=1280, name="Free-range eggs"):
-        response = self.http("POST", "/api/v1/products", token=leader_token, json={
-            "name": name, "price_cents": price_cents, "stock": stock, "unit": "box",
-        })
+        response = self.http(
+            "POST",
+            "/api/v1/products",
+            token=leader_token,
+            json={
+                "name": name,
+                "price_cents": price_cents,
+                "stock": stock,
+                "unit": "box",
+            },
+        )
         assert response.status_code == 201, response.text
         return response.json()
 

@@ -11,8 +11,12 @@ pytestmark = pytest.mark.integration
 
 def _order(stack, member, product):
     started = time.monotonic()
-    response = stack.http("POST", "/api/v1/orders", token=member["token"],
-                          json={"items": [{"product_id": product["id"], "quantity": 2}]})
+    response = stack.http(
+        "POST",
+        "/api/v1/orders",
+        token=member["token"],
+        json={"items": [{"product_id": product["id"], "quantity": 2}]},
+    )
     return response, time.monotonic() - started
 
 
@@ -71,7 +75,6 @@ def test_service_down(stack):
 def test_request_the_client_gave_up_on_never_runs_later(stack):
     leader, product, member, _ = _catalog_down_and_order_refused(stack)
     _no_order_and_stock_unchanged(stack, leader, product, member)
-
 
 
 def test_a_call_nobody_could_take_does_not_fail_a_later_healthy_one(stack):

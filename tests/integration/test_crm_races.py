@@ -21,7 +21,9 @@ from services.infra.migrations import upgrade
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(os.environ.get("LINLI_TEST_DB") != "postgres", reason="the races need PostgreSQL"),
+    pytest.mark.skipif(
+        os.environ.get("LINLI_TEST_DB") != "postgres", reason="the races need PostgreSQL"
+    ),
 ]
 
 WORKERS = 6
@@ -41,11 +43,18 @@ def community(Session, slug):
         tenant = Community(slug=slug, name=slug, leader_display_name="团长", settings={})
         session.add(tenant)
         session.flush()
-        account = Account(tenant_id=tenant.id, phone="13800000000", password_hash="-", role="member",
-                          display_name="李姐")
+        account = Account(
+            tenant_id=tenant.id,
+            phone="13800000000",
+            password_hash="-",
+            role="member",
+            display_name="李姐",
+        )
         session.add(account)
         session.flush()
-        member = Member(tenant_id=tenant.id, account_id=account.id, name="李姐", building="3", unit="1")
+        member = Member(
+            tenant_id=tenant.id, account_id=account.id, name="李姐", building="3", unit="1"
+        )
         session.add(member)
         session.flush()
         return tenant.id, member.id
@@ -59,18 +68,40 @@ def held_checkout(Session):
     member = Caller(tenant_id=tenant_id, role="member", member_id=member_id, account_id="a-member")
     with Session() as session, session.begin():
         loyalty.adjust_points(session, leader, member_id, {"delta": 100, "reason": "welcome"})
-        coupon = loyalty.issue_coupon(session, tenant_id, member_id, {"kind": "fixed", "amount_cents": 500,
-                                                                      "valid_days": 7}, "manual", "manual:1")
+        coupon = loyalty.issue_coupon(
+            session,
+            tenant_id,
+            member_id,
+            {"kind": "fixed", "amount_cents": 500, "valid_days": 7},
+            "manual",
+            "manual:1",
+        )
     with Session() as session, session.begin():
-        loyalty.apply_checkout(session, member, {"order_id": "o1", "member_id": member_id, "subtotal_cents": 5000,
-                                                 "coupon_id": coupon.id, "points_to_use": 30})
-    return {"tenant_id": tenant_id, "member_id": member_id, "member": member, "coupon_id": coupon.id}
+        loyalty.apply_checkout(
+            session,
+            member,
+            {
+                "order_id": "o1",
+                "member_id": member_id,
+                "subtotal_cents": 5000,
+                "coupon_id": coupon.id,
+                "points_to_use": 30,
+            },
+        )
+    return {
+        "tenant_id": tenant_id,
+        "member_id": member_id,
+        "member": member,
+        "coupon_id": coupon.id,
+    }
 
 
 def test_concurrent_releases_of_one_coupon_release_it_once(Session, held_checkout):
     def release(_):
         with Session() as session, session.begin():
-            seen = session.get(Coupon, held_checkout["coupon_id"])  # every worker has seen it locked...
+            seen = session.get(
+                Coupon, held_checkout["coupon_id"]
+            )  # every worker has seen it locked...
             eventlet.sleep(0.2)  # ...before any of them releases it
             return seen.status, coupons.release(session, held_checkout["coupon_id"], "o1")
 
@@ -78,15 +109,21 @@ def test_concurrent_releases_of_one_coupon_release_it_once(Session, held_checkou
 
     with Session() as session:
         coupon = session.get(Coupon, held_checkout["coupon_id"])
-        seen = {"seen": {status for status, _ in outcomes}, "released": [won for _, won in outcomes].count(True),
-                "status": coupon.status, "order": coupon.locked_order_id}
+        seen = {
+            "seen": {status for status, _ in outcomes},
+            "released": [won for _, won in outcomes].count(True),
+            "status": coupon.status,
+            "order": coupon.locked_order_id,
+        }
     assert seen == {"seen": {"locked"}, "released": 1, "status": "available", "order": None}
 
 
 def test_concurrent_releases_of_one_points_hold_release_it_once(Session, held_checkout):
     original = ledger.lock_member
 
-    def late_lock(*args, **kwargs):  # every release has read the hold as held before the first commits
+    def late_lock(
+        *args, **kwargs
+    ):  # every release has read the hold as held before the first commits
         eventlet.sleep(0.2)
         return original(*args, **kwargs)
 
@@ -98,12 +135,24 @@ def test_concurrent_releases_of_one_points_hold_release_it_once(Session, held_ch
         answers = list(eventlet.GreenPool(WORKERS).imap(release, range(WORKERS)))
 
     with Session() as session:
-        released = session.scalar(select(func.count()).select_from(PointsEntry).where(PointsEntry.kind == "released"))
+        released = session.scalar(
+            select(func.count()).select_from(PointsEntry).where(PointsEntry.kind == "released")
+        )
         coupon = session.get(Coupon, held_checkout["coupon_id"])
-        seen = {"answers": answers, "released_entries": released, "coupon": coupon.status,
-                "balance": ledger.balance(session, held_checkout["tenant_id"], held_checkout["member_id"])}
-    assert seen == {"answers": [{"order_id": "o1", "status": "released"}] * WORKERS, "released_entries": 1,
-                    "coupon": "available", "balance": 100}
+        seen = {
+            "answers": answers,
+            "released_entries": released,
+            "coupon": coupon.status,
+            "balance": ledger.balance(
+                session, held_checkout["tenant_id"], held_checkout["member_id"]
+            ),
+        }
+    assert seen == {
+        "answers": [{"order_id": "o1", "status": "released"}] * WORKERS,
+        "released_entries": 1,
+        "coupon": "available",
+        "balance": 100,
+    }
 
 
 def test_two_workers_refresh_each_community_once(Session):
@@ -118,8 +167,12 @@ def test_two_workers_refresh_each_community_once(Session):
 
     now = datetime.now(UTC)
     with mock.patch.object(handlers, "refresh_community_tags", slow_refresh):
-        runs = list(eventlet.GreenPool(2).imap(lambda _: handlers.refresh_tags(Session(), now), range(2)))
-        again = handlers.refresh_tags(Session(), now + timedelta(hours=1))  # within the day: nothing
+        runs = list(
+            eventlet.GreenPool(2).imap(lambda _: handlers.refresh_tags(Session(), now), range(2))
+        )
+        again = handlers.refresh_tags(
+            Session(), now + timedelta(hours=1)
+        )  # within the day: nothing
 
     assert sorted(refreshed) == sorted(tenants)
     assert sorted(runs[0] + runs[1]) == sorted(tenants) and again == []

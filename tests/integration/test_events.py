@@ -27,8 +27,14 @@ def order_paid_data(member_id="m" * 8, quantity=1, unit_price_cents=990):
         "order_id": uuid.uuid4().hex,
         "member_id": member_id,
         "channel": {"type": "shop", "id": None},
-        "lines": [{"product_id": uuid.uuid4().hex, "name": "Peaches", "quantity": quantity,
-                   "unit_price_cents": unit_price_cents}],
+        "lines": [
+            {
+                "product_id": uuid.uuid4().hex,
+                "name": "Peaches",
+                "quantity": quantity,
+                "unit_price_cents": unit_price_cents,
+            }
+        ],
         "total_cents": quantity * unit_price_cents,
         "placed_at": now,
         "payment_method": "offline",
@@ -38,8 +44,15 @@ def order_paid_data(member_id="m" * 8, quantity=1, unit_price_cents=990):
 
 def product_data(name="Peaches", price_cents=990):
     """``catalog.product_created``, as catalog emits it."""
-    return {"product_id": uuid.uuid4().hex, "name": name, "category": "fruit", "tags": [],
-            "price_cents": price_cents, "in_stock": True, "on_sale": True}
+    return {
+        "product_id": uuid.uuid4().hex,
+        "name": name,
+        "category": "fruit",
+        "tags": [],
+        "price_cents": price_cents,
+        "in_stock": True,
+        "on_sale": True,
+    }
 
 
 def envelope(data, tenant_id="tenant-a", event_type="product_created"):
@@ -76,23 +89,37 @@ def test_outbox_survives_broker_outage_and_republishes(stack):
     assert count(stack, "orders", "outbox") == 3
 
     stack.start("fulfillment", "orders")
-    stack.wait_for(lambda: count(stack, "fulfillment", "fulfillment_orders") == 3,
-                   timeout=10, message="fulfillment to record the three leftover events")
-    stack.wait_for(lambda: count(stack, "orders", "outbox") == 3
-                   and stack.scalar("orders", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0,
-                   timeout=5, message="the outbox to be marked published")
+    stack.wait_for(
+        lambda: count(stack, "fulfillment", "fulfillment_orders") == 3,
+        timeout=10,
+        message="fulfillment to record the three leftover events",
+    )
+    stack.wait_for(
+        lambda: (
+            count(stack, "orders", "outbox") == 3
+            and stack.scalar("orders", "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            == 0
+        ),
+        timeout=5,
+        message="the outbox to be marked published",
+    )
     assert stack.scalar("orders", "SELECT max(attempts) FROM outbox") == 1
 
     # The broker goes away while orders runs: publishing fails, the row stays unsent...
     relay = find(stack.containers["orders"], OutboxRelay)
     late = order_paid_data()
-    with mock.patch.object(relay.publisher, "publish_batch", side_effect=OperationalError("broker down")) as publish:
+    with mock.patch.object(
+        relay.publisher, "publish_batch", side_effect=OperationalError("broker down")
+    ) as publish:
         write_outbox(stack, "orders", [late])
         stack.wait_for(lambda: publish.called, timeout=5, message="the relay to try publishing")
         assert stack.scalar("orders", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1
     # ... and once it is back, the relay publishes it again by itself.
-    stack.wait_for(lambda: count(stack, "fulfillment", "fulfillment_orders", order_id=late["order_id"]) == 1,
-                   timeout=15, message="the relay to re-publish after the outage")
+    stack.wait_for(
+        lambda: count(stack, "fulfillment", "fulfillment_orders", order_id=late["order_id"]) == 1,
+        timeout=15,
+        message="the relay to re-publish after the outage",
+    )
     assert stack.scalar("orders", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
 
     # Each event was handled exactly once, and each order is now to be packed.
@@ -123,8 +150,10 @@ def test_duplicate_delivery_has_one_effect(stack):
 
     event = envelope(product_data(name="Duplicated peaches", price_cents=500))
     product_id = event["data"]["product_id"]
-    with mock.patch.object(crm_handlers, "record_product", counting_handler), \
-            mock.patch.object(EventInbox, "consume", recording_consume):
+    with (
+        mock.patch.object(crm_handlers, "record_product", counting_handler),
+        mock.patch.object(EventInbox, "consume", recording_consume),
+    ):
         stack.dispatch("catalog", "product_created", event)
         stack.wait_for(lambda: outcomes == ["processed"], timeout=10, message="the first delivery")
         stack.dispatch("catalog", "product_created", event)  # redelivery of the very same envelope
@@ -133,8 +162,14 @@ def test_duplicate_delivery_has_one_effect(stack):
     assert outcomes == ["processed", "duplicate"]
     assert calls == [event["event_id"]]
     assert count(stack, "crm", "product_infos", name="Duplicated peaches") == 1
-    assert stack.scalar("crm", "SELECT price_cents FROM product_infos WHERE product_id = :product_id",
-                        product_id=product_id) == 500
+    assert (
+        stack.scalar(
+            "crm",
+            "SELECT price_cents FROM product_infos WHERE product_id = :product_id",
+            product_id=product_id,
+        )
+        == 500
+    )
     assert count(stack, "crm", "inbox", event_id=event["event_id"]) == 1
     assert count(stack, "crm", "parked_events") == 0
 
@@ -153,11 +188,19 @@ def test_poison_events_parked(stack):
     for payload in (good[0], not_an_envelope, bad_data, no_event_id, good[1]):
         stack.dispatch("catalog", "product_created", payload)
 
-    stack.wait_for(lambda: count(stack, "crm", "product_infos", name="Good peaches") == 2,
-                   timeout=10, message="the good events")
+    stack.wait_for(
+        lambda: count(stack, "crm", "product_infos", name="Good peaches") == 2,
+        timeout=10,
+        message="the good events",
+    )
     parked = stack.wait_for(
-        lambda: (rows := stack.rpc("crm", "list_parked_events", status="parked")) and len(rows) == 3 and rows,
-        timeout=10, message="three parked events",
+        lambda: (
+            (rows := stack.rpc("crm", "list_parked_events", status="parked"))
+            and len(rows) == 3
+            and rows
+        ),
+        timeout=10,
+        message="three parked events",
     )
     assert {row["consumer"] for row in parked} == {CRM_CONSUMER}
     assert {row["status"] for row in parked} == {"parked"}
@@ -175,13 +218,24 @@ def test_poison_events_parked(stack):
     # The operator corrects the payload and replays it: it is processed, and resolved.
     row = next(row for row in parked if row["event_id"] == bad_data["event_id"])
     corrected = {**bad_data, "data": {**bad_data["data"], "product_id": uuid.uuid4().hex}}
-    assert stack.rpc("crm", "replay_parked_event", row["id"], payload=corrected)["status"] == "retrying"
-    stack.wait_for(lambda: count(stack, "crm", "product_infos", name="Fixed peaches") == 1,
-                   timeout=10, message="the replayed event to be processed")
+    assert (
+        stack.rpc("crm", "replay_parked_event", row["id"], payload=corrected)["status"]
+        == "retrying"
+    )
     stack.wait_for(
-        lambda: next(r for r in stack.rpc("crm", "list_parked_events") if r["id"] == row["id"])["status"]
-        == "resolved",
-        timeout=5, message="the parked row to be resolved",
+        lambda: count(stack, "crm", "product_infos", name="Fixed peaches") == 1,
+        timeout=10,
+        message="the replayed event to be processed",
+    )
+    stack.wait_for(
+        lambda: (
+            next(r for r in stack.rpc("crm", "list_parked_events") if r["id"] == row["id"])[
+                "status"
+            ]
+            == "resolved"
+        ),
+        timeout=5,
+        message="the parked row to be resolved",
     )
     assert count(stack, "crm", "inbox", event_id=bad_data["event_id"]) == 1
     assert len(stack.rpc("crm", "list_parked_events", status="parked")) == 2
@@ -197,7 +251,9 @@ def test_the_queue_of_a_retired_handler_is_deleted_at_start(stack):
     name = "evt-orders-order_placed--crm.on_order_placed"
     with Connection(stack.amqp_uri) as connection:
         exchange = get_event_exchange("orders", {})
-        Queue(name, exchange, routing_key="order_placed", durable=True)(connection.channel()).declare()
+        Queue(name, exchange, routing_key="order_placed", durable=True)(
+            connection.channel()
+        ).declare()
     stack.start("crm")
     with Connection(stack.amqp_uri) as connection, pytest.raises(NotFound):
         connection.channel().queue_declare(name, passive=True)

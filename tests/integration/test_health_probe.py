@@ -38,7 +38,10 @@ def service_process(rabbit_config, databases, monkeypatch, tmp_path):
     nameko = Path(sys.executable).with_name("nameko")
     process = subprocess.Popen(
         [str(nameko), "run", "--config", f"config/{SERVICE}.yaml", f"services.{SERVICE}.service"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     yield process
     if process.poll() is None:

@@ -11,7 +11,6 @@ from services.catalog import handlers as catalog_handlers
 pytestmark = pytest.mark.integration
 
 
-
 def test_concurrent_retries_with_one_key_make_one_order(stack):
     stack.gateway_options["RPC_TIMEOUT_SECONDS"] = 10
     stack.declare_queues()
@@ -23,9 +22,14 @@ def test_concurrent_retries_with_one_key_make_one_order(stack):
     key = uuid.uuid4().hex
 
     def place(_):
-        response = stack.http("POST", "/api/v1/orders", token=member["token"], timeout=30,
-                              headers={"Idempotency-Key": key},
-                              json={"items": [{"product_id": product["id"], "quantity": 2}]})
+        response = stack.http(
+            "POST",
+            "/api/v1/orders",
+            token=member["token"],
+            timeout=30,
+            headers={"Idempotency-Key": key},
+            json={"items": [{"product_id": product["id"], "quantity": 2}]},
+        )
         return response.status_code, response.json()
 
     # Widen the window between "is there a reservation?" and "make one" so both retries are in it
@@ -44,6 +48,7 @@ def test_concurrent_retries_with_one_key_make_one_order(stack):
         "order_ids": len({body.get("id") for _, body in results}),
         "stock": stack.product_stock(leader["token"], product["id"]),
         "live_reservations": stack.scalar(
-            "catalog", "SELECT count(*) FROM stock_reservations WHERE status = 'reserved'"),
+            "catalog", "SELECT count(*) FROM stock_reservations WHERE status = 'reserved'"
+        ),
     }
     assert seen == {"statuses": [201, 201], "order_ids": 1, "stock": 3, "live_reservations": 1}

@@ -11,14 +11,29 @@ pytestmark = pytest.mark.integration
 
 
 def live_session(stack, leader, product, quota=3):
-    response = stack.http("POST", "/api/v1/live-sessions", token=leader["token"], json={
-        "title": "周三鲜奶专场", "host_persona": "团长李姐",
-        "scheduled_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-        "items": [{"product_id": product["id"], "live_price_cents": 990, "quota": quota, "per_member_limit": 1}],
-    })
+    response = stack.http(
+        "POST",
+        "/api/v1/live-sessions",
+        token=leader["token"],
+        json={
+            "title": "周三鲜奶专场",
+            "host_persona": "团长李姐",
+            "scheduled_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+            "items": [
+                {
+                    "product_id": product["id"],
+                    "live_price_cents": 990,
+                    "quota": quota,
+                    "per_member_limit": 1,
+                }
+            ],
+        },
+    )
     assert response.status_code == 201, response.text
     session = response.json()
-    started = stack.http("POST", f"/api/v1/live-sessions/{session['id']}/start", token=leader["token"])
+    started = stack.http(
+        "POST", f"/api/v1/live-sessions/{session['id']}/start", token=leader["token"]
+    )
     assert started.status_code == 200, started.text
     return session
 
@@ -26,7 +41,8 @@ def live_session(stack, leader, product, quota=3):
 def connect(port, session_id, token):
     ws = websocket.create_connection(
         f"ws://127.0.0.1:{port}/api/v1/live-sessions/{session_id}/ws",
-        header=[f"Authorization: Bearer {token}"], timeout=10,
+        header=[f"Authorization: Bearer {token}"],
+        timeout=10,
     )
     return ws, json.loads(ws.recv())
 
@@ -41,10 +57,15 @@ def next_of(ws, kind):
 
 def order(stack, member, session, product, port=None):
     base = f"http://127.0.0.1:{port}" if port else stack.base_url
-    return requests.post(f"{base}/api/v1/orders", headers={"Authorization": f"Bearer {member['token']}"}, json={
-        "items": [{"product_id": product["id"], "quantity": 1}],
-        "channel": {"type": "live", "id": session["id"]},
-    }, timeout=15)
+    return requests.post(
+        f"{base}/api/v1/orders",
+        headers={"Authorization": f"Bearer {member['token']}"},
+        json={
+            "items": [{"product_id": product["id"], "quantity": 1}],
+            "channel": {"type": "live", "id": session["id"]},
+        },
+        timeout=15,
+    )
 
 
 def test_a_purchase_on_one_gateway_reaches_viewers_on_another(stack):
@@ -54,10 +75,15 @@ def test_a_purchase_on_one_gateway_reaches_viewers_on_another(stack):
     leader = stack.signup_leader()
     product = stack.create_product(leader["token"], stock=50, name="鲜牛奶")
     viewer = stack.join_member(leader["slug"], name="李秀英")
-    buyers = [stack.join_member(leader["slug"], name=name) for name in ("王建国", "张伟", "赵敏", "钱多多")]
+    buyers = [
+        stack.join_member(leader["slug"], name=name)
+        for name in ("王建国", "张伟", "赵敏", "钱多多")
+    ]
     session = live_session(stack, leader, product, quota=3)
 
-    ws, snapshot = connect(other_port, session["id"], viewer["token"])  # the late viewer: state first
+    ws, snapshot = connect(
+        other_port, session["id"], viewer["token"]
+    )  # the late viewer: state first
     assert snapshot["type"] == "snapshot"
     assert snapshot["session"]["status"] == "live"
     assert snapshot["session"]["items"][0]["remaining"] == 3
@@ -81,12 +107,16 @@ def test_a_purchase_on_one_gateway_reaches_viewers_on_another(stack):
     assert next_of(ws, "stock")["items"][0]["remaining"] == 1
     assert next_of(ws, "stock")["items"][0]["remaining"] == 0
     # Both gateway processes now know it is gone: a late buyer is refused without a round trip.
-    late = stack.wait_for(lambda: order(stack, buyers[3], session, product, other_port).json(),
-                          message="the sold-out answer")
+    late = stack.wait_for(
+        lambda: order(stack, buyers[3], session, product, other_port).json(),
+        message="the sold-out answer",
+    )
     assert late["status"] == 409 and late["reason"] == "quota_exhausted"
     ws.close()
 
-    stats = stack.http("GET", f"/api/v1/live-sessions/{session['id']}", token=leader["token"]).json()["stats"]
+    stats = stack.http(
+        "GET", f"/api/v1/live-sessions/{session['id']}", token=leader["token"]
+    ).json()["stats"]
     assert stats["orders"] == 3 and stats["buyers"] == 3
     assert stats["viewers"] == 2 and stats["peak_viewers"] == 2
 

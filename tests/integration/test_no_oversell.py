@@ -17,12 +17,28 @@ LIMIT = 2
 
 
 def live_session(stack, leader, product):
-    created = stack.http("POST", "/api/v1/live-sessions", token=leader["token"], json={
-        "title": "Flash sale", "host_persona": "Leader", "scheduled_at": datetime.now(UTC).isoformat(),
-        "items": [{"product_id": product["id"], "live_price_cents": 990, "quota": QUOTA,
-                   "per_member_limit": LIMIT}]})
+    created = stack.http(
+        "POST",
+        "/api/v1/live-sessions",
+        token=leader["token"],
+        json={
+            "title": "Flash sale",
+            "host_persona": "Leader",
+            "scheduled_at": datetime.now(UTC).isoformat(),
+            "items": [
+                {
+                    "product_id": product["id"],
+                    "live_price_cents": 990,
+                    "quota": QUOTA,
+                    "per_member_limit": LIMIT,
+                }
+            ],
+        },
+    )
     assert created.status_code == 201, created.text
-    started = stack.http("POST", f"/api/v1/live-sessions/{created.json()['id']}/start", token=leader["token"])
+    started = stack.http(
+        "POST", f"/api/v1/live-sessions/{created.json()['id']}/start", token=leader["token"]
+    )
     assert started.status_code == 200, started.text
     return created.json()["id"]
 
@@ -47,9 +63,16 @@ def test_no_oversell(stack, channel):
 
     def place(i):
         member = members[i % len(members)]
-        response = stack.http("POST", "/api/v1/orders", token=member["token"], timeout=30,
-                              json={"items": [{"product_id": product["id"], "quantity": 1}],
-                                    "channel": order_channel})
+        response = stack.http(
+            "POST",
+            "/api/v1/orders",
+            token=member["token"],
+            timeout=30,
+            json={
+                "items": [{"product_id": product["id"], "quantity": 1}],
+                "channel": order_channel,
+            },
+        )
         return member["member_id"], response.status_code, response.json()
 
     pool = eventlet.GreenPool(30)
@@ -73,7 +96,9 @@ def test_no_oversell(stack, channel):
                 assert body["lines"][0]["unit_price_cents"] == 990
                 won[member_id] = won.get(member_id, 0) + 1
         assert max(won.values()) <= LIMIT, won
-        live = stack.http("GET", f"/api/v1/live-sessions/{order_channel['id']}", token=leader["token"]).json()
+        live = stack.http(
+            "GET", f"/api/v1/live-sessions/{order_channel['id']}", token=leader["token"]
+        ).json()
         assert (live["items"][0]["sold"], live["items"][0]["remaining"]) == (QUOTA, 0)
         assert live["stats"]["orders"] == QUOTA and live["stats"]["buyers"] == len(won)
         assert stack.scalar("catalog", "SELECT max(quantity) FROM channel_purchases") <= LIMIT

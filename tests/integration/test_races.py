@@ -48,7 +48,10 @@ pytestmark = pytest.mark.integration
 POSTGRES = os.environ.get("LINLI_TEST_DB", "sqlite") == "postgres"
 ATTEMPTS = 120  # races per test
 SECRET = "races-webhook-secret-0123456789abcdef"
-PROVIDERS = {"offline": payments.OfflineProvider(), "sandbox": payments.SandboxProvider("http://linli.test", 0)}
+PROVIDERS = {
+    "offline": payments.OfflineProvider(),
+    "sandbox": payments.SandboxProvider("http://linli.test", 0),
+}
 PRICE = 1290
 
 assert CatalogBase  # the catalog's tables come from its migrations, like every service's
@@ -100,6 +103,7 @@ def own_tx(Session, use_case, *args):
 def at_once(calls, size=40):
     """Run every call concurrently (``size`` at a time): each one's value, or the ``DomainError``
     it answered with. Anything else (a deadlock, a unique-key collision) fails the test."""
+
     def run(call):
         try:
             return call()
@@ -121,7 +125,9 @@ def events(Session, event_type):
     """The outbox's ``event_type`` events, by the order (or case) they name."""
     with Session() as session:
         found = defaultdict(list)
-        for message in session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == event_type)):
+        for message in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.event_type == event_type)
+        ):
             data = message.payload["data"]
             found[data.get("order_id") if "case_id" not in data else data["case_id"]].append(data)
         return found
@@ -138,9 +144,24 @@ class Shelf:
     """catalog, as orders' use cases call it, for races that are not about stock."""
 
     def reserve_stocks(self, requests):
-        return [{"value": {"reservation_key": request["reservation"]["reservation_key"], "lines": [
-            {"product_id": item["product_id"], "name": "鸡蛋", "unit": "盒", "unit_price_cents": PRICE,
-             "quantity": item["quantity"]} for item in request["reservation"]["items"]]}} for request in requests]
+        return [
+            {
+                "value": {
+                    "reservation_key": request["reservation"]["reservation_key"],
+                    "lines": [
+                        {
+                            "product_id": item["product_id"],
+                            "name": "鸡蛋",
+                            "unit": "盒",
+                            "unit_price_cents": PRICE,
+                            "quantity": item["quantity"],
+                        }
+                        for item in request["reservation"]["items"]
+                    ],
+                }
+            }
+            for request in requests
+        ]
 
     def release_stock(self, key):
         return {"reservation_key": key, "released": True}
@@ -149,8 +170,15 @@ class Shelf:
 class NoDiscounts:
     def apply_checkout(self, payload):
         subtotal = payload["subtotal_cents"]
-        return {"tier_discount_cents": 0, "coupon_id": None, "coupon_discount_cents": 0, "points_used": 0,
-                "points_discount_cents": 0, "discount_cents": 0, "total_cents": subtotal}
+        return {
+            "tier_discount_cents": 0,
+            "coupon_id": None,
+            "coupon_discount_cents": 0,
+            "points_used": 0,
+            "points_discount_cents": 0,
+            "discount_cents": 0,
+            "total_cents": subtotal,
+        }
 
     def release_checkout(self, order_id):
         return {"order_id": order_id, "status": "released"}
@@ -163,7 +191,9 @@ def community():
 
 
 def member_of(tenant, index):
-    return Caller(tenant_id=tenant, account_id=f"m{index}", member_id=f"member-{index}", role="member")
+    return Caller(
+        tenant_id=tenant, account_id=f"m{index}", member_id=f"member-{index}", role="member"
+    )
 
 
 def place(Session, tenant, count=ATTEMPTS):
@@ -172,8 +202,13 @@ def place(Session, tenant, count=ATTEMPTS):
     for index in range(count):
         member = member_of(tenant, index)
         with Session() as session:
-            order = handlers.place_order(session, Shelf(), NoDiscounts(), member,
-                                         {"items": [{"product_id": "eggs", "quantity": 2}]})
+            order = handlers.place_order(
+                session,
+                Shelf(),
+                NoDiscounts(),
+                member,
+                {"items": [{"product_id": "eggs", "quantity": 2}]},
+            )
         placed.append((order["id"], member))
     return placed
 
@@ -200,14 +235,24 @@ def money(Session):
         for payment in payments_:
             if payment.status in ("succeeded", "refunded"):
                 paid_in[payment.order_id] += payment.amount_cents
-        off = [(p.id, p.refunded_cents, per_payment[p.id]) for p in payments_ if p.refunded_cents != per_payment[p.id]]
+        off = [
+            (p.id, p.refunded_cents, per_payment[p.id])
+            for p in payments_
+            if p.refunded_cents != per_payment[p.id]
+        ]
         return paid_in, back, off
 
 
 def timeline(Session, order_id):
     with Session() as session:
-        return [change.status for change in session.scalars(
-            select(OrderStatusChange).where(OrderStatusChange.order_id == order_id).order_by(OrderStatusChange.id))]
+        return [
+            change.status
+            for change in session.scalars(
+                select(OrderStatusChange)
+                .where(OrderStatusChange.order_id == order_id)
+                .order_by(OrderStatusChange.id)
+            )
+        ]
 
 
 def test_mark_paid_against_cancel(processes):
@@ -217,14 +262,21 @@ def test_mark_paid_against_cancel(processes):
     tenant, leader = community()
     placed = place(A, tenant)
 
-    outcomes = at_once(pairs(lambda p: in_tx(A, payments.mark_paid_offline, leader, PROVIDERS, p[0]),
-                             lambda p: in_tx(B, payments.cancel_order, p[1], PROVIDERS, p[0]), placed))
+    outcomes = at_once(
+        pairs(
+            lambda p: in_tx(A, payments.mark_paid_offline, leader, PROVIDERS, p[0]),
+            lambda p: in_tx(B, payments.cancel_order, p[1], PROVIDERS, p[0]),
+            placed,
+        )
+    )
 
     orders = orders_by_id(A)
     paid_events, cancelled_events = events(A, "order_paid"), events(A, "order_cancelled")
     paid_in, back, off = money(A)
     assert not off
-    for (order_id, _), marked, cancelled in zip(placed, outcomes[0::2], outcomes[1::2], strict=True):
+    for (order_id, _), marked, cancelled in zip(
+        placed, outcomes[0::2], outcomes[1::2], strict=True
+    ):
         order = orders[order_id]
         assert order.status in ("paid", "cancelled")
         assert len(paid_events[order_id]) <= 1 and len(cancelled_events[order_id]) <= 1
@@ -237,7 +289,11 @@ def test_mark_paid_against_cancel(processes):
             assert len(cancelled_events[order_id]) == 1
             assert paid_in[order_id] == back[order_id]  # nothing kept
             if isinstance(marked, DomainError):  # cancelled first: never paid
-                assert reason(marked) == "wrong_state" and not paid_events[order_id] and paid_in[order_id] == 0
+                assert (
+                    reason(marked) == "wrong_state"
+                    and not paid_events[order_id]
+                    and paid_in[order_id] == 0
+                )
                 assert timeline(A, order_id) == ["pending_payment", "cancelled"]
             else:
                 assert paid_in[order_id] == order.total_cents
@@ -246,8 +302,11 @@ def test_mark_paid_against_cancel(processes):
 
 def overdue(Session, placed):
     with Session() as session, session.begin():
-        session.execute(update(Order).where(Order.id.in_([order_id for order_id, _ in placed]))
-                        .values(expires_at=utcnow() - timedelta(minutes=1)))
+        session.execute(
+            update(Order)
+            .where(Order.id.in_([order_id for order_id, _ in placed]))
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
 
 
 def test_timers_in_every_process_expire_each_order_once(processes):
@@ -256,7 +315,9 @@ def test_timers_in_every_process_expire_each_order_once(processes):
     placed = place(A, tenant)
     overdue(A, placed)
 
-    counts = at_once([lambda Session=Session: in_tx(Session, payments.expire_unpaid) for Session in (A, B, A, B)])
+    counts = at_once(
+        [lambda Session=Session: in_tx(Session, payments.expire_unpaid) for Session in (A, B, A, B)]
+    )
 
     assert sum(counts) == ATTEMPTS
     cancelled = events(A, "order_cancelled")
@@ -266,11 +327,24 @@ def test_timers_in_every_process_expire_each_order_once(processes):
 
 
 def webhook(Session, charge_id, amount_cents):
-    body = json.dumps({"notification_id": uuid.uuid4().hex, "charge_id": charge_id, "status": "succeeded",
-                       "amount_cents": amount_cents})
+    body = json.dumps(
+        {
+            "notification_id": uuid.uuid4().hex,
+            "charge_id": charge_id,
+            "status": "succeeded",
+            "amount_cents": amount_cents,
+        }
+    )
     timestamp = str(int(time.time()))
-    return in_tx(Session, payments.receive_sandbox_webhook, PROVIDERS, SECRET, timestamp,
-                 payments.sign(SECRET, timestamp, body), body)
+    return in_tx(
+        Session,
+        payments.receive_sandbox_webhook,
+        PROVIDERS,
+        SECRET,
+        timestamp,
+        payments.sign(SECRET, timestamp, body),
+        body,
+    )
 
 
 def test_payment_webhook_against_the_unpaid_timeout(processes):
@@ -280,17 +354,29 @@ def test_payment_webhook_against_the_unpaid_timeout(processes):
     placed = place(A, tenant)
     charges = {}
     for order_id, member in placed:
-        started = in_tx(A, payments.start_payment, member, PROVIDERS, order_id, {"method": "sandbox"})
+        started = in_tx(
+            A, payments.start_payment, member, PROVIDERS, order_id, {"method": "sandbox"}
+        )
         charges[order_id] = started["payment"]["pay_url"].rsplit("/", 1)[1]
     overdue(A, placed)
     totals = {order_id: order.total_cents for order_id, order in orders_by_id(A).items()}
 
-    calls = [lambda order_id=order_id: webhook(B, charges[order_id], totals[order_id]) for order_id, _ in placed]
-    calls[::30] = [lambda Session=Session: in_tx(Session, payments.expire_unpaid) for Session in (A, B, A, B)]
-    calls += [lambda order_id=order_id: webhook(B, charges[order_id], totals[order_id])
-              for order_id, _ in placed[::30]]  # the webhooks the timers took the place of
+    calls = [
+        lambda order_id=order_id: webhook(B, charges[order_id], totals[order_id])
+        for order_id, _ in placed
+    ]
+    calls[::30] = [
+        lambda Session=Session: in_tx(Session, payments.expire_unpaid) for Session in (A, B, A, B)
+    ]
+    calls += [
+        lambda order_id=order_id: webhook(B, charges[order_id], totals[order_id])
+        for order_id, _ in placed[::30]
+    ]  # the webhooks the timers took the place of
     outcomes = at_once(calls)
-    assert all(isinstance(outcome, int) or outcome["status"] in ("paid", "refunded") for outcome in outcomes), outcomes
+    assert all(
+        isinstance(outcome, int) or outcome["status"] in ("paid", "refunded")
+        for outcome in outcomes
+    ), outcomes
 
     orders = orders_by_id(A)
     paid_in, back, off = money(A)
@@ -304,11 +390,14 @@ def test_payment_webhook_against_the_unpaid_timeout(processes):
         else:
             assert orders[order_id].status == "cancelled" and back[order_id] == totals[order_id]
     with A() as session:
-        assert session.scalar(select(func.count()).select_from(SandboxCharge)
-                              .where(SandboxCharge.status == "refunded")) == sum(
-            order.status == "cancelled" for order in orders.values())
+        assert session.scalar(
+            select(func.count())
+            .select_from(SandboxCharge)
+            .where(SandboxCharge.status == "refunded")
+        ) == sum(order.status == "cancelled" for order in orders.values())
     assert sum(outcome for outcome in outcomes if isinstance(outcome, int)) == sum(
-        order.status == "cancelled" for order in orders.values())
+        order.status == "cancelled" for order in orders.values()
+    )
 
 
 def test_two_refunds_at_once_never_exceed_the_payment(processes):
@@ -320,8 +409,14 @@ def test_two_refunds_at_once_never_exceed_the_payment(processes):
     part = PRICE * 2 * 6 // 10
 
     def refund(Session):
-        return lambda p: in_tx(Session, payments.refund_order, leader, PROVIDERS, p[0],
-                               {"amount_cents": part, "reason": "破损"})
+        return lambda p: in_tx(
+            Session,
+            payments.refund_order,
+            leader,
+            PROVIDERS,
+            p[0],
+            {"amount_cents": part, "reason": "破损"},
+        )
 
     outcomes = at_once(pairs(refund(A), refund(B), placed))
 
@@ -340,9 +435,20 @@ def test_a_whole_refund_against_a_cancel(processes):
     placed = place(A, tenant)
     pay_all(A, leader, placed)
 
-    at_once(pairs(lambda p: in_tx(A, payments.refund_order, leader, PROVIDERS, p[0],
-                                  {"amount_cents": PRICE * 2, "reason": "缺货"}),
-                  lambda p: in_tx(B, payments.cancel_order, p[1], PROVIDERS, p[0]), placed))
+    at_once(
+        pairs(
+            lambda p: in_tx(
+                A,
+                payments.refund_order,
+                leader,
+                PROVIDERS,
+                p[0],
+                {"amount_cents": PRICE * 2, "reason": "缺货"},
+            ),
+            lambda p: in_tx(B, payments.cancel_order, p[1], PROVIDERS, p[0]),
+            placed,
+        )
+    )
 
     orders = orders_by_id(A)
     paid_in, back, off = money(A)
@@ -353,8 +459,13 @@ def test_a_whole_refund_against_a_cancel(processes):
 
 
 def packed_event(tenant, order_id):
-    return {"event_id": uuid.uuid4().hex, "event_type": "order_packed", "tenant_id": tenant,
-            "correlation_id": None, "data": {"order_id": order_id}}
+    return {
+        "event_id": uuid.uuid4().hex,
+        "event_type": "order_packed",
+        "tenant_id": tenant,
+        "correlation_id": None,
+        "data": {"order_id": order_id},
+    }
 
 
 def test_order_packed_against_a_cancel(processes):
@@ -365,8 +476,13 @@ def test_order_packed_against_a_cancel(processes):
     placed = place(A, tenant)
     pay_all(A, leader, placed)
 
-    at_once(pairs(lambda p: in_tx(A, fulfilment_events.apply_order_packed, packed_event(tenant, p[0])),
-                  lambda p: in_tx(B, payments.cancel_order, p[1], PROVIDERS, p[0]), placed))
+    at_once(
+        pairs(
+            lambda p: in_tx(A, fulfilment_events.apply_order_packed, packed_event(tenant, p[0])),
+            lambda p: in_tx(B, payments.cancel_order, p[1], PROVIDERS, p[0]),
+            placed,
+        )
+    )
 
     orders = orders_by_id(A)
     paid_in, back, _ = money(A)
@@ -387,8 +503,14 @@ def test_the_sandbox_sends_each_notification_from_one_process(processes):
             charge = SandboxCharge(id=uuid.uuid4().hex, amount_cents=100, description=f"c{index}")
             session.add(charge)
             session.flush()
-            session.add(SandboxNotification(id=uuid.uuid4().hex, charge_id=charge.id, body=f'{{"n": {index}}}',
-                                            next_attempt_at=utcnow() - timedelta(seconds=1)))
+            session.add(
+                SandboxNotification(
+                    id=uuid.uuid4().hex,
+                    charge_id=charge.id,
+                    body=f'{{"n": {index}}}',
+                    next_attempt_at=utcnow() - timedelta(seconds=1),
+                )
+            )
     sent = Counter()
 
     def post(url, body, headers):
@@ -397,24 +519,37 @@ def test_the_sandbox_sends_each_notification_from_one_process(processes):
         return 200
 
     def sender(Session):
-        return lambda: sum(own_tx(Session, payments.deliver_notifications, post, SECRET, "http://linli.test/hook")
-                           for _ in range(ATTEMPTS // 20 + 1))
+        return lambda: sum(
+            own_tx(Session, payments.deliver_notifications, post, SECRET, "http://linli.test/hook")
+            for _ in range(ATTEMPTS // 20 + 1)
+        )
 
     delivered = at_once([sender(Session) for Session in (A, B, A, B)])
 
     assert sum(delivered) == ATTEMPTS
     assert len(sent) == ATTEMPTS and set(sent.values()) == {1}
     with A() as session:
-        assert session.scalar(select(func.count()).select_from(SandboxNotification)
-                              .where(SandboxNotification.delivered_at.is_(None))) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(SandboxNotification)
+                .where(SandboxNotification.delivered_at.is_(None))
+            )
+            == 0
+        )
 
 
 # --- catalog ------------------------------------------------------------------------------------
 
 
 def cancelled_event(tenant, order_id):
-    return {"event_id": uuid.uuid4().hex, "event_type": "order_cancelled", "tenant_id": tenant,
-            "correlation_id": None, "data": {"order_id": order_id}}
+    return {
+        "event_id": uuid.uuid4().hex,
+        "event_type": "order_cancelled",
+        "tenant_id": tenant,
+        "correlation_id": None,
+        "data": {"order_id": order_id},
+    }
 
 
 def test_order_cancelled_twice_at_once_gives_stock_back_once(processes):
@@ -422,24 +557,43 @@ def test_order_cancelled_twice_at_once_gives_stock_back_once(processes):
     sweeper) release each reservation once: the stock ends where it started."""
     A, B = processes("catalog")
     tenant, leader = community()
-    product = in_tx(A, catalog.create_product, leader, {"name": "鸡蛋", "price_cents": PRICE, "stock": 1000,
-                                                        "unit": "盒"})
+    product = in_tx(
+        A,
+        catalog.create_product,
+        leader,
+        {"name": "鸡蛋", "price_cents": PRICE, "stock": 1000, "unit": "盒"},
+    )
     keys = []
     for index in range(ATTEMPTS):
         key = uuid.uuid4().hex
-        in_tx(A, catalog.reserve_stock, member_of(tenant, index),
-              {"reservation_key": key, "items": [{"product_id": product["id"], "quantity": 3}]})
+        in_tx(
+            A,
+            catalog.reserve_stock,
+            member_of(tenant, index),
+            {"reservation_key": key, "items": [{"product_id": product["id"], "quantity": 3}]},
+        )
         keys.append(key)
     with A() as session:
         assert session.get(Product, product["id"]).stock == 1000 - 3 * ATTEMPTS
 
-    at_once(pairs(lambda key: in_tx(A, catalog.release_for_cancelled_order, cancelled_event(tenant, key)),
-                  lambda key: in_tx(B, catalog.release_stock, Caller(tenant_id=tenant), key), keys))
+    at_once(
+        pairs(
+            lambda key: in_tx(A, catalog.release_for_cancelled_order, cancelled_event(tenant, key)),
+            lambda key: in_tx(B, catalog.release_stock, Caller(tenant_id=tenant), key),
+            keys,
+        )
+    )
 
     with A() as session:
         assert session.get(Product, product["id"]).stock == 1000
-        assert session.scalar(select(func.count()).select_from(StockReservation)
-                              .where(StockReservation.status == "released")) == ATTEMPTS
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(StockReservation)
+                .where(StockReservation.status == "released")
+            )
+            == ATTEMPTS
+        )
 
 
 # --- fulfillment --------------------------------------------------------------------------------
@@ -451,12 +605,21 @@ def handed_over_orders(Session, tenant, status, count=ATTEMPTS):
     with Session() as session, session.begin():
         for index in range(count):
             order_id, code = uuid.uuid4().hex, f"{index:06d}"
-            session.add(FulfillmentOrder(
-                order_id=order_id, tenant_id=tenant, member_id=f"member-{index}", channel_type="shop",
-                items=[{"product_id": "eggs", "name": "鸡蛋", "quantity": 2}], total_quantity=2,
-                total_cents=PRICE * 2, status=status, pickup_code=code,
-                open_pickup_code=code if status == "ready_for_pickup" else None,
-                picked_up_at=utcnow() if status == "picked_up" else None))
+            session.add(
+                FulfillmentOrder(
+                    order_id=order_id,
+                    tenant_id=tenant,
+                    member_id=f"member-{index}",
+                    channel_type="shop",
+                    items=[{"product_id": "eggs", "name": "鸡蛋", "quantity": 2}],
+                    total_quantity=2,
+                    total_cents=PRICE * 2,
+                    status=status,
+                    pickup_code=code,
+                    open_pickup_code=code if status == "ready_for_pickup" else None,
+                    picked_up_at=utcnow() if status == "picked_up" else None,
+                )
+            )
             codes[order_id] = code
     return codes
 
@@ -467,7 +630,9 @@ def test_a_pickup_code_is_used_once(processes):
     codes = handed_over_orders(A, tenant, "ready_for_pickup")
 
     def verify(Session):
-        return lambda order_id: own_tx(Session, fulfillment.verify_pickup, leader, {"code": codes[order_id]})
+        return lambda order_id: own_tx(
+            Session, fulfillment.verify_pickup, leader, {"code": codes[order_id]}
+        )
 
     outcomes = at_once(pairs(verify(A), verify(B), codes))
 
@@ -475,7 +640,7 @@ def test_a_pickup_code_is_used_once(processes):
     for order_id, first, second in zip(codes, outcomes[0::2], outcomes[1::2], strict=True):
         handed = [outcome for outcome in (first, second) if not isinstance(outcome, DomainError)]
         assert len(handed) == 1 and handed[0]["order_id"] == order_id
-        refused, = (outcome for outcome in (first, second) if isinstance(outcome, DomainError))
+        (refused,) = (outcome for outcome in (first, second) if isinstance(outcome, DomainError))
         assert isinstance(refused, Conflict) and reason(refused) == "already_picked_up"
         assert len(picked_up[order_id]) == 1
 
@@ -494,30 +659,58 @@ def test_a_case_is_rejected_or_resolved_never_both(processes):
     cases = []
     for index, order_id in enumerate(orders):
         member = member_of(tenant, index)
-        cases.append(in_tx(A, after_sales.open_case, member, order_id,
-                           {"kind": "damaged", "description": "蛋碎了"})["id"])
+        cases.append(
+            in_tx(
+                A,
+                after_sales.open_case,
+                member,
+                order_id,
+                {"kind": "damaged", "description": "蛋碎了"},
+            )["id"]
+        )
 
-    at_once(pairs(lambda case_id: in_tx(A, after_sales.reject_case, leader, case_id, {"reason": "照片不清楚"}),
-                  lambda case_id: own_tx(B, after_sales.resolve_case, leader, NoRefunds(), case_id,
-                                         {"compensation": {"type": "coupon", "amount": 500}}), cases))
+    at_once(
+        pairs(
+            lambda case_id: in_tx(
+                A, after_sales.reject_case, leader, case_id, {"reason": "照片不清楚"}
+            ),
+            lambda case_id: own_tx(
+                B,
+                after_sales.resolve_case,
+                leader,
+                NoRefunds(),
+                case_id,
+                {"compensation": {"type": "coupon", "amount": 500}},
+            ),
+            cases,
+        )
+    )
 
     rejected, granted = events(A, "after_sale_rejected"), events(A, "compensation_granted")
     with A() as session:
         for case_id in cases:
             case = session.get(AfterSaleCase, case_id)
-            compensations = session.scalars(select(Compensation).where(Compensation.case_id == case_id)).all()
+            compensations = session.scalars(
+                select(Compensation).where(Compensation.case_id == case_id)
+            ).all()
             assert len(rejected[case_id]) + len(granted[case_id]) == 1
             if case.status == "rejected":
                 assert not compensations and len(rejected[case_id]) == 1
             else:
-                assert case.status == "resolved" and [c.status for c in compensations] == ["granted"]
+                assert case.status == "resolved" and [c.status for c in compensations] == [
+                    "granted"
+                ]
 
 
 # --- the real services, over HTTP -----------------------------------------------------------------
 
 
-@pytest.mark.skipif(not POSTGRES, reason="two processes of a service need PostgreSQL (LINLI_TEST_DB=postgres)")
-@pytest.mark.timeout(600)  # 120 orders and 240 payment calls through the gateway on a shared machine
+@pytest.mark.skipif(
+    not POSTGRES, reason="two processes of a service need PostgreSQL (LINLI_TEST_DB=postgres)"
+)
+@pytest.mark.timeout(
+    600
+)  # 120 orders and 240 payment calls through the gateway on a shared machine
 def test_paid_or_cancelled_never_both(stack):
     """Issue 17's report, on two orders and two catalog processes: orders whose leader marks
     them paid while their members cancel them end paid (stock kept) or cancelled (stock back
@@ -532,42 +725,78 @@ def test_paid_or_cancelled_never_both(stack):
 
     def order(index):
         member = members[index % len(members)]
-        response = stack.http("POST", "/api/v1/orders", token=member["token"], timeout=60,
-                              json={"items": [{"product_id": product["id"], "quantity": 1 + index % 3}],
-                                    "channel": {"type": "shop"}})
+        response = stack.http(
+            "POST",
+            "/api/v1/orders",
+            token=member["token"],
+            timeout=60,
+            json={
+                "items": [{"product_id": product["id"], "quantity": 1 + index % 3}],
+                "channel": {"type": "shop"},
+            },
+        )
         assert response.status_code == 201, response.text
         return response.json(), member
 
     placed = list(eventlet.GreenPool(10).imap(order, range(ATTEMPTS)))
 
     def mark_paid(entry):
-        return stack.http("POST", f"/api/v1/orders/{entry[0]['id']}/mark-paid", token=leader["token"], timeout=60)
+        return stack.http(
+            "POST", f"/api/v1/orders/{entry[0]['id']}/mark-paid", token=leader["token"], timeout=60
+        )
 
     def cancel(entry):
-        return stack.http("POST", f"/api/v1/orders/{entry[0]['id']}/cancel", token=entry[1]["token"], timeout=60)
+        return stack.http(
+            "POST", f"/api/v1/orders/{entry[0]['id']}/cancel", token=entry[1]["token"], timeout=60
+        )
 
     responses = at_once(pairs(mark_paid, cancel, placed), size=40)
     assert all(response.status_code in (200, 409) for response in responses), [
-        response.text for response in responses if response.status_code not in (200, 409)]
+        response.text for response in responses if response.status_code not in (200, 409)
+    ]
 
     statuses = {}
     for entry, _ in placed:
-        statuses[entry["id"]] = stack.scalar("orders", "SELECT status FROM orders WHERE id = :id", id=entry["id"])
+        statuses[entry["id"]] = stack.scalar(
+            "orders", "SELECT status FROM orders WHERE id = :id", id=entry["id"]
+        )
     assert set(statuses.values()) <= {"paid", "cancelled"}
-    kept = sum(entry["lines"][0]["quantity"] for entry, _ in placed if statuses[entry["id"]] == "paid")
+    kept = sum(
+        entry["lines"][0]["quantity"] for entry, _ in placed if statuses[entry["id"]] == "paid"
+    )
     cancelled = sum(status == "cancelled" for status in statuses.values())
 
     def settled():
-        released = stack.scalar("catalog", "SELECT count(*) FROM stock_reservations WHERE status = 'released'")
-        return released == cancelled and stack.product_stock(leader["token"], product["id"]) == stock - kept
+        released = stack.scalar(
+            "catalog", "SELECT count(*) FROM stock_reservations WHERE status = 'released'"
+        )
+        return (
+            released == cancelled
+            and stack.product_stock(leader["token"], product["id"]) == stock - kept
+        )
 
     stack.wait_for(settled, timeout=60, message="catalog to give back the cancelled orders' stock")
     for order_id, status in statuses.items():
-        paid_in = stack.scalar("orders", "SELECT coalesce(sum(amount_cents), 0) FROM payments "
-                                         "WHERE order_id = :id AND status IN ('succeeded', 'refunded')", id=order_id)
-        back = stack.scalar("orders", "SELECT coalesce(sum(amount_cents), 0) FROM refunds WHERE order_id = :id",
-                            id=order_id)
-        announced = stack.scalar("orders", "SELECT count(*) FROM outbox WHERE event_type = 'order_cancelled' "
-                                           "AND payload -> 'data' ->> 'order_id' = :id", id=order_id)
-        assert (back == 0 and announced == 0) if status == "paid" else (back == paid_in and announced == 1)
+        paid_in = stack.scalar(
+            "orders",
+            "SELECT coalesce(sum(amount_cents), 0) FROM payments "
+            "WHERE order_id = :id AND status IN ('succeeded', 'refunded')",
+            id=order_id,
+        )
+        back = stack.scalar(
+            "orders",
+            "SELECT coalesce(sum(amount_cents), 0) FROM refunds WHERE order_id = :id",
+            id=order_id,
+        )
+        announced = stack.scalar(
+            "orders",
+            "SELECT count(*) FROM outbox WHERE event_type = 'order_cancelled' "
+            "AND payload -> 'data' ->> 'order_id' = :id",
+            id=order_id,
+        )
+        assert (
+            (back == 0 and announced == 0)
+            if status == "paid"
+            else (back == paid_in and announced == 1)
+        )
     assert stack.product_stock(leader["token"], product["id"]) == stock - kept

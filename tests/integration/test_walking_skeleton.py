@@ -22,17 +22,30 @@ def test_walking_skeleton(stack):
     member = stack.join_member(leader["slug"])
 
     key = uuid.uuid4().hex
-    order_body = {"items": [{"product_id": product["id"], "quantity": 2}], "channel": {"type": "shop"}}
-    first = stack.http("POST", "/api/v1/orders", token=member["token"], json=order_body,
-                       headers={"Idempotency-Key": key})
+    order_body = {
+        "items": [{"product_id": product["id"], "quantity": 2}],
+        "channel": {"type": "shop"},
+    }
+    first = stack.http(
+        "POST",
+        "/api/v1/orders",
+        token=member["token"],
+        json=order_body,
+        headers={"Idempotency-Key": key},
+    )
     assert first.status_code == 201, first.text
     order = first.json()
     assert order["status"] == "pending_payment"
     assert order["total_cents"] == 3000
     assert order["lines"][0]["quantity"] == 2
 
-    retry = stack.http("POST", "/api/v1/orders", token=member["token"], json=order_body,
-                       headers={"Idempotency-Key": key})
+    retry = stack.http(
+        "POST",
+        "/api/v1/orders",
+        token=member["token"],
+        json=order_body,
+        headers={"Idempotency-Key": key},
+    )
     assert retry.status_code == 201, retry.text
     assert retry.json()["id"] == order["id"]
 
@@ -52,8 +65,11 @@ def test_walking_skeleton(stack):
     # order_paid reaches fulfillment and crm through the outbox (an unpaid order is nothing to them).
     leader_context = {"tenant_id": leader["tenant_id"], "role": "leader", "account_id": "it-leader"}
     recorded = stack.wait_for(
-        lambda: stack.rpc("fulfillment", "get_fulfillment", order["id"], context=leader_context, timeout=2),
-        timeout=10, message="fulfillment to record the paid order",
+        lambda: stack.rpc(
+            "fulfillment", "get_fulfillment", order["id"], context=leader_context, timeout=2
+        ),
+        timeout=10,
+        message="fulfillment to record the paid order",
     )
     assert recorded["status"] == "to_pack"
     assert recorded["total_quantity"] == 2
@@ -64,9 +80,13 @@ def test_walking_skeleton(stack):
         stats = me.json()["member"]["order_stats"]
         return stats if stats["paid_orders"] == 1 else None
 
-    stats = stack.wait_for(member_stats, timeout=10, message="crm order_stats to count the paid order")
+    stats = stack.wait_for(
+        member_stats, timeout=10, message="crm order_stats to count the paid order"
+    )
     assert stats["paid_orders"] == 1 and stats["spent_cents"] == 3000
-    assert datetime.fromisoformat(stats["last_order_at"]) == datetime.fromisoformat(order["created_at"])
+    assert datetime.fromisoformat(stats["last_order_at"]) == datetime.fromisoformat(
+        order["created_at"]
+    )
 
     # crm.member_joined reaches referral, which prepares the member's invite code.
     def referral():
@@ -79,7 +99,12 @@ def test_walking_skeleton(stack):
 
     # Another community's leader sees nothing of this one.
     other = stack.signup_leader()
-    assert stack.http("GET", f"/api/v1/orders/{order['id']}", token=other["token"]).status_code == 404
-    assert stack.http("GET", f"/api/v1/products/{product['id']}", token=other["token"]).status_code == 404
+    assert (
+        stack.http("GET", f"/api/v1/orders/{order['id']}", token=other["token"]).status_code == 404
+    )
+    assert (
+        stack.http("GET", f"/api/v1/products/{product['id']}", token=other["token"]).status_code
+        == 404
+    )
     listed = stack.http("GET", "/api/v1/orders", token=other["token"])
     assert listed.status_code == 200 and listed.json()["items"] == []

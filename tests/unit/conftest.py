@@ -29,20 +29,32 @@ TENANT = "tenant-a"
 OTHER_TENANT = "tenant-b"
 
 
-def make_caller(role="leader", tenant_id=TENANT, member_id=None, account_id="account-1",
-           correlation_id="corr-1"):
+def make_caller(
+    role="leader", tenant_id=TENANT, member_id=None, account_id="account-1", correlation_id="corr-1"
+):
     """A ``Caller`` as the gateway would send it; members get a member id by default."""
     if role == "member" and member_id is None:
         member_id = "member-1"
-    return Caller(tenant_id=tenant_id, account_id=account_id, member_id=member_id, role=role,
-                  correlation_id=correlation_id)
+    return Caller(
+        tenant_id=tenant_id,
+        account_id=account_id,
+        member_id=member_id,
+        role=role,
+        correlation_id=correlation_id,
+    )
 
 
 def envelope(event_type, data, tenant_id=TENANT, correlation_id=None):
     """An event as another service's outbox publishes it (``EnvelopeSchema``), for consumers' tests."""
-    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "version": 1,
-            "occurred_at": utcnow().isoformat(), "tenant_id": tenant_id, "correlation_id": correlation_id,
-            "data": data}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "version": 1,
+        "occurred_at": utcnow().isoformat(),
+        "tenant_id": tenant_id,
+        "correlation_id": correlation_id,
+        "data": data,
+    }
 
 
 @pytest.fixture

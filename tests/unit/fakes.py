@@ -44,8 +44,10 @@ class NoRpc:
         self.service = service
 
     def call(self, service, method, *args, **kwargs):
-        raise AssertionError(f"the fake {self.service} does not answer {service}.{method}: "
-                             "add it to tests/unit/fakes.py")
+        raise AssertionError(
+            f"the fake {self.service} does not answer {service}.{method}: "
+            "add it to tests/unit/fakes.py"
+        )
 
 
 def every_product(name, unit_price_cents):
@@ -86,10 +88,19 @@ class FakeCatalog(Catalog):
         for item in reservation["items"]:
             name, unit_price_cents = self.prices[item["product_id"]]
             if item["product_id"] in self.sold_out:
-                raise Conflict(f"Not enough stock of {name}.", {"product_id": item["product_id"],
-                                                                "reason": "out_of_stock"})
-            lines.append({"product_id": item["product_id"], "name": name, "unit": self.unit,
-                          "unit_price_cents": unit_price_cents, "quantity": item["quantity"]})
+                raise Conflict(
+                    f"Not enough stock of {name}.",
+                    {"product_id": item["product_id"], "reason": "out_of_stock"},
+                )
+            lines.append(
+                {
+                    "product_id": item["product_id"],
+                    "name": name,
+                    "unit": self.unit,
+                    "unit_price_cents": unit_price_cents,
+                    "quantity": item["quantity"],
+                }
+            )
         return {"reservation_key": reservation["reservation_key"], "lines": lines}
 
     def release_stock(self, reservation_key):
@@ -128,10 +139,16 @@ class FakeCrm(Crm):
         if self.fail:
             raise self.fail
         discount = self.tier + self.coupon + self.points
-        return {"order_id": payload["order_id"], "tier_discount_cents": self.tier,
-                "coupon_id": payload["coupon_id"], "coupon_discount_cents": self.coupon,
-                "points_used": self.points, "points_discount_cents": self.points, "discount_cents": discount,
-                "total_cents": payload["subtotal_cents"] - discount}
+        return {
+            "order_id": payload["order_id"],
+            "tier_discount_cents": self.tier,
+            "coupon_id": payload["coupon_id"],
+            "coupon_discount_cents": self.coupon,
+            "points_used": self.points,
+            "points_discount_cents": self.points,
+            "discount_cents": discount,
+            "total_cents": payload["subtotal_cents"] - discount,
+        }
 
     def release_checkout(self, order_id):
         self.released.append(order_id)
@@ -186,10 +203,27 @@ class FulfillmentOrders(Orders):
         self.asked.append(query)
         paid = [order for order in self.orders.values() if order["status"] == "paid"]
         if query.get("wave_id"):
-            return [order for order in paid if order["channel"] == {"type": "wave", "id": query["wave_id"]}]
-        start, end = datetime.fromisoformat(query["paid_from"]), datetime.fromisoformat(query["paid_to"])
-        return [order for order in paid if order["channel"]["type"] != "wave" and start <= min(
-            datetime.fromisoformat(change["at"]) for change in order["timeline"] if change["status"] == "paid") < end]
+            return [
+                order
+                for order in paid
+                if order["channel"] == {"type": "wave", "id": query["wave_id"]}
+            ]
+        start, end = (
+            datetime.fromisoformat(query["paid_from"]),
+            datetime.fromisoformat(query["paid_to"]),
+        )
+        return [
+            order
+            for order in paid
+            if order["channel"]["type"] != "wave"
+            and start
+            <= min(
+                datetime.fromisoformat(change["at"])
+                for change in order["timeline"]
+                if change["status"] == "paid"
+            )
+            < end
+        ]
 
 
 class ReferralOrders(ReferralOrdersWrapper):
@@ -274,8 +308,12 @@ class FakeRpc(RpcClient):
     by ``answer(service, method, *args, **kwargs)`` (by default ``{service, method}``)."""
 
     def __init__(self, context, answer=None):
-        super().__init__(SimpleNamespace(data=dict(context)), reply_listener=None, timeout=DEFAULT_TIMEOUT)
-        self.answer = answer or (lambda service, method, *args, **kwargs: {"service": service, "method": method})
+        super().__init__(
+            SimpleNamespace(data=dict(context)), reply_listener=None, timeout=DEFAULT_TIMEOUT
+        )
+        self.answer = answer or (
+            lambda service, method, *args, **kwargs: {"service": service, "method": method}
+        )
         self.calls, self.timeouts = [], []
 
     def acting_as(self, context):
@@ -309,8 +347,18 @@ class FakeGateway(GatewayService):
 
 
 # Each fake with the real wrapper it stands for (test_fakes.py holds them to it).
-FAKES = {FakeCatalog: Catalog, CatalogInProcess: Catalog, FakeCrm: Crm, CrmInProcess: Crm,
-         FakeOrders: Orders, FulfillmentOrders: Orders, FulfillmentCatalog: FulfillmentCatalogWrapper,
-         ReferralCatalog: ReferralCatalogWrapper, ReferralOrders: ReferralOrdersWrapper,
-         ReferralCrm: ReferralCrmWrapper,
-         ReferralFulfillment: ReferralFulfillmentWrapper, FakeRpc: RpcClient, FakeGateway: GatewayService}
+FAKES = {
+    FakeCatalog: Catalog,
+    CatalogInProcess: Catalog,
+    FakeCrm: Crm,
+    CrmInProcess: Crm,
+    FakeOrders: Orders,
+    FulfillmentOrders: Orders,
+    FulfillmentCatalog: FulfillmentCatalogWrapper,
+    ReferralCatalog: ReferralCatalogWrapper,
+    ReferralOrders: ReferralOrdersWrapper,
+    ReferralCrm: ReferralCrmWrapper,
+    ReferralFulfillment: ReferralFulfillmentWrapper,
+    FakeRpc: RpcClient,
+    FakeGateway: GatewayService,
+}

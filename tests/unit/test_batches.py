@@ -46,17 +46,23 @@ def add_alone(session):
             return f"alone:{item}"
         except IntegrityError:
             return f"refused:{item}"
+
     return each
 
 
 def test_a_batch_that_fits_commits_in_one_transaction(session):
-    assert together_or_each(session, ["a", "b"], add_all, add_alone(session)) == ["together:a", "together:b"]
+    assert together_or_each(session, ["a", "b"], add_all, add_alone(session)) == [
+        "together:a",
+        "together:b",
+    ]
     assert names(session) == ["a", "b"]
 
 
 def test_one_item_that_does_not_fit_sends_each_alone_and_undoes_no_other(session):
     together_or_each(session, ["a"], add_all, add_alone(session))
-    results = together_or_each(session, ["b", "a", "c"], add_all, add_alone(session), errors=(IntegrityError,))
+    results = together_or_each(
+        session, ["b", "a", "c"], add_all, add_alone(session), errors=(IntegrityError,)
+    )
     assert results == ["alone:b", "refused:a", "alone:c"]
     assert names(session) == ["a", "b", "c"]
 

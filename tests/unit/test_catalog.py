@@ -61,7 +61,10 @@ def test_create_update_get(session, leader, caller):
     assert [row.event_type for row in outbox] == ["product_created", "product_updated"]
     assert outbox[0].payload["data"]["product_id"] == product["id"]
     assert outbox[0].payload["tenant_id"] == "tenant-a"
-    assert outbox[1].payload["data"]["price_cents"] == 990 and outbox[1].payload["data"]["in_stock"] is True
+    assert (
+        outbox[1].payload["data"]["price_cents"] == 990
+        and outbox[1].payload["data"]["in_stock"] is True
+    )
 
 
 def test_members_cannot_create(session, caller):
@@ -139,8 +142,10 @@ def test_update_validates_too(session, leader):
 def reserve(session, member, key, *items):
     with session.begin():
         return handlers.reserve_stock(
-            session, member, {"reservation_key": key,
-                              "items": [{"product_id": p, "quantity": q} for p, q in items]})
+            session,
+            member,
+            {"reservation_key": key, "items": [{"product_id": p, "quantity": q} for p, q in items]},
+        )
 
 
 def test_reserve_is_all_or_nothing(session, leader, caller):
@@ -160,8 +165,15 @@ def test_reserve_prices_lines_and_is_idempotent(session, leader, caller):
     product = create(session, leader, stock=10, price_cents=300)["id"]
     member = caller("member")
     first = reserve(session, member, "order-1", (product, 2), (product, 1))
-    assert first["lines"] == [{"product_id": product, "name": "Apples", "unit": "件",
-                               "unit_price_cents": 300, "quantity": 3}]
+    assert first["lines"] == [
+        {
+            "product_id": product,
+            "name": "Apples",
+            "unit": "件",
+            "unit_price_cents": 300,
+            "quantity": 3,
+        }
+    ]
     again = reserve(session, member, "order-1", (product, 2), (product, 1))
     assert again == first
     assert stock_of(session, product) == 7
@@ -217,9 +229,14 @@ def test_release_is_scoped_to_the_tenant(session, leader, caller):
 
 def batch_item(key, *items, tenant_id="tenant-a", member_id="member-1", **reservation):
     """One request of ``reserve_stocks``: a member's order, as orders sends it."""
-    return {"caller": {"tenant_id": tenant_id, "member_id": member_id, "correlation_id": f"corr-{key}"},
-            "reservation": {"reservation_key": key,
-                            "items": [{"product_id": p, "quantity": q} for p, q in items], **reservation}}
+    return {
+        "caller": {"tenant_id": tenant_id, "member_id": member_id, "correlation_id": f"corr-{key}"},
+        "reservation": {
+            "reservation_key": key,
+            "items": [{"product_id": p, "quantity": q} for p, q in items],
+            **reservation,
+        },
+    }
 
 
 def reserve_batch(session, *requests):
@@ -229,16 +246,32 @@ def reserve_batch(session, *requests):
 
 def reservations(session):
     with session.begin():
-        return sorted((row.tenant_id, row.reservation_key) for row in session.scalars(select(StockReservation)))
+        return sorted(
+            (row.tenant_id, row.reservation_key)
+            for row in session.scalars(select(StockReservation))
+        )
 
 
 def test_batch_reserves_each_order_for_its_own_community(session, leader, caller):
     ours = create(session, leader, stock=10, price_cents=300)["id"]
     theirs = create(session, caller("leader", tenant_id="tenant-b"), name="Pears", stock=10)["id"]
-    answers = reserve_batch(session, batch_item("order-a", (ours, 2)),
-                            batch_item("order-b", (theirs, 3), tenant_id="tenant-b", member_id="member-9"))
-    assert value_of(answers[0]) == {"reservation_key": "order-a", "lines": [
-        {"product_id": ours, "name": "Apples", "unit": "件", "unit_price_cents": 300, "quantity": 2}]}
+    answers = reserve_batch(
+        session,
+        batch_item("order-a", (ours, 2)),
+        batch_item("order-b", (theirs, 3), tenant_id="tenant-b", member_id="member-9"),
+    )
+    assert value_of(answers[0]) == {
+        "reservation_key": "order-a",
+        "lines": [
+            {
+                "product_id": ours,
+                "name": "Apples",
+                "unit": "件",
+                "unit_price_cents": 300,
+                "quantity": 2,
+            }
+        ],
+    }
     assert value_of(answers[1])["lines"][0]["name"] == "Pears"
     assert stock_of(session, ours) == 8 and stock_of(session, theirs) == 7
     assert reservations(session) == [("tenant-a", "order-a"), ("tenant-b", "order-b")]
@@ -255,21 +288,35 @@ def test_a_batch_that_all_fits_commits_once(session, leader):
     commits = []
     event.listen(session, "after_commit", lambda _session: commits.append(1))
     answers = reserve_batch(session, *(batch_item(f"order-{i}", (product, 1)) for i in range(3)))
-    assert [value_of(answer)["reservation_key"] for answer in answers] == ["order-0", "order-1", "order-2"]
+    assert [value_of(answer)["reservation_key"] for answer in answers] == [
+        "order-0",
+        "order-1",
+        "order-2",
+    ]
     assert len(commits) == 1 and stock_of(session, product) == 7
 
 
 def test_batch_item_refused_leaves_the_others(session, leader):
     plenty = create(session, leader, name="Plenty", stock=10)["id"]
     short = create(session, leader, name="Short", stock=1)["id"]
-    answers = reserve_batch(session, batch_item("order-1", (plenty, 1)),
-                            batch_item("order-2", (plenty, 2), (short, 5)),
-                            batch_item("order-3", (plenty, 3)))
+    answers = reserve_batch(
+        session,
+        batch_item("order-1", (plenty, 1)),
+        batch_item("order-2", (plenty, 2), (short, 5)),
+        batch_item("order-3", (plenty, 3)),
+    )
     assert [value_of(answers[0])["reservation_key"], value_of(answers[2])["reservation_key"]] == [
-        "order-1", "order-3"]
+        "order-1",
+        "order-3",
+    ]
     with pytest.raises(Conflict) as raised:
         value_of(answers[1])
-    assert raised.value.extra == {"product_id": short, "reason": "out_of_stock", "available": 1, "requested": 5}
+    assert raised.value.extra == {
+        "product_id": short,
+        "reason": "out_of_stock",
+        "available": 1,
+        "requested": 5,
+    }
     # The refused order's own decrement of ``plenty`` was rolled back, and only it.
     assert stock_of(session, plenty) == 6 and stock_of(session, short) == 1
     assert [key for _, key in reservations(session)] == ["order-1", "order-3"]
@@ -277,7 +324,9 @@ def test_batch_item_refused_leaves_the_others(session, leader):
 
 def test_batch_is_idempotent_per_key(session, leader):
     product = create(session, leader, stock=10)["id"]
-    first, again = reserve_batch(session, batch_item("order-1", (product, 4)), batch_item("order-1", (product, 4)))
+    first, again = reserve_batch(
+        session, batch_item("order-1", (product, 4)), batch_item("order-1", (product, 4))
+    )
     assert value_of(first) == value_of(again) and value_of(first)["lines"][0]["quantity"] == 4
     (retried,) = reserve_batch(session, batch_item("order-1", (product, 4)))
     assert value_of(retried) == value_of(first)
@@ -285,17 +334,35 @@ def test_batch_is_idempotent_per_key(session, leader):
     assert len(reservations(session)) == 1
 
 
-@pytest.mark.parametrize("shape, field", [
-    (lambda product: [], None),
-    (lambda product: [batch_item(f"order-{i}", (product, 1)) for i in range(201)], None),
-    (lambda product: [batch_item("order-1", (product, 1)), {"caller": {"member_id": "member-1"},
-                      "reservation": batch_item("order-2", (product, 1))["reservation"]}], "tenant_id"),
-    (lambda product: [{**batch_item("order-1", (product, 1)), "role": "leader"}], "role"),
-    (lambda product: [{"caller": {"tenant_id": "tenant-a", "role": "leader"},
-                       "reservation": batch_item("order-1", (product, 1))["reservation"]}], "role"),
-    (lambda product: [{"caller": {"tenant_id": "tenant-a"}, "reservation": []}], "reservation"),
-    (lambda product: {"requests": []}, None),
-])
+@pytest.mark.parametrize(
+    "shape, field",
+    [
+        (lambda product: [], None),
+        (lambda product: [batch_item(f"order-{i}", (product, 1)) for i in range(201)], None),
+        (
+            lambda product: [
+                batch_item("order-1", (product, 1)),
+                {
+                    "caller": {"member_id": "member-1"},
+                    "reservation": batch_item("order-2", (product, 1))["reservation"],
+                },
+            ],
+            "tenant_id",
+        ),
+        (lambda product: [{**batch_item("order-1", (product, 1)), "role": "leader"}], "role"),
+        (
+            lambda product: [
+                {
+                    "caller": {"tenant_id": "tenant-a", "role": "leader"},
+                    "reservation": batch_item("order-1", (product, 1))["reservation"],
+                }
+            ],
+            "role",
+        ),
+        (lambda product: [{"caller": {"tenant_id": "tenant-a"}, "reservation": []}], "reservation"),
+        (lambda product: {"requests": []}, None),
+    ],
+)
 def test_batch_of_a_bad_shape_is_invalid_and_takes_nothing(session, leader, shape, field):
     product = create(session, leader, stock=500)["id"]
     with pytest.raises(Invalid) as raised:
@@ -309,9 +376,12 @@ def test_batch_of_a_bad_shape_is_invalid_and_takes_nothing(session, leader, shap
 
 def test_batch_item_with_a_bad_reservation_is_only_that_items_error(session, leader):
     product = create(session, leader, stock=10)["id"]
-    answers = reserve_batch(session, batch_item("order-1", (product, 1)),
-                            batch_item("order-2", (product, 0), colour="red"),
-                            batch_item("order-3", (product, 2)))
+    answers = reserve_batch(
+        session,
+        batch_item("order-1", (product, 1)),
+        batch_item("order-2", (product, 0), colour="red"),
+        batch_item("order-3", (product, 2)),
+    )
     with pytest.raises(Invalid) as raised:
         value_of(answers[1])
     assert {"items", "colour"} <= set(raised.value.extra["errors"])
@@ -319,14 +389,17 @@ def test_batch_item_with_a_bad_reservation_is_only_that_items_error(session, lea
     assert stock_of(session, product) == 7
 
 
-def test_batch_item_failing_unexpectedly_is_unavailable_and_the_rest_go_on(session, leader, monkeypatch,
-                                                                          caplog):
+def test_batch_item_failing_unexpectedly_is_unavailable_and_the_rest_go_on(
+    session, leader, monkeypatch, caplog
+):
     product = create(session, leader, stock=10)["id"]
     reserve_stock = handlers.reserve_stock
 
     def broken_for_order_2(session, caller, payload):
         if payload["reservation_key"] == "order-2":
-            reserve_stock(session, caller, payload)  # takes stock, then fails: it must be rolled back
+            reserve_stock(
+                session, caller, payload
+            )  # takes stock, then fails: it must be rolled back
             raise RuntimeError("disk on fire")
         return reserve_stock(session, caller, payload)
 
@@ -342,4 +415,6 @@ def test_batch_item_failing_unexpectedly_is_unavailable_and_the_rest_go_on(sessi
 def test_cursor_without_offset_is_invalid_not_a_crash(session, leader):
     create(session, leader)
     with pytest.raises(Invalid), session.begin():
-        handlers.list_products(session, leader, {"cursor": encode_cursor(["2026-11-24T10:00:00", "x"])})
+        handlers.list_products(
+            session, leader, {"cursor": encode_cursor(["2026-11-24T10:00:00", "x"])}
+        )

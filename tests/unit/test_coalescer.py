@@ -103,10 +103,14 @@ def test_a_wrong_number_of_outcomes_fails_the_batch():
         Coalescer().submit(1, lambda items: [])
 
 
-@pytest.mark.parametrize("kill", [
-    lambda thread: thread.kill(),  # GreenletExit: the worker is stopped
-    lambda thread: thread.kill(eventlet.Timeout),  # a deadline around the request
-], ids=["GreenletExit", "Timeout"])
+@pytest.mark.parametrize(
+    "kill",
+    [
+        lambda thread: thread.kill(),  # GreenletExit: the worker is stopped
+        lambda thread: thread.kill(eventlet.Timeout),  # a deadline around the request
+    ],
+    ids=["GreenletExit", "Timeout"],
+)
 def test_a_leader_killed_while_sending_strands_no_one(kill):
     coalescer, service = Coalescer(), Service(held=(0, 1))
     first, leader, follower = spawn(coalescer, service, 1, 2, 3)

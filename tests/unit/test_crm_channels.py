@@ -46,7 +46,9 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.bodies.append(json.loads(body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
-                answer = json.dumps({"errcode": 0, "errmsg": "ok"} if status == 200 else {}).encode()
+                answer = json.dumps(
+                    {"errcode": 0, "errmsg": "ok"} if status == 200 else {}
+                ).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
@@ -98,13 +100,32 @@ def smtp():
 def session(make_session):
     session = make_session(Base, "crm")
     with session.begin():
-        session.add(Community(id="tenant-a", slug="aaa", name="阳光花园", leader_display_name="团长"))
+        session.add(
+            Community(id="tenant-a", slug="aaa", name="阳光花园", leader_display_name="团长")
+        )
         session.flush()
-        session.add(Account(id="a1", tenant_id="tenant-a", phone="13900000001", role="member", password_hash="x",
-                            display_name="李姐"))
+        session.add(
+            Account(
+                id="a1",
+                tenant_id="tenant-a",
+                phone="13900000001",
+                role="member",
+                password_hash="x",
+                display_name="李姐",
+            )
+        )
         session.flush()
-        session.add(Member(id="m1", tenant_id="tenant-a", account_id="a1", name="李姐", building="3", unit="1",
-                           email="li@example.com"))
+        session.add(
+            Member(
+                id="m1",
+                tenant_id="tenant-a",
+                account_id="a1",
+                name="李姐",
+                building="3",
+                unit="1",
+                email="li@example.com",
+            )
+        )
     return session
 
 
@@ -114,8 +135,15 @@ def add(session, leader, **payload):
 
 
 def smtp_channel(session, leader, mailbox, **extra):
-    return add(session, leader, type="smtp", host="127.0.0.1", port=mailbox.port, starttls=False,
-               **{"from": "team@example.com", "to": ["group@example.com"], **extra})
+    return add(
+        session,
+        leader,
+        type="smtp",
+        host="127.0.0.1",
+        port=mailbox.port,
+        starttls=False,
+        **{"from": "team@example.com", "to": ["group@example.com"], **extra},
+    )
 
 
 def drain(session, now=None):
@@ -128,10 +156,19 @@ def deliveries(session):
 
 
 def ready(order_id, point="3栋楼下", at="2026-11-26T10:00:00+00:00", member_id="m1"):
-    return {"event_id": str(uuid.uuid4()), "event_type": "order_ready_for_pickup", "version": 1,
-            "occurred_at": "2026-11-24T10:00:00+00:00", "tenant_id": "tenant-a", "correlation_id": None,
-            "data": {"order_id": order_id, "member_id": member_id,
-                     "pickup": {"code": "123456", "point": point, "at": at}}}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "order_ready_for_pickup",
+        "version": 1,
+        "occurred_at": "2026-11-24T10:00:00+00:00",
+        "tenant_id": "tenant-a",
+        "correlation_id": None,
+        "data": {
+            "order_id": order_id,
+            "member_id": member_id,
+            "pickup": {"code": "123456", "point": point, "at": at},
+        },
+    }
 
 
 def subject(message):
@@ -143,11 +180,22 @@ def test_a_post_goes_to_the_webhook_and_the_smtp_list(session, caller, receiver,
     hook = add(session, leader, type="webhook", url=receiver.url, name="团购群")
     mail = smtp_channel(session, leader, smtp)
     with session.begin():
-        posts.create_post(session, leader, {"kind": "event", "title": "周末亲子烘焙", "body": "周六上午十点,3栋活动室",
-                                            "event_at": "2026-11-29T02:00:00+00:00"})
+        posts.create_post(
+            session,
+            leader,
+            {
+                "kind": "event",
+                "title": "周末亲子烘焙",
+                "body": "周六上午十点,3栋活动室",
+                "event_at": "2026-11-29T02:00:00+00:00",
+            },
+        )
     assert drain(session) == {"delivered": 2, "retried": 0, "failed": 0}
     [body] = receiver.bodies
-    assert body == {"msgtype": "text", "text": {"content": "【活动】周末亲子烘焙\n周六上午十点,3栋活动室"}}
+    assert body == {
+        "msgtype": "text",
+        "text": {"content": "【活动】周末亲子烘焙\n周六上午十点,3栋活动室"},
+    }
     [(to, message)] = smtp.messages
     assert to == ["group@example.com"] and subject(message) == "【活动】周末亲子烘焙"
     assert "周六上午十点" in message.get_payload(decode=True).decode()
@@ -156,13 +204,17 @@ def test_a_post_goes_to_the_webhook_and_the_smtp_list(session, caller, receiver,
     assert drain(session) == {"delivered": 0, "retried": 0, "failed": 0}  # nothing twice
 
 
-def test_pickup_notices_of_a_batch_gather_into_one_and_members_get_their_own_email(session, caller, receiver, smtp):
+def test_pickup_notices_of_a_batch_gather_into_one_and_members_get_their_own_email(
+    session, caller, receiver, smtp
+):
     leader = caller("leader")
     add(session, leader, type="webhook", url=receiver.url)
     smtp_channel(session, leader, smtp)
     with session.begin():
         for order_id in ("o1", "o2", "o3"):
-            handlers.notify_pickup_ready(session, ready(order_id, member_id="m1" if order_id == "o1" else "m9"))
+            handlers.notify_pickup_ready(
+                session, ready(order_id, member_id="m1" if order_id == "o1" else "m9")
+            )
         handlers.notify_pickup_ready(session, ready("o2", member_id="m9"))  # the same order again
         handlers.notify_pickup_ready(session, ready("o4", point="5栋门口", member_id="m9"))
     # The batch's notices wait a few seconds to gather; the member's own e-mail goes at once.
@@ -171,9 +223,15 @@ def test_pickup_notices_of_a_batch_gather_into_one_and_members_get_their_own_ema
     assert "取货码 123456" in smtp.messages[0][1].get_payload(decode=True).decode()
     drain(session, datetime.now(UTC) + crm_delivery.GROUP_WINDOW)
     contents = sorted(body["text"]["content"] for body in receiver.bodies)
-    assert contents == ["到货通知\n本批订单已到「3栋楼下」,11月26日 18:00 起可凭取货码自提(共 3 单)。",
-                        "到货通知\n本批订单已到「5栋门口」,11月26日 18:00 起可凭取货码自提(共 1 单)。"]
-    assert sorted(to[0] for to, _ in smtp.messages) == ["group@example.com", "group@example.com", "li@example.com"]
+    assert contents == [
+        "到货通知\n本批订单已到「3栋楼下」,11月26日 18:00 起可凭取货码自提(共 3 单)。",
+        "到货通知\n本批订单已到「5栋门口」,11月26日 18:00 起可凭取货码自提(共 1 单)。",
+    ]
+    assert sorted(to[0] for to, _ in smtp.messages) == [
+        "group@example.com",
+        "group@example.com",
+        "li@example.com",
+    ]
 
 
 def test_a_failing_webhook_is_retried_with_backoff_then_delivered(session, caller, receiver):
@@ -181,20 +239,38 @@ def test_a_failing_webhook_is_retried_with_backoff_then_delivered(session, calle
     hook = add(session, leader, type="webhook", url=receiver.url)
     receiver.statuses = [500]
     with session.begin():
-        posts.create_post(session, leader, {"kind": "knowledge", "title": "本周菜价", "body": "青菜降价"})
+        posts.create_post(
+            session, leader, {"kind": "knowledge", "title": "本周菜价", "body": "青菜降价"}
+        )
     assert drain(session) == {"delivered": 0, "retried": 1, "failed": 0}
     delivery = deliveries(session)[hook["id"]]
-    assert delivery.status == "pending" and delivery.attempts == 1 and delivery.last_error == "HTTP 500 from the webhook."
+    assert (
+        delivery.status == "pending"
+        and delivery.attempts == 1
+        and delivery.last_error == "HTTP 500 from the webhook."
+    )
     assert delivery.next_attempt_at == NOW + timedelta(seconds=30)
-    assert drain(session, NOW + timedelta(seconds=29)) == {"delivered": 0, "retried": 0, "failed": 0}  # not yet
-    assert drain(session, NOW + timedelta(seconds=30)) == {"delivered": 1, "retried": 0, "failed": 0}
+    assert drain(session, NOW + timedelta(seconds=29)) == {
+        "delivered": 0,
+        "retried": 0,
+        "failed": 0,
+    }  # not yet
+    assert drain(session, NOW + timedelta(seconds=30)) == {
+        "delivered": 1,
+        "retried": 0,
+        "failed": 0,
+    }
     assert len(receiver.bodies) == 2
     with session.begin():
         listed = crm_delivery.list_deliveries(session, leader, {"status": "delivered"})["items"]
-    assert [(d["status"], d["attempts"], d["last_error"]) for d in listed] == [("delivered", 2, None)]
+    assert [(d["status"], d["attempts"], d["last_error"]) for d in listed] == [
+        ("delivered", 2, None)
+    ]
 
 
-def test_an_unreachable_channel_fails_after_the_last_attempt_with_its_error(session, caller, receiver, smtp):
+def test_an_unreachable_channel_fails_after_the_last_attempt_with_its_error(
+    session, caller, receiver, smtp
+):
     leader = caller("leader")
     hook = add(session, leader, type="webhook", url=receiver.url)
     mail = smtp_channel(session, leader, smtp)
@@ -203,7 +279,9 @@ def test_an_unreachable_channel_fails_after_the_last_attempt_with_its_error(sess
         channel = session.get(channels.Channel, mail["id"])
         channel.config = {**channel.config, "username": "team", "password": "hunter2-secret"}
     with session.begin():
-        posts.create_post(session, leader, {"kind": "knowledge", "title": "本周菜价", "body": "青菜降价"})
+        posts.create_post(
+            session, leader, {"kind": "knowledge", "title": "本周菜价", "body": "青菜降价"}
+        )
     now = NOW
     for attempt in range(1, crm_delivery.MAX_ATTEMPTS + 1):
         outcome = drain(session, now)
@@ -218,7 +296,9 @@ def test_an_unreachable_channel_fails_after_the_last_attempt_with_its_error(sess
     assert failed[mail["id"]].last_error.startswith("SMTP")
     with session.begin():
         listed = crm_delivery.list_deliveries(session, leader, {"status": "failed"})["items"]
-    assert {d["channel_id"] for d in listed} == {hook["id"], mail["id"]} and all(d["last_error"] for d in listed)
+    assert {d["channel_id"] for d in listed} == {hook["id"], mail["id"]} and all(
+        d["last_error"] for d in listed
+    )
     assert smtp.messages == []
 
 
@@ -226,43 +306,88 @@ def test_secrets_are_never_answered(session, caller, receiver, smtp):
     leader = caller("leader")
     hook = add(session, leader, type="webhook", url=receiver.url)
     mail = smtp_channel(session, leader, smtp, username="team", password="hunter2-secret")
-    assert "secret-robot-key" not in json.dumps(hook) and hook["url"].endswith("/cgi-bin/webhook/send?***")
+    assert "secret-robot-key" not in json.dumps(hook) and hook["url"].endswith(
+        "/cgi-bin/webhook/send?***"
+    )
     assert "password" not in mail and mail["password_set"] is True
     with session.begin():
         listed = channels.list_channels(session, leader)
     text = json.dumps(listed, ensure_ascii=False)
-    assert "hunter2-secret" not in text and "secret-robot-key" not in text and len(listed["items"]) == 2
+    assert (
+        "hunter2-secret" not in text
+        and "secret-robot-key" not in text
+        and len(listed["items"]) == 2
+    )
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"type": "webhook", "url": "ftp://example.com/hook"}, "url"),
-    ({"type": "webhook", "url": "file:///etc/passwd"}, "url"),
-    ({"type": "webhook"}, "url"),
-    ({"type": "webhook", "url": "https://example.com/x", "host": "x"}, "host"),
-    ({"type": "smtp", "host": "smtp.example.com", "port": 25, "from": "a@example.com"}, "to"),
-    ({"type": "smtp", "host": "smtp.example.com", "port": 25, "from": "nope", "to": ["a@example.com"]}, "from"),
-    ({"type": "smtp", "host": "smtp.example.com", "port": 70000, "from": "a@example.com", "to": ["a@example.com"]},
-     "port"),
-    ({"type": "smtp", "host": "smtp.example.com", "port": 25, "from": "a@example.com", "to": ["a@example.com"],
-      "username": "u"}, "password"),
-    ({"type": "sms", "url": "https://example.com"}, "type"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"type": "webhook", "url": "ftp://example.com/hook"}, "url"),
+        ({"type": "webhook", "url": "file:///etc/passwd"}, "url"),
+        ({"type": "webhook"}, "url"),
+        ({"type": "webhook", "url": "https://example.com/x", "host": "x"}, "host"),
+        ({"type": "smtp", "host": "smtp.example.com", "port": 25, "from": "a@example.com"}, "to"),
+        (
+            {
+                "type": "smtp",
+                "host": "smtp.example.com",
+                "port": 25,
+                "from": "nope",
+                "to": ["a@example.com"],
+            },
+            "from",
+        ),
+        (
+            {
+                "type": "smtp",
+                "host": "smtp.example.com",
+                "port": 70000,
+                "from": "a@example.com",
+                "to": ["a@example.com"],
+            },
+            "port",
+        ),
+        (
+            {
+                "type": "smtp",
+                "host": "smtp.example.com",
+                "port": 25,
+                "from": "a@example.com",
+                "to": ["a@example.com"],
+                "username": "u",
+            },
+            "password",
+        ),
+        ({"type": "sms", "url": "https://example.com"}, "type"),
+    ],
+)
 def test_bad_channels_are_refused(session, caller, payload, field):
     with pytest.raises(Invalid) as refused, session.begin():
         channels.add_channel(session, caller("leader"), payload, allow_private=True)
     assert field in refused.value.extra["errors"]
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.1.2.3/hook",
-                                 "http://169.254.169.254/latest/meta-data", "http://[::1]/hook",
-                                 "http://192.168.1.5/hook"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://192.168.1.5/hook",
+    ],
+)
 def test_private_addresses_are_refused_unless_allowed(session, caller, url):
     leader = caller("leader")
     with pytest.raises(Invalid) as refused, session.begin():
         channels.add_channel(session, leader, {"type": "webhook", "url": url}, allow_private=False)
     assert "url" in refused.value.extra["errors"]
     with session.begin():
-        assert channels.add_channel(session, leader, {"type": "webhook", "url": url}, allow_private=True)["id"]
+        assert channels.add_channel(
+            session, leader, {"type": "webhook", "url": url}, allow_private=True
+        )["id"]
 
 
 def test_a_private_address_is_refused_again_at_send_time(session, caller, receiver):
@@ -301,11 +426,20 @@ def test_deliveries_are_counted_by_outcome(session, caller, receiver):
     from prometheus_client import REGISTRY
 
     def delivered():
-        return REGISTRY.get_sample_value("linli_notification_deliveries_total", {"outcome": "delivered"}) or 0
+        return (
+            REGISTRY.get_sample_value(
+                "linli_notification_deliveries_total", {"outcome": "delivered"}
+            )
+            or 0
+        )
 
     before = delivered()
     add(session, caller("leader"), type="webhook", url=receiver.url, name="团购群")
     with session.begin():
-        posts.create_post(session, caller("leader"), {"kind": "knowledge", "title": "鸡蛋怎么存", "body": "冷藏,尖头朝下"})
+        posts.create_post(
+            session,
+            caller("leader"),
+            {"kind": "knowledge", "title": "鸡蛋怎么存", "body": "冷藏,尖头朝下"},
+        )
     assert drain(session)["delivered"] == 1
     assert delivered() == before + 1

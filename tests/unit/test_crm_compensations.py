@@ -22,10 +22,24 @@ def session(make_session):
 
 
 def granted(compensation_id, kind, amount, member_id="m1"):
-    return ENVELOPE.load({"event_id": uuid.uuid4().hex, "event_type": "compensation_granted", "version": 1,
-                          "occurred_at": utcnow().isoformat(), "tenant_id": "t1", "data": {
-                              "compensation_id": compensation_id, "order_id": "o1", "member_id": member_id,
-                              "type": kind, "amount": amount, "reason": "草莓压坏", "case_id": None}})
+    return ENVELOPE.load(
+        {
+            "event_id": uuid.uuid4().hex,
+            "event_type": "compensation_granted",
+            "version": 1,
+            "occurred_at": utcnow().isoformat(),
+            "tenant_id": "t1",
+            "data": {
+                "compensation_id": compensation_id,
+                "order_id": "o1",
+                "member_id": member_id,
+                "type": kind,
+                "amount": amount,
+                "reason": "草莓压坏",
+                "case_id": None,
+            },
+        }
+    )
 
 
 def handle(session, envelope):
@@ -38,8 +52,13 @@ def test_a_coupon_compensation_is_issued_once(session):
     handle(session, granted("c1", "coupon", 500))  # redelivered under another event id
     with session.begin():
         (coupon,) = session.scalars(select(Coupon)).all()
-        assert (coupon.member_id, coupon.kind, coupon.amount_cents, coupon.min_spend_cents, coupon.status) == (
-            "m1", "fixed", 500, 0, "available")
+        assert (
+            coupon.member_id,
+            coupon.kind,
+            coupon.amount_cents,
+            coupon.min_spend_cents,
+            coupon.status,
+        ) == ("m1", "fixed", 500, 0, "available")
         assert coupon.source == "compensation" and coupon.source_key == "compensation:c1"
         assert coupon.valid_until - coupon.valid_from == timedelta(days=30)
 
@@ -57,4 +76,7 @@ def test_points_are_awarded_once_with_the_reason(session):
 def test_a_refund_compensation_is_orders_business(session):
     handle(session, granted("c3", "refund", 1000))
     with session.begin():
-        assert session.scalars(select(Coupon)).all() == [] and session.scalars(select(PointsEntry)).all() == []
+        assert (
+            session.scalars(select(Coupon)).all() == []
+            and session.scalars(select(PointsEntry)).all() == []
+        )

@@ -11,10 +11,20 @@ from services.infra.errors import Forbidden, Invalid
 
 
 def ready(order_id, member_id="m1", tenant_id="t1", code="123456"):
-    return {"event_id": str(uuid.uuid4()), "event_type": "order_ready_for_pickup", "version": 1,
-            "occurred_at": "2026-11-24T10:00:00+00:00", "tenant_id": tenant_id, "correlation_id": None,
-            "data": {"order_id": order_id, "member_id": member_id, "at": "2026-11-24T10:00:00+00:00",
-                     "pickup": {"code": code, "point": "3栋楼下", "at": "2026-11-26T10:00:00+00:00"}}}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "order_ready_for_pickup",
+        "version": 1,
+        "occurred_at": "2026-11-24T10:00:00+00:00",
+        "tenant_id": tenant_id,
+        "correlation_id": None,
+        "data": {
+            "order_id": order_id,
+            "member_id": member_id,
+            "at": "2026-11-24T10:00:00+00:00",
+            "pickup": {"code": code, "point": "3栋楼下", "at": "2026-11-26T10:00:00+00:00"},
+        },
+    }
 
 
 @pytest.fixture
@@ -28,7 +38,9 @@ def session(make_session):
 def test_one_pickup_notice_per_order_in_the_community_timezone(session, caller):
     with session.begin():
         handlers.notify_pickup_ready(session, ready("o1"))
-        handlers.notify_pickup_ready(session, ready("o1"))  # the same notice again (another event id)
+        handlers.notify_pickup_ready(
+            session, ready("o1")
+        )  # the same notice again (another event id)
         handlers.notify_pickup_ready(session, ready("o2", member_id="m2"))
     member = caller("member", tenant_id="t1", member_id="m1")
     with session.begin():
@@ -48,8 +60,15 @@ def test_the_inbox_is_the_members_own(session, caller):
     with pytest.raises(Forbidden), session.begin():
         crm_inbox.list_inbox(session, caller("leader", tenant_id="t1"), {})
     with session.begin():
-        assert crm_inbox.list_inbox(session, caller("member", tenant_id="t2", member_id="m1"), {})["items"] == []
+        assert (
+            crm_inbox.list_inbox(session, caller("member", tenant_id="t2", member_id="m1"), {})[
+                "items"
+            ]
+            == []
+        )
     with pytest.raises(Invalid), session.begin():
-        crm_inbox.list_inbox(session, caller("member", tenant_id="t1", member_id="m1"), {"limit": 1000})
+        crm_inbox.list_inbox(
+            session, caller("member", tenant_id="t1", member_id="m1"), {"limit": 1000}
+        )
     with pytest.raises(Invalid), session.begin():
         handlers.notify_pickup_ready(session, {**ready("o3"), "data": {"order_id": "o3"}})

@@ -21,12 +21,26 @@ def session(make_session):
     session = make_session(Base, "crm")
     with session.begin():
         for tenant in ("t1", "t2", "t3"):
-            session.add(Community(id=tenant, slug=f"{tenant}-slug", name="团", leader_display_name="团长"))
+            session.add(
+                Community(id=tenant, slug=f"{tenant}-slug", name="团", leader_display_name="团长")
+            )
         session.flush()
-        session.add(Account(id="a-m1", tenant_id="t1", phone="13900000001", password_hash="-", role="member",
-                            display_name="李姐"))
+        session.add(
+            Account(
+                id="a-m1",
+                tenant_id="t1",
+                phone="13900000001",
+                password_hash="-",
+                role="member",
+                display_name="李姐",
+            )
+        )
         session.flush()
-        session.add(Member(id="m1", tenant_id="t1", account_id="a-m1", name="李姐", building="3", unit="501"))
+        session.add(
+            Member(
+                id="m1", tenant_id="t1", account_id="a-m1", name="李姐", building="3", unit="501"
+            )
+        )
     return session
 
 
@@ -76,22 +90,42 @@ def test_a_community_whose_refresh_fails_is_tried_again_and_spares_the_others(se
 @pytest.fixture
 def coupon(session):
     with session.begin():
-        return loyalty.issue_coupon(session, "t1", "m1", {"kind": "fixed", "amount_cents": 300, "valid_days": 3},
-                                    "manual", "manual:c1")
+        return loyalty.issue_coupon(
+            session,
+            "t1",
+            "m1",
+            {"kind": "fixed", "amount_cents": 300, "valid_days": 3},
+            "manual",
+            "manual:c1",
+        )
 
 
 def test_every_coupon_move_is_compare_and_set(session, coupon):
     with session.begin():
         locked = [coupons.lock(session, coupon.id, "o1"), coupons.lock(session, coupon.id, "o2")]
         wrong_commit = coupons.commit(session, coupon.id, "o2")
-        released = [coupons.release(session, coupon.id, "o1"), coupons.release(session, coupon.id, "o1")]
+        released = [
+            coupons.release(session, coupon.id, "o1"),
+            coupons.release(session, coupon.id, "o1"),
+        ]
         relocked = coupons.lock(session, coupon.id, "o3")
-        committed = [coupons.commit(session, coupon.id, "o3"), coupons.commit(session, coupon.id, "o3")]
+        committed = [
+            coupons.commit(session, coupon.id, "o3"),
+            coupons.commit(session, coupon.id, "o3"),
+        ]
         release_redeemed = coupons.release(session, coupon.id, "o3")  # only locked by default
         cancel_paid = coupons.release(session, coupon.id, "o3", ("locked", "redeemed"))
         status = session.get(Coupon, coupon.id).status
-    assert (locked, wrong_commit, released, relocked, committed, release_redeemed, cancel_paid, status) == (
-        [True, False], False, [True, False], True, [True, False], False, True, "available")
+    assert (
+        locked,
+        wrong_commit,
+        released,
+        relocked,
+        committed,
+        release_redeemed,
+        cancel_paid,
+        status,
+    ) == ([True, False], False, [True, False], True, [True, False], False, True, "available")
 
 
 def test_a_hold_released_twice_gives_back_once(session, caller, coupon):
@@ -100,17 +134,37 @@ def test_a_hold_released_twice_gives_back_once(session, caller, coupon):
     with session.begin():
         loyalty.adjust_points(session, leader, "m1", {"delta": 50, "reason": "welcome"})
     with session.begin():
-        loyalty.apply_checkout(session, member, {"order_id": "o1", "member_id": "m1", "subtotal_cents": 2000,
-                                                 "coupon_id": coupon.id, "points_to_use": 20})
+        loyalty.apply_checkout(
+            session,
+            member,
+            {
+                "order_id": "o1",
+                "member_id": "m1",
+                "subtotal_cents": 2000,
+                "coupon_id": coupon.id,
+                "points_to_use": 20,
+            },
+        )
     answers = []
     for _ in range(2):
         with session.begin():
             answers.append(loyalty.release_checkout(session, member, "o1"))
-    cancelled = {"event_id": "e1", "tenant_id": "t1", "occurred_at": NOW.isoformat(),
-                 "data": {"order_id": "o1", "member_id": "m1", "total_cents": 1700}}
+    cancelled = {
+        "event_id": "e1",
+        "tenant_id": "t1",
+        "occurred_at": NOW.isoformat(),
+        "data": {"order_id": "o1", "member_id": "m1", "total_cents": 1700},
+    }
     with session.begin():
         loyalty.on_order_cancelled(session, cancelled)  # the order's own cancellation, afterwards
     with session.begin():
-        released = session.scalar(select(func.count()).select_from(PointsEntry).where(PointsEntry.kind == "released"))
-        seen = (answers, released, loyalty.balance(session, "t1", "m1"), session.get(Coupon, coupon.id).status)
+        released = session.scalar(
+            select(func.count()).select_from(PointsEntry).where(PointsEntry.kind == "released")
+        )
+        seen = (
+            answers,
+            released,
+            loyalty.balance(session, "t1", "m1"),
+            session.get(Coupon, coupon.id).status,
+        )
     assert seen == ([{"order_id": "o1", "status": "released"}] * 2, 1, 50, "available")

@@ -184,12 +184,16 @@ def test_the_image_holds_the_web_uis_vendored_libraries_as_setup_sh_fetches_them
     assert sorted(packed) == sorted(package for package, _, _ in wanted)  # the same pinned versions
     for package, inside, name in wanted:
         tarball = package.lstrip("@").replace("/", "-").replace("@", "-") + ".tgz"
-        assert re.search(rf"tar -xzf {re.escape(tarball)} -O package/{re.escape(inside)} > {re.escape(name)}(\s|$)",
-                         run), (package, inside, name)
+        assert re.search(
+            rf"tar -xzf {re.escape(tarball)} -O package/{re.escape(inside)} > {re.escape(name)}(\s|$)",
+            run,
+        ), (package, inside, name)
         assert f"test -s {name}" in run  # an empty file fails the build
     # Copied over the sources, so the image serves them from gateway/web/vendor.
     copies = [arguments.split() for keyword, arguments in final if keyword == "COPY"]
-    assert copies.index([".", "."]) < copies.index([f"--from={stage_name}", f"{workdir}/", "gateway/web/vendor/"])
+    assert copies.index([".", "."]) < copies.index(
+        [f"--from={stage_name}", f"{workdir}/", "gateway/web/vendor/"]
+    )
     # Never the build machine's own copy (stale or missing): only the stage's.
     assert "gateway/web/vendor" in (REPO_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
 
@@ -207,8 +211,10 @@ def run_py_environment(tmp_path_factory):
     run = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(run)
     data_dir = tmp_path_factory.mktemp("run-env")
-    with mock.patch.dict(os.environ, {"LINLI_DATA_DIR": str(data_dir)}, clear=True), \
-            mock.patch.object(run, "say"):
+    with (
+        mock.patch.dict(os.environ, {"LINLI_DATA_DIR": str(data_dir)}, clear=True),
+        mock.patch.object(run, "say"),
+    ):
         return run.build_environment()
 
 
@@ -230,7 +236,13 @@ def test_compose_gives_every_container_the_variables_of_make_run(compose, make_r
 @pytest.mark.parametrize("name", SERVICES)
 def test_compose_backend_healthcheck_is_its_own_health(compose, name):
     assert as_argv(compose[name]["healthcheck"]["test"]) == [
-        "CMD", "python", "-m", "services.infra.health", name, "--ready"]
+        "CMD",
+        "python",
+        "-m",
+        "services.infra.health",
+        name,
+        "--ready",
+    ]
     assert depends_on(compose["gateway"])[name] == "service_healthy"
 
 
@@ -240,7 +252,9 @@ def test_compose_images_are_pinned_and_rabbitmq_exposes_its_metrics(compose):
         assert ":" in image and not image.endswith(":latest"), (name, image)
     assert compose["gateway"]["image"] == f"linli:{project_version()}"
     assert "15692:15692" in [str(port) for port in compose["rabbitmq"]["ports"]]
-    plugins_file = [v for v in compose["rabbitmq"]["volumes"] if v.endswith(":/etc/rabbitmq/enabled_plugins:ro")]
+    plugins_file = [
+        v for v in compose["rabbitmq"]["volumes"] if v.endswith(":/etc/rabbitmq/enabled_plugins:ro")
+    ]
     (mount,) = plugins_file
     plugins = (REPO_ROOT / mount.split(":")[0]).read_text(encoding="utf-8")
     assert re.fullmatch(r"\[([a-z_]+,)*[a-z_]+\]\.\n", plugins)
@@ -272,7 +286,9 @@ def render_kustomization():
     """What ``kubectl kustomize`` makes of deploy/k8s, without kustomize: every listed resource,
     with the ``images:`` entries applied (the only transformation kustomization.yaml uses)."""
     config = kustomization()
-    assert set(config) <= {"apiVersion", "kind", "resources", "images"}, "render_kustomization knows no more"
+    assert set(config) <= {"apiVersion", "kind", "resources", "images"}, (
+        "render_kustomization knows no more"
+    )
     images = {entry["name"]: entry for entry in config.get("images", [])}
     documents = []
     for resource in config["resources"]:
@@ -336,8 +352,10 @@ def test_k8s_manifests_are_well_formed(k8s_documents):
 
 
 CRD_SCHEMAS = {
-    ("rabbitmq.com/v1beta1", "RabbitmqCluster"), ("postgresql.cnpg.io/v1", "Cluster"),
-    ("postgresql.cnpg.io/v1", "Database"), ("keda.sh/v1alpha1", "ScaledObject"),
+    ("rabbitmq.com/v1beta1", "RabbitmqCluster"),
+    ("postgresql.cnpg.io/v1", "Cluster"),
+    ("postgresql.cnpg.io/v1", "Database"),
+    ("keda.sh/v1alpha1", "ScaledObject"),
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
 }
 
@@ -368,20 +386,29 @@ def test_k8s_crd_schemas_reject_what_the_operator_would_not_know():
 
     schema = crd_schema("rabbitmq.com/v1beta1", "RabbitmqCluster")
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"replicas": 3, "replica": 3}, schema)  # a typo: dropped silently on a cluster
+        jsonschema.validate(
+            {"replicas": 3, "replica": 3}, schema
+        )  # a typo: dropped silently on a cluster
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"triggers": [{"type": "rabbitmq", "metadata": {}}]},
-                            crd_schema("keda.sh/v1alpha1", "ScaledObject"))  # no scaleTargetRef
+        jsonschema.validate(
+            {"triggers": [{"type": "rabbitmq", "metadata": {}}]},
+            crd_schema("keda.sh/v1alpha1", "ScaledObject"),
+        )  # no scaleTargetRef
 
 
-@pytest.mark.skipif(__import__("shutil").which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.skipif(
+    __import__("shutil").which("kubectl") is None, reason="kubectl is not installed"
+)
 def test_k8s_kubectl_kustomize_renders_the_same_objects(k8s_documents):
     import subprocess
 
-    rendered = subprocess.run(["kubectl", "kustomize", str(K8S)], check=True, capture_output=True, text=True).stdout
+    rendered = subprocess.run(
+        ["kubectl", "kustomize", str(K8S)], check=True, capture_output=True, text=True
+    ).stdout
     theirs = [doc for doc in yaml.safe_load_all(rendered) if doc]
     assert sorted((d["kind"], d["metadata"]["name"]) for d in theirs) == sorted(
-        (d["kind"], d["metadata"]["name"]) for _, d in k8s_documents)
+        (d["kind"], d["metadata"]["name"]) for _, d in k8s_documents
+    )
     images = sorted(c["image"] for d in theirs for c in pod_containers(d))
     assert images == sorted(c["image"] for _, d in k8s_documents for c in pod_containers(d))
 
@@ -425,14 +452,23 @@ def expected_secret_sources(documents):
     (rabbitmq,) = by_kind(documents, "RabbitmqCluster")
     (postgres,) = by_kind(documents, "Cluster")
     # The Secrets the operators make: RabbitMQ's <name>-default-user, CloudNativePG's <name>-app.
-    return {f"{rabbitmq}-default-user", f"{postgres}-app"} | OPERATOR_MADE_SECRETS, rabbitmq, postgres
+    return (
+        {f"{rabbitmq}-default-user", f"{postgres}-app"} | OPERATOR_MADE_SECRETS,
+        rabbitmq,
+        postgres,
+    )
 
 
-def test_k8s_secrets_come_from_secrets_and_every_variable_of_make_run_is_set(k8s_documents, make_run_variables):
+def test_k8s_secrets_come_from_secrets_and_every_variable_of_make_run_is_set(
+    k8s_documents, make_run_variables
+):
     config_maps = by_kind(k8s_documents, "ConfigMap")
     for config in config_maps.values():
         for key, value in config["data"].items():
-            assert not re.search(r"SECRET|PASSWORD|TOKEN|_URI$|_URL$", key) or key == "LINLI_PUBLIC_URL", key
+            assert (
+                not re.search(r"SECRET|PASSWORD|TOKEN|_URI$|_URL$", key)
+                or key == "LINLI_PUBLIC_URL"
+            ), key
             assert "://" not in value or "@" not in value, f"{key} holds credentials"
     allowed, rabbitmq, postgres = expected_secret_sources(k8s_documents)
     for filename, doc in k8s_documents:
@@ -443,12 +479,18 @@ def test_k8s_secrets_come_from_secrets_and_every_variable_of_make_run_is_set(k8s
             assert not any(key.startswith("LINLI_SANDBOX_PAYMENTS") for key in env)
             if container["name"] == "wait-for-migrations":
                 continue
-            assert env["LINLI_AMQP_URI"] == ("secret", f"{rabbitmq}-default-user", "connection_string")
+            assert env["LINLI_AMQP_URI"] == (
+                "secret",
+                f"{rabbitmq}-default-user",
+                "connection_string",
+            )
             missing = make_run_variables - set(SECRET_KEYS) - set(env)
             assert not missing, (filename, container["name"], sorted(missing))
             assert env["LINLI_LOG_FORMAT"] == "json"
     for name in SERVICES:
-        (container,) = by_kind(k8s_documents, "Deployment")[f"linli-{name}"]["spec"]["template"]["spec"]["containers"]
+        (container,) = by_kind(k8s_documents, "Deployment")[f"linli-{name}"]["spec"]["template"][
+            "spec"
+        ]["containers"]
         env = container_env(container, config_maps)
         assert env["LINLI_DB_PASSWORD"] == ("secret", f"{postgres}-app", "password")
         url = env[f"LINLI_{name.upper()}_DATABASE_URL"]
@@ -456,7 +498,9 @@ def test_k8s_secrets_come_from_secrets_and_every_variable_of_make_run_is_set(k8s
         # $(VAR) expands only a variable defined earlier in the list.
         names = [item["name"] for item in container["env"]]
         assert names.index("LINLI_DB_PASSWORD") < names.index(f"LINLI_{name.upper()}_DATABASE_URL")
-        assert [key for key in env if key.endswith("_DATABASE_URL")] == [f"LINLI_{name.upper()}_DATABASE_URL"]
+        assert [key for key in env if key.endswith("_DATABASE_URL")] == [
+            f"LINLI_{name.upper()}_DATABASE_URL"
+        ]
 
 
 def test_k8s_public_url_is_the_ingress_host_over_tls(k8s_documents):
@@ -475,14 +519,20 @@ def test_k8s_public_url_is_the_ingress_host_over_tls(k8s_documents):
         assert "cert-manager.io/cluster-issuer" in ingress["metadata"]["annotations"]
         for rule in spec["rules"]:
             for path in rule["http"]["paths"]:
-                assert path["backend"]["service"] == {"name": "linli-gateway", "port": {"name": "http"}}
+                assert path["backend"]["service"] == {
+                    "name": "linli-gateway",
+                    "port": {"name": "http"},
+                }
 
 
 def test_k8s_live_room_websocket_has_its_own_long_timeouts(k8s_documents):
     from gateway.live_room import URL
 
-    (live,) = [i for i in by_kind(k8s_documents, "Ingress").values()
-               if any("live-sessions" in p["path"] for r in i["spec"]["rules"] for p in r["http"]["paths"])]
+    (live,) = [
+        i
+        for i in by_kind(k8s_documents, "Ingress").values()
+        if any("live-sessions" in p["path"] for r in i["spec"]["rules"] for p in r["http"]["paths"])
+    ]
     annotations = live["metadata"]["annotations"]
     assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
     assert int(annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"]) >= 3600
@@ -534,10 +584,12 @@ def test_k8s_infrastructure_through_the_operators(k8s_documents):
     (rabbitmq,) = by_kind(k8s_documents, "RabbitmqCluster").values()
     assert rabbitmq["spec"]["replicas"] == 3
     assert "rabbitmq_prometheus" in rabbitmq["spec"]["rabbitmq"]["additionalPlugins"]
-    (postgres_name, postgres), = by_kind(k8s_documents, "Cluster").items()
+    ((postgres_name, postgres),) = by_kind(k8s_documents, "Cluster").items()
     assert postgres["spec"]["bootstrap"]["initdb"]["owner"] == "linli"
     databases = by_kind(k8s_documents, "Database").values()
-    assert sorted(d["spec"]["name"] for d in databases) == sorted(f"linli_{name}" for name in SERVICES)
+    assert sorted(d["spec"]["name"] for d in databases) == sorted(
+        f"linli_{name}" for name in SERVICES
+    )
     for database in databases:
         assert database["spec"]["cluster"] == {"name": postgres_name}
         assert database["spec"]["owner"] == "linli"
@@ -548,7 +600,11 @@ def test_k8s_autoscaling_and_disruption_budgets_cover_every_deployment(k8s_docum
 
     deployments = by_kind(k8s_documents, "Deployment")
     (hpa,) = by_kind(k8s_documents, "HorizontalPodAutoscaler").values()
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "linli-gateway"}
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "linli-gateway",
+    }
     assert hpa["spec"]["minReplicas"] >= 2
     scaled = by_kind(k8s_documents, "ScaledObject")
     auths = by_kind(k8s_documents, "TriggerAuthentication")
@@ -568,7 +624,9 @@ def test_k8s_autoscaling_and_disruption_budgets_cover_every_deployment(k8s_docum
     budgets = by_kind(k8s_documents, "PodDisruptionBudget").values()
     for deployment in deployments.values():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
-        covering = [b for b in budgets if b["spec"]["selector"]["matchLabels"].items() <= labels.items()]
+        covering = [
+            b for b in budgets if b["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        ]
         assert len(covering) == 1, deployment["metadata"]["name"]
         assert covering[0]["spec"]["minAvailable"] == 1
 

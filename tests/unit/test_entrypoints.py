@@ -22,19 +22,23 @@ def answering(failure):
     return mock.patch.object(LightResponder, "send_response", side_effect=failure)
 
 
-@pytest.mark.parametrize("failure", [OperationalError("[Errno 111] ECONNREFUSED"),
-                                     ConnectionResetError("reset by peer")])
+@pytest.mark.parametrize(
+    "failure", [OperationalError("[Errno 111] ECONNREFUSED"), ConnectionResetError("reset by peer")]
+)
 def test_an_answer_the_broker_cannot_take_does_not_kill_the_service(failure):
     """Found by make chaos (RabbitMQ restarted during a flash sale): nameko's own entrypoint
     raises here, which kills the service's container, so the process exits."""
     nameko_own = entrypoint(Rpc)
     nameko_own.rpc_consumer.handle_result.side_effect = failure
     with pytest.raises(type(failure)):
-        Rpc.handle_result(nameko_own, "message", mock.Mock(call_id="orders.place_order.1"), {"id": "o1"}, None)
+        Rpc.handle_result(
+            nameko_own, "message", mock.Mock(call_id="orders.place_order.1"), {"id": "o1"}, None
+        )
     resilient = entrypoint(ResilientRpc)
     with answering(failure):
-        assert resilient.handle_result("message", mock.Mock(call_id="orders.place_order.1"), {"id": "o1"}, None) \
-            == ({"id": "o1"}, None)
+        assert resilient.handle_result(
+            "message", mock.Mock(call_id="orders.place_order.1"), {"id": "o1"}, None
+        ) == ({"id": "o1"}, None)
     assert not resilient.rpc_consumer.queue_consumer.ack_message.called  # redelivered, then expired
 
 
@@ -50,7 +54,10 @@ def test_an_answer_goes_without_confirms_as_a_transient_message_then_the_call_is
     resilient = entrypoint(ResilientRpc)
     with answering(None) as send:
         send.return_value = ({"id": "o1"}, None)
-        assert resilient.handle_result("message", mock.Mock(), {"id": "o1"}, None) == ({"id": "o1"}, None)
+        assert resilient.handle_result("message", mock.Mock(), {"id": "o1"}, None) == (
+            {"id": "o1"},
+            None,
+        )
     send.assert_called_once_with({"id": "o1"}, None)
     resilient.rpc_consumer.queue_consumer.ack_message.assert_called_once_with("message")
 
@@ -65,7 +72,9 @@ def test_services_declare_their_rpcs_with_it():
 
 
 @pytest.mark.parametrize("method", ["ack_message", "requeue_message"])
-@pytest.mark.parametrize("failure", [ConnectionResetError(104, "Connection reset by peer"), BrokenPipeError()])
+@pytest.mark.parametrize(
+    "failure", [ConnectionResetError(104, "Connection reset by peer"), BrokenPipeError()]
+)
 def test_settling_a_message_on_a_dead_connection_does_not_kill_the_service(method, failure):
     """Found by make chaos (RabbitMQ restarted during a flash sale): orders acked a reply from
     catalog on a connection the broker had reset; nameko caught only amqp's ConnectionError, the

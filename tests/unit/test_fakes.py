@@ -18,7 +18,7 @@ from services.referral import service as referral_service
 def public_methods(cls, stop):
     """The public methods ``cls`` defines itself or inherits from classes between it and ``stop``."""
     found = {}
-    for klass in cls.__mro__[:cls.__mro__.index(stop)]:
+    for klass in cls.__mro__[: cls.__mro__.index(stop)]:
         for name, value in vars(klass).items():
             if not name.startswith("_") and name not in found and inspect.isfunction(value):
                 found[name] = value
@@ -26,9 +26,18 @@ def public_methods(cls, stop):
 
 
 def test_every_wrapper_a_use_case_calls_through_has_a_fake():
-    assert set(FAKES.values()) == {Catalog, Crm, Orders, RpcClient, GatewayService, fulfillment_service.Catalog,
-                                   referral_service.Catalog, referral_service.Orders, referral_service.Crm,
-                                   referral_service.Fulfillment}
+    assert set(FAKES.values()) == {
+        Catalog,
+        Crm,
+        Orders,
+        RpcClient,
+        GatewayService,
+        fulfillment_service.Catalog,
+        referral_service.Catalog,
+        referral_service.Orders,
+        referral_service.Crm,
+        referral_service.Fulfillment,
+    }
 
 
 @pytest.mark.parametrize("fake, real", FAKES.items(), ids=lambda cls: cls.__name__)
@@ -37,9 +46,12 @@ def test_a_fake_answers_only_the_real_wrapper_s_verbs_with_the_same_signatures(f
     verbs = public_methods(fake, real)
     assert verbs, f"{fake.__name__} overrides nothing of {real.__name__}"
     for name, method in verbs.items():
-        assert callable(getattr(real, name, None)), f"{real.__name__} has no {name}: {fake.__name__} drifted"
+        assert callable(getattr(real, name, None)), (
+            f"{real.__name__} has no {name}: {fake.__name__} drifted"
+        )
         assert inspect.signature(method) == inspect.signature(getattr(real, name)), (
-            f"{fake.__name__}.{name} is not called like {real.__name__}.{name}")
+            f"{fake.__name__}.{name} is not called like {real.__name__}.{name}"
+        )
 
 
 def test_a_verb_added_to_a_real_wrapper_fails_with_its_name_until_the_fake_answers_it():

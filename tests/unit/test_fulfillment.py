@@ -34,10 +34,18 @@ def leader(caller):
 
 
 def order_event(event_type, order_id, member_id="member-1", wave_id="wave-1", tenant_id=TENANT):
-    return envelope(event_type, {
-        "order_id": order_id, "member_id": member_id, "channel": {"type": "wave", "id": wave_id},
-        "lines": [{"product_id": "peach", "name": "水蜜桃", "quantity": 2, "unit_price_cents": 6900}],
-    }, tenant_id)
+    return envelope(
+        event_type,
+        {
+            "order_id": order_id,
+            "member_id": member_id,
+            "channel": {"type": "wave", "id": wave_id},
+            "lines": [
+                {"product_id": "peach", "name": "水蜜桃", "quantity": 2, "unit_price_cents": 6900}
+            ],
+        },
+        tenant_id,
+    )
 
 
 def apply(session, handler, event):
@@ -46,18 +54,41 @@ def apply(session, handler, event):
 
 
 def paid_order(session, order_id, member_id="member-1", wave_id="wave-1", tenant_id=TENANT):
-    apply(session, handlers.record_order_paid, order_event("order_paid", order_id, member_id, wave_id, tenant_id))
+    apply(
+        session,
+        handlers.record_order_paid,
+        order_event("order_paid", order_id, member_id, wave_id, tenant_id),
+    )
 
 
 def close_wave(session, wave_id="wave-1", tenant_id=TENANT):
-    apply(session, handlers.record_wave_closed, envelope("wave_closed", {
-        "wave_id": wave_id, "title": "本周水蜜桃团", "pickup_at": PICKUP_AT.isoformat(),
-        "pickup_point": "3栋楼下快递柜旁", "closed_at": utcnow().isoformat()}, tenant_id))
+    apply(
+        session,
+        handlers.record_wave_closed,
+        envelope(
+            "wave_closed",
+            {
+                "wave_id": wave_id,
+                "title": "本周水蜜桃团",
+                "pickup_at": PICKUP_AT.isoformat(),
+                "pickup_point": "3栋楼下快递柜旁",
+                "closed_at": utcnow().isoformat(),
+            },
+            tenant_id,
+        ),
+    )
 
 
 def move(session, caller, status, wave_id="wave-1"):
-    return handlers.in_transaction(session, handlers.move_wave, caller, FulfillmentOrders(), FulfillmentCatalog(),
-                                   wave_id, {"status": status})
+    return handlers.in_transaction(
+        session,
+        handlers.move_wave,
+        caller,
+        FulfillmentOrders(),
+        FulfillmentCatalog(),
+        wave_id,
+        {"status": status},
+    )
 
 
 def statuses(session):
@@ -67,8 +98,11 @@ def statuses(session):
 
 def outbox(session, event_type):
     with session.begin():
-        return [row.payload for row in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-                if row.event_type == event_type]
+        return [
+            row.payload
+            for row in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+            if row.event_type == event_type
+        ]
 
 
 def verify(session, caller, code):
@@ -77,12 +111,30 @@ def verify(session, caller, code):
 
 # --- read models -----------------------------------------------------------------------------
 
+
 def test_members_and_waves_are_recorded_once_per_event(session_factory):
     Session = session_factory(Base, "fulfillment")
-    joined = envelope("member_joined", {"member_id": "member-1", "community_slug": "x", "name": "张姐",
-                                        "building": "3栋", "unit": "1201", "status": "active"})
-    closed = envelope("wave_closed", {"wave_id": "wave-1", "title": "桃", "pickup_at": PICKUP_AT.isoformat(),
-                                      "pickup_point": "快递柜旁", "closed_at": utcnow().isoformat()})
+    joined = envelope(
+        "member_joined",
+        {
+            "member_id": "member-1",
+            "community_slug": "x",
+            "name": "张姐",
+            "building": "3栋",
+            "unit": "1201",
+            "status": "active",
+        },
+    )
+    closed = envelope(
+        "wave_closed",
+        {
+            "wave_id": "wave-1",
+            "title": "桃",
+            "pickup_at": PICKUP_AT.isoformat(),
+            "pickup_point": "快递柜旁",
+            "closed_at": utcnow().isoformat(),
+        },
+    )
 
     class FakeInbox(EventInbox):
         @property
@@ -96,7 +148,12 @@ def test_members_and_waves_are_recorded_once_per_event(session_factory):
     assert inbox.consume(closed, handlers.record_wave_closed) == "duplicate"
     with Session() as session:
         member = session.get(FulfillmentMember, "member-1")
-        assert (member.tenant_id, member.name, member.building, member.unit) == (TENANT, "张姐", "3栋", "1201")
+        assert (member.tenant_id, member.name, member.building, member.unit) == (
+            TENANT,
+            "张姐",
+            "3栋",
+            "1201",
+        )
         wave = session.get(FulfillmentWave, "wave-1")
         assert (wave.pickup_point, wave.pickup_at) == ("快递柜旁", PICKUP_AT)
         assert len(session.scalars(select(InboxRecord)).all()) == 2
@@ -120,10 +177,15 @@ def test_a_whole_refund_takes_the_order_off_the_lists_a_partial_one_does_not(ses
 
 def test_a_wave_closed_event_without_a_pickup_point_is_invalid(session):
     with pytest.raises(Invalid):
-        apply(session, handlers.record_wave_closed, envelope("wave_closed", {"wave_id": "w", "pickup_at": "soon"}))
+        apply(
+            session,
+            handlers.record_wave_closed,
+            envelope("wave_closed", {"wave_id": "w", "pickup_at": "soon"}),
+        )
 
 
 # --- moving a wave ---------------------------------------------------------------------------
+
 
 def test_a_wave_moves_one_step_at_a_time_and_each_order_emits_its_event(session, leader):
     paid_order(session, "o1")
@@ -146,11 +208,18 @@ def test_a_wave_moves_one_step_at_a_time_and_each_order_emits_its_event(session,
     assert move(session, leader, "packed")["moved"] == 0  # past it: left alone
     assert move(session, leader, "ready_for_pickup")["moved"] == 2
 
-    assert statuses(session) == {"o1": "ready_for_pickup", "o2": "ready_for_pickup",
-                                 "gone": "cancelled", "elsewhere": "to_pack"}
+    assert statuses(session) == {
+        "o1": "ready_for_pickup",
+        "o2": "ready_for_pickup",
+        "gone": "cancelled",
+        "elsewhere": "to_pack",
+    }
     packed = outbox(session, "order_packed")
     assert sorted(e["data"]["order_id"] for e in packed) == ["o1", "o2"]
-    assert set(packed[0]["data"]) == {"order_id", "member_id", "at"} and packed[0]["tenant_id"] == TENANT
+    assert (
+        set(packed[0]["data"]) == {"order_id", "member_id", "at"}
+        and packed[0]["tenant_id"] == TENANT
+    )
     assert len(outbox(session, "order_dispatched")) == 2
     ready = outbox(session, "order_ready_for_pickup")
     assert len(ready) == 2
@@ -170,8 +239,15 @@ def test_only_staff_move_a_wave_of_their_own_community(session, leader, caller):
     with pytest.raises(Invalid):
         move(session, leader, "completed")
     with pytest.raises(Invalid):
-        handlers.in_transaction(session, handlers.move_wave, leader, FulfillmentOrders(), FulfillmentCatalog(),
-                                "wave-1", {"status": "packed", "x": 1})
+        handlers.in_transaction(
+            session,
+            handlers.move_wave,
+            leader,
+            FulfillmentOrders(),
+            FulfillmentCatalog(),
+            "wave-1",
+            {"status": "packed", "x": 1},
+        )
     assert statuses(session) == {"o1": "to_pack"}
 
 
@@ -220,18 +296,35 @@ def test_a_race_for_the_same_code_is_retried(session, leader, monkeypatch):
             raise IntegrityError("insert", {}, Exception("UNIQUE constraint failed"))
         return real(session, *args)
 
-    assert handlers.in_transaction(session, racing, leader, FulfillmentOrders(), FulfillmentCatalog(), "wave-1",
-                                   {"status": "ready_for_pickup"})["moved"] == 1
+    assert (
+        handlers.in_transaction(
+            session,
+            racing,
+            leader,
+            FulfillmentOrders(),
+            FulfillmentCatalog(),
+            "wave-1",
+            {"status": "ready_for_pickup"},
+        )["moved"]
+        == 1
+    )
     assert len(calls) == 2
 
 
 # --- pickup ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def ready(session, leader):
     """Two orders of member-1 and member-2, ready for pickup; their codes."""
-    apply(session, handlers.record_member_joined, envelope("member_joined", {
-        "member_id": "member-1", "name": "张姐", "building": "3栋", "unit": "1201"}))
+    apply(
+        session,
+        handlers.record_member_joined,
+        envelope(
+            "member_joined",
+            {"member_id": "member-1", "name": "张姐", "building": "3栋", "unit": "1201"},
+        ),
+    )
     paid_order(session, "o1")
     paid_order(session, "o2", member_id="member-2")
     close_wave(session)
@@ -243,17 +336,26 @@ def ready(session, leader):
 
 def test_a_pickup_code_completes_its_order_once(session, leader, ready):
     answer = verify(session, leader, ready["o1"])
-    assert answer == {"order_id": "o1", "member": {"name": "张姐", "building": "3栋", "unit": "1201"},
-                      "items": [{"product_id": "peach", "name": "水蜜桃", "quantity": 2}]}
+    assert answer == {
+        "order_id": "o1",
+        "member": {"name": "张姐", "building": "3栋", "unit": "1201"},
+        "items": [{"product_id": "peach", "name": "水蜜桃", "quantity": 2}],
+    }
     assert statuses(session)["o1"] == "picked_up"
     picked = outbox(session, "order_picked_up")
-    assert len(picked) == 1 and picked[0]["data"]["order_id"] == "o1" and picked[0]["data"]["member_id"] == "member-1"
+    assert (
+        len(picked) == 1
+        and picked[0]["data"]["order_id"] == "o1"
+        and picked[0]["data"]["member_id"] == "member-1"
+    )
     with pytest.raises(Conflict) as again:
         verify(session, leader, ready["o1"])
     assert again.value.extra["reason"] == "already_picked_up"
     assert len(outbox(session, "order_picked_up")) == 1
     with session.begin():
-        assert session.get(FulfillmentOrder, "o1").open_pickup_code is None  # free for a later order
+        assert (
+            session.get(FulfillmentOrder, "o1").open_pickup_code is None
+        )  # free for a later order
 
 
 def test_a_wrong_or_foreign_code_reveals_nothing(session, leader, caller, ready):
@@ -290,19 +392,33 @@ def test_wrong_codes_are_rate_limited_per_community(session, leader, caller, rea
 
 # --- picking list ----------------------------------------------------------------------------
 
+
 def placed(session, order_id, member_id, lines, wave_id="wave-1", paid=True):
-    data = {"order_id": order_id, "member_id": member_id, "channel": {"type": "wave", "id": wave_id},
-            "lines": [{"product_id": pid, "name": name, "quantity": qty} for pid, name, qty in lines]}
+    data = {
+        "order_id": order_id,
+        "member_id": member_id,
+        "channel": {"type": "wave", "id": wave_id},
+        "lines": [{"product_id": pid, "name": name, "quantity": qty} for pid, name, qty in lines],
+    }
     if paid:  # fulfilment hears of an order when it is paid
         apply(session, handlers.record_order_paid, envelope("order_paid", data))
 
 
 @pytest.fixture
 def wave(session):
-    for member_id, name, building, unit in [("m1", "张姐", "12栋", "1201"), ("m2", "=HYPERLINK(1)", "3栋", "502"),
-                                            ("m3", "刘哥", "3栋", "101")]:
-        apply(session, handlers.record_member_joined, envelope("member_joined", {
-            "member_id": member_id, "name": name, "building": building, "unit": unit}))
+    for member_id, name, building, unit in [
+        ("m1", "张姐", "12栋", "1201"),
+        ("m2", "=HYPERLINK(1)", "3栋", "502"),
+        ("m3", "刘哥", "3栋", "101"),
+    ]:
+        apply(
+            session,
+            handlers.record_member_joined,
+            envelope(
+                "member_joined",
+                {"member_id": member_id, "name": name, "building": building, "unit": unit},
+            ),
+        )
     close_wave(session)
     placed(session, "o1", "m1", [("peach", "水蜜桃", 2), ("milk", "牛奶", 1)])
     placed(session, "o2", "m1", [("peach", "水蜜桃", 1)])
@@ -323,13 +439,17 @@ def test_the_picking_list_by_product_totals_paid_orders_only(session, leader, wa
     assert listing["orders"] == 3 and listing["total_quantity"] == 7
     assert listing["wave"]["pickup_point"] == "3栋楼下快递柜旁"
     assert {p["product_id"]: (p["quantity"], p["orders"]) for p in listing["products"]} == {
-        "peach": (3, 2), "milk": (4, 2)}
+        "peach": (3, 2),
+        "milk": (4, 2),
+    }
 
 
 def test_the_picking_list_by_member_groups_by_building_then_unit(session, leader, wave):
     buildings = picking(session, leader, group_by="member")["buildings"]
     assert [b["building"] for b in buildings] == ["3栋", "12栋"]  # numbers compare as numbers
-    assert [u["unit"] for u in buildings[0]["units"]] == ["502"]  # m3 has no paid order in this wave
+    assert [u["unit"] for u in buildings[0]["units"]] == [
+        "502"
+    ]  # m3 has no paid order in this wave
     zhang = buildings[1]["units"][0]["members"][0]
     assert zhang["name"] == "张姐" and sorted(zhang["orders"]) == ["o1", "o2"]
     assert {i["product_id"]: i["quantity"] for i in zhang["items"]} == {"peach": 3, "milk": 1}
@@ -345,7 +465,9 @@ def test_the_csv_has_chinese_headers_and_defuses_formulas(session, leader, wave)
     assert "3栋,502,'=HYPERLINK(1),milk,牛奶,3" in by_member
 
 
-def test_the_picking_list_is_for_the_communitys_staff_and_checks_its_query(session, leader, caller, wave):
+def test_the_picking_list_is_for_the_communitys_staff_and_checks_its_query(
+    session, leader, caller, wave
+):
     with pytest.raises(NotFound):
         picking(session, caller("leader", tenant_id=OTHER_TENANT))
     with pytest.raises(NotFound):

@@ -26,26 +26,55 @@ def leader(caller):
 
 
 def close(session, wave_id="wave-1", tenant_id=TENANT, **extra):
-    apply(session, handlers.record_wave_closed, envelope("wave_closed", {
-        "wave_id": wave_id, "title": "本周水蜜桃团", "pickup_at": PICKUP_AT.isoformat(),
-        "pickup_point": "3栋楼下快递柜旁", "closed_at": utcnow().isoformat(), **extra}, tenant_id))
+    apply(
+        session,
+        handlers.record_wave_closed,
+        envelope(
+            "wave_closed",
+            {
+                "wave_id": wave_id,
+                "title": "本周水蜜桃团",
+                "pickup_at": PICKUP_AT.isoformat(),
+                "pickup_point": "3栋楼下快递柜旁",
+                "closed_at": utcnow().isoformat(),
+                **extra,
+            },
+            tenant_id,
+        ),
+    )
 
 
 @pytest.fixture
 def wave(session):
-    apply(session, handlers.record_community_created, envelope("community_created", {
-        "community_id": TENANT, "slug": "xiaoya", "name": "小雅的厨房"}))
-    for member_id, name, building, unit in [("m1", "张姐", "12栋", "1201"), ("m2", "<script>alert(1)</script>", "3栋", "502"),
-                                            ("m3", "=cmd|' /C calc'!A0", "3栋", "101")]:
-        apply(session, handlers.record_member_joined, envelope("member_joined", {
-            "member_id": member_id, "name": name, "building": building, "unit": unit}))
+    apply(
+        session,
+        handlers.record_community_created,
+        envelope(
+            "community_created", {"community_id": TENANT, "slug": "xiaoya", "name": "小雅的厨房"}
+        ),
+    )
+    for member_id, name, building, unit in [
+        ("m1", "张姐", "12栋", "1201"),
+        ("m2", "<script>alert(1)</script>", "3栋", "502"),
+        ("m3", "=cmd|' /C calc'!A0", "3栋", "101"),
+    ]:
+        apply(
+            session,
+            handlers.record_member_joined,
+            envelope(
+                "member_joined",
+                {"member_id": member_id, "name": name, "building": building, "unit": unit},
+            ),
+        )
     close(session, packing_note=NOTE, units={"peach": "盒", "milk": "瓶"})
     placed(session, "o1", "m1", [("peach", "水蜜桃", 2), ("milk", "牛奶", 1)])
     placed(session, "o2", "m1", [("peach", "水蜜桃", 1)])
     placed(session, "o3", "m2", [("milk", "牛奶", 3), ("soap", "=SUM(A1)", 1)])
     placed(session, "unpaid", "m3", [("peach", "水蜜桃", 5)], paid=False)
     placed(session, "cancelled", "m3", [("peach", "水蜜桃", 7)])
-    apply(session, handlers.record_order_cancelled, order_event("order_cancelled", "cancelled", "m3"))
+    apply(
+        session, handlers.record_order_cancelled, order_event("order_cancelled", "cancelled", "m3")
+    )
     placed(session, "refunded", "m3", [("milk", "牛奶", 9)])
     refund = order_event("order_refunded", "refunded", "m3")
     refund["data"]["whole"] = True
@@ -69,12 +98,16 @@ def slips(session, caller, wave_id="wave-1", locale="zh-CN", **query):
 
 # --- purchase list ---------------------------------------------------------------------------
 
-def test_the_purchase_list_sums_the_paid_orders_per_product_with_unit_and_date(session, leader, wave):
+
+def test_the_purchase_list_sums_the_paid_orders_per_product_with_unit_and_date(
+    session, leader, wave
+):
     listing = purchase(session, leader)
     assert listing["orders"] == 4  # o1, o2, o3 and the partly refunded one
     assert listing["needed_by"] == PICKUP_AT.isoformat() and listing["title"] == "本周水蜜桃团"
-    assert {p["product_id"]: (p["quantity"], p["orders"], p["unit"]) for p in listing["products"]} == {
-        "peach": (7, 3, "盒"), "milk": (4, 2, "瓶"), "soap": (1, 1, "")}
+    assert {
+        p["product_id"]: (p["quantity"], p["orders"], p["unit"]) for p in listing["products"]
+    } == {"peach": (7, 3, "盒"), "milk": (4, 2, "瓶"), "soap": (1, 1, "")}
 
 
 def test_the_purchase_list_csv_is_excel_ready_and_defuses_formulas(session, leader, wave):
@@ -91,23 +124,36 @@ def test_the_purchase_list_of_a_wave_not_yet_closed_has_no_date(session, leader,
     placed(session, "open-1", "m1", [("egg", "鸡蛋", 2)], wave_id="wave-open")
     listing = purchase(session, leader, wave_id="wave-open")
     assert listing["needed_by"] is None and listing["products"][0]["unit"] == ""
-    assert purchase(session, leader, wave_id="wave-open", format="csv")["content"].split("\r\n")[1] == "egg,鸡蛋,,2,0,2,1,"
+    assert (
+        purchase(session, leader, wave_id="wave-open", format="csv")["content"].split("\r\n")[1]
+        == "egg,鸡蛋,,2,0,2,1,"
+    )
 
 
 def test_what_is_on_hand_is_not_bought_again(session, leader, caller, wave):
     with session.begin():
         storeroom.set_on_hand(session, leader, "peach", {"quantity": 5})
         storeroom.set_on_hand(session, leader, "milk", {"quantity": 10})
-        storeroom.set_on_hand(session, caller("leader", tenant_id=OTHER_TENANT), "peach", {"quantity": 99})
-    products = {p["product_id"]: (p["quantity"], p["on_hand"], p["to_buy"]) for p in purchase(session, leader)["products"]}
+        storeroom.set_on_hand(
+            session, caller("leader", tenant_id=OTHER_TENANT), "peach", {"quantity": 99}
+        )
+    products = {
+        p["product_id"]: (p["quantity"], p["on_hand"], p["to_buy"])
+        for p in purchase(session, leader)["products"]
+    }
     assert products == {"peach": (7, 5, 2), "milk": (4, 10, 0), "soap": (1, 0, 1)}
     with session.begin():
-        storeroom.set_on_hand(session, leader, "milk", {"quantity": 0})  # a recount replaces the last
+        storeroom.set_on_hand(
+            session, leader, "milk", {"quantity": 0}
+        )  # a recount replaces the last
         listed = storeroom.list_on_hand(session, leader)
     assert [(row["product_id"], row["quantity"]) for row in listed["items"]] == [("peach", 5)]
 
 
-@pytest.mark.parametrize("body", [{"quantity": -1}, {"quantity": 1_000_001}, {"quantity": "3"}, {}, {"quantity": 1, "x": 1}])
+@pytest.mark.parametrize(
+    "body",
+    [{"quantity": -1}, {"quantity": 1_000_001}, {"quantity": "3"}, {}, {"quantity": 1, "x": 1}],
+)
 def test_a_bad_count_changes_nothing(session, leader, body):
     with pytest.raises(Invalid), session.begin():
         storeroom.set_on_hand(session, leader, "peach", body)
@@ -133,6 +179,7 @@ def test_the_purchase_list_is_for_the_communitys_staff(session, leader, caller, 
 
 # --- packing slips ---------------------------------------------------------------------------
 
+
 def sections(html):
     return re.findall(r'<section class="slip">.*?</section>', html, re.S)
 
@@ -144,7 +191,9 @@ def test_one_slip_per_paid_order_stacked_by_door_with_the_packing_note(session, 
     found = sections(html)
     assert len(found) == 4
     # 3栋101, 3栋502, then 12栋 twice (buildings compare as numbers)
-    assert ["partly" in found[0], "o3" in found[1], "o1" in found[2], "o2" in found[3]] == [True] * 4
+    assert ["partly" in found[0], "o3" in found[1], "o1" in found[2], "o2" in found[3]] == [
+        True
+    ] * 4
     first = found[2]
     assert "小雅的厨房 · 本周水蜜桃团" in first and "张姐" in first and "12栋 1201" in first
     assert "水蜜桃" in first and ">2盒<" in first and ">1瓶<" in first
@@ -164,8 +213,12 @@ def test_a_ready_order_carries_its_pickup_code_as_text_and_qr(session, leader, w
     for status in ("packed", "delivering", "ready_for_pickup"):
         move(session, leader, status)
     with session.begin():
-        codes = {o.order_id: o.open_pickup_code for o in session.scalars(
-            select(FulfillmentOrder).where(FulfillmentOrder.open_pickup_code.is_not(None)))}
+        codes = {
+            o.order_id: o.open_pickup_code
+            for o in session.scalars(
+                select(FulfillmentOrder).where(FulfillmentOrder.open_pickup_code.is_not(None))
+            )
+        }
     assert len(codes) == 4
     html = slips(session, leader)["html"]
     for section in sections(html):
@@ -187,7 +240,9 @@ def test_a4_puts_six_slips_on_a_page_and_80mm_one_per_receipt(session, leader, w
     receipt = slips(session, leader, paper="80mm")
     assert receipt["filename"] == "packing-slips-wave-1-80mm.html"
     html = receipt["html"]
-    assert "size: 80mm auto" in html and "width: 80mm" in html and "page-break-after: always" in html
+    assert (
+        "size: 80mm auto" in html and "width: 80mm" in html and "page-break-after: always" in html
+    )
     assert '<div class="page">' not in html and len(sections(html)) == 13
 
 

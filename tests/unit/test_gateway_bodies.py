@@ -16,7 +16,9 @@ def nested(depth):
 
 
 def body(raw):
-    return Request(EnvironBuilder(method="POST", data=raw, content_type="application/json").get_environ())
+    return Request(
+        EnvironBuilder(method="POST", data=raw, content_type="application/json").get_environ()
+    )
 
 
 def test_nesting_up_to_the_limit_is_read_and_one_more_level_is_not():
@@ -34,11 +36,20 @@ def test_brackets_inside_strings_are_text_not_nesting():
     assert parse_json(text)["name"].startswith("[{[{")
 
 
-@pytest.mark.parametrize("raw", [
-    nested(100_000), '{"a":' * 100_000, "[" * 100_000,  # deeper than Python's own recursion limit
-    '{"price_cents": NaN}', '{"price_cents": Infinity}', '{"price_cents": -Infinity}',
-    '{"price_cents": ' + "9" * 5000 + "}", '{"name": "a\\u0000b"}', '{"tags": [{"x": ["\\u0000"]}]}',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        nested(100_000),
+        '{"a":' * 100_000,
+        "[" * 100_000,  # deeper than Python's own recursion limit
+        '{"price_cents": NaN}',
+        '{"price_cents": Infinity}',
+        '{"price_cents": -Infinity}',
+        '{"price_cents": ' + "9" * 5000 + "}",
+        '{"name": "a\\u0000b"}',
+        '{"tags": [{"x": ["\\u0000"]}]}',
+    ],
+)
 def test_a_hostile_body_is_a_400_problem(raw):
     with pytest.raises(DomainError) as refused:
         json_body(body(raw.encode()), ProductBody)
@@ -52,7 +63,9 @@ def test_a_value_nested_where_a_text_belongs_is_a_422_for_that_field():
 
 
 def test_a_query_with_a_nul_character_is_a_400():
-    request = Request(EnvironBuilder(method="GET", query_string="limit=5&cursor=a%00b").get_environ())
+    request = Request(
+        EnvironBuilder(method="GET", query_string="limit=5&cursor=a%00b").get_environ()
+    )
     with pytest.raises(DomainError) as refused:
         query_args(request, PageSchema)
     assert refused.value.status == 400

@@ -18,7 +18,9 @@ def schema_imports(route_module):
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "gateway.schemas":
             found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gateway.schemas."):
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "gateway.schemas."
+        ):
             found.add(node.module.removeprefix("gateway.schemas."))
     return found - {"common"}
 

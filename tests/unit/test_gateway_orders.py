@@ -15,7 +15,10 @@ from gateway.live_room import LiveRoomServer
 from gateway.routes import orders
 from services.infra.errors import Conflict, DomainError, ServiceUnavailable, outcome_of
 
-BODY = {"items": [{"product_id": "grapes", "quantity": 1}], "channel": {"type": "live", "id": "live-1"}}
+BODY = {
+    "items": [{"product_id": "grapes", "quantity": 1}],
+    "channel": {"type": "live", "id": "live-1"},
+}
 
 
 def room():
@@ -25,7 +28,9 @@ def room():
 
 
 def sell_out(gateway):
-    gateway.live_room.broadcast("t1", "live-1", {"type": "stock", "items": [{"product_id": "grapes", "remaining": 0}]})
+    gateway.live_room.broadcast(
+        "t1", "live-1", {"type": "stock", "items": [{"product_id": "grapes", "remaining": 0}]}
+    )
 
 
 def reply(answer):
@@ -44,9 +49,18 @@ class Gateway(orders.OrderRoutes):
         self.calls, self.sent = 0, []
         self.live_room = room()
         self.order_intake = Coalescer()
-        self.remote = SimpleNamespace(worker_ctx=SimpleNamespace(data={
-            "tenant_id": "t1", "account_id": "a1", "member_id": "m1", "role": "member",
-            "correlation_id": "c1", "issued_at": 1700000000}))
+        self.remote = SimpleNamespace(
+            worker_ctx=SimpleNamespace(
+                data={
+                    "tenant_id": "t1",
+                    "account_id": "a1",
+                    "member_id": "m1",
+                    "role": "member",
+                    "correlation_id": "c1",
+                    "issued_at": 1700000000,
+                }
+            )
+        )
         if sold_out:
             sell_out(self)
 
@@ -63,8 +77,11 @@ class Gateway(orders.OrderRoutes):
 
 def request(key="flash-1", token="Bearer member-token"):
     headers = {"Authorization": token, **({"Idempotency-Key": key} if key else {})}
-    return Request(EnvironBuilder(method="POST", data=json.dumps(BODY), headers=headers,
-                                  content_type="application/json").get_environ())
+    return Request(
+        EnvironBuilder(
+            method="POST", data=json.dumps(BODY), headers=headers, content_type="application/json"
+        ).get_environ()
+    )
 
 
 def test_a_known_sold_out_item_is_refused_without_a_call():
@@ -84,9 +101,20 @@ def test_the_retry_of_an_attempt_that_got_a_503_reaches_orders_even_when_sold_ou
     assert gateway.place_order(request()) == (201, {"id": "o1"})
     assert gateway.calls == 2
     # Each attempt carries its own caller, body and key: the batch call carries only one context.
-    assert gateway.sent[-1] == [{"caller": {"tenant_id": "t1", "account_id": "a1", "member_id": "m1", "role": "member",
-                                            "correlation_id": "c1", "issued_at": 1700000000},
-                                 "payload": BODY, "idempotency_key": "flash-1"}]
+    assert gateway.sent[-1] == [
+        {
+            "caller": {
+                "tenant_id": "t1",
+                "account_id": "a1",
+                "member_id": "m1",
+                "role": "member",
+                "correlation_id": "c1",
+                "issued_at": 1700000000,
+            },
+            "payload": BODY,
+            "idempotency_key": "flash-1",
+        }
+    ]
     # Settled: the next retry with that key is refused at once again, as is anyone else's.
     with pytest.raises(Conflict):
         gateway.place_order(request())
@@ -95,8 +123,10 @@ def test_the_retry_of_an_attempt_that_got_a_503_reaches_orders_even_when_sold_ou
 
 
 def test_a_definite_refusal_settles_the_attempt():
-    gateway = Gateway([ConnectionError("broker"), Conflict("sold out", {"reason": "quota_exhausted"})],
-                      sold_out=False)
+    gateway = Gateway(
+        [ConnectionError("broker"), Conflict("sold out", {"reason": "quota_exhausted"})],
+        sold_out=False,
+    )
     with pytest.raises(ConnectionError):
         gateway.place_order(request())
     sell_out(gateway)

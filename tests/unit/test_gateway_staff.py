@@ -28,10 +28,16 @@ def gateway(remote):
 def test_a_staff_request_is_confirmed_once_before_its_first_call():
     remote = FakeRemote("staff")
     service = gateway(remote)
-    assert service.call("fulfillment", "verify_pickup", {"code": "123456"})["method"] == "verify_pickup"
+    assert (
+        service.call("fulfillment", "verify_pickup", {"code": "123456"})["method"]
+        == "verify_pickup"
+    )
     service.call("orders", "list_orders", {})
-    assert remote.calls == [("crm", "confirm_staff_access"), ("fulfillment", "verify_pickup"),
-                            ("orders", "list_orders")]
+    assert remote.calls == [
+        ("crm", "confirm_staff_access"),
+        ("fulfillment", "verify_pickup"),
+        ("orders", "list_orders"),
+    ]
 
 
 def test_a_removed_helper_s_request_goes_no_further():

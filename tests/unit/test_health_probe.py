@@ -18,12 +18,22 @@ def fake_process(proc, pid, argv, state="S"):
     return entry
 
 
-NAMEKO_ORDERS = ["/app/.venv/bin/python", "/app/.venv/bin/nameko", "run", "--config",
-                 "config/orders.yaml", "services.orders.service"]
+NAMEKO_ORDERS = [
+    "/app/.venv/bin/python",
+    "/app/.venv/bin/nameko",
+    "run",
+    "--config",
+    "config/orders.yaml",
+    "services.orders.service",
+]
 
 
 def test_finds_the_services_own_nameko_process(tmp_path):
-    fake_process(tmp_path, 7, ["/usr/bin/nameko", "run", "--config", "config/crm.yaml", "services.crm.service"])
+    fake_process(
+        tmp_path,
+        7,
+        ["/usr/bin/nameko", "run", "--config", "config/crm.yaml", "services.crm.service"],
+    )
     fake_process(tmp_path, 12, NAMEKO_ORDERS)
     (tmp_path / "self").mkdir()  # non-numeric entries are skipped
     assert health.service_pid("orders", tmp_path) == 12
@@ -41,7 +51,10 @@ def test_a_zombie_or_stopped_process_is_not_alive(tmp_path, state):
 def test_liveness_looks_at_nothing_but_the_process(tmp_path):
     fake_process(tmp_path, 12, NAMEKO_ORDERS)
     # No config directory, no database, no broker: the process alone decides liveness.
-    assert health.check("orders", live_only=True, config_dir=tmp_path / "absent", proc=tmp_path) is None
+    assert (
+        health.check("orders", live_only=True, config_dir=tmp_path / "absent", proc=tmp_path)
+        is None
+    )
 
 
 def write_config(config_dir, service, database_url, amqp_uri):
@@ -55,6 +68,7 @@ def socket_table_line(local, remote, state, inode):
     def encode(address):
         ip, port = address
         return socket.inet_aton(ip)[::-1].hex().upper() + f":{port:04X}"
+
     return f"   0: {encode(local)} {encode(remote)} {state} 00000000:00000000 00:00000000 00000000  1000 0 {inode} 1\n"
 
 
@@ -62,14 +76,23 @@ def with_connection(entry, remote, state="01", inode="4242"):
     os.symlink(f"socket:[{inode}]", entry / "fd" / "5")
     (entry / "net").mkdir()
     header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-    (entry / "net" / "tcp").write_text(header + socket_table_line(("10.0.0.5", 40000), remote, state, inode))
+    (entry / "net" / "tcp").write_text(
+        header + socket_table_line(("10.0.0.5", 40000), remote, state, inode)
+    )
 
 
-def test_ready_when_database_answers_and_the_process_holds_a_broker_connection(tmp_path, monkeypatch):
+def test_ready_when_database_answers_and_the_process_holds_a_broker_connection(
+    tmp_path, monkeypatch
+):
     monkeypatch.delenv("LINLI_TEST_HEALTH_AMQP", raising=False)
     entry = fake_process(tmp_path / "proc", 12, NAMEKO_ORDERS)
     with_connection(entry, ("127.0.0.1", 5672))
-    write_config(tmp_path / "config", "orders", f"sqlite:///{tmp_path / 'orders.db'}", "amqp://u:p@127.0.0.1:5672/")
+    write_config(
+        tmp_path / "config",
+        "orders",
+        f"sqlite:///{tmp_path / 'orders.db'}",
+        "amqp://u:p@127.0.0.1:5672/",
+    )
     assert health.check("orders", config_dir=tmp_path / "config", proc=tmp_path / "proc") is None
     # The configured broker is another one (the environment overrides the default, as with
     # nameko run): this process's connection is not to it.
@@ -81,7 +104,12 @@ def test_ready_when_database_answers_and_the_process_holds_a_broker_connection(t
 def test_not_ready_when_the_connection_is_not_established(tmp_path):
     entry = fake_process(tmp_path / "proc", 12, NAMEKO_ORDERS)
     with_connection(entry, ("127.0.0.1", 5672), state="08")  # CLOSE_WAIT: the broker went away
-    write_config(tmp_path / "config", "orders", f"sqlite:///{tmp_path / 'orders.db'}", "amqp://127.0.0.1:5672/")
+    write_config(
+        tmp_path / "config",
+        "orders",
+        f"sqlite:///{tmp_path / 'orders.db'}",
+        "amqp://127.0.0.1:5672/",
+    )
     with pytest.raises(health.Unhealthy, match="no connection to its broker"):
         health.check("orders", config_dir=tmp_path / "config", proc=tmp_path / "proc")
 
@@ -89,7 +117,9 @@ def test_not_ready_when_the_connection_is_not_established(tmp_path):
 def test_not_ready_when_the_database_is_unreachable(tmp_path):
     entry = fake_process(tmp_path / "proc", 12, NAMEKO_ORDERS)
     with_connection(entry, ("127.0.0.1", 5672))
-    missing = tmp_path / "no-such-dir" / "orders.db"  # SQLite cannot open a file in a missing folder
+    missing = (
+        tmp_path / "no-such-dir" / "orders.db"
+    )  # SQLite cannot open a file in a missing folder
     write_config(tmp_path / "config", "orders", f"sqlite:///{missing}", "amqp://127.0.0.1:5672/")
     with pytest.raises(health.Unhealthy, match="database unreachable"):
         health.check("orders", config_dir=tmp_path / "config", proc=tmp_path / "proc")

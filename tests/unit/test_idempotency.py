@@ -70,7 +70,9 @@ def test_the_same_key_with_another_request_is_409_with_the_one_reason(session):
     run(session, work, "k1", {"a": 1})
     with pytest.raises(Conflict) as raised:
         run(session, work, "k1", {"a": 2})
-    assert raised.value.extra == {"reason": "idempotency_key_reused"} == {"reason": idempotency.REASON}
+    assert (
+        raised.value.extra == {"reason": "idempotency_key_reused"} == {"reason": idempotency.REASON}
+    )
     assert work.calls == 1
 
 
@@ -101,7 +103,14 @@ def test_a_claim_without_a_stored_answer_is_not_answered_again(session):
     """orders' order placement claims a key and answers with the order itself: the same key on
     a payment call is another request."""
     with session.begin():
-        session.add(Key(tenant_id="t1", member_id="m1", key="k1", request_hash=idempotency.fingerprint({"a": 1})))
+        session.add(
+            Key(
+                tenant_id="t1",
+                member_id="m1",
+                key="k1",
+                request_hash=idempotency.fingerprint({"a": 1}),
+            )
+        )
     with pytest.raises(Conflict) as raised:
         run(session, Work(), "k1", {"a": 1})
     assert raised.value.extra["reason"] == idempotency.REASON
@@ -126,7 +135,9 @@ def test_a_malformed_key_has_one_message_everywhere(session, key):
 
     with pytest.raises(Invalid) as in_a_payload:
         load(Carrying(), {"idempotency_key": key})
-    assert in_a_payload.value.extra["errors"] == {"idempotency_key": ["1-128 printable characters."]}
+    assert in_a_payload.value.extra["errors"] == {
+        "idempotency_key": ["1-128 printable characters."]
+    }
 
 
 def test_a_well_formed_key_passes():
@@ -150,13 +161,38 @@ def crm_session(make_session):
 def test_crm_redeems_once_per_key_and_answers_reuse_with_the_one_reason(crm_session, caller):
     session, member = crm_session, caller("member", tenant_id="t1", member_id="m1")
     with session.begin():
-        session.add(ProductInfo(product_id="eggs", tenant_id="t1", name="土鸡蛋", category="蛋", tags=[], price_cents=900))
+        session.add(
+            ProductInfo(
+                product_id="eggs",
+                tenant_id="t1",
+                name="土鸡蛋",
+                category="蛋",
+                tags=[],
+                price_cents=900,
+            )
+        )
         loyalty.award_points(session, "t1", "m1", 500, "seed", "seed")
         leader = caller("leader", tenant_id="t1")
-        eggs = rewards.create_reward(session, leader, {"name": "鸡蛋", "points_cost": 100, "kind": "goods_coupon",
-                                                      "coupon": {"product_id": "eggs", "valid_days": 30}})
-        other = rewards.create_reward(session, leader, {"name": "券", "points_cost": 100, "kind": "coupon",
-                                                       "coupon": {"kind": "fixed", "amount_cents": 300, "valid_days": 30}})
+        eggs = rewards.create_reward(
+            session,
+            leader,
+            {
+                "name": "鸡蛋",
+                "points_cost": 100,
+                "kind": "goods_coupon",
+                "coupon": {"product_id": "eggs", "valid_days": 30},
+            },
+        )
+        other = rewards.create_reward(
+            session,
+            leader,
+            {
+                "name": "券",
+                "points_cost": 100,
+                "kind": "coupon",
+                "coupon": {"kind": "fixed", "amount_cents": 300, "valid_days": 30},
+            },
+        )
     with session.begin():
         first = rewards.redeem(session, member, eggs["id"], "r-1")
     with session.begin():
@@ -175,20 +211,35 @@ def test_a_redemption_made_before_crm_had_its_key_table_is_not_made_twice(tmp_pa
     command.upgrade(alembic_config("crm", url), "0006")
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO reward_redemptions (id, tenant_id, member_id, reward_id, request_key, points, coupon_id, "
-            "created_at) VALUES ('red1', 't1', 'm1', 'eggs', 'r-1', 100, 'c1', '2026-11-01 10:00:00')"))
+        connection.execute(
+            text(
+                "INSERT INTO reward_redemptions (id, tenant_id, member_id, reward_id, request_key, points, coupon_id, "
+                "created_at) VALUES ('red1', 't1', 'm1', 'eggs', 'r-1', 100, 'c1', '2026-11-01 10:00:00')"
+            )
+        )
     upgrade("crm", url)
     with engine.connect() as connection:
-        (row,) = connection.execute(text("SELECT tenant_id, member_id, key, request_hash, response "
-                                         "FROM idempotency_keys")).all()
+        (row,) = connection.execute(
+            text("SELECT tenant_id, member_id, key, request_hash, response FROM idempotency_keys")
+        ).all()
     engine.dispose()
-    assert tuple(row) == ("t1", "m1", "r-1", idempotency.fingerprint({"call": "redeem_reward", "reward_id": "eggs"}),
-                          None)  # a retry of r-1 is refused (no stored answer), never redeemed again
+    assert tuple(row) == (
+        "t1",
+        "m1",
+        "r-1",
+        idempotency.fingerprint({"call": "redeem_reward", "reward_id": "eggs"}),
+        None,
+    )  # a retry of r-1 is refused (no stored answer), never redeemed again
 
 
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
 def test_the_web_ui_translates_the_one_reason(language):
-    catalogue = json.loads((REPO / "gateway" / "web" / "i18n" / f"{language}.json").read_text(encoding="utf-8"))
+    catalogue = json.loads(
+        (REPO / "gateway" / "web" / "i18n" / f"{language}.json").read_text(encoding="utf-8")
+    )
     assert catalogue[f"reason.{idempotency.REASON}"]
-    assert not [key for key in catalogue if key.startswith("reason.idempotency") and key != f"reason.{idempotency.REASON}"]
+    assert not [
+        key
+        for key in catalogue
+        if key.startswith("reason.idempotency") and key != f"reason.{idempotency.REASON}"
+    ]

@@ -43,8 +43,13 @@ def product(session, leader, **fields):
 
 
 def live_payload(*items, **fields):
-    return {"title": "周五晚直播", "host_persona": "90后宝妈, 营养师", "scheduled_at": SCHEDULED,
-            "items": list(items), **fields}
+    return {
+        "title": "周五晚直播",
+        "host_persona": "90后宝妈, 营养师",
+        "scheduled_at": SCHEDULED,
+        "items": list(items),
+        **fields,
+    }
 
 
 def create(session, leader, *items, **fields):
@@ -59,13 +64,20 @@ def call(session, use_case, *args, **kwargs):
 
 def reserve(session, member, key, session_id, *items):
     with session.begin():
-        return handlers.reserve_stock(session, member, {
-            "reservation_key": key, "channel": {"type": "live", "id": session_id},
-            "items": [{"product_id": p, "quantity": q} for p, q in items]})
+        return handlers.reserve_stock(
+            session,
+            member,
+            {
+                "reservation_key": key,
+                "channel": {"type": "live", "id": session_id},
+                "items": [{"product_id": p, "quantity": q} for p, q in items],
+            },
+        )
 
 
 def release(session, key, tenant_id="tenant-a"):
     from services.infra.context import Caller
+
     with session.begin():
         return handlers.release_stock(session, Caller(tenant_id=tenant_id), key)
 
@@ -79,7 +91,9 @@ def room_messages(session, since=0):
     """The ``live_room_changed`` messages in the outbox, in order (after the first ``since``)."""
     with session.begin():
         rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-    return [row.payload["data"]["message"] for row in rows if row.event_type == "live_room_changed"][since:]
+    return [
+        row.payload["data"]["message"] for row in rows if row.event_type == "live_room_changed"
+    ][since:]
 
 
 def outbox_size(session):
@@ -90,9 +104,16 @@ def joined(session, name, member_id, tenant_id="tenant-a"):
     """crm's ``member_joined`` through catalog's inbox, as the service consumes it."""
     from services.infra.messaging import EventInbox
 
-    envelope = {"event_id": f"evt-{member_id}", "event_type": "member_joined", "version": 1,
-                "occurred_at": NOW.isoformat(), "tenant_id": tenant_id, "correlation_id": None,
-                "data": {"member_id": member_id, "name": name, "community_slug": "x", "building": "3"}}
+    envelope = {
+        "event_id": f"evt-{member_id}",
+        "event_type": "member_joined",
+        "version": 1,
+        "occurred_at": NOW.isoformat(),
+        "tenant_id": tenant_id,
+        "correlation_id": None,
+        "data": {"member_id": member_id, "name": name, "community_slug": "x", "building": "3"},
+    }
+
     class TestInbox(EventInbox):
         @property
         def Session(self):  # the inbox's own sessions, on the test's database
@@ -107,7 +128,8 @@ def milk_session(session, leader):
     milk = product(session, leader)
     eggs = product(session, leader, name="土鸡蛋", price_cents=2800, unit="盒")
     created = create(
-        session, leader,
+        session,
+        leader,
         {"product_id": milk, "live_price_cents": 990, "quota": 5, "per_member_limit": 2},
         {"product_id": eggs, "live_price_cents": 1990, "quota": 3},
         stream_url="https://pull.example.com/live/abc.flv",
@@ -118,39 +140,75 @@ def milk_session(session, leader):
 
 # --- creating and reading ---------------------------------------------------------------------
 
+
 def test_create_and_get(session, leader, caller, milk_session):
     created, milk, eggs = milk_session
-    assert created["status"] == "scheduled" and created["started_at"] is None and created["pinned"] is None
+    assert (
+        created["status"] == "scheduled"
+        and created["started_at"] is None
+        and created["pinned"] is None
+    )
     assert created["co_hosts"] == [{"name": "王医生", "role": "营养师"}]
     assert created["stream_url"] == "https://pull.example.com/live/abc.flv"
     assert created["items"] == [
-        {"product_id": milk, "name": "鲜牛奶", "unit": "瓶", "live_price_cents": 990, "list_price_cents": 1500,
-         "quota": 5, "sold": 0, "remaining": 5, "per_member_limit": 2},
-        {"product_id": eggs, "name": "土鸡蛋", "unit": "盒", "live_price_cents": 1990, "list_price_cents": 2800,
-         "quota": 3, "sold": 0, "remaining": 3, "per_member_limit": None},
+        {
+            "product_id": milk,
+            "name": "鲜牛奶",
+            "unit": "瓶",
+            "live_price_cents": 990,
+            "list_price_cents": 1500,
+            "quota": 5,
+            "sold": 0,
+            "remaining": 5,
+            "per_member_limit": 2,
+        },
+        {
+            "product_id": eggs,
+            "name": "土鸡蛋",
+            "unit": "盒",
+            "live_price_cents": 1990,
+            "list_price_cents": 2800,
+            "quota": 3,
+            "sold": 0,
+            "remaining": 3,
+            "per_member_limit": None,
+        },
     ]
-    assert created["stats"] == {"viewers": 0, "peak_viewers": 0, "watching": 0, "buyers": 0, "orders": 0,
-                                "gmv_cents": 0, "conversion_rate": 0}
+    assert created["stats"] == {
+        "viewers": 0,
+        "peak_viewers": 0,
+        "watching": 0,
+        "buyers": 0,
+        "orders": 0,
+        "gmv_cents": 0,
+        "conversion_rate": 0,
+    }
     seen = call(session, live.get_live_session, caller("member"), created["id"])
     assert seen == created
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"items": [{"product_id": "nope", "live_price_cents": 100, "quota": 1}]}, "items"),
-    ({"items": [{"product_id": "P", "live_price_cents": 0, "quota": 1}]}, "items"),
-    ({"items": [{"product_id": "P", "live_price_cents": -5, "quota": 1}]}, "items"),
-    ({"items": [{"product_id": "P", "live_price_cents": 100, "quota": 0}]}, "items"),
-    ({"items": [{"product_id": "P", "live_price_cents": 100}]}, "items"),  # quota is required live
-    ({"items": [{"product_id": "P", "live_price_cents": 100, "quota": 1}] * 2}, "items"),
-    ({"items": []}, "items"),
-    ({"title": "x" * 61}, "title"),
-    ({"host_persona": ""}, "host_persona"),
-    ({"stream_url": "ftp://example.com/x"}, "stream_url"),
-    ({"stream_url": "https://example.com/" + "x" * 500}, "stream_url"),
-    ({"co_hosts": [{"name": "x" * 41, "role": "guest"}]}, "co_hosts"),
-    ({"co_hosts": [{"name": "a", "role": "b"}] * 11}, "co_hosts"),
-    ({"scheduled_at": "2026-12-01T10:00:00"}, "scheduled_at"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"items": [{"product_id": "nope", "live_price_cents": 100, "quota": 1}]}, "items"),
+        ({"items": [{"product_id": "P", "live_price_cents": 0, "quota": 1}]}, "items"),
+        ({"items": [{"product_id": "P", "live_price_cents": -5, "quota": 1}]}, "items"),
+        ({"items": [{"product_id": "P", "live_price_cents": 100, "quota": 0}]}, "items"),
+        (
+            {"items": [{"product_id": "P", "live_price_cents": 100}]},
+            "items",
+        ),  # quota is required live
+        ({"items": [{"product_id": "P", "live_price_cents": 100, "quota": 1}] * 2}, "items"),
+        ({"items": []}, "items"),
+        ({"title": "x" * 61}, "title"),
+        ({"host_persona": ""}, "host_persona"),
+        ({"stream_url": "ftp://example.com/x"}, "stream_url"),
+        ({"stream_url": "https://example.com/" + "x" * 500}, "stream_url"),
+        ({"co_hosts": [{"name": "x" * 41, "role": "guest"}]}, "co_hosts"),
+        ({"co_hosts": [{"name": "a", "role": "b"}] * 11}, "co_hosts"),
+        ({"scheduled_at": "2026-12-01T10:00:00"}, "scheduled_at"),
+    ],
+)
 def test_invalid_input_creates_nothing(session, leader, change, field):
     apples = product(session, leader)
     payload = live_payload({"product_id": apples, "live_price_cents": 990, "quota": 5})
@@ -164,38 +222,61 @@ def test_invalid_input_creates_nothing(session, leader, change, field):
     assert count(session, LiveSession) == 0 and count(session, LiveItem) == 0
 
 
-def test_another_communitys_product_is_refused_and_its_session_is_not_found(session, leader, caller,
-                                                                            milk_session):
+def test_another_communitys_product_is_refused_and_its_session_is_not_found(
+    session, leader, caller, milk_session
+):
     created, milk, _ = milk_session
     other = caller("leader", tenant_id="tenant-b")
     with pytest.raises(Invalid) as raised, session.begin():
-        live.create_live_session(session, other, live_payload({"product_id": milk, "live_price_cents": 9,
-                                                               "quota": 1}))
-    assert raised.value.extra["errors"]["items"] == {"0": {"product_id": ["No such product in this community."]}}
-    for use_case, args in [(live.get_live_session, ()), (live.start_live_session, ()),
-                           (live.list_live_comments, ({},)), (live.pin_live_item, ({"product_id": milk},))]:
+        live.create_live_session(
+            session, other, live_payload({"product_id": milk, "live_price_cents": 9, "quota": 1})
+        )
+    assert raised.value.extra["errors"]["items"] == {
+        "0": {"product_id": ["No such product in this community."]}
+    }
+    for use_case, args in [
+        (live.get_live_session, ()),
+        (live.start_live_session, ()),
+        (live.list_live_comments, ({},)),
+        (live.pin_live_item, ({"product_id": milk},)),
+    ]:
         with pytest.raises(NotFound), session.begin():
             use_case(session, other, created["id"], *args)
     with pytest.raises(NotFound), session.begin():
-        live.join_live_room(session, caller("member", tenant_id="tenant-b"), created["id"], "c1", "gw-1")
+        live.join_live_room(
+            session, caller("member", tenant_id="tenant-b"), created["id"], "c1", "gw-1"
+        )
     listed = call(session, live.list_live_sessions, other, {})
     assert listed["items"] == []
 
 
 def test_list_filters_by_status_and_pages(session, leader, caller):
     apples = product(session, leader)
-    ids = [create(session, leader, {"product_id": apples, "live_price_cents": 100, "quota": 1},
-                  title=f"场次 {i}")["id"] for i in range(3)]
+    ids = [
+        create(
+            session,
+            leader,
+            {"product_id": apples, "live_price_cents": 100, "quota": 1},
+            title=f"场次 {i}",
+        )["id"]
+        for i in range(3)
+    ]
     call(session, live.start_live_session, leader, ids[0])
     first = call(session, live.list_live_sessions, caller("member"), {"limit": 2})
     assert [s["id"] for s in first["items"]] == ids[::-1][:2] and first["next_cursor"]
-    rest = call(session, live.list_live_sessions, caller("member"), {"limit": 2, "cursor": first["next_cursor"]})
+    rest = call(
+        session,
+        live.list_live_sessions,
+        caller("member"),
+        {"limit": 2, "cursor": first["next_cursor"]},
+    )
     assert [s["id"] for s in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
     only_live = call(session, live.list_live_sessions, leader, {"status": "live"})
     assert [s["id"] for s in only_live["items"]] == [ids[0]]
 
 
 # --- lifecycle --------------------------------------------------------------------------------
+
 
 def test_lifecycle_and_illegal_transitions(session, leader, caller, milk_session):
     created, _, _ = milk_session
@@ -214,7 +295,10 @@ def test_lifecycle_and_illegal_transitions(session, leader, caller, milk_session
 
     ended = call(session, live.end_live_session, leader, sid)
     assert ended["status"] == "ended" and ended["ended_at"] is not None
-    for use_case, reason in [(live.start_live_session, "live_ended"), (live.end_live_session, "live_ended")]:
+    for use_case, reason in [
+        (live.start_live_session, "live_ended"),
+        (live.end_live_session, "live_ended"),
+    ]:
         with pytest.raises(Conflict) as raised, session.begin():
             use_case(session, leader, sid)
         assert raised.value.extra["reason"] == reason
@@ -225,6 +309,7 @@ def test_lifecycle_and_illegal_transitions(session, leader, caller, milk_session
 
 
 # --- selling ----------------------------------------------------------------------------------
+
 
 def test_live_price_only_while_live(session, leader, caller, milk_session):
     created, milk, _ = milk_session
@@ -246,7 +331,9 @@ def test_live_price_only_while_live(session, leader, caller, milk_session):
         assert session.get(Product, milk, populate_existing=True).stock == 98
 
 
-def test_quota_and_limit_never_exceeded_and_release_gives_back(session, leader, caller, milk_session):
+def test_quota_and_limit_never_exceeded_and_release_gives_back(
+    session, leader, caller, milk_session
+):
     created, milk, eggs = milk_session
     sid = created["id"]
     call(session, live.start_live_session, leader, sid)
@@ -260,7 +347,9 @@ def test_quota_and_limit_never_exceeded_and_release_gives_back(session, leader, 
     reserve(session, ben, "b1", sid, (milk, 2), (eggs, 3))
     with pytest.raises(Conflict) as raised:
         reserve(session, caller("member", member_id="cleo"), "c1", sid, (milk, 2))
-    assert raised.value.extra["reason"] == "quota_exhausted" and raised.value.extra["available"] == 1
+    assert (
+        raised.value.extra["reason"] == "quota_exhausted" and raised.value.extra["available"] == 1
+    )
     with pytest.raises(Conflict) as raised:
         reserve(session, caller("member", member_id="cleo"), "c2", sid, (eggs, 1))
     assert raised.value.extra["reason"] == "quota_exhausted"
@@ -276,8 +365,14 @@ def test_quota_and_limit_never_exceeded_and_release_gives_back(session, leader, 
     seen = call(session, live.get_live_session, leader, sid)
     assert [(i["sold"], i["remaining"]) for i in seen["items"]] == [(2, 3), (3, 0)]
     with session.begin():
-        assert session.scalar(select(ChannelPurchase.quantity).where(
-            ChannelPurchase.member_id == "anna", ChannelPurchase.channel_type == "live")) == 0
+        assert (
+            session.scalar(
+                select(ChannelPurchase.quantity).where(
+                    ChannelPurchase.member_id == "anna", ChannelPurchase.channel_type == "live"
+                )
+            )
+            == 0
+        )
     reserve(session, anna, "a4", sid, (milk, 2))  # her limit is hers again
 
 
@@ -296,14 +391,29 @@ def test_purchase_and_stock_messages(session, leader, caller, milk_session):
     before = outbox_size(session)
     reserve(session, caller("member", member_id="anna"), "a1", sid, (milk, 2), (eggs, 1))
     purchase, stock = room_messages(session, before)
-    assert purchase == {"type": "purchase", "buyer": "李**", "items": [
-        {"product_id": milk, "name": "鲜牛奶", "quantity": 2}, {"product_id": eggs, "name": "土鸡蛋", "quantity": 1}]}
-    assert stock == {"type": "stock", "items": [{"product_id": milk, "remaining": 3},
-                                                {"product_id": eggs, "remaining": 2}]}
+    assert purchase == {
+        "type": "purchase",
+        "buyer": "李**",
+        "items": [
+            {"product_id": milk, "name": "鲜牛奶", "quantity": 2},
+            {"product_id": eggs, "name": "土鸡蛋", "quantity": 1},
+        ],
+    }
+    assert stock == {
+        "type": "stock",
+        "items": [{"product_id": milk, "remaining": 3}, {"product_id": eggs, "remaining": 2}],
+    }
     with session.begin():
-        events = session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "live_room_changed")
-                                 .order_by(OutboxMessage.id.desc()).limit(1)).all()
-    assert events[0].payload["tenant_id"] == "tenant-a" and events[0].payload["data"]["session_id"] == sid
+        events = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.event_type == "live_room_changed")
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        ).all()
+    assert (
+        events[0].payload["tenant_id"] == "tenant-a"
+        and events[0].payload["data"]["session_id"] == sid
+    )
 
     # The same order retried reserves nothing twice and tells the room nothing new.
     reserve(session, caller("member", member_id="anna"), "a1", sid, (milk, 2), (eggs, 1))
@@ -311,12 +421,19 @@ def test_purchase_and_stock_messages(session, leader, caller, milk_session):
 
     release(session, "a1")
     assert room_messages(session, before + 2) == [
-        {"type": "stock", "items": [{"product_id": milk, "remaining": 5}, {"product_id": eggs, "remaining": 3}]}]
+        {
+            "type": "stock",
+            "items": [{"product_id": milk, "remaining": 5}, {"product_id": eggs, "remaining": 3}],
+        }
+    ]
 
     # A wave or shop order says nothing to any room.
     with session.begin():
-        handlers.reserve_stock(session, caller("member"), {"reservation_key": "shop-1",
-                                                           "items": [{"product_id": milk, "quantity": 1}]})
+        handlers.reserve_stock(
+            session,
+            caller("member"),
+            {"reservation_key": "shop-1", "items": [{"product_id": milk, "quantity": 1}]},
+        )
     assert outbox_size(session) == before + 3
 
 
@@ -329,30 +446,53 @@ def test_batch_records_each_live_purchase_as_a_single_order_does(session, leader
     before = outbox_size(session)
 
     def order(key, member_id, *items):
-        return {"caller": {"tenant_id": "tenant-a", "member_id": member_id, "correlation_id": key},
-                "reservation": {"reservation_key": key, "channel": {"type": "live", "id": sid},
-                                "items": [{"product_id": p, "quantity": q} for p, q in items]}}
+        return {
+            "caller": {"tenant_id": "tenant-a", "member_id": member_id, "correlation_id": key},
+            "reservation": {
+                "reservation_key": key,
+                "channel": {"type": "live", "id": sid},
+                "items": [{"product_id": p, "quantity": q} for p, q in items],
+            },
+        }
 
-    answers = handlers.reserve_stocks(session, [order("a1", "anna", (milk, 2)), order("a2", "anna", (milk, 1)),
-                                                order("b1", "ben", (eggs, 1))])
+    answers = handlers.reserve_stocks(
+        session,
+        [
+            order("a1", "anna", (milk, 2)),
+            order("a2", "anna", (milk, 1)),
+            order("b1", "ben", (eggs, 1)),
+        ],
+    )
     assert value_of(answers[0])["lines"][0]["unit_price_cents"] == 990  # the live price
     with pytest.raises(Conflict) as raised:  # her limit of 2, counted across the batch
         value_of(answers[1])
     assert raised.value.extra["reason"] == "limit_reached"
     assert value_of(answers[2])["lines"][0]["product_id"] == eggs
     assert room_messages(session, before) == [
-        {"type": "purchase", "buyer": "李**", "items": [{"product_id": milk, "name": "鲜牛奶", "quantity": 2}]},
+        {
+            "type": "purchase",
+            "buyer": "李**",
+            "items": [{"product_id": milk, "name": "鲜牛奶", "quantity": 2}],
+        },
         {"type": "stock", "items": [{"product_id": milk, "remaining": 3}]},
-        {"type": "purchase", "buyer": "王**", "items": [{"product_id": eggs, "name": "土鸡蛋", "quantity": 1}]},
+        {
+            "type": "purchase",
+            "buyer": "王**",
+            "items": [{"product_id": eggs, "name": "土鸡蛋", "quantity": 1}],
+        },
         {"type": "stock", "items": [{"product_id": eggs, "remaining": 2}]},
     ]
     with session.begin():
-        bought = session.execute(select(ChannelPurchase.member_id, ChannelPurchase.quantity)
-                                 .order_by(ChannelPurchase.member_id)).all()
+        bought = session.execute(
+            select(ChannelPurchase.member_id, ChannelPurchase.quantity).order_by(
+                ChannelPurchase.member_id
+            )
+        ).all()
     assert [tuple(row) for row in bought] == [("anna", 2), ("ben", 1)]
 
 
 # --- pin ----------------------------------------------------------------------------------------
+
 
 def test_pin_validation_and_message(session, leader, caller, milk_session):
     created, milk, eggs = milk_session
@@ -383,6 +523,7 @@ def test_pin_validation_and_message(session, leader, caller, milk_session):
 
 # --- comments -----------------------------------------------------------------------------------
 
+
 def test_comment_rules_length_and_live_only(session, leader, caller, milk_session):
     created, _, _ = milk_session
     sid = created["id"]
@@ -409,17 +550,41 @@ def test_comment_rate_limit_counts_stored_comments(session, leader, caller, milk
     start = datetime.now(UTC)
     call(session, live.post_live_comment, anna, sid, {"text": "第一条"}, now=start)
     with pytest.raises(RateLimited) as raised, session.begin():
-        live.post_live_comment(session, anna, sid, {"text": "太快了"}, now=start + timedelta(seconds=1))
+        live.post_live_comment(
+            session, anna, sid, {"text": "太快了"}, now=start + timedelta(seconds=1)
+        )
     assert raised.value.extra["retry_after_seconds"] == 2
     # Someone else is not slowed by her.
-    call(session, live.post_live_comment, caller("member", member_id="ben"), sid, {"text": "我也来"},
-         now=start + timedelta(seconds=1))
+    call(
+        session,
+        live.post_live_comment,
+        caller("member", member_id="ben"),
+        sid,
+        {"text": "我也来"},
+        now=start + timedelta(seconds=1),
+    )
     for i in range(1, 10):  # one every 3 s: ten within the minute
-        call(session, live.post_live_comment, anna, sid, {"text": f"第{i + 1}条"}, now=start + timedelta(seconds=3 * i))
+        call(
+            session,
+            live.post_live_comment,
+            anna,
+            sid,
+            {"text": f"第{i + 1}条"},
+            now=start + timedelta(seconds=3 * i),
+        )
     with pytest.raises(RateLimited) as raised, session.begin():
-        live.post_live_comment(session, anna, sid, {"text": "第十一条"}, now=start + timedelta(seconds=40))
+        live.post_live_comment(
+            session, anna, sid, {"text": "第十一条"}, now=start + timedelta(seconds=40)
+        )
     assert raised.value.extra["retry_after_seconds"] == 20  # when the first leaves the minute
-    call(session, live.post_live_comment, anna, sid, {"text": "又可以了"}, now=start + timedelta(seconds=61))
+    call(
+        session,
+        live.post_live_comment,
+        anna,
+        sid,
+        {"text": "又可以了"},
+        now=start + timedelta(seconds=61),
+    )
     assert count(session, LiveComment, LiveComment.member_id == "anna") == 11
 
 
@@ -430,8 +595,17 @@ def test_hide_and_list_comments(session, leader, caller, milk_session):
     call(session, live.start_live_session, leader, sid)
     anna = caller("member", member_id="anna")
     start = datetime.now(UTC)
-    ids = [call(session, live.post_live_comment, anna, sid, {"text": f"c{i}"}, now=start + timedelta(seconds=3 * i))["id"]
-           for i in range(3)]
+    ids = [
+        call(
+            session,
+            live.post_live_comment,
+            anna,
+            sid,
+            {"text": f"c{i}"},
+            now=start + timedelta(seconds=3 * i),
+        )["id"]
+        for i in range(3)
+    ]
     comment_messages = [m for m in room_messages(session) if m["type"] == "comment"]
     assert comment_messages[0]["comment"]["author"] == "A**"
     assert set(comment_messages[0]["comment"]) == {"id", "author", "text", "at"}
@@ -444,25 +618,44 @@ def test_hide_and_list_comments(session, leader, caller, milk_session):
     assert hidden["hidden"] is True
     call(session, live.hide_live_comment, leader, sid, ids[1])  # again: one message only
     assert [m for m in room_messages(session) if m["type"] == "comment_hidden"] == [
-        {"type": "comment_hidden", "comment_id": ids[1]}]
+        {"type": "comment_hidden", "comment_id": ids[1]}
+    ]
 
     as_member = call(session, live.list_live_comments, anna, sid, {})
     assert [c["id"] for c in as_member["items"]] == [ids[2], ids[0]]
     as_staff = call(session, live.list_live_comments, leader, sid, {"limit": 2})
     assert [(c["id"], c["hidden"]) for c in as_staff["items"]] == [(ids[2], False), (ids[1], True)]
-    rest = call(session, live.list_live_comments, leader, sid, {"limit": 2, "cursor": as_staff["next_cursor"]})
+    rest = call(
+        session,
+        live.list_live_comments,
+        leader,
+        sid,
+        {"limit": 2, "cursor": as_staff["next_cursor"]},
+    )
     assert [c["id"] for c in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
 
     # Late joiners get the visible ones, oldest first.
-    snapshot = call(session, live.join_live_room, caller("member", member_id="ben"), sid, "conn-ben", "gw-1")
+    snapshot = call(
+        session, live.join_live_room, caller("member", member_id="ben"), sid, "conn-ben", "gw-1"
+    )
     assert [c["id"] for c in snapshot["comments"]] == [ids[0], ids[2]]
     assert snapshot["session"]["id"] == sid
 
 
 # --- names --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, masked", [("李秀英", "李**"), ("Alice", "A**"), ("王", "王**"),
-                                          ("", "邻居"), ("  ", "邻居"), ("x" * 80, "x**")])
+
+@pytest.mark.parametrize(
+    "name, masked",
+    [
+        ("李秀英", "李**"),
+        ("Alice", "A**"),
+        ("王", "王**"),
+        ("", "邻居"),
+        ("  ", "邻居"),
+        ("x" * 80, "x**"),
+    ],
+)
 def test_mask_name(name, masked):
     assert live.mask_name(name) == masked
 
@@ -478,6 +671,7 @@ def test_member_names_read_model_stores_only_the_masked_name(session):
 
 
 # --- presence and stats -------------------------------------------------------------------------
+
 
 def test_presence_viewers_peak_and_stats(session, leader, caller, milk_session):
     created, milk, _ = milk_session
@@ -502,21 +696,40 @@ def test_presence_viewers_peak_and_stats(session, leader, caller, milk_session):
 
     assert call(session, live.leave_live_room, ben, "b-1")["left"] is True
     assert call(session, live.leave_live_room, ben, "b-1")["left"] is False
-    assert room_messages(session)[-1] == {"type": "viewers", "watching": 1, "viewers": 2, "peak_viewers": 2}
+    assert room_messages(session)[-1] == {
+        "type": "viewers",
+        "watching": 1,
+        "viewers": 2,
+        "peak_viewers": 2,
+    }
 
     reserve(session, anna, "order-1", sid, (milk, 2))
     call(session, live.end_live_session, leader, sid)
     # Joining an ended session shows its final state and counts no one.
     call(session, live.join_live_room, caller("member", member_id="cleo"), sid, "c-1", "gw-1")
     stats = call(session, live.get_live_session, caller("member"), sid)["stats"]
-    assert stats == {"viewers": 2, "peak_viewers": 2, "watching": 2, "buyers": 1, "orders": 1,
-                     "gmv_cents": 1980, "conversion_rate": 0.5}
+    assert stats == {
+        "viewers": 2,
+        "peak_viewers": 2,
+        "watching": 2,
+        "buyers": 1,
+        "orders": 1,
+        "gmv_cents": 1980,
+        "conversion_rate": 0.5,
+    }
     release(session, "order-1")  # a cancelled order is no longer a sale
     stats = call(session, live.get_live_session, caller("member"), sid)["stats"]
-    assert (stats["buyers"], stats["orders"], stats["gmv_cents"], stats["conversion_rate"]) == (0, 0, 0, 0.0)
+    assert (stats["buyers"], stats["orders"], stats["gmv_cents"], stats["conversion_rate"]) == (
+        0,
+        0,
+        0,
+        0.0,
+    )
 
 
-def test_join_needs_a_member_or_staff_and_one_room_per_connection(session, leader, caller, milk_session):
+def test_join_needs_a_member_or_staff_and_one_room_per_connection(
+    session, leader, caller, milk_session
+):
     created, _, _ = milk_session
     from services.infra.context import Caller
     from services.infra.errors import Unauthorized
@@ -529,8 +742,11 @@ def test_join_needs_a_member_or_staff_and_one_room_per_connection(session, leade
         live.join_live_room(session, caller("member"), "no-such-session", "c1", "gw-1")
     with pytest.raises(Invalid), session.begin():
         live.join_live_room(session, caller("member"), created["id"], "x" * 65, "gw-1")
-    other = create(session, leader, {"product_id": created["items"][0]["product_id"], "live_price_cents": 1,
-                                     "quota": 1})
+    other = create(
+        session,
+        leader,
+        {"product_id": created["items"][0]["product_id"], "live_price_cents": 1, "quota": 1},
+    )
     call(session, live.join_live_room, caller("member"), created["id"], "c1", "gw-1")
     with pytest.raises(Conflict), session.begin():
         live.join_live_room(session, caller("member"), other["id"], "c1", "gw-1")
@@ -541,9 +757,20 @@ def test_refresh_and_prune_stale_presence(session, leader, caller, milk_session)
     sid = created["id"]
     call(session, live.start_live_session, leader, sid)
     long_ago = datetime.now(UTC) - timedelta(minutes=5)
-    for member_id, connection, instance in [("anna", "a-1", "gw-1"), ("ben", "b-1", "gw-2"), ("cleo", "c-1", "gw-2")]:
-        call(session, live.join_live_room, caller("member", member_id=member_id), sid, connection, instance,
-             now=long_ago)
+    for member_id, connection, instance in [
+        ("anna", "a-1", "gw-1"),
+        ("ben", "b-1", "gw-2"),
+        ("cleo", "c-1", "gw-2"),
+    ]:
+        call(
+            session,
+            live.join_live_room,
+            caller("member", member_id=member_id),
+            sid,
+            connection,
+            instance,
+            now=long_ago,
+        )
     refreshed = call(session, live.refresh_live_presence, "gw-2", ["b-1", "a-1", "gone"])
     # a-1 belongs to another process: that process refreshes it, not this one.
     assert refreshed == {"refreshed": 1, "missing": ["a-1", "gone"]}
@@ -553,7 +780,9 @@ def test_refresh_and_prune_stale_presence(session, leader, caller, milk_session)
     with session.begin():
         left = session.scalars(select(LivePresence.connection_id)).all()
     assert left == ["b-1"]
-    assert room_messages(session, before) == [{"type": "viewers", "watching": 1, "viewers": 3, "peak_viewers": 3}]
+    assert room_messages(session, before) == [
+        {"type": "viewers", "watching": 1, "viewers": 3, "peak_viewers": 3}
+    ]
     assert call(session, live.prune_stale_presence) == 0
     assert outbox_size(session) == before + 1
     with pytest.raises(Invalid), session.begin():
@@ -562,24 +791,32 @@ def test_refresh_and_prune_stale_presence(session, leader, caller, milk_session)
 
 # --- gateway ------------------------------------------------------------------------------------
 
+
 def test_gateway_sends_iso_datetimes_and_checks_the_body():
     from werkzeug.test import EnvironBuilder
 
     from gateway.routes.live_sessions import LiveSessionRoutes
 
-    body = live_payload({"product_id": "p1", "live_price_cents": 990, "quota": 100, "per_member_limit": 1},
-                        co_hosts=[{"name": "王医生", "role": "营养师"}])
+    body = live_payload(
+        {"product_id": "p1", "live_price_cents": 990, "quota": 100, "per_member_limit": 1},
+        co_hosts=[{"name": "王医生", "role": "营养师"}],
+    )
     gateway = FakeGateway(lambda service, method, *args: {"id": "s1"})
-    assert LiveSessionRoutes.create_live_session(gateway, EnvironBuilder(method="POST", json=body).get_request()) == (
-        201, {"id": "s1"})
-    (service, method, payload), = gateway.calls
+    assert LiveSessionRoutes.create_live_session(
+        gateway, EnvironBuilder(method="POST", json=body).get_request()
+    ) == (201, {"id": "s1"})
+    ((service, method, payload),) = gateway.calls
     assert (service, method) == ("catalog", "create_live_session")
     assert payload["scheduled_at"] == datetime.fromisoformat(SCHEDULED).isoformat()
-    for bad in [{**body, "items": [{"product_id": "p1", "live_price_cents": 990}]},  # no quota
-                {**body, "stream_url": "rtmp://push.example.com/x"},
-                {**body, "host_persona": "x" * 201}]:
+    for bad in [
+        {**body, "items": [{"product_id": "p1", "live_price_cents": 990}]},  # no quota
+        {**body, "stream_url": "rtmp://push.example.com/x"},
+        {**body, "host_persona": "x" * 201},
+    ]:
         with pytest.raises(Invalid):
-            LiveSessionRoutes.create_live_session(gateway, EnvironBuilder(method="POST", json=bad).get_request())
+            LiveSessionRoutes.create_live_session(
+                gateway, EnvironBuilder(method="POST", json=bad).get_request()
+            )
     too_long = EnvironBuilder(method="POST", json={"text": "长" * 10_000}).get_request()
     with pytest.raises(Invalid):
         LiveSessionRoutes.post_live_comment(gateway, too_long, "s1")
@@ -592,9 +829,17 @@ def test_openapi_documents_live_sessions():
 
     paths = build_spec()["paths"]
     assert "201" in paths["/api/v1/live-sessions"]["post"]["responses"]
-    assert "get" in paths["/api/v1/live-sessions"] and "get" in paths["/api/v1/live-sessions/{session_id}"]
+    assert (
+        "get" in paths["/api/v1/live-sessions"]
+        and "get" in paths["/api/v1/live-sessions/{session_id}"]
+    )
     for action in ("start", "end", "pin"):
         assert "200" in paths[f"/api/v1/live-sessions/{{session_id}}/{action}"]["post"]["responses"]
     comments = paths["/api/v1/live-sessions/{session_id}/comments"]
     assert "201" in comments["post"]["responses"] and "get" in comments
-    assert "200" in paths["/api/v1/live-sessions/{session_id}/comments/{comment_id}/hide"]["post"]["responses"]
+    assert (
+        "200"
+        in paths["/api/v1/live-sessions/{session_id}/comments/{comment_id}/hide"]["post"][
+            "responses"
+        ]
+    )

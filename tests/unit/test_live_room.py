@@ -50,12 +50,17 @@ def test_a_viewer_too_far_behind_is_dropped_instead_of_slowing_the_room(monkeypa
 
 
 def request(headers):
-    return Request(EnvironBuilder(path="/api/v1/live-sessions/s1/ws", headers=headers).get_environ())
+    return Request(
+        EnvironBuilder(path="/api/v1/live-sessions/s1/ws", headers=headers).get_environ()
+    )
 
 
 def test_the_token_comes_from_the_header_or_from_the_browsers_subprotocols():
     assert live_room._authorization(request({"Authorization": "Bearer abc"})) == "Bearer abc"
-    assert live_room._authorization(request({"Sec-WebSocket-Protocol": "linli.v1, abc.def"})) == "Bearer abc.def"
+    assert (
+        live_room._authorization(request({"Sec-WebSocket-Protocol": "linli.v1, abc.def"}))
+        == "Bearer abc.def"
+    )
     assert live_room._authorization(request({"Sec-WebSocket-Protocol": "other, abc"})) is None
     assert live_room._authorization(request({})) is None
 
@@ -78,8 +83,14 @@ def test_changes_reach_only_the_viewers_of_that_session_in_that_community():
 
 def test_the_gateway_remembers_what_sold_out_and_forgets_when_quota_comes_back():
     room = server()
-    room.broadcast("t1", "s1", {"type": "stock", "items": [{"product_id": "p1", "remaining": 0},
-                                                          {"product_id": "p2", "remaining": 4}]})
+    room.broadcast(
+        "t1",
+        "s1",
+        {
+            "type": "stock",
+            "items": [{"product_id": "p1", "remaining": 0}, {"product_id": "p2", "remaining": 4}],
+        },
+    )
     assert room.sold_out("s1", ["p2", "p1"]) == "p1"
     assert room.sold_out("s2", ["p1"]) is None
     room.broadcast("t1", "s1", {"type": "stock", "items": [{"product_id": "p1", "remaining": 1}]})
@@ -122,8 +133,12 @@ def test_staff_viewers_are_asked_about_again_and_a_removed_one_is_disconnected()
 
     room._run = run
     member = viewer()
-    kept, removed = (Viewer("s1", Caller(tenant_id="t1", account_id=account, role="staff")) for account in "ab")
+    kept, removed = (
+        Viewer("s1", Caller(tenant_id="t1", account_id=account, role="staff")) for account in "ab"
+    )
     room.viewers = {one.connection_id: one for one in (member, kept, removed)}
     room.recheck_staff()
-    assert sorted(asked) == sorted([("confirm", kept.connection_id), ("confirm", removed.connection_id)])
+    assert sorted(asked) == sorted(
+        [("confirm", kept.connection_id), ("confirm", removed.connection_id)]
+    )
     assert removed.closed and not kept.closed and not member.closed

@@ -24,7 +24,9 @@ def emit_line():
         handler = logging.StreamHandler(stream)
         handler.addFilter(logs.ContextFilter(service="orders"))
         handler.setFormatter(logs.JsonFormatter() if fmt == "json" else logs.TextFormatter())
-        logger = logging.Logger("tests.logs", logging.DEBUG)  # outside the hierarchy: no other handler
+        logger = logging.Logger(
+            "tests.logs", logging.DEBUG
+        )  # outside the hierarchy: no other handler
         logger.addHandler(handler)
         logger.log(level, message, *args, **kwargs)
         return stream.getvalue()
@@ -41,15 +43,35 @@ def test_a_json_line_has_every_field(emit_line):
     assert line.endswith("\n") and line.count("\n") == 1
     entry = json.loads(line)
     assert entry["time"].endswith("+00:00") and entry["time"][:4].isdigit()
-    assert {key: entry[key] for key in ("level", "service", "logger", "message", "entrypoint",
-                                        "correlation_id", "tenant_id")} == {
-        "level": "WARNING", "service": "orders", "logger": "tests.logs", "message": "order o-1 placed",
-        "entrypoint": "place_orders", "correlation_id": "c0ffee", "tenant_id": "community-1"}
+    assert {
+        key: entry[key]
+        for key in (
+            "level",
+            "service",
+            "logger",
+            "message",
+            "entrypoint",
+            "correlation_id",
+            "tenant_id",
+        )
+    } == {
+        "level": "WARNING",
+        "service": "orders",
+        "logger": "tests.logs",
+        "message": "order o-1 placed",
+        "entrypoint": "place_orders",
+        "correlation_id": "c0ffee",
+        "tenant_id": "community-1",
+    }
 
 
 def test_outside_a_worker_the_fields_are_null(emit_line):
     entry = json.loads(emit_line("json", logging.INFO, "started"))
-    assert entry["correlation_id"] is None and entry["tenant_id"] is None and entry["entrypoint"] is None
+    assert (
+        entry["correlation_id"] is None
+        and entry["tenant_id"] is None
+        and entry["entrypoint"] is None
+    )
 
 
 def test_the_exception_text_is_in_the_line_and_redacted(emit_line):
@@ -71,32 +93,53 @@ def test_text_lines_carry_the_entrypoint_and_correlation_id(emit_line):
     assert "INFO tests.logs [/api/v1/orders/{order_id}] [abc123]: hello" in line
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("member 13912345678 joined", "member 139****5678 joined"),
-    ("tel:+86 15000001111.", "tel:+86 150****1111."),
-    ("order 2026120413912345678 is not a phone", "order 2026120413912345678 is not a phone"),
-    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "Authorization: ***"),
-    ("header bearer abc.def-ghi", "header bearer ***"),
-    ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln leaked", "token *** leaked"),
-    ('{"password": "s3cret", "phone": "13800000000"}', '{"password": ***, "phone": "138****0000"}'),
-    ("login password=hunter2&next=/", "login password=***&next=/"),
-    ("webhook_secret: abc123, retries: 3", "webhook_secret: ***, retries: 3"),
-    ("api_key=AKIA123 region=cn", "api_key=*** region=cn"),
-    ("12 items at 3 price", "12 items at 3 price"),
-    ("key=abc123 next", "key=*** next"),
-    ('{"key": "abc", "kind": "x"}', '{"key": ***, "kind": "x"}'),
-    ("raise NotFound(detail, {key: object_id})", "raise NotFound(detail, {key: object_id})"),
-    ("Idempotency-Key: order-1", "Idempotency-Key: ***"),
-    ("monkey=3 keyboard=2", "monkey=3 keyboard=2"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("member 13912345678 joined", "member 139****5678 joined"),
+        ("tel:+86 15000001111.", "tel:+86 150****1111."),
+        ("order 2026120413912345678 is not a phone", "order 2026120413912345678 is not a phone"),
+        (
+            "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "Authorization: ***",
+        ),
+        ("header bearer abc.def-ghi", "header bearer ***"),
+        ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln leaked", "token *** leaked"),
+        (
+            '{"password": "s3cret", "phone": "13800000000"}',
+            '{"password": ***, "phone": "138****0000"}',
+        ),
+        ("login password=hunter2&next=/", "login password=***&next=/"),
+        ("webhook_secret: abc123, retries: 3", "webhook_secret: ***, retries: 3"),
+        ("api_key=AKIA123 region=cn", "api_key=*** region=cn"),
+        ("12 items at 3 price", "12 items at 3 price"),
+        ("key=abc123 next", "key=*** next"),
+        ('{"key": "abc", "kind": "x"}', '{"key": ***, "kind": "x"}'),
+        ("raise NotFound(detail, {key: object_id})", "raise NotFound(detail, {key: object_id})"),
+        ("Idempotency-Key: order-1", "Idempotency-Key: ***"),
+        ("monkey=3 keyboard=2", "monkey=3 keyboard=2"),
+    ],
+)
 def test_redaction(text, expected):
     assert logs.redact(text) == expected
 
 
 def test_extra_fields_are_redacted_by_name_and_value(emit_line):
-    entry = json.loads(emit_line("json", logging.INFO, "signed in", extra={
-        "password": "hunter2", "token": "abc", "api_key": "k", "phone": "13712345678",
-        "headers": {"Authorization": "Bearer xyz", "Accept": "json"}, "count": 3}))
+    entry = json.loads(
+        emit_line(
+            "json",
+            logging.INFO,
+            "signed in",
+            extra={
+                "password": "hunter2",
+                "token": "abc",
+                "api_key": "k",
+                "phone": "13712345678",
+                "headers": {"Authorization": "Bearer xyz", "Accept": "json"},
+                "count": 3,
+            },
+        )
+    )
     assert entry["password"] == entry["token"] == entry["api_key"] == "***"
     assert entry["phone"] == "137****5678"
     assert entry["headers"] == {"Authorization": "***", "Accept": "json"}

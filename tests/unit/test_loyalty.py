@@ -28,14 +28,32 @@ def session(make_session):
     session = make_session(Base, "crm")
     with session.begin():
         for tenant in ("t1", "t2"):
-            session.add(Community(id=tenant, slug=f"{tenant}-slug", name="团", leader_display_name="团长"))
+            session.add(
+                Community(id=tenant, slug=f"{tenant}-slug", name="团", leader_display_name="团长")
+            )
         session.flush()
         for member_id, tenant in (("m1", "t1"), ("m2", "t1"), ("x1", "t2")):
-            session.add(Account(id=f"a-{member_id}", tenant_id=tenant, phone=f"1390000{member_id}",
-                                password_hash="-", role="member", display_name=member_id))
+            session.add(
+                Account(
+                    id=f"a-{member_id}",
+                    tenant_id=tenant,
+                    phone=f"1390000{member_id}",
+                    password_hash="-",
+                    role="member",
+                    display_name=member_id,
+                )
+            )
             session.flush()
-            session.add(Member(id=member_id, tenant_id=tenant, account_id=f"a-{member_id}", name=member_id,
-                               building="3", unit="501"))
+            session.add(
+                Member(
+                    id=member_id,
+                    tenant_id=tenant,
+                    account_id=f"a-{member_id}",
+                    name=member_id,
+                    building="3",
+                    unit="501",
+                )
+            )
     return session
 
 
@@ -52,8 +70,16 @@ def m1(caller):
 def grant(session, points, member_id="m1", tenant_id="t1"):
     """Points from somewhere (a leader's adjustment): the ledger is the only source of balance."""
     with session.begin():
-        session.add(PointsEntry(tenant_id=tenant_id, member_id=member_id, delta=points, kind="adjusted",
-                                entry_key=f"adjusted:{uuid.uuid4()}", reason="test"))
+        session.add(
+            PointsEntry(
+                tenant_id=tenant_id,
+                member_id=member_id,
+                delta=points,
+                kind="adjusted",
+                entry_key=f"adjusted:{uuid.uuid4()}",
+                reason="test",
+            )
+        )
 
 
 def balance(session, member_id="m1"):
@@ -63,20 +89,36 @@ def balance(session, member_id="m1"):
 
 def ledger_sum(session, member_id="m1"):
     with session.begin():
-        return session.scalar(select(func.sum(PointsEntry.delta)).where(PointsEntry.member_id == member_id)) or 0
+        return (
+            session.scalar(
+                select(func.sum(PointsEntry.delta)).where(PointsEntry.member_id == member_id)
+            )
+            or 0
+        )
 
 
 def ledger(session, order_id):
     with session.begin():
-        return [(entry.kind, entry.delta) for entry in session.scalars(
-            select(PointsEntry).where(PointsEntry.order_id == order_id).order_by(PointsEntry.created_at))]
+        return [
+            (entry.kind, entry.delta)
+            for entry in session.scalars(
+                select(PointsEntry)
+                .where(PointsEntry.order_id == order_id)
+                .order_by(PointsEntry.created_at)
+            )
+        ]
 
 
 def coupon(session, member_id="m1", tenant_id="t1", key=None, **spec):
-    spec = {key: value for key, value in {"kind": "fixed", "amount_cents": 1000, "valid_days": 30, **spec}.items()
-            if value is not None}
+    spec = {
+        key: value
+        for key, value in {"kind": "fixed", "amount_cents": 1000, "valid_days": 30, **spec}.items()
+        if value is not None
+    }
     with session.begin():
-        return loyalty.issue_coupon(session, tenant_id, member_id, spec, "manual", key or str(uuid.uuid4())).id
+        return loyalty.issue_coupon(
+            session, tenant_id, member_id, spec, "manual", key or str(uuid.uuid4())
+        ).id
 
 
 def coupon_row(session, coupon_id):
@@ -84,18 +126,36 @@ def coupon_row(session, coupon_id):
         return session.get(Coupon, coupon_id)
 
 
-def checkout(session, caller, order_id="o1", subtotal=20000, coupon_id=None, points=0, member_id=None):
-    payload = {"order_id": order_id, "member_id": member_id or caller.member_id, "subtotal_cents": subtotal,
-               "coupon_id": coupon_id, "points_to_use": points}
+def checkout(
+    session, caller, order_id="o1", subtotal=20000, coupon_id=None, points=0, member_id=None
+):
+    payload = {
+        "order_id": order_id,
+        "member_id": member_id or caller.member_id,
+        "subtotal_cents": subtotal,
+        "coupon_id": coupon_id,
+        "points_to_use": points,
+    }
     with session.begin():
         return loyalty.apply_checkout(session, caller, payload)
 
 
 def event(event_type, order_id, total_cents, member_id="m1", tenant_id="t1", **data):
-    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "version": 1,
-            "occurred_at": utcnow().isoformat(), "tenant_id": tenant_id, "correlation_id": None,
-            "data": {"order_id": order_id, "member_id": member_id, "total_cents": total_cents, "lines": [],
-                     **data}}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "version": 1,
+        "occurred_at": utcnow().isoformat(),
+        "tenant_id": tenant_id,
+        "correlation_id": None,
+        "data": {
+            "order_id": order_id,
+            "member_id": member_id,
+            "total_cents": total_cents,
+            "lines": [],
+            **data,
+        },
+    }
 
 
 def deliver(session, handler, envelope, times=1):
@@ -106,11 +166,21 @@ def deliver(session, handler, envelope, times=1):
 
 def purchase(session, order_id, total_cents, days_ago=10, status="paid", member_id="m1"):
     with session.begin():
-        session.add(Purchase(order_id=order_id, tenant_id="t1", member_id=member_id, status=status,
-                             total_cents=total_cents, lines=[], placed_at=utcnow() - timedelta(days=days_ago)))
+        session.add(
+            Purchase(
+                order_id=order_id,
+                tenant_id="t1",
+                member_id=member_id,
+                status=status,
+                total_cents=total_cents,
+                lines=[],
+                placed_at=utcnow() - timedelta(days=days_ago),
+            )
+        )
 
 
 # --- settings --------------------------------------------------------------------------------
+
 
 def test_settings_have_defaults_and_take_partial_updates(session, leader, caller):
     with session.begin():
@@ -122,26 +192,47 @@ def test_settings_have_defaults_and_take_partial_updates(session, leader, caller
         changed = settings.update_settings(session, leader, {"points_per_yuan": 3})
     assert changed["points_per_yuan"] == 3 and changed["tiers"] == shown["tiers"]
     with session.begin():
-        assert settings.get_settings(session, caller("staff", tenant_id="t1"))["points_per_yuan"] == 3
-        assert settings.for_tenant(session, "t2")["points_per_yuan"] == 1  # another community untouched
+        assert (
+            settings.get_settings(session, caller("staff", tenant_id="t1"))["points_per_yuan"] == 3
+        )
+        assert (
+            settings.for_tenant(session, "t2")["points_per_yuan"] == 1
+        )  # another community untouched
 
 
-@pytest.mark.parametrize("change", [
-    {"tiers": [{"name": "A", "min_spend_cents": 0, "discount_percent": 0},
-               {"name": "B", "min_spend_cents": 0, "discount_percent": 2}]},  # not strictly increasing
-    {"tiers": [{"name": "A", "min_spend_cents": 0, "discount_percent": 5},
-               {"name": "B", "min_spend_cents": 100, "discount_percent": 2}]},  # discount falls
-    {"tiers": [{"name": "A", "min_spend_cents": 100, "discount_percent": 0}]},  # must start at 0
-    {"tiers": [{"name": "A", "min_spend_cents": 0, "discount_percent": 0},
-               {"name": "B", "min_spend_cents": 10, "discount_percent": 31}]},  # discount above 30
-    {"tiers": []},
-    {"points_per_yuan": 101},
-    {"points_per_yuan": -1},
-    {"max_points_ratio_percent": 101},
-    {"points_value": 5},  # fixed, read-only
-    {"admission": {"mode": "lottery"}},  # not a mode
-    {"points_per_yuan": 2, "bogus": 1},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {
+            "tiers": [
+                {"name": "A", "min_spend_cents": 0, "discount_percent": 0},
+                {"name": "B", "min_spend_cents": 0, "discount_percent": 2},
+            ]
+        },  # not strictly increasing
+        {
+            "tiers": [
+                {"name": "A", "min_spend_cents": 0, "discount_percent": 5},
+                {"name": "B", "min_spend_cents": 100, "discount_percent": 2},
+            ]
+        },  # discount falls
+        {
+            "tiers": [{"name": "A", "min_spend_cents": 100, "discount_percent": 0}]
+        },  # must start at 0
+        {
+            "tiers": [
+                {"name": "A", "min_spend_cents": 0, "discount_percent": 0},
+                {"name": "B", "min_spend_cents": 10, "discount_percent": 31},
+            ]
+        },  # discount above 30
+        {"tiers": []},
+        {"points_per_yuan": 101},
+        {"points_per_yuan": -1},
+        {"max_points_ratio_percent": 101},
+        {"points_value": 5},  # fixed, read-only
+        {"admission": {"mode": "lottery"}},  # not a mode
+        {"points_per_yuan": 2, "bogus": 1},
+    ],
+)
 def test_bad_settings_are_refused_and_change_nothing(session, leader, change):
     with session.begin():
         before = settings.get_settings(session, leader)
@@ -160,6 +251,7 @@ def test_only_the_leader_changes_settings(session, caller, m1):
 
 # --- tiers -----------------------------------------------------------------------------------
 
+
 def test_tier_by_trailing_365_day_spend_less_refunds(session, m1):
     tiers = settings.DEFAULTS["tiers"]
     assert loyalty.tier_for(tiers, 0)["name"] == "普通"
@@ -176,8 +268,18 @@ def test_tier_by_trailing_365_day_spend_less_refunds(session, m1):
         assert loyalty.trailing_spend(session, "t1", "m1") == 60_000
         assert loyalty.member_tier(session, "t1", "m1")["name"] == "银卡"
     # A partial refund of 20,000 takes the member back below 银卡.
-    deliver(session, handlers.record_order_refunded,
-            event("order_refunded", "p2", 30_000, amount_cents=20_000, refunded_total_cents=20_000, whole=False))
+    deliver(
+        session,
+        handlers.record_order_refunded,
+        event(
+            "order_refunded",
+            "p2",
+            30_000,
+            amount_cents=20_000,
+            refunded_total_cents=20_000,
+            whole=False,
+        ),
+    )
     with session.begin():
         assert loyalty.trailing_spend(session, "t1", "m1") == 40_000
         me = handlers.get_me(session, m1)["member"]
@@ -185,6 +287,7 @@ def test_tier_by_trailing_365_day_spend_less_refunds(session, m1):
 
 
 # --- coupons ---------------------------------------------------------------------------------
+
 
 def test_issue_coupon_is_idempotent_on_its_source_key(session):
     first = coupon(session, key="birthday:m1:2026")
@@ -195,19 +298,28 @@ def test_issue_coupon_is_idempotent_on_its_source_key(session):
     assert coupon_row(session, first).amount_cents == 1000
 
 
-@pytest.mark.parametrize("payload", [
-    {"kind": "fixed", "amount_cents": -100, "valid_days": 7},
-    {"kind": "fixed", "amount_cents": 0, "valid_days": 7},
-    {"kind": "fixed", "amount_cents": 500, "valid_days": 0},
-    {"kind": "fixed", "amount_cents": 500, "valid_days": -3},
-    {"kind": "fixed", "valid_days": 7},
-    {"kind": "fixed", "amount_cents": 500, "percent": 10, "valid_days": 7},
-    {"kind": "percent", "percent": 91, "cap_cents": 500, "valid_days": 7},
-    {"kind": "percent", "percent": 0, "cap_cents": 500, "valid_days": 7},
-    {"kind": "percent", "percent": 10, "valid_days": 7},
-    {"kind": "percent", "percent": 10, "cap_cents": 500, "min_spend_cents": -1, "valid_days": 7},
-    {"kind": "gift", "amount_cents": 500, "valid_days": 7},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"kind": "fixed", "amount_cents": -100, "valid_days": 7},
+        {"kind": "fixed", "amount_cents": 0, "valid_days": 7},
+        {"kind": "fixed", "amount_cents": 500, "valid_days": 0},
+        {"kind": "fixed", "amount_cents": 500, "valid_days": -3},
+        {"kind": "fixed", "valid_days": 7},
+        {"kind": "fixed", "amount_cents": 500, "percent": 10, "valid_days": 7},
+        {"kind": "percent", "percent": 91, "cap_cents": 500, "valid_days": 7},
+        {"kind": "percent", "percent": 0, "cap_cents": 500, "valid_days": 7},
+        {"kind": "percent", "percent": 10, "valid_days": 7},
+        {
+            "kind": "percent",
+            "percent": 10,
+            "cap_cents": 500,
+            "min_spend_cents": -1,
+            "valid_days": 7,
+        },
+        {"kind": "gift", "amount_cents": 500, "valid_days": 7},
+    ],
+)
 def test_bad_coupons_are_refused(session, leader, payload):
     with pytest.raises(Invalid), session.begin():
         loyalty.issue_coupon_by_hand(session, leader, "m1", payload)
@@ -217,20 +329,38 @@ def test_bad_coupons_are_refused(session, leader, payload):
 
 def test_leader_issues_a_coupon_the_member_sees(session, leader, m1, caller):
     with session.begin():
-        issued = loyalty.issue_coupon_by_hand(session, leader, "m1", {
-            "kind": "percent", "percent": 10, "cap_cents": 500, "min_spend_cents": 2000, "valid_days": 7})
-    assert issued["status"] == "available" and issued["source"] == "manual" and issued["percent"] == 10
+        issued = loyalty.issue_coupon_by_hand(
+            session,
+            leader,
+            "m1",
+            {
+                "kind": "percent",
+                "percent": 10,
+                "cap_cents": 500,
+                "min_spend_cents": 2000,
+                "valid_days": 7,
+            },
+        )
+    assert (
+        issued["status"] == "available" and issued["source"] == "manual" and issued["percent"] == 10
+    )
     with pytest.raises(NotFound), session.begin():  # a member of another community
-        loyalty.issue_coupon_by_hand(session, leader, "x1", {"kind": "fixed", "amount_cents": 1, "valid_days": 1})
+        loyalty.issue_coupon_by_hand(
+            session, leader, "x1", {"kind": "fixed", "amount_cents": 1, "valid_days": 1}
+        )
     with pytest.raises(Forbidden), session.begin():
-        loyalty.issue_coupon_by_hand(session, m1, "m1", {"kind": "fixed", "amount_cents": 1, "valid_days": 1})
+        loyalty.issue_coupon_by_hand(
+            session, m1, "m1", {"kind": "fixed", "amount_cents": 1, "valid_days": 1}
+        )
     expired = coupon(session)
     with session.begin():
         session.get(Coupon, expired).valid_until = utcnow() - timedelta(minutes=1)
     with session.begin():
         wallet = loyalty.my_coupons(session, m1, {})
         gone = loyalty.my_coupons(session, m1, {"status": "expired"})
-        other = loyalty.my_coupons(session, caller("member", tenant_id="t1", member_id="m2"), {"status": "all"})
+        other = loyalty.my_coupons(
+            session, caller("member", tenant_id="t1", member_id="m2"), {"status": "all"}
+        )
     assert [c["id"] for c in wallet["items"]] == [issued["id"]]
     assert [(c["id"], c["status"]) for c in gone["items"]] == [(expired, "expired")]
     assert other["items"] == []
@@ -247,30 +377,59 @@ def test_percent_coupons_are_capped_and_fixed_ones_never_exceed_the_amount(sessi
 
 # --- checkout --------------------------------------------------------------------------------
 
-def test_checkout_tells_orders_the_tier_discount_and_until_when_it_surely_holds(session, m1, caller):
+
+def test_checkout_tells_orders_the_tier_discount_and_until_when_it_surely_holds(
+    session, m1, caller
+):
     """orders remembers these terms to price orders without coupon or points by itself."""
     before = utcnow()
-    terms = checkout(session, caller("member", tenant_id="t1", member_id="m2"), "o-new", member_id="m2")["terms"]
+    terms = checkout(
+        session, caller("member", tenant_id="t1", member_id="m2"), "o-new", member_id="m2"
+    )["terms"]
     assert terms["discount_percent"] == 0  # no purchase: the terms hold a day at most
-    assert timedelta(days=1) <= datetime.fromisoformat(terms["valid_until"]) - before < timedelta(days=1, minutes=1)
+    assert (
+        timedelta(days=1)
+        <= datetime.fromisoformat(terms["valid_until"]) - before
+        < timedelta(days=1, minutes=1)
+    )
 
     purchase(session, "p-old", 60_000, days_ago=364.5)  # 银卡 until this purchase leaves the year
     terms = checkout(session, m1, "o1")["terms"]
     assert terms["discount_percent"] == 2
-    assert abs(datetime.fromisoformat(terms["valid_until"]) - (before + timedelta(days=0.5))) < timedelta(minutes=1)
+    assert abs(
+        datetime.fromisoformat(terms["valid_until"]) - (before + timedelta(days=0.5))
+    ) < timedelta(minutes=1)
 
 
 def terms_changes(session):
     with session.begin():
-        return [row.payload["data"] for row in session.scalars(select(OutboxMessage).where(
-            OutboxMessage.event_type == "checkout_terms_changed").order_by(OutboxMessage.id))]
+        return [
+            row.payload["data"]
+            for row in session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.event_type == "checkout_terms_changed")
+                .order_by(OutboxMessage.id)
+            )
+        ]
 
 
 def order_event(event_type, order_id, total_cents, **extra):
-    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "version": 1, "tenant_id": "t1",
-            "occurred_at": utcnow().isoformat(), "correlation_id": None,
-            "data": {"order_id": order_id, "member_id": "m1", "total_cents": total_cents, "lines": [],
-                     "placed_at": utcnow().isoformat(), **extra}}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "version": 1,
+        "tenant_id": "t1",
+        "occurred_at": utcnow().isoformat(),
+        "correlation_id": None,
+        "data": {
+            "order_id": order_id,
+            "member_id": "m1",
+            "total_cents": total_cents,
+            "lines": [],
+            "placed_at": utcnow().isoformat(),
+            **extra,
+        },
+    }
 
 
 def test_orders_hears_when_a_members_tier_discount_or_the_tier_rules_change(session, leader):
@@ -281,16 +440,27 @@ def test_orders_hears_when_a_members_tier_discount_or_the_tier_rules_change(sess
         handlers.record_order_paid(session, order_event("order_paid", "o2", 30_000))
     assert terms_changes(session) == [{"member_id": "m1"}]  # 60,000 spent: 银卡
     with session.begin():
-        handlers.record_order_refunded(session, order_event("order_refunded", "o2", 30_000,
-                                                            refunded_total_cents=20_000, whole=False))
+        handlers.record_order_refunded(
+            session,
+            order_event("order_refunded", "o2", 30_000, refunded_total_cents=20_000, whole=False),
+        )
     assert terms_changes(session) == [{"member_id": "m1"}] * 2  # back under 50,000
     with session.begin():
         settings.update_settings(session, leader, {"points_per_yuan": 2})
     assert len(terms_changes(session)) == 2
     with session.begin():
-        settings.update_settings(session, leader, {"tiers": [{"name": "A", "min_spend_cents": 0, "discount_percent": 0},
-                                                             {"name": "B", "min_spend_cents": 100, "discount_percent": 3}]})
+        settings.update_settings(
+            session,
+            leader,
+            {
+                "tiers": [
+                    {"name": "A", "min_spend_cents": 0, "discount_percent": 0},
+                    {"name": "B", "min_spend_cents": 100, "discount_percent": 3},
+                ]
+            },
+        )
     assert terms_changes(session)[-1] == {"member_id": None}  # the whole community's
+
 
 def test_checkout_applies_tier_then_coupon_then_points_and_holds_them(session, m1):
     purchase(session, "p1", 60_000)  # 银卡: 2 %
@@ -301,7 +471,9 @@ def test_checkout_applies_tier_then_coupon_then_points_and_holds_them(session, m
     assert answer["coupon_discount_cents"] == 1_000
     assert answer["points_used"] == answer["points_discount_cents"] == 3_000
     assert answer["discount_cents"] == 4_400 and answer["total_cents"] == 15_600
-    assert coupon_row(session, c).status == "locked" and coupon_row(session, c).locked_order_id == "o1"
+    assert (
+        coupon_row(session, c).status == "locked" and coupon_row(session, c).locked_order_id == "o1"
+    )
     assert balance(session) == 2_000 == ledger_sum(session)
     with session.begin():
         assert loyalty.held(session, "t1", "m1") == 3_000
@@ -317,7 +489,10 @@ def test_checkout_applies_tier_then_coupon_then_points_and_holds_them(session, m
     with session.begin():
         loyalty.release_checkout(session, m1, "o1")
     assert balance(session) == 5_000 == ledger_sum(session)
-    assert coupon_row(session, c).status == "available" and coupon_row(session, c).locked_order_id is None
+    assert (
+        coupon_row(session, c).status == "available"
+        and coupon_row(session, c).locked_order_id is None
+    )
     with pytest.raises(Conflict):
         checkout(session, m1, "o1", subtotal=20_000)
 
@@ -326,10 +501,16 @@ def test_points_may_pay_only_up_to_the_ratio_and_the_balance(session, m1):
     grant(session, 8_000)
     with pytest.raises(Conflict) as over:
         checkout(session, m1, "o1", subtotal=10_000, points=5_001)  # 50 % of 10,000
-    assert over.value.extra["reason"] == "points_over_limit" and over.value.extra["max_points"] == 5_000
+    assert (
+        over.value.extra["reason"] == "points_over_limit"
+        and over.value.extra["max_points"] == 5_000
+    )
     with pytest.raises(Conflict) as short:
         checkout(session, m1, "o1", subtotal=100_000, points=8_001)
-    assert short.value.extra["reason"] == "points_insufficient" and short.value.extra["balance"] == 8_000
+    assert (
+        short.value.extra["reason"] == "points_insufficient"
+        and short.value.extra["balance"] == 8_000
+    )
     assert "points_to_use" in short.value.extra["errors"]
     assert checkout(session, m1, "o1", subtotal=10_000, points=5_000)["total_cents"] == 5_000
     # Held points cannot be spent again by a second order.
@@ -357,7 +538,10 @@ def test_coupon_problems_are_refused_and_hold_nothing(session, m1, caller):
     purchase(session, "p1", 60_000)  # 银卡: 10,100 - 2 % = 9,898 < 10,000
     with pytest.raises(Conflict) as small:
         checkout(session, m1, "o1", subtotal=10_100, coupon_id=picky, points=500)
-    assert small.value.extra["reason"] == "coupon_min_spend" and small.value.extra["min_spend_cents"] == 10_000
+    assert (
+        small.value.extra["reason"] == "coupon_min_spend"
+        and small.value.extra["min_spend_cents"] == 10_000
+    )
     assert balance(session) == 1_000 and ledger(session, "o1") == []
     with session.begin():
         assert session.get(Checkout, "o1") is None
@@ -389,7 +573,9 @@ def test_paid_redeems_the_coupon_and_spends_the_points_once(session, m1):
         checkout(session, m1, "o2", subtotal=20_000, coupon_id=c)
     # Cancelling the paid order (money refunded in full) gives coupon and points back.
     deliver(session, loyalty.on_order_cancelled, event("order_cancelled", "o1", 17_000), times=2)
-    assert coupon_row(session, c).status == "available" and balance(session) == 2_000 == ledger_sum(session)
+    assert coupon_row(session, c).status == "available" and balance(session) == 2_000 == ledger_sum(
+        session
+    )
 
 
 def test_cancelling_an_unpaid_order_releases_coupon_and_points(session, m1):
@@ -403,7 +589,10 @@ def test_cancelling_an_unpaid_order_releases_coupon_and_points(session, m1):
 
 def test_release_of_an_unknown_attempt_leaves_a_marker(session, m1, caller):
     with session.begin():
-        assert loyalty.release_checkout(session, caller("system", tenant_id="t1"), "ghost")["status"] == "released"
+        assert (
+            loyalty.release_checkout(session, caller("system", tenant_id="t1"), "ghost")["status"]
+            == "released"
+        )
     with pytest.raises(Conflict):
         checkout(session, m1, "ghost", subtotal=1_000)
     with pytest.raises(Forbidden), session.begin():
@@ -411,6 +600,7 @@ def test_release_of_an_unknown_attempt_leaves_a_marker(session, m1, caller):
 
 
 # --- earning and refunds ---------------------------------------------------------------------
+
 
 def test_points_are_earned_once_on_completion(session, m1, leader):
     with session.begin():
@@ -422,7 +612,9 @@ def test_points_are_earned_once_on_completion(session, m1, leader):
     with session.begin():
         points = loyalty.my_points(session, m1, {})
     assert points["balance"] == 247 == ledger_sum(session) and points["held"] == 0
-    assert [(e["kind"], e["delta"], e["order_id"]) for e in points["items"]] == [("earned", 247, "o1")]
+    assert [(e["kind"], e["delta"], e["order_id"]) for e in points["items"]] == [
+        ("earned", 247, "o1")
+    ]
 
 
 def test_refunds_reverse_earned_and_return_spent_points_in_proportion(session, m1):
@@ -433,9 +625,17 @@ def test_refunds_reverse_earned_and_return_spent_points_in_proportion(session, m
     assert balance(session) == 190
 
     def refund(amount, refunded_total, whole=False):
-        envelope = event("order_refunded", "o1", 19_000, amount_cents=amount,
-                         refunded_total_cents=refunded_total, whole=whole)
-        deliver(session, loyalty.on_order_refunded, envelope, times=2)  # delivered twice, applied once
+        envelope = event(
+            "order_refunded",
+            "o1",
+            19_000,
+            amount_cents=amount,
+            refunded_total_cents=refunded_total,
+            whole=whole,
+        )
+        deliver(
+            session, loyalty.on_order_refunded, envelope, times=2
+        )  # delivered twice, applied once
 
     refund(4_750, 4_750)  # a quarter
     assert balance(session) == 190 - 47 + 250
@@ -454,11 +654,23 @@ def test_a_reversal_never_takes_the_balance_below_zero(session, m1):
     deliver(session, loyalty.on_order_completed, event("order_completed", "o1", 50_000))  # +500
     checkout(session, m1, "o2", subtotal=100_000, points=400)  # spends most of it
     deliver(session, loyalty.on_order_paid, event("order_paid", "o2", 99_600))
-    deliver(session, loyalty.on_order_refunded, event("order_refunded", "o1", 50_000, amount_cents=50_000,
-                                                      refunded_total_cents=50_000, whole=True))
+    deliver(
+        session,
+        loyalty.on_order_refunded,
+        event(
+            "order_refunded",
+            "o1",
+            50_000,
+            amount_cents=50_000,
+            refunded_total_cents=50_000,
+            whole=True,
+        ),
+    )
     assert balance(session) == 0 == ledger_sum(session)
     with session.begin():
-        [reversal] = session.scalars(select(PointsEntry).where(PointsEntry.kind == "reversed")).all()
+        [reversal] = session.scalars(
+            select(PointsEntry).where(PointsEntry.kind == "reversed")
+        ).all()
     assert reversal.delta == -100 and "400 of 500" in reversal.reason
 
 
@@ -474,8 +686,18 @@ def test_events_out_of_order_give_back_no_more_than_was_spent(session, m1):
     # Paid, half refunded, then cancelled; crm hears the refund and the cancellation before the payment.
     grant(session, 1_000)
     checkout(session, m1, "o1", subtotal=10_000, points=1_000)
-    deliver(session, loyalty.on_order_refunded, event("order_refunded", "o1", 9_000, amount_cents=4_500,
-                                                      refunded_total_cents=4_500, whole=False))
+    deliver(
+        session,
+        loyalty.on_order_refunded,
+        event(
+            "order_refunded",
+            "o1",
+            9_000,
+            amount_cents=4_500,
+            refunded_total_cents=4_500,
+            whole=False,
+        ),
+    )
     deliver(session, loyalty.on_order_cancelled, event("order_cancelled", "o1", 9_000))
     deliver(session, loyalty.on_order_paid, event("order_paid", "o1", 9_000))
     assert balance(session) == 1_000 == ledger_sum(session)
@@ -484,7 +706,12 @@ def test_events_out_of_order_give_back_no_more_than_was_spent(session, m1):
 
 def test_the_leader_adjusts_points_but_never_below_zero(session, leader, m1):
     with session.begin():
-        assert loyalty.adjust_points(session, leader, "m1", {"delta": 300, "reason": "老顾客感谢"})["balance"] == 300
+        assert (
+            loyalty.adjust_points(session, leader, "m1", {"delta": 300, "reason": "老顾客感谢"})[
+                "balance"
+            ]
+            == 300
+        )
     with pytest.raises(Conflict) as below, session.begin():
         loyalty.adjust_points(session, leader, "m1", {"delta": -301, "reason": "更正"})
     assert below.value.extra["reason"] == "points_insufficient"
@@ -498,4 +725,6 @@ def test_the_leader_adjusts_points_but_never_below_zero(session, leader, m1):
     with session.begin():
         mine = loyalty.my_points(session, m1, {})
     assert mine["balance"] == 300 == ledger_sum(session)
-    assert [(e["kind"], e["delta"], e["reason"]) for e in mine["items"]] == [("adjusted", 300, "老顾客感谢")]
+    assert [(e["kind"], e["delta"], e["reason"]) for e in mine["items"]] == [
+        ("adjusted", 300, "老顾客感谢")
+    ]

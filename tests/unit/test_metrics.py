@@ -53,7 +53,9 @@ def run_worker(container, method, exc=None, data=None):
     """What nameko does around a worker: setup, result (with its exception), teardown."""
     (entrypoint,) = [e for e in container.entrypoints if e.method_name == method]
     provider = next(d for d in container.dependencies if isinstance(d, Metrics))
-    worker_ctx = WorkerContext(container, Counted(), entrypoint, args=("order-42",), data=data or {})
+    worker_ctx = WorkerContext(
+        container, Counted(), entrypoint, args=("order-42",), data=data or {}
+    )
     provider.worker_setup(worker_ctx)
     seen = logs.current()
     exc_info = None
@@ -69,8 +71,10 @@ def run_worker(container, method, exc=None, data=None):
 
 @pytest.fixture
 def container(tmp_path):
-    container = ServiceContainer(Counted, config={"AMQP_URI": "memory://",
-                                                  "DATABASE_URL": f"sqlite:///{tmp_path}/counted.db"})
+    container = ServiceContainer(
+        Counted,
+        config={"AMQP_URI": "memory://", "DATABASE_URL": f"sqlite:///{tmp_path}/counted.db"},
+    )
     for dependency in container.dependencies:
         dependency.setup()
     yield container
@@ -79,34 +83,58 @@ def container(tmp_path):
 
 
 def test_an_rpc_worker_is_counted_by_method_and_outcome_without_ids(container):
-    before = {o: value("linli_rpc_requests_total", service="counted", method="place", outcome=o)
-              for o in metrics.OUTCOMES}
+    before = {
+        o: value("linli_rpc_requests_total", service="counted", method="place", outcome=o)
+        for o in metrics.OUTCOMES
+    }
     durations = value("linli_rpc_duration_seconds_count", service="counted", method="place")
     run_worker(container, "place")
     run_worker(container, "place", Conflict("The order is paid already."))
     run_worker(container, "place", RuntimeError("boom"))
     for outcome in metrics.OUTCOMES:
-        assert value("linli_rpc_requests_total", service="counted", method="place", outcome=outcome) == \
-            before[outcome] + 1
-    assert value("linli_rpc_duration_seconds_count", service="counted", method="place") == durations + 3
-    samples = [s for family in REGISTRY.collect() if family.name.startswith("linli_")
-               for s in family.samples]
-    assert samples and not any("order-42" in str(s.labels) or TENANT in str(s.labels) for s in samples)
+        assert (
+            value("linli_rpc_requests_total", service="counted", method="place", outcome=outcome)
+            == before[outcome] + 1
+        )
+    assert (
+        value("linli_rpc_duration_seconds_count", service="counted", method="place")
+        == durations + 3
+    )
+    samples = [
+        s
+        for family in REGISTRY.collect()
+        if family.name.startswith("linli_")
+        for s in family.samples
+    ]
+    assert samples and not any(
+        "order-42" in str(s.labels) or TENANT in str(s.labels) for s in samples
+    )
 
 
 def test_event_handlers_and_timers_have_their_own_counters(container):
-    event_before = value("linli_event_handled_total", service="counted", event_type="order_paid", outcome="ok")
-    timer_before = value("linli_timer_runs_total", service="counted", timer="sweep", outcome="failure")
+    event_before = value(
+        "linli_event_handled_total", service="counted", event_type="order_paid", outcome="ok"
+    )
+    timer_before = value(
+        "linli_timer_runs_total", service="counted", timer="sweep", outcome="failure"
+    )
     run_worker(container, "on_order_paid")
     run_worker(container, "sweep", RuntimeError("boom"))
-    assert value("linli_event_handled_total", service="counted", event_type="order_paid", outcome="ok") == \
-        event_before + 1
-    assert value("linli_timer_runs_total", service="counted", timer="sweep", outcome="failure") == timer_before + 1
+    assert (
+        value("linli_event_handled_total", service="counted", event_type="order_paid", outcome="ok")
+        == event_before + 1
+    )
+    assert (
+        value("linli_timer_runs_total", service="counted", timer="sweep", outcome="failure")
+        == timer_before + 1
+    )
     assert value("linli_timer_duration_seconds_count", service="counted", timer="sweep") >= 1
 
 
 def test_an_event_the_inbox_parks_counts_as_failed_though_the_handler_returned(container):
-    before = value("linli_event_handled_total", service="counted", event_type="order_paid", outcome="failure")
+    before = value(
+        "linli_event_handled_total", service="counted", event_type="order_paid", outcome="failure"
+    )
     (entrypoint,) = [e for e in container.entrypoints if e.method_name == "on_order_paid"]
     provider = next(d for d in container.dependencies if isinstance(d, Metrics))
     worker_ctx = WorkerContext(container, Counted(), entrypoint, data={})
@@ -114,8 +142,15 @@ def test_an_event_the_inbox_parks_counts_as_failed_though_the_handler_returned(c
     metrics.note_outcome("failure")  # what EventInbox.consume says when the handler failed
     provider.worker_result(worker_ctx, None, None)
     provider.worker_teardown(worker_ctx)
-    assert value("linli_event_handled_total", service="counted", event_type="order_paid", outcome="failure") == \
-        before + 1
+    assert (
+        value(
+            "linli_event_handled_total",
+            service="counted",
+            event_type="order_paid",
+            outcome="failure",
+        )
+        == before + 1
+    )
 
 
 def test_a_worker_binds_its_log_fields_and_clears_them(container):
@@ -130,10 +165,19 @@ def test_the_collector_reads_the_backlog_its_age_and_the_parked_events(session_f
     now = utcnow()
     with Session.begin() as session:
         for minutes, published in ((10, None), (3, None), (20, now)):
-            session.add(OutboxMessage(event_id=f"e{minutes}", event_type="order_paid", payload={},
-                                      created_at=now - timedelta(minutes=minutes), published_at=published))
+            session.add(
+                OutboxMessage(
+                    event_id=f"e{minutes}",
+                    event_type="order_paid",
+                    payload={},
+                    created_at=now - timedelta(minutes=minutes),
+                    published_at=published,
+                )
+            )
         for status in ("parked", "parked", "retrying", "resolved"):
-            session.add(ParkedEvent(event_id=f"p-{status}", consumer="c", payload={}, status=status))
+            session.add(
+                ParkedEvent(event_id=f"p-{status}", consumer="c", payload={}, status=status)
+            )
     families = {f.name: f for f in OutboxCollector("orders", Session).collect(now=now)}
     sample = {name: (f.samples[0].labels, f.samples[0].value) for name, f in families.items()}
     assert sample["linli_outbox_backlog"] == ({"service": "orders"}, 2.0)
@@ -153,8 +197,9 @@ def test_committed_events_are_counted_once_and_rolled_back_ones_never(tmp_path):
     class Business(Counted):
         metrics = Metrics(counted_events={"order_paid": counted.append})
 
-    container = ServiceContainer(Business, config={"AMQP_URI": "memory://",
-                                                   "DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
+    container = ServiceContainer(
+        Business, config={"AMQP_URI": "memory://", "DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}
+    )
     for dependency in container.dependencies:
         dependency.setup()
     database = next(d for d in container.dependencies if isinstance(d, Database))
@@ -182,8 +227,15 @@ def test_committed_events_are_counted_once_and_rolled_back_ones_never(tmp_path):
 def test_orders_counts_placed_paid_refunded_and_gmv():
     from services.orders import business_metrics
 
-    before = {name: value(name) for name in ("linli_orders_paid_total", "linli_gmv_cents_total",
-                                              "linli_orders_refunded_total", "linli_orders_placed_total")}
+    before = {
+        name: value(name)
+        for name in (
+            "linli_orders_paid_total",
+            "linli_gmv_cents_total",
+            "linli_orders_refunded_total",
+            "linli_orders_placed_total",
+        )
+    }
     counted = business_metrics.COUNTED_EVENTS
     counted["order_placed"]({"total_cents": 1200})
     counted["order_paid"]({"total_cents": 1200})
@@ -226,13 +278,18 @@ def test_no_port_means_no_server_and_a_bad_one_is_refused():
 
 @pytest.mark.parametrize("name", [*SERVICES, "gateway"])
 def test_every_service_and_the_gateway_declare_metrics_once(name):
-    module = importlib.import_module("gateway.service" if name == "gateway" else f"services.{name}.service")
-    (cls,) = [v for v in vars(module).values() if isinstance(v, type) and getattr(v, "name", None) == name]
+    module = importlib.import_module(
+        "gateway.service" if name == "gateway" else f"services.{name}.service"
+    )
+    (cls,) = [
+        v for v in vars(module).values() if isinstance(v, type) and getattr(v, "name", None) == name
+    ]
     declared = [attr for attr in dir(cls) if isinstance(getattr(cls, attr), Metrics)]
     assert declared == ["metrics"]
 
 
 # --- the gateway's HTTP counters ------------------------------------------------------------------
+
 
 class FakeProvider:
     def __init__(self, answer):
@@ -265,27 +322,70 @@ def test_the_gateway_counts_requests_by_route_template_never_the_raw_path():
 
     from gateway.http import UNMATCHED, ProblemWsgiApp
 
-    app = ProblemWsgiApp(FakeServer([
-        ("/api/v1/orders/<order_id>", "GET", FakeProvider(Response("{}", status=200))),
-        ("/api/v1/live/<session_id>", "GET", FakeProvider(lambda environ, start_response: [b""])),
-    ]))
+    app = ProblemWsgiApp(
+        FakeServer(
+            [
+                ("/api/v1/orders/<order_id>", "GET", FakeProvider(Response("{}", status=200))),
+                (
+                    "/api/v1/live/<session_id>",
+                    "GET",
+                    FakeProvider(lambda environ, start_response: [b""]),
+                ),
+            ]
+        )
+    )
     labels = {"route": "/api/v1/orders/{order_id}", "method": "GET", "status": "200"}
     before = value("linli_http_requests_total", **labels)
-    unmatched_before = value("linli_http_requests_total", route=UNMATCHED, method="GET", status="404")
-    websocket_before = value("linli_http_requests_total", route="/api/v1/live/{session_id}", method="GET",
-                             status="101")
-    for path in ("/api/v1/orders/order-1", "/api/v1/orders/order-2", "/nowhere/order-3", "/api/v1/live/s-1"):
+    unmatched_before = value(
+        "linli_http_requests_total", route=UNMATCHED, method="GET", status="404"
+    )
+    websocket_before = value(
+        "linli_http_requests_total", route="/api/v1/live/{session_id}", method="GET", status="101"
+    )
+    for path in (
+        "/api/v1/orders/order-1",
+        "/api/v1/orders/order-2",
+        "/nowhere/order-3",
+        "/api/v1/live/s-1",
+    ):
         app(EnvironBuilder(path=path).get_environ(), lambda status, headers: None)
     odd_before = value("linli_http_requests_total", route=UNMATCHED, method="OTHER", status="405")
-    app(EnvironBuilder(path="/api/v1/orders/o-4", method="BREW-42").get_environ(), lambda status, headers: None)
-    assert value("linli_http_requests_total", route=UNMATCHED, method="OTHER",
-                 status="405") == odd_before + 1
+    app(
+        EnvironBuilder(path="/api/v1/orders/o-4", method="BREW-42").get_environ(),
+        lambda status, headers: None,
+    )
+    assert (
+        value("linli_http_requests_total", route=UNMATCHED, method="OTHER", status="405")
+        == odd_before + 1
+    )
     assert value("linli_http_requests_total", **labels) == before + 2
-    assert value("linli_http_requests_total", route=UNMATCHED, method="GET", status="404") == unmatched_before + 1
-    assert value("linli_http_requests_total", route="/api/v1/live/{session_id}", method="GET",
-                 status="101") == websocket_before + 1
-    assert value("linli_http_request_duration_seconds_count", route="/api/v1/orders/{order_id}", method="GET") >= 2
-    routes = {s.labels["route"] for f in REGISTRY.collect() if f.name == "linli_http_requests" for s in f.samples
-              if "route" in s.labels}
+    assert (
+        value("linli_http_requests_total", route=UNMATCHED, method="GET", status="404")
+        == unmatched_before + 1
+    )
+    assert (
+        value(
+            "linli_http_requests_total",
+            route="/api/v1/live/{session_id}",
+            method="GET",
+            status="101",
+        )
+        == websocket_before + 1
+    )
+    assert (
+        value(
+            "linli_http_request_duration_seconds_count",
+            route="/api/v1/orders/{order_id}",
+            method="GET",
+        )
+        >= 2
+    )
+    routes = {
+        s.labels["route"]
+        for f in REGISTRY.collect()
+        if f.name == "linli_http_requests"
+        for s in f.samples
+        if "route" in s.labels
+    }
     assert "/api/v1/orders/{order_id}" in routes
     assert not any("order-" in route or "s-1" in route for route in routes)

@@ -15,14 +15,21 @@ from services.infra.errors import Conflict, Invalid
 from services.orders import handlers, payments
 from services.orders.models import Base
 
-PROVIDERS = {"offline": payments.OfflineProvider(), "sandbox": payments.SandboxProvider("http://linli.test", 0)}
+PROVIDERS = {
+    "offline": payments.OfflineProvider(),
+    "sandbox": payments.SandboxProvider("http://linli.test", 0),
+}
 MEMBER = Caller(tenant_id="t", account_id="a-m", member_id="m", role="member")
 LEADER = Caller(tenant_id="t", account_id="a-l", role="leader")
 
 carts = st.lists(
-    st.tuples(st.sampled_from(["p1", "p2", "p3", "p4"]), st.integers(1, 999),
-              st.one_of(st.integers(0, 5_000), st.integers(0, 10_000_000))),
-    min_size=1, max_size=8,
+    st.tuples(
+        st.sampled_from(["p1", "p2", "p3", "p4"]),
+        st.integers(1, 999),
+        st.one_of(st.integers(0, 5_000), st.integers(0, 10_000_000)),
+    ),
+    min_size=1,
+    max_size=8,
 )
 refund_amounts = st.lists(st.integers(1, 10**9), max_size=6)
 
@@ -46,7 +53,9 @@ def session(tmp_path_factory):
     engine.dispose()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(cart=carts, refunds=refund_amounts)
 def test_totals_are_exact_and_refunds_never_exceed_payments(session, cart, refunds):
     prices = {product: price for product, _, price in cart}
@@ -54,9 +63,13 @@ def test_totals_are_exact_and_refunds_never_exceed_payments(session, cart, refun
     expected = sum(prices[item["product_id"]] * item["quantity"] for item in items)
     if expected > handlers.MAX_ORDER_CENTS:
         with pytest.raises(Invalid):
-            handlers.place_order(session, priced_catalog(prices), FakeCrm(), MEMBER, {"items": items})
+            handlers.place_order(
+                session, priced_catalog(prices), FakeCrm(), MEMBER, {"items": items}
+            )
         return
-    order = handlers.place_order(session, priced_catalog(prices), FakeCrm(), MEMBER, {"items": items})
+    order = handlers.place_order(
+        session, priced_catalog(prices), FakeCrm(), MEMBER, {"items": items}
+    )
     assert order["subtotal_cents"] == expected
     assert order["total_cents"] == order["subtotal_cents"] - order["discount_cents"] >= 0
 
@@ -66,8 +79,13 @@ def test_totals_are_exact_and_refunds_never_exceed_payments(session, cart, refun
     for amount in refunds:
         try:
             with session.begin():
-                result = payments.refund_order(session, LEADER, PROVIDERS, order["id"],
-                                               {"amount_cents": amount, "reason": "property"})
+                result = payments.refund_order(
+                    session,
+                    LEADER,
+                    PROVIDERS,
+                    order["id"],
+                    {"amount_cents": amount, "reason": "property"},
+                )
         except Conflict:
             assert amount > order["total_cents"] - refunded or refunded == order["total_cents"]
             continue
@@ -77,6 +95,7 @@ def test_totals_are_exact_and_refunds_never_exceed_payments(session, cart, refun
 
 
 # --- with loyalty: tier discount, a coupon and points from crm's real checkout ---------------
+
 
 @pytest.fixture(scope="module")
 def crm_session(tmp_path_factory):
@@ -92,48 +111,116 @@ def crm_session(tmp_path_factory):
         with session.begin():
             session.add(Community(id="t", slug="money", name="团", leader_display_name="团长"))
             session.flush()
-            session.add(Account(id="a-m", tenant_id="t", phone="13900000000", password_hash="-", role="member",
-                                display_name="m"))
+            session.add(
+                Account(
+                    id="a-m",
+                    tenant_id="t",
+                    phone="13900000000",
+                    password_hash="-",
+                    role="member",
+                    display_name="m",
+                )
+            )
             session.flush()
-            session.add(Member(id="m", tenant_id="t", account_id="a-m", name="m", building="1", unit="1"))
+            session.add(
+                Member(id="m", tenant_id="t", account_id="a-m", name="m", building="1", unit="1")
+            )
         yield session
     engine.dispose()
 
 
 coupons = st.one_of(
     st.none(),
-    st.fixed_dictionaries({"kind": st.just("fixed"), "amount_cents": st.integers(1, 200_000),
-                           "min_spend_cents": st.integers(0, 300_000), "valid_days": st.just(7)}),
-    st.fixed_dictionaries({"kind": st.just("percent"), "percent": st.integers(1, 90),
-                           "cap_cents": st.integers(1, 200_000), "min_spend_cents": st.integers(0, 300_000),
-                           "valid_days": st.just(7)}),
+    st.fixed_dictionaries(
+        {
+            "kind": st.just("fixed"),
+            "amount_cents": st.integers(1, 200_000),
+            "min_spend_cents": st.integers(0, 300_000),
+            "valid_days": st.just(7),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "kind": st.just("percent"),
+            "percent": st.integers(1, 90),
+            "cap_cents": st.integers(1, 200_000),
+            "min_spend_cents": st.integers(0, 300_000),
+            "valid_days": st.just(7),
+        }
+    ),
 )
 
 
 def _event(event_type, order, **data):
-    return {"event_id": new_id(), "event_type": event_type, "version": 1, "occurred_at": utcnow().isoformat(),
-            "tenant_id": "t", "correlation_id": None,
-            "data": {"order_id": order["id"], "member_id": "m", "total_cents": order["total_cents"], **data}}
+    return {
+        "event_id": new_id(),
+        "event_type": event_type,
+        "version": 1,
+        "occurred_at": utcnow().isoformat(),
+        "tenant_id": "t",
+        "correlation_id": None,
+        "data": {
+            "order_id": order["id"],
+            "member_id": "m",
+            "total_cents": order["total_cents"],
+            **data,
+        },
+    }
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cart=carts, refunds=refund_amounts, tier_percent=st.integers(0, 30), spend=st.integers(0, 100_000),
-       coupon=coupons, grant=st.integers(0, 50_000), points=st.integers(0, 60_000), ratio=st.integers(0, 100))
-def test_with_tier_coupon_and_points_totals_stay_sound(session, crm_session, cart, refunds, tier_percent, spend,
-                                                      coupon, grant, points, ratio):
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cart=carts,
+    refunds=refund_amounts,
+    tier_percent=st.integers(0, 30),
+    spend=st.integers(0, 100_000),
+    coupon=coupons,
+    grant=st.integers(0, 50_000),
+    points=st.integers(0, 60_000),
+    ratio=st.integers(0, 100),
+)
+def test_with_tier_coupon_and_points_totals_stay_sound(
+    session, crm_session, cart, refunds, tier_percent, spend, coupon, grant, points, ratio
+):
     crm = CrmInProcess(crm_session, MEMBER)
     with crm_session.begin():
         community = crm_session.get(Community, "t")
-        community.settings = {"max_points_ratio_percent": ratio, "tiers": [
-            {"name": "普通", "min_spend_cents": 0, "discount_percent": 0},
-            {"name": "会员", "min_spend_cents": 1, "discount_percent": tier_percent}]}
+        community.settings = {
+            "max_points_ratio_percent": ratio,
+            "tiers": [
+                {"name": "普通", "min_spend_cents": 0, "discount_percent": 0},
+                {"name": "会员", "min_spend_cents": 1, "discount_percent": tier_percent},
+            ],
+        }
         crm_session.query(Purchase).delete()
         if spend:
-            crm_session.add(Purchase(order_id=new_id(), tenant_id="t", member_id="m", status="paid",
-                                     total_cents=spend, lines=[], placed_at=utcnow()))
-        crm_session.add(PointsEntry(tenant_id="t", member_id="m", delta=grant, kind="adjusted",
-                                    entry_key=f"adjusted:{new_id()}"))
-        coupon_id = loyalty.issue_coupon(crm_session, "t", "m", coupon, "manual", new_id()).id if coupon else None
+            crm_session.add(
+                Purchase(
+                    order_id=new_id(),
+                    tenant_id="t",
+                    member_id="m",
+                    status="paid",
+                    total_cents=spend,
+                    lines=[],
+                    placed_at=utcnow(),
+                )
+            )
+        crm_session.add(
+            PointsEntry(
+                tenant_id="t",
+                member_id="m",
+                delta=grant,
+                kind="adjusted",
+                entry_key=f"adjusted:{new_id()}",
+            )
+        )
+        coupon_id = (
+            loyalty.issue_coupon(crm_session, "t", "m", coupon, "manual", new_id()).id
+            if coupon
+            else None
+        )
         before = loyalty.balance(crm_session, "t", "m")
 
     prices = {product: price for product, _, price in cart}
@@ -148,11 +235,16 @@ def test_with_tier_coupon_and_points_totals_stay_sound(session, crm_session, car
             assert loyalty.balance(crm_session, "t", "m") == before
             assert coupon_id is None or crm_session.get(Coupon, coupon_id).status == "available"
         return
-    event(f"placed with {'coupon' if coupon_id else 'no coupon'}, {'points' if points else 'no points'}")
+    event(
+        f"placed with {'coupon' if coupon_id else 'no coupon'}, {'points' if points else 'no points'}"
+    )
     assert order["subtotal_cents"] == subtotal
     assert 0 <= order["discount_cents"] <= order["subtotal_cents"]
-    assert order["discount_cents"] == (order["tier_discount_cents"] + order["coupon_discount_cents"]
-                                       + order["points_discount_cents"])
+    assert order["discount_cents"] == (
+        order["tier_discount_cents"]
+        + order["coupon_discount_cents"]
+        + order["points_discount_cents"]
+    )
     assert order["total_cents"] == order["subtotal_cents"] - order["discount_cents"] >= 0
     assert order["points_used"] == points <= before
 
@@ -165,19 +257,35 @@ def test_with_tier_coupon_and_points_totals_stay_sound(session, crm_session, car
     for amount in refunds:
         try:
             with session.begin():
-                result = payments.refund_order(session, LEADER, PROVIDERS, order["id"],
-                                               {"amount_cents": amount, "reason": "property"})
+                result = payments.refund_order(
+                    session,
+                    LEADER,
+                    PROVIDERS,
+                    order["id"],
+                    {"amount_cents": amount, "reason": "property"},
+                )
         except Conflict:
             continue
         refunded += amount
         assert result["refunded_cents"] == refunded <= order["total_cents"]
         with crm_session.begin():
-            loyalty.on_order_refunded(crm_session, _event(
-                "order_refunded", order, amount_cents=amount, refunded_total_cents=refunded,
-                whole=refunded == order["total_cents"]))
+            loyalty.on_order_refunded(
+                crm_session,
+                _event(
+                    "order_refunded",
+                    order,
+                    amount_cents=amount,
+                    refunded_total_cents=refunded,
+                    whole=refunded == order["total_cents"],
+                ),
+            )
     with crm_session.begin():
         balance = loyalty.balance(crm_session, "t", "m")
-        ledger = crm_session.scalar(select(func.sum(PointsEntry.delta)).where(PointsEntry.member_id == "m"))
+        ledger = crm_session.scalar(
+            select(func.sum(PointsEntry.delta)).where(PointsEntry.member_id == "m")
+        )
         assert balance == ledger >= 0
-        if order["total_cents"] and refunded == order["total_cents"]:  # a whole refund undoes the order
+        if (
+            order["total_cents"] and refunded == order["total_cents"]
+        ):  # a whole refund undoes the order
             assert balance == before

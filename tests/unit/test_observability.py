@@ -14,18 +14,46 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 OBSERVABILITY = REPO_ROOT / "deploy" / "observability"
 # What the Linli processes expose (issue 22), and the histograms' series.
 METRICS = {
-    "linli_rpc_requests_total", "linli_rpc_duration_seconds", "linli_event_handled_total",
-    "linli_http_requests_total", "linli_http_request_duration_seconds", "linli_outbox_backlog",
-    "linli_outbox_oldest_unsent_age_seconds", "linli_inbox_parked_events",
-    "linli_notification_deliveries_total", "linli_rpc_timeouts_total",
-    "linli_orders_placed_total", "linli_orders_paid_total", "linli_gmv_cents_total",
+    "linli_rpc_requests_total",
+    "linli_rpc_duration_seconds",
+    "linli_event_handled_total",
+    "linli_http_requests_total",
+    "linli_http_request_duration_seconds",
+    "linli_outbox_backlog",
+    "linli_outbox_oldest_unsent_age_seconds",
+    "linli_inbox_parked_events",
+    "linli_notification_deliveries_total",
+    "linli_rpc_timeouts_total",
+    "linli_orders_placed_total",
+    "linli_orders_paid_total",
+    "linli_gmv_cents_total",
 }
 HISTOGRAMS = {"linli_rpc_duration_seconds", "linli_http_request_duration_seconds"}
-KNOWN_SERIES = (METRICS | {f"{h}_{suffix}" for h in HISTOGRAMS for suffix in ("bucket", "sum", "count")}
-                | {"up"})
+KNOWN_SERIES = (
+    METRICS
+    | {f"{h}_{suffix}" for h in HISTOGRAMS for suffix in ("bucket", "sum", "count")}
+    | {"up"}
+)
 PROMQL_WORDS = {
-    "sum", "by", "without", "rate", "increase", "histogram_quantile", "le", "on", "ignoring",
-    "avg", "max", "min", "count", "irate", "and", "or", "unless", "bool", "offset",
+    "sum",
+    "by",
+    "without",
+    "rate",
+    "increase",
+    "histogram_quantile",
+    "le",
+    "on",
+    "ignoring",
+    "avg",
+    "max",
+    "min",
+    "count",
+    "irate",
+    "and",
+    "or",
+    "unless",
+    "bool",
+    "offset",
 }
 
 
@@ -68,7 +96,12 @@ def test_the_alerts_fire_on_what_they_name_and_not_on_a_healthy_stack():
 def test_every_alert_is_tested():
     with open(OBSERVABILITY / "alerts-test.yml", encoding="utf-8") as f:
         tests = yaml.safe_load(f)["tests"]
-    tested = {case["alertname"] for test in tests for case in test["alert_rule_test"] if case["exp_alerts"]}
+    tested = {
+        case["alertname"]
+        for test in tests
+        for case in test["alert_rule_test"]
+        if case["exp_alerts"]
+    }
     assert tested == {rule["alert"] for rule in rules("alerts.yml")}
 
 
@@ -120,7 +153,10 @@ def test_the_dashboard_reads_only_metrics_linli_exposes(dashboard):
             read |= names
     # RED per route and per RPC, the outbox, parked events, deliveries, business counters.
     assert METRICS - {"linli_rpc_duration_seconds", "linli_http_request_duration_seconds"} <= read
-    assert {"linli_rpc_duration_seconds_bucket", "linli_http_request_duration_seconds_bucket"} <= read
+    assert {
+        "linli_rpc_duration_seconds_bucket",
+        "linli_http_request_duration_seconds_bucket",
+    } <= read
     ids = [panel["id"] for panel in dashboard["panels"]]
     assert len(ids) == len(set(ids))
 

@@ -41,13 +41,19 @@ def test_place_order_totals_in_fen(session, member):
     assert order["subtotal_cents"] == 3 * 350 + 2 * 1299 == order["total_cents"]
     assert order["discount_cents"] == 0
     assert all(isinstance(order[k], int) for k in ("subtotal_cents", "total_cents"))
-    assert [(line["product_id"], line["quantity"], line["unit_price_cents"]) for line in order["lines"]] == [
-        ("apple", 3, 350), ("milk", 2, 1299)]
+    assert [
+        (line["product_id"], line["quantity"], line["unit_price_cents"]) for line in order["lines"]
+    ] == [("apple", 3, 350), ("milk", 2, 1299)]
     assert order["member_id"] == "member-1"
     assert order["channel"] == {"type": "shop", "id": None}
     assert [entry["status"] for entry in order["timeline"]] == ["pending_payment"]
-    assert catalog.reserved == [{"reservation_key": order["id"], "items": BODY["items"],
-                                "channel": {"type": "shop", "id": None}}]
+    assert catalog.reserved == [
+        {
+            "reservation_key": order["id"],
+            "items": BODY["items"],
+            "channel": {"type": "shop", "id": None},
+        }
+    ]
     assert catalog.released == []
 
 
@@ -56,15 +62,26 @@ def test_order_placed_is_in_the_outbox(session, member):
     (message,) = rows(session, OutboxMessage)
     assert message.event_type == "order_placed" and message.published_at is None
     envelope = message.payload
-    assert set(envelope) == {"event_id", "event_type", "version", "occurred_at", "tenant_id",
-                             "correlation_id", "data"}
+    assert set(envelope) == {
+        "event_id",
+        "event_type",
+        "version",
+        "occurred_at",
+        "tenant_id",
+        "correlation_id",
+        "data",
+    }
     assert ENVELOPE.load(envelope)["event_id"] == message.event_id
     assert envelope["tenant_id"] == "tenant-a" and envelope["correlation_id"] == "corr-1"
     data = envelope["data"]
     assert data["order_id"] == order["id"] and data["member_id"] == "member-1"
     assert data["total_cents"] == order["total_cents"]
-    assert data["lines"][0] == {"product_id": "apple", "name": "Apples", "quantity": 3,
-                                "unit_price_cents": 350}
+    assert data["lines"][0] == {
+        "product_id": "apple",
+        "name": "Apples",
+        "quantity": 3,
+        "unit_price_cents": 350,
+    }
 
 
 def test_same_idempotency_key_and_body_give_the_same_order(session, member):
@@ -106,7 +123,9 @@ def test_keys_are_per_member(session, caller):
 
 
 def test_short_stock_leaves_no_order_and_no_event(session, member):
-    catalog = FakeCatalog(refuse=Conflict("Not enough stock.", {"product_id": "milk", "available": 1}))
+    catalog = FakeCatalog(
+        refuse=Conflict("Not enough stock.", {"product_id": "milk", "available": 1})
+    )
     with pytest.raises(Conflict):
         place(session, member, key="key-1", catalog=catalog)
     assert rows(session, Order) == [] and rows(session, OutboxMessage) == []
@@ -116,8 +135,9 @@ def test_short_stock_leaves_no_order_and_no_event(session, member):
 def _boom(*args, **kwargs):
     raise RuntimeError("database went away")
 
-
     """An unexpected fault answers 503 (try again), and what was reserved is given back."""
+
+
 def test_failed_write_releases_the_reservation(session, member, monkeypatch):
     catalog = FakeCatalog()
     monkeypatch.setattr(handlers, "_new_order", _boom)
@@ -127,12 +147,15 @@ def test_failed_write_releases_the_reservation(session, member, monkeypatch):
     assert rows(session, Order) == [] and rows(session, OutboxMessage) == []
 
 
-@pytest.mark.parametrize("payload", [
-    {"items": []},
-    {"items": [{"product_id": "apple", "quantity": True}]},
-    {"items": [{"product_id": "apple", "quantity": 0}]},
-    {"items": [{"product_id": "apple", "quantity": 1}], "total_cents": 1},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"items": []},
+        {"items": [{"product_id": "apple", "quantity": True}]},
+        {"items": [{"product_id": "apple", "quantity": 0}]},
+        {"items": [{"product_id": "apple", "quantity": 1}], "total_cents": 1},
+    ],
+)
 def test_invalid_order_input(session, member, payload):
     catalog = FakeCatalog()
     with pytest.raises(Invalid):
@@ -151,8 +174,11 @@ def test_get_order_visibility(session, member, caller):
         assert handlers.get_order(session, member, order["id"])["id"] == order["id"]
         assert handlers.get_order(session, caller("staff"), order["id"])["id"] == order["id"]
         assert handlers.get_order(session, caller("leader"), order["id"])["id"] == order["id"]
-    for stranger in (caller("member", member_id="member-2"), caller("leader", tenant_id="tenant-b"),
-                     caller("member", tenant_id="tenant-b", member_id="member-1")):
+    for stranger in (
+        caller("member", member_id="member-2"),
+        caller("leader", tenant_id="tenant-b"),
+        caller("member", tenant_id="tenant-b", member_id="member-1"),
+    ):
         with pytest.raises(NotFound), session.begin():
             handlers.get_order(session, stranger, order["id"])
 
@@ -167,14 +193,18 @@ def test_list_orders_filters(session, caller):
         with session.begin():
             return handlers.list_orders(session, who, query)
 
-    assert [o["id"] for o in listed(caller("member", member_id="member-1"), {})["items"]] == mine[::-1]
+    assert [o["id"] for o in listed(caller("member", member_id="member-1"), {})["items"]] == mine[
+        ::-1
+    ]
     assert len(listed(leader, {})["items"]) == 4
     assert [o["id"] for o in listed(leader, {"member_id": "member-2"})["items"]] == [theirs]
     assert listed(leader, {"status": "paid"})["items"] == []
     assert len(listed(leader, {"status": "pending_payment"})["items"]) == 4
     # A member cannot widen the list to someone else's orders.
-    assert {o["member_id"] for o in listed(caller("member", member_id="member-1"),
-                                            {"member_id": "member-2"})["items"]} <= {"member-1"}
+    assert {
+        o["member_id"]
+        for o in listed(caller("member", member_id="member-1"), {"member_id": "member-2"})["items"]
+    } <= {"member-1"}
 
     first = listed(leader, {"limit": 3})
     rest = listed(leader, {"limit": 3, "cursor": first["next_cursor"]})
@@ -185,12 +215,14 @@ def test_list_orders_filters(session, caller):
         listed(leader, {"status": "lost"})
 
 
-def test_retry_with_the_same_key_after_a_failed_write_succeeds(session, make_session, member, caller,
-                                                             monkeypatch):
+def test_retry_with_the_same_key_after_a_failed_write_succeeds(
+    session, make_session, member, caller, monkeypatch
+):
     catalog_session = make_session(CatalogBase, "catalog")
     with catalog_session.begin():
         product = catalog_handlers.create_product(
-            catalog_session, caller("leader"), {"name": "Apples", "price_cents": 350, "stock": 10})
+            catalog_session, caller("leader"), {"name": "Apples", "price_cents": 350, "stock": 10}
+        )
     catalog = CatalogInProcess(catalog_session, member)
     body = {"items": [{"product_id": product["id"], "quantity": 2}]}
     with monkeypatch.context() as patch:

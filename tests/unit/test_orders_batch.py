@@ -27,8 +27,18 @@ def session(make_session):
 def knows_terms(session, member_id, percent=0):
     """Orders knows the member's tier discount (as after an earlier order), so it prices alone."""
     with session.begin():
-        checkout_terms.remember(session, TENANT, member_id, {"terms": {
-            "discount_percent": percent, "valid_until": (utcnow() + timedelta(hours=1)).isoformat()}}, utcnow())
+        checkout_terms.remember(
+            session,
+            TENANT,
+            member_id,
+            {
+                "terms": {
+                    "discount_percent": percent,
+                    "valid_until": (utcnow() + timedelta(hours=1)).isoformat(),
+                }
+            },
+            utcnow(),
+        )
 
 
 def attempt(member_id, payload=BODY, key=None):
@@ -52,11 +62,16 @@ def test_a_batch_reserves_in_one_call_and_answers_each_attempt_in_order(session)
     outcomes = place(session, catalog, [attempt("m1"), attempt("m2"), attempt("m1")])
     orders = [value_of(outcome) for outcome in outcomes]
     assert [order["member_id"] for order in orders] == ["m1", "m2", "m1"]
-    assert [order["total_cents"] for order in orders] == [700, 630, 700]  # m2's tier discount, priced here
+    assert [order["total_cents"] for order in orders] == [
+        700,
+        630,
+        700,
+    ]  # m2's tier discount, priced here
     assert len(catalog.batches) == 1 and len(catalog.batches[0]) == 3
     # Each reservation acts for its own member, keyed by its own order id.
-    assert [(r["caller"]["member_id"], r["reservation"]["reservation_key"]) for r in catalog.batches[0]] == [
-        (order["member_id"], order["id"]) for order in orders]
+    assert [
+        (r["caller"]["member_id"], r["reservation"]["reservation_key"]) for r in catalog.batches[0]
+    ] == [(order["member_id"], order["id"]) for order in orders]
     assert len(rows(session, Order)) == 3 and len(rows(session, IdempotencyKey)) == 3
 
 
@@ -64,12 +79,17 @@ def test_one_attempts_refusal_or_bad_input_leaves_the_others_alone(session):
     knows_terms(session, "m1")
     catalog = apples_catalog(sold_out={"pear"})
     crm = FakeCrm()
-    outcomes = place(session, catalog, [
-        attempt("m1"),
-        attempt("m2", {"items": []}),  # invalid: never reaches catalog
-        attempt("m3", {"items": [{"product_id": "pear", "quantity": 1}]}),  # sold out
-        attempt("m4", {**BODY, "points_to_use": 10}),  # points: crm prices it, alone
-    ], crm=crm)
+    outcomes = place(
+        session,
+        catalog,
+        [
+            attempt("m1"),
+            attempt("m2", {"items": []}),  # invalid: never reaches catalog
+            attempt("m3", {"items": [{"product_id": "pear", "quantity": 1}]}),  # sold out
+            attempt("m4", {**BODY, "points_to_use": 10}),  # points: crm prices it, alone
+        ],
+        crm=crm,
+    )
     assert value_of(outcomes[0])["member_id"] == "m1"
     with pytest.raises(Invalid):
         value_of(outcomes[1])
@@ -84,7 +104,7 @@ def test_one_attempts_refusal_or_bad_input_leaves_the_others_alone(session):
 def test_a_retried_key_answers_the_order_it_placed(session):
     knows_terms(session, "m1")
     catalog = apples_catalog()
-    first, = place(session, catalog, [attempt("m1", key="k1")])
+    (first,) = place(session, catalog, [attempt("m1", key="k1")])
     again, other = place(session, catalog, [attempt("m1", key="k1"), attempt("m2", key="k1")])
     assert value_of(again) == value_of(first)
     assert value_of(other)["id"] != value_of(first)["id"]  # another member's key space
@@ -112,12 +132,25 @@ def test_catalog_unreachable_answers_every_attempt_and_writes_nothing(session):
 
 def test_attempts_from_checks_the_batch_shape():
     deadline = 1e10
-    attempts = handlers.attempts_from([{"caller": {"tenant_id": TENANT, "member_id": "m1", "role": "member"},
-                                        "payload": BODY, "idempotency_key": "k1"}], deadline)
+    attempts = handlers.attempts_from(
+        [
+            {
+                "caller": {"tenant_id": TENANT, "member_id": "m1", "role": "member"},
+                "payload": BODY,
+                "idempotency_key": "k1",
+            }
+        ],
+        deadline,
+    )
     assert attempts[0].caller.member_id == "m1" and attempts[0].caller.deadline == deadline
     assert attempts[0].key == "k1"
-    for bad in ([], [{"caller": {}, "payload": BODY, "extra": 1}], [{"payload": BODY}],
-                [{"caller": {"tenant_id": TENANT, "admin": True}, "payload": BODY}],
-                [{"caller": {"tenant_id": TENANT}, "payload": BODY, "idempotency_key": ""}], "x"):
+    for bad in (
+        [],
+        [{"caller": {}, "payload": BODY, "extra": 1}],
+        [{"payload": BODY}],
+        [{"caller": {"tenant_id": TENANT, "admin": True}, "payload": BODY}],
+        [{"caller": {"tenant_id": TENANT}, "payload": BODY, "idempotency_key": ""}],
+        "x",
+    ):
         with pytest.raises(Invalid):
             handlers.attempts_from(bad, deadline)

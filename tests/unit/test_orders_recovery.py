@@ -36,14 +36,23 @@ def test_abandoned_attempts_are_released_and_forgotten(make_session, caller):
         handlers.place_order(session, catalog, FakeCrm(), member, BODY, idempotency_key="k1")
     except Conflict:
         pass
-    placed = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY)  # no client key: still tracked
+    placed = handlers.place_order(
+        session, catalog_of_eggs(), FakeCrm(), member, BODY
+    )  # no client key: still tracked
 
     # Too young to be abandoned: nothing happens.
     sweeper_catalog = catalog_of_eggs()
-    assert handlers.release_abandoned(session, lambda tenant: sweeper_catalog, lambda tenant: FakeCrm()) == 0
+    assert (
+        handlers.release_abandoned(
+            session, lambda tenant: sweeper_catalog, lambda tenant: FakeCrm()
+        )
+        == 0
+    )
     assert sweeper_catalog.released == []
 
-    released = handlers.release_abandoned(session, lambda tenant: sweeper_catalog, lambda tenant: FakeCrm(), older_than=timedelta(0))
+    released = handlers.release_abandoned(
+        session, lambda tenant: sweeper_catalog, lambda tenant: FakeCrm(), older_than=timedelta(0)
+    )
     assert released == 1
     assert sweeper_catalog.released == catalog.reserved_keys  # the failed attempt's reservation key
     with session.begin():
@@ -52,7 +61,9 @@ def test_abandoned_attempts_are_released_and_forgotten(make_session, caller):
         assert session.get(Order, placed["id"]) is not None
 
     # A retry with the forgotten key starts afresh with a new order id.
-    retried = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="k1")
+    retried = handlers.place_order(
+        session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="k1"
+    )
     assert retried["id"] != catalog.reserved_keys[0]
 
 
@@ -77,14 +88,23 @@ def test_keys_expire_a_day_after_their_order_but_never_an_attempt_without_one(ma
     session = make_session(Base)
     member, leader = caller("member"), caller("leader")
     set_clock(lambda: START)
-    old = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="old")
+    old = handlers.place_order(
+        session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="old"
+    )
     with session.begin():
-        payments.mark_paid_offline(session, leader, {"offline": payments.OfflineProvider()}, old["id"],
-                                   idempotency_key="pay-old")
+        payments.mark_paid_offline(
+            session,
+            leader,
+            {"offline": payments.OfflineProvider()},
+            old["id"],
+            idempotency_key="pay-old",
+        )
     # An attempt that never got an order (orders crashed mid-saga): the sweeper's to release.
     handlers.claim_idempotency_key(session, member, "orphan", {"items": []})
     set_clock(lambda: START + timedelta(hours=23))
-    young = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="young")
+    young = handlers.place_order(
+        session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="young"
+    )
 
     set_clock(lambda: START + handlers.IDEMPOTENCY_KEY_RETENTION - timedelta(seconds=1))
     assert handlers.expire_idempotency_keys(session) == 0
@@ -95,16 +115,28 @@ def test_keys_expire_a_day_after_their_order_but_never_an_attempt_without_one(ma
     assert _keys(session) == ["orphan", "pay-old", "young"]
     # The orphan is still the sweeper's work, however old; the sweeper then forgets it.
     with session.begin():
-        orphan_order_id = session.scalars(select(IdempotencyKey.order_id).where(IdempotencyKey.key == "orphan")).one()
-    assert [order_id for _, order_id in handlers.abandoned_attempts(session, handlers.ABANDONED_AFTER)] == [
-        orphan_order_id]
-    assert handlers.release_abandoned(session, lambda tenant: catalog_of_eggs(), lambda tenant: FakeCrm()) == 1
+        orphan_order_id = session.scalars(
+            select(IdempotencyKey.order_id).where(IdempotencyKey.key == "orphan")
+        ).one()
+    assert [
+        order_id for _, order_id in handlers.abandoned_attempts(session, handlers.ABANDONED_AFTER)
+    ] == [orphan_order_id]
+    assert (
+        handlers.release_abandoned(
+            session, lambda tenant: catalog_of_eggs(), lambda tenant: FakeCrm()
+        )
+        == 1
+    )
     assert _keys(session) == ["pay-old", "young"]
 
     # The expired key is a new request now; the young one still answers its order.
-    retried = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="old")
+    retried = handlers.place_order(
+        session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="old"
+    )
     assert retried["id"] != old["id"]
-    again = handlers.place_order(session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="young")
+    again = handlers.place_order(
+        session, catalog_of_eggs(), FakeCrm(), member, BODY, idempotency_key="young"
+    )
     assert again["id"] == young["id"]
 
     set_clock(lambda: START + handlers.STAFF_KEY_RETENTION + timedelta(seconds=1))

@@ -26,12 +26,31 @@ def session(make_session):
     return make_session(Base, "orders")
 
 
-def order(session, order_id, status="paid", wave_id="wave-1", tenant_id=TENANT, channel_type="wave"):
+def order(
+    session, order_id, status="paid", wave_id="wave-1", tenant_id=TENANT, channel_type="wave"
+):
     with session.begin():
-        row = Order(id=order_id, tenant_id=tenant_id, member_id="member-1", status="pending_payment",
-                    channel_type=channel_type, channel_id=wave_id if channel_type == "wave" else None,
-                    subtotal_cents=1380, total_cents=1380, expires_at=utcnow() + timedelta(minutes=30))
-        row.lines.append(OrderLine(position=0, product_id="peach", name="水蜜桃", unit="斤", unit_price_cents=690, quantity=2))
+        row = Order(
+            id=order_id,
+            tenant_id=tenant_id,
+            member_id="member-1",
+            status="pending_payment",
+            channel_type=channel_type,
+            channel_id=wave_id if channel_type == "wave" else None,
+            subtotal_cents=1380,
+            total_cents=1380,
+            expires_at=utcnow() + timedelta(minutes=30),
+        )
+        row.lines.append(
+            OrderLine(
+                position=0,
+                product_id="peach",
+                name="水蜜桃",
+                unit="斤",
+                unit_price_cents=690,
+                quantity=2,
+            )
+        )
         session.add(row)
         session.flush()
         if status != "pending_payment":
@@ -52,7 +71,9 @@ def test_the_staff_get_the_waves_paid_orders_of_their_community_only(session, ca
         answer = handlers.paid_orders_to_pack(session, caller("staff"), {"wave_id": "wave-1"})
     assert [o["id"] for o in answer] == ["o1", "o2"]
     with session.begin():
-        theirs = handlers.paid_orders_to_pack(session, caller("leader", tenant_id=OTHER_TENANT), {"wave_id": "wave-1"})
+        theirs = handlers.paid_orders_to_pack(
+            session, caller("leader", tenant_id=OTHER_TENANT), {"wave_id": "wave-1"}
+        )
         assert [o["id"] for o in theirs] == ["elsewhere"]
         with pytest.raises(Forbidden):
             handlers.paid_orders_to_pack(session, caller("member"), {"wave_id": "wave-1"})
@@ -68,10 +89,28 @@ def test_fulfilment_records_orders_answer_as_order_paid_would(session, caller, m
         copies.record_paid(fulfilment, TENANT, answer)
     with fulfilment.begin():
         row = fulfilment.get(FulfillmentOrder, "o1")
-        recorded = (row.tenant_id, row.member_id, row.status, row.channel_type, row.channel_id, row.items,
-                    row.total_quantity, row.total_cents, row.paid_at)
-    assert recorded == (TENANT, "member-1", "to_pack", "wave", "wave-1",
-                        [{"product_id": "peach", "name": "水蜜桃", "quantity": 2}], 2, 1380, paid_at)
+        recorded = (
+            row.tenant_id,
+            row.member_id,
+            row.status,
+            row.channel_type,
+            row.channel_id,
+            row.items,
+            row.total_quantity,
+            row.total_cents,
+            row.paid_at,
+        )
+    assert recorded == (
+        TENANT,
+        "member-1",
+        "to_pack",
+        "wave",
+        "wave-1",
+        [{"product_id": "peach", "name": "水蜜桃", "quantity": 2}],
+        2,
+        1380,
+        paid_at,
+    )
 
 
 def test_fulfilment_records_catalogs_closed_wave_as_wave_closed_would(make_session, caller):
@@ -80,17 +119,28 @@ def test_fulfilment_records_catalogs_closed_wave_as_wave_closed_would(make_sessi
     leader = caller("leader")
     catalog = make_session(CatalogBase, "catalog")
     with catalog.begin():
-        product_id = catalog_handlers.create_product(catalog, leader, {
-            "name": "水蜜桃", "price_cents": 690, "stock": 10, "unit": "斤"})["id"]
-        wave = waves.create_wave(catalog, leader, {
-            "title": "本周水蜜桃团", "cutoff_at": (utcnow() + timedelta(days=1)).isoformat(),
-            "pickup_at": (utcnow() + timedelta(days=2)).isoformat(), "pickup_point": "3栋楼下",
-            "packing_note": "轻拿轻放", "items": [{"product_id": product_id, "price_cents": 690}]})
+        product_id = catalog_handlers.create_product(
+            catalog, leader, {"name": "水蜜桃", "price_cents": 690, "stock": 10, "unit": "斤"}
+        )["id"]
+        wave = waves.create_wave(
+            catalog,
+            leader,
+            {
+                "title": "本周水蜜桃团",
+                "cutoff_at": (utcnow() + timedelta(days=1)).isoformat(),
+                "pickup_at": (utcnow() + timedelta(days=2)).isoformat(),
+                "pickup_point": "3栋楼下",
+                "packing_note": "轻拿轻放",
+                "items": [{"product_id": product_id, "price_cents": 690}],
+            },
+        )
     with catalog.begin():
         waves.close_wave(catalog, leader, wave["id"])
     with catalog.begin():
         answer = waves.get_wave(catalog, leader, wave["id"])
-        (event,) = [row.payload for row in catalog.query(OutboxMessage) if row.event_type == "wave_closed"]
+        (event,) = [
+            row.payload for row in catalog.query(OutboxMessage) if row.event_type == "wave_closed"
+        ]
 
     def copy_of(record):
         fulfilment = make_session(FulfillmentBase, f"fulfillment-{record}")
@@ -101,7 +151,14 @@ def test_fulfilment_records_catalogs_closed_wave_as_wave_closed_would(make_sessi
                 fulfilment_handlers.record_wave_closed(fulfilment, event)
         with fulfilment.begin():
             row = fulfilment.get(FulfillmentWave, wave["id"])
-            return row.tenant_id, row.title, row.pickup_at, row.pickup_point, row.packing_note, row.units
+            return (
+                row.tenant_id,
+                row.title,
+                row.pickup_at,
+                row.pickup_point,
+                row.packing_note,
+                row.units,
+            )
 
     assert copy_of("answer") == copy_of("event")
     assert copy_of("answer")[-2:] == ("轻拿轻放", {product_id: "斤"})
@@ -116,15 +173,27 @@ def test_the_paid_orders_outside_waves_of_a_period_by_when_they_were_first_paid(
 
     def between(start, end, who=None):
         with session.begin():
-            return [o["id"] for o in handlers.paid_orders_to_pack(session, who or caller("leader"), {
-                "paid_from": start.isoformat(), "paid_to": end.isoformat()})]
+            return [
+                o["id"]
+                for o in handlers.paid_orders_to_pack(
+                    session,
+                    who or caller("leader"),
+                    {"paid_from": start.isoformat(), "paid_to": end.isoformat()},
+                )
+            ]
 
     assert between(now - timedelta(hours=1), now + timedelta(hours=1)) == ["s1"]
     assert between(now + timedelta(hours=1), now + timedelta(hours=2)) == []
-    assert between(now - timedelta(hours=1), now + timedelta(hours=1), caller("leader", tenant_id=OTHER_TENANT)) == [
-        "elsewhere"]
-    for bad in ({}, {"wave_id": "w", "paid_from": now.isoformat(), "paid_to": now.isoformat()},
-                {"paid_from": now.isoformat()}, {"paid_from": "yesterday", "paid_to": now.isoformat()},
-                {"wave_id": "x" * 33}, {"wave_id": "w", "status": "packed"}):
+    assert between(
+        now - timedelta(hours=1), now + timedelta(hours=1), caller("leader", tenant_id=OTHER_TENANT)
+    ) == ["elsewhere"]
+    for bad in (
+        {},
+        {"wave_id": "w", "paid_from": now.isoformat(), "paid_to": now.isoformat()},
+        {"paid_from": now.isoformat()},
+        {"paid_from": "yesterday", "paid_to": now.isoformat()},
+        {"wave_id": "x" * 33},
+        {"wave_id": "w", "status": "packed"},
+    ):
         with pytest.raises(Invalid), session.begin():
             handlers.paid_orders_to_pack(session, caller("leader"), bad)

@@ -7,9 +7,17 @@ from services.infra.privacy import UNKNOWN_NEIGHBOUR, mask_name
 from services.referral import leaderboard, showcases
 
 
-@pytest.mark.parametrize("name, masked", [
-    ("王芳", "王**"), ("李秀英", "李**"), ("欧阳娜娜", "欧**"), ("王", "王**"), ("  陈静 ", "陈**"), ("Alice", "A**"),
-])
+@pytest.mark.parametrize(
+    "name, masked",
+    [
+        ("王芳", "王**"),
+        ("李秀英", "李**"),
+        ("欧阳娜娜", "欧**"),
+        ("王", "王**"),
+        ("  陈静 ", "陈**"),
+        ("Alice", "A**"),
+    ],
+)
 def test_a_name_shows_its_first_character_and_a_fixed_mask(name, masked):
     assert mask_name(name) == masked
 
@@ -40,10 +48,17 @@ def test_catalog_names_stored_with_the_old_mask_take_the_one_rule(tmp_path):
     engine = create_engine(url)
     with engine.begin() as connection:
         for member_id, masked in [("m1", "王*"), ("m2", "A****"), ("m3", "邻居"), ("m4", "李**")]:
-            connection.execute(text("INSERT INTO catalog_members (member_id, tenant_id, masked_name) "
-                                    "VALUES (:m, 't1', :n)"), {"m": member_id, "n": masked})
+            connection.execute(
+                text(
+                    "INSERT INTO catalog_members (member_id, tenant_id, masked_name) "
+                    "VALUES (:m, 't1', :n)"
+                ),
+                {"m": member_id, "n": masked},
+            )
     upgrade("catalog", url)
     with engine.connect() as connection:
-        names = dict(connection.execute(text("SELECT member_id, masked_name FROM catalog_members")).all())
+        names = dict(
+            connection.execute(text("SELECT member_id, masked_name FROM catalog_members")).all()
+        )
     assert names == {"m1": "王**", "m2": "A**", "m3": "邻居", "m4": "李**"}
     engine.dispose()

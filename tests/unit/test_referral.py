@@ -30,14 +30,22 @@ def inbox(Session):
     database = Database()
     database.Session = Session
     inbox = EventInbox()
-    inbox.container = types.SimpleNamespace(service_name="referral", dependencies={database}, config={})
+    inbox.container = types.SimpleNamespace(
+        service_name="referral", dependencies={database}, config={}
+    )
     return inbox
 
 
 def envelope(event_type, data, tenant_id=T1, at=None):
-    return {"event_id": uuid.uuid4().hex, "event_type": event_type, "version": 1,
-            "occurred_at": (at or utcnow()).isoformat(), "tenant_id": tenant_id, "correlation_id": None,
-            "data": data}
+    return {
+        "event_id": uuid.uuid4().hex,
+        "event_type": event_type,
+        "version": 1,
+        "occurred_at": (at or utcnow()).isoformat(),
+        "tenant_id": tenant_id,
+        "correlation_id": None,
+        "data": data,
+    }
 
 
 class World:
@@ -54,12 +62,34 @@ class World:
         return outcome
 
     def community(self, tenant_id, slug, name):
-        self.deliver(handlers.record_community_created, envelope(
-            "community_created", {"community_id": tenant_id, "slug": slug, "name": name}, tenant_id))
+        self.deliver(
+            handlers.record_community_created,
+            envelope(
+                "community_created",
+                {"community_id": tenant_id, "slug": slug, "name": name},
+                tenant_id,
+            ),
+        )
 
-    def join(self, member_id, name="李秀英", building="3栋", unit="501", code=None, tenant_id=T1, slug="xiaoya"):
-        data = {"member_id": member_id, "community_slug": slug, "status": "active", "name": name,
-                "building": building, "unit": unit, "invite_code": code}
+    def join(
+        self,
+        member_id,
+        name="李秀英",
+        building="3栋",
+        unit="501",
+        code=None,
+        tenant_id=T1,
+        slug="xiaoya",
+    ):
+        data = {
+            "member_id": member_id,
+            "community_slug": slug,
+            "status": "active",
+            "name": name,
+            "building": building,
+            "unit": unit,
+            "invite_code": code,
+        }
         self.deliver(handlers.record_member_joined, envelope("member_joined", data, tenant_id))
         return self.code_of(member_id)
 
@@ -70,20 +100,45 @@ class World:
     def order(self, member_id, total_cents=3000, completed_at=None, tenant_id=T1, order_id=None):
         """An order placed, paid and completed; returns its id and the completion envelope."""
         order_id = order_id or uuid.uuid4().hex
-        data = {"order_id": order_id, "member_id": member_id, "total_cents": total_cents, "lines": [],
-                "channel": {"type": "shop", "id": None}}
+        data = {
+            "order_id": order_id,
+            "member_id": member_id,
+            "total_cents": total_cents,
+            "lines": [],
+            "channel": {"type": "shop", "id": None},
+        }
         self.deliver(rewards.record_order_paid, envelope("order_paid", data, tenant_id))
         completed_at = completed_at or utcnow()
-        completed = envelope("order_completed", {**data, "completed_at": completed_at.isoformat()}, tenant_id,
-                             at=completed_at)
+        completed = envelope(
+            "order_completed",
+            {**data, "completed_at": completed_at.isoformat()},
+            tenant_id,
+            at=completed_at,
+        )
         self.deliver(rewards.record_order_completed, completed)
         return order_id, completed
 
-    def refund(self, order_id, member_id, amount, total_cents=3000, at=None, whole=None, refunded_total=None):
+    def refund(
+        self,
+        order_id,
+        member_id,
+        amount,
+        total_cents=3000,
+        at=None,
+        whole=None,
+        refunded_total=None,
+    ):
         refunded_total = refunded_total if refunded_total is not None else amount
-        data = {"order_id": order_id, "member_id": member_id, "total_cents": total_cents, "lines": [],
-                "amount_cents": amount, "refunded_total_cents": refunded_total,
-                "whole": refunded_total >= total_cents if whole is None else whole, "reason": "damaged"}
+        data = {
+            "order_id": order_id,
+            "member_id": member_id,
+            "total_cents": total_cents,
+            "lines": [],
+            "amount_cents": amount,
+            "refunded_total_cents": refunded_total,
+            "whole": refunded_total >= total_cents if whole is None else whole,
+            "reason": "damaged",
+        }
         event = envelope("order_refunded", data, at=at)
         self.deliver(rewards.record_order_refunded, event)
         return event
@@ -94,8 +149,14 @@ class World:
 
     def sent(self, event_type):
         with self.Session() as session:
-            return [row.payload for row in session.scalars(
-                select(OutboxMessage).where(OutboxMessage.event_type == event_type).order_by(OutboxMessage.id))]
+            return [
+                row.payload
+                for row in session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.event_type == event_type)
+                    .order_by(OutboxMessage.id)
+                )
+            ]
 
     def set_rules(self, leader, **rules):
         with self.Session() as session, session.begin():
@@ -114,6 +175,7 @@ def leader(caller):
 
 # --- invitations ----------------------------------------------------------------------------
 
+
 def test_a_member_who_joins_with_a_code_is_recorded_as_invited_by_its_owner(world, caller):
     code = world.join("m1")
     assert len(code) == 8 and not set(code) & set("01OIL")
@@ -121,16 +183,27 @@ def test_a_member_who_joins_with_a_code_is_recorded_as_invited_by_its_owner(worl
     referral = world.referral("m2")
     assert (referral.referrer_member_id, referral.status) == ("m1", "joined")
     with world.Session() as session:
-        mine = handlers.get_my_referral(session, caller("member", tenant_id=T1, member_id="m1"), ReferralCrm(), "http://x/")
-    assert mine == {"invite_code": code, "invite_url": f"http://x/c/xiaoya/join?invite={code}",
-                    "invited": 1, "rewarded": 0}
+        mine = handlers.get_my_referral(
+            session, caller("member", tenant_id=T1, member_id="m1"), ReferralCrm(), "http://x/"
+        )
+    assert mine == {
+        "invite_code": code,
+        "invite_url": f"http://x/c/xiaoya/join?invite={code}",
+        "invited": 1,
+        "rewarded": 0,
+    }
 
 
 def test_codes_of_another_community_or_unknown_ones_are_refused_at_join(world):
     code = world.join("m1")
     with world.Session() as session:
         assert handlers.check_invite_code(session, "xiaoya", code.lower()) == {"valid": True}
-        for slug, bad in (("other", code), ("xiaoya", "ZZZZ9999"), ("xiaoya", None), ("xiaoya", "x" * 40)):
+        for slug, bad in (
+            ("other", code),
+            ("xiaoya", "ZZZZ9999"),
+            ("xiaoya", None),
+            ("xiaoya", "x" * 40),
+        ):
             with pytest.raises(Invalid) as refused:
                 handlers.check_invite_code(session, slug, bad)
             assert "invite_code" in refused.value.extra["errors"]
@@ -141,6 +214,7 @@ def test_codes_of_another_community_or_unknown_ones_are_refused_at_join(world):
 
 # --- rewards: exactly once, and fair ---------------------------------------------------------
 
+
 def test_the_invitees_first_completed_order_rewards_both_sides_exactly_once(world):
     world.join("m2", name="王芳", building="5栋", unit="101", code=world.join("m1"))
     order_id, completed = world.order("m2", total_cents=3000)
@@ -148,11 +222,22 @@ def test_the_invitees_first_completed_order_rewards_both_sides_exactly_once(worl
     world.order("m2", total_cents=9000)  # a second order rewards nothing more
 
     referral = world.referral("m2")
-    assert (referral.status, referral.reason, referral.first_order_id) == ("rewarded", None, order_id)
+    assert (referral.status, referral.reason, referral.first_order_id) == (
+        "rewarded",
+        None,
+        order_id,
+    )
     sent = world.sent("referral_rewarded")
-    assert [event["data"] for event in sent] == [{
-        "referral_id": "m2", "referrer_id": "m1", "invitee_id": "m2", "referrer_reward_cents": 2000,
-        "invitee_reward_cents": 2000, "order_id": order_id}]
+    assert [event["data"] for event in sent] == [
+        {
+            "referral_id": "m2",
+            "referrer_id": "m1",
+            "invitee_id": "m2",
+            "referrer_reward_cents": 2000,
+            "invitee_reward_cents": 2000,
+            "order_id": order_id,
+        }
+    ]
     assert sent[0]["tenant_id"] == T1
 
 
@@ -162,14 +247,21 @@ def test_a_cancelled_or_wholly_refunded_order_is_not_the_first_order_that_counts
     world.deliver(rewards.record_order_cancelled, envelope("order_cancelled", data))
     world.deliver(rewards.record_order_completed, envelope("order_completed", data))  # cannot count
     world.refund("o-refunded", "m2", 3000)  # refunded before completing: it never counts
-    world.deliver(rewards.record_order_completed, envelope("order_completed", {**data, "order_id": "o-refunded",
-                                                                              "total_cents": 3000}))
+    world.deliver(
+        rewards.record_order_completed,
+        envelope("order_completed", {**data, "order_id": "o-refunded", "total_cents": 3000}),
+    )
     assert world.referral("m2").status == "joined"
     order_id, _ = world.order("m2")
-    assert (world.referral("m2").status, world.referral("m2").first_order_id) == ("rewarded", order_id)
+    assert (world.referral("m2").status, world.referral("m2").first_order_id) == (
+        "rewarded",
+        order_id,
+    )
 
 
-@pytest.mark.parametrize("invitee", [{"building": "3栋", "unit": "501"}, {"building": " 3栋", "unit": "501 "}])
+@pytest.mark.parametrize(
+    "invitee", [{"building": "3栋", "unit": "501"}, {"building": " 3栋", "unit": "501 "}]
+)
 def test_one_household_earns_nothing(world, invitee):
     world.join("m2", code=world.join("m1"), **invitee)
     world.order("m2")
@@ -187,9 +279,19 @@ def test_the_leader_may_allow_rewards_within_one_household(world, leader):
 
 def test_self_invitation_is_refused(world):
     world.join("m1")
-    with world.Session() as session, session.begin():  # cannot be made through join; rule still holds
-        session.add(Referral(invitee_member_id="m1", tenant_id=T1, referrer_member_id="m1", code="X",
-                             status="joined"))
+    with (
+        world.Session() as session,
+        session.begin(),
+    ):  # cannot be made through join; rule still holds
+        session.add(
+            Referral(
+                invitee_member_id="m1",
+                tenant_id=T1,
+                referrer_member_id="m1",
+                code="X",
+                status="joined",
+            )
+        )
     world.order("m1")
     assert (world.referral("m1").status, world.referral("m1").reason) == ("refused", "self_invite")
 
@@ -200,7 +302,11 @@ def test_a_first_order_below_the_minimum_is_refused_for_good(world, leader):
     world.order("m2", total_cents=4999)
     world.order("m2", total_cents=8000)  # only the first completed order decides
     referral = world.referral("m2")
-    assert (referral.status, referral.reason, referral.first_order_cents) == ("refused", "below_minimum", 4999)
+    assert (referral.status, referral.reason, referral.first_order_cents) == (
+        "refused",
+        "below_minimum",
+        4999,
+    )
 
 
 def test_a_partial_refund_before_completion_counts_against_the_minimum(world, leader):
@@ -208,7 +314,10 @@ def test_a_partial_refund_before_completion_counts_against_the_minimum(world, le
     world.join("m2", building="5栋", code=world.join("m1"))
     world.refund("o1", "m2", 2000, total_cents=6000)
     world.order("m2", total_cents=6000, order_id="o1")
-    assert (world.referral("m2").status, world.referral("m2").first_order_cents) == ("refused", 4000)
+    assert (world.referral("m2").status, world.referral("m2").first_order_cents) == (
+        "refused",
+        4000,
+    )
 
 
 def test_the_weekly_cap_counts_rewarded_invitations_per_inviter_in_the_calendar_week(world, leader):
@@ -222,7 +331,11 @@ def test_the_weekly_cap_counts_rewarded_invitations_per_inviter_in_the_calendar_
     world.order("n2", completed_at=monday + timedelta(days=6, hours=14))  # Sunday 23:00 in Shanghai
     world.order("n3", completed_at=monday + timedelta(days=6, hours=16))  # next Monday 00:00 there
     assert [(world.referral(f"n{i}").status, world.referral(f"n{i}").reason) for i in range(4)] == [
-        ("rewarded", None), ("rewarded", None), ("refused", "weekly_cap"), ("rewarded", None)]
+        ("rewarded", None),
+        ("rewarded", None),
+        ("refused", "weekly_cap"),
+        ("rewarded", None),
+    ]
 
 
 def test_rewards_use_the_rules_of_the_moment_of_decision(world, leader):
@@ -234,6 +347,7 @@ def test_rewards_use_the_rules_of_the_moment_of_decision(world, leader):
 
 
 # --- revocation within the after-sale window -------------------------------------------------
+
 
 @pytest.fixture
 def rewarded(world):
@@ -247,22 +361,36 @@ def test_a_whole_refund_within_seven_days_revokes_the_reward_once(world, rewarde
     order_id, _ = rewarded
     event = world.refund(order_id, "m2", 3000)
     world.deliver(rewards.record_order_refunded, event)  # delivered twice
-    world.refund(order_id, "m2", 0, refunded_total=3000)  # and a later refund event of the same order
+    world.refund(
+        order_id, "m2", 0, refunded_total=3000
+    )  # and a later refund event of the same order
     referral = world.referral("m2")
     assert (referral.status, referral.reason) == ("revoked", "first_order_refunded")
-    assert [e["data"] for e in world.sent("referral_reward_revoked")] == [{
-        "referral_id": "m2", "referrer_id": "m1", "invitee_id": "m2", "order_id": order_id,
-        "reason": "first_order_refunded", "referrer_reward_cents": 2000, "invitee_reward_cents": 2000}]
+    assert [e["data"] for e in world.sent("referral_reward_revoked")] == [
+        {
+            "referral_id": "m2",
+            "referrer_id": "m1",
+            "invitee_id": "m2",
+            "order_id": order_id,
+            "reason": "first_order_refunded",
+            "referrer_reward_cents": 2000,
+            "invitee_reward_cents": 2000,
+        }
+    ]
 
 
 def test_a_refund_after_the_window_keeps_the_reward(world, rewarded):
     order_id, completed_at = rewarded
-    world.refund(order_id, "m2", 3000, at=completed_at + rewards.AFTER_SALE_WINDOW + timedelta(minutes=1))
+    world.refund(
+        order_id, "m2", 3000, at=completed_at + rewards.AFTER_SALE_WINDOW + timedelta(minutes=1)
+    )
     assert world.referral("m2").status == "rewarded"
     assert world.sent("referral_reward_revoked") == []
 
 
-def test_a_partial_refund_revokes_only_when_the_order_falls_below_the_minimum(world, leader, rewarded):
+def test_a_partial_refund_revokes_only_when_the_order_falls_below_the_minimum(
+    world, leader, rewarded
+):
     order_id, _ = rewarded
     world.refund(order_id, "m2", 1000)
     assert world.referral("m2").status == "rewarded"
@@ -274,39 +402,70 @@ def test_a_partial_refund_revokes_only_when_the_order_falls_below_the_minimum(wo
 
 # --- leaderboard -----------------------------------------------------------------------------
 
-def test_the_leaderboard_ranks_rewarded_invitations_of_the_week_or_month_with_masked_names(world, caller):
+
+def test_the_leaderboard_ranks_rewarded_invitations_of_the_week_or_month_with_masked_names(
+    world, caller
+):
     for member_id, name in (("a", "李秀英"), ("b", "王芳"), ("c", "张伟"), ("d", "赵六")):
         world.join(member_id, name=name)
     now = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # Wednesday noon in Shanghai
     monday_early = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)  # Monday 00:30 in Shanghai
-    rows = [("a", now - timedelta(hours=1), "rewarded"), ("a", monday_early, "rewarded"),
-            ("b", now - timedelta(days=1), "rewarded"), ("b", datetime(2026, 11, 3, tzinfo=UTC), "rewarded"),
-            ("c", datetime(2026, 10, 30, tzinfo=UTC), "rewarded"),  # last month
-            ("d", now - timedelta(hours=2), "revoked"),  # revoked rewards do not count
-            ("d", datetime(2026, 11, 22, 15, 0, tzinfo=UTC), "rewarded")]  # Sunday 23:00 in Shanghai
+    rows = [
+        ("a", now - timedelta(hours=1), "rewarded"),
+        ("a", monday_early, "rewarded"),
+        ("b", now - timedelta(days=1), "rewarded"),
+        ("b", datetime(2026, 11, 3, tzinfo=UTC), "rewarded"),
+        ("c", datetime(2026, 10, 30, tzinfo=UTC), "rewarded"),  # last month
+        ("d", now - timedelta(hours=2), "revoked"),  # revoked rewards do not count
+        ("d", datetime(2026, 11, 22, 15, 0, tzinfo=UTC), "rewarded"),
+    ]  # Sunday 23:00 in Shanghai
     with world.Session() as session, session.begin():
         for index, (referrer, at, status) in enumerate(rows):
-            session.add(Referral(invitee_member_id=f"i{index}", tenant_id=T1, referrer_member_id=referrer,
-                                 code="C", status=status, rewarded_at=at))
-        session.add(Referral(invitee_member_id="other", tenant_id=T2, referrer_member_id="z", code="C",
-                             status="rewarded", rewarded_at=now))
+            session.add(
+                Referral(
+                    invitee_member_id=f"i{index}",
+                    tenant_id=T1,
+                    referrer_member_id=referrer,
+                    code="C",
+                    status=status,
+                    rewarded_at=at,
+                )
+            )
+        session.add(
+            Referral(
+                invitee_member_id="other",
+                tenant_id=T2,
+                referrer_member_id="z",
+                code="C",
+                status="rewarded",
+                rewarded_at=now,
+            )
+        )
     b = caller("member", tenant_id=T1, member_id="b")
     with world.Session() as session:
         week = leaderboard.leaderboard(session, b, {"period": "week"}, now=now)
-        month = leaderboard.leaderboard(session, caller("staff", tenant_id=T1), {"period": "month"}, now=now)
+        month = leaderboard.leaderboard(
+            session, caller("staff", tenant_id=T1), {"period": "month"}, now=now
+        )
         default = leaderboard.leaderboard(session, b, {}, now=now)
         with pytest.raises(Invalid):
             leaderboard.leaderboard(session, b, {"period": "year"}, now=now)
     assert week["since"] == "2026-11-22T16:00:00+00:00"
-    assert week["items"] == [{"rank": 1, "name": "李**", "count": 2, "me": False},
-                             {"rank": 2, "name": "王**", "count": 1, "me": True}]
+    assert week["items"] == [
+        {"rank": 1, "name": "李**", "count": 2, "me": False},
+        {"rank": 2, "name": "王**", "count": 1, "me": True},
+    ]
     assert default == week
     assert month["since"] == "2026-10-31T16:00:00+00:00"
     assert [(e["rank"], e["name"], e["count"]) for e in month["items"]] == [
-        (1, "王**", 2), (1, "李**", 2), (3, "赵**", 1)]
+        (1, "王**", 2),
+        (1, "李**", 2),
+        (3, "赵**", 1),
+    ]
 
 
 # --- showcases (晒单) -------------------------------------------------------------------------
+
 
 @pytest.fixture
 def shop(world):
@@ -320,32 +479,58 @@ def shop(world):
 
 def post(world, who, payload):
     with world.Session() as session, session.begin():
-        return showcases.create_showcase(session, who, ReferralOrders(), ReferralFulfillment(), payload)
+        return showcases.create_showcase(
+            session, who, ReferralOrders(), ReferralFulfillment(), payload
+        )
 
 
 def test_a_member_shows_their_own_completed_order_once(world, shop, caller):
-    m1, m2 = caller("member", tenant_id=T1, member_id="m1"), caller("member", tenant_id=T1, member_id="m2")
-    shown = post(world, m1, {"order_id": shop, "text": " 桃子很甜 ", "image_url": "https://img.example/p.jpg"})
-    assert (shown["status"], shown["text"], shown["mine"], shown["author"]) == ("pending", "桃子很甜", True, "李秀英")
+    m1, m2 = (
+        caller("member", tenant_id=T1, member_id="m1"),
+        caller("member", tenant_id=T1, member_id="m2"),
+    )
+    shown = post(
+        world,
+        m1,
+        {"order_id": shop, "text": " 桃子很甜 ", "image_url": "https://img.example/p.jpg"},
+    )
+    assert (shown["status"], shown["text"], shown["mine"], shown["author"]) == (
+        "pending",
+        "桃子很甜",
+        True,
+        "李秀英",
+    )
     with pytest.raises(Conflict) as again:
         post(world, m1, {"order_id": shop, "text": "再来一次"})
     assert again.value.extra["reason"] == "showcase_exists"
     with pytest.raises(NotFound):
         post(world, m2, {"order_id": shop, "text": "别人的订单"})
     with pytest.raises(NotFound):
-        post(world, caller("member", tenant_id=T2, member_id="m1"), {"order_id": shop, "text": "另一个团"})
+        post(
+            world,
+            caller("member", tenant_id=T2, member_id="m1"),
+            {"order_id": shop, "text": "另一个团"},
+        )
     with pytest.raises(Conflict) as not_completed:
         post(world, m1, {"order_id": "o-paid", "text": "还没取货"})
     assert not_completed.value.extra["reason"] == "order_not_completed"
-    for bad in ({"order_id": shop, "text": ""}, {"order_id": shop, "text": "   "},
-                {"order_id": shop, "text": "x" * 501}, {"order_id": shop, "text": "ok", "image_url": "ftp://x/y"},
-                {"order_id": shop, "text": "ok", "image_url": "javascript:alert(1)"}, {"order_id": shop}):
+    for bad in (
+        {"order_id": shop, "text": ""},
+        {"order_id": shop, "text": "   "},
+        {"order_id": shop, "text": "x" * 501},
+        {"order_id": shop, "text": "ok", "image_url": "ftp://x/y"},
+        {"order_id": shop, "text": "ok", "image_url": "javascript:alert(1)"},
+        {"order_id": shop},
+    ):
         with pytest.raises(Invalid):
             post(world, m1, bad)
 
 
 def test_approval_publishes_the_showcase_and_awards_points_once(world, shop, caller, leader):
-    m1, m2 = caller("member", tenant_id=T1, member_id="m1"), caller("member", tenant_id=T1, member_id="m2")
+    m1, m2 = (
+        caller("member", tenant_id=T1, member_id="m1"),
+        caller("member", tenant_id=T1, member_id="m2"),
+    )
     staff = caller("staff", tenant_id=T1)
     world.set_rules(leader, showcase_points=80)
     shown = post(world, m1, {"order_id": shop, "text": "桃子很甜"})
@@ -365,16 +550,21 @@ def test_approval_publishes_the_showcase_and_awards_points_once(world, shop, cal
             approved = showcases.approve_showcase(session, leader, shown["id"])
     assert (approved["status"], approved["points"]) == ("approved", 80)
     assert [e["data"] for e in world.sent("showcase_approved")] == [
-        {"showcase_id": shown["id"], "member_id": "m1", "order_id": shop, "points": 80}]
+        {"showcase_id": shown["id"], "member_id": "m1", "order_id": shop, "points": 80}
+    ]
     seen_by_neighbour = listing(m2)
     assert [(s["author"], s["order_id"], s["member_id"], s["mine"]) for s in seen_by_neighbour] == [
-        ("李**", None, None, False)]
+        ("李**", None, None, False)
+    ]
     with world.Session() as session, session.begin(), pytest.raises(Conflict):
         showcases.reject_showcase(session, leader, shown["id"])
 
 
 def test_a_rejected_showcase_stays_with_its_author(world, shop, caller, leader):
-    m1, m2 = caller("member", tenant_id=T1, member_id="m1"), caller("member", tenant_id=T1, member_id="m2")
+    m1, m2 = (
+        caller("member", tenant_id=T1, member_id="m1"),
+        caller("member", tenant_id=T1, member_id="m2"),
+    )
     shown = post(world, m1, {"order_id": shop, "text": "一般般"})
     with world.Session() as session, session.begin():
         assert showcases.reject_showcase(session, leader, shown["id"])["status"] == "rejected"
@@ -382,11 +572,14 @@ def test_a_rejected_showcase_stays_with_its_author(world, shop, caller, leader):
         showcases.approve_showcase(session, leader, shown["id"])
     with world.Session() as session:
         assert showcases.list_showcases(session, m2, {})["items"] == []
-        assert [s["status"] for s in showcases.list_showcases(session, m1, {})["items"]] == ["rejected"]
+        assert [s["status"] for s in showcases.list_showcases(session, m1, {})["items"]] == [
+            "rejected"
+        ]
     assert world.sent("showcase_approved") == []
 
 
 # --- the program's rules ---------------------------------------------------------------------
+
 
 def test_program_rules_have_defaults_and_change_partially_by_the_leader_only(world, leader, caller):
     with world.Session() as session:
@@ -395,8 +588,14 @@ def test_program_rules_have_defaults_and_change_partially_by_the_leader_only(wor
             program.get_settings(session, caller("member", tenant_id=T1))
     changed = world.set_rules(leader, weekly_cap=3, min_first_order_cents=1000)
     assert changed == {**program.DEFAULTS, "weekly_cap": 3, "min_first_order_cents": 1000}
-    for bad in ({"weekly_cap": 0}, {"referrer_reward_cents": -1}, {"allow_same_household": 1},
-                {"showcase_points": "5"}, {"bogus": 1}, {"weekly_cap": 5, "invitee_reward_cents": 10**7}):
+    for bad in (
+        {"weekly_cap": 0},
+        {"referrer_reward_cents": -1},
+        {"allow_same_household": 1},
+        {"showcase_points": "5"},
+        {"bogus": 1},
+        {"weekly_cap": 5, "invitee_reward_cents": 10**7},
+    ):
         with pytest.raises(Invalid):
             world.set_rules(leader, **bad)
     for who in (caller("staff", tenant_id=T1), caller("member", tenant_id=T1)):
@@ -409,14 +608,20 @@ def test_program_rules_have_defaults_and_change_partially_by_the_leader_only(wor
 
 # --- share posters ---------------------------------------------------------------------------
 
+
 def qr_in(png, url):
     """The poster's QR area read back module by module, against the QR code of ``url``."""
     image = Image.open(io.BytesIO(png)).convert("L")
     left, top, side = posters.qr_box(url)
     matrix = posters.qr_matrix(url)
     scale = side // len(matrix)
-    read = [[image.getpixel((left + x * scale + scale // 2, top + y * scale + scale // 2)) < 128
-             for x in range(len(matrix))] for y in range(len(matrix))]
+    read = [
+        [
+            image.getpixel((left + x * scale + scale // 2, top + y * scale + scale // 2)) < 128
+            for x in range(len(matrix))
+        ]
+        for y in range(len(matrix))
+    ]
     return read == [list(row) for row in matrix]
 
 
@@ -439,7 +644,9 @@ def test_the_invite_poster_is_a_png_whose_qr_carries_the_invite_link(world, call
     code = world.join("m1", name="李秀英")
     m1 = caller("member", tenant_id=T1, member_id="m1")
     with world.Session() as session:
-        facts = handlers.invite_poster_facts(session, m1, ReferralCrm(), "http://127.0.0.1:8000", 2000)
+        facts = handlers.invite_poster_facts(
+            session, m1, ReferralCrm(), "http://127.0.0.1:8000", 2000
+        )
     assert facts["community_name"] == "小雅的厨房" and facts["nickname"] == "李秀英"
     assert facts["invite_url"] == f"http://127.0.0.1:8000/c/xiaoya/join?invite={code}"
     png = posters.invite_poster(**facts)
@@ -452,17 +659,30 @@ def test_the_invite_poster_is_a_png_whose_qr_carries_the_invite_link(world, call
 def test_the_product_poster_links_the_product_with_the_sharers_code(world, caller):
     code = world.join("m1", name="李秀英")
     m1 = caller("member", tenant_id=T1, member_id="m1")
-    product = {"id": "p1", "name": "有机鲜牛奶 950ml", "price_cents": 1290, "unit": "瓶",
-               "story": "\n北纬40度的牧场,清晨挤奶当天装瓶。\n第二行不上海报", "image_url": "http://169.254.169.254/x"}
+    product = {
+        "id": "p1",
+        "name": "有机鲜牛奶 950ml",
+        "price_cents": 1290,
+        "unit": "瓶",
+        "story": "\n北纬40度的牧场,清晨挤奶当天装瓶。\n第二行不上海报",
+        "image_url": "http://169.254.169.254/x",
+    }
     with world.Session() as session:
-        facts = handlers.product_poster_facts(session, m1, ReferralCrm(), "http://127.0.0.1:8000/", product)
+        facts = handlers.product_poster_facts(
+            session, m1, ReferralCrm(), "http://127.0.0.1:8000/", product
+        )
     assert facts["product_url"] == f"http://127.0.0.1:8000/c/xiaoya/products/p1?invite={code}"
     png = posters.product_poster(**facts)
     check_png(png)
     assert qr_in(png, facts["product_url"])
     with world.Session() as session, pytest.raises(NotFound):
-        handlers.product_poster_facts(session, caller("member", tenant_id=T1, member_id="nobody"), ReferralCrm(),
-                                      "http://x", product)
+        handlers.product_poster_facts(
+            session,
+            caller("member", tenant_id=T1, member_id="nobody"),
+            ReferralCrm(),
+            "http://x",
+            product,
+        )
 
 
 def test_without_a_cjk_font_posters_fail_with_a_clear_error(monkeypatch):

@@ -29,21 +29,34 @@ def m1(caller):
 
 def orders_answer(order_id, status, member_id="m1"):
     """``orders.get_order`` as the member sees it (the fields referral reads, and some more)."""
-    return {"id": order_id, "member_id": member_id, "status": status, "total_cents": 3000,
-            "channel": {"type": "shop", "id": None}, "lines": []}
+    return {
+        "id": order_id,
+        "member_id": member_id,
+        "status": status,
+        "total_cents": 3000,
+        "channel": {"type": "shop", "id": None},
+        "lines": [],
+    }
 
 
 def paid(world, member_id="m1", order_id=None):
     """An order referral has heard was paid, and nothing since."""
     order_id = order_id or uuid.uuid4().hex
-    world.deliver(rewards.record_order_paid, envelope("order_paid", {
-        "order_id": order_id, "member_id": member_id, "total_cents": 3000, "lines": []}))
+    world.deliver(
+        rewards.record_order_paid,
+        envelope(
+            "order_paid",
+            {"order_id": order_id, "member_id": member_id, "total_cents": 3000, "lines": []},
+        ),
+    )
     return order_id
 
 
 def post(world, who, orders, fulfillment, order_id):
     with world.Session() as session, session.begin():
-        return showcases.create_showcase(session, who, orders, fulfillment, {"order_id": order_id, "text": "很新鲜"})
+        return showcases.create_showcase(
+            session, who, orders, fulfillment, {"order_id": order_id, "text": "很新鲜"}
+        )
 
 
 def refused(world, who, orders, fulfillment, order_id, error=Conflict):
@@ -85,8 +98,12 @@ def test_when_the_owners_say_not_completed_the_reason_is_the_same(world, m1):
     assert error.extra == {"reason": "order_not_completed", "status_now": "paid"}
     assert fulfillment.asked == [order_id]  # not heard of by fulfilment either: not handed over
     placed = ReferralOrders(orders_answer(order_id, "pending_payment"))
-    assert refused(world, m1, placed, fulfillment, order_id).extra["status_now"] == "pending_payment"
-    assert fulfillment.asked == [order_id]  # an unpaid order is nothing fulfilment could have handed over
+    assert (
+        refused(world, m1, placed, fulfillment, order_id).extra["status_now"] == "pending_payment"
+    )
+    assert fulfillment.asked == [
+        order_id
+    ]  # an unpaid order is nothing fulfilment could have handed over
     waiting = ReferralOrders(orders_answer(order_id, "ready_for_pickup"))
     fulfillment = ReferralFulfillment(**{order_id: "ready_for_pickup"})
     error = refused(world, m1, waiting, fulfillment, order_id)
@@ -110,11 +127,19 @@ def test_an_order_orders_does_not_know_for_the_member_is_404(world, m1):
 
 def test_a_settled_copy_refuses_without_asking(world, m1):
     order_id = uuid.uuid4().hex
-    world.deliver(rewards.record_order_cancelled, envelope("order_cancelled", {
-        "order_id": order_id, "member_id": "m1", "total_cents": 3000, "lines": []}))
+    world.deliver(
+        rewards.record_order_cancelled,
+        envelope(
+            "order_cancelled",
+            {"order_id": order_id, "member_id": "m1", "total_cents": 3000, "lines": []},
+        ),
+    )
     orders = ReferralOrders(orders_answer(order_id, "completed"))
     error = refused(world, m1, orders, ReferralFulfillment(), order_id)
-    assert error.extra == {"reason": "order_not_completed", "status_now": "cancelled"} and orders.asked == []
+    assert (
+        error.extra == {"reason": "order_not_completed", "status_now": "cancelled"}
+        and orders.asked == []
+    )
 
 
 def test_the_completion_heard_later_still_decides_the_referral(world, m1, caller):
@@ -123,20 +148,42 @@ def test_the_completion_heard_later_still_decides_the_referral(world, m1, caller
     world.join("m4", name="钱先生", building="1栋", code=code)
     order_id = paid(world, member_id="m4")
     orders = ReferralOrders(orders_answer(order_id, "completed", member_id="m4"))
-    post(world, caller("member", tenant_id=T1, member_id="m4"), orders, ReferralFulfillment(), order_id)
-    world.deliver(rewards.record_order_completed, envelope("order_completed", {
-        "order_id": order_id, "member_id": "m4", "total_cents": 3000, "lines": []}))
+    post(
+        world,
+        caller("member", tenant_id=T1, member_id="m4"),
+        orders,
+        ReferralFulfillment(),
+        order_id,
+    )
+    world.deliver(
+        rewards.record_order_completed,
+        envelope(
+            "order_completed",
+            {"order_id": order_id, "member_id": "m4", "total_cents": 3000, "lines": []},
+        ),
+    )
     assert world.referral("m4").status == "rewarded"
 
 
 # --- the invite code of a member who has just joined -----------------------------------------
 
+
 def crm_me(member_id="m9", name="孙阿姨", slug="xiaoya"):
     """``crm.get_me`` as the member sees it (the fields referral reads, and some more)."""
-    return {"role": "member", "account": {"id": "a9", "display_name": name, "phone": "13900000009"},
-            "community": {"id": T1, "slug": slug, "name": "小雅的厨房", "timezone": "Asia/Shanghai"},
-            "member": {"id": member_id, "name": name, "building": "7栋", "unit": "302", "status": "active",
-                       "tags": [], "points": 0}}
+    return {
+        "role": "member",
+        "account": {"id": "a9", "display_name": name, "phone": "13900000009"},
+        "community": {"id": T1, "slug": slug, "name": "小雅的厨房", "timezone": "Asia/Shanghai"},
+        "member": {
+            "id": member_id,
+            "name": name,
+            "building": "7栋",
+            "unit": "302",
+            "status": "active",
+            "tags": [],
+            "points": 0,
+        },
+    }
 
 
 def mine(world, who, crm):
@@ -148,17 +195,37 @@ def test_a_member_referral_has_not_heard_of_gets_a_code_from_crms_answer(world, 
     m9 = caller("member", tenant_id=T1, member_id="m9")
     crm = ReferralCrm(crm_me())
     first = mine(world, m9, crm)
-    assert first["invite_url"] == f"http://x/c/xiaoya/join?invite={first['invite_code']}" and crm.asked == 1
+    assert (
+        first["invite_url"] == f"http://x/c/xiaoya/join?invite={first['invite_code']}"
+        and crm.asked == 1
+    )
     with world.Session() as session:
         neighbour = session.get(Neighbour, "m9")
-        assert (neighbour.tenant_id, neighbour.name, neighbour.building, neighbour.unit) == (T1, "孙阿姨", "7栋", "302")
+        assert (neighbour.tenant_id, neighbour.name, neighbour.building, neighbour.unit) == (
+            T1,
+            "孙阿姨",
+            "7栋",
+            "302",
+        )
     assert mine(world, m9, crm) == first and crm.asked == 1  # current now: crm is not asked again
     # crm's member_joined, heard at last, keeps the code and records who invited the member.
     with world.Session() as session:
         inviter_code = session.get(InviteCode, "m1").code
-    world.deliver(handlers.record_member_joined, envelope("member_joined", {
-        "member_id": "m9", "community_slug": "xiaoya", "status": "active", "name": "孙阿姨", "building": "7栋",
-        "unit": "302", "invite_code": inviter_code}))
+    world.deliver(
+        handlers.record_member_joined,
+        envelope(
+            "member_joined",
+            {
+                "member_id": "m9",
+                "community_slug": "xiaoya",
+                "status": "active",
+                "name": "孙阿姨",
+                "building": "7栋",
+                "unit": "302",
+                "invite_code": inviter_code,
+            },
+        ),
+    )
     assert mine(world, m9, crm)["invite_code"] == first["invite_code"]
     assert world.referral("m9").referrer_member_id == "m1"
 
@@ -169,7 +236,9 @@ def test_a_member_referral_knows_asks_crm_nothing(world, caller):
     assert crm.asked == 0
 
 
-@pytest.mark.parametrize("answer", [None, crm_me(member_id="someone-else")], ids=["no-member", "another-member"])
+@pytest.mark.parametrize(
+    "answer", [None, crm_me(member_id="someone-else")], ids=["no-member", "another-member"]
+)
 def test_when_crm_knows_no_such_member_the_code_is_still_being_prepared(world, caller, answer):
     crm = ReferralCrm(answer)
     with pytest.raises(NotFound) as refused:

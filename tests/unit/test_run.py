@@ -31,19 +31,40 @@ def test_one_process_of_each_service_and_two_gateways_by_default():
 
 
 def test_a_default_for_every_service_and_a_count_per_service():
-    counts = run.process_counts({"LINLI_SERVICE_PROCESSES": "2", "LINLI_ORDERS_PROCESSES": "3",
-                                 "LINLI_CRM_PROCESSES": "", "LINLI_GATEWAY_PROCESSES": "1"})
-    assert counts == {"catalog": 2, "orders": 3, "fulfillment": 2, "crm": 2, "referral": 2, "gateway": 1}
+    counts = run.process_counts(
+        {
+            "LINLI_SERVICE_PROCESSES": "2",
+            "LINLI_ORDERS_PROCESSES": "3",
+            "LINLI_CRM_PROCESSES": "",
+            "LINLI_GATEWAY_PROCESSES": "1",
+        }
+    )
+    assert counts == {
+        "catalog": 2,
+        "orders": 3,
+        "fulfillment": 2,
+        "crm": 2,
+        "referral": 2,
+        "gateway": 1,
+    }
     commands = run.child_commands(counts)
-    assert [name for name in commands if name.startswith("orders")] == ["orders", "orders-2", "orders-3"]
+    assert [name for name in commands if name.startswith("orders")] == [
+        "orders",
+        "orders-2",
+        "orders-3",
+    ]
     assert commands["orders-3"] == commands["orders"]  # the same service: competing consumers
     assert "gateway-2" not in commands and len(commands) == 12
 
 
-@pytest.mark.parametrize("key", ["LINLI_SERVICE_PROCESSES", "LINLI_ORDERS_PROCESSES", "LINLI_GATEWAY_PROCESSES"])
+@pytest.mark.parametrize(
+    "key", ["LINLI_SERVICE_PROCESSES", "LINLI_ORDERS_PROCESSES", "LINLI_GATEWAY_PROCESSES"]
+)
 @pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "17"])
 def test_a_count_that_is_not_a_whole_number_from_1_to_16_stops_with_its_name(key, value):
-    with pytest.raises(SystemExit, match=f"{key} must be a whole number of processes from 1 to 16, not '{value}'"):
+    with pytest.raises(
+        SystemExit, match=f"{key} must be a whole number of processes from 1 to 16, not '{value}'"
+    ):
         run.process_counts({key: value})
 
 
@@ -66,7 +87,10 @@ def test_a_child_that_dies_is_started_again_on_its_own():
         children[name] = Child()
         run._stop_signal = 15  # stop after the first restart
 
-    with mock.patch.object(run, "_stop_signal", None), mock.patch.object(run, "_pause", return_value=True):
+    with (
+        mock.patch.object(run, "_stop_signal", None),
+        mock.patch.object(run, "_pause", return_value=True),
+    ):
         assert run.watch(children, restart) == 0
     assert restarted == ["orders-2"]
     assert all(child.poll() is None for child in children.values())
@@ -80,29 +104,40 @@ def test_a_child_that_keeps_dying_stops_everything():
         restarted.append(name)
         children[name] = Child(1)
 
-    with mock.patch.object(run, "_stop_signal", None), mock.patch.object(run, "_pause", return_value=True):
+    with (
+        mock.patch.object(run, "_stop_signal", None),
+        mock.patch.object(run, "_pause", return_value=True),
+    ):
         assert run.watch(children, restart) == 1
     assert restarted == ["orders"] * run.RESTART_LIMIT
 
 
 # --- metrics ports and the Prometheus targets file ----------------------------------------------
 
+
 def test_each_process_gets_its_own_metrics_port_from_the_base():
     names = list(run.child_commands(run.process_counts({"LINLI_ORDERS_PROCESSES": "2"})))
     ports = run.metrics_ports(names, {})
     assert ports["catalog"] == run.DEFAULT_METRICS_PORT_BASE
     assert sorted(ports.values()) == list(range(9400, 9400 + len(names)))  # one each, none shared
-    assert run.metrics_ports(names, {"LINLI_METRICS_PORT_BASE": "20000"})["orders-2"] == 20000 + names.index("orders-2")
+    assert run.metrics_ports(names, {"LINLI_METRICS_PORT_BASE": "20000"})[
+        "orders-2"
+    ] == 20000 + names.index("orders-2")
     assert run.metrics_ports(names, {"LINLI_METRICS_PORT_BASE": "0"}) == {}
-    assert run.child_environment({"A": "1"}, "orders-2", ports) == {"A": "1", "LINLI_METRICS_PORT": str(ports["orders-2"])}
+    assert run.child_environment({"A": "1"}, "orders-2", ports) == {
+        "A": "1",
+        "LINLI_METRICS_PORT": str(ports["orders-2"]),
+    }
     assert run.child_environment({}, "orders", {})["LINLI_METRICS_PORT"] == "0"  # no metrics
 
 
 @pytest.mark.parametrize("base", ["80", "65530", "nine", "-1"])
 def test_a_bad_metrics_port_base_stops_before_anything_runs(base):
     with pytest.raises(SystemExit, match="LINLI_METRICS_PORT_BASE"):
-        run.metrics_ports(["catalog", "orders", "gateway", "gateway-2", "crm", "referral", "x", "y", "z"],
-                          {"LINLI_METRICS_PORT_BASE": base})
+        run.metrics_ports(
+            ["catalog", "orders", "gateway", "gateway-2", "crm", "referral", "x", "y", "z"],
+            {"LINLI_METRICS_PORT_BASE": base},
+        )
 
 
 def test_the_targets_file_lists_every_process_with_its_service_and_instance(tmp_path):

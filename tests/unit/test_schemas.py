@@ -22,7 +22,10 @@ def test_page_builds_the_next_cursor():
     items = [{"id": f"id{n}", "created_at": f"2026-11-24T10:00:0{n}+00:00"} for n in (3, 2, 1)]
     result = page(items, 2)
     assert result["items"] == items[:2]
-    assert decode_cursor(result["next_cursor"]) == (datetime(2026, 11, 24, 10, 0, 2, tzinfo=UTC), "id2")
+    assert decode_cursor(result["next_cursor"]) == (
+        datetime(2026, 11, 24, 10, 0, 2, tzinfo=UTC),
+        "id2",
+    )
     assert page(items, 3) == {"items": items, "next_cursor": None}
 
 
@@ -30,15 +33,18 @@ def b64(raw):
     return base64.urlsafe_b64encode(raw).decode()
 
 
-@pytest.mark.parametrize("cursor", [
-    "!!!not base64!!!",
-    b64(b"not json"),
-    b64(json.dumps(["not a date", "id"]).encode()),
-    b64(json.dumps(["2026-11-24T10:00:00+00:00"]).encode()),
-    b64(json.dumps({"created_at": 1}).encode()),
-    b64(json.dumps(5).encode()),
-    b64(b"\xff\xfe"),
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "!!!not base64!!!",
+        b64(b"not json"),
+        b64(json.dumps(["not a date", "id"]).encode()),
+        b64(json.dumps(["2026-11-24T10:00:00+00:00"]).encode()),
+        b64(json.dumps({"created_at": 1}).encode()),
+        b64(json.dumps(5).encode()),
+        b64(b"\xff\xfe"),
+    ],
+)
 def test_tampered_cursor_is_invalid(cursor):
     with pytest.raises(Invalid) as raised:
         decode_cursor(cursor)

@@ -23,7 +23,11 @@ def test_each_service_is_a_package_with_its_nameko_service():
     assert packages == set(SERVICES)
     for name in SERVICES:
         module = importlib.import_module(f"services.{name}.service")
-        names = {getattr(value, "name", None) for value in vars(module).values() if isinstance(value, type)}
+        names = {
+            getattr(value, "name", None)
+            for value in vars(module).values()
+            if isinstance(value, type)
+        }
         assert name in names, f"services.{name}.service declares no nameko service named {name!r}"
 
 
@@ -34,7 +38,11 @@ def test_every_service_has_its_migrations():
 def test_compose_runs_each_service_and_the_gateway_once():
     with open(REPO / "docker-compose.yml", encoding="utf-8") as f:
         compose = yaml.safe_load(f)["services"]
-    running = {name for name, spec in compose.items() if "nameko run" in " ".join(_argv(spec.get("command")))}
+    running = {
+        name
+        for name, spec in compose.items()
+        if "nameko run" in " ".join(_argv(spec.get("command")))
+    }
     assert running == APPS
     migrate_env = compose["migrate"]["environment"]
     assert _database_urls(migrate_env) == set(SERVICES)
@@ -45,7 +53,11 @@ def test_kubernetes_deploys_each_service_and_points_each_at_its_database():
     for path in sorted((REPO / "deploy" / "k8s").glob("*.yaml")):
         with open(path, encoding="utf-8") as f:
             documents += [doc for doc in yaml.safe_load_all(f) if doc]
-    deployed = {doc["metadata"]["labels"]["app.kubernetes.io/name"] for doc in documents if doc["kind"] == "Deployment"}
+    deployed = {
+        doc["metadata"]["labels"]["app.kubernetes.io/name"]
+        for doc in documents
+        if doc["kind"] == "Deployment"
+    }
     assert deployed == APPS
     # The database URLs carry the password, so they are container env (from a Secret), no longer
     # in the ConfigMap: the migration Job sees every database, each service its own.
@@ -61,7 +73,9 @@ def test_kubernetes_deploys_each_service_and_points_each_at_its_database():
 
 def test_postgres_init_creates_one_database_per_service():
     sql = (REPO / "deploy" / "postgres-init.sql").read_text(encoding="utf-8")
-    assert set(re.findall(r"CREATE DATABASE linli_(\w+)", sql, flags=re.IGNORECASE)) == set(SERVICES)
+    assert set(re.findall(r"CREATE DATABASE linli_(\w+)", sql, flags=re.IGNORECASE)) == set(
+        SERVICES
+    )
 
 
 def test_each_service_and_the_gateway_has_its_config():
@@ -69,7 +83,9 @@ def test_each_service_and_the_gateway_has_its_config():
 
 
 def test_the_run_script_and_the_health_route_read_the_one_list():
-    spec = importlib.util.spec_from_file_location("linli_run_for_topology", REPO / "deploy" / "run.py")
+    spec = importlib.util.spec_from_file_location(
+        "linli_run_for_topology", REPO / "deploy" / "run.py"
+    )
     run = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(run)
     assert set(run.child_commands()) == APPS
@@ -81,7 +97,9 @@ def _python_files():
         yield from (REPO / folder).rglob("*.py")
 
 
-@pytest.mark.parametrize("path", sorted(_python_files()), ids=lambda path: str(path.relative_to(REPO)))
+@pytest.mark.parametrize(
+    "path", sorted(_python_files()), ids=lambda path: str(path.relative_to(REPO))
+)
 def test_no_other_file_writes_the_list_out(path):
     if path == REPO / "services" / "infra" / "topology.py":
         return
@@ -91,7 +109,8 @@ def test_no_other_file_writes_the_list_out(path):
         if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Call)):
             names = {element.value for element in elements if isinstance(element, ast.Constant)}
             assert not set(SERVICES) <= names, (
-                f"{path.relative_to(REPO)}:{node.lineno} lists every service: import services.infra.topology.SERVICES")
+                f"{path.relative_to(REPO)}:{node.lineno} lists every service: import services.infra.topology.SERVICES"
+            )
 
 
 def _argv(command):
@@ -99,5 +118,13 @@ def _argv(command):
 
 
 def _database_urls(environment):
-    keys = environment if isinstance(environment, dict) else dict(item.split("=", 1) for item in environment)
-    return {match.group(1).lower() for key in keys if (match := re.fullmatch(r"LINLI_(\w+)_DATABASE_URL", key))}
+    keys = (
+        environment
+        if isinstance(environment, dict)
+        else dict(item.split("=", 1) for item in environment)
+    )
+    return {
+        match.group(1).lower()
+        for key in keys
+        if (match := re.fullmatch(r"LINLI_(\w+)_DATABASE_URL", key))
+    }

@@ -33,8 +33,14 @@ def product(session, leader, **fields):
 
 
 def wave_payload(*items, **fields):
-    return {"title": "Weekend fruit", "cutoff_at": CUTOFF, "pickup_at": PICKUP,
-            "pickup_point": "Building 3 lobby", "items": list(items), **fields}
+    return {
+        "title": "Weekend fruit",
+        "cutoff_at": CUTOFF,
+        "pickup_at": PICKUP,
+        "pickup_point": "Building 3 lobby",
+        "items": list(items),
+        **fields,
+    }
 
 
 def create_wave(session, leader, *items, **fields):
@@ -49,15 +55,22 @@ def count(session, model):
 
 def reserve(session, member, key, wave_id, *items):
     with session.begin():
-        return handlers.reserve_stock(session, member, {
-            "reservation_key": key, "channel": {"type": "wave", "id": wave_id},
-            "items": [{"product_id": p, "quantity": q} for p, q in items]})
+        return handlers.reserve_stock(
+            session,
+            member,
+            {
+                "reservation_key": key,
+                "channel": {"type": "wave", "id": wave_id},
+                "items": [{"product_id": p, "quantity": q} for p, q in items],
+            },
+        )
 
 
 def item_of(session, wave_id, product_id):
     with session.begin():
         return session.scalars(
-            select(WaveItem).where(WaveItem.wave_id == wave_id, WaveItem.product_id == product_id)
+            select(WaveItem)
+            .where(WaveItem.wave_id == wave_id, WaveItem.product_id == product_id)
             .execution_options(populate_existing=True)
         ).one()
 
@@ -69,20 +82,27 @@ def stock_of(session, product_id):
 
 def purchased(session, member_id, product_id):
     with session.begin():
-        return session.scalar(select(ChannelPurchase.quantity).where(
-            ChannelPurchase.member_id == member_id, ChannelPurchase.product_id == product_id))
+        return session.scalar(
+            select(ChannelPurchase.quantity).where(
+                ChannelPurchase.member_id == member_id, ChannelPurchase.product_id == product_id
+            )
+        )
 
 
 def outbox_types(session):
     with session.begin():
-        return [row.event_type for row in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+        return [
+            row.event_type
+            for row in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
 
 
 def test_create_and_get_with_remaining(session, leader, caller):
     apples = product(session, leader)
     pears = product(session, leader, name="Pears", price_cents=800)
     created = create_wave(
-        session, leader,
+        session,
+        leader,
         {"product_id": apples, "price_cents": 990, "quota": 10, "per_member_limit": 2},
         {"product_id": pears, "price_cents": 700},
         packing_note="Pears wrapped in paper",
@@ -95,10 +115,26 @@ def test_create_and_get_with_remaining(session, leader, caller):
     with session.begin():
         seen = waves.get_wave(session, caller("member"), created["id"])
     assert seen["items"] == [
-        {"product_id": apples, "name": "Apples", "unit": "件", "price_cents": 990, "quota": 10,
-         "sold": 2, "remaining": 8, "per_member_limit": 2},
-        {"product_id": pears, "name": "Pears", "unit": "件", "price_cents": 700, "quota": None,
-         "sold": 0, "remaining": None, "per_member_limit": None},
+        {
+            "product_id": apples,
+            "name": "Apples",
+            "unit": "件",
+            "price_cents": 990,
+            "quota": 10,
+            "sold": 2,
+            "remaining": 8,
+            "per_member_limit": 2,
+        },
+        {
+            "product_id": pears,
+            "name": "Pears",
+            "unit": "件",
+            "price_cents": 700,
+            "quota": None,
+            "sold": 0,
+            "remaining": None,
+            "per_member_limit": None,
+        },
     ]
     with pytest.raises(NotFound), session.begin():
         waves.get_wave(session, caller("leader", tenant_id="tenant-b"), created["id"])
@@ -106,15 +142,21 @@ def test_create_and_get_with_remaining(session, leader, caller):
 
 def test_list_filters_by_status_and_pages(session, leader, caller):
     apples = product(session, leader)
-    ids = [create_wave(session, leader, {"product_id": apples, "price_cents": 100}, title=f"Wave {i}")["id"]
-           for i in range(3)]
+    ids = [
+        create_wave(session, leader, {"product_id": apples, "price_cents": 100}, title=f"Wave {i}")[
+            "id"
+        ]
+        for i in range(3)
+    ]
     with session.begin():
         waves.close_wave(session, leader, ids[0])
     member = caller("member")
     with session.begin():
         first = waves.list_waves(session, member, {"limit": 1, "status": "open"})
     with session.begin():
-        second = waves.list_waves(session, member, {"limit": 1, "status": "open", "cursor": first["next_cursor"]})
+        second = waves.list_waves(
+            session, member, {"limit": 1, "status": "open", "cursor": first["next_cursor"]}
+        )
     assert [w["id"] for w in first["items"] + second["items"]] == [ids[2], ids[1]]
     assert second["next_cursor"] is None
     assert first["items"][0]["items"][0]["price_cents"] == 100
@@ -169,9 +211,14 @@ def test_another_communitys_product_is_refused(session, leader, caller):
     foreign = product(session, caller("leader", tenant_id="tenant-b"))
     ours = product(session, leader)
     with pytest.raises(Invalid) as raised, session.begin():
-        waves.create_wave(session, leader, wave_payload(
-            {**ITEM, "product_id": ours}, {**ITEM, "product_id": foreign}))
-    assert raised.value.extra["errors"] == {"items": {"1": {"product_id": ["No such product in this community."]}}}
+        waves.create_wave(
+            session,
+            leader,
+            wave_payload({**ITEM, "product_id": ours}, {**ITEM, "product_id": foreign}),
+        )
+    assert raised.value.extra["errors"] == {
+        "items": {"1": {"product_id": ["No such product in this community."]}}
+    }
     assert count(session, Wave) == 0 and count(session, WaveItem) == 0
 
 
@@ -188,8 +235,15 @@ def test_reserve_through_a_wave_uses_the_wave_price(session, leader, caller):
     apples = product(session, leader, price_cents=1250, stock=50)
     wave = create_wave(session, leader, {"product_id": apples, "price_cents": 990, "quota": 10})
     result = reserve(session, caller("member"), "order-1", wave["id"], (apples, 3))
-    assert result["lines"] == [{"product_id": apples, "name": "Apples", "unit": "件",
-                                "unit_price_cents": 990, "quantity": 3}]
+    assert result["lines"] == [
+        {
+            "product_id": apples,
+            "name": "Apples",
+            "unit": "件",
+            "unit_price_cents": 990,
+            "quantity": 3,
+        }
+    ]
     assert stock_of(session, apples) == 47
     assert item_of(session, wave["id"], apples).sold == 3
     # A retry with the same key is answered, not taken twice.
@@ -201,20 +255,37 @@ def test_shop_channel_keeps_the_product_price(session, leader, caller):
     apples = product(session, leader, price_cents=1250)
     create_wave(session, leader, {"product_id": apples, "price_cents": 990})
     with session.begin():
-        result = handlers.reserve_stock(session, caller("member"), {
-            "reservation_key": "order-1", "channel": {"type": "shop"},
-            "items": [{"product_id": apples, "quantity": 1}]})
+        result = handlers.reserve_stock(
+            session,
+            caller("member"),
+            {
+                "reservation_key": "order-1",
+                "channel": {"type": "shop"},
+                "items": [{"product_id": apples, "quantity": 1}],
+            },
+        )
     assert result["lines"][0]["unit_price_cents"] == 1250
 
 
 def test_quota_exhausted_takes_nothing(session, leader, caller):
     apples = product(session, leader, stock=50)
     pears = product(session, leader, name="Pears", stock=50)
-    wave = create_wave(session, leader, {"product_id": pears, "price_cents": 500},
-                       {"product_id": apples, "price_cents": 990, "quota": 4})
+    wave = create_wave(
+        session,
+        leader,
+        {"product_id": pears, "price_cents": 500},
+        {"product_id": apples, "price_cents": 990, "quota": 4},
+    )
     reserve(session, caller("member", member_id="m1"), "order-1", wave["id"], (apples, 3))
     with pytest.raises(Conflict) as raised:
-        reserve(session, caller("member", member_id="m2"), "order-2", wave["id"], (pears, 2), (apples, 2))
+        reserve(
+            session,
+            caller("member", member_id="m2"),
+            "order-2",
+            wave["id"],
+            (pears, 2),
+            (apples, 2),
+        )
     extra = raised.value.extra
     assert extra["reason"] == "quota_exhausted" and extra["product_id"] == apples
     assert extra["available"] == 1 and type(extra["available"]) is int
@@ -226,7 +297,9 @@ def test_quota_exhausted_takes_nothing(session, leader, caller):
 
 def test_per_member_limit_across_two_orders(session, leader, caller):
     apples = product(session, leader, stock=50)
-    wave = create_wave(session, leader, {"product_id": apples, "price_cents": 990, "per_member_limit": 3})
+    wave = create_wave(
+        session, leader, {"product_id": apples, "price_cents": 990, "per_member_limit": 3}
+    )
     alice = caller("member", member_id="alice")
     reserve(session, alice, "order-1", wave["id"], (apples, 2))
     with pytest.raises(Conflict) as raised:
@@ -241,7 +314,9 @@ def test_per_member_limit_across_two_orders(session, leader, caller):
 
 def test_limit_is_checked_against_the_whole_order(session, leader, caller):
     apples = product(session, leader, stock=50)
-    wave = create_wave(session, leader, {"product_id": apples, "price_cents": 990, "per_member_limit": 3})
+    wave = create_wave(
+        session, leader, {"product_id": apples, "price_cents": 990, "per_member_limit": 3}
+    )
     with pytest.raises(Conflict) as raised:
         reserve(session, caller("member"), "order-1", wave["id"], (apples, 2), (apples, 2))
     assert raised.value.extra["already"] == 0
@@ -250,7 +325,9 @@ def test_limit_is_checked_against_the_whole_order(session, leader, caller):
 
 def test_staff_cannot_take_a_limited_item_without_a_member(session, leader):
     apples = product(session, leader)
-    wave = create_wave(session, leader, {"product_id": apples, "price_cents": 990, "per_member_limit": 1})
+    wave = create_wave(
+        session, leader, {"product_id": apples, "price_cents": 990, "per_member_limit": 1}
+    )
     with pytest.raises(Forbidden):
         reserve(session, leader, "order-1", wave["id"], (apples, 1))
 
@@ -282,9 +359,15 @@ def test_unknown_or_foreign_wave_is_not_found(session, leader, caller):
         reserve(session, caller("member", tenant_id="tenant-b"), "order-1", wave["id"], (apples, 1))
     with pytest.raises(Invalid):  # a wave channel names its wave
         with session.begin():
-            handlers.reserve_stock(session, caller("member"), {
-                "reservation_key": "order-1", "channel": {"type": "wave"},
-                "items": [{"product_id": apples, "quantity": 1}]})
+            handlers.reserve_stock(
+                session,
+                caller("member"),
+                {
+                    "reservation_key": "order-1",
+                    "channel": {"type": "wave"},
+                    "items": [{"product_id": apples, "quantity": 1}],
+                },
+            )
 
 
 def test_product_not_in_the_wave(session, leader, caller):
@@ -293,14 +376,20 @@ def test_product_not_in_the_wave(session, leader, caller):
     wave = create_wave(session, leader, {"product_id": apples, "price_cents": 990, "quota": 5})
     with pytest.raises(Conflict) as raised:
         reserve(session, caller("member"), "order-1", wave["id"], (apples, 1), (pears, 1))
-    assert raised.value.extra["reason"] == "not_in_channel" and raised.value.extra["product_id"] == pears
+    assert (
+        raised.value.extra["reason"] == "not_in_channel"
+        and raised.value.extra["product_id"] == pears
+    )
     assert item_of(session, wave["id"], apples).sold == 0 and stock_of(session, apples) == 100
 
 
 def test_release_gives_quota_and_limit_back(session, leader, caller):
     apples = product(session, leader, stock=50)
-    wave = create_wave(session, leader,
-                       {"product_id": apples, "price_cents": 990, "quota": 3, "per_member_limit": 3})
+    wave = create_wave(
+        session,
+        leader,
+        {"product_id": apples, "price_cents": 990, "quota": 3, "per_member_limit": 3},
+    )
     alice = caller("member", member_id="alice")
     reserve(session, alice, "order-1", wave["id"], (apples, 3))
     with pytest.raises(Conflict):
@@ -313,7 +402,9 @@ def test_release_gives_quota_and_limit_back(session, leader, caller):
         assert handlers.release_stock(session, alice, "order-1")["released"] is False
     assert item_of(session, wave["id"], apples).sold == 0
     reserve(session, alice, "order-3", wave["id"], (apples, 3))
-    assert item_of(session, wave["id"], apples).sold == 3 and purchased(session, "alice", apples) == 3
+    assert (
+        item_of(session, wave["id"], apples).sold == 3 and purchased(session, "alice", apples) == 3
+    )
 
 
 def test_close_wave_is_idempotent_and_emits_once(session, leader):
@@ -327,12 +418,18 @@ def test_close_wave_is_idempotent_and_emits_once(session, leader):
     assert again == closed
     assert outbox_types(session).count("wave_closed") == 1
     with session.begin():
-        row = session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "wave_closed")).one()
+        row = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.event_type == "wave_closed")
+        ).one()
     assert row.payload["tenant_id"] == "tenant-a"
     assert row.payload["data"] == {
-        "wave_id": wave["id"], "title": "Weekend fruit", "pickup_at": datetime.fromisoformat(PICKUP).isoformat(),
-        "pickup_point": "Building 3 lobby", "closed_at": closed["closed_at"],
-        "packing_note": "", "units": {apples: "件"},
+        "wave_id": wave["id"],
+        "title": "Weekend fruit",
+        "pickup_at": datetime.fromisoformat(PICKUP).isoformat(),
+        "pickup_point": "Building 3 lobby",
+        "closed_at": closed["closed_at"],
+        "packing_note": "",
+        "units": {apples: "件"},
     }
     with pytest.raises(NotFound), session.begin():
         waves.close_wave(session, leader, "no-such-wave")
@@ -341,12 +438,19 @@ def test_close_wave_is_idempotent_and_emits_once(session, leader):
 def test_close_due_waves_closes_only_due_ones(session, leader, caller):
     apples = product(session, leader)
     due = create_wave(session, leader, {"product_id": apples, "price_cents": 990})["id"]
-    later = create_wave(session, leader, {"product_id": apples, "price_cents": 990},
-                        cutoff_at=(NOW + timedelta(hours=30)).isoformat(),
-                        pickup_at=(NOW + timedelta(hours=40)).isoformat())["id"]
+    later = create_wave(
+        session,
+        leader,
+        {"product_id": apples, "price_cents": 990},
+        cutoff_at=(NOW + timedelta(hours=30)).isoformat(),
+        pickup_at=(NOW + timedelta(hours=40)).isoformat(),
+    )["id"]
     other_product = product(session, caller("leader", tenant_id="tenant-b"))
-    foreign_due = create_wave(session, caller("leader", tenant_id="tenant-b"),
-                              {"product_id": other_product, "price_cents": 990})["id"]
+    foreign_due = create_wave(
+        session,
+        caller("leader", tenant_id="tenant-b"),
+        {"product_id": other_product, "price_cents": 990},
+    )["id"]
     already = create_wave(session, leader, {"product_id": apples, "price_cents": 990})["id"]
     with session.begin():
         waves.close_wave(session, leader, already)
@@ -356,7 +460,10 @@ def test_close_due_waves_closes_only_due_ones(session, leader, caller):
         closed = waves.close_due_waves(session, at)
     assert sorted(closed) == sorted([due, foreign_due])
     with session.begin():
-        statuses = {w.id: w.status for w in session.scalars(select(Wave).execution_options(populate_existing=True))}
+        statuses = {
+            w.id: w.status
+            for w in session.scalars(select(Wave).execution_options(populate_existing=True))
+        }
     assert statuses == {due: "closed", later: "open", foreign_due: "closed", already: "closed"}
     assert outbox_types(session).count("wave_closed") == 3
     with session.begin():
@@ -373,12 +480,14 @@ def test_gateway_sends_iso_datetimes_and_answers_201():
     gateway = FakeGateway(lambda service, method, *args: {"id": "w1"})
     request = EnvironBuilder(method="POST", json=body).get_request()
     assert WaveRoutes.create_wave(gateway, request) == (201, {"id": "w1"})
-    (service, method, payload), = gateway.calls
+    ((service, method, payload),) = gateway.calls
     assert (service, method) == ("catalog", "create_wave")
     assert payload["cutoff_at"] == datetime.fromisoformat(CUTOFF).isoformat()
     assert payload["items"] == [{"product_id": "p1", "price_cents": 990, "quota": None}]
 
-    naive = EnvironBuilder(method="POST", json={**body, "pickup_at": "2026-12-01T10:00:00"}).get_request()
+    naive = EnvironBuilder(
+        method="POST", json={**body, "pickup_at": "2026-12-01T10:00:00"}
+    ).get_request()
     with pytest.raises(Invalid) as raised:
         WaveRoutes.create_wave(gateway, naive)
     assert "pickup_at" in raised.value.extra["errors"]

@@ -41,20 +41,33 @@ def signup_leader(session, caller, payload):
     password_hash = hash_password(data["password"])
     if session.scalars(select(Community).where(Community.slug == data["slug"])).first():
         raise _slug_taken()
-    community = Community(slug=data["slug"], name=data["community_name"],
-                          leader_display_name=data["display_name"], settings=DEFAULT_SETTINGS)
+    community = Community(
+        slug=data["slug"],
+        name=data["community_name"],
+        leader_display_name=data["display_name"],
+        settings=DEFAULT_SETTINGS,
+    )
     session.add(community)
     session.flush()
-    account = Account(tenant_id=community.id, phone=data["phone"], password_hash=password_hash,
-                      role="leader", display_name=data["display_name"])
+    account = Account(
+        tenant_id=community.id,
+        phone=data["phone"],
+        password_hash=password_hash,
+        role="leader",
+        display_name=data["display_name"],
+    )
     session.add(account)
     try:
         session.flush()
     except IntegrityError:
         raise _slug_taken() from None
-    emit(session, events.COMMUNITY_CREATED,
-         {"community_id": community.id, "slug": community.slug, "name": community.name},
-         tenant_id=community.id, correlation_id=caller.correlation_id)
+    emit(
+        session,
+        events.COMMUNITY_CREATED,
+        {"community_id": community.id, "slug": community.slug, "name": community.name},
+        tenant_id=community.id,
+        correlation_id=caller.correlation_id,
+    )
     return identity(account, community)
 
 
@@ -65,15 +78,22 @@ def check_login(session, payload):
     Manages its own short transactions: argon2 runs while no connection is held.
     """
     data = load(LOGIN_INPUT, payload)
-    statement = select(Account, Community).join(Community, Community.id == Account.tenant_id).where(
-        Account.phone == data["phone"], Account.status == staff.ACTIVE  # removed staff: as if unknown
+    statement = (
+        select(Account, Community)
+        .join(Community, Community.id == Account.tenant_id)
+        .where(
+            Account.phone == data["phone"],
+            Account.status == staff.ACTIVE,  # removed staff: as if unknown
+        )
     )
     if data["community"]:
         statement = statement.where(Community.slug == data["community"])
     with session.begin():  # not held while argon2 runs
         candidates = session.execute(statement).all()
     slugs = [data["community"]] if data["community"] else [c.slug for _, c in candidates] + [""]
-    attempt = login_limit.begin_attempt(session, data["phone"], data["community"], slugs)  # 429 past the limit
+    attempt = login_limit.begin_attempt(
+        session, data["phone"], data["community"], slugs
+    )  # 429 past the limit
     matches = [(a, c) for a, c in candidates if verify_password(a.password_hash, data["password"])]
     if not candidates:
         verify_password(None, data["password"])  # same time as a wrong password
@@ -83,7 +103,9 @@ def check_login(session, payload):
     if len(matches) > 1:
         raise Conflict(
             "This phone belongs to several communities: say which one.",
-            {"errors": {"community": ["Required for this phone."]},
-             "communities": [c.slug for _, c in matches]},
+            {
+                "errors": {"community": ["Required for this phone."]},
+                "communities": [c.slug for _, c in matches],
+            },
         )
     return matches[0]

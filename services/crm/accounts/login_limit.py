@@ -24,8 +24,10 @@ PER_PHONE = 20
 
 def _limited(retry_after):
     seconds = max(int(retry_after.total_seconds()) + 1, 1)
-    return RateLimited(f"Too many failed logins. Try again in {seconds // 60 + 1} minutes.",
-                       {"reason": "login_rate_limited", "retry_after_seconds": seconds})
+    return RateLimited(
+        f"Too many failed logins. Try again in {seconds // 60 + 1} minutes.",
+        {"reason": "login_rate_limited", "retry_after_seconds": seconds},
+    )
 
 
 def _check(session, phone, communities, now, own_id):
@@ -33,15 +35,19 @@ def _check(session, phone, communities, now, own_id):
     or still running). ``communities``: the slugs this attempt is for (the one asked for, or
     every community of the phone)."""
     since = now - WINDOW
-    recent = select(LoginAttempt.at).where(LoginAttempt.phone == phone, LoginAttempt.at > since,
-                                           LoginAttempt.id != own_id)
+    recent = select(LoginAttempt.at).where(
+        LoginAttempt.phone == phone, LoginAttempt.at > since, LoginAttempt.id != own_id
+    )
     waits = []
     overall = sorted(session.scalars(recent))
     if len(overall) >= PER_PHONE:
         waits.append(overall[-PER_PHONE] + WINDOW - now)
     for slug in communities:
-        times = sorted(session.scalars(recent.where(or_(LoginAttempt.community == slug,
-                                                        LoginAttempt.community == ""))))
+        times = sorted(
+            session.scalars(
+                recent.where(or_(LoginAttempt.community == slug, LoginAttempt.community == ""))
+            )
+        )
         if len(times) >= PER_COMMUNITY:
             waits.append(times[-PER_COMMUNITY] + WINDOW - now)
     return max(waits) if waits else None
@@ -56,7 +62,9 @@ def begin_attempt(session, phone, community, communities, now=None):
         attempt = LoginAttempt(phone=phone, community=community or "", at=now)
         session.add(attempt)
     with session.begin():
-        wait = _check(session, phone, communities or ([community] if community else []), now, attempt.id)
+        wait = _check(
+            session, phone, communities or ([community] if community else []), now, attempt.id
+        )
         if wait is not None:
             session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt.id))
     if wait is not None:

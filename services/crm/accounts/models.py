@@ -27,7 +27,9 @@ class Account(Base):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     # A staff account the leader removed stays (other services name it as who did what) but
     # cannot log in; its tokens issued before ``removed_at`` are refused (``crm.staff``).
-    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")  # active | removed
+    status: Mapped[str] = mapped_column(
+        String(16), default="active", server_default="active"
+    )  # active | removed
     removed_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
 
 

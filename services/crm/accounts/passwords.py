@@ -15,6 +15,8 @@ def hash_password(password):
 
 def verify_password(password_hash, password):
     try:
-        return tpool.execute(_hasher.verify, password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return tpool.execute(_hasher.verify, password_hash or _DUMMY_HASH, password) and bool(
+            password_hash
+        )
     except (VerificationError, InvalidHashError):
         return False

@@ -41,5 +41,10 @@ SIGNUP_INPUT, LOGIN_INPUT, STAFF_INPUT = LeaderSignupInput(), LoginInput(), Staf
 
 def staff_view(account):
     """A staff account as the leader sees it: never its password hash."""
-    return {"id": account.id, "phone": account.phone, "display_name": account.display_name,
-            "role": account.role, "created_at": account.created_at.isoformat()}
+    return {
+        "id": account.id,
+        "phone": account.phone,
+        "display_name": account.display_name,
+        "role": account.role,
+        "created_at": account.created_at.isoformat(),
+    }

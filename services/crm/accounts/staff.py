@@ -25,8 +25,10 @@ NO_SUCH_STAFF = "No such staff account."
 
 
 def _phone_taken():
-    return Conflict("This phone number already has an account in this community.",
-                    {"reason": "phone_taken", "errors": {"phone": ["Already used in this community."]}})
+    return Conflict(
+        "This phone number already has an account in this community.",
+        {"reason": "phone_taken", "errors": {"phone": ["Already used in this community."]}},
+    )
 
 
 def add_staff(session, caller, payload):
@@ -34,7 +36,9 @@ def add_staff(session, caller, payload):
     belongs to someone here (the leader, a member, or active staff)."""
     tenant_id = caller.require_leader(LEADER_ONLY).tenant_id
     data = load(STAFF_INPUT, payload)
-    password_hash = hash_password(data["password"])  # before any query: no connection held meanwhile
+    password_hash = hash_password(
+        data["password"]
+    )  # before any query: no connection held meanwhile
     account = session.scalars(
         select(Account).where(Account.tenant_id == tenant_id, Account.phone == data["phone"])
     ).first()
@@ -45,7 +49,11 @@ def add_staff(session, caller, payload):
         raise _phone_taken()
     # A returning helper keeps their account id (so what they did before stays theirs); the
     # tokens of their earlier time stay refused by ``removed_at``.
-    account.password_hash, account.display_name, account.status = password_hash, data["display_name"], ACTIVE
+    account.password_hash, account.display_name, account.status = (
+        password_hash,
+        data["display_name"],
+        ACTIVE,
+    )
     try:
         session.flush()
     except IntegrityError:  # the same phone added at the same moment
@@ -56,9 +64,11 @@ def add_staff(session, caller, payload):
 def list_staff(session, caller):
     """The community's active staff, oldest first (a handful: not paginated)."""
     tenant_id = caller.require_leader(LEADER_ONLY).tenant_id
-    statement = select(Account).where(
-        Account.tenant_id == tenant_id, Account.role == "staff", Account.status == ACTIVE
-    ).order_by(Account.created_at, Account.id)
+    statement = (
+        select(Account)
+        .where(Account.tenant_id == tenant_id, Account.role == "staff", Account.status == ACTIVE)
+        .order_by(Account.created_at, Account.id)
+    )
     return {"items": [staff_view(account) for account in session.scalars(statement)]}
 
 
@@ -69,7 +79,9 @@ def remove_staff(session, caller, account_id):
     second removal finds no staff to remove (the leader's list no longer shows them)."""
     tenant_id = caller.require_leader(LEADER_ONLY).tenant_id
     account = get_in_community(session, Account, account_id, tenant_id, NO_SUCH_STAFF, "account_id")
-    if account.role != "staff" or account.status != ACTIVE:  # the leader, a member: not staff to remove
+    if (
+        account.role != "staff" or account.status != ACTIVE
+    ):  # the leader, a member: not staff to remove
         raise NotFound(NO_SUCH_STAFF, {"account_id": account_id})
     account.status, account.removed_at = REMOVED, utcnow()
     session.flush()
@@ -88,13 +100,21 @@ def has_access(account, caller):
     if account.removed_at is None:
         return True
     issued_at = caller.issued_at
-    return isinstance(issued_at, int) and not isinstance(issued_at, bool) and issued_at > account.removed_at.timestamp()
+    return (
+        isinstance(issued_at, int)
+        and not isinstance(issued_at, bool)
+        and issued_at > account.removed_at.timestamp()
+    )
 
 
 def confirm_staff_access(session, caller):
     """The gateway asks before serving a staff token: 401 once the leader removed the account."""
     caller.require_staff()
-    account = session.get(Account, caller.account_id) if isinstance(caller.account_id, str) else None
+    account = (
+        session.get(Account, caller.account_id) if isinstance(caller.account_id, str) else None
+    )
     if not has_access(account, caller):
-        raise Unauthorized("Your access to this community was removed by its leader.", {"reason": "access_removed"})
+        raise Unauthorized(
+            "Your access to this community was removed by its leader.", {"reason": "access_removed"}
+        )
     return {"account_id": account.id, "role": account.role}

@@ -23,6 +23,13 @@ def require_building_allowed(admission, building):
     """Refuse (422) a building the community does not serve, naming the ones it does: joining
     and a member's own profile update say the same thing."""
     if not building_allowed(admission, building):
-        raise invalid({"building": ["This community is for residents of its own buildings: "
-                                    + "、".join(admission["allowed_buildings"]) + "."]},
-                      "Your building is not served by this community.")
+        raise invalid(
+            {
+                "building": [
+                    "This community is for residents of its own buildings: "
+                    + "、".join(admission["allowed_buildings"])
+                    + "."
+                ]
+            },
+            "Your building is not served by this community.",
+        )

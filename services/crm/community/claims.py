@@ -17,8 +17,11 @@ from services.crm.community.models import PeriodicClaim
 def claim(session, job, unit, now, period):
     """Whether this transaction has ``unit`` of ``job`` for ``period`` from ``now``."""
     taken = session.execute(
-        update(PeriodicClaim).where(PeriodicClaim.job == job, PeriodicClaim.unit == unit, PeriodicClaim.until <= now)
-        .values(until=now + period, claimed_at=now).execution_options(synchronize_session=False)).rowcount
+        update(PeriodicClaim)
+        .where(PeriodicClaim.job == job, PeriodicClaim.unit == unit, PeriodicClaim.until <= now)
+        .values(until=now + period, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if taken == 1:
         return True
     if session.get(PeriodicClaim, (job, unit)) is not None:

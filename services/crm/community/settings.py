@@ -99,8 +99,13 @@ def update_settings(session, caller, payload):
     community.settings = {**(community.settings or {}), **changes}
     session.flush()
     if "tiers" in changes:  # every member's tier discount may differ now
-        emit(session, events.CHECKOUT_TERMS_CHANGED, {"member_id": None}, tenant_id=community.id,
-             correlation_id=caller.correlation_id)
+        emit(
+            session,
+            events.CHECKOUT_TERMS_CHANGED,
+            {"member_id": None},
+            tenant_id=community.id,
+            correlation_id=caller.correlation_id,
+        )
     return _view(community)
 
 

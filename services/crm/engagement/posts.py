@@ -21,32 +21,56 @@ def _reader(session, caller):
     caller.require_member()
     member = session.get(Member, caller.member_id)
     if member is None or member.tenant_id != caller.tenant_id or member.status != "active":
-        raise Forbidden("Posts are for the community's members: your membership is not active yet.",
-                        {"reason": "member_pending" if member is not None and member.status == "pending"
-                         else "member_inactive"})
+        raise Forbidden(
+            "Posts are for the community's members: your membership is not active yet.",
+            {
+                "reason": "member_pending"
+                if member is not None and member.status == "pending"
+                else "member_inactive"
+            },
+        )
 
 
 def post_view(post):
-    return {"id": post.id, "kind": post.kind, "title": post.title, "body": post.body,
-            "event_at": post.event_at.isoformat() if post.event_at else None, "status": post.status,
-            "published_at": post.published_at.isoformat() if post.published_at else None,
-            "created_at": post.created_at.isoformat(), "updated_at": post.updated_at.isoformat()}
+    return {
+        "id": post.id,
+        "kind": post.kind,
+        "title": post.title,
+        "body": post.body,
+        "event_at": post.event_at.isoformat() if post.event_at else None,
+        "status": post.status,
+        "published_at": post.published_at.isoformat() if post.published_at else None,
+        "created_at": post.created_at.isoformat(),
+        "updated_at": post.updated_at.isoformat(),
+    }
 
 
 def _publish(session, post, now):
     if post.status == "published" and post.published_at is None:
         post.published_at = now
-        delivery.announce(session, post.tenant_id, "post", {"kind": post.kind, "title": post.title, "body": post.body},
-                        now=now)
+        delivery.announce(
+            session,
+            post.tenant_id,
+            "post",
+            {"kind": post.kind, "title": post.title, "body": post.body},
+            now=now,
+        )
 
 
 def create_post(session, caller, payload):
     caller.require_leader("Only the leader writes the community's posts.")
     data = load(POST_INPUT, payload)
     now = utcnow()
-    post = Post(tenant_id=caller.tenant_id, kind=data["kind"], title=data["title"].strip(), body=data["body"],
-                event_at=data["event_at"], status="published" if data["published"] else "draft",
-                created_at=now, updated_at=now)
+    post = Post(
+        tenant_id=caller.tenant_id,
+        kind=data["kind"],
+        title=data["title"].strip(),
+        body=data["body"],
+        event_at=data["event_at"],
+        status="published" if data["published"] else "draft",
+        created_at=now,
+        updated_at=now,
+    )
     session.add(post)
     session.flush()
     _publish(session, post, now)

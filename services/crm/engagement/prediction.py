@@ -56,7 +56,10 @@ def estimate(times):
     if len(cycles) < 2:
         return None
     # Plain float arithmetic: statistics' exact fractions are far slower, and this runs per member.
-    gaps = [(later - earlier).total_seconds() / DAY_SECONDS for earlier, later in zip(cycles, cycles[1:], strict=False)]
+    gaps = [
+        (later - earlier).total_seconds() / DAY_SECONDS
+        for earlier, later in zip(cycles, cycles[1:], strict=False)
+    ]
     middle = _median(gaps)
     if len(gaps) < 3:
         interval, kept = middle, gaps
@@ -70,8 +73,13 @@ def estimate(times):
     cv = deviation / average if average > 0 else 0.0
     confidence = len(gaps) / (len(gaps) + 2) / (1 + 2 * cv) * (len(kept) / len(gaps))
     last = cycles[-1]
-    return {"interval_days": round(interval, 1), "confidence": round(min(max(confidence, 0.0), 1.0), 2),
-            "purchases": len(cycles), "last_purchase_at": last, "next_due_at": last + timedelta(days=interval)}
+    return {
+        "interval_days": round(interval, 1),
+        "confidence": round(min(max(confidence, 0.0), 1.0), 2),
+        "purchases": len(cycles),
+        "last_purchase_at": last,
+        "next_due_at": last + timedelta(days=interval),
+    }
 
 
 def predict(purchases, products=None):
@@ -100,21 +108,37 @@ def predict(purchases, products=None):
     for product_id, times in by_product.items():
         estimate_ = estimate(times)
         if estimate_:
-            found.append({"key": f"product:{product_id}"[:80], "product_id": product_id, "category": None,
-                          "name": (names.get(product_id) or "")[:80], **estimate_})
+            found.append(
+                {
+                    "key": f"product:{product_id}"[:80],
+                    "product_id": product_id,
+                    "category": None,
+                    "name": (names.get(product_id) or "")[:80],
+                    **estimate_,
+                }
+            )
     for category, times in by_category.items():
         estimate_ = estimate(times)
         if estimate_:
-            found.append({"key": f"category:{category}"[:80], "product_id": None, "category": category[:40],
-                          "name": category[:80], **estimate_})
+            found.append(
+                {
+                    "key": f"category:{category}"[:80],
+                    "product_id": None,
+                    "category": category[:40],
+                    "name": category[:80],
+                    **estimate_,
+                }
+            )
     return found
 
 
 # --- stored ----------------------------------------------------------------------------------
 
+
 def _products(session, tenant_id, product_ids=None):
     statement = select(ProductInfo.product_id, ProductInfo.name, ProductInfo.category).where(
-        ProductInfo.tenant_id == tenant_id)
+        ProductInfo.tenant_id == tenant_id
+    )
     if product_ids is not None:
         statement = statement.where(ProductInfo.product_id.in_(sorted(product_ids)))
     rows = session.execute(statement)
@@ -130,14 +154,31 @@ TABLE = RepurchasePrediction.__table__
 
 def refresh_member(session, tenant_id, member_id, products=None):
     """Replace one member's predictions (their purchases changed)."""
-    purchases = session.execute(select(Purchase.status, Purchase.placed_at, Purchase.lines).where(
-        Purchase.tenant_id == tenant_id, Purchase.member_id == member_id, Purchase.status == PAID)).all()
-    session.execute(delete(RepurchasePrediction).where(RepurchasePrediction.tenant_id == tenant_id,
-                                                       RepurchasePrediction.member_id == member_id)
-                    .execution_options(synchronize_session=False))
+    purchases = session.execute(
+        select(Purchase.status, Purchase.placed_at, Purchase.lines).where(
+            Purchase.tenant_id == tenant_id,
+            Purchase.member_id == member_id,
+            Purchase.status == PAID,
+        )
+    ).all()
+    session.execute(
+        delete(RepurchasePrediction)
+        .where(
+            RepurchasePrediction.tenant_id == tenant_id, RepurchasePrediction.member_id == member_id
+        )
+        .execution_options(synchronize_session=False)
+    )
     if products is None:  # only the member's products, not the whole catalogue
-        products = _products(session, tenant_id, {line.get("product_id") for p in purchases
-                                                  for line in p.lines or () if isinstance(line, dict) and isinstance(line.get("product_id"), str)})
+        products = _products(
+            session,
+            tenant_id,
+            {
+                line.get("product_id")
+                for p in purchases
+                for line in p.lines or ()
+                if isinstance(line, dict) and isinstance(line.get("product_id"), str)
+            },
+        )
     rows = _rows(tenant_id, member_id, predict(purchases, products))
     if rows:
         session.execute(TABLE.insert(), rows)
@@ -164,8 +205,11 @@ def paid_purchases(session, tenant_id):
     would cost more than all the prediction. Identical ``lines`` texts (the same staple bought
     again) decode once and share one list, which nobody modifies."""
     by_member, decoded = defaultdict(list), {}
-    statement = select(Purchase.member_id, type_coerce(Purchase.placed_at, String),
-                       type_coerce(Purchase.lines, String)).where(Purchase.tenant_id == tenant_id, Purchase.status == PAID)
+    statement = select(
+        Purchase.member_id,
+        type_coerce(Purchase.placed_at, String),
+        type_coerce(Purchase.lines, String),
+    ).where(Purchase.tenant_id == tenant_id, Purchase.status == PAID)
     for member_id, placed_at, lines in session.execute(statement):
         if isinstance(lines, str):
             parsed = decoded.get(lines)
@@ -187,22 +231,37 @@ def refresh_community(session, tenant_id, by_member=None):
     rows = []
     for member_id, purchases in by_member.items():
         rows.extend(_rows(tenant_id, member_id, predict(purchases, products)))
-    session.execute(delete(RepurchasePrediction).where(RepurchasePrediction.tenant_id == tenant_id)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        delete(RepurchasePrediction)
+        .where(RepurchasePrediction.tenant_id == tenant_id)
+        .execution_options(synchronize_session=False)
+    )
     if rows:
         session.execute(TABLE.insert(), rows)
     return len(rows)
 
 
 def prediction_view(row):
-    return {"product_id": row.product_id, "category": row.category, "name": row.name,
-            "interval_days": row.interval_days, "next_due_at": row.next_due_at.isoformat(),
-            "last_purchase_at": row.last_purchase_at.isoformat(), "purchases": row.purchases,
-            "confidence": row.confidence}
+    return {
+        "product_id": row.product_id,
+        "category": row.category,
+        "name": row.name,
+        "interval_days": row.interval_days,
+        "next_due_at": row.next_due_at.isoformat(),
+        "last_purchase_at": row.last_purchase_at.isoformat(),
+        "purchases": row.purchases,
+        "confidence": row.confidence,
+    }
 
 
 def member_predictions(session, tenant_id, member_id):
     """What the leader sees on a member: products first, soonest due first, then categories."""
-    rows = session.scalars(select(RepurchasePrediction).where(
-        RepurchasePrediction.tenant_id == tenant_id, RepurchasePrediction.member_id == member_id))
-    return [prediction_view(row) for row in sorted(rows, key=lambda r: (r.product_id is None, r.next_due_at))]
+    rows = session.scalars(
+        select(RepurchasePrediction).where(
+            RepurchasePrediction.tenant_id == tenant_id, RepurchasePrediction.member_id == member_id
+        )
+    )
+    return [
+        prediction_view(row)
+        for row in sorted(rows, key=lambda r: (r.product_id is None, r.next_due_at))
+    ]

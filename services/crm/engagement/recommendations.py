@@ -30,7 +30,11 @@ PAID = "paid"
 
 
 def _ids(lines):
-    return {line.get("product_id") for line in lines or () if isinstance(line, dict) and line.get("product_id")}
+    return {
+        line.get("product_id")
+        for line in lines or ()
+        if isinstance(line, dict) and line.get("product_id")
+    }
 
 
 def recommend(member_id, purchases, products, now, limit=LIMIT):
@@ -41,7 +45,11 @@ def recommend(member_id, purchases, products, now, limit=LIMIT):
     together, popular = Counter(), Counter()
     orders = []
     for purchase in purchases:
-        status, at, ids = field_of(purchase, "status"), field_of(purchase, "placed_at"), _ids(field_of(purchase, "lines"))
+        status, at, ids = (
+            field_of(purchase, "status"),
+            field_of(purchase, "placed_at"),
+            _ids(field_of(purchase, "lines")),
+        )
         if field_of(purchase, "member_id") == member_id:
             if status not in ("cancelled", "refunded") and at >= now - timedelta(days=RECENT_DAYS):
                 recent |= ids
@@ -61,15 +69,23 @@ def recommend(member_id, purchases, products, now, limit=LIMIT):
 
     def buyable(product_id):
         product = products.get(product_id)
-        return (product is not None and product.get("in_stock", True) and product.get("on_sale", True)
-                and product_id not in recent)
+        return (
+            product is not None
+            and product.get("in_stock", True)
+            and product.get("on_sale", True)
+            and product_id not in recent
+        )
 
     found = {}
 
     def offer(product_id, reason, score):
         if buyable(product_id) and product_id not in found:
-            found[product_id] = {"product_id": product_id, "name": products[product_id].get("name") or "",
-                                 "reason": reason, "score": score}
+            found[product_id] = {
+                "product_id": product_id,
+                "name": products[product_id].get("name") or "",
+                "reason": reason,
+                "score": score,
+            }
 
     for product_id, count in together.most_common():
         offer(product_id, "bought_together", count)
@@ -89,16 +105,35 @@ def recommend(member_id, purchases, products, now, limit=LIMIT):
     for product_id, units in popular.most_common():
         offer(product_id, "popular", units)
     order = {"bought_together": 0, "upgrade": 1, "popular": 2}
-    ranked = sorted(found.values(), key=lambda r: (order[r["reason"]], -r["score"], r["product_id"]))
+    ranked = sorted(
+        found.values(), key=lambda r: (order[r["reason"]], -r["score"], r["product_id"])
+    )
     return ranked[:limit]
 
 
 def my_recommendations(session, caller):
     caller.require_member()
     now = utcnow()
-    purchases = session.execute(select(Purchase.member_id, Purchase.status, Purchase.placed_at, Purchase.lines).where(
-        Purchase.tenant_id == caller.tenant_id, Purchase.placed_at >= now - timedelta(days=WINDOW_DAYS))).mappings().all()
-    products = {row.product_id: {"name": row.name, "category": row.category, "price_cents": row.price_cents,
-                                 "in_stock": row.in_stock, "on_sale": row.on_sale}
-                for row in session.scalars(select(ProductInfo).where(ProductInfo.tenant_id == caller.tenant_id))}
+    purchases = (
+        session.execute(
+            select(Purchase.member_id, Purchase.status, Purchase.placed_at, Purchase.lines).where(
+                Purchase.tenant_id == caller.tenant_id,
+                Purchase.placed_at >= now - timedelta(days=WINDOW_DAYS),
+            )
+        )
+        .mappings()
+        .all()
+    )
+    products = {
+        row.product_id: {
+            "name": row.name,
+            "category": row.category,
+            "price_cents": row.price_cents,
+            "in_stock": row.in_stock,
+            "on_sale": row.on_sale,
+        }
+        for row in session.scalars(
+            select(ProductInfo).where(ProductInfo.tenant_id == caller.tenant_id)
+        )
+    }
     return {"items": recommend(caller.member_id, purchases, products, now)}

@@ -45,10 +45,16 @@ def remind_from(due_at, reminder_hour, tz, days_before=DAYS_BEFORE):
 
 def rebought(session, prediction):
     statement = select(Purchase.lines).where(
-        Purchase.tenant_id == prediction.tenant_id, Purchase.member_id == prediction.member_id,
-        Purchase.placed_at > prediction.last_purchase_at, Purchase.status.not_in(NOT_BOUGHT))
-    return any(isinstance(line, dict) and line.get("product_id") == prediction.product_id
-               for lines in session.scalars(statement) for line in (lines or ()))
+        Purchase.tenant_id == prediction.tenant_id,
+        Purchase.member_id == prediction.member_id,
+        Purchase.placed_at > prediction.last_purchase_at,
+        Purchase.status.not_in(NOT_BOUGHT),
+    )
+    return any(
+        isinstance(line, dict) and line.get("product_id") == prediction.product_id
+        for lines in session.scalars(statement)
+        for line in (lines or ())
+    )
 
 
 def send_due(session, community, now=None):
@@ -60,26 +66,57 @@ def send_due(session, community, now=None):
         return 0
     horizon = now + timedelta(days=DAYS_BEFORE + 1)  # nothing further out can be due for a reminder
     candidates = session.execute(
-        select(RepurchasePrediction, Member).join(Member, Member.id == RepurchasePrediction.member_id).where(
-            RepurchasePrediction.tenant_id == community.id, RepurchasePrediction.product_id.is_not(None),
-            RepurchasePrediction.next_due_at > now, RepurchasePrediction.next_due_at <= horizon,
+        select(RepurchasePrediction, Member)
+        .join(Member, Member.id == RepurchasePrediction.member_id)
+        .where(
+            RepurchasePrediction.tenant_id == community.id,
+            RepurchasePrediction.product_id.is_not(None),
+            RepurchasePrediction.next_due_at > now,
+            RepurchasePrediction.next_due_at <= horizon,
             RepurchasePrediction.confidence >= REMINDER_MIN_CONFIDENCE,
-            Member.status == "active", Member.reminders_opt_out.is_(False))).all()
+            Member.status == "active",
+            Member.reminders_opt_out.is_(False),
+        )
+    ).all()
     sent = 0
     for prediction, member in candidates:
         if now < remind_from(prediction.next_due_at, config["reminder_hour"], tz):
             continue
         due_on = prediction.next_due_at.astimezone(tz).date().isoformat()
-        already = session.scalar(select(Reminder.id).where(
-            Reminder.tenant_id == community.id, Reminder.member_id == member.id,
-            Reminder.product_id == prediction.product_id, Reminder.due_on == due_on))
+        already = session.scalar(
+            select(Reminder.id).where(
+                Reminder.tenant_id == community.id,
+                Reminder.member_id == member.id,
+                Reminder.product_id == prediction.product_id,
+                Reminder.due_on == due_on,
+            )
+        )
         if already is not None or rebought(session, prediction):
             continue
-        session.add(Reminder(tenant_id=community.id, member_id=member.id, product_id=prediction.product_id,
-                             due_on=due_on, sent_at=now))
-        params = {"name": member.name, "product": prediction.name, "product_id": prediction.product_id,
-                  "due_on": due_on}
-        inbox.post(session, community.id, member.id, KIND, params, f"reminder:{prediction.product_id}:{due_on}", now)
+        session.add(
+            Reminder(
+                tenant_id=community.id,
+                member_id=member.id,
+                product_id=prediction.product_id,
+                due_on=due_on,
+                sent_at=now,
+            )
+        )
+        params = {
+            "name": member.name,
+            "product": prediction.name,
+            "product_id": prediction.product_id,
+            "due_on": due_on,
+        }
+        inbox.post(
+            session,
+            community.id,
+            member.id,
+            KIND,
+            params,
+            f"reminder:{prediction.product_id}:{due_on}",
+            now,
+        )
         delivery.notify_member(session, member, KIND, params, now)
         sent += 1
     return sent
@@ -88,14 +125,22 @@ def send_due(session, community, now=None):
 def record_conversion(session, purchase):
     """A paid purchase converts the member's unconverted reminders for its products sent at
     most ``CONVERSION_DAYS`` before it was ordered. Returns how many it converted."""
-    product_ids = {line.get("product_id") for line in purchase.lines or () if isinstance(line, dict)}
+    product_ids = {
+        line.get("product_id") for line in purchase.lines or () if isinstance(line, dict)
+    }
     if not product_ids:
         return 0
     window = timedelta(days=CONVERSION_DAYS)
-    reminders = session.scalars(select(Reminder).where(
-        Reminder.tenant_id == purchase.tenant_id, Reminder.member_id == purchase.member_id,
-        Reminder.product_id.in_(sorted(product_ids)), Reminder.converted_order_id.is_(None),
-        Reminder.sent_at <= purchase.placed_at, Reminder.sent_at > purchase.placed_at - window)).all()
+    reminders = session.scalars(
+        select(Reminder).where(
+            Reminder.tenant_id == purchase.tenant_id,
+            Reminder.member_id == purchase.member_id,
+            Reminder.product_id.in_(sorted(product_ids)),
+            Reminder.converted_order_id.is_(None),
+            Reminder.sent_at <= purchase.placed_at,
+            Reminder.sent_at > purchase.placed_at - window,
+        )
+    ).all()
     for reminder in reminders:
         reminder.converted_order_id, reminder.converted_at = purchase.order_id, utcnow()
     return len(reminders)
@@ -106,5 +151,7 @@ def reminder_stats(session, tenant_id, start, end):
     cockpit's figures (converted: ordered within ``CONVERSION_DAYS`` and paid)."""
     sent, converted = session.execute(
         select(func.count(Reminder.id), func.count(Reminder.converted_order_id)).where(
-            Reminder.tenant_id == tenant_id, Reminder.sent_at >= start, Reminder.sent_at < end)).one()
+            Reminder.tenant_id == tenant_id, Reminder.sent_at >= start, Reminder.sent_at < end
+        )
+    ).one()
     return {"sent": int(sent), "converted": int(converted)}

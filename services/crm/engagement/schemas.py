@@ -1,7 +1,6 @@
 """What engagement accepts (strict): campaigns (their trigger, audience, actions, schedule)
 and posts."""
 
-
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.crm.loyalty import MAX_COUPON_CENTS
@@ -37,13 +36,25 @@ class ActionInput(StrictSchema):
 
     @validates_schema
     def _fields_of_type(self, data, **kwargs):
-        needed = {"message": ("template",), "coupon": ("amount_cents", "valid_days"), "points": ("amount",)}
-        allowed = {"message": {"template"}, "coupon": {"amount_cents", "min_spend_cents", "valid_days"},
-                   "points": {"amount"}}
+        needed = {
+            "message": ("template",),
+            "coupon": ("amount_cents", "valid_days"),
+            "points": ("amount",),
+        }
+        allowed = {
+            "message": {"template"},
+            "coupon": {"amount_cents", "min_spend_cents", "valid_days"},
+            "points": {"amount"},
+        }
         kind = data["type"]
         errors = {key: ["Required for this action."] for key in needed[kind] if key not in data}
-        errors.update({key: [f"Not for a {kind} action."] for key in data
-                       if key != "type" and key not in allowed[kind]})
+        errors.update(
+            {
+                key: [f"Not for a {kind} action."]
+                for key in data
+                if key != "type" and key not in allowed[kind]
+            }
+        )
         if kind == "message" and "template" in data and not data["template"].strip():
             errors["template"] = ["Must not be blank."]
         if errors:
@@ -58,7 +69,9 @@ class CampaignInput(StrictSchema):
     name = Text(60)
     trigger = fields.Nested(TriggerInput, required=True)
     audience = fields.Nested(AudienceInput, load_default=dict)
-    actions = fields.List(fields.Nested(ActionInput), required=True, validate=validate.Length(min=1, max=5))
+    actions = fields.List(
+        fields.Nested(ActionInput), required=True, validate=validate.Length(min=1, max=5)
+    )
     schedule = fields.Nested(ScheduleInput, load_default=dict)
     active = StrictBoolean(load_default=True)
 

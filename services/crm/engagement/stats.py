@@ -41,13 +41,16 @@ def dashboard_stats(session, caller, date_from, date_to, timezone=None):
     admitted = func.coalesce(Member.activated_at, Member.created_at)
     daily = {day: 0 for day in days}
     for (moment,) in session.execute(
-            select(admitted).where(active, admitted >= start, admitted < end)):
+        select(admitted).where(active, admitted >= start, admitted < end)
+    ):
         daily[local_date(_aware(moment), timezone)] += 1
     total = session.scalar(select(func.count()).select_from(Member).where(active, admitted < end))
 
     sent_and_converted = reminders.reminder_stats(session, tenant, start, end)
     return {
-        "timezone": timezone, "from": days[0].isoformat(), "to": days[-1].isoformat(),
+        "timezone": timezone,
+        "from": days[0].isoformat(),
+        "to": days[-1].isoformat(),
         "new_members": sum(daily.values()),
         "members_total": int(total),
         "reminders": sent_and_converted,

@@ -34,11 +34,19 @@ from services.infra.schemas import load
 def checkout_view(checkout):
     points_discount = checkout.points_used  # 1 point = 1 fen
     discount = checkout.tier_discount_cents + checkout.coupon_discount_cents + points_discount
-    return {"order_id": checkout.order_id, "status": checkout.status, "subtotal_cents": checkout.subtotal_cents,
-            "tier_name": checkout.tier_name, "tier_discount_cents": checkout.tier_discount_cents,
-            "coupon_id": checkout.coupon_id, "coupon_discount_cents": checkout.coupon_discount_cents,
-            "points_used": checkout.points_used, "points_discount_cents": points_discount,
-            "discount_cents": discount, "total_cents": checkout.total_cents}
+    return {
+        "order_id": checkout.order_id,
+        "status": checkout.status,
+        "subtotal_cents": checkout.subtotal_cents,
+        "tier_name": checkout.tier_name,
+        "tier_discount_cents": checkout.tier_discount_cents,
+        "coupon_id": checkout.coupon_id,
+        "coupon_discount_cents": checkout.coupon_discount_cents,
+        "points_used": checkout.points_used,
+        "points_discount_cents": points_discount,
+        "discount_cents": discount,
+        "total_cents": checkout.total_cents,
+    }
 
 
 def _coupon_problem(reason, detail, **facts):
@@ -57,15 +65,24 @@ def apply_checkout(session, caller, payload, now=None):
         raise NotFound("No such member.", {"member_id": data["member_id"]})
     if member.status != "active":  # admission: a pending (or rejected) member cannot order yet
         pending = member.status == "pending"
-        raise Forbidden("Your membership is waiting for the leader's approval." if pending
-                        else "Your membership was not approved.",
-                        {"reason": "member_pending" if pending else "member_rejected"})
-    existing = session.get(Checkout, data["order_id"])  # read after the lock: a concurrent try is done
+        raise Forbidden(
+            "Your membership is waiting for the leader's approval."
+            if pending
+            else "Your membership was not approved.",
+            {"reason": "member_pending" if pending else "member_rejected"},
+        )
+    existing = session.get(
+        Checkout, data["order_id"]
+    )  # read after the lock: a concurrent try is done
     if existing is not None:
         if existing.tenant_id != tenant_id or existing.member_id != data["member_id"]:
-            raise Conflict("This order id belongs to another checkout.", {"reason": "checkout_mismatch"})
+            raise Conflict(
+                "This order id belongs to another checkout.", {"reason": "checkout_mismatch"}
+            )
         if existing.status == "released":
-            raise Conflict("This checkout was released; start a new order.", {"reason": "checkout_released"})
+            raise Conflict(
+                "This checkout was released; start a new order.", {"reason": "checkout_released"}
+            )
         return checkout_view(existing)
 
     now = now or utcnow()
@@ -73,30 +90,53 @@ def apply_checkout(session, caller, payload, now=None):
     community_settings = settings.for_tenant(session, tenant_id)
     spent, oldest_counted = tiers.tier_window(session, tenant_id, member.id, now)
     tier = tiers.tier_for(community_settings["tiers"], spent)
-    checkout = Checkout(order_id=data["order_id"], tenant_id=tenant_id, member_id=member.id, status="held",
-                        subtotal_cents=subtotal, tier_name=tier["name"] or None,
-                        tier_discount_cents=subtotal * tier["discount_percent"] // 100)
+    checkout = Checkout(
+        order_id=data["order_id"],
+        tenant_id=tenant_id,
+        member_id=member.id,
+        status="held",
+        subtotal_cents=subtotal,
+        tier_name=tier["name"] or None,
+        tier_discount_cents=subtotal * tier["discount_percent"] // 100,
+    )
     remaining = subtotal - checkout.tier_discount_cents
 
     if data["coupon_id"] is not None:
         coupon = session.get(Coupon, data["coupon_id"])
         if coupon is None or coupon.tenant_id != tenant_id or coupon.member_id != member.id:
-            raise NotFound("No such coupon in your wallet.",
-                           {"coupon_id": data["coupon_id"], "errors": {"coupon_id": ["Not your coupon."]}})
+            raise NotFound(
+                "No such coupon in your wallet.",
+                {"coupon_id": data["coupon_id"], "errors": {"coupon_id": ["Not your coupon."]}},
+            )
         if coupon.status != "available":
-            raise _coupon_problem("coupon_unavailable", "This coupon is already used or in another order.",
-                                  status_now=coupon.status)
+            raise _coupon_problem(
+                "coupon_unavailable",
+                "This coupon is already used or in another order.",
+                status_now=coupon.status,
+            )
         if coupon.valid_until <= now:
-            raise _coupon_problem("coupon_expired", "This coupon has expired.",
-                                  valid_until=coupon.valid_until.isoformat())
+            raise _coupon_problem(
+                "coupon_expired",
+                "This coupon has expired.",
+                valid_until=coupon.valid_until.isoformat(),
+            )
         if coupon.valid_from > now:
-            raise _coupon_problem("coupon_not_yet_valid", "This coupon is not valid yet.",
-                                  valid_from=coupon.valid_from.isoformat())
+            raise _coupon_problem(
+                "coupon_not_yet_valid",
+                "This coupon is not valid yet.",
+                valid_from=coupon.valid_from.isoformat(),
+            )
         if remaining < coupon.min_spend_cents:
-            raise _coupon_problem("coupon_min_spend", "The order does not reach this coupon's minimum spend.",
-                                  min_spend_cents=coupon.min_spend_cents, amount_cents=remaining)
+            raise _coupon_problem(
+                "coupon_min_spend",
+                "The order does not reach this coupon's minimum spend.",
+                min_spend_cents=coupon.min_spend_cents,
+                amount_cents=remaining,
+            )
         if not coupons.lock(session, coupon.id, checkout.order_id):
-            raise _coupon_problem("coupon_unavailable", "This coupon is already used or in another order.")
+            raise _coupon_problem(
+                "coupon_unavailable", "This coupon is already used or in another order."
+            )
         checkout.coupon_id = coupon.id
         checkout.coupon_discount_cents = coupons.coupon_discount(coupon, remaining)
         remaining -= checkout.coupon_discount_cents
@@ -105,14 +145,24 @@ def apply_checkout(session, caller, payload, now=None):
     if points:
         available = ledger.balance(session, tenant_id, member.id)
         if points > available:
-            raise Conflict("You do not have that many points.",
-                           {"reason": "points_insufficient", "balance": available,
-                            "errors": {"points_to_use": [f"At most {available}."]}})
+            raise Conflict(
+                "You do not have that many points.",
+                {
+                    "reason": "points_insufficient",
+                    "balance": available,
+                    "errors": {"points_to_use": [f"At most {available}."]},
+                },
+            )
         limit = remaining * community_settings["max_points_ratio_percent"] // 100
         if points > limit:
-            raise Conflict("Points may pay only part of this order.",
-                           {"reason": "points_over_limit", "max_points": limit,
-                            "errors": {"points_to_use": [f"At most {limit} for this order."]}})
+            raise Conflict(
+                "Points may pay only part of this order.",
+                {
+                    "reason": "points_over_limit",
+                    "max_points": limit,
+                    "errors": {"points_to_use": [f"At most {limit} for this order."]},
+                },
+            )
         checkout.points_used = points
         ledger.hold(session, checkout, points)
         remaining -= points
@@ -126,9 +176,15 @@ def apply_checkout(session, caller, payload, now=None):
 def _move(session, checkout, from_status, to_status, **values):
     """Compare-and-set of the checkout's status: whether this call moved it (else ``checkout``
     is refreshed: someone else moved it first)."""
-    moved = session.execute(
-        update(Checkout).where(Checkout.order_id == checkout.order_id, Checkout.status == from_status)
-        .values(status=to_status, **values).execution_options(synchronize_session="fetch")).rowcount == 1
+    moved = (
+        session.execute(
+            update(Checkout)
+            .where(Checkout.order_id == checkout.order_id, Checkout.status == from_status)
+            .values(status=to_status, **values)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount
+        == 1
+    )
     if not moved:
         session.refresh(checkout)
     return moved
@@ -156,12 +212,18 @@ def release_checkout(session, caller, order_id):
     if not isinstance(order_id, str) or not 1 <= len(order_id) <= 32:
         raise NotFound("No such checkout.")
     checkout = session.get(Checkout, order_id)
-    if checkout is not None and caller.role == "member" and checkout.member_id not in (None, caller.member_id):
+    if (
+        checkout is not None
+        and caller.role == "member"
+        and checkout.member_id not in (None, caller.member_id)
+    ):
         raise NotFound("No such checkout.")
     if checkout is None:
         try:
             with session.begin_nested():  # the marker; a checkout made at this moment wins
-                checkout = Checkout(order_id=order_id, tenant_id=tenant_id, member_id=None, status="released")
+                checkout = Checkout(
+                    order_id=order_id, tenant_id=tenant_id, member_id=None, status="released"
+                )
                 session.add(checkout)
         except IntegrityError:
             return release_checkout(session, caller, order_id)
@@ -176,6 +238,7 @@ def release_checkout(session, caller, order_id):
 
 
 # --- order events ----------------------------------------------------------------------------
+
 
 def _checkout_for(session, event, data):
     """The order's checkout; an order placed before loyalty existed gets one, as paid."""
@@ -218,8 +281,9 @@ def on_order_cancelled(session, event):
         _release_hold(session, checkout, "order_cancelled")
         return
     back = checkout.points_used - checkout.points_returned
-    if checkout.status != "spent" or not _move(session, checkout, "spent", "released",
-                                                points_returned=checkout.points_used):
+    if checkout.status != "spent" or not _move(
+        session, checkout, "spent", "released", points_returned=checkout.points_used
+    ):
         return
     if back > 0:
         ledger.give_back(session, checkout, back, checkout.points_used, "order_cancelled")
@@ -268,8 +332,15 @@ def _settle_refunds(session, checkout, paid_cents, whole):
     take_back = share(checkout.points_earned) - checkout.points_reversed
     if take_back > 0:
         target = checkout.points_reversed + take_back
-        can_take = min(take_back, max(ledger.balance(session, checkout.tenant_id, checkout.member_id), 0))
-        reason = "refund" if can_take == take_back else (
-            f"refund: {take_back - can_take} of {take_back} points could not be taken back (balance too low)")
+        can_take = min(
+            take_back, max(ledger.balance(session, checkout.tenant_id, checkout.member_id), 0)
+        )
+        reason = (
+            "refund"
+            if can_take == take_back
+            else (
+                f"refund: {take_back - can_take} of {take_back} points could not be taken back (balance too low)"
+            )
+        )
         ledger.take_back(session, checkout, can_take, target, reason)
         checkout.points_reversed = target

@@ -25,8 +25,22 @@ def on_compensation_granted(session, event):
     data = load(COMPENSATION_GRANTED, event["data"])
     key = source_key(data["compensation_id"])
     if data["type"] == "coupon" and data["amount"] > 0:
-        spec = {"kind": "fixed", "amount_cents": data["amount"], "min_spend_cents": 0, "valid_days": VALID_DAYS}
-        coupons.issue_coupon(session, event["tenant_id"], data["member_id"], spec, "compensation", key)
+        spec = {
+            "kind": "fixed",
+            "amount_cents": data["amount"],
+            "min_spend_cents": 0,
+            "valid_days": VALID_DAYS,
+        }
+        coupons.issue_coupon(
+            session, event["tenant_id"], data["member_id"], spec, "compensation", key
+        )
     elif data["type"] == "points":
-        ledger.award_points(session, event["tenant_id"], data["member_id"], data["amount"], key,
-                             f"售后补偿: {data['reason']}"[:200], order_id=data["order_id"])
+        ledger.award_points(
+            session,
+            event["tenant_id"],
+            data["member_id"],
+            data["amount"],
+            key,
+            f"售后补偿: {data['reason']}"[:200],
+            order_id=data["order_id"],
+        )

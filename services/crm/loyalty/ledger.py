@@ -36,37 +36,67 @@ from services.infra.db import new_id
 
 def balance(session, tenant_id, member_id):
     """Points the member can spend now (holds are already taken out)."""
-    return int(session.scalar(select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
-        PointsEntry.tenant_id == tenant_id, PointsEntry.member_id == member_id)))
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
+                PointsEntry.tenant_id == tenant_id, PointsEntry.member_id == member_id
+            )
+        )
+    )
 
 
 def held(session, tenant_id, member_id):
     """Points held by unpaid orders (already out of the balance)."""
-    return int(session.scalar(select(func.coalesce(func.sum(Checkout.points_used), 0)).where(
-        Checkout.tenant_id == tenant_id, Checkout.member_id == member_id, Checkout.status == "held")))
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(Checkout.points_used), 0)).where(
+                Checkout.tenant_id == tenant_id,
+                Checkout.member_id == member_id,
+                Checkout.status == "held",
+            )
+        )
+    )
 
 
 def lock_member(session, tenant_id, member_id):
     """The member, locked: checkouts, redemptions and reversals of one member take turns on the
     balance."""
     return session.scalars(
-        select(Member).where(Member.id == member_id, Member.tenant_id == tenant_id).with_for_update()
+        select(Member)
+        .where(Member.id == member_id, Member.tenant_id == tenant_id)
+        .with_for_update()
     ).first()
 
 
 def _write(session, tenant_id, member_id, kind, delta, entry_key, reason="", order_id=None):
-    entry = PointsEntry(tenant_id=tenant_id, member_id=member_id, delta=delta, kind=kind, order_id=order_id,
-                        entry_key=entry_key, reason=reason)
+    entry = PointsEntry(
+        tenant_id=tenant_id,
+        member_id=member_id,
+        delta=delta,
+        kind=kind,
+        order_id=order_id,
+        entry_key=entry_key,
+        reason=reason,
+    )
     session.add(entry)
     return entry
 
 
 def _for_order(session, checkout, kind, delta, key, reason=""):
-    return _write(session, checkout.tenant_id, checkout.member_id, kind, delta, f"{key}:{checkout.order_id}",
-                  reason, checkout.order_id)
+    return _write(
+        session,
+        checkout.tenant_id,
+        checkout.member_id,
+        kind,
+        delta,
+        f"{key}:{checkout.order_id}",
+        reason,
+        checkout.order_id,
+    )
 
 
 # --- an order's points -----------------------------------------------------------------------
+
 
 def hold(session, checkout, points):
     """Checkout of an unpaid order takes ``points`` out of the balance."""
@@ -80,7 +110,9 @@ def release(session, checkout, points, reason):
 
 def mark_spent(session, checkout):
     """The order was paid: its hold stays for good (a row of 0 marks the moment)."""
-    return _for_order(session, checkout, "spent", 0, "spent", f"{checkout.points_used} points paid the order")
+    return _for_order(
+        session, checkout, "spent", 0, "spent", f"{checkout.points_used} points paid the order"
+    )
 
 
 def give_back(session, checkout, points, target, reason):
@@ -100,6 +132,7 @@ def earn(session, checkout, points):
 
 # --- points without an order -----------------------------------------------------------------
 
+
 def adjust(session, tenant_id, member_id, delta, reason):
     """The leader's correction by hand."""
     return _write(session, tenant_id, member_id, "adjusted", delta, f"adjusted:{new_id()}", reason)
@@ -111,8 +144,11 @@ def award_points(session, tenant_id, member_id, points, entry_key, reason, order
     to give)."""
     if points <= 0:
         return False
-    exists = session.scalars(select(PointsEntry).where(
-        PointsEntry.tenant_id == tenant_id, PointsEntry.entry_key == entry_key)).first()
+    exists = session.scalars(
+        select(PointsEntry).where(
+            PointsEntry.tenant_id == tenant_id, PointsEntry.entry_key == entry_key
+        )
+    ).first()
     if exists is not None:
         return False
     _write(session, tenant_id, member_id, "awarded", points, entry_key, reason, order_id)
@@ -122,4 +158,12 @@ def award_points(session, tenant_id, member_id, points, entry_key, reason, order
 
 def redeem(session, tenant_id, member_id, points, redemption_id, reason):
     """Points spent on a reward of the catalogue."""
-    return _write(session, tenant_id, member_id, "redeemed", -points, f"redeemed:{redemption_id}", reason[:200])
+    return _write(
+        session,
+        tenant_id,
+        member_id,
+        "redeemed",
+        -points,
+        f"redeemed:{redemption_id}",
+        reason[:200],
+    )

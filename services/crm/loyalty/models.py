@@ -29,7 +29,9 @@ class PointsEntry(Base):
     tenant_id: Mapped[str] = mapped_column(String(32))
     member_id: Mapped[str] = mapped_column(String(32))
     delta: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))  # earned|held|released|spent|returned|reversed|adjusted
+    kind: Mapped[str] = mapped_column(
+        String(16)
+    )  # earned|held|released|spent|returned|reversed|adjusted
     order_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     reason: Mapped[str] = mapped_column(String(200), default="")
     entry_key: Mapped[str] = mapped_column(String(120))
@@ -53,13 +55,19 @@ class Coupon(Base):
     kind: Mapped[str] = mapped_column(String(16))  # fixed | percent
     amount_cents: Mapped[int] = mapped_column(Integer, default=0)  # fixed
     percent: Mapped[int] = mapped_column(Integer, default=0)  # percent: 1..90
-    cap_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)  # percent: at most this off
+    cap_cents: Mapped[int | None] = mapped_column(
+        Integer, nullable=True
+    )  # percent: at most this off
     min_spend_cents: Mapped[int] = mapped_column(Integer, default=0)
     valid_from: Mapped[object] = mapped_column(UTCDateTime)
     valid_until: Mapped[object] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="available")  # available|locked|redeemed
+    status: Mapped[str] = mapped_column(
+        String(16), default="available"
+    )  # available|locked|redeemed
     locked_order_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    source: Mapped[str] = mapped_column(String(16))  # campaign|referral|birthday|reward|compensation|manual
+    source: Mapped[str] = mapped_column(
+        String(16)
+    )  # campaign|referral|birthday|reward|compensation|manual
     source_key: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     redeemed_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
@@ -76,7 +84,9 @@ class Checkout(Base):
 
     order_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(32))
-    member_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: released unseen
+    member_id: Mapped[str | None] = mapped_column(
+        String(32), nullable=True
+    )  # None: released unseen
     status: Mapped[str] = mapped_column(String(16))
     subtotal_cents: Mapped[int] = mapped_column(Integer, default=0)
     tier_name: Mapped[str | None] = mapped_column(String(20), nullable=True)

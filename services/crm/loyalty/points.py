@@ -12,20 +12,32 @@ from services.infra.schemas import decode_cursor, load, page
 
 
 def _entry_view(entry):
-    return {"id": entry.id, "delta": entry.delta, "kind": entry.kind, "order_id": entry.order_id,
-            "reason": entry.reason, "created_at": entry.created_at.isoformat()}
+    return {
+        "id": entry.id,
+        "delta": entry.delta,
+        "kind": entry.kind,
+        "order_id": entry.order_id,
+        "reason": entry.reason,
+        "created_at": entry.created_at.isoformat(),
+    }
 
 
 def my_points(session, caller, query):
     """The member's balance, what unpaid orders hold, and the ledger, newest first."""
     caller.require_member()
     params = load(LEDGER_QUERY, query)
-    statement = select(PointsEntry).where(PointsEntry.tenant_id == caller.tenant_id,
-                                          PointsEntry.member_id == caller.member_id)
-    statement = newest_first(statement, PointsEntry, decode_cursor(params["cursor"]), params["limit"])
+    statement = select(PointsEntry).where(
+        PointsEntry.tenant_id == caller.tenant_id, PointsEntry.member_id == caller.member_id
+    )
+    statement = newest_first(
+        statement, PointsEntry, decode_cursor(params["cursor"]), params["limit"]
+    )
     entries = page([_entry_view(entry) for entry in session.scalars(statement)], params["limit"])
-    return {"balance": ledger.balance(session, caller.tenant_id, caller.member_id),
-            "held": ledger.held(session, caller.tenant_id, caller.member_id), **entries}
+    return {
+        "balance": ledger.balance(session, caller.tenant_id, caller.member_id),
+        "held": ledger.held(session, caller.tenant_id, caller.member_id),
+        **entries,
+    }
 
 
 def adjust_points(session, caller, member_id, payload):
@@ -33,14 +45,25 @@ def adjust_points(session, caller, member_id, payload):
     reason the member sees. Never below a zero balance."""
     caller.require_staff()
     data = load(ADJUST_INPUT, payload)
-    get_in_community(session, Member, member_id, caller.tenant_id, "No such member.", "member_id",
-                     with_for_update=True)  # one member's points take turns
+    get_in_community(
+        session,
+        Member,
+        member_id,
+        caller.tenant_id,
+        "No such member.",
+        "member_id",
+        with_for_update=True,
+    )  # one member's points take turns
     available = ledger.balance(session, caller.tenant_id, member_id)
     if available + data["delta"] < 0:
-        raise Conflict("That would take the balance below zero.",
-                       {"reason": "points_insufficient", "balance": available,
-                        "errors": {"delta": [f"At least {-available}."]}})
+        raise Conflict(
+            "That would take the balance below zero.",
+            {
+                "reason": "points_insufficient",
+                "balance": available,
+                "errors": {"delta": [f"At least {-available}."]},
+            },
+        )
     ledger.adjust(session, caller.tenant_id, member_id, data["delta"], data["reason"])
     session.flush()
     return {"member_id": member_id, "balance": available + data["delta"]}
-

@@ -32,10 +32,20 @@ def on_referral_rewarded(session, event):
 
 
 def _issue(session, event, data, side):
-    spec = {"kind": "fixed", "amount_cents": data[f"{side}_reward_cents"], "min_spend_cents": 0,
-            "valid_days": VALID_DAYS}
-    return coupons.issue_coupon(session, event["tenant_id"], data[f"{side}_id"], spec, "referral",
-                                coupon_key(data["referral_id"], side))
+    spec = {
+        "kind": "fixed",
+        "amount_cents": data[f"{side}_reward_cents"],
+        "min_spend_cents": 0,
+        "valid_days": VALID_DAYS,
+    }
+    return coupons.issue_coupon(
+        session,
+        event["tenant_id"],
+        data[f"{side}_id"],
+        spec,
+        "referral",
+        coupon_key(data["referral_id"], side),
+    )
 
 
 @inbox_consumer("services.crm.referral_rewards:on_referral_reward_revoked")
@@ -46,7 +56,10 @@ def on_referral_reward_revoked(session, event):
     data = load(REFERRAL_REVOKED, event["data"])
     for side in SIDES:
         key = coupon_key(data["referral_id"], side)
-        if coupons.revoke_coupon(session, event["tenant_id"], key) is None and data[f"{side}_reward_cents"] > 0:
+        if (
+            coupons.revoke_coupon(session, event["tenant_id"], key) is None
+            and data[f"{side}_reward_cents"] > 0
+        ):
             _issue(session, event, data, side)
             coupons.revoke_coupon(session, event["tenant_id"], key)
 
@@ -54,5 +67,12 @@ def on_referral_reward_revoked(session, event):
 @inbox_consumer("services.crm.referral_rewards:on_showcase_approved")
 def on_showcase_approved(session, event):
     data = load(SHOWCASE_APPROVED, event["data"])
-    ledger.award_points(session, event["tenant_id"], data["member_id"], data["points"],
-                         f"showcase:{data['order_id']}", "晒单奖励 (showcase approved)", order_id=data["order_id"])
+    ledger.award_points(
+        session,
+        event["tenant_id"],
+        data["member_id"],
+        data["points"],
+        f"showcase:{data['order_id']}",
+        "晒单奖励 (showcase approved)",
+        order_id=data["order_id"],
+    )

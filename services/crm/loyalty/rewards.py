@@ -28,9 +28,16 @@ from services.infra.schemas import decode_cursor, load, page
 
 
 def reward_view(reward):
-    return {"id": reward.id, "name": reward.name, "points_cost": reward.points_cost, "kind": reward.kind,
-            "product_id": reward.product_id, "coupon": reward.coupon, "active": reward.active,
-            "created_at": reward.created_at.isoformat()}
+    return {
+        "id": reward.id,
+        "name": reward.name,
+        "points_cost": reward.points_cost,
+        "kind": reward.kind,
+        "product_id": reward.product_id,
+        "coupon": reward.coupon,
+        "active": reward.active,
+        "created_at": reward.created_at.isoformat(),
+    }
 
 
 def create_reward(session, caller, payload):
@@ -43,10 +50,23 @@ def create_reward(session, caller, payload):
         if product is None or product.tenant_id != caller.tenant_id:
             raise invalid({"coupon": {"product_id": ["No such product in this community."]}})
         if "amount_cents" not in data["coupon"] and not product.price_cents:
-            raise invalid({"coupon": {"amount_cents": ["This product's price is not known yet: give the value."]}})
-    reward = Reward(tenant_id=caller.tenant_id, name=data["name"].strip(), points_cost=data["points_cost"],
-                    kind=data["kind"], product_id=product_id, coupon=data["coupon"], active=data["active"],
-                    created_at=utcnow())
+            raise invalid(
+                {
+                    "coupon": {
+                        "amount_cents": ["This product's price is not known yet: give the value."]
+                    }
+                }
+            )
+    reward = Reward(
+        tenant_id=caller.tenant_id,
+        name=data["name"].strip(),
+        points_cost=data["points_cost"],
+        kind=data["kind"],
+        product_id=product_id,
+        coupon=data["coupon"],
+        active=data["active"],
+        created_at=utcnow(),
+    )
     session.add(reward)
     session.flush()
     return reward_view(reward)
@@ -55,7 +75,9 @@ def create_reward(session, caller, payload):
 def update_reward(session, caller, reward_id, payload):
     caller.require_leader("Only the leader manages the rewards catalogue.")
     data = load(REWARD_PATCH, payload)
-    reward = get_in_community(session, Reward, reward_id, caller.tenant_id, "No such reward.", "reward_id")
+    reward = get_in_community(
+        session, Reward, reward_id, caller.tenant_id, "No such reward.", "reward_id"
+    )
     for field, value in data.items():
         setattr(reward, field, value.strip() if field == "name" else value)
     session.flush()
@@ -82,8 +104,12 @@ def _coupon_spec(session, reward):
         amount = product.price_cents if product is not None else None
     if not amount:
         raise Conflict("This reward's goods have no price now.", {"reason": "reward_unavailable"})
-    return {"kind": "fixed", "amount_cents": amount, "min_spend_cents": amount,
-            "valid_days": reward.coupon["valid_days"]}
+    return {
+        "kind": "fixed",
+        "amount_cents": amount,
+        "min_spend_cents": amount,
+        "valid_days": reward.coupon["valid_days"],
+    }
 
 
 def redeem(session, caller, reward_id, idempotency_key=None):
@@ -92,10 +118,18 @@ def redeem(session, caller, reward_id, idempotency_key=None):
     idempotency.checked_key(idempotency_key)
     tenant_id, member_id = caller.tenant_id, caller.member_id
     reward = get_in_community(session, Reward, reward_id, tenant_id, "No such reward.", "reward_id")
-    ledger.lock_member(session, tenant_id, member_id)  # one member's spending takes turns, retries too
-    return idempotency.run(session, IdempotencyKey, tenant_id, member_id, idempotency_key,
-                           {"call": "redeem_reward", "reward_id": reward.id},
-                           lambda: _redeem(session, tenant_id, member_id, reward, idempotency_key))
+    ledger.lock_member(
+        session, tenant_id, member_id
+    )  # one member's spending takes turns, retries too
+    return idempotency.run(
+        session,
+        IdempotencyKey,
+        tenant_id,
+        member_id,
+        idempotency_key,
+        {"call": "redeem_reward", "reward_id": reward.id},
+        lambda: _redeem(session, tenant_id, member_id, reward, idempotency_key),
+    )
 
 
 def _redeem(session, tenant_id, member_id, reward, idempotency_key):
@@ -103,13 +137,32 @@ def _redeem(session, tenant_id, member_id, reward, idempotency_key):
         raise Conflict("This reward is no longer offered.", {"reason": "reward_inactive"})
     available = ledger.balance(session, tenant_id, member_id)
     if available < reward.points_cost:
-        raise Conflict("You do not have enough points for this reward.",
-                       {"reason": "points_insufficient", "balance": available, "points_cost": reward.points_cost})
-    redemption = RewardRedemption(id=new_id(), tenant_id=tenant_id, member_id=member_id, reward_id=reward.id,
-                                  request_key=idempotency_key or new_id(), points=reward.points_cost,
-                                  coupon_id="", created_at=utcnow())
-    coupon = coupons.issue_coupon(session, tenant_id, member_id, _coupon_spec(session, reward), "reward",
-                                  f"reward:{redemption.id}")
+        raise Conflict(
+            "You do not have enough points for this reward.",
+            {
+                "reason": "points_insufficient",
+                "balance": available,
+                "points_cost": reward.points_cost,
+            },
+        )
+    redemption = RewardRedemption(
+        id=new_id(),
+        tenant_id=tenant_id,
+        member_id=member_id,
+        reward_id=reward.id,
+        request_key=idempotency_key or new_id(),
+        points=reward.points_cost,
+        coupon_id="",
+        created_at=utcnow(),
+    )
+    coupon = coupons.issue_coupon(
+        session,
+        tenant_id,
+        member_id,
+        _coupon_spec(session, reward),
+        "reward",
+        f"reward:{redemption.id}",
+    )
     redemption.coupon_id = coupon.id
     ledger.redeem(session, tenant_id, member_id, reward.points_cost, redemption.id, reward.name)
     session.add(redemption)
@@ -119,7 +172,11 @@ def _redeem(session, tenant_id, member_id, reward, idempotency_key):
 
 def _redemption_view(session, redemption):
     coupon = session.get(Coupon, redemption.coupon_id)
-    return {"id": redemption.id, "reward_id": redemption.reward_id, "points_spent": redemption.points,
-            "balance": ledger.balance(session, redemption.tenant_id, redemption.member_id),
-            "coupon": coupons.coupon_view(coupon) if coupon is not None else None,
-            "created_at": redemption.created_at.isoformat()}
+    return {
+        "id": redemption.id,
+        "reward_id": redemption.reward_id,
+        "points_spent": redemption.points,
+        "balance": ledger.balance(session, redemption.tenant_id, redemption.member_id),
+        "coupon": coupons.coupon_view(coupon) if coupon is not None else None,
+        "created_at": redemption.created_at.isoformat(),
+    }

@@ -47,7 +47,7 @@ class CouponSpec(StrictSchema):
 
 
 class AdjustInput(StrictSchema):
-    delta = Int(-10**7, 10**7, required=True)
+    delta = Int(-(10**7), 10**7, required=True)
     reason = Text(200)
 
     @validates_schema
@@ -57,15 +57,19 @@ class AdjustInput(StrictSchema):
 
 
 class CouponQuery(PageSchema):
-    status = fields.String(load_default="available",
-                           validate=validate.OneOf(["available", "locked", "redeemed", "expired", "all"]))
+    status = fields.String(
+        load_default="available",
+        validate=validate.OneOf(["available", "locked", "redeemed", "expired", "all"]),
+    )
 
 
 class CheckoutInput(StrictSchema):
     order_id = Text(32)
     member_id = Text(32)
     subtotal_cents = Int(0, 10**10, required=True)
-    coupon_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+    coupon_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=32)
+    )
     points_to_use = Int(0, 10**7, load_default=0)
 
 
@@ -75,6 +79,7 @@ LEDGER_QUERY, ORDER_DATA = PageSchema(), events.OrderMoneyData()
 
 
 # --- the rewards catalogue -------------------------------------------------------------------
+
 
 class GoodsSpec(StrictSchema):
     product_id = Text(32)

@@ -19,9 +19,15 @@ def tier_window(session, tenant_id, member_id, now):
     """What the member paid in the last 365 days, less refunds (from crm's purchase history),
     and when the oldest purchase counted was placed."""
     spent, oldest = session.execute(
-        select(func.coalesce(func.sum(Purchase.total_cents - Purchase.refunded_cents), 0), func.min(Purchase.placed_at))
-        .where(Purchase.tenant_id == tenant_id, Purchase.member_id == member_id,
-               Purchase.status.in_(("paid", "refunded")), Purchase.placed_at >= now - TIER_WINDOW)
+        select(
+            func.coalesce(func.sum(Purchase.total_cents - Purchase.refunded_cents), 0),
+            func.min(Purchase.placed_at),
+        ).where(
+            Purchase.tenant_id == tenant_id,
+            Purchase.member_id == member_id,
+            Purchase.status.in_(("paid", "refunded")),
+            Purchase.placed_at >= now - TIER_WINDOW,
+        )
     ).one()
     return max(int(spent), 0), oldest
 
@@ -66,6 +72,8 @@ def member_summary(session, tenant_id, member_id):
     """What ``GET /me`` shows of loyalty: points and tier."""
     spend = trailing_spend(session, tenant_id, member_id)
     tier = member_tier_of(session, tenant_id, spend)
-    return {"points": ledger.balance(session, tenant_id, member_id), "points_held": ledger.held(session, tenant_id, member_id),
-            "tier": {**tier, "spend_cents": spend}}
-
+    return {
+        "points": ledger.balance(session, tenant_id, member_id),
+        "points_held": ledger.held(session, tenant_id, member_id),
+        "tier": {**tier, "spend_cents": spend},
+    }

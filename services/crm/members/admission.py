@@ -36,17 +36,29 @@ def activate(session, member, now=None):
     member.activated_at = member.activated_at or now
     community = settings.community_of(session, member.tenant_id)
     params = {"community": community.name, "guide": settings.effective(community)["welcome_guide"]}
-    if inbox.post(session, member.tenant_id, member.id, "welcome", params, "welcome", now) is not None:
+    if (
+        inbox.post(session, member.tenant_id, member.id, "welcome", params, "welcome", now)
+        is not None
+    ):
         delivery.notify_member(session, member, "welcome", params, now)
 
 
 def _decide(session, caller, member_id, status, event_type):
     caller.require_leader("Only the leader may do this.")
-    member = get_in_community(session, Member, member_id, caller.tenant_id, "No such member.", "member_id",
-                              with_for_update=True)  # two decisions at once: one decides, the other sees it
+    member = get_in_community(
+        session,
+        Member,
+        member_id,
+        caller.tenant_id,
+        "No such member.",
+        "member_id",
+        with_for_update=True,
+    )  # two decisions at once: one decides, the other sees it
     if member.status != "pending":
-        raise Conflict(f"This member is {member.status}, not waiting for a decision.",
-                       {"reason": "wrong_state", "status": member.status})
+        raise Conflict(
+            f"This member is {member.status}, not waiting for a decision.",
+            {"reason": "wrong_state", "status": member.status},
+        )
     now = utcnow()
     member.decided_at = now
     if status == "active":
@@ -54,9 +66,20 @@ def _decide(session, caller, member_id, status, event_type):
     else:
         member.status = status
     session.flush()
-    emit(session, event_type, {"member_id": member.id, "name": member.name, "building": member.building,
-                               "unit": member.unit, "status": member.status, "at": now.isoformat()},
-         tenant_id=caller.tenant_id, correlation_id=caller.correlation_id)
+    emit(
+        session,
+        event_type,
+        {
+            "member_id": member.id,
+            "name": member.name,
+            "building": member.building,
+            "unit": member.unit,
+            "status": member.status,
+            "at": now.isoformat(),
+        },
+        tenant_id=caller.tenant_id,
+        correlation_id=caller.correlation_id,
+    )
     return member_view(session, member)
 
 
@@ -68,5 +91,3 @@ def approve(session, caller, member_id):
 def reject(session, caller, member_id):
     """The leader turns a pending resident away (拒绝); they cannot order."""
     return _decide(session, caller, member_id, "rejected", events.MEMBER_REJECTED)
-
-

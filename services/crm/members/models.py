@@ -39,7 +39,9 @@ class Member(Base):
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     household_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     activated_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
-    decided_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)  # approved or rejected
+    decided_at: Mapped[object | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )  # approved or rejected
     # The member's own choice: no repurchase reminders (提醒) nor repurchase campaigns.
     reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 

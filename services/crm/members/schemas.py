@@ -19,7 +19,9 @@ class JoinInput(StrictSchema):
     name = Text(40)
     building = Text(20)
     unit = Text(20)
-    invite_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9]{4,16}$"))
+    invite_code = fields.String(
+        load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9]{4,16}$")
+    )
     birthday = fields.Date(load_default=None, allow_none=True)
 
     @validates_schema
@@ -37,15 +39,23 @@ class MemberQuery(PageSchema):
 class MemberPatch(StrictSchema):
     """The leader's part of a profile: manual tags and a private note."""
 
-    tags_add = fields.List(Text(20), load_default=list, validate=validate.Length(max=MAX_MANUAL_TAGS))
-    tags_remove = fields.List(Text(20), load_default=list, validate=validate.Length(max=MAX_MANUAL_TAGS))
+    tags_add = fields.List(
+        Text(20), load_default=list, validate=validate.Length(max=MAX_MANUAL_TAGS)
+    )
+    tags_remove = fields.List(
+        Text(20), load_default=list, validate=validate.Length(max=MAX_MANUAL_TAGS)
+    )
     note = fields.String(validate=validate.Length(max=2000))
 
     @validates_schema
     def _something_and_no_overlap(self, data, **kwargs):
-        clash = {t.strip() for t in data.get("tags_add", [])} & {t.strip() for t in data.get("tags_remove", [])}
+        clash = {t.strip() for t in data.get("tags_add", [])} & {
+            t.strip() for t in data.get("tags_remove", [])
+        }
         if clash:
-            raise ValidationError(f"Both added and removed: {', '.join(sorted(clash))}.", "tags_remove")
+            raise ValidationError(
+                f"Both added and removed: {', '.join(sorted(clash))}.", "tags_remove"
+            )
         if any(not tag.strip() for tag in data.get("tags_add", [])):
             raise ValidationError("A tag needs a name.", "tags_add")
         if not data.get("tags_add") and not data.get("tags_remove") and "note" not in data:
@@ -82,6 +92,13 @@ JOIN_INPUT = JoinInput()
 
 def member_card(member):
     """The member as the leader's list and the member's own ``/me`` show them."""
-    return {"id": member.id, "name": member.name, "building": member.building, "unit": member.unit,
-            "birthday": member.birthday, "status": member.status, "tags": member.tags,
-            "created_at": member.created_at.isoformat()}
+    return {
+        "id": member.id,
+        "name": member.name,
+        "building": member.building,
+        "unit": member.unit,
+        "birthday": member.birthday,
+        "status": member.status,
+        "tags": member.tags,
+        "created_at": member.created_at.isoformat(),
+    }

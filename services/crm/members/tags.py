@@ -41,7 +41,7 @@ MAX_TAG = 40  # MemberTag.tag
 
 
 def frequent_tag(category):
-    return f"高频{category[:MAX_TAG - 4]}用户"
+    return f"高频{category[: MAX_TAG - 4]}用户"
 
 
 def field_of(row, key):
@@ -56,7 +56,11 @@ def _paid(purchases):
 def lifecycle(purchases, now, joined_at=None):
     """``new|active|dormant|lost`` of a member with these purchases."""
     paid = _paid(purchases)
-    if joined_at is not None and now - joined_at < timedelta(days=NEW_MEMBER_DAYS) and len(paid) <= 1:
+    if (
+        joined_at is not None
+        and now - joined_at < timedelta(days=NEW_MEMBER_DAYS)
+        and len(paid) <= 1
+    ):
         return "new"
     last = max((field_of(p, "placed_at") for p in paid), default=None)
     if last is None:  # never ordered, no longer new: dormant, then lost, counted from joining
@@ -92,7 +96,11 @@ def auto_tags(purchases, products, now, joined_at=None):
         if field_of(purchase, "placed_at") >= since:
             for category in categories:
                 orders_by_category[category] += 1
-    tags = {frequent_tag(category) for category, count in orders_by_category.items() if count >= FREQUENT_ORDERS}
+    tags = {
+        frequent_tag(category)
+        for category, count in orders_by_category.items()
+        if count >= FREQUENT_ORDERS
+    }
     if units and organic * 2 > units:
         tags.add(ORGANIC_PREFERENCE)
     tags.add(LIFECYCLE_TAGS[lifecycle(purchases, now, joined_at)])
@@ -101,16 +109,25 @@ def auto_tags(purchases, products, now, joined_at=None):
 
 # --- keeping them current --------------------------------------------------------------------
 
+
 def products_of(session, tenant_id, product_ids):
     if not product_ids:
         return {}
-    rows = session.scalars(select(ProductInfo).where(ProductInfo.tenant_id == tenant_id,
-                                                     ProductInfo.product_id.in_(sorted(product_ids))))
+    rows = session.scalars(
+        select(ProductInfo).where(
+            ProductInfo.tenant_id == tenant_id, ProductInfo.product_id.in_(sorted(product_ids))
+        )
+    )
     return {row.product_id: {"category": row.category, "tags": row.tags or []} for row in rows}
 
 
 def _product_ids(purchases):
-    return {line.get("product_id") for p in purchases for line in (p.lines or ()) if isinstance(line, dict)}
+    return {
+        line.get("product_id")
+        for p in purchases
+        for line in (p.lines or ())
+        if isinstance(line, dict)
+    }
 
 
 def set_tags(session, member, source, tags):
@@ -124,10 +141,15 @@ def set_tags(session, member, source, tags):
         member.tags = tags
     else:
         member.auto_tags = tags
-    session.execute(delete(MemberTag).where(MemberTag.member_id == member.id, MemberTag.source == source)
-                    .execution_options(synchronize_session=False))  # not a scan of every loaded row
-    session.add_all(MemberTag(member_id=member.id, tag=tag, source=source, tenant_id=member.tenant_id)
-                    for tag in tags)
+    session.execute(
+        delete(MemberTag)
+        .where(MemberTag.member_id == member.id, MemberTag.source == source)
+        .execution_options(synchronize_session=False)
+    )  # not a scan of every loaded row
+    session.add_all(
+        MemberTag(member_id=member.id, tag=tag, source=source, tenant_id=member.tenant_id)
+        for tag in tags
+    )
     session.flush()
     return True
 
@@ -137,10 +159,15 @@ def refresh_member(session, tenant_id, member_id, now=None):
     member = session.get(Member, member_id) if isinstance(member_id, str) else None
     if member is None or member.tenant_id != tenant_id:
         return None
-    purchases = list(session.scalars(select(Purchase).where(Purchase.tenant_id == tenant_id,
-                                                            Purchase.member_id == member_id)))
+    purchases = list(
+        session.scalars(
+            select(Purchase).where(Purchase.tenant_id == tenant_id, Purchase.member_id == member_id)
+        )
+    )
     products = products_of(session, tenant_id, _product_ids(purchases))
-    set_tags(session, member, "auto", auto_tags(purchases, products, now or utcnow(), member.created_at))
+    set_tags(
+        session, member, "auto", auto_tags(purchases, products, now or utcnow(), member.created_at)
+    )
     return member.auto_tags
 
 
@@ -157,26 +184,40 @@ def refresh_community(session, tenant_id, now=None, by_member=None):
     now = now or utcnow()
     if by_member is None:
         by_member = defaultdict(list)
-        for row in session.execute(select(Purchase.member_id, Purchase.status, Purchase.placed_at, Purchase.lines)
-                                   .where(Purchase.tenant_id == tenant_id, Purchase.status == PAID)):
+        for row in session.execute(
+            select(Purchase.member_id, Purchase.status, Purchase.placed_at, Purchase.lines).where(
+                Purchase.tenant_id == tenant_id, Purchase.status == PAID
+            )
+        ):
             by_member[row.member_id].append(row)
-    products = products_of(session, tenant_id, {pid for ps in by_member.values() for pid in _product_ids(ps)})
+    products = products_of(
+        session, tenant_id, {pid for ps in by_member.values() for pid in _product_ids(ps)}
+    )
     changed = {}
     for member_id, created_at, current in session.execute(
-            select(Member.id, Member.created_at, Member.auto_tags).where(Member.tenant_id == tenant_id)):
+        select(Member.id, Member.created_at, Member.auto_tags).where(Member.tenant_id == tenant_id)
+    ):
         tags = auto_tags(by_member.get(member_id, []), products, now, created_at)
         if sorted(current or []) != tags:
             changed[member_id] = tags
     ids = list(changed)
     session.flush()
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
+        chunk = ids[start : start + CHUNK]
         session.execute(TAGS.delete().where(TAGS.c.member_id.in_(chunk), TAGS.c.source == "auto"))
-        rows = [{"member_id": m, "tag": tag, "source": "auto", "tenant_id": tenant_id} for m in chunk for tag in changed[m]]
+        rows = [
+            {"member_id": m, "tag": tag, "source": "auto", "tenant_id": tenant_id}
+            for m in chunk
+            for tag in changed[m]
+        ]
         if rows:
             session.execute(TAGS.insert(), rows)
-        session.execute(update(MEMBERS).where(MEMBERS.c.id == bindparam("member")).values(auto_tags=bindparam("new_tags")),
-                        [{"member": m, "new_tags": changed[m]} for m in chunk])
+        session.execute(
+            update(MEMBERS)
+            .where(MEMBERS.c.id == bindparam("member"))
+            .values(auto_tags=bindparam("new_tags")),
+            [{"member": m, "new_tags": changed[m]} for m in chunk],
+        )
     if ids:
         session.flush()
         session.expire_all()  # members loaded before see their new tags

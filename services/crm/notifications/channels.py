@@ -29,12 +29,19 @@ MAX_CHANNELS = 10
 
 # --- addresses -------------------------------------------------------------------------------
 
+
 def _public(address):
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
-                or ip.is_unspecified)
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
 
 
 def host_problem(host, port, allow_private):
@@ -42,7 +49,9 @@ def host_problem(host, port, allow_private):
     if allow_private:
         return None
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
+        addresses = {
+            info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        }
     except (OSError, UnicodeError):
         return "The host cannot be resolved."
     if not addresses or not all(_public(address) for address in addresses):
@@ -71,16 +80,29 @@ def masked_url(url):
 
 # --- channels --------------------------------------------------------------------------------
 
+
 def channel_view(channel):
     config = channel.config or {}
-    view = {"id": channel.id, "type": channel.type, "name": config.get("name"),
-            "created_at": channel.created_at.isoformat()}
+    view = {
+        "id": channel.id,
+        "type": channel.type,
+        "name": config.get("name"),
+        "created_at": channel.created_at.isoformat(),
+    }
     if channel.type == "webhook":
         view["url"] = masked_url(config["url"])
     else:
-        view.update({"host": config["host"], "port": config["port"], "username": config.get("username"),
-                     "from": config["from"], "to": config["to"], "starttls": config["starttls"],
-                     "password_set": bool(config.get("password"))})
+        view.update(
+            {
+                "host": config["host"],
+                "port": config["port"],
+                "username": config.get("username"),
+                "from": config["from"],
+                "to": config["to"],
+                "starttls": config["starttls"],
+                "password_set": bool(config.get("password")),
+            }
+        )
     return view
 
 
@@ -96,14 +118,24 @@ def add_channel(session, caller, payload, allow_private=False):
         problem = host_problem(data["host"], data["port"], allow_private)
         if problem:
             raise invalid({"host": [problem]})
-        config = {"host": data["host"], "port": data["port"], "username": data.get("username"),
-                  "password": data.get("password"), "from": data["sender"], "to": data["to"],
-                  "starttls": data["starttls"]}
+        config = {
+            "host": data["host"],
+            "port": data["port"],
+            "username": data.get("username"),
+            "password": data.get("password"),
+            "from": data["sender"],
+            "to": data["to"],
+            "starttls": data["starttls"],
+        }
     config["name"] = data.get("name")
-    count = len(session.scalars(select(Channel.id).where(Channel.tenant_id == caller.tenant_id)).all())
+    count = len(
+        session.scalars(select(Channel.id).where(Channel.tenant_id == caller.tenant_id)).all()
+    )
     if count >= MAX_CHANNELS:
         raise invalid({"type": [f"At most {MAX_CHANNELS} channels."]})
-    channel = Channel(tenant_id=caller.tenant_id, type=data["type"], config=config, created_at=utcnow())
+    channel = Channel(
+        tenant_id=caller.tenant_id, type=data["type"], config=config, created_at=utcnow()
+    )
     session.add(channel)
     session.flush()
     return channel_view(channel)
@@ -111,18 +143,26 @@ def add_channel(session, caller, payload, allow_private=False):
 
 def list_channels(session, caller):
     caller.require_leader("Only the leader manages the community's channels.")
-    rows = session.scalars(select(Channel).where(Channel.tenant_id == caller.tenant_id)
-                           .order_by(Channel.created_at, Channel.id))
+    rows = session.scalars(
+        select(Channel)
+        .where(Channel.tenant_id == caller.tenant_id)
+        .order_by(Channel.created_at, Channel.id)
+    )
     return {"items": [channel_view(channel) for channel in rows]}
 
 
 def remove_channel(session, caller, channel_id):
     """The channel goes; what it still had to send is failed, never sent elsewhere."""
     caller.require_leader("Only the leader manages the community's channels.")
-    channel = get_in_community(session, Channel, channel_id, caller.tenant_id, "No such channel.", "channel_id")
-    session.execute(update(Delivery).where(Delivery.channel_id == channel.id, Delivery.status == "pending")
-                    .values(status="failed", last_error="The channel was removed.")
-                    .execution_options(synchronize_session=False))
+    channel = get_in_community(
+        session, Channel, channel_id, caller.tenant_id, "No such channel.", "channel_id"
+    )
+    session.execute(
+        update(Delivery)
+        .where(Delivery.channel_id == channel.id, Delivery.status == "pending")
+        .values(status="failed", last_error="The channel was removed.")
+        .execution_options(synchronize_session=False)
+    )
     session.delete(channel)
     session.flush()
     return {"id": channel_id, "deleted": True}

@@ -43,10 +43,13 @@ GROUP_WINDOW = timedelta(seconds=10)  # a batch's notices gather this long befor
 
 
 # By outcome: delivered, retried (to be tried again after a backoff) or failed (for good).
-DELIVERIES = Counter("linli_notification_deliveries_total", "Notification delivery attempts, by outcome", ["outcome"])
+DELIVERIES = Counter(
+    "linli_notification_deliveries_total", "Notification delivery attempts, by outcome", ["outcome"]
+)
 
 
 # --- what goes out ---------------------------------------------------------------------------
+
 
 def _channels(session, tenant_id, type_=None):
     statement = select(Channel).where(Channel.tenant_id == tenant_id)
@@ -70,12 +73,24 @@ def announce(session, tenant_id, kind, params, group_key=None, now=None):
     for channel in _channels(session, tenant_id):
         delivery = None
         if group_key is not None:
-            delivery = session.scalars(select(Delivery).where(
-                Delivery.channel_id == channel.id, Delivery.group_key == group_key, Delivery.status == "pending",
-                Delivery.attempts == 0)).first()
+            delivery = session.scalars(
+                select(Delivery).where(
+                    Delivery.channel_id == channel.id,
+                    Delivery.group_key == group_key,
+                    Delivery.status == "pending",
+                    Delivery.attempts == 0,
+                )
+            ).first()
         if delivery is None:
-            delivery = Delivery(tenant_id=tenant_id, channel_id=channel.id, group_key=group_key, kind=kind,
-                                created_at=now, attempts=0, status="pending")
+            delivery = Delivery(
+                tenant_id=tenant_id,
+                channel_id=channel.id,
+                group_key=group_key,
+                kind=kind,
+                created_at=now,
+                attempts=0,
+                status="pending",
+            )
             session.add(delivery)
         delivery.params, delivery.subject, delivery.body = params, text["title"][:200], text["body"]
         delivery.next_attempt_at = now + GROUP_WINDOW if group_key is not None else now
@@ -93,9 +108,20 @@ def notify_member(session, member, kind, params, now=None):
     text = _render(session, tenant_id, kind, params)
     written = []
     for channel in _channels(session, tenant_id, "smtp"):
-        delivery = Delivery(tenant_id=tenant_id, channel_id=channel.id, member_id=member.id, recipient=member.email,
-                            kind=kind, params=params, subject=text["title"][:200], body=text["body"],
-                            created_at=now, next_attempt_at=now, attempts=0, status="pending")
+        delivery = Delivery(
+            tenant_id=tenant_id,
+            channel_id=channel.id,
+            member_id=member.id,
+            recipient=member.email,
+            kind=kind,
+            params=params,
+            subject=text["title"][:200],
+            body=text["body"],
+            created_at=now,
+            next_attempt_at=now,
+            attempts=0,
+            status="pending",
+        )
         session.add(delivery)
         written.append(delivery)
     session.flush()
@@ -110,17 +136,30 @@ def announce_pickup(session, tenant_id, point, at_iso, order_id, now=None):
     """One order of a batch is ready at ``point`` from ``at``: the community's channels get one
     notice per point and time, counting the batch's orders (each order once)."""
     key = pickup_group_key(point, at_iso)
-    pending = session.scalars(select(Delivery).where(Delivery.tenant_id == tenant_id, Delivery.group_key == key,
-                                                     Delivery.status == "pending", Delivery.attempts == 0)).first()
+    pending = session.scalars(
+        select(Delivery).where(
+            Delivery.tenant_id == tenant_id,
+            Delivery.group_key == key,
+            Delivery.status == "pending",
+            Delivery.attempts == 0,
+        )
+    ).first()
     orders = list((pending.params or {}).get("order_ids", [])) if pending is not None else []
     if order_id in orders:
         return []
     orders.append(order_id)
-    return announce(session, tenant_id, "pickup_batch",
-                    {"point": point, "at": at_iso, "orders": len(orders), "order_ids": orders}, key, now)
+    return announce(
+        session,
+        tenant_id,
+        "pickup_batch",
+        {"point": point, "at": at_iso, "orders": len(orders), "order_ids": orders},
+        key,
+        now,
+    )
 
 
 # --- sending ---------------------------------------------------------------------------------
+
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
@@ -132,9 +171,15 @@ def send_webhook(config, delivery, allow_private, timeout=SEND_TIMEOUT_SECONDS):
     if problem:
         raise DeliveryError(problem)
     content = f"{delivery.subject}\n{delivery.body}"
-    body = json.dumps({"msgtype": "text", "text": {"content": content}}, ensure_ascii=False).encode()
-    request = urllib.request.Request(config["url"], data=body, method="POST",
-                                     headers={"Content-Type": "application/json; charset=utf-8"})
+    body = json.dumps(
+        {"msgtype": "text", "text": {"content": content}}, ensure_ascii=False
+    ).encode()
+    request = urllib.request.Request(
+        config["url"],
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
     opener = urllib.request.build_opener(_NoRedirects)
     try:
         with opener.open(request, timeout=timeout) as response:
@@ -143,7 +188,9 @@ def send_webhook(config, delivery, allow_private, timeout=SEND_TIMEOUT_SECONDS):
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"HTTP {exc.code} from the webhook.") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise DeliveryError(f"The webhook could not be reached: {getattr(exc, 'reason', exc)}") from None
+        raise DeliveryError(
+            f"The webhook could not be reached: {getattr(exc, 'reason', exc)}"
+        ) from None
     if not 200 <= status < 300:
         raise DeliveryError(f"HTTP {status} from the webhook.")
     try:  # a WeCom robot answers 200 with {"errcode": N, "errmsg": ...} on a refusal
@@ -151,7 +198,9 @@ def send_webhook(config, delivery, allow_private, timeout=SEND_TIMEOUT_SECONDS):
     except ValueError:
         verdict = {}
     if isinstance(verdict, dict) and verdict.get("errcode") not in (None, 0):
-        raise DeliveryError(f"The webhook refused: {verdict.get('errcode')} {verdict.get('errmsg', '')}".strip())
+        raise DeliveryError(
+            f"The webhook refused: {verdict.get('errcode')} {verdict.get('errmsg', '')}".strip()
+        )
 
 
 def send_smtp(config, delivery, allow_private, timeout=SEND_TIMEOUT_SECONDS):
@@ -190,20 +239,35 @@ def backoff(attempts):
 
 def claim(session, now, limit=BATCH):
     """Due deliveries, each claimed for this sender (lease): ``[(delivery, channel config)]``."""
-    due = session.scalars(select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
-                          .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)).all()
+    due = session.scalars(
+        select(Delivery)
+        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+    ).all()
     claimed = []
     for delivery in due:
         taken = session.execute(
-            update(Delivery).where(Delivery.id == delivery.id, Delivery.status == "pending",
-                                   Delivery.attempts == delivery.attempts)
+            update(Delivery)
+            .where(
+                Delivery.id == delivery.id,
+                Delivery.status == "pending",
+                Delivery.attempts == delivery.attempts,
+            )
             .values(attempts=delivery.attempts + 1, next_attempt_at=now + LEASE)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if taken != 1:
             continue
         session.refresh(delivery)
         channel = session.get(Channel, delivery.channel_id)
-        claimed.append((delivery, dict(channel.config) if channel is not None else None, channel.type if channel else None))
+        claimed.append(
+            (
+                delivery,
+                dict(channel.config) if channel is not None else None,
+                channel.type if channel else None,
+            )
+        )
     return claimed
 
 
@@ -245,19 +309,30 @@ def drain(Session, allow_private=False, now=None, timeout=SEND_TIMEOUT_SECONDS):
         with Session.begin():
             record(Session, delivery.id, error, now)
             status = Session.get(Delivery, delivery.id).status
-        result = "delivered" if status == "delivered" else "failed" if status == "failed" else "retried"
+        result = (
+            "delivered" if status == "delivered" else "failed" if status == "failed" else "retried"
+        )
         outcome[result] += 1
         DELIVERIES.labels(outcome=result).inc()
     return outcome
 
 
 def delivery_view(delivery):
-    return {"id": delivery.id, "channel_id": delivery.channel_id, "kind": delivery.kind,
-            "subject": delivery.subject, "recipient": delivery.recipient, "status": delivery.status,
-            "attempts": delivery.attempts, "last_error": delivery.last_error,
-            "next_attempt_at": delivery.next_attempt_at.isoformat() if delivery.status == "pending" else None,
-            "created_at": delivery.created_at.isoformat(),
-            "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None}
+    return {
+        "id": delivery.id,
+        "channel_id": delivery.channel_id,
+        "kind": delivery.kind,
+        "subject": delivery.subject,
+        "recipient": delivery.recipient,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "last_error": delivery.last_error,
+        "next_attempt_at": delivery.next_attempt_at.isoformat()
+        if delivery.status == "pending"
+        else None,
+        "created_at": delivery.created_at.isoformat(),
+        "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
+    }
 
 
 def list_deliveries(session, caller, query):
@@ -268,4 +343,6 @@ def list_deliveries(session, caller, query):
     if params["status"]:
         statement = statement.where(Delivery.status == params["status"])
     statement = newest_first(statement, Delivery, decode_cursor(params["cursor"]), params["limit"])
-    return page([delivery_view(delivery) for delivery in session.scalars(statement)], params["limit"])
+    return page(
+        [delivery_view(delivery) for delivery in session.scalars(statement)], params["limit"]
+    )

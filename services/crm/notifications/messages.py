@@ -54,14 +54,19 @@ CATALOGUE = {
     },
 }
 
-TIME_FORMAT = {"zh-CN": "{month}月{day}日 {hour:02d}:{minute:02d}", "en": "{day}/{month} {hour:02d}:{minute:02d}"}
+TIME_FORMAT = {
+    "zh-CN": "{month}月{day}日 {hour:02d}:{minute:02d}",
+    "en": "{day}/{month} {hour:02d}:{minute:02d}",
+}
 
 
 def local_time(iso, timezone, locale):
     """An ISO-8601 instant as the community's wall clock, the way its members write it."""
     moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(timezone))
     pattern = TIME_FORMAT.get(locale, TIME_FORMAT[DEFAULT_LOCALE])
-    return pattern.format(month=moment.month, day=moment.day, hour=moment.hour, minute=moment.minute)
+    return pattern.format(
+        month=moment.month, day=moment.day, hour=moment.hour, minute=moment.minute
+    )
 
 
 def render(kind, params, timezone, locale=DEFAULT_LOCALE):
@@ -70,10 +75,17 @@ def render(kind, params, timezone, locale=DEFAULT_LOCALE):
     if "at" in values:
         values["at"] = local_time(values["at"], timezone, locale)
     if isinstance(values.get("items"), list):  # [{name, quantity}] -> "水蜜桃×2、牛奶×1"
-        values["items"] = table["items.separator"].join(
-            f"{item['name']}×{item['quantity']}" for item in values["items"]) or table["items.none"]
+        values["items"] = (
+            table["items.separator"].join(
+                f"{item['name']}×{item['quantity']}" for item in values["items"]
+            )
+            or table["items.none"]
+        )
     if kind == "welcome" and not values.get("guide"):
         values["guide"] = table["welcome.default_guide"]
     if kind == "post" and "kind" in values:
         values["kind"] = table.get(f"post.kind.{values['kind']}", values["kind"])
-    return {"title": table[f"{kind}.title"].format(**values), "body": table[f"{kind}.body"].format(**values)}
+    return {
+        "title": table[f"{kind}.title"].format(**values),
+        "body": table[f"{kind}.body"].format(**values),
+    }

@@ -18,8 +18,11 @@ def closed(node):
     if not isinstance(node, dict):
         return node
     node = {key: closed(value) for key, value in node.items() if key != "description"}
-    if "properties" in node and "additionalProperties" not in node \
-            and not node.get("x-kubernetes-preserve-unknown-fields"):
+    if (
+        "properties" in node
+        and "additionalProperties" not in node
+        and not node.get("x-kubernetes-preserve-unknown-fields")
+    ):
         node["additionalProperties"] = False
     return node
 
@@ -29,7 +32,9 @@ def main(path, version):
         crd = yaml.safe_load(f)
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     schema = closed(served["schema"]["openAPIV3Schema"]["properties"]["spec"])
-    schema["$comment"] = f"{crd['metadata']['name']} {version}: spec, descriptions removed (trim_crd.py)"
+    schema["$comment"] = (
+        f"{crd['metadata']['name']} {version}: spec, descriptions removed (trim_crd.py)"
+    )
     json.dump(schema, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
 
