@@ -43,7 +43,8 @@ def _day(session, tenant_id, day):
 
 
 def _utc_day(session, tenant_id, day):
-    """``_day`` in UTC, or None for a day no order was paid on (0001-01-01 east of UTC, 9999-12-31)."""
+    """``_day`` in UTC, or None for a day no order was paid on (0001-01-01 east of UTC,
+    9999-12-31)."""
     try:
         start, end = _day(session, tenant_id, day)
         return start.astimezone(UTC), end.astimezone(UTC)
@@ -132,13 +133,15 @@ def move_batch(session, caller, owner_orders, payload, configured_point=None):
     now = utcnow()
     pickup = (point, now) if status == "ready_for_pickup" else None
     taken = _open_codes(session, caller.tenant_id) if pickup else None
+    moved = 0
     for order in to_move:
-        order.pickup_point = point  # the batch's point is now the order's own
-        _step(session, caller, order, status, now, pickup, taken)
+        if _step(session, caller, order, status, now, pickup, taken):
+            order.pickup_point = point  # the batch's point is now the order's own
+            moved += 1
     session.flush()  # the unique pickup code speaks now, inside the retry
     return {
         "date": data["date"].isoformat(),
         "pickup_point": point,
         "status": status,
-        "moved": len(to_move),
+        "moved": moved,
     }

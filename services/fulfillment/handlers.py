@@ -199,10 +199,9 @@ def move_wave(session, caller, owner_orders, catalog, wave_id, payload):
             raise _wave_not_closed(wave_id)
     taken = _open_codes(session, caller.tenant_id) if pickup is not None else set()
     now = utcnow()
-    for order in to_move:
-        _step(session, caller, order, status, now, pickup, taken)
+    moved = sum(_step(session, caller, order, status, now, pickup, taken) for order in to_move)
     session.flush()  # the unique constraint speaks now, inside the retry
-    return {"wave_id": wave_id, "status": status, "moved": len(to_move)}
+    return {"wave_id": wave_id, "status": status, "moved": moved}
 
 
 def orders_to_move(orders, status, group):
@@ -238,7 +237,23 @@ def _wave_not_closed(wave_id):
 
 def _step(session, caller, order, status, now, pickup=None, taken=None):
     """Move one order to ``status`` and emit its event: the wave move and the single move
-    share it. Ready for pickup draws a pickup code not in ``taken`` for ``pickup`` (point, at)."""
+    share it. Ready for pickup draws a pickup code not in ``taken`` for ``pickup`` (point, at).
+
+    The move is a compare-and-set from the status this transaction read: an order cancelled
+    (or moved by another leader) meanwhile is left as it is and answers False, with no event."""
+    moved = compare_and_set(
+        session,
+        FulfillmentOrder,
+        (
+            FulfillmentOrder.tenant_id == order.tenant_id,
+            FulfillmentOrder.order_id == order.order_id,
+            FulfillmentOrder.status == order.status,
+        ),
+        {"status": status},
+    )
+    if not moved:
+        session.refresh(order)
+        return False
     order.status = status
     data = {"order_id": order.order_id, "member_id": order.member_id, "at": now.isoformat()}
     if status == "ready_for_pickup":
@@ -256,6 +271,7 @@ def _step(session, caller, order, status, now, pickup=None, taken=None):
         tenant_id=caller.tenant_id,
         correlation_id=caller.correlation_id,
     )
+    return True
 
 
 def move_order(session, caller, orders, catalog, order_id, payload):
@@ -271,6 +287,8 @@ def move_order(session, caller, orders, catalog, order_id, payload):
     order = copies.known_order(session, orders, caller.require_tenant(), order_id)
     if order is None:
         raise NotFound("No such order in fulfilment.", {"order_id": order_id})
+    # Locked: the order's own events (a cancel) and another leader's move wait for this one.
+    session.refresh(order, with_for_update=True)
     target = STEPS.index(status)
     at = STEPS.index(order.status) if order.status in STEPS else None
     if at == target:

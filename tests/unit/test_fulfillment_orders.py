@@ -275,3 +275,24 @@ def test_the_configured_hours_fall_back_to_the_default():
     assert handlers.reminder_hours(6) == 6 and handlers.reminder_hours("12") == 12
     for bad in (None, "", "soon", 0, -3):
         assert handlers.reminder_hours(bad) == 24
+
+
+def test_an_order_cancelled_after_the_wave_move_read_it_is_left_cancelled_with_no_event(
+    session, leader
+):
+    paid_order(session, "o1")
+    paid_order(session, "o2")
+    with session.begin():
+        orders = handlers.paid_orders_of_wave(session, TENANT, "wave-1")
+        # Another process's cancel commits between the move's read and its write.
+        session.execute(
+            update(FulfillmentOrder)
+            .where(FulfillmentOrder.order_id == "o2")
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
+        )
+        now = datetime.now(UTC)
+        moved = [handlers._step(session, leader, o, "packed", now) for o in orders]
+    assert sorted(zip((o.order_id for o in orders), moved)) == [("o1", True), ("o2", False)]
+    assert statuses(session) == {"o1": "packed", "o2": "cancelled"}
+    assert [e["data"]["order_id"] for e in outbox(session, "order_packed")] == ["o1"]
