@@ -293,6 +293,9 @@ def test_an_order_cancelled_after_the_wave_move_read_it_is_left_cancelled_with_n
         )
         now = datetime.now(UTC)
         moved = [handlers._step(session, leader, o, "packed", now) for o in orders]
-    assert sorted(zip((o.order_id for o in orders), moved)) == [("o1", True), ("o2", False)]
+    assert sorted(zip((o.order_id for o in orders), moved, strict=True)) == [
+        ("o1", True),
+        ("o2", False),
+    ]
     assert statuses(session) == {"o1": "packed", "o2": "cancelled"}
     assert [e["data"]["order_id"] for e in outbox(session, "order_packed")] == ["o1"]
