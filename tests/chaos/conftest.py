@@ -45,7 +45,8 @@ def pytest_collection_modifyitems(config, items):
 
 # The broker scenario restarts this machine's RabbitMQ unless LINLI_CHAOS_RABBIT_NODE names a node
 # of its own (e.g. linlichaos@<host>, AMQP on LINLI_CHAOS_AMQP_PORT): then the deployments of the
-# scenarios use that node's default vhost and only it is restarted (README: Reliability and security).
+# scenarios use that node's default vhost and only it is restarted (README: Reliability and
+# security).
 PRIVATE_NODE = os.environ.get("LINLI_CHAOS_RABBIT_NODE")
 PRIVATE_AMQP_PORT = os.environ.get("LINLI_CHAOS_AMQP_PORT", "5679")
 
@@ -128,7 +129,8 @@ def deploy(tmp_path, vhost):
         seconds = deployment.start()
         print(
             f"\n[deploy] {len(deployment.processes)} processes healthy in {seconds:.1f} s "
-            f"({'PostgreSQL' if postgres else 'SQLite'}, {deployment.env['LINLI_AMQP_URI'].rsplit('@', 1)[1]})"
+            f"({'PostgreSQL' if postgres else 'SQLite'}, "
+            f"{deployment.env['LINLI_AMQP_URI'].rsplit('@', 1)[1]})"
         )
         return deployment
 

@@ -61,7 +61,8 @@ def reserved_keys(deployment):
 
 @pytest.mark.timeout(900)
 def test_orders_killed_twice_during_1000_orders(deploy):
-    """kill -9 orders twice mid-burst and restart it: exactly 1,000 orders, none twice, stock right."""
+    """kill -9 orders twice mid-burst and restart it: exactly 1,000 orders, none twice, stock
+    right."""
     deployment = deploy()
     client = Client(deployment.url)
     shop = community(client, members=20)
@@ -115,8 +116,9 @@ def test_orders_killed_twice_during_1000_orders(deploy):
     statuses = Counter(status for status, _, _, _ in answers.values())
     retried = sum(1 for _, _, tries, _ in answers.values() if tries > 1)
     print(
-        f"[orders-kill] {total} orders in {elapsed:.1f} s, orders killed at {kills} s; final answers "
-        f"{dict(statuses)}; {retried} orders needed a retry; every answer seen {dict(client.statuses)}"
+        f"[orders-kill] {total} orders in {elapsed:.1f} s, orders killed at {kills} s; "
+        f"final answers {dict(statuses)}; {retried} orders needed a retry; "
+        f"every answer seen {dict(client.statuses)}"
     )
     assert statuses == {201: total}
     ids = [order_id for _, order_id, _, _ in answers.values()]
@@ -174,7 +176,8 @@ def test_orders_killed_twice_during_1000_orders(deploy):
             future.result()
     refunded = rows(deployment, "orders", "SELECT order_id, amount_cents FROM refunds")
     print(
-        f"[orders-kill] {len(paid)} orders paid, {len(refunded)} refunds of {sum(a for _, a in refunded)} fen "
+        f"[orders-kill] {len(paid)} orders paid, {len(refunded)} refunds of "
+        f"{sum(a for _, a in refunded)} fen "
         f"(60 x 100 asked, orders killed during them); every answer seen {dict(client.statuses)}"
     )
     assert sorted(order_id for order_id, _ in refunded) == sorted(refunds)
@@ -323,8 +326,9 @@ def test_crm_killed_while_orders_are_paid_and_completed(deploy):
     assert len(kills) == 3, kills
     totals, settled, earned, expected = completed_and_earned(deployment, total)
     print(
-        f"[crm-kill] {total} orders paid and picked up in {time.monotonic() - started:.1f} s, crm killed at "
-        f"{kills} s; {len(totals)} completed; {len(earned)} 'earned' entries, points {sum(d for _, d in earned)} "
+        f"[crm-kill] {total} orders paid and picked up in {time.monotonic() - started:.1f} s, "
+        f"crm killed at {kills} s; {len(totals)} completed; {len(earned)} 'earned' entries, "
+        f"points {sum(d for _, d in earned)} "
         f"(expected {expected}); answers {dict(client.statuses)}"
     )
     assert len(totals) == total
@@ -393,8 +397,9 @@ def test_one_of_two_orders_and_one_of_two_crm_processes_killed_mid_burst(deploy)
     orders = [order for order, _ in answers.values()]
     retried = sum(1 for _, tries in answers.values() if tries > 1)
     print(
-        f"[two-processes] {total} orders placed and paid in {elapsed:.1f} s; orders-2 and crm-2 killed at "
-        f"{killed_at} s; {retried} orders needed a retry; every answer seen {dict(client.statuses)}"
+        f"[two-processes] {total} orders placed and paid in {elapsed:.1f} s; "
+        f"orders-2 and crm-2 killed at {killed_at} s; {retried} orders needed a retry; "
+        f"every answer seen {dict(client.statuses)}"
     )
     ids = {order["id"] for order in orders}
     assert len(ids) == total
@@ -443,7 +448,8 @@ def test_rabbitmq_restarted_during_a_flash_sale(deploy, vhost):
     """stop_app/start_app of this machine's broker while 1,000 buyers race for 100 units."""
     if others := other_connections(vhost):
         pytest.skip(
-            f"{len(others)} connections of other tests use this broker: restarting it would break them"
+            f"{len(others)} connections of other tests use this broker: "
+            "restarting it would break them"
         )
     deployment = deploy()
     client = Client(deployment.url)
@@ -515,8 +521,9 @@ def test_rabbitmq_restarted_during_a_flash_sale(deploy, vhost):
             future.result()
     statuses = Counter(status for status, _ in answers.values())
     print(
-        f"[rabbit-restart] broker stopped at {stopped:.1f} s, back at {restarted:.1f} s; 1000 buyers answered in "
-        f"{time.monotonic() - started:.1f} s: {dict(statuses)}; every answer seen {dict(client.statuses)}"
+        f"[rabbit-restart] broker stopped at {stopped:.1f} s, back at {restarted:.1f} s; "
+        f"1000 buyers answered in {time.monotonic() - started:.1f} s: {dict(statuses)}; "
+        f"every answer seen {dict(client.statuses)}"
     )
     assert set(statuses) <= {201, 409}, (
         statuses
@@ -525,7 +532,8 @@ def test_rabbitmq_restarted_during_a_flash_sale(deploy, vhost):
     item = expect(client.call("GET", f"/live-sessions/{live['id']}", shop["leader"]))["items"][0]
     left = expect(client.call("GET", f"/products/{product['id']}", shop["leader"]))["stock"]
     print(
-        f"[rabbit-restart] live item sold {item.get('sold')}, remaining {item.get('remaining')}; stock {left}"
+        f"[rabbit-restart] live item sold {item.get('sold')}, "
+        f"remaining {item.get('remaining')}; stock {left}"
     )
     assert left == 400 and left >= 0
     orders = rows(deployment, "orders", "SELECT count(*) FROM orders")[0][0]
@@ -583,7 +591,8 @@ def test_catalog_down_for_a_minute(deploy):
     orders = rows(deployment, "orders", "SELECT count(*) FROM orders")[0][0]
     reserved = len(reserved_keys(deployment))
     print(
-        f"[catalog-down] after catalog came back: stock {left}, orders {orders}, reservations {reserved}"
+        f"[catalog-down] after catalog came back: stock {left}, orders {orders}, "
+        f"reservations {reserved}"
     )
     assert (left, orders, reserved) == (100, 0, 0)
     status, response, _ = client.until_definite(
@@ -664,7 +673,8 @@ def test_postgresql_restarted_mid_load(deploy):
     in_db = {order_id for (order_id,) in rows(deployment, "orders", "SELECT id FROM orders")}
     firsts = Counter(first.values())
     print(
-        f"[pg-restart] PostgreSQL restarted at {restarted:.1f} s; {total} orders: first answers {dict(firsts)}, "
+        f"[pg-restart] PostgreSQL restarted at {restarted:.1f} s; {total} orders: "
+        f"first answers {dict(firsts)}, "
         f"{len(answers)} got a 201 in the end; {len(in_db)} orders in the database; "
         f"every answer seen {dict(client.statuses)}"
     )

@@ -266,7 +266,8 @@ def run(url, examples, seed=0, modes=(GenerationMode.POSITIVE, GenerationMode.NE
         _prober(strategy, url, session, key, headers, examples, sent, statuses, failures, known)()
     elapsed = time.monotonic() - started
     log(
-        f"fuzz: {sent[0]} requests over {len(list(schema.get_all_operations()))} operations in {elapsed:.0f} s, "
+        f"fuzz: {sent[0]} requests over {len(list(schema.get_all_operations()))} operations "
+        f"in {elapsed:.0f} s, "
         f"statuses {dict(sorted(statuses.items()))}, {len(failures)} failures"
     )
     for fragment, count in known.items():

@@ -210,7 +210,7 @@ def test_a_case_resolved_with_a_coupon_and_another_with_a_partial_refund(stack):
     ]
     assert [(c["type"], c["amount"]) for c in shown["compensations"]] == [("coupon", 500)]
 
-    # --- a case resolved with a partial refund -----------------------------------------------------
+    # --- a case resolved with a partial refund ---------------------------------------------
     second = order_picked_up()
     case2 = api(
         stack,

@@ -582,7 +582,8 @@ def test_the_leader_signs_up_sells_runs_live_moves_the_wave_and_verifies_a_picku
         page.wait_for_selector("[data-post]:has-text('鸡蛋怎么存放')")
     leader.shot("13-posts")
 
-    # 营销活动: the leader sets one up; it is listed (with the default birthday greeting) and paused.
+    # 营销活动: the leader sets one up; it is listed (with the default birthday greeting) and
+    # paused.
     page.click("[data-nav=campaigns]")
     page.wait_for_selector("#campaign-form")
     page.fill("#campaign-form input[name=name]", "唤醒老顾客")

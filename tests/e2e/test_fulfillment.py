@@ -1,4 +1,5 @@
-"""Fulfilment (履约) as the leader and a member live it: pack, deliver, ready with a code, pick up."""
+"""Fulfilment (履约) as the leader and a member live it: pack, deliver, ready with a code,
+pick up."""
 
 import uuid
 from datetime import UTC, datetime, timedelta

@@ -124,7 +124,8 @@ def test_a_member_buys_at_the_live_price_only_while_the_session_is_live(stack):
         and placed.json()["total_cents"] == 1980
     )
 
-    # Comments: the member's masked name (once crm's member_joined reached catalog), the leader hides.
+    # Comments: the member's masked name (once crm's member_joined reached catalog), the leader
+    # hides.
     assert eventually(lambda: api(stack, "GET", "/me/referral", member).status_code == 200)
     time.sleep(1)  # catalog's consumer of member_joined runs beside referral's
     comment = api(

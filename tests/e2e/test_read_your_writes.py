@@ -22,7 +22,8 @@ pytestmark = pytest.mark.e2e
 
 
 def new_community(stack):
-    """A leader, a product and a member; the member's invite link asked for the moment they joined."""
+    """A leader, a product and a member; the member's invite link asked for the moment they
+    joined."""
     slug = f"ryw-{uuid.uuid4().hex[:6]}"
     leader = ok(
         api(

@@ -11,7 +11,8 @@ from test_walking_skeleton import api
 
 pytestmark = pytest.mark.e2e
 
-# Where a module names another: `import {a} from "x"`, `export {a} from "x"`, `import "x"`, `import("x")`.
+# Where a module names another: `import {a} from "x"`, `export {a} from "x"`, `import "x"`,
+# `import("x")`.
 IMPORTED = re.compile(
     r"""^\s*(?:import|export)\b[^;"'`]*?\bfrom\s*["']([^"']+)["']"""
     r"""|^\s*import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)""",

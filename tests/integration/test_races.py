@@ -114,7 +114,8 @@ def at_once(calls, size=40):
 
 
 def pairs(first, second, items):
-    """``[first(item), second(item), ...]`` interleaved: the two sides of each race start together."""
+    """``[first(item), second(item), ...]`` interleaved: the two sides of each race start
+    together."""
     calls = []
     for item in items:
         calls += [lambda item=item: first(item), lambda item=item: second(item)]
@@ -257,7 +258,8 @@ def timeline(Session, order_id):
 
 def test_mark_paid_against_cancel(processes):
     """The leader marks each order paid while its member cancels it: each order ends paid
-    (announced paid, never cancelled) or cancelled (announced once, its money back if it was paid)."""
+    (announced paid, never cancelled) or cancelled (announced once, its money back if it was
+    paid)."""
     A, B = processes("orders")
     tenant, leader = community()
     placed = place(A, tenant)
@@ -429,7 +431,8 @@ def test_two_refunds_at_once_never_exceed_the_payment(processes):
 
 
 def test_a_whole_refund_against_a_cancel(processes):
-    """The leader refunds a paid order whole while the member cancels it: the money goes back once."""
+    """The leader refunds a paid order whole while the member cancels it: the money goes back
+    once."""
     A, B = processes("orders")
     tenant, leader = community()
     placed = place(A, tenant)

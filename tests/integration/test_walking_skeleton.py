@@ -62,7 +62,8 @@ def test_walking_skeleton(stack):
     assert paid.status_code == 200, paid.text
     assert paid.json()["status"] == "paid"
 
-    # order_paid reaches fulfillment and crm through the outbox (an unpaid order is nothing to them).
+    # order_paid reaches fulfillment and crm through the outbox (an unpaid order is nothing to
+    # them).
     leader_context = {"tenant_id": leader["tenant_id"], "role": "leader", "account_id": "it-leader"}
     recorded = stack.wait_for(
         lambda: stack.rpc(

@@ -45,7 +45,8 @@ def make_caller(
 
 
 def envelope(event_type, data, tenant_id=TENANT, correlation_id=None):
-    """An event as another service's outbox publishes it (``EnvelopeSchema``), for consumers' tests."""
+    """An event as another service's outbox publishes it (``EnvelopeSchema``), for consumers'
+    tests."""
     return {
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,

@@ -1,8 +1,8 @@
 """One fake per remote service wrapper, each a subclass of the real wrapper.
 
 A use case reaches another service only through a small wrapper with domain verbs (orders'
-``Catalog`` and ``Crm``, fulfilment's ``Catalog`` and ``Orders``, referral's ``Catalog``, ``Orders``,
-``Crm`` and ``Fulfillment``; see docs/architecture.md). The fakes here
+``Catalog`` and ``Crm``, fulfilment's ``Catalog`` and ``Orders``, referral's ``Catalog``,
+``Orders``, ``Crm`` and ``Fulfillment``; see docs/architecture.md). The fakes here
 subclass those classes and override their verbs, so they cannot drift quietly:
 
 - the real wrapper is built with an RPC client that refuses every call, so a verb the fake does
@@ -254,7 +254,8 @@ class ReferralCatalog(ReferralCatalogWrapper):
 
 
 class ReferralCrm(ReferralCrmWrapper):
-    """crm as referral asks it: ``get_me``'s answer for the calling member (``None``: not a member)."""
+    """crm as referral asks it: ``get_me``'s answer for the calling member (``None``: not a
+    member)."""
 
     def __init__(self, me=None):
         super().__init__(NoRpc("crm"))

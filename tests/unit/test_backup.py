@@ -215,7 +215,8 @@ def test_libpq_keeps_the_password_off_the_command_line():
 
 
 def test_a_copy_taken_while_a_writer_commits_is_one_consistent_snapshot(tmp_path):
-    """Each transaction adds a row and counts it: any consistent copy has as many rows as its count."""
+    """Each transaction adds a row and counts it: any consistent copy has as many rows as its
+    count."""
     source = tmp_path / "live.db"
     writer = sqlite3.connect(source, check_same_thread=False, isolation_level=None)
     writer.execute("PRAGMA journal_mode=WAL")

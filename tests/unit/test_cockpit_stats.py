@@ -1,4 +1,5 @@
-"""The cockpit figures (数据驾驶舱) crm, catalog, referral and fulfillment answer for, on known rows."""
+"""The cockpit figures (数据驾驶舱) crm, catalog, referral and fulfillment answer for, on known
+rows."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -136,7 +136,8 @@ def is_wrapper(cls):
 
 
 def raw_service_calls(trees):
-    """Calls on an RPC client outside a wrapper class of a ``service.py`` (only as ``self.rpc.call``)."""
+    """Calls on an RPC client outside a wrapper class of a ``service.py`` (only as
+    ``self.rpc.call``)."""
     raw = []
     for path, tree in trees.items():
         for node, where, top_class in calls_on_a_client(tree):
@@ -147,7 +148,8 @@ def raw_service_calls(trees):
             )
             if not wrapped:
                 raw.append(
-                    f"{path.relative_to(ROOT)}:{node.lineno} {where or '<module>'}: {ast.unparse(node)[:80]}"
+                    f"{path.relative_to(ROOT)}:{node.lineno} {where or '<module>'}: "
+                    f"{ast.unparse(node)[:80]}"
                 )
     return sorted(raw)
 

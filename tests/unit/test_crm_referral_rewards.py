@@ -1,4 +1,5 @@
-"""crm's side of referral rewards: coupons for both sides once, revoked if unused, showcase points."""
+"""crm's side of referral rewards: coupons for both sides once, revoked if unused, showcase
+points."""
 
 import uuid
 from datetime import timedelta

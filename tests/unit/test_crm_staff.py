@@ -35,7 +35,8 @@ def signup(session, anonymous, slug="sunny-garden", phone="13800000001"):
 
 
 def as_caller(identity, issued_at=None):
-    """The ``Caller`` a token issued (now, unless said) for ``identity`` (a login's answer) brings."""
+    """The ``Caller`` a token issued (now, unless said) for ``identity`` (a login's answer)
+    brings."""
     return Caller(
         tenant_id=identity["tenant_id"],
         account_id=identity["account_id"],

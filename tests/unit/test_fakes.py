@@ -16,7 +16,8 @@ from services.referral import service as referral_service
 
 
 def public_methods(cls, stop):
-    """The public methods ``cls`` defines itself or inherits from classes between it and ``stop``."""
+    """The public methods ``cls`` defines itself or inherits from classes between it and
+    ``stop``."""
     found = {}
     for klass in cls.__mro__[: cls.__mro__.index(stop)]:
         for name, value in vars(klass).items():

@@ -195,8 +195,8 @@ def test_unexpected_errors_do_not_leak():
     "remote",
     [
         RemoteError("OperationalError", "(psycopg2.OperationalError) server closed the connection"),
-        # crm lost its database while orders called it; orders passed the error on (found by make chaos,
-        # PostgreSQL restarted mid-load: these were 500s).
+        # crm lost its database while orders called it; orders passed the error on (found by make
+        # chaos, PostgreSQL restarted mid-load: these were 500s).
         deserialize(
             serialize(RemoteError("OperationalError", "(psycopg2.OperationalError) shutting down"))
         ),

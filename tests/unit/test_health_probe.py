@@ -69,13 +69,19 @@ def socket_table_line(local, remote, state, inode):
         ip, port = address
         return socket.inet_aton(ip)[::-1].hex().upper() + f":{port:04X}"
 
-    return f"   0: {encode(local)} {encode(remote)} {state} 00000000:00000000 00:00000000 00000000  1000 0 {inode} 1\n"
+    return (
+        f"   0: {encode(local)} {encode(remote)} {state} "
+        f"00000000:00000000 00:00000000 00000000  1000 0 {inode} 1\n"
+    )
 
 
 def with_connection(entry, remote, state="01", inode="4242"):
     os.symlink(f"socket:[{inode}]", entry / "fd" / "5")
     (entry / "net").mkdir()
-    header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+    header = (
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   "
+        "uid  timeout inode\n"
+    )
     (entry / "net" / "tcp").write_text(
         header + socket_table_line(("10.0.0.5", 40000), remote, state, inode)
     )

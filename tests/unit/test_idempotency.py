@@ -213,8 +213,9 @@ def test_a_redemption_made_before_crm_had_its_key_table_is_not_made_twice(tmp_pa
     with engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO reward_redemptions (id, tenant_id, member_id, reward_id, request_key, points, coupon_id, "
-                "created_at) VALUES ('red1', 't1', 'm1', 'eggs', 'r-1', 100, 'c1', '2026-11-01 10:00:00')"
+                "INSERT INTO reward_redemptions (id, tenant_id, member_id, reward_id, request_key, "
+                "points, coupon_id, created_at) "
+                "VALUES ('red1', 't1', 'm1', 'eggs', 'r-1', 100, 'c1', '2026-11-01 10:00:00')"
             )
         )
     upgrade("crm", url)

@@ -1,4 +1,5 @@
-"""The gateway's live-room plumbing that needs no network: viewers' queues, tokens, sold-out memory."""
+"""The gateway's live-room plumbing that needs no network: viewers' queues, tokens, sold-out
+memory."""
 
 import json
 from collections import OrderedDict

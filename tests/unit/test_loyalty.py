@@ -683,7 +683,8 @@ def test_order_events_of_another_community_touch_nothing(session, m1):
 
 
 def test_events_out_of_order_give_back_no_more_than_was_spent(session, m1):
-    # Paid, half refunded, then cancelled; crm hears the refund and the cancellation before the payment.
+    # Paid, half refunded, then cancelled; crm hears the refund and the cancellation before the
+    # payment.
     grant(session, 1_000)
     checkout(session, m1, "o1", subtotal=10_000, points=1_000)
     deliver(

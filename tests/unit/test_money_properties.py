@@ -236,7 +236,8 @@ def test_with_tier_coupon_and_points_totals_stay_sound(
             assert coupon_id is None or crm_session.get(Coupon, coupon_id).status == "available"
         return
     event(
-        f"placed with {'coupon' if coupon_id else 'no coupon'}, {'points' if points else 'no points'}"
+        f"placed with {'coupon' if coupon_id else 'no coupon'}, "
+        f"{'points' if points else 'no points'}"
     )
     assert order["subtotal_cents"] == subtotal
     assert 0 <= order["discount_cents"] <= order["subtotal_cents"]

@@ -162,6 +162,9 @@ def test_the_dashboard_reads_only_metrics_linli_exposes(dashboard):
 
 
 def test_series_in_finds_metric_names_only():
-    expr = 'histogram_quantile(0.99, sum by (service, le) (rate(linli_rpc_duration_seconds_bucket{outcome="ok"}[5m])))'
+    expr = (
+        "histogram_quantile(0.99, sum by (service, le) "
+        '(rate(linli_rpc_duration_seconds_bucket{outcome="ok"}[5m])))'
+    )
     assert series_in(expr) == {"linli_rpc_duration_seconds_bucket"}
     assert series_in("sum(increase(linli_gmv_cents_total[1h])) / 100") == {"linli_gmv_cents_total"}

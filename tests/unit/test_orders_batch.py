@@ -15,7 +15,8 @@ BODY = {"items": [{"product_id": "apple", "quantity": 2}]}
 
 
 def apples_catalog(sold_out=(), fail=None):
-    """catalog's ``reserve_stocks``: apples at 350 fen, ``sold_out`` products refused; records each call."""
+    """catalog's ``reserve_stocks``: apples at 350 fen, ``sold_out`` products refused; records
+    each call."""
     return FakeCatalog(every_product("Apples", 350), unit="斤", sold_out=sold_out, fail=fail)
 
 

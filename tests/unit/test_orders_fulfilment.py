@@ -1,4 +1,5 @@
-"""Orders applies fulfilment's events: packed, delivering, ready (with the pickup code), completed."""
+"""Orders applies fulfilment's events: packed, delivering, ready (with the pickup code),
+completed."""
 
 from datetime import UTC, datetime
 

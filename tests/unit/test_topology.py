@@ -1,5 +1,6 @@
 """The list of services is written once (services/infra/topology.py): the code imports it, and
-the files that cannot (compose, Kubernetes, the PostgreSQL init script, config/) are checked here."""
+the files that cannot (compose, Kubernetes, the PostgreSQL init script, config/) are checked
+here."""
 
 import ast
 import importlib
@@ -109,7 +110,8 @@ def test_no_other_file_writes_the_list_out(path):
         if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Call)):
             names = {element.value for element in elements if isinstance(element, ast.Constant)}
             assert not set(SERVICES) <= names, (
-                f"{path.relative_to(REPO)}:{node.lineno} lists every service: import services.infra.topology.SERVICES"
+                f"{path.relative_to(REPO)}:{node.lineno} lists every service: "
+                "import services.infra.topology.SERVICES"
             )
 
 
