@@ -10,7 +10,8 @@ rows ``order_placed``/``order_paid`` would have left; replaying 200k+ events one
 time the seeding, not the work). Members have habits: two or three staples bought every 5-30
 days with jitter, now and then a holiday gap, and occasional other products; some are irregular.
 
-Then times, for the whole community, as the daily timer runs them (``handlers.refresh_community_tags``):
+Then times, for the whole community, as the daily timer runs them
+(``handlers.refresh_community_tags``):
 reading the paid purchases once (``prediction.paid_purchases``), ``prediction.refresh_community``
 (every member x product and category), ``tags.refresh_community`` (automatic tags), their sum
 against the 10 s target, and one automation tick (reminders due + campaigns). Prints figures,
@@ -235,12 +236,14 @@ def main():
         f"reading:    {sum(len(v) for v in by_member.values())} paid purchases in {reading:.2f} s"
     )
     print(
-        f"prediction: {predicted} predictions ({confident} confident enough to remind) in {predicting:.2f} s"
+        f"prediction: {predicted} predictions ({confident} confident enough to remind) "
+        f"in {predicting:.2f} s"
     )
     print(f"tagging:    {changed} members' tags set in {tagging:.2f} s")
     print(f"commit:     {committing:.2f} s")
     print(
-        f"together:   {total:.2f} s (target < {TARGET_SECONDS:.0f} s: {'OK' if total < TARGET_SECONDS else 'OVER'})"
+        f"together:   {total:.2f} s (target < {TARGET_SECONDS:.0f} s: "
+        f"{'OK' if total < TARGET_SECONDS else 'OVER'})"
     )
     print(
         f"one automation tick (reminders due, birthday greetings, an inactive-60-days campaign): "

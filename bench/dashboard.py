@@ -226,7 +226,8 @@ def main():
             f"({'same' if counted == booked else 'DIFFERENT'})"
         )
         print(
-            f"  read model rows: {session.scalar(select(func.count()).select_from(StatsHour)):,} hours"
+            "  read model rows: "
+            f"{session.scalar(select(func.count()).select_from(StatsHour)):,} hours"
         )
 
     print("2. orders' dashboard_stats (target < 1 s)")

@@ -54,7 +54,8 @@ def expect(result, status):
     code, _, response = result
     if code != status:
         raise SystemExit(
-            f"setup failed: expected {status}, got {code}: {response.text if response is not None else ''}"
+            f"setup failed: expected {status}, got {code}: "
+            f"{response.text if response is not None else ''}"
         )
     return response.json()
 
@@ -187,11 +188,13 @@ def flash_sale(client, leader, slug, buyers=1000, quota=100):
         f"(quota {quota}: oversold {max(sold - quota, 0)})"
     )
     print(
-        f"  answers by status: {dict(statuses)}; 5xx: {sum(n for s, n in statuses.items() if str(s)[0] == '5')}"
+        f"  answers by status: {dict(statuses)}; "
+        f"5xx: {sum(n for s, n in statuses.items() if str(s)[0] == '5')}"
     )
     print(f"  every buyer had a definite answer after {settled:.2f} s")
     print(
-        f"  median accepted {statistics.median(accepted) * 1000 if accepted else float('nan'):.0f} ms, "
+        "  median accepted "
+        f"{statistics.median(accepted) * 1000 if accepted else float('nan'):.0f} ms, "
         f"median sold-out {statistics.median(refused) * 1000 if refused else float('nan'):.0f} ms"
     )
 

@@ -176,8 +176,8 @@ def main():
         started = time.perf_counter()
         wave_id = seed(session, args.orders, args.members, rng)
         print(
-            f"seeded {args.orders} paid orders from {args.members} members through fulfilment's event "
-            f"handlers in {time.perf_counter() - started:.1f} s"
+            f"seeded {args.orders} paid orders from {args.members} members through fulfilment's "
+            f"event handlers in {time.perf_counter() - started:.1f} s"
         )
         leader = Caller(tenant_id=TENANT, account_id="bench-leader", role="leader")
 
@@ -203,8 +203,10 @@ def main():
         )
         print(
             f"  {by_product['orders']} orders, {len(by_product['products'])} products, "
-            f"{by_product['total_quantity']} items; {len(by_member['buildings'])} buildings, {members} members; "
-            f"CSV {len(product_csv['content']) / 1024:.1f} KiB + {len(member_csv['content']) / 1024:.1f} KiB"
+            f"{by_product['total_quantity']} items; {len(by_member['buildings'])} buildings, "
+            f"{members} members; "
+            f"CSV {len(product_csv['content']) / 1024:.1f} KiB + "
+            f"{len(member_csv['content']) / 1024:.1f} KiB"
         )
         session.close()
         engine.dispose()

@@ -217,7 +217,8 @@ def report(label, orders, reads):
 
     print(f"{label}:")
     print(
-        f"  orders {orders['rate']:7.1f}/s accepted (p50 {orders['p50']:.0f} ms, p99 {orders['p99']:.0f} ms); "
+        f"  orders {orders['rate']:7.1f}/s accepted "
+        f"(p50 {orders['p50']:.0f} ms, p99 {orders['p99']:.0f} ms); "
         f"answers {orders['statuses']}; errors {errors(orders, 201)}"
     )
     print(
@@ -252,7 +253,8 @@ def main():
     for processes in (int(n) for n in args.processes.split(",")):
         with stack(processes) as (url, data_dir):
             report(
-                f"{processes} process(es) per service, {args.connections} connections, {args.seconds} s each",
+                f"{processes} process(es) per service, {args.connections} connections, "
+                f"{args.seconds} s each",
                 *measure(url, data_dir, args.seconds, args.connections),
             )
 

@@ -218,7 +218,8 @@ def backup_postgres(service, url, folder):
 
 @contextmanager
 def maintenance(url):
-    """An autocommit connection to the server's ``postgres`` database (CREATE DATABASE, activity)."""
+    """An autocommit connection to the server's ``postgres`` database (CREATE DATABASE,
+    activity)."""
     engine = make_engine(
         make_url(url).set(database="postgres").render_as_string(hide_password=False)
     )
@@ -414,7 +415,10 @@ def file_problem(folder, service, entry):
     if not path.is_file():
         return f"{service}: {entry['file']} is missing"
     if path.stat().st_size != entry["size"]:
-        return f"{service}: {entry['file']} has {path.stat().st_size} bytes, the manifest says {entry['size']}"
+        return (
+            f"{service}: {entry['file']} has {path.stat().st_size} bytes, "
+            f"the manifest says {entry['size']}"
+        )
     if sha256_of(path) != entry["sha256"]:
         return f"{service}: {entry['file']} does not match its sha256 (damaged or changed)"
     return None
@@ -491,7 +495,8 @@ def hold_data_dir(data_dir):
 
 
 def check_targets(manifest, targets):
-    """Every database the backup holds can go where the services now look for it, and none is in use."""
+    """Every database the backup holds can go where the services now look for it, and none is
+    in use."""
     for service, entry in manifest["services"].items():
         engine, url = targets[service]
         if entry["engine"] != engine:

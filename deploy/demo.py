@@ -340,7 +340,8 @@ class Simulation:
         self.dirty = set()  # services whose outbox may hold something new
 
     def _entrypoints(self, kind):
-        """``(service, method, entrypoint)`` for every entrypoint of type ``kind`` of the services."""
+        """``(service, method, entrypoint)`` for every entrypoint of type ``kind`` of the
+        services."""
         return [
             (name, attribute, entrypoint)
             for name, cls in self.classes.items()
@@ -399,7 +400,8 @@ class Simulation:
                     self.events += 1
 
     def _take_unpublished(self, source):
-        """``source``'s unpublished events, marked published (the relay has nothing left to send)."""
+        """``source``'s unpublished events, marked published (the relay has nothing left to
+        send)."""
         from sqlalchemy import select
 
         from services.infra.db import utcnow
@@ -531,7 +533,8 @@ class History:
             carried = [action for action in actions if action[0] >= next_monday]
             self.run([action for action in actions if action[0] < next_monday])
             self.log(
-                f"  week {number + 1:2d}: {len([r for r in self.residents if r['identity']])} members, "
+                f"  week {number + 1:2d}: "
+                f"{len([r for r in self.residents if r['identity']])} members, "
                 f"{self.summary['paid']} paid orders so far"
             )
         self.run(carried)
@@ -1045,7 +1048,8 @@ def main(weeks=WEEKS, residents=RESIDENTS):
         print(f"demo: done in {clock.monotonic() - began:.0f} s: {summary}")
     print(f"demo: log in as the leader: {LEADER_PHONE} / {LEADER_PASSWORD} (community {SLUG})")
     print(
-        f"demo: log in as a member:   {FIRST_MEMBER_PHONE} / {MEMBER_PASSWORD} (王芳, 3栋) — demo only"
+        f"demo: log in as a member:   {FIRST_MEMBER_PHONE} / {MEMBER_PASSWORD} "
+        "(王芳, 3栋) — demo only"
     )
 
 

@@ -140,7 +140,8 @@ def service_of(name):
 
 
 def scrape_targets(ports):
-    """Prometheus file-based service discovery: one target per process, with its service and instance."""
+    """Prometheus file-based service discovery: one target per process, with its service and
+    instance."""
     return [
         {
             "targets": [f"{TARGET_HOST}:{port}"],

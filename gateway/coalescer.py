@@ -68,14 +68,16 @@ class Coalescer:
                 self._hand_on()
 
     def _hand_on(self):
-        """The oldest waiting item leads the next batch; with none waiting, the next submit goes at once."""
+        """The oldest waiting item leads the next batch; with none waiting, the next submit goes
+        at once."""
         self.busy = bool(self.waiting)
         if self.waiting:
             self.waiting[0].woken.send()
 
 
 class SharedCoalescer(DependencyProvider):
-    """Every worker's ``self.<name>``: the process's one ``Coalescer``, so batches form across requests."""
+    """Every worker's ``self.<name>``: the process's one ``Coalescer``, so batches form across
+    requests."""
 
     def __init__(self, max_batch=100):
         self.max_batch = max_batch

@@ -67,7 +67,8 @@ UNAVAILABLE_REMOTE_ERRORS = {
 
 def original_type(exc):
     """The type of the error behind a ``RemoteError``, also when a service passed on another's
-    (orders re-raising crm's lost database connection arrives as ``RemoteError OperationalError ...``)."""
+    (orders re-raising crm's lost database connection arrives as
+    ``RemoteError OperationalError ...``)."""
     exc_type, value = exc.exc_type, str(exc.value or "")
     while exc_type == "RemoteError":
         exc_type, _, value = value.partition(" ")
@@ -95,7 +96,8 @@ class ProblemWsgiApp(WsgiApp):
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         started = time.perf_counter()
-        logs.unbind()  # a kept-alive connection's previous request is over; the route binds this one's
+        # a kept-alive connection's previous request is over; the route binds this one's
+        logs.unbind()
         route = UNMATCHED  # a path no route serves: one series for them all, never the raw path
         try:
             rule, values = adapter.match(return_rule=True)

@@ -30,7 +30,8 @@ from nameko.extensions import DependencyProvider, Entrypoint
 from werkzeug.routing import Rule
 
 if not hasattr(werkzeug, "__version__"):
-    # nameko.web.websocket reads werkzeug.__version__, which Werkzeug 3.1 dropped (docs/architecture.md).
+    # nameko.web.websocket reads werkzeug.__version__, which Werkzeug 3.1 dropped
+    # (docs/architecture.md).
     werkzeug.__version__ = importlib.metadata.version("werkzeug")
 
 from nameko.web.websocket import WebSocketServer  # noqa: E402 (needs the shim above)
@@ -93,7 +94,8 @@ class Viewer:
 
 
 class LiveRoomServer(WebSocketServer):
-    """nameko's websocket server, on the gateway's HTTP server, speaking the live room's protocol."""
+    """nameko's websocket server, on the gateway's HTTP server, speaking the live room's
+    protocol."""
 
     wsgi_server = ProblemWebServer()
 
@@ -176,7 +178,8 @@ class LiveRoomServer(WebSocketServer):
 
     def recheck_staff(self):
         """A helper the leader removed stops watching: each staff viewer's access is asked again
-        (``confirm``: the gateway asks crm before any call of a staff token), a refused one is closed."""
+        (``confirm``: the gateway asks crm before any call of a staff token), a refused one is
+        closed."""
         for viewer in [viewer for viewer in self.viewers.values() if viewer.caller.role == "staff"]:
             self.container.spawn_managed_thread(partial(self._recheck_quietly, viewer))
 
@@ -260,7 +263,8 @@ class LiveRoomServer(WebSocketServer):
 
 
 class ViewerEvent(Entrypoint):
-    """A gateway method run for a viewer: when it joins or leaves, or its access is asked again (``action``)."""
+    """A gateway method run for a viewer: when it joins or leaves, or its access is asked again
+    (``action``)."""
 
     server = LiveRoomServer()
 

@@ -50,8 +50,9 @@ def _path(rule):
 
 def problems_of(verb, rule, options):
     """The 4xx statuses an operation answers: those its shape implies (a token and its role, an id
-    in the path, a body, query or header to validate, a change an authenticated caller makes to state
-    that may not allow it) and those its route names (``problems``: a public operation's own)."""
+    in the path, a body, query or header to validate, a change an authenticated caller makes to
+    state that may not allow it) and those its route names (``problems``: a public operation's
+    own)."""
     codes = set(options.get("problems", ()))
     if options["roles"]:
         codes.add(401)
@@ -89,7 +90,9 @@ def build_spec(public_url="/"):
     spec.components.response(
         "Problem",
         {
-            "description": "Any other problem: 503 when a service is unavailable, 500 for a fault of ours.",
+            "description": (
+                "Any other problem: 503 when a service is unavailable, 500 for a fault of ours."
+            ),
             "content": problem_content,
         },
     )

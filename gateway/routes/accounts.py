@@ -69,7 +69,7 @@ class AccountRoutes:
         identity = self.call("crm", "join_community", slug, payload)
         return self.session(identity, status=201, member=identity["member"])
 
-    # --- staff (团长助理): the leader's helpers, who may not decide money or rules -----------------
+    # --- staff (团长助理): the leader's helpers, who may not decide money or rules ---------
 
     @route(
         "POST",
@@ -99,7 +99,9 @@ class AccountRoutes:
         "/api/v1/community/staff/<account_id>",
         roles=LEADER,
         status="200",
-        summary="Remove a staff account: its login and the tokens it holds stop working (again: 404)",
+        summary=(
+            "Remove a staff account: its login and the tokens it holds stop working (again: 404)"
+        ),
         tag="staff",
         response=Deleted,
     )

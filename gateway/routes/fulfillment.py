@@ -128,7 +128,9 @@ class FulfillmentRoutes:
             content_type="text/html; charset=utf-8",
             headers={
                 "Content-Disposition": f'inline; filename="{slips["filename"]}"',
-                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                "Content-Security-Policy": (
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+                ),
             },
         )
 

@@ -20,9 +20,9 @@ ROUTES.append(
             "operation_id": "live_room",
             "tag": "live",
             "status": "101",
-            "summary": "The live room (websocket): a snapshot first, then {type: status|pinned|comment|"
-            "comment_hidden|purchase|stock|viewers}. Token: Authorization header, or subprotocols "
-            "['linli.v1', <token>] from a browser.",
+            "summary": "The live room (websocket): a snapshot first, then "
+            "{type: status|pinned|comment|comment_hidden|purchase|stock|viewers}. "
+            "Token: Authorization header, or subprotocols ['linli.v1', <token>] from a browser.",
         },
     )
 )

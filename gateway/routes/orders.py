@@ -18,7 +18,8 @@ IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 128},
-    "description": "A retry with the same key and body gets the first answer; the same key with another body is 409.",
+    "description": "A retry with the same key and body gets the first answer; "
+    "the same key with another body is 409.",
 }
 
 

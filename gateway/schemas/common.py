@@ -18,7 +18,8 @@ class Problem(Schema):
     errors = fields.Dict(
         keys=fields.String(),
         metadata={
-            "description": "field -> [messages], or field -> {index or field -> ...} for nested input"
+            "description": "field -> [messages], "
+            "or field -> {index or field -> ...} for nested input"
         },
     )
 

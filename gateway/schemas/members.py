@@ -83,8 +83,8 @@ class MemberDetail(Schema):
     repurchase_predictions = fields.List(
         fields.Dict(),
         metadata={
-            "description": "[{product_id (null for a category), category, name, interval_days, next_due_at, "
-            "last_purchase_at, purchases, confidence (0..1)}]"
+            "description": "[{product_id (null for a category), category, name, interval_days, "
+            "next_due_at, last_purchase_at, purchases, confidence (0..1)}]"
         },
     )
     activated_at = fields.DateTime(allow_none=True)

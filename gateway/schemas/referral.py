@@ -52,7 +52,8 @@ class ReferralRecord(Schema):
     reason = fields.String(
         allow_none=True,
         metadata={
-            "description": "self_invite|same_household|below_minimum|weekly_cap|first_order_refunded"
+            "description": "self_invite|same_household|below_minimum|weekly_cap|"
+            "first_order_refunded"
         },
     )
     first_order_id = fields.String(allow_none=True)

@@ -13,8 +13,9 @@ class RewardBody(StrictSchema):
     coupon = fields.Dict(
         required=True,
         metadata={
-            "description": "goods_coupon: {product_id, valid_days, amount_cents?} (a fixed coupon worth the product's "
-            "price, that price as minimum spend); coupon: as POST /members/{id}/coupons"
+            "description": "goods_coupon: {product_id, valid_days, amount_cents?} "
+            "(a fixed coupon worth the product's price, that price as minimum spend); "
+            "coupon: as POST /members/{id}/coupons"
         },
     )
     active = StrictBoolean()

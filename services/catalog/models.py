@@ -82,7 +82,8 @@ class Wave(Base):
 
 
 class WaveItem(Base):
-    """A product offered in a wave, at the wave's price, within its quota (限量) and limit (限购)."""
+    """A product offered in a wave, at the wave's price, within its quota (限量) and limit
+    (限购)."""
 
     __tablename__ = "wave_items"
     __table_args__ = (UniqueConstraint("wave_id", "product_id"),)

@@ -1,4 +1,5 @@
-"""Catalog service (商品与库存): thin nameko entrypoints over ``handlers``, ``waves`` and ``live``."""
+"""Catalog service (商品与库存): thin nameko entrypoints over ``handlers``, ``waves`` and
+``live``."""
 
 from nameko.timer import timer
 

@@ -36,7 +36,8 @@ WAVE_CLOSED = events.WaveClosedData()
 
 
 def new_order(tenant_id, data):
-    """An order of the community as fulfilment first sees it, from its facts (``OrderFactsData``)."""
+    """An order of the community as fulfilment first sees it, from its facts
+    (``OrderFactsData``)."""
     return FulfillmentOrder(
         order_id=data["order_id"],
         tenant_id=tenant_id,

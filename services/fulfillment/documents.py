@@ -165,7 +165,8 @@ def _slip(order, member, wave, community, text, locale):
     at = order.pickup_at or (wave.pickup_at if wave else None)
     rows = "".join(
         f"<tr><td>{escape(item['name'] or item['product_id'])}</td>"
-        f'<td class="qty">{int(item["quantity"])}{escape(units.get(item["product_id"], ""))}</td></tr>'
+        f'<td class="qty">{int(item["quantity"])}'
+        f"{escape(units.get(item['product_id'], ''))}</td></tr>"
         for item in order.items
     )
     if order.open_pickup_code:
@@ -187,10 +188,14 @@ def _slip(order, member, wave, community, text, locale):
             f'<div class="member"><span class="label">{escape(text["slip.member"])}</span> '
             f"<strong>{escape(member.name if member else '')}</strong></div>",
             f'<div class="address"><span class="label">{escape(text["slip.address"])}</span> '
-            f"<strong>{escape(' '.join(p for p in (member.building, member.unit) if p) if member else '')}</strong></div>",
+            "<strong>"
+            f"{escape(' '.join(p for p in (member.building, member.unit) if p) if member else '')}"
+            "</strong></div>",
             f'<table class="items"><thead><tr><th>{escape(text["slip.product"])}</th>'
-            f'<th class="qty">{escape(text["slip.quantity"])}</th></tr></thead><tbody>{rows}</tbody></table>',
-            f'<dl class="pickup"><dt>{escape(text["slip.pickup_point"])}</dt><dd>{escape(point)}</dd>',
+            f'<th class="qty">{escape(text["slip.quantity"])}</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>",
+            f'<dl class="pickup"><dt>{escape(text["slip.pickup_point"])}</dt>'
+            f"<dd>{escape(point)}</dd>",
             f"<dt>{escape(text['slip.pickup_at'])}</dt>"
             f"<dd>{escape(messages.local_time(at, timezone, locale)) if at else ''}</dd></dl>",
             code,
@@ -205,14 +210,16 @@ def _slip(order, member, wave, community, text, locale):
 
 
 COMMON_CSS = """
-body { font-family: "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; color: #000; margin: 0; }
+body { font-family: "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; \
+color: #000; margin: 0; }
 .summary { padding: 4mm; font-size: 14px; }
 .slip { box-sizing: border-box; page-break-inside: avoid; break-inside: avoid; font-size: 12px; }
 .slip header { font-weight: bold; font-size: 13px; margin-bottom: 2mm; }
 .slip .label { color: #555; font-size: 11px; }
 .slip .member strong, .slip .address strong { font-size: 15px; }
 .slip table.items { width: 100%; border-collapse: collapse; margin: 2mm 0; }
-.slip table.items th, .slip table.items td { text-align: left; border-bottom: 1px solid #ccc; padding: 1mm 0; }
+.slip table.items th, .slip table.items td { text-align: left; \
+border-bottom: 1px solid #ccc; padding: 1mm 0; }
 .slip .qty { text-align: right; white-space: nowrap; }
 .slip dl.pickup { display: grid; grid-template-columns: auto 1fr; gap: 0.5mm 2mm; margin: 2mm 0; }
 .slip dl.pickup dd { margin: 0; }
@@ -229,7 +236,8 @@ PAPER_CSS = {
 @page { size: A4; margin: 10mm; }
 .page { display: grid; grid-template-columns: 1fr 1fr; gap: 5mm; padding: 4mm; }
 .slip { border: 1px dashed #888; padding: 4mm; }
-@media print { .page { padding: 0; } .page + .page { page-break-before: always; break-before: page; } }
+@media print { .page { padding: 0; } \
+.page + .page { page-break-before: always; break-before: page; } }
 """,
     "80mm": """
 @page { size: 80mm auto; margin: 0; }
@@ -254,6 +262,7 @@ def _document(title, slips, paper, text, locale):
         f'<!DOCTYPE html><html lang="{escape(locale)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{COMMON_CSS}{PAPER_CSS[paper]}</style></head>"
-        f'<body class="paper-{paper}"><div class="summary">{escape(title)} · {escape(summary)}</div>'
+        f'<body class="paper-{paper}">'
+        f'<div class="summary">{escape(title)} · {escape(summary)}</div>'
         f"{body}</body></html>"
     )

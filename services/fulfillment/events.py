@@ -13,7 +13,8 @@ ORDER_PICKED_UP = "order_picked_up"  # {order_id, member_id, at}
 # Still not collected some hours after it could be (取货提醒): crm files one reminder.
 ORDER_PICKUP_OVERDUE = "order_pickup_overdue"
 # {order_id, member_id, pickup_code, pickup_point, ready_at, items: [{name, quantity}]}
-# After-sale (售后): orders shows cases and compensations on the order; crm gives coupons and points.
+# After-sale (售后): orders shows cases and compensations on the order; crm gives coupons and
+# points.
 AFTER_SALE_OPENED = "after_sale_opened"  # {case_id, order_id, member_id, kind, at}
 AFTER_SALE_REJECTED = (
     "after_sale_rejected"  # {case_id, order_id, member_id, kind, opened_at, reason, at}

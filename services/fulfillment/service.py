@@ -43,7 +43,8 @@ class Orders:
 
     def paid_orders_to_pack(self, query):
         """The orders orders has paid and not yet packed, in the caller's community: a wave's
-        (``{"wave_id"}``), or those outside waves paid in a period (``{"paid_from", "paid_to"}``)."""
+        (``{"wave_id"}``), or those outside waves paid in a period
+        (``{"paid_from", "paid_to"}``)."""
         return self.rpc.call("orders", "paid_orders_to_pack", query)
 
 

@@ -1,4 +1,5 @@
-"""The leader's storeroom (现货): what is already on hand, so the supplier is asked only for the rest.
+"""The leader's storeroom (现货): what is already on hand, so the supplier is asked only for the
+rest.
 
 The leader counts it; the gateway checks the product is the community's (catalog owns products)
 before ``set_on_hand`` records the count.

@@ -56,7 +56,8 @@ class QuorumRpcConsumer(RpcConsumer):
 
 class QuorumEventHandler(EventHandler):
     """A service-pool handler's queue (one per service and method, shared by the service's
-    processes) as a quorum queue; any other (broadcast, singleton, unreliable) stays as nameko makes it."""
+    processes) as a quorum queue; any other (broadcast, singleton, unreliable) stays as nameko
+    makes it."""
 
     def setup(self):
         super().setup()

@@ -37,7 +37,8 @@ def _well_formed(key):
 
 
 class KeyField(fields.String):
-    """An Idempotency-Key inside a payload (a batch's items carry their own): ``checked_key``'s rule."""
+    """An Idempotency-Key inside a payload (a batch's items carry their own): ``checked_key``'s
+    rule."""
 
     def __init__(self, **kwargs):
         super().__init__(load_default=None, allow_none=True, **kwargs)

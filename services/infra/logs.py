@@ -44,8 +44,11 @@ _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # name=value / "name": "value" / name: value, where the name says a secret: password, secret, token,
 # authorization, or a key (api_key, signing-key; a bare ``key`` only as key=... or "key": ..., not
 # the ``{key: value}`` of a line of code in a traceback).
-_SENSITIVE_NAME = r"""(?:["']?\b[A-Za-z_-]*(?:password|passwd|secret|token|authorization|apikey|[_-]key)\b["']?
+_SENSITIVE_NAME = (
+    r"""(?:["']?\b[A-Za-z_-]*"""
+    r"""(?:password|passwd|secret|token|authorization|apikey|[_-]key)\b["']?
                       |\bkey(?==)|["']key["'](?=\s*:))"""
+)
 _ASSIGNMENT = re.compile(
     rf"""(?ix)({_SENSITIVE_NAME}\s*[=:]\s*)(?:bearer\s+)?(?:"[^"]*"|'[^']*'|[^\s,;&}}\]]+)"""
 )

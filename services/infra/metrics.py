@@ -95,7 +95,8 @@ RPC_TIMEOUTS = Counter(
     ["service", "target"],
 )
 
-# What a worker's own code says of its outcome (an event handler's inbox result), beside its exception.
+# What a worker's own code says of its outcome (an event handler's inbox result), beside its
+# exception.
 _worker_outcome = ContextVar("linli_worker_outcome", default=None)
 
 

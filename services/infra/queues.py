@@ -56,7 +56,8 @@ def dead_letter_queue():
         durable=True,
         queue_arguments={"x-queue-type": "quorum"},
         bindings=[
-            # "all-with-x": plain "all" ignores headers that begin with x- (and so would match anything)
+            # "all-with-x": plain "all" ignores headers that begin with x- (and so would match
+            # anything)
             binding(exchange, arguments={"x-match": "all-with-x", "x-first-death-reason": reason})
             for reason in KEPT_DEATH_REASONS
         ],

@@ -47,10 +47,11 @@ class LightPublisher(Publisher):
 
 
 class RequestPublisher(LightPublisher):
-    """Requests are not ``mandatory`` either, which nameko asks for to tell an unknown service at once: without
-    a confirm to wait for, the broker's "no route" comes back later and py-amqp raises it on the
-    channel's next publish, so an unrelated healthy call would fail as "unknown service" (a call
-    made while a service is still starting would poison a later one). An unroutable call times out.
+    """Requests are not ``mandatory`` either, which nameko asks for to tell an unknown service at
+    once: without a confirm to wait for, the broker's "no route" comes back later and py-amqp
+    raises it on the channel's next publish, so an unrelated healthy call would fail as "unknown
+    service" (a call made while a service is still starting would poison a later one). An
+    unroutable call times out.
     """
 
     def publish(self, payload, **kwargs):

@@ -1,7 +1,9 @@
-"""The order's life (docs/architecture.md, "The order's life"): legal transitions only, each on the timeline.
+"""The order's life (docs/architecture.md, "The order's life"): legal transitions only, each
+on the timeline.
 
     pending_payment -> paid -> packed -> delivering -> ready_for_pickup -> completed
-           |             \\------------------------------------------------------\\-> refunding -> refunded
+           |             \\------------------------------------------------------\\
+           |                                                         refunded <- refunding
            \\-> cancelled (by the member, the leader, or the unpaid timeout)
 
 A refund, whole or partial, may come at any step from paid on, also after completion

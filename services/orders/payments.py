@@ -169,7 +169,8 @@ def _start_payment(session, caller, providers, order_id, payload):
 
 
 def mark_paid_offline(session, caller, providers, order_id, idempotency_key=None):
-    """The leader confirms the member paid in person (a retry with the same key: the same answer)."""
+    """The leader confirms the member paid in person (a retry with the same key: the same
+    answer)."""
     caller.require_staff()
     return idempotent(
         session,

@@ -63,7 +63,8 @@ class AttemptCaller(StrictSchema):
 
 
 class OrderAttempt(StrictSchema):
-    """One order of ``place_orders``; its ``payload`` is checked with the order (``PlaceOrderInput``)."""
+    """One order of ``place_orders``; its ``payload`` is checked with the order
+    (``PlaceOrderInput``)."""
 
     caller = fields.Nested(AttemptCaller, required=True)
     payload = fields.Raw(required=True)
@@ -230,7 +231,8 @@ SANDBOX_CHARGE = SandboxChargeOutput()
 
 
 class TermsData(TolerantSchema):
-    """The ``terms`` of crm's ``apply_checkout`` answer, which orders remembers (``checkout_terms``)."""
+    """The ``terms`` of crm's ``apply_checkout`` answer, which orders remembers
+    (``checkout_terms``)."""
 
     discount_percent = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
     valid_until = fields.AwareDateTime(required=True)

@@ -177,7 +177,8 @@ def neighbour_name(session, member_id):
 
 
 def list_referrals(session, caller, query):
-    """The leader's view: every invitation, its outcome and the reason of a refusal, newest first."""
+    """The leader's view: every invitation, its outcome and the reason of a refusal, newest
+    first."""
     caller.require_staff()
     params = load(REFERRAL_QUERY, query)
     statement = select(Referral).where(Referral.tenant_id == caller.tenant_id)
@@ -236,7 +237,10 @@ def product_poster_facts(session, caller, crm, public_url, product):
     """The product poster's content: ``product`` as catalog answered it (the caller's community,
     on sale), linked with the sharer's code."""
     invite = my_invite(session, caller, crm)
-    url = f"{public_url.rstrip('/')}/c/{invite.community_slug}/products/{product['id']}?invite={invite.code}"
+    url = (
+        f"{public_url.rstrip('/')}/c/{invite.community_slug}/products/{product['id']}"
+        f"?invite={invite.code}"
+    )
     return {
         "community_name": _community_name(session, invite),
         "product": product,

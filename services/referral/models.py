@@ -96,7 +96,8 @@ class Neighbour(Base):
 
 class OrderFact(Base):
     """A member's order as referral needs it (from orders' events): is it completed, when, for
-    how much, and how much of it was refunded. ``status``: placed|paid|completed|cancelled|refunded."""
+    how much, and how much of it was refunded. ``status``:
+    placed|paid|completed|cancelled|refunded."""
 
     __tablename__ = "orders"
 

@@ -86,7 +86,8 @@ def record_order_completed(session, event):
 
 @inbox_consumer("services.referral.rewards:record_order_refunded")
 def record_order_refunded(session, event):
-    """``orders.order_refunded``: remember what was given back; a rewarded first order may revoke."""
+    """``orders.order_refunded``: remember what was given back; a rewarded first order may
+    revoke."""
     data, fact = _fact(session, event)
     if fact is None:
         return

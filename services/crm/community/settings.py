@@ -1,9 +1,10 @@
 """Community settings (社区设置): what the leader tunes, kept in ``Community.settings`` (JSON).
 
-Each key is a section with a default and a validating field in ``schemas.SettingsInput``. ``PUT`` is a
-partial update of known keys: a key this service does not know is refused (422), a bad value
-changes nothing. To add a section (admission, welcome_guide, referral rewards...), add its
-default to ``DEFAULTS`` and its field (with any cross-field rule) to ``schemas.SettingsInput``.
+Each key is a section with a default and a validating field in ``schemas.SettingsInput``.
+``PUT`` is a partial update of known keys: a key this service does not know is refused (422), a
+bad value changes nothing. To add a section (admission, welcome_guide, referral rewards...), add
+its default to ``DEFAULTS`` and its field (with any cross-field rule) to
+``schemas.SettingsInput``.
 
 Loyalty's keys:
 

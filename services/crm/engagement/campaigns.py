@@ -54,7 +54,8 @@ DEFAULTS = {
         "actions": [
             {
                 "type": "message",
-                "template": "{name},生日快乐!「{community}」的团长送您一张无门槛优惠券,祝您天天开心。",
+                "template": "{name},生日快乐!「{community}」的团长送您一张无门槛优惠券,"
+                "祝您天天开心。",
             },
             {"type": "coupon", "amount_cents": 500, "min_spend_cents": 0, "valid_days": 7},
         ],

@@ -101,7 +101,8 @@ class CampaignRun(Base):
 
 
 class Post(Base):
-    """A leader's post (帖子): knowledge (本周菜价走势, 儿童营养早餐食谱) or an event (周末亲子烘焙)."""
+    """A leader's post (帖子): knowledge (本周菜价走势, 儿童营养早餐食谱) or an event
+    (周末亲子烘焙)."""
 
     __tablename__ = "posts"
     __table_args__ = (Index("ix_posts_tenant_created", "tenant_id", "created_at", "id"),)

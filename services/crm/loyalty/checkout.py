@@ -339,7 +339,8 @@ def _settle_refunds(session, checkout, paid_cents, whole):
             "refund"
             if can_take == take_back
             else (
-                f"refund: {take_back - can_take} of {take_back} points could not be taken back (balance too low)"
+                f"refund: {take_back - can_take} of {take_back} points could not be taken back "
+                "(balance too low)"
             )
         )
         ledger.take_back(session, checkout, can_take, target, reason)

@@ -45,7 +45,8 @@ def frequent_tag(category):
 
 
 def field_of(row, key):
-    """A purchase's (or product's) field, whether it is a row or a plain dict (pure callers, tests)."""
+    """A purchase's (or product's) field, whether it is a row or a plain dict (pure callers,
+    tests)."""
     return row[key] if isinstance(row, Mapping) else getattr(row, key)
 
 

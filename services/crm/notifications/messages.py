@@ -12,7 +12,8 @@ DEFAULT_LOCALE = "zh-CN"
 CATALOGUE = {
     "zh-CN": {
         "pickup_ready.title": "您的订单到货啦",
-        "pickup_ready.body": "取货码 {code},请于 {at} 到「{point}」自提。凭取货码领取,不用再问团长啦。",
+        "pickup_ready.body": "取货码 {code},请于 {at} 到「{point}」自提。"
+        "凭取货码领取,不用再问团长啦。",
         "pickup_reminder.title": "记得来取货哦",
         "pickup_reminder.body": "您的{items}已到「{point}」,取货码 {code},记得来取哦。",
         "items.separator": "、",
@@ -27,7 +28,8 @@ CATALOGUE = {
         "post.kind.knowledge": "团长分享",
         "post.kind.event": "活动",
         "repurchase_reminder.title": "{product}该补货啦",
-        "repurchase_reminder.body": "{name},您上次订的{product}快用完了吧?现在下单,团长帮您备好货。",
+        "repurchase_reminder.body": "{name},您上次订的{product}快用完了吧?"
+        "现在下单,团长帮您备好货。",
         "campaign.title": "{title}",
         "campaign.body": "{body}",
     },
@@ -42,13 +44,15 @@ CATALOGUE = {
         "welcome.body": "{guide}",
         "welcome.default_guide": "Welcome! Ask your group leader anything in the group chat.",
         "pickup_batch.title": "Your orders have arrived",
-        "pickup_batch.body": "This batch is at {point}: collect it with your pickup code from {at} ({orders} orders).",
+        "pickup_batch.body": "This batch is at {point}: "
+        "collect it with your pickup code from {at} ({orders} orders).",
         "post.title": "[{kind}] {title}",
         "post.body": "{body}",
         "post.kind.knowledge": "Tips",
         "post.kind.event": "Event",
         "repurchase_reminder.title": "Time to restock {product}?",
-        "repurchase_reminder.body": "{name}, your {product} is probably running low. Order now and it will be ready for you.",
+        "repurchase_reminder.body": "{name}, your {product} is probably running low. "
+        "Order now and it will be ready for you.",
         "campaign.title": "{title}",
         "campaign.body": "{body}",
     },

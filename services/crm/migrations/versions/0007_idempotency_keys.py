@@ -60,7 +60,8 @@ def upgrade():
 
 
 def _fingerprint(reward_id):
-    """``idempotency.fingerprint`` of a redemption's request, as ``rewards.redeem`` makes it (frozen here)."""
+    """``idempotency.fingerprint`` of a redemption's request, as ``rewards.redeem`` makes it
+    (frozen here)."""
     request = {"call": "redeem_reward", "reward_id": reward_id}
     return hashlib.sha256(
         json.dumps(request, sort_keys=True, ensure_ascii=False).encode()
