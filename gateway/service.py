@@ -21,6 +21,7 @@ from gateway.routes import (
     members,
     notifications,
     operations,
+    operator,
     orders,
     payments,
     posts,
@@ -38,6 +39,7 @@ from services.infra.rpc import Rpc
 
 class GatewayService(
     operations.OperationsRoutes,
+    operator.OperatorRoutes,
     accounts.AccountRoutes,
     products.ProductRoutes,
     waves.WaveRoutes,

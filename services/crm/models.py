@@ -24,6 +24,7 @@ from services.crm.loyalty.models import (
 )
 from services.crm.members.models import Member, MemberTag, ProductInfo, Purchase
 from services.crm.notifications.models import Channel, Delivery, InboxMessage
+from services.crm.operator.models import OperatorAudit
 
 __all__ = [
     "Base",
@@ -33,4 +34,5 @@ __all__ = [
     "Checkout", "Coupon", "IdempotencyKey", "PointsEntry", "Reward", "RewardRedemption",
     "Member", "MemberTag", "ProductInfo", "Purchase",
     "Channel", "Delivery", "InboxMessage",
+    "OperatorAudit",
 ]

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.infra.db import UTCDateTime, find_database, utcnow
-from services.infra.errors import Invalid, NotFound
+from services.infra.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class ParkedEvent(MessagingBase):
     consumer: Mapped[str] = mapped_column(String(200))
     event_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
     payload: Mapped[object] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # retrying|parked|resolved
+    status: Mapped[str] = mapped_column(String(16), index=True)  # retrying|parked|resolved|discarded
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
@@ -428,10 +428,12 @@ class EventInbox(DependencyProvider):
             row.attempts += 1
             row.last_error = error
             # A redelivery neither revives what an operator sees parked nor outlives the limit.
-            if final or row.status == "parked" or row.attempts >= self.max_attempts:
+            if row.status == "discarded":  # an operator's decision stands
+                status = "discarded"
+            elif final or row.status == "parked" or row.attempts >= self.max_attempts:
                 status = "parked"
             row.status = status
-            row.next_attempt_at = None if status == "parked" else utcnow() + _backoff(row.attempts)
+            row.next_attempt_at = utcnow() + _backoff(row.attempts) if status == "retrying" else None
         log.warning("event %s for %s is %s: %s", event_id, consumer, status, error)
         return status
 
@@ -511,3 +513,19 @@ def replay_parked_event(session, parked_id, payload=None):
         row.payload = payload
     row.status, row.attempts, row.next_attempt_at = "retrying", 0, utcnow()
     return {"id": row.id, "status": row.status}
+
+
+def discard_parked_event(session, parked_id):
+    """An operator gives up on a parked event: marked ``discarded`` (compare-and-set from
+    ``parked``), kept for the record, never retried. 409 unless it is parked."""
+    row = session.get(ParkedEvent, parked_id)
+    if row is None:
+        raise NotFound(f"No parked event {parked_id}.")
+    changed = session.execute(
+        update(ParkedEvent).where(ParkedEvent.id == parked_id, ParkedEvent.status == "parked")
+        .values(status="discarded", next_attempt_at=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        raise Conflict(f"Parked event {parked_id} is {row.status}, not parked.", {"reason": "not_parked"})
+    return {"id": parked_id, "status": "discarded"}

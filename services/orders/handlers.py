@@ -31,7 +31,7 @@ from services.infra.errors import (
 )
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
-from services.orders import checkout_terms, events, lifecycle
+from services.orders import checkout_terms, community_status, events, lifecycle
 from services.orders.models import IdempotencyKey, Order, OrderLine, OrderStatusChange
 from services.orders.schemas import (
     ORDER,
@@ -163,6 +163,9 @@ def place_orders(session, catalog, clients_for, attempts):
     """
     for attempt in attempts:
         _settle(attempt, _checked, attempt)
+    suspended = community_status.suspended_among(session, {a.caller.tenant_id for a in _open(attempts)})
+    for attempt in _open(attempts):
+        _settle(attempt, community_status.check_active, suspended, attempt.caller.tenant_id)
     _claim_keys(session, _open(attempts))
     _reserve(session, catalog, clients_for, _open(attempts))
     _write_orders(session, clients_for, _open(attempts))

@@ -1,6 +1,6 @@
 """Orders' tables: orders, their lines (price snapshots), timeline and idempotency keys."""
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.infra.db import UTCDateTime, new_id, utcnow
@@ -265,3 +265,16 @@ class CheckoutTerms(Base):
     # heard that they changed. Terms count only if fetched after the last change.
     fetched_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
     changed_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CommunityStatus(Base):
+    """What orders heard of a community's suspension by the platform operator (crm's
+    ``community_suspended`` / ``community_resumed``; ``services.orders.community_status``).
+    No row: never heard of, so active."""
+
+    __tablename__ = "community_status"
+
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    changed_at: Mapped[object] = mapped_column(UTCDateTime)  # crm's time of the change last applied

@@ -16,6 +16,7 @@ from services.infra.rpc import Rpc
 from services.orders import (
     after_sale_events,
     checkout_terms,
+    community_status,
     fulfilment_events,
     handlers,
     payments,
@@ -221,3 +222,13 @@ class OrdersService(operations.OperatorEntrypoints):
     @event_handler("crm", "checkout_terms_changed")
     def on_checkout_terms_changed(self, payload):
         self.inbox.consume(payload, checkout_terms.record_change)
+
+    # --- a community suspended by the platform operator (see community_status) --------------------
+
+    @event_handler("crm", "community_suspended")
+    def on_community_suspended(self, payload):
+        self.inbox.consume(payload, community_status.record_suspended)
+
+    @event_handler("crm", "community_resumed")
+    def on_community_resumed(self, payload):
+        self.inbox.consume(payload, community_status.record_resumed)

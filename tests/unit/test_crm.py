@@ -113,7 +113,7 @@ def test_join(session, anonymous):
     with session.begin():
         card = joining.get_community_card(session, "sunny-garden")
     assert card == {"slug": "sunny-garden", "name": "Sunny Garden", "leader_display_name": "Auntie Wang",
-                    "members_total": 1}
+                    "members_total": 1, "suspended": False, "suspended_reason": None}
 
 
 def order_event(order_id, member_id, tenant_id, total_cents, event_id=None):

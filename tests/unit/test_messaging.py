@@ -10,7 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.infra import messaging
 from services.infra.db import Database, utcnow
-from services.infra.errors import NotFound
+from services.infra.errors import Conflict, NotFound
 from services.infra.messaging import (
     ENVELOPE,
     EventInbox,
@@ -295,3 +295,28 @@ def test_a_parked_event_of_a_consumer_this_service_does_not_declare_stays_parked
     inbox.retry_due()
     row = parked(Session)
     assert row.status == "parked" and "no inbox consumer 'gone:consumer'" in row.last_error
+
+
+def test_a_discarded_event_is_kept_and_never_retried(inbox, Session, behaviour):
+    behaviour.update(fail_times=10)
+    inbox.consume(envelope(), handler)
+    row = parked(Session)
+    with Session() as session, session.begin(), pytest.raises(Conflict):  # retrying, not parked yet
+        messaging.discard_parked_event(session, row.id)
+    for _ in range(5):
+        make_due(Session)
+        inbox.retry_due()
+    with Session() as session, session.begin():
+        assert messaging.discard_parked_event(session, row.id) == {"id": row.id, "status": "discarded"}
+    with Session() as session, session.begin(), pytest.raises(Conflict):  # twice: nothing to discard
+        messaging.discard_parked_event(session, row.id)
+    with Session() as session, session.begin(), pytest.raises(NotFound):
+        messaging.discard_parked_event(session, row.id + 100)
+    calls = behaviour["calls"]
+    assert inbox.consume(envelope(), handler) == "discarded"  # a redelivery does not revive it
+    make_due(Session)
+    inbox.retry_due()
+    assert behaviour["calls"] == calls + 1
+    assert parked(Session).status == "discarded"  # kept for the record
+    with Session() as session:
+        assert [e["status"] for e in messaging.parked_events(session, status="discarded")] == ["discarded"]

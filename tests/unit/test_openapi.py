@@ -11,7 +11,8 @@ from gateway import openapi
 from gateway.openapi import build_spec
 
 PUBLIC = {
-    "POST /api/v1/leaders/signup", "POST /api/v1/auth/login", "GET /api/v1/communities/{slug}",
+    "POST /api/v1/leaders/signup", "POST /api/v1/auth/login", "POST /api/v1/operator/login",
+    "GET /api/v1/communities/{slug}",
     "POST /api/v1/communities/{slug}/join", "GET /api/v1/payments/sandbox/pay/{charge_id}",
     "POST /api/v1/payments/sandbox/pay/{charge_id}", "POST /api/v1/payments/sandbox/webhook",
     "GET /health", "GET /api/v1/openapi.json",

@@ -69,6 +69,8 @@ CONSUMER_IDS = {
         "services.orders.after_sale_events:apply_after_sale_rejected",
         "services.orders.after_sale_events:apply_compensation_granted",
         "services.orders.checkout_terms:record_change",
+        "services.orders.community_status:record_resumed",
+        "services.orders.community_status:record_suspended",
         "services.orders.fulfilment_events:apply_order_dispatched",
         "services.orders.fulfilment_events:apply_order_packed",
         "services.orders.fulfilment_events:apply_order_picked_up",

@@ -77,4 +77,5 @@ def get_community_card(session, slug):
     )
     view = community_view(community)
     return {"slug": view["slug"], "name": view["name"], "leader_display_name": view["leader_display_name"],
-            "members_total": members_total}
+            "members_total": members_total, "suspended": view["suspended"],
+            "suspended_reason": view["suspended_reason"]}
