@@ -57,27 +57,30 @@ class OperatorRoutes:
             return None  # one service down does not hide the others' parked events
 
     @route("POST", "/api/v1/operator/parked-events/<service>/<parked_id>/replay", roles=OPERATOR,
-           summary="Send a parked event round again", tag="operator", response=schemas.ParkedAction)
+           summary="Send a parked event round again (with a corrected envelope if given; the body is optional)",
+           tag="operator", body=schemas.Replay, response=schemas.ParkedAction)
     def operator_replay(self, request, service, parked_id):
-        return self._parked_action("replay", "replay_parked_event", service, parked_id)
+        payload = json_body(request, schemas.Replay)["payload"] if request.get_data(cache=True).strip() else None
+        return self._parked_action("replay", "replay_parked_event", service, parked_id,
+                                   *([payload] if payload is not None else []))
 
     @route("POST", "/api/v1/operator/parked-events/<service>/<parked_id>/discard", roles=OPERATOR,
            summary="Give up on a parked event (kept, marked discarded)", tag="operator", response=schemas.ParkedAction)
     def operator_discard(self, request, service, parked_id):
         return self._parked_action("discard", "discard_parked_event", service, parked_id)
 
-    def _parked_action(self, action, method, service, parked_id):
+    def _parked_action(self, action, method, service, parked_id, *args):
         target = f"{service}/{parked_id}"
         try:
             service, number = _parked_target(service, parked_id)
-            result = self.call(service, method, number)
+            result = self.call(service, method, number, *args)
         except DomainError as exc:
             self._audit(action, target, "refused", {"status": exc.status, "detail": exc.detail})
             raise
         except Exception:
             self._audit(action, target, "failed", {})
             raise
-        self._audit(action, target, "ok", {})
+        self._audit(action, target, "ok", {"corrected": True} if args else {})
         return {"service": service, **result}
 
     def _audit(self, action, target, outcome, details):

@@ -48,6 +48,12 @@ class ParkedList(Schema):
     unavailable = fields.List(fields.String(), metadata={"description": "services that did not answer"})
 
 
+class Replay(StrictSchema):
+    """Optional: a corrected event (the whole envelope) to send round instead of the parked one."""
+
+    payload = fields.Dict(load_default=None, allow_none=True)
+
+
 class ParkedAction(Schema):
     service = fields.String()
     id = fields.Integer()

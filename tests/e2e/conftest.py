@@ -15,12 +15,15 @@ from pathlib import Path
 
 import pytest
 import requests
+from argon2 import PasswordHasher
 
 from services.infra.topology import SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
 MANAGEMENT = "http://127.0.0.1:15672/api"
 AUTH = ("guest", "guest")
+OPERATOR_PHONE, OPERATOR_PASSWORD = "19900000001", "operator-secret-1"
+OPERATOR_PASSWORD_HASH = PasswordHasher().hash(OPERATOR_PASSWORD)
 
 
 def free_port():
@@ -51,7 +54,9 @@ class Stack:
                     "LINLI_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
                     # Notification channels may post to the tests' local receivers.
                     "LINLI_ALLOW_PRIVATE_CHANNEL_HOSTS": "true",
-                    "LINLI_SERVICE_PROCESSES": str(processes)}
+                    "LINLI_SERVICE_PROCESSES": str(processes),
+                    # The platform operator (tests/e2e/test_operator.py logs in with these).
+                    "LINLI_OPERATOR_PHONE": OPERATOR_PHONE, "LINLI_OPERATOR_PASSWORD_HASH": OPERATOR_PASSWORD_HASH}
         for key in ("LINLI_TOKEN_SECRET", "LINLI_WEBHOOK_SECRET", *(
                 f"LINLI_{name.upper()}_PROCESSES" for name in SERVICES)):
             self.env.pop(key, None)  # the supervisor must make and keep its own

@@ -73,6 +73,11 @@ BODIES = {
     "PATCH /api/v1/campaigns/{campaign_id}": {"active": False},
     "PATCH /api/v1/rewards/{reward_id}": {"points_cost": 1},
     "POST /api/v1/rewards/{reward_id}/redeem": None,
+    # The platform operator's: a community's leader or member is refused (403) before any id is read.
+    "POST /api/v1/operator/parked-events/{service}/{parked_id}/replay": None,
+    "POST /api/v1/operator/parked-events/{service}/{parked_id}/discard": None,
+    "POST /api/v1/operator/communities/{slug}/suspend": {"reason": "B想让A停业"},
+    "POST /api/v1/operator/communities/{slug}/resume": None,
 }
 # Entries ahead of their routes (crm's campaigns and rewards were being added alongside):
 # not reported as stale while their paths are not in the document yet.
@@ -177,6 +182,8 @@ def world(stack):
            "post_id": post["id"], "channel_id": channel["id"], "showcase_id": showcase["id"], "account_id": staff["id"]}
     secrets = {*ids.values(), done, a["tenant_id"], a["slug"], a["name"], a["member_name"], product_name,
                staff_phone, staff["display_name"]}
+    # The operator's routes name a service, a parked event and a community (A's slug is a secret already).
+    ids.update(service="orders", parked_id="1", slug=a["slug"])
     stock = api(stack, "GET", f"/products/{product['id']}", a["leader"]).json()["stock"]
     return {"a": a, "b": b, "ids": ids, "done_order": done, "secrets": secrets, "stock": stock,
             "spec": api(stack, "GET", "/openapi.json").json()}

@@ -27,7 +27,8 @@ def operator_login(session, config, payload):
     (``OPERATOR_PHONE``, ``OPERATOR_PASSWORD_HASH``: an argon2 hash); rate limited like a
     member's login. Manages its own transactions; every attempt is audited."""
     data = load(LOGIN_INPUT, payload)
-    phone, password_hash = config.get("OPERATOR_PHONE") or "", config.get("OPERATOR_PASSWORD_HASH") or ""
+    # str(): nameko's config reads an unquoted phone from the environment as a number
+    phone, password_hash = str(config.get("OPERATOR_PHONE") or ""), str(config.get("OPERATOR_PASSWORD_HASH") or "")
     target = masked(data["phone"])
     try:
         attempt = login_limit.begin_attempt(session, data["phone"], LOGIN_SLOT, [LOGIN_SLOT])
