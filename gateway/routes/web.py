@@ -1,5 +1,5 @@
-"""The web UI's files: the member's phone pages (/m/), the leader's console (/console/) and what
-they share (/web/...), served as they are from ``gateway/web`` (no build step).
+"""The web UI's files: the member's phone pages (/m/), the leader's console (/console/), the
+platform operator's console (/ops/) and what they share (/web/...), served as they are from ``gateway/web`` (no build step).
 
 Entry pages are revalidated on every visit (``no-cache`` + ETag) so a deploy is seen at once;
 other files may be cached for a few minutes, vendored libraries for a day. Only files inside
@@ -90,6 +90,11 @@ class WebRoutes:
     @static("GET", "/console/")
     def console_app(self, request):
         return serve(request, "console/index.html", 0)
+
+    @static("GET", "/ops/")
+    def operator_app(self, request):
+        """The platform operator's console (平台运维)."""
+        return serve(request, "ops/index.html", 0)
 
     @static("GET", "/web/<path:path>")
     def web_asset(self, request, path):

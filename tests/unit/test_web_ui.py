@@ -68,7 +68,7 @@ def test_order_statuses_and_the_not_yet_screens_have_chinese_names():
         assert f"not_yet.{screen}" in CATALOGUES["zh-CN"]
 
 
-@pytest.mark.parametrize("path", ["m/index.html", "console/index.html", "lib/ui.js", "i18n/zh-CN.json"])
+@pytest.mark.parametrize("path", ["m/index.html", "console/index.html", "ops/index.html", "lib/ui.js", "i18n/zh-CN.json"])
 def test_files_inside_the_web_folder_are_found(path):
     assert web_file(path) == WEB_ROOT / path
 
@@ -83,6 +83,6 @@ def test_anything_else_is_not_found(path):
 
 
 def test_the_pages_load_scripts_only_from_this_site():
-    for page in (WEB_ROOT / "m" / "index.html", WEB_ROOT / "console" / "index.html"):
+    for page in (WEB_ROOT / "m" / "index.html", WEB_ROOT / "console" / "index.html", WEB_ROOT / "ops" / "index.html"):
         html = page.read_text("utf-8")
         assert "http://" not in html and "https://" not in html and "//" not in re.sub(r"<!doctype[^>]*>", "", html)
