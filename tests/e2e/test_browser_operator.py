@@ -8,6 +8,8 @@ from test_browser import pytestmark as browser_marks
 from test_operator import park
 from test_tenant_isolation import community
 
+from services.infra.topology import SERVICES
+
 pytestmark = browser_marks
 
 
@@ -20,7 +22,7 @@ def test_the_operator_replays_a_parked_event_and_suspends_a_community(stack, bro
     page.fill("#operator-login-form input[name=phone]", OPERATOR_PHONE)
     page.fill("#operator-login-form input[name=password]", OPERATOR_PASSWORD)
     page.click("#operator-login-form button[type=submit]")
-    for name in ("catalog", "orders", "fulfillment", "crm", "referral"):
+    for name in SERVICES:
         expect(page.locator(f"#services tr[data-service={name}]")).to_contain_text("正常")
     watched.shot("services")
 
