@@ -18,7 +18,8 @@ class Tokens:
     def __init__(self, secret, ttl_seconds):
         if not secret or len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(
-                f"TOKEN_SECRET (LINLI_TOKEN_SECRET) must be set to at least {MIN_SECRET_LENGTH} characters"
+                "TOKEN_SECRET (LINLI_TOKEN_SECRET) must be set to at least "
+                f"{MIN_SECRET_LENGTH} characters"
             )
         self.secret = secret
         self.ttl_seconds = int(ttl_seconds)
@@ -31,9 +32,10 @@ class Tokens:
             "iat": now,
             "exp": now + self.ttl_seconds,
             "sub": identity["account_id"],
-            "tid": identity["tenant_id"],
             "role": identity["role"],
         }
+        if identity["tenant_id"]:  # the platform operator's token names no community
+            claims["tid"] = identity["tenant_id"]
         if identity.get("member_id"):
             claims["mid"] = identity["member_id"]
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
@@ -45,17 +47,37 @@ class Tokens:
             raise Unauthorized("Send a token: 'Authorization: Bearer <token>'.")
         try:
             claims = jwt.decode(
-                token.strip(), self.secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+                token.strip(),
+                self.secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
                 options={"require": ["exp", "iat", "sub", "aud", "iss"]},
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The token has expired: log in again.") from None
         except jwt.InvalidTokenError:
             raise Unauthorized("The token is not valid.") from None
-        if claims.get("role") not in ("leader", "staff", "member") or not isinstance(claims.get("tid"), str):
+        role = claims.get("role")
+        if role == "operator":  # of no community: never a leader or member of any
+            if "tid" in claims or "mid" in claims:
+                raise Unauthorized("The token is not valid.")
+            return Caller(
+                account_id=claims["sub"],
+                role=role,
+                correlation_id=correlation_id,
+                issued_at=claims["iat"],
+            )
+        if role not in ("leader", "staff", "member") or not isinstance(claims.get("tid"), str):
             raise Unauthorized("The token is not valid.")
-        return Caller(tenant_id=claims["tid"], account_id=claims["sub"], member_id=claims.get("mid"),
-                      role=claims["role"], correlation_id=correlation_id, issued_at=claims["iat"])
+        return Caller(
+            tenant_id=claims["tid"],
+            account_id=claims["sub"],
+            member_id=claims.get("mid"),
+            role=claims["role"],
+            correlation_id=correlation_id,
+            issued_at=claims["iat"],
+        )
 
 
 def check_role(caller, roles):

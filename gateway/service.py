@@ -21,6 +21,7 @@ from gateway.routes import (
     members,
     notifications,
     operations,
+    operator,
     orders,
     payments,
     posts,
@@ -39,6 +40,7 @@ from services.infra.rpc import Rpc
 
 class GatewayService(
     operations.OperationsRoutes,
+    operator.OperatorRoutes,
     accounts.AccountRoutes,
     products.ProductRoutes,
     waves.WaveRoutes,
@@ -70,13 +72,15 @@ class GatewayService(
 
     def call(self, service, method, *args, waited=0.0, **kwargs):
         """One RPC within the gateway's deadline (503 when the service does not answer).
-        ``waited``: seconds of the request's budget spent already (an order waiting for its batch)."""
+        ``waited``: seconds of the request's budget spent already (an order waiting for its
+        batch)."""
         timeout = self._budget() - waited
         self._confirm_staff_access(timeout)
         return self.remote.call(service, method, *args, timeout=timeout, **kwargs)
 
     def confirm_access(self):
-        """What ``call`` asks first, alone: is this staff token's access still there? (401 if not)"""
+        """What ``call`` asks first, alone: is this staff token's access still there? (401 if
+        not)"""
         self._confirm_staff_access(self._budget())
 
     def _budget(self):
@@ -93,7 +97,9 @@ class GatewayService(
         covers every route (and the live room's join) with no revocation list or cache that
         could lag. Only staff pay the extra lookup: leaders and members are not removed this way.
         """
-        if self.remote.worker_ctx.data.get("role") != "staff" or getattr(self, "_staff_access_confirmed", False):
+        if self.remote.worker_ctx.data.get("role") != "staff" or getattr(
+            self, "_staff_access_confirmed", False
+        ):
             return
         self.remote.call("crm", "confirm_staff_access", timeout=timeout)
         self._staff_access_confirmed = True  # the service instance lives for this one request
@@ -101,4 +107,9 @@ class GatewayService(
     def session(self, identity, status=200, **extra):
         """A login's answer: the token and who it is for."""
         token = self.tokens.issue(identity)
-        return status, {"token": token, "role": identity["role"], "community": identity["community"], **extra}
+        return status, {
+            "token": token,
+            "role": identity["role"],
+            "community": identity["community"],
+            **extra,
+        }

@@ -9,24 +9,35 @@ from services.infra.topology import SERVICES
 
 
 class OperationsRoutes:
-    @route("GET", "/livez", summary="This gateway process serves (liveness; asks no service)",
-           tag="operations", response=schemas.Live)
+    @route(
+        "GET",
+        "/livez",
+        summary="This gateway process serves (liveness; asks no service)",
+        tag="operations",
+        response=schemas.Live,
+    )
     def livez(self, request):
         # The liveness probe: 200 whenever this process answers HTTP. /health (readiness) asks
         # every service, so one backend down must not make the gateways restart.
         return 200, {"status": "ok"}
 
-    @route("GET", "/health", summary="Each service's health", tag="operations", response=schemas.Health)
+    @route(
+        "GET", "/health", summary="Each service's health", tag="operations", response=schemas.Health
+    )
     def health(self, request):
-        timeout = float(self.config.get("HEALTH_TIMEOUT_SECONDS", 1.5))
-        pile = eventlet.GreenPile(len(SERVICES))
-        for service in SERVICES:
-            pile.spawn(self._ping, service, timeout)
-        services = dict(zip(SERVICES, pile, strict=True))
+        services = self.services_health()
         down = sorted(name for name, state in services.items() if state != "ok")
         if down:
             return 503, {"status": "unavailable", "services": services, "down": down}
         return 200, {"status": "ok", "services": services, "down": []}
+
+    def services_health(self):
+        """``{service: "ok" | "unavailable"}`` by each service's ``ping``, asked at once."""
+        timeout = float(self.config.get("HEALTH_TIMEOUT_SECONDS", 1.5))
+        pile = eventlet.GreenPile(len(SERVICES))
+        for service in SERVICES:
+            pile.spawn(self._ping, service, timeout)
+        return dict(zip(SERVICES, pile, strict=True))
 
     def _ping(self, service, timeout):
         try:

@@ -4,3 +4,4 @@ LEADER = ("leader",)  # what only the leader decides: money given back, rules, c
 STAFF = ("leader", "staff")
 MEMBER = ("member",)
 ANYONE = ("leader", "staff", "member")
+OPERATOR = ("operator",)  # the platform operator (平台运维): of no community, from configuration

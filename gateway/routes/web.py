@@ -1,5 +1,6 @@
-"""The web UI's files: the member's phone pages (/m/), the leader's console (/console/) and what
-they share (/web/...), served as they are from ``gateway/web`` (no build step).
+"""The web UI's files: the member's phone pages (/m/), the leader's console (/console/), the
+platform operator's console (/ops/) and what they share (/web/...), served as they are from
+``gateway/web`` (no build step).
 
 Entry pages are revalidated on every visit (``no-cache`` + ETag) so a deploy is seen at once;
 other files may be cached for a few minutes, vendored libraries for a day. Only files inside
@@ -63,8 +64,14 @@ def web_file(relative):
 
 def serve(request, relative, max_age):
     path = web_file(relative)
-    response = send_file(path, request.environ, mimetype=CONTENT_TYPES[path.suffix], conditional=True,
-                         etag=True, max_age=max_age)
+    response = send_file(
+        path,
+        request.environ,
+        mimetype=CONTENT_TYPES[path.suffix],
+        conditional=True,
+        etag=True,
+        max_age=max_age,
+    )
     response.cache_control.public = max_age is not None and max_age > 0
     if max_age == 0:
         response.cache_control.no_cache = True
@@ -91,6 +98,11 @@ class WebRoutes:
     def console_app(self, request):
         return serve(request, "console/index.html", 0)
 
+    @static("GET", "/ops/")
+    def operator_app(self, request):
+        """The platform operator's console (平台运维)."""
+        return serve(request, "ops/index.html", 0)
+
     @static("GET", "/web/<path:path>")
     def web_asset(self, request, path):
         if path.startswith("vendor/"):
@@ -100,10 +112,14 @@ class WebRoutes:
     @static("GET", "/web/vendor.json")
     def vendor_manifest(self, request):
         """Which vendored libraries are installed, so the pages never ask for a missing one."""
-        present = {name: f"/web/vendor/{file}" for name, file in VENDOR.items()
-                   if (WEB_ROOT / "vendor" / file).is_file()}
-        return Response(json.dumps(present), mimetype="application/json",
-                        headers={"Cache-Control": "no-cache"})
+        present = {
+            name: f"/web/vendor/{file}"
+            for name, file in VENDOR.items()
+            if (WEB_ROOT / "vendor" / file).is_file()
+        }
+        return Response(
+            json.dumps(present), mimetype="application/json", headers={"Cache-Control": "no-cache"}
+        )
 
     @static("GET", "/")
     def home(self, request):
@@ -111,7 +127,8 @@ class WebRoutes:
 
     @static("GET", "/c/<slug>/join")
     def invitation(self, request, slug):
-        """An invite link (from GET /me/referral or a poster) opens the join page, code filled in."""
+        """An invite link (from GET /me/referral or a poster) opens the join page, code filled
+        in."""
         query = invite_query(request.args.get("invite") or request.args.get("code"))
         return redirect(f"/m/#/join/{quote(slug, safe='')}{query}", code=302)
 
@@ -119,5 +136,6 @@ class WebRoutes:
     def shared_product(self, request, slug, product_id):
         """A product poster's QR code opens the product (after joining, for someone new)."""
         query = invite_query(request.args.get("invite"))
-        return redirect(f"/m/#/c/{quote(slug, safe='')}/products/{quote(product_id, safe='')}{query}",
-                        code=302)
+        return redirect(
+            f"/m/#/c/{quote(slug, safe='')}/products/{quote(product_id, safe='')}{query}", code=302
+        )

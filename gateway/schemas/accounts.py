@@ -50,6 +50,10 @@ class Community(Schema):
     name = fields.String()
     leader_display_name = fields.String()
     timezone = fields.String()
+    suspended = fields.Boolean(
+        metadata={"description": "suspended by the platform: its members cannot order"}
+    )
+    suspended_reason = fields.String(allow_none=True)
 
 
 class CommunityCard(Schema):
@@ -57,6 +61,10 @@ class CommunityCard(Schema):
     name = fields.String()
     leader_display_name = fields.String()
     members_total = fields.Integer()
+    suspended = fields.Boolean(
+        metadata={"description": "suspended by the platform: its members cannot order"}
+    )
+    suspended_reason = fields.String(allow_none=True)
 
 
 class Session(Schema):

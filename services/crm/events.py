@@ -11,6 +11,10 @@ MEMBER_REJECTED = "member_rejected"  # likewise
 # {member_id | null for the whole community}: what orders remembered of apply_checkout's
 # ``terms`` (the tier discount) no longer holds.
 CHECKOUT_TERMS_CHANGED = "checkout_terms_changed"
+# {community_id, slug, reason, at}: the platform operator suspended a community (its members
+# cannot order) or resumed it ({community_id, slug, at}).
+COMMUNITY_SUSPENDED = "community_suspended"
+COMMUNITY_RESUMED = "community_resumed"
 
 
 class OrderLineData(TolerantSchema):
@@ -84,6 +88,7 @@ class ProductData(TolerantSchema):
 
 
 # --- what referral and fulfilment decided loyalty gives ------------------------------------
+
 
 class ReferralRewardedData(TolerantSchema):
     referral_id = fields.String(required=True)

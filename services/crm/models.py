@@ -24,13 +24,31 @@ from services.crm.loyalty.models import (
 )
 from services.crm.members.models import Member, MemberTag, ProductInfo, Purchase
 from services.crm.notifications.models import Channel, Delivery, InboxMessage
+from services.crm.operator.models import OperatorAudit
 
 __all__ = [
     "Base",
-    "Account", "LoginAttempt",
-    "Community", "PeriodicClaim",
-    "Campaign", "CampaignRun", "Post", "Reminder", "RepurchasePrediction",
-    "Checkout", "Coupon", "IdempotencyKey", "PointsEntry", "Reward", "RewardRedemption",
-    "Member", "MemberTag", "ProductInfo", "Purchase",
-    "Channel", "Delivery", "InboxMessage",
+    "Account",
+    "LoginAttempt",
+    "Community",
+    "PeriodicClaim",
+    "Campaign",
+    "CampaignRun",
+    "Post",
+    "Reminder",
+    "RepurchasePrediction",
+    "Checkout",
+    "Coupon",
+    "IdempotencyKey",
+    "PointsEntry",
+    "Reward",
+    "RewardRedemption",
+    "Member",
+    "MemberTag",
+    "ProductInfo",
+    "Purchase",
+    "Channel",
+    "Delivery",
+    "InboxMessage",
+    "OperatorAudit",
 ]

@@ -12,6 +12,7 @@ from services.crm.engagement import automation, campaigns, posts, recommendation
 from services.crm.loyalty import compensations, referral_rewards, rewards
 from services.crm.members import admission, joining, profiles
 from services.crm.notifications import channels, delivery, inbox, messages
+from services.crm.operator import audit, communities
 from services.infra import operations
 from services.infra.context import CallerContext
 from services.infra.db import Database, utcnow
@@ -259,7 +260,11 @@ class CrmService(operations.OperatorEntrypoints):
     # --- notification channels and their delivery outbox (通知渠道) ----------------------------
 
     def _allow_private_hosts(self):
-        return str(self.config.get("ALLOW_PRIVATE_CHANNEL_HOSTS", "false")).strip().lower() in ("1", "true", "yes")
+        return str(self.config.get("ALLOW_PRIVATE_CHANNEL_HOSTS", "false")).strip().lower() in (
+            "1",
+            "true",
+            "yes",
+        )
 
     @rpc
     def add_channel(self, payload):
@@ -283,14 +288,16 @@ class CrmService(operations.OperatorEntrypoints):
 
     @timer(interval=5)
     def deliver(self):
-        """Drain the delivery outbox (its own short transactions: no connection held while sending)."""
+        """Drain the delivery outbox (its own short transactions: no connection held while
+        sending)."""
         delivery.drain(self.db, self._allow_private_hosts())
 
     # --- prediction, reminders, campaigns, rewards, recommendations (智能预测, 自动化营销) ------
 
     @timer(interval=60)
     def automate(self):
-        """Repurchase reminders and campaigns that are due (each community in its own transaction)."""
+        """Repurchase reminders and campaigns that are due (each community in its own
+        transaction)."""
         automation.tick(self.db, send_reminders=reminders.send_due)
 
     @event_handler("crm", "member_joined")
@@ -345,6 +352,52 @@ class CrmService(operations.OperatorEntrypoints):
     def my_recommendations(self):
         with self.db.begin():
             return recommendations.my_recommendations(self.db, self.caller)
+
+    # --- the platform operator (平台运维): every action audited ----------------------------
+
+    @rpc
+    def operator_login(self, payload):
+        return audit.operator_login(self.db, self.config, payload)
+
+    @rpc
+    def record_operator_action(self, payload):
+        with self.db.begin():
+            return audit.record_action(self.db, self.caller, payload)
+
+    @rpc
+    def list_operator_audit(self, query):
+        with self.db.begin():
+            return audit.list_audit(self.db, self.caller, query)
+
+    @rpc
+    def list_communities(self, query):
+        with self.db.begin():
+            return communities.list_communities(self.db, self.caller, query)
+
+    @rpc
+    def suspend_community(self, slug, payload):
+        return audit.audited(
+            self.db,
+            self.caller,
+            "suspend",
+            slug,
+            lambda: communities.suspend(self.db, self.caller, slug, payload),
+        )
+
+    @rpc
+    def resume_community(self, slug):
+        return audit.audited(
+            self.db,
+            self.caller,
+            "resume",
+            slug,
+            lambda: communities.resume(self.db, self.caller, slug),
+        )
+
+    @rpc
+    def list_deliveries_across(self, query):
+        with self.db.begin():
+            return communities.list_deliveries(self.db, self.caller, query)
 
     @timer(interval=300)
     def prune_login_attempts(self):

@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.infra import metrics
 from services.infra.db import UTCDateTime, find_database, utcnow
-from services.infra.errors import Invalid, NotFound
+from services.infra.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,8 @@ OUTBOX_WRITTEN = "linli.outbox_written"  # a session.info flag: this transaction
 
 
 class EnvelopeSchema(Schema):
-    """The envelope of docs/architecture.md (Messaging rules); unknown top-level keys are tolerated (additive change)."""
+    """The envelope of docs/architecture.md (Messaging rules); unknown top-level keys are
+    tolerated (additive change)."""
 
     class Meta:
         unknown = EXCLUDE
@@ -47,7 +48,9 @@ class EnvelopeSchema(Schema):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     occurred_at = fields.AwareDateTime(required=True)
     tenant_id = fields.String(required=True, allow_none=True, validate=validate.Length(max=64))
-    correlation_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    correlation_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=128)
+    )
     data = fields.Dict(keys=fields.String(), required=True)
 
 
@@ -89,7 +92,9 @@ class ParkedEvent(MessagingBase):
     consumer: Mapped[str] = mapped_column(String(200))
     event_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
     payload: Mapped[object] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # retrying|parked|resolved
+    status: Mapped[str] = mapped_column(
+        String(16), index=True
+    )  # retrying|parked|resolved|discarded
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
@@ -108,7 +113,9 @@ def emit(session, event_type, data, *, tenant_id, correlation_id=None, version=1
         "correlation_id": correlation_id,
         "data": data,
     }
-    session.add(OutboxMessage(event_id=envelope["event_id"], event_type=event_type, payload=envelope))
+    session.add(
+        OutboxMessage(event_id=envelope["event_id"], event_type=event_type, payload=envelope)
+    )
     session.info[OUTBOX_WRITTEN] = True  # the relay wakes when this transaction commits
     return envelope
 
@@ -124,7 +131,9 @@ class OutboxRelay(DependencyProvider):
 
     def setup(self):
         self.exchange = get_event_exchange(self.container.service_name, self.container.config)
-        self.publisher = TransactionalPublisher(self.container.config[AMQP_URI_CONFIG_KEY], self.exchange)
+        self.publisher = TransactionalPublisher(
+            self.container.config[AMQP_URI_CONFIG_KEY], self.exchange
+        )
         self._wake = threading.Event()
         self._running = False
 
@@ -183,9 +192,16 @@ class OutboxRelay(DependencyProvider):
                 rows = session.execute(query).all()
                 if rows:  # all or nothing: a batch that failed stays unsent, to be published again
                     self.publisher.publish_batch(
-                        [(row.payload, row.event_type, _context_headers(row.payload)) for row in rows])
-                    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([row.id for row in rows]))
-                                    .values(published_at=utcnow(), attempts=OutboxMessage.attempts + 1))
+                        [
+                            (row.payload, row.event_type, _context_headers(row.payload))
+                            for row in rows
+                        ]
+                    )
+                    session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_([row.id for row in rows]))
+                        .values(published_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+                    )
             published += len(rows)
             if len(rows) < self.batch_size:
                 return published
@@ -198,7 +214,8 @@ class TransactionalPublisher:
     event on the path of every order. All or nothing: a batch whose commit did not come back
     is published again, and consumers' inboxes skip what they had already.
 
-    One connection, opened on first use and again after any failure; only the relay's thread uses it.
+    One connection, opened on first use and again after any failure; only the relay's thread
+    uses it.
     """
 
     def __init__(self, amqp_uri, exchange):
@@ -210,11 +227,17 @@ class TransactionalPublisher:
         try:
             producer = self.producer or self._open()
             for payload, routing_key, headers in messages:
-                producer.publish(payload, routing_key=routing_key, headers=headers, serializer="json",
-                                 delivery_mode=PERSISTENT)
+                producer.publish(
+                    payload,
+                    routing_key=routing_key,
+                    headers=headers,
+                    serializer="json",
+                    delivery_mode=PERSISTENT,
+                )
             producer.channel.tx_commit()
         except Exception:
-            self.close()  # a half-sent transaction dies with its channel: nothing of it was published
+            # A half-sent transaction dies with its channel: nothing of it was published.
+            self.close()
             raise
 
     def _open(self):
@@ -237,7 +260,8 @@ class TransactionalPublisher:
 # Event handlers removed from the code, as (source service, event type, method name), for every
 # service at once: each service deletes the queue such a handler of its own left behind.
 RETIRED_HANDLERS = (
-    # An unpaid order is nothing to crm, fulfilment or referral: they hear of orders from order_paid on.
+    # An unpaid order is nothing to crm, fulfilment or referral: they hear of orders from
+    # order_paid on.
     ("orders", "order_placed", "on_order_placed"),
 )
 
@@ -256,7 +280,9 @@ class RetiredHandlers(DependencyProvider):
         self.handlers = handlers or RETIRED_HANDLERS
 
     def setup(self):
-        self.queues = retired_queues(self.container.service_cls, self.container.service_name, self.handlers)
+        self.queues = retired_queues(
+            self.container.service_cls, self.container.service_name, self.handlers
+        )
 
     def start(self):
         try:
@@ -275,9 +301,14 @@ def retired_queues(service_cls, service_name, handlers=RETIRED_HANDLERS):
     handlers it still has."""
     queues = []
     for source, event_type, method in handlers:
-        live = any(isinstance(entrypoint, EventHandler) and entrypoint.source_service == source
-                   and entrypoint.event_type == event_type
-                   for entrypoint in getattr(getattr(service_cls, method, None), ENTRYPOINT_EXTENSIONS_ATTR, ()))
+        live = any(
+            isinstance(entrypoint, EventHandler)
+            and entrypoint.source_service == source
+            and entrypoint.event_type == event_type
+            for entrypoint in getattr(
+                getattr(service_cls, method, None), ENTRYPOINT_EXTENSIONS_ATTR, ()
+            )
+        )
         if not live:
             queues.append(f"evt-{source}-{event_type}--{service_name}.{method}")
     return queues
@@ -308,10 +339,15 @@ def inbox_consumer(consumer_id):
     def declare(handler):
         known = CONSUMERS.get(consumer_id)
         if known is not None and _python_name(known) != _python_name(handler):
-            raise ValueError(f"inbox consumer id {consumer_id!r} declared for {_python_name(known)} "
-                             f"and {_python_name(handler)}")
+            raise ValueError(
+                f"inbox consumer id {consumer_id!r} declared for {_python_name(known)} "
+                f"and {_python_name(handler)}"
+            )
         if getattr(handler, "inbox_consumer_id", consumer_id) != consumer_id:
-            raise ValueError(f"{_python_name(handler)} declared as {handler.inbox_consumer_id!r} and {consumer_id!r}")
+            raise ValueError(
+                f"{_python_name(handler)} declared as {handler.inbox_consumer_id!r} "
+                f"and {consumer_id!r}"
+            )
         CONSUMERS[consumer_id] = handler
         handler.inbox_consumer_id = consumer_id
         return handler
@@ -324,7 +360,9 @@ def consumer_id_of(handler):
     try:
         return handler.inbox_consumer_id
     except AttributeError:
-        raise LookupError(f"{_python_name(handler)} is not declared with @inbox_consumer(...)") from None
+        raise LookupError(
+            f"{_python_name(handler)} is not declared with @inbox_consumer(...)"
+        ) from None
 
 
 def _python_name(handler):
@@ -398,7 +436,9 @@ class EventInbox(DependencyProvider):
                 return "processed", None
             except (ValidationError, Invalid, DataError) as exc:
                 # Retrying cannot fix data that does not fit: park it for an operator now.
-                messages = exc.messages if isinstance(exc, ValidationError) else getattr(exc, "extra", exc)
+                messages = (
+                    exc.messages if isinstance(exc, ValidationError) else getattr(exc, "extra", exc)
+                )
                 return "poison", f"invalid event data: {messages}"
             except IntegrityError as exc:
                 if self._already_processed(envelope["event_id"], consumer):
@@ -432,10 +472,14 @@ class EventInbox(DependencyProvider):
             row.attempts += 1
             row.last_error = error
             # A redelivery neither revives what an operator sees parked nor outlives the limit.
-            if final or row.status == "parked" or row.attempts >= self.max_attempts:
+            if row.status == "discarded":  # an operator's decision stands
+                status = "discarded"
+            elif final or row.status == "parked" or row.attempts >= self.max_attempts:
                 status = "parked"
             row.status = status
-            row.next_attempt_at = None if status == "parked" else utcnow() + _backoff(row.attempts)
+            row.next_attempt_at = (
+                utcnow() + _backoff(row.attempts) if status == "retrying" else None
+            )
         log.warning("event %s for %s is %s: %s", event_id, consumer, status, error)
         return status
 
@@ -468,7 +512,10 @@ class EventInbox(DependencyProvider):
             outcome, error = "poison", f"cannot retry: {exc}"
         else:
             if handler is None:
-                outcome, error = "poison", f"cannot retry: no inbox consumer {row.consumer!r} in this service"
+                outcome, error = (
+                    "poison",
+                    f"cannot retry: no inbox consumer {row.consumer!r} in this service",
+                )
             else:
                 outcome, error = self._process(envelope, row.consumer, handler)
         with self.Session() as session, session.begin():
@@ -516,3 +563,22 @@ def replay_parked_event(session, parked_id, payload=None):
         row.payload = payload
     row.status, row.attempts, row.next_attempt_at = "retrying", 0, utcnow()
     return {"id": row.id, "status": row.status}
+
+
+def discard_parked_event(session, parked_id):
+    """An operator gives up on a parked event: marked ``discarded`` (compare-and-set from
+    ``parked``), kept for the record, never retried. 409 unless it is parked."""
+    row = session.get(ParkedEvent, parked_id)
+    if row is None:
+        raise NotFound(f"No parked event {parked_id}.")
+    changed = session.execute(
+        update(ParkedEvent)
+        .where(ParkedEvent.id == parked_id, ParkedEvent.status == "parked")
+        .values(status="discarded", next_attempt_at=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        raise Conflict(
+            f"Parked event {parked_id} is {row.status}, not parked.", {"reason": "not_parked"}
+        )
+    return {"id": parked_id, "status": "discarded"}

@@ -22,3 +22,8 @@ class OperatorEntrypoints:
     def replay_parked_event(self, parked_id, payload=None):
         with self.db.begin():
             return messaging.replay_parked_event(self.db, parked_id, payload)
+
+    @rpc
+    def discard_parked_event(self, parked_id):
+        with self.db.begin():
+            return messaging.discard_parked_event(self.db, parked_id)

@@ -31,7 +31,7 @@ from services.infra.errors import (
 )
 from services.infra.messaging import emit
 from services.infra.schemas import decode_cursor, load, page
-from services.orders import checkout_terms, events, lifecycle
+from services.orders import checkout_terms, community_status, events, lifecycle
 from services.orders.models import IdempotencyKey, Order, OrderLine, OrderStatusChange
 from services.orders.schemas import (
     ORDER,
@@ -44,7 +44,11 @@ from services.orders.schemas import (
 log = logging.getLogger(__name__)
 
 # A live price is an impulse: its quota comes back to the room sooner if the buyer does not pay.
-PAYMENT_WINDOW = {"shop": timedelta(minutes=30), "wave": timedelta(minutes=30), "live": timedelta(minutes=15)}
+PAYMENT_WINDOW = {
+    "shop": timedelta(minutes=30),
+    "wave": timedelta(minutes=30),
+    "live": timedelta(minutes=15),
+}
 # Far beyond any RPC deadline: an attempt this old without an order will never get one.
 ABANDONED_AFTER = timedelta(minutes=2)
 # How long an ``Idempotency-Key`` is remembered once its order exists, like the best payment
@@ -72,9 +76,13 @@ def _claimed_key(session, caller, key):
 def _key_row(caller, key, data, order_id):
     """The ``idempotency_keys`` row of an order attempt. Without a client key the attempt is
     still recorded: the sweeper finds abandoned ones (``abandoned_attempts``)."""
-    return {"tenant_id": caller.tenant_id, "member_id": key_owner(caller),
-            "key": key if key is not None else f"auto:{order_id}", "request_hash": idempotency.fingerprint(data),
-            "order_id": order_id}
+    return {
+        "tenant_id": caller.tenant_id,
+        "member_id": key_owner(caller),
+        "key": key if key is not None else f"auto:{order_id}",
+        "request_hash": idempotency.fingerprint(data),
+        "order_id": order_id,
+    }
 
 
 def claim_idempotency_key(session, caller, key, data):
@@ -109,8 +117,16 @@ def idempotent(session, caller, key, order_id, request, answer):
     the first one and finds its answer, instead of being refused by the state the first one left."""
     if key is not None:
         visible_order(session, caller, order_id, lock=True)
-    return idempotency.run(session, IdempotencyKey, caller.tenant_id, key_owner(caller), key, request, answer,
-                           order_id=order_id)
+    return idempotency.run(
+        session,
+        IdempotencyKey,
+        caller.tenant_id,
+        key_owner(caller),
+        key,
+        request,
+        answer,
+        order_id=order_id,
+    )
 
 
 def _existing_order(session, order_id):
@@ -136,14 +152,26 @@ class Attempt:
 
 
 def attempts_from(attempts, deadline):
-    """The ``Attempt``s of a ``place_orders`` call (``OrderAttempt``s); the batch's deadline is each one's."""
-    return [Attempt(Caller(deadline=deadline, **attempt["caller"]), attempt["payload"], attempt["idempotency_key"])
-            for attempt in load(ORDER_ATTEMPTS, {"attempts": attempts})["attempts"]]
+    """The ``Attempt``s of a ``place_orders`` call (``OrderAttempt``s); the batch's deadline is
+    each one's."""
+    return [
+        Attempt(
+            Caller(deadline=deadline, **attempt["caller"]),
+            attempt["payload"],
+            attempt["idempotency_key"],
+        )
+        for attempt in load(ORDER_ATTEMPTS, {"attempts": attempts})["attempts"]
+    ]
 
 
 def place_order(session, catalog, crm, caller, payload, idempotency_key=None):
     """One order: a batch of one (``place_orders``); its answer, or its error raised."""
-    outcome, = place_orders(session, catalog, lambda _caller: (catalog, crm), [Attempt(caller, payload, idempotency_key)])
+    (outcome,) = place_orders(
+        session,
+        catalog,
+        lambda _caller: (catalog, crm),
+        [Attempt(caller, payload, idempotency_key)],
+    )
     return value_of(outcome)
 
 
@@ -161,6 +189,11 @@ def place_orders(session, catalog, clients_for, attempts):
     """
     for attempt in attempts:
         _settle(attempt, _checked, attempt)
+    suspended = community_status.suspended_among(
+        session, {a.caller.tenant_id for a in _open(attempts)}
+    )
+    for attempt in _open(attempts):
+        _settle(attempt, community_status.check_active, suspended, attempt.caller.tenant_id)
     _claim_keys(session, _open(attempts))
     _reserve(session, catalog, clients_for, _open(attempts))
     _write_orders(session, clients_for, _open(attempts))
@@ -180,7 +213,9 @@ def _settle(attempt, step, *args):
         attempt.outcome = error_outcome(exc)
     except Exception:
         log.exception("order attempt %s failed", attempt.order_id)
-        attempt.outcome = error_outcome(ServiceUnavailable("The order could not be placed. Please try again."))
+        attempt.outcome = error_outcome(
+            ServiceUnavailable("The order could not be placed. Please try again.")
+        )
     return None
 
 
@@ -195,19 +230,32 @@ def _claim_keys(session, attempts):
     claimed before (a retry), each claims its own, and a retry whose order exists gets it."""
     for attempt in attempts:
         attempt.order_id = new_id()
-    together_or_each(session, attempts, _insert_keys, functools.partial(_claim_key, session),
-                     errors=(IntegrityError,), what="order keys")
+    together_or_each(
+        session,
+        attempts,
+        _insert_keys,
+        functools.partial(_claim_key, session),
+        errors=(IntegrityError,),
+        what="order keys",
+    )
 
 
 def _insert_keys(session, attempts):
     # Plain inserts: this runs for every order.
-    session.execute(insert(IdempotencyKey), [
-        _key_row(attempt.caller, attempt.key, attempt.data, attempt.order_id) for attempt in attempts])
+    session.execute(
+        insert(IdempotencyKey),
+        [
+            _key_row(attempt.caller, attempt.key, attempt.data, attempt.order_id)
+            for attempt in attempts
+        ],
+    )
     return attempts
 
 
 def _claim_key(session, attempt):
-    claimed = _settle(attempt, claim_idempotency_key, session, attempt.caller, attempt.key, attempt.data)
+    claimed = _settle(
+        attempt, claim_idempotency_key, session, attempt.caller, attempt.key, attempt.data
+    )
     if claimed is not None:
         attempt.order_id, new = claimed
         existing = None if new else _existing_order(session, attempt.order_id)
@@ -217,14 +265,25 @@ def _claim_key(session, attempt):
 
 
 def _reserve(session, catalog, clients_for, attempts):
-    """Stock for the whole batch in one call to catalog; each attempt gets its lines or its refusal."""
+    """Stock for the whole batch in one call to catalog; each attempt gets its lines or its
+    refusal."""
     if not attempts:
         return
-    requests = [{"caller": {"tenant_id": attempt.caller.tenant_id, "member_id": attempt.caller.member_id,
-                            "correlation_id": attempt.caller.correlation_id},
-                 "reservation": {"reservation_key": attempt.order_id, "items": attempt.data["items"],
-                                 "channel": attempt.data["channel"]}}
-                for attempt in attempts]
+    requests = [
+        {
+            "caller": {
+                "tenant_id": attempt.caller.tenant_id,
+                "member_id": attempt.caller.member_id,
+                "correlation_id": attempt.caller.correlation_id,
+            },
+            "reservation": {
+                "reservation_key": attempt.order_id,
+                "items": attempt.data["items"],
+                "channel": attempt.data["channel"],
+            },
+        }
+        for attempt in attempts
+    ]
     outcomes = _settle(attempts[0], catalog.reserve_stocks, requests)
     if outcomes is None:  # what catalog may have reserved is the sweeper's (``release_abandoned``)
         for attempt in attempts[1:]:
@@ -236,13 +295,32 @@ def _reserve(session, catalog, clients_for, attempts):
         if reservation is None:
             continue
         attempt.lines = reservation["lines"]
-        attempt.subtotal = sum(line["unit_price_cents"] * line["quantity"] for line in attempt.lines)
+        attempt.subtotal = sum(
+            line["unit_price_cents"] * line["quantity"] for line in attempt.lines
+        )
         if attempt.subtotal > MAX_ORDER_CENTS:
-            _settle(attempt, _abandon, session, clients_for, attempt,
-                    Invalid("An order cannot exceed 1,000,000 yuan.", {"errors": {"items": ["Order too large."]}}))
+            _settle(
+                attempt,
+                _abandon,
+                session,
+                clients_for,
+                attempt,
+                Invalid(
+                    "An order cannot exceed 1,000,000 yuan.",
+                    {"errors": {"items": ["Order too large."]}},
+                ),
+            )
         elif late:  # the client was already told this failed: undo, don't order
-            _settle(attempt, _abandon, session, clients_for, attempt, ServiceUnavailable(
-                "Placing the order took too long; nothing was ordered. Please try again."))
+            _settle(
+                attempt,
+                _abandon,
+                session,
+                clients_for,
+                attempt,
+                ServiceUnavailable(
+                    "Placing the order took too long; nothing was ordered. Please try again."
+                ),
+            )
 
 
 def _abandon(session, clients_for, attempt, exc):
@@ -256,7 +334,9 @@ def _write_orders(session, clients_for, attempts):
     by one."""
     together = [attempt for attempt in attempts if not _uses_loyalty(attempt.data)]
     # If that transaction fails (e.g. a retry's order written meanwhile), each goes alone below.
-    written = together_or_each(session, together, _locally_priced_orders, lambda _attempt: None, what="orders")
+    written = together_or_each(
+        session, together, _locally_priced_orders, lambda _attempt: None, what="orders"
+    )
     for attempt, order in zip(together, written, strict=True):
         if order is not None:
             attempt.outcome = {"value": ORDER.dump(order)}
@@ -270,8 +350,10 @@ def _locally_priced_orders(session, attempts):
     """Each attempt's order if orders knows its member's tier discount, else ``None``."""
     # Every discount first: a query after an order was added would flush it on its own.
     percents = [_known_discount(session, attempt) for attempt in attempts]
-    return [None if percent is None else _locally_priced_order(session, attempt, percent)
-            for attempt, percent in zip(attempts, percents, strict=True)]
+    return [
+        None if percent is None else _locally_priced_order(session, attempt, percent)
+        for attempt, percent in zip(attempts, percents, strict=True)
+    ]
 
 
 def _uses_loyalty(data):
@@ -281,13 +363,22 @@ def _uses_loyalty(data):
 
 def _known_discount(session, attempt):
     """The member's tier discount if orders knows it (``checkout_terms``), else ``None``."""
-    return checkout_terms.discount_percent(session, attempt.caller.tenant_id, attempt.caller.member_id)
+    return checkout_terms.discount_percent(
+        session, attempt.caller.tenant_id, attempt.caller.member_id
+    )
 
 
 def _locally_priced_order(session, attempt, percent):
     """The order, priced by orders itself with the member's tier ``percent``."""
-    return _new_order(session, attempt.caller, attempt.order_id, attempt.data, attempt.lines, attempt.subtotal,
-                      checkout_terms.local_checkout(attempt.subtotal, percent))
+    return _new_order(
+        session,
+        attempt.caller,
+        attempt.order_id,
+        attempt.data,
+        attempt.lines,
+        attempt.subtotal,
+        checkout_terms.local_checkout(attempt.subtotal, percent),
+    )
 
 
 def _place_alone(session, catalog, crm, attempt):
@@ -295,7 +386,9 @@ def _place_alone(session, catalog, crm, attempt):
     try:
         order = _priced_order(session, crm, attempt)
     except IntegrityError:
-        existing = _existing_order(session, attempt.order_id)  # a concurrent retry with the same key won
+        existing = _existing_order(
+            session, attempt.order_id
+        )  # a concurrent retry with the same key won
         if existing is not None:
             return existing
         _abandon_quietly(session, catalog, crm, attempt.order_id)
@@ -318,13 +411,23 @@ def _priced_order(session, crm, attempt):
             if percent is not None:
                 return _locally_priced_order(session, attempt, percent)
     fetched_at = utcnow()
-    checkout = crm.apply_checkout({"order_id": order_id, "member_id": caller.member_id,
-                                   "subtotal_cents": attempt.subtotal, "coupon_id": data["coupon_id"],
-                                   "points_to_use": data["points_to_use"]})
+    checkout = crm.apply_checkout(
+        {
+            "order_id": order_id,
+            "member_id": caller.member_id,
+            "subtotal_cents": attempt.subtotal,
+            "coupon_id": data["coupon_id"],
+            "points_to_use": data["points_to_use"],
+        }
+    )
     if caller.deadline_passed():
-        raise ServiceUnavailable("Placing the order took too long; nothing was ordered. Please try again.")
+        raise ServiceUnavailable(
+            "Placing the order took too long; nothing was ordered. Please try again."
+        )
     with session.begin():
-        order = _new_order(session, caller, order_id, data, attempt.lines, attempt.subtotal, checkout)
+        order = _new_order(
+            session, caller, order_id, data, attempt.lines, attempt.subtotal, checkout
+        )
         checkout_terms.remember(session, caller.tenant_id, caller.member_id, checkout, fetched_at)
     return order
 
@@ -340,7 +443,9 @@ def abandon_attempt(session, catalog, crm, order_id):
     with session.begin():
         if session.get(Order, order_id) is not None:
             return False
-        for attempt in session.scalars(select(IdempotencyKey).where(IdempotencyKey.order_id == order_id)):
+        for attempt in session.scalars(
+            select(IdempotencyKey).where(IdempotencyKey.order_id == order_id)
+        ):
             session.delete(attempt)
     return True
 
@@ -356,26 +461,50 @@ def _new_order(session, caller, order_id, data, lines, subtotal, checkout):
     now = utcnow()
     discount = checkout["discount_cents"]
     # crm's answer crosses a service boundary: the order's money must add up whatever it says.
-    if not 0 <= discount <= subtotal or checkout["total_cents"] != subtotal - discount or discount != (
-        checkout["tier_discount_cents"] + checkout["coupon_discount_cents"] + checkout["points_discount_cents"]
+    if (
+        not 0 <= discount <= subtotal
+        or checkout["total_cents"] != subtotal - discount
+        or discount
+        != (
+            checkout["tier_discount_cents"]
+            + checkout["coupon_discount_cents"]
+            + checkout["points_discount_cents"]
+        )
     ):
         raise ServiceUnavailable("The discount could not be worked out; nothing was ordered.")
     channel = data["channel"]
     order = Order(
-        id=order_id, tenant_id=caller.tenant_id, member_id=caller.member_id,
-        channel_type=channel["type"], channel_id=channel.get("id"),
-        subtotal_cents=subtotal, discount_cents=discount, total_cents=subtotal - discount, note=data["note"],
-        tier_discount_cents=checkout["tier_discount_cents"], coupon_id=checkout["coupon_id"],
-        coupon_discount_cents=checkout["coupon_discount_cents"], points_used=checkout["points_used"],
+        id=order_id,
+        tenant_id=caller.tenant_id,
+        member_id=caller.member_id,
+        channel_type=channel["type"],
+        channel_id=channel.get("id"),
+        subtotal_cents=subtotal,
+        discount_cents=discount,
+        total_cents=subtotal - discount,
+        note=data["note"],
+        tier_discount_cents=checkout["tier_discount_cents"],
+        coupon_id=checkout["coupon_id"],
+        coupon_discount_cents=checkout["coupon_discount_cents"],
+        points_used=checkout["points_used"],
         points_discount_cents=checkout["points_discount_cents"],
-        expires_at=now + PAYMENT_WINDOW[channel["type"]], created_at=now,
+        expires_at=now + PAYMENT_WINDOW[channel["type"]],
+        created_at=now,
     )
     order.lines = [
-        OrderLine(position=i, product_id=line["product_id"], name=line["name"], unit=line["unit"],
-                  unit_price_cents=line["unit_price_cents"], quantity=line["quantity"])
+        OrderLine(
+            position=i,
+            product_id=line["product_id"],
+            name=line["name"],
+            unit=line["unit"],
+            unit_price_cents=line["unit_price_cents"],
+            quantity=line["quantity"],
+        )
         for i, line in enumerate(lines)
     ]
-    order.timeline = [OrderStatusChange(status="pending_payment", at=now, by=f"member:{caller.member_id}")]
+    order.timeline = [
+        OrderStatusChange(status="pending_payment", at=now, by=f"member:{caller.member_id}")
+    ]
     order.after_sales, order.compensations = [], []  # loaded now: the answer is dumped after commit
     session.add(order)  # flushed with the rest of the transaction (a batch's orders together)
     emit(
@@ -429,8 +558,12 @@ def release_abandoned(session, catalog_for, crm_for, older_than=ABANDONED_AFTER)
     )
 
 
-def expire_idempotency_keys(session, retention=IDEMPOTENCY_KEY_RETENTION, staff_retention=STAFF_KEY_RETENTION,
-                            batch=EXPIRED_KEYS_BATCH):
+def expire_idempotency_keys(
+    session,
+    retention=IDEMPOTENCY_KEY_RETENTION,
+    staff_retention=STAFF_KEY_RETENTION,
+    batch=EXPIRED_KEYS_BATCH,
+):
     """Forget keys whose order exists and that are older than ``retention`` (a member's) or
     ``staff_retention`` (the staff's), ``batch`` rows per transaction; the number forgotten.
 
@@ -440,8 +573,10 @@ def expire_idempotency_keys(session, retention=IDEMPOTENCY_KEY_RETENTION, staff_
     """
     now = utcnow()
     staff = IdempotencyKey.member_id == STAFF_KEYS
-    expired = or_(and_(~staff, IdempotencyKey.created_at < now - retention),
-                  and_(staff, IdempotencyKey.created_at < now - staff_retention))
+    expired = or_(
+        and_(~staff, IdempotencyKey.created_at < now - retention),
+        and_(staff, IdempotencyKey.created_at < now - staff_retention),
+    )
     forgotten = 0
     while True:
         with session.begin():
@@ -461,8 +596,16 @@ def expire_idempotency_keys(session, retention=IDEMPOTENCY_KEY_RETENTION, staff_
 def visible_order(session, caller, order_id, lock=False):
     """An order of the caller's community; a member sees only their own. ``lock``: as committed
     now and row-locked, for a use case about to change it (``lifecycle``: lock, then decide)."""
-    return get_in_community(session, Order, order_id, caller.require_tenant(), "No such order.", "order_id",
-                            member_id=caller.member_scope, **(ROW_LOCK if lock else {}))
+    return get_in_community(
+        session,
+        Order,
+        order_id,
+        caller.require_tenant(),
+        "No such order.",
+        "order_id",
+        member_id=caller.member_scope,
+        **(ROW_LOCK if lock else {}),
+    )
 
 
 def get_order(session, caller, order_id):
@@ -481,12 +624,21 @@ def paid_orders_to_pack(session, caller, query):
     params = load(PAID_ORDERS_QUERY, query)
     statement = select(Order).where(Order.tenant_id == caller.tenant_id, Order.status == "paid")
     if params["wave_id"] is not None:
-        statement = statement.where(Order.channel_type == "wave", Order.channel_id == params["wave_id"])
+        statement = statement.where(
+            Order.channel_type == "wave", Order.channel_id == params["wave_id"]
+        )
     else:
-        first_paid = (select(OrderStatusChange.order_id, func.min(OrderStatusChange.at).label("at"))
-                      .where(OrderStatusChange.status == "paid").group_by(OrderStatusChange.order_id).subquery())
+        first_paid = (
+            select(OrderStatusChange.order_id, func.min(OrderStatusChange.at).label("at"))
+            .where(OrderStatusChange.status == "paid")
+            .group_by(OrderStatusChange.order_id)
+            .subquery()
+        )
         statement = statement.join(first_paid, first_paid.c.order_id == Order.id).where(
-            Order.channel_type != "wave", first_paid.c.at >= params["paid_from"], first_paid.c.at < params["paid_to"])
+            Order.channel_type != "wave",
+            first_paid.c.at >= params["paid_from"],
+            first_paid.c.at < params["paid_to"],
+        )
     statement = statement.order_by(Order.created_at, Order.id).limit(PAID_ORDERS_LIMIT)
     return [ORDER.dump(order) for order in session.scalars(statement)]
 

@@ -1,6 +1,6 @@
 """Orders' tables: orders, their lines (price snapshots), timeline and idempotency keys."""
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.infra.db import UTCDateTime, new_id, utcnow
@@ -47,7 +47,9 @@ class Order(Base):
         order_by="OrderStatusChange.id", lazy="selectin"
     )
     # After-sale (售后) on the order's history, as fulfilment announced them.
-    after_sales: Mapped[list["OrderAfterSale"]] = relationship(order_by="OrderAfterSale.at", lazy="selectin")
+    after_sales: Mapped[list["OrderAfterSale"]] = relationship(
+        order_by="OrderAfterSale.at", lazy="selectin"
+    )
     compensations: Mapped[list["OrderCompensation"]] = relationship(
         order_by="OrderCompensation.at", lazy="selectin"
     )
@@ -121,7 +123,9 @@ class Payment(Base):
     tenant_id: Mapped[str] = mapped_column(String(32))
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     method: Mapped[str] = mapped_column(String(16))  # offline | sandbox
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|succeeded|failed|refunded
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending|succeeded|failed|refunded
     amount_cents: Mapped[int] = mapped_column(Integer)
     refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
     provider_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
@@ -137,7 +141,9 @@ class SandboxCharge(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     amount_cents: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|succeeded|failed|refunded
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending|succeeded|failed|refunded
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -213,7 +219,9 @@ class StatsMemberHour(Base):
     """How many orders one member paid in one UTC hour (for paying members and repurchase)."""
 
     __tablename__ = "stats_member_hours"
-    __table_args__ = (Index("ix_stats_member_hours_member", "tenant_id", "member_id", "hour", "orders"),)
+    __table_args__ = (
+        Index("ix_stats_member_hours_member", "tenant_id", "member_id", "hour", "orders"),
+    )
 
     tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     hour: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -265,3 +273,16 @@ class CheckoutTerms(Base):
     # heard that they changed. Terms count only if fetched after the last change.
     fetched_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
     changed_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CommunityStatus(Base):
+    """What orders heard of a community's suspension by the platform operator (crm's
+    ``community_suspended`` / ``community_resumed``; ``services.orders.community_status``).
+    No row: never heard of, so active."""
+
+    __tablename__ = "community_status"
+
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    changed_at: Mapped[object] = mapped_column(UTCDateTime)  # crm's time of the change last applied

@@ -18,6 +18,7 @@ from services.orders import (
     after_sale_events,
     business_metrics,
     checkout_terms,
+    community_status,
     fulfilment_events,
     handlers,
     payments,
@@ -65,7 +66,9 @@ class PaymentProviders(DependencyProvider):
             # one process; several processes need the shared LINLI_WEBHOOK_SECRET.
             log.warning("WEBHOOK_SECRET is not set: using a random key for this process")
             self.secret = secrets.token_urlsafe(32)
-        self.webhook_url = config.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + payments.WEBHOOK_PATH
+        self.webhook_url = (
+            config.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + payments.WEBHOOK_PATH
+        )
 
     def get_dependency(self, worker_ctx):
         return self
@@ -90,14 +93,19 @@ class OrdersService(operations.OperatorEntrypoints):
     @rpc
     def place_orders(self, attempts):
         """Orders that arrived together at a gateway process, placed as one batch."""
-        return handlers.place_orders(self.db, Catalog(self.remote), self._clients_for,
-                                     handlers.attempts_from(attempts, self.caller.deadline))
+        return handlers.place_orders(
+            self.db,
+            Catalog(self.remote),
+            self._clients_for,
+            handlers.attempts_from(attempts, self.caller.deadline),
+        )
 
     @rpc
     def place_order(self, payload, idempotency_key=None):
         """One order, for the caller of this call (the demo generator, scripts)."""
-        return handlers.place_order(self.db, Catalog(self.remote), Crm(self.remote), self.caller, payload,
-                                    idempotency_key)
+        return handlers.place_order(
+            self.db, Catalog(self.remote), Crm(self.remote), self.caller, payload, idempotency_key
+        )
 
     def _clients_for(self, caller):
         """catalog and crm, called for ``caller`` (one order of a batch)."""
@@ -116,7 +124,8 @@ class OrdersService(operations.OperatorEntrypoints):
 
     @timer(interval=3600)
     def expire_idempotency_keys(self):
-        """Forget keys past their retention (a member's a day, the staff's a month: see handlers)."""
+        """Forget keys past their retention (a member's a day, the staff's a month: see
+        handlers)."""
         handlers.expire_idempotency_keys(self.db)
 
     @rpc
@@ -142,13 +151,26 @@ class OrdersService(operations.OperatorEntrypoints):
 
     @rpc
     def start_payment(self, order_id, payload, idempotency_key=None):
-        return in_transaction(self.db, payments.start_payment, self.caller, self.payments.providers,
-                                          order_id, payload, idempotency_key)
+        return in_transaction(
+            self.db,
+            payments.start_payment,
+            self.caller,
+            self.payments.providers,
+            order_id,
+            payload,
+            idempotency_key,
+        )
 
     @rpc
     def mark_paid(self, order_id, idempotency_key=None):
-        return in_transaction(self.db, payments.mark_paid_offline, self.caller,
-                                          self.payments.providers, order_id, idempotency_key)
+        return in_transaction(
+            self.db,
+            payments.mark_paid_offline,
+            self.caller,
+            self.payments.providers,
+            order_id,
+            idempotency_key,
+        )
 
     @rpc
     def cancel_order(self, order_id):
@@ -157,8 +179,15 @@ class OrdersService(operations.OperatorEntrypoints):
 
     @rpc
     def refund_order(self, order_id, payload, idempotency_key=None):
-        return in_transaction(self.db, payments.refund_order, self.caller, self.payments.providers,
-                                          order_id, payload, idempotency_key)
+        return in_transaction(
+            self.db,
+            payments.refund_order,
+            self.caller,
+            self.payments.providers,
+            order_id,
+            payload,
+            idempotency_key,
+        )
 
     @timer(interval=10)
     def expire_unpaid_orders(self):
@@ -169,8 +198,15 @@ class OrdersService(operations.OperatorEntrypoints):
     def receive_sandbox_webhook(self, timestamp, signature, body):
         # The same notification delivered twice at once: the second collides on the processed
         # notification's key and, run again, answers "duplicate".
-        return in_transaction(self.db, payments.receive_sandbox_webhook, self.payments.providers,
-                              self.payments.secret, timestamp, signature, body)
+        return in_transaction(
+            self.db,
+            payments.receive_sandbox_webhook,
+            self.payments.providers,
+            self.payments.secret,
+            timestamp,
+            signature,
+            body,
+        )
 
     # --- the sandbox provider (a stand-in for an external provider, shipped for demos) --------
 
@@ -181,11 +217,15 @@ class OrdersService(operations.OperatorEntrypoints):
     @rpc
     def sandbox_complete(self, charge_id, payload):
         with self.db.begin():
-            return payments.sandbox_complete(self.db, self.payments.providers["sandbox"], charge_id, payload)
+            return payments.sandbox_complete(
+                self.db, self.payments.providers["sandbox"], charge_id, payload
+            )
 
     @timer(interval=1)
     def deliver_sandbox_notifications(self):
-        payments.deliver_notifications(self.db, http_post, self.payments.secret, self.payments.webhook_url)
+        payments.deliver_notifications(
+            self.db, http_post, self.payments.secret, self.payments.webhook_url
+        )
 
     # --- fulfilment moves the order along (履约) -----------------------------------------------
 
@@ -224,3 +264,13 @@ class OrdersService(operations.OperatorEntrypoints):
     @event_handler("crm", "checkout_terms_changed")
     def on_checkout_terms_changed(self, payload):
         self.inbox.consume(payload, checkout_terms.record_change)
+
+    # --- a community suspended by the platform operator (see community_status) --------------------
+
+    @event_handler("crm", "community_suspended")
+    def on_community_suspended(self, payload):
+        self.inbox.consume(payload, community_status.record_suspended)
+
+    @event_handler("crm", "community_resumed")
+    def on_community_resumed(self, payload):
+        self.inbox.consume(payload, community_status.record_resumed)

@@ -17,12 +17,15 @@ from pathlib import Path
 
 import pytest
 import requests
+from argon2 import PasswordHasher
 
 from services.infra.topology import SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
 MANAGEMENT = "http://127.0.0.1:15672/api"
 AUTH = ("guest", "guest")
+OPERATOR_PHONE, OPERATOR_PASSWORD = "19900000001", "operator-secret-1"
+OPERATOR_PASSWORD_HASH = PasswordHasher().hash(OPERATOR_PASSWORD)
 
 
 def free_port():
@@ -63,24 +66,39 @@ class Stack:
         self.processes_per_service = processes
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "LINLI_DATA_DIR": str(data_dir), "LINLI_HTTP_PORT": str(self.port),
-                    "LINLI_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-                    "LINLI_DEMO": "0",  # no demo community: each test makes its own
-                    "LINLI_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
-                    # Notification channels may post to the tests' local receivers.
-                    "LINLI_ALLOW_PRIVATE_CHANNEL_HOSTS": "true",
-                    "LINLI_SERVICE_PROCESSES": str(processes),
-                    # Every process's metrics on a port of its own, none another stack holds.
-                    "LINLI_METRICS_PORT_BASE": str(free_port_range(len(SERVICES) * processes + 16))}
-        for key in ("LINLI_TOKEN_SECRET", "LINLI_WEBHOOK_SECRET", *(
-                f"LINLI_{name.upper()}_PROCESSES" for name in SERVICES)):
+        self.env = {
+            **os.environ,
+            "LINLI_DATA_DIR": str(data_dir),
+            "LINLI_HTTP_PORT": str(self.port),
+            "LINLI_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+            "LINLI_DEMO": "0",  # no demo community: each test makes its own
+            "LINLI_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+            # Notification channels may post to the tests' local receivers.
+            "LINLI_ALLOW_PRIVATE_CHANNEL_HOSTS": "true",
+            "LINLI_SERVICE_PROCESSES": str(processes),
+            # Every process's metrics on a port of its own, none another stack holds.
+            "LINLI_METRICS_PORT_BASE": str(free_port_range(len(SERVICES) * processes + 16)),
+            # The platform operator (tests/e2e/test_operator.py logs in with these).
+            "LINLI_OPERATOR_PHONE": OPERATOR_PHONE,
+            "LINLI_OPERATOR_PASSWORD_HASH": OPERATOR_PASSWORD_HASH,
+        }
+        for key in (
+            "LINLI_TOKEN_SECRET",
+            "LINLI_WEBHOOK_SECRET",
+            *(f"LINLI_{name.upper()}_PROCESSES" for name in SERVICES),
+        ):
             self.env.pop(key, None)  # the supervisor must make and keep its own
         self.process = None
 
     def start(self, timeout=120):
         self.log = open(self.data_dir / "run.out", "ab")
-        self.process = subprocess.Popen([sys.executable, "deploy/run.py"], cwd=REPO, env=self.env,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "deploy/run.py"],
+            cwd=REPO,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.output()
@@ -115,7 +133,6 @@ class Stack:
                 continue
         return alive
 
-
     def consumers(self, queue):
         """How many processes consume ``queue`` (RabbitMQ's management API)."""
         response = requests.get(f"{MANAGEMENT}/queues/{self.vhost}/{queue}", auth=AUTH, timeout=10)
@@ -126,8 +143,12 @@ class Stack:
 def _new_vhost(prefix):
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     requests.put(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
-    requests.put(f"{MANAGEMENT}/permissions/{name}/guest", auth=AUTH, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    requests.put(
+        f"{MANAGEMENT}/permissions/{name}/guest",
+        auth=AUTH,
+        timeout=10,
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+    ).raise_for_status()
     return name
 
 
@@ -189,8 +210,13 @@ class Deployment(Stack):
             os.environ.clear()
             os.environ.update(saved)
         (self.data_dir / "logs").mkdir(exist_ok=True)
-        subprocess.run([sys.executable, "deploy/bootstrap.py"], cwd=REPO, env=self.env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "deploy/bootstrap.py"],
+            cwd=REPO,
+            env=self.env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         started = time.monotonic()
         for name in self.commands():
             self.start_service(name)
@@ -205,8 +231,14 @@ class Deployment(Stack):
         # Its own session: a kill reaches the whole group. (No parent-death signal as run.py
         # sets: the kernel sends it when the forking *thread* ends, and scenarios restart
         # services from threads of their own.)
-        self.processes[name] = subprocess.Popen(self.commands()[name], cwd=REPO, env=self.env, stdout=log,
-                                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = subprocess.Popen(
+            self.commands()[name],
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
 
     def kill(self, name, signum=signal.SIGKILL):
@@ -228,8 +260,10 @@ class Deployment(Stack):
             try:
                 last = requests.get(f"{self.url}/health", timeout=5)
                 body = last.json()
-                if last.status_code == 200 or (services and all(
-                        body.get("services", {}).get(name) == "ok" for name in services)):
+                if last.status_code == 200 or (
+                    services
+                    and all(body.get("services", {}).get(name) == "ok" for name in services)
+                ):
                     return
             except (requests.RequestException, ValueError):
                 pass
@@ -256,4 +290,7 @@ class Deployment(Stack):
         return 0
 
     def database_url(self, service):
-        return self.env.get(f"LINLI_{service.upper()}_DATABASE_URL") or f"sqlite:///{self.data_dir / service}.db"
+        return (
+            self.env.get(f"LINLI_{service.upper()}_DATABASE_URL")
+            or f"sqlite:///{self.data_dir / service}.db"
+        )

@@ -1,7 +1,7 @@
 """crm's state changes hold with concurrent workers on PostgreSQL (SQLite has one writer and
 hides these races): a coupon and a points hold are given back once however many release them
 at the same moment, and the daily tag refresh, run by two workers at once, refreshes each
-community once."""
+community once; a community is suspended once however many suspend it at the same moment."""
 
 import os
 from datetime import UTC, datetime, timedelta
@@ -15,8 +15,11 @@ from sqlalchemy.orm import sessionmaker
 from services.crm import handlers, loyalty
 from services.crm.loyalty import coupons, ledger
 from services.crm.models import Account, Community, Coupon, Member, PointsEntry
+from services.crm.operator import communities
 from services.infra.context import Caller
 from services.infra.db import make_engine
+from services.infra.errors import Conflict
+from services.infra.messaging import OutboxMessage
 from services.infra.migrations import upgrade
 
 pytestmark = [
@@ -176,3 +179,43 @@ def test_two_workers_refresh_each_community_once(Session):
 
     assert sorted(refreshed) == sorted(tenants)
     assert sorted(runs[0] + runs[1]) == sorted(tenants) and again == []
+
+
+def test_concurrent_suspensions_of_one_community_suspend_it_once(Session):
+    """The platform operator's suspension is a compare-and-set: of workers suspending at the same
+    moment (each having read the community as active), one wins and emits the one event."""
+    community(Session, "suspended-once")
+    operator = Caller(account_id="operator", role="operator")
+
+    def suspend(n):
+        with Session() as session:
+            try:
+                with session.begin():
+                    session.scalars(
+                        select(Community).where(Community.slug == "suspended-once")
+                    ).one()
+                    eventlet.sleep(
+                        0.2
+                    )  # every worker has read it as active before the first commits
+                    communities.suspend(
+                        session, operator, "suspended-once", {"reason": f"reason {n}"}
+                    )
+                return "suspended"
+            except Conflict:
+                return "conflict"
+
+    outcomes = list(eventlet.GreenPool(WORKERS).imap(suspend, range(WORKERS)))
+    with Session() as session:
+        events = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.event_type == "community_suspended")
+        )
+        status = session.scalars(
+            select(Community.status).where(Community.slug == "suspended-once")
+        ).one()
+    assert (sorted(outcomes), events, status) == (
+        ["conflict"] * (WORKERS - 1) + ["suspended"],
+        1,
+        "suspended",
+    )

@@ -18,15 +18,26 @@ def session(make_session):
 
 
 def signup(session, anonymous, slug="sunny-garden", phone="13800000001", password=PASSWORD):
-    payload = {"community_name": "Sunny Garden", "slug": slug, "phone": phone, "password": password,
-               "display_name": "Auntie Wang"}
+    payload = {
+        "community_name": "Sunny Garden",
+        "slug": slug,
+        "phone": phone,
+        "password": password,
+        "display_name": "Auntie Wang",
+    }
     with session.begin():
         return crm_identity.signup_leader(session, anonymous, payload)
 
 
 def join(session, anonymous, slug="sunny-garden", phone="13900000001", password=PASSWORD, **extra):
-    payload = {"phone": phone, "password": password, "name": "Xiao Li", "building": "3",
-               "unit": "501", **extra}
+    payload = {
+        "phone": phone,
+        "password": password,
+        "name": "Xiao Li",
+        "building": "3",
+        "unit": "501",
+        **extra,
+    }
     with session.begin():
         return joining.join_community(session, anonymous, slug, payload)
 
@@ -46,7 +57,9 @@ def test_signup_creates_the_tenant_and_its_leader(session, anonymous):
     assert identity["community"]["slug"] == "sunny-garden"
     assert identity["tenant_id"] == identity["community"]["id"]
     (event,) = outbox(session)
-    assert event["event_type"] == "community_created" and event["tenant_id"] == identity["tenant_id"]
+    assert (
+        event["event_type"] == "community_created" and event["tenant_id"] == identity["tenant_id"]
+    )
     with session.begin():
         account = session.get(Account, identity["account_id"])
     assert account.password_hash.startswith("$argon2id$")
@@ -104,7 +117,9 @@ def test_join(session, anonymous):
 
     with pytest.raises(Conflict) as raised:
         join(session, anonymous)
-    assert "phone" in raised.value.extra["errors"] and raised.value.extra["reason"] == "already_member"
+    assert (
+        "phone" in raised.value.extra["errors"] and raised.value.extra["reason"] == "already_member"
+    )
     with pytest.raises(Conflict) as raised:  # the leader's phone (or a helper's, even removed)
         join(session, anonymous, phone="13800000001")
     assert raised.value.extra["reason"] == "phone_is_staff"
@@ -112,18 +127,39 @@ def test_join(session, anonymous):
         join(session, anonymous, slug="no-such-place", phone="13900000002")
     with session.begin():
         card = joining.get_community_card(session, "sunny-garden")
-    assert card == {"slug": "sunny-garden", "name": "Sunny Garden", "leader_display_name": "Auntie Wang",
-                    "members_total": 1}
+    assert card == {
+        "slug": "sunny-garden",
+        "name": "Sunny Garden",
+        "leader_display_name": "Auntie Wang",
+        "members_total": 1,
+        "suspended": False,
+        "suspended_reason": None,
+    }
 
 
 def order_event(order_id, member_id, tenant_id, total_cents, event_id=None):
     return {
-        "event_id": event_id or f"event-{order_id}", "event_type": "order_paid", "version": 1,
-        "occurred_at": "2026-11-24T10:00:00+00:00", "tenant_id": tenant_id, "correlation_id": None,
-        "data": {"order_id": order_id, "member_id": member_id, "total_cents": total_cents,
-                 "subtotal_cents": total_cents, "placed_at": "2026-11-24T10:00:00+00:00",
-                 "lines": [{"product_id": "p1", "name": "Apples", "quantity": 1,
-                            "unit_price_cents": total_cents}]},
+        "event_id": event_id or f"event-{order_id}",
+        "event_type": "order_paid",
+        "version": 1,
+        "occurred_at": "2026-11-24T10:00:00+00:00",
+        "tenant_id": tenant_id,
+        "correlation_id": None,
+        "data": {
+            "order_id": order_id,
+            "member_id": member_id,
+            "total_cents": total_cents,
+            "subtotal_cents": total_cents,
+            "placed_at": "2026-11-24T10:00:00+00:00",
+            "lines": [
+                {
+                    "product_id": "p1",
+                    "name": "Apples",
+                    "quantity": 1,
+                    "unit_price_cents": total_cents,
+                }
+            ],
+        },
     }
 
 
@@ -136,18 +172,24 @@ def test_get_me_with_order_stats(session, anonymous, caller):
         handlers.record_order_paid(session, order_event("o2", joined["member_id"], tenant, 750))
         handlers.record_order_paid(session, order_event("o2", joined["member_id"], tenant, 750))
         handlers.record_order_paid(session, order_event("o3", "someone-else", tenant, 9999))
-    me_caller = caller("member", tenant_id=tenant, account_id=joined["account_id"],
-                       member_id=joined["member_id"])
+    me_caller = caller(
+        "member", tenant_id=tenant, account_id=joined["account_id"], member_id=joined["member_id"]
+    )
     with session.begin():
         me = handlers.get_me(session, me_caller)
     assert me["role"] == "member" and me["account"]["phone"] == "13900000001"
-    assert me["member"]["order_stats"] == {"paid_orders": 2, "spent_cents": 2000,
-                                           "last_order_at": "2026-11-24T10:00:00+00:00"}
+    assert me["member"]["order_stats"] == {
+        "paid_orders": 2,
+        "spent_cents": 2000,
+        "last_order_at": "2026-11-24T10:00:00+00:00",
+    }
     assert "password" not in str(me) and "argon2" not in str(me)
 
     # Cancelled and wholly refunded orders leave the history; a partial refund does not.
     with session.begin():
-        handlers.record_order_cancelled(session, order_event("o1", joined["member_id"], tenant, 1250))
+        handlers.record_order_cancelled(
+            session, order_event("o1", joined["member_id"], tenant, 1250)
+        )
         partial = order_event("o2", joined["member_id"], tenant, 750)
         partial["data"]["whole"] = False
         handlers.record_order_refunded(session, partial)
@@ -158,22 +200,31 @@ def test_get_me_with_order_stats(session, anonymous, caller):
         handlers.record_order_refunded(session, whole)
     with session.begin():
         assert handlers.get_me(session, me_caller)["member"]["order_stats"] == {
-            "paid_orders": 0, "spent_cents": 0, "last_order_at": None}
+            "paid_orders": 0,
+            "spent_cents": 0,
+            "last_order_at": None,
+        }
 
     with session.begin():
-        leader_me = handlers.get_me(session, caller("leader", tenant_id=tenant,
-                                                    account_id=leader["account_id"]))
+        leader_me = handlers.get_me(
+            session, caller("leader", tenant_id=tenant, account_id=leader["account_id"])
+        )
     assert leader_me["member"] is None and leader_me["role"] == "leader"
     with pytest.raises(Unauthorized), session.begin():
-        handlers.get_me(session, caller("member", tenant_id="tenant-b",
-                                        account_id=joined["account_id"]))
+        handlers.get_me(
+            session, caller("member", tenant_id="tenant-b", account_id=joined["account_id"])
+        )
 
 
 def test_get_me_says_whether_the_member_opted_out_of_reminders(session, anonymous, caller):
     leader = signup(session, anonymous)
     joined = join(session, anonymous)
-    me_caller = caller("member", tenant_id=leader["tenant_id"], account_id=joined["account_id"],
-                       member_id=joined["member_id"])
+    me_caller = caller(
+        "member",
+        tenant_id=leader["tenant_id"],
+        account_id=joined["account_id"],
+        member_id=joined["member_id"],
+    )
     with session.begin():
         assert handlers.get_me(session, me_caller)["member"]["reminders_opt_out"] is False
     with session.begin():
@@ -192,7 +243,9 @@ def test_a_partial_refund_heard_before_the_payment_still_counts(session, anonymo
     with session.begin():
         handlers.record_order_refunded(session, refund)
     with session.begin():
-        handlers.record_order_paid(session, order_event("o1", member_id, tenant, 1000, event_id="paid-o1"))
+        handlers.record_order_paid(
+            session, order_event("o1", member_id, tenant, 1000, event_id="paid-o1")
+        )
     with session.begin():
         stats = profiles.order_stats(session, tenant, member_id)
     assert (stats["paid_orders"], stats["spent_cents"]) == (1, 600)

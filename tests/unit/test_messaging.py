@@ -10,7 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.infra import messaging
 from services.infra.db import Database, utcnow
-from services.infra.errors import NotFound
+from services.infra.errors import Conflict, NotFound
 from services.infra.messaging import (
     ENVELOPE,
     EventInbox,
@@ -75,9 +75,16 @@ def inbox(container):
 
 
 def envelope(event_id="event-1", **changes):
-    return {"event_id": event_id, "event_type": "order_placed", "version": 1,
-            "occurred_at": "2026-11-24T10:00:00+00:00", "tenant_id": "tenant-a",
-            "correlation_id": "corr-1", "data": {"order_id": "o1"}, **changes}
+    return {
+        "event_id": event_id,
+        "event_type": "order_placed",
+        "version": 1,
+        "occurred_at": "2026-11-24T10:00:00+00:00",
+        "tenant_id": "tenant-a",
+        "correlation_id": "corr-1",
+        "data": {"order_id": "o1"},
+        **changes,
+    }
 
 
 def all_rows(Session, model):
@@ -98,10 +105,22 @@ def make_due(Session):
 
 def test_emit_writes_the_envelope_to_the_outbox(Session):
     with Session() as session, session.begin():
-        sent = emit(session, "member_joined", {"member_id": "m1"}, tenant_id="tenant-a",
-                    correlation_id="corr-1")
-    assert set(sent) == {"event_id", "event_type", "version", "occurred_at", "tenant_id",
-                         "correlation_id", "data"}
+        sent = emit(
+            session,
+            "member_joined",
+            {"member_id": "m1"},
+            tenant_id="tenant-a",
+            correlation_id="corr-1",
+        )
+    assert set(sent) == {
+        "event_id",
+        "event_type",
+        "version",
+        "occurred_at",
+        "tenant_id",
+        "correlation_id",
+        "data",
+    }
     assert sent["event_type"] == "member_joined" and sent["version"] == 1
     assert sent["data"] == {"member_id": "m1"} and sent["tenant_id"] == "tenant-a"
     assert ENVELOPE.load(sent)["occurred_at"].utcoffset() == timedelta(0)
@@ -211,7 +230,8 @@ def test_replay_with_a_corrected_payload(inbox, Session):
 
 
 class FakePublisher:
-    """The relay's publisher: each batch all or nothing; ``fail_after`` batches, the broker goes down."""
+    """The relay's publisher: each batch all or nothing; ``fail_after`` batches, the broker goes
+    down."""
 
     def __init__(self, fail=False, fail_after=None):
         self.fail_after = 0 if fail else fail_after
@@ -232,8 +252,10 @@ def relay_for(container, publisher, batch_size=2):
 
 def emit_some(Session, count):
     with Session() as session, session.begin():
-        return [emit(session, "order_placed", {"n": n}, tenant_id="tenant-a", correlation_id=f"c{n}")
-                for n in range(count)]
+        return [
+            emit(session, "order_placed", {"n": n}, tenant_id="tenant-a", correlation_id=f"c{n}")
+            for n in range(count)
+        ]
 
 
 def test_relay_publishes_pending_in_order(container, Session):
@@ -243,7 +265,10 @@ def test_relay_publishes_pending_in_order(container, Session):
     assert relay.publish_pending() == 5
     assert [payload for payload, _, _ in publisher.published] == sent
     assert {key for _, key, _ in publisher.published} == {"order_placed"}
-    assert publisher.published[0][2] == {"nameko.tenant_id": "tenant-a", "nameko.correlation_id": "c0"}
+    assert publisher.published[0][2] == {
+        "nameko.tenant_id": "tenant-a",
+        "nameko.correlation_id": "c0",
+    }
     rows = all_rows(Session, OutboxMessage)
     assert all(row.published_at is not None and row.attempts == 1 for row in rows)
     assert relay.publish_pending() == 0
@@ -266,7 +291,11 @@ def test_a_batch_that_failed_is_published_again_whole_and_only_it(container, Ses
     relay = relay_for(container, FakePublisher(fail_after=1), batch_size=2)
     with pytest.raises(ConnectionError):
         relay.publish_pending()
-    assert [row.published_at is not None for row in all_rows(Session, OutboxMessage)] == [True, True, False]
+    assert [row.published_at is not None for row in all_rows(Session, OutboxMessage)] == [
+        True,
+        True,
+        False,
+    ]
     relay.publisher = FakePublisher()
     assert relay.publish_pending() == 1
     assert [payload for payload, _, _ in relay.publisher.published] == sent[2:]
@@ -290,8 +319,16 @@ def test_a_renamed_handler_keeps_its_events_under_its_declared_id(inbox, Session
 
 def test_a_parked_event_of_a_consumer_this_service_does_not_declare_stays_parked(inbox, Session):
     with Session() as session, session.begin():
-        session.add(ParkedEvent(event_id="event-9", consumer="gone:consumer", payload=envelope("event-9"),
-                                status="retrying", attempts=1, next_attempt_at=utcnow() - timedelta(seconds=1)))
+        session.add(
+            ParkedEvent(
+                event_id="event-9",
+                consumer="gone:consumer",
+                payload=envelope("event-9"),
+                status="retrying",
+                attempts=1,
+                next_attempt_at=utcnow() - timedelta(seconds=1),
+            )
+        )
     inbox.retry_due()
     row = parked(Session)
     assert row.status == "parked" and "no inbox consumer 'gone:consumer'" in row.last_error
@@ -317,5 +354,41 @@ def test_retries_are_counted_and_a_failed_event_marks_its_worker_failed(inbox, S
     assert inbox.consume(envelope("event-2"), handler) == "processed"
     assert metrics.outcome_of(None) == "ok"
     metrics._worker_outcome.set(None)
-    assert inbox.consume({"event_id": "event-3"}, handler) == "parked"  # malformed: the sender's fault
+    assert (
+        inbox.consume({"event_id": "event-3"}, handler) == "parked"
+    )  # malformed: the sender's fault
     assert metrics.outcome_of(None) == "error"
+
+
+def test_a_discarded_event_is_kept_and_never_retried(inbox, Session, behaviour):
+    behaviour.update(fail_times=10)
+    inbox.consume(envelope(), handler)
+    row = parked(Session)
+    with Session() as session, session.begin(), pytest.raises(Conflict):  # retrying, not parked yet
+        messaging.discard_parked_event(session, row.id)
+    for _ in range(5):
+        make_due(Session)
+        inbox.retry_due()
+    with Session() as session, session.begin():
+        assert messaging.discard_parked_event(session, row.id) == {
+            "id": row.id,
+            "status": "discarded",
+        }
+    with (
+        Session() as session,
+        session.begin(),
+        pytest.raises(Conflict),
+    ):  # twice: nothing to discard
+        messaging.discard_parked_event(session, row.id)
+    with Session() as session, session.begin(), pytest.raises(NotFound):
+        messaging.discard_parked_event(session, row.id + 100)
+    calls = behaviour["calls"]
+    assert inbox.consume(envelope(), handler) == "discarded"  # a redelivery does not revive it
+    make_due(Session)
+    inbox.retry_due()
+    assert behaviour["calls"] == calls + 1
+    assert parked(Session).status == "discarded"  # kept for the record
+    with Session() as session:
+        assert [e["status"] for e in messaging.parked_events(session, status="discarded")] == [
+            "discarded"
+        ]

@@ -11,10 +11,17 @@ from gateway import openapi
 from gateway.openapi import build_spec
 
 PUBLIC = {
-    "POST /api/v1/leaders/signup", "POST /api/v1/auth/login", "GET /api/v1/communities/{slug}",
-    "POST /api/v1/communities/{slug}/join", "GET /api/v1/payments/sandbox/pay/{charge_id}",
-    "POST /api/v1/payments/sandbox/pay/{charge_id}", "POST /api/v1/payments/sandbox/webhook",
-    "GET /health", "GET /livez", "GET /api/v1/openapi.json",
+    "POST /api/v1/leaders/signup",
+    "POST /api/v1/auth/login",
+    "POST /api/v1/operator/login",
+    "GET /api/v1/communities/{slug}",
+    "POST /api/v1/communities/{slug}/join",
+    "GET /api/v1/payments/sandbox/pay/{charge_id}",
+    "POST /api/v1/payments/sandbox/pay/{charge_id}",
+    "POST /api/v1/payments/sandbox/webhook",
+    "GET /health",
+    "GET /livez",
+    "GET /api/v1/openapi.json",
 }
 # No token, no id, no body, no query: nothing to answer 4xx for (.redocly.lint-ignore.yaml).
 NO_4XX = {"GET /health", "GET /livez", "GET /api/v1/openapi.json"}
@@ -26,8 +33,11 @@ def spec():
 
 
 def operations(spec):
-    return {f"{method.upper()} {path}": operation
-            for path, entries in spec["paths"].items() for method, operation in entries.items()}
+    return {
+        f"{method.upper()} {path}": operation
+        for path, entries in spec["paths"].items()
+        for method, operation in entries.items()
+    }
 
 
 def test_every_operation_has_a_unique_operation_id_named_after_its_handler(spec):
@@ -50,13 +60,16 @@ def test_every_operation_declares_its_4xx_answers_as_shared_problem_responses(sp
     shared = spec["components"]["responses"]
     for key, operation in operations(spec).items():
         responses = operation["responses"]
-        problems = {status: answer for status, answer in responses.items() if status.startswith("4")}
+        problems = {
+            status: answer for status, answer in responses.items() if status.startswith("4")
+        }
         assert bool(problems) == (key not in NO_4XX), key
         for status, answer in problems.items():
             name = answer["$ref"].removeprefix("#/components/responses/")
             assert name == openapi.PROBLEMS[int(status)][0], (key, status)
             assert shared[name]["content"]["application/problem+json"]["schema"] == {
-                "$ref": "#/components/schemas/Problem"}
+                "$ref": "#/components/schemas/Problem"
+            }
         assert responses["default"] == {"$ref": "#/components/responses/Problem"}, key
         if key not in PUBLIC:
             assert "401" in problems, key
@@ -73,7 +86,9 @@ def test_every_operation_declares_its_4xx_answers_as_shared_problem_responses(sp
 
 
 def test_the_document_names_its_server(spec):
-    assert spec["servers"] == [{"url": "https://linli.example.cn", "description": "This Linli installation"}]
+    assert spec["servers"] == [
+        {"url": "https://linli.example.cn", "description": "This Linli installation"}
+    ]
     assert build_spec()["servers"][0]["url"] == "/"  # relative: the origin that served it
 
 
@@ -90,13 +105,23 @@ def test_the_headers_a_route_reads_are_parameters(spec):
     every = operations(spec)
 
     def headers(key):
-        return {p["name"]: p["required"] for p in every[key].get("parameters", []) if p["in"] == "header"}
+        return {
+            p["name"]: p["required"]
+            for p in every[key].get("parameters", [])
+            if p["in"] == "header"
+        }
 
-    for key in ("POST /api/v1/orders", "POST /api/v1/orders/{order_id}/pay", "POST /api/v1/orders/{order_id}/mark-paid",
-                "POST /api/v1/orders/{order_id}/refund", "POST /api/v1/rewards/{reward_id}/redeem"):
+    for key in (
+        "POST /api/v1/orders",
+        "POST /api/v1/orders/{order_id}/pay",
+        "POST /api/v1/orders/{order_id}/mark-paid",
+        "POST /api/v1/orders/{order_id}/refund",
+        "POST /api/v1/rewards/{reward_id}/redeem",
+    ):
         assert headers(key) == {"Idempotency-Key": False}, key
         assert "422" in every[key]["responses"], key  # a malformed key
     assert headers("POST /api/v1/payments/sandbox/webhook") == {
-        "Linli-Sandbox-Timestamp": True, "Linli-Sandbox-Signature": True}
+        "Linli-Sandbox-Timestamp": True,
+        "Linli-Sandbox-Signature": True,
+    }
     assert headers("GET /api/v1/orders") == {}
-

@@ -20,20 +20,28 @@ from services.infra.topology import SERVICES
 
 def service_class(name):
     module = importlib.import_module(f"services.{name}.service")
-    (cls,) = [value for value in vars(module).values() if isinstance(value, type) and getattr(value, "name", None) == name]
+    (cls,) = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and getattr(value, "name", None) == name
+    ]
     return cls
 
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_every_service_deletes_the_queues_of_the_retired_handlers(name):
-    (retired,) = [value for value in vars(service_class(name)).values() if isinstance(value, RetiredHandlers)]
+    (retired,) = [
+        value for value in vars(service_class(name)).values() if isinstance(value, RetiredHandlers)
+    ]
     assert retired.handlers == RETIRED_HANDLERS
 
 
 @pytest.mark.parametrize("name", ["crm", "fulfillment", "referral"])
 def test_the_order_placed_handlers_are_retired_once_for_all(name):
     assert ("orders", "order_placed", "on_order_placed") in RETIRED_HANDLERS
-    assert f"evt-orders-order_placed--{name}.on_order_placed" in retired_queues(service_class(name), name)
+    assert f"evt-orders-order_placed--{name}.on_order_placed" in retired_queues(
+        service_class(name), name
+    )
 
 
 def test_a_handler_a_service_still_has_keeps_its_queue():
@@ -48,10 +56,15 @@ def test_a_handler_a_service_still_has_keeps_its_queue():
         def on_order_paid(self, payload):
             pass
 
-    handlers = [("orders", "order_placed", "on_order_placed"), ("orders", "order_cancelled", "on_order_paid"),
-                ("orders", "order_refunded", "on_order_refunded")]
+    handlers = [
+        ("orders", "order_placed", "on_order_placed"),
+        ("orders", "order_cancelled", "on_order_paid"),
+        ("orders", "order_refunded", "on_order_refunded"),
+    ]
     assert retired_queues(Listening, "listening", handlers) == [
-        "evt-orders-order_cancelled--listening.on_order_paid", "evt-orders-order_refunded--listening.on_order_refunded"]
+        "evt-orders-order_cancelled--listening.on_order_paid",
+        "evt-orders-order_refunded--listening.on_order_refunded",
+    ]
 
 
 # --- inbox consumers ---------------------------------------------------------------------------
@@ -69,6 +82,8 @@ CONSUMER_IDS = {
         "services.orders.after_sale_events:apply_after_sale_rejected",
         "services.orders.after_sale_events:apply_compensation_granted",
         "services.orders.checkout_terms:record_change",
+        "services.orders.community_status:record_resumed",
+        "services.orders.community_status:record_suspended",
         "services.orders.fulfilment_events:apply_order_dispatched",
         "services.orders.fulfilment_events:apply_order_packed",
         "services.orders.fulfilment_events:apply_order_picked_up",
@@ -125,7 +140,10 @@ def consumed(name):
     cls, found = service_class(name), {}
     for attribute in dir(cls):
         method = getattr(cls, attribute)
-        if any(isinstance(entrypoint, EventHandler) for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ())):
+        if any(
+            isinstance(entrypoint, EventHandler)
+            for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ())
+        ):
             recorder = Recorder()
             method(types.SimpleNamespace(inbox=recorder), {})
             (found[attribute],) = recorder.handlers
@@ -136,9 +154,14 @@ def consumed(name):
 def test_every_consumer_of_every_service_has_its_declared_id(name):
     handlers = consumed(name)
     assert handlers, name
-    undeclared = sorted(attribute for attribute, handler in handlers.items()
-                        if not hasattr(handler, "inbox_consumer_id"))
-    assert not undeclared, f"{name}: entrypoints whose use case has no @inbox_consumer(...): {undeclared}"
+    undeclared = sorted(
+        attribute
+        for attribute, handler in handlers.items()
+        if not hasattr(handler, "inbox_consumer_id")
+    )
+    assert not undeclared, (
+        f"{name}: entrypoints whose use case has no @inbox_consumer(...): {undeclared}"
+    )
     assert {consumer_id_of(handler) for handler in handlers.values()} == CONSUMER_IDS[name]
 
 
@@ -164,7 +187,9 @@ def test_an_id_cannot_be_declared_for_two_functions():
         pass
 
     inbox_consumer("tests.declarations:only_once")(first)
-    inbox_consumer("tests.declarations:only_once")(first)  # declaring the same one again is harmless
+    inbox_consumer("tests.declarations:only_once")(
+        first
+    )  # declaring the same one again is harmless
     with pytest.raises(ValueError):
         inbox_consumer("tests.declarations:only_once")(second)
     with pytest.raises(ValueError):

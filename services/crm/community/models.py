@@ -19,6 +19,10 @@ class Community(Base):
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    # The platform operator may suspend a community (its members cannot order); nothing is deleted.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    suspended_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    suspended_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class PeriodicClaim(Base):

@@ -25,7 +25,9 @@ class AdmissionInput(StrictSchema):
 
     @post_load
     def _distinct(self, data, **kwargs):
-        data["allowed_buildings"] = list(dict.fromkeys(name.strip() for name in data["allowed_buildings"]))
+        data["allowed_buildings"] = list(
+            dict.fromkeys(name.strip() for name in data["allowed_buildings"])
+        )
         return data
 
 
@@ -74,5 +76,20 @@ SETTINGS_INPUT = SettingsInput()
 
 def community_view(community):
     """A community as anyone who may see it sees it (no settings)."""
-    return {"id": community.id, "slug": community.slug, "name": community.name,
-            "leader_display_name": community.leader_display_name, "timezone": community.timezone}
+    return {
+        "id": community.id,
+        "slug": community.slug,
+        "name": community.name,
+        "leader_display_name": community.leader_display_name,
+        "timezone": community.timezone,
+        **suspension_view(community),
+    }
+
+
+def suspension_view(community):
+    """What members see of a suspension (a notice, and no ordering): ``suspended`` and why."""
+    suspended = community.status == "suspended"
+    return {
+        "suspended": suspended,
+        "suspended_reason": community.suspended_reason if suspended else None,
+    }

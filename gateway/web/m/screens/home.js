@@ -20,6 +20,13 @@ export async function homeScreen(body) {
       h("h1", {}, me.community.name),
       h("p", {}, t("home.hello", { name: me.account.display_name })),
     ),
+    me.community.suspended
+      ? h(
+          "div.problem",
+          { id: "community-suspended", role: "alert" },
+          t("community.suspended_notice", { reason: me.community.suspended_reason || "" }),
+        )
+      : null,
     current.length ? h("h2", {}, t("home.live")) : null,
     current.map((live) =>
       h(
