@@ -11,13 +11,17 @@ PARKED_STATUSES = ("retrying", "parked", "resolved", "discarded")
 
 class OperatorLogin(StrictSchema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=128)
+    )
 
 
 class OperatorSession(Schema):
     token = fields.String()
     role = fields.String()
-    community = fields.Dict(allow_none=True, metadata={"description": "always null: an operator has none"})
+    community = fields.Dict(
+        allow_none=True, metadata={"description": "always null: an operator has none"}
+    )
 
 
 class ServicesHealth(Schema):
@@ -26,7 +30,9 @@ class ServicesHealth(Schema):
 
 
 class ParkedQuery(StrictSchema):
-    service = fields.String(validate=validate.OneOf(SERVICES), metadata={"description": "one service; all if absent"})
+    service = fields.String(
+        validate=validate.OneOf(SERVICES), metadata={"description": "one service; all if absent"}
+    )
     status = fields.String(validate=validate.OneOf(PARKED_STATUSES))
 
 
@@ -45,7 +51,9 @@ class ParkedEvent(Schema):
 
 class ParkedList(Schema):
     items = fields.List(fields.Nested(ParkedEvent))
-    unavailable = fields.List(fields.String(), metadata={"description": "services that did not answer"})
+    unavailable = fields.List(
+        fields.String(), metadata={"description": "services that did not answer"}
+    )
 
 
 class Replay(StrictSchema):
@@ -70,7 +78,9 @@ class CommunityRow(Schema):
     slug = fields.String()
     leader = fields.Dict()
     members_total = fields.Integer()
-    orders_last_30_days = fields.Integer(metadata={"description": "orders paid in the last 30 days"})
+    orders_last_30_days = fields.Integer(
+        metadata={"description": "orders paid in the last 30 days"}
+    )
     created_at = fields.String()
     status = fields.String()
     suspended_reason = fields.String(allow_none=True)
@@ -105,7 +115,9 @@ class DeliveryRow(Schema):
 
 
 class AuditQuery(PageSchema):
-    action = fields.String(validate=validate.OneOf(("login", "replay", "discard", "suspend", "resume")))
+    action = fields.String(
+        validate=validate.OneOf(("login", "replay", "discard", "suspend", "resume"))
+    )
 
 
 class AuditEntry(Schema):

@@ -33,10 +33,20 @@ def _apply(session, event, suspended):
         return  # not this community's own event: nothing to trust
     row = session.get(CommunityStatus, event["tenant_id"])
     if row is None:
-        session.add(CommunityStatus(tenant_id=event["tenant_id"], suspended=suspended,
-                                    reason=data["reason"] if suspended else None, changed_at=data["at"]))
+        session.add(
+            CommunityStatus(
+                tenant_id=event["tenant_id"],
+                suspended=suspended,
+                reason=data["reason"] if suspended else None,
+                changed_at=data["at"],
+            )
+        )
     elif row.changed_at < data["at"]:
-        row.suspended, row.reason, row.changed_at = suspended, data["reason"] if suspended else None, data["at"]
+        row.suspended, row.reason, row.changed_at = (
+            suspended,
+            data["reason"] if suspended else None,
+            data["at"],
+        )
 
 
 @inbox_consumer("services.orders.community_status:record_suspended")
@@ -54,12 +64,18 @@ def suspended_among(session, tenant_ids):
     if not tenant_ids:
         return {}
     with session.begin():
-        rows = session.execute(select(CommunityStatus.tenant_id, CommunityStatus.reason).where(
-            CommunityStatus.tenant_id.in_(sorted(tenant_ids)), CommunityStatus.suspended.is_(True))).all()
+        rows = session.execute(
+            select(CommunityStatus.tenant_id, CommunityStatus.reason).where(
+                CommunityStatus.tenant_id.in_(sorted(tenant_ids)),
+                CommunityStatus.suspended.is_(True),
+            )
+        ).all()
     return dict(rows)
 
 
 def check_active(suspended, tenant_id):
     if tenant_id in suspended:
-        raise Conflict("This community is suspended by the platform: ordering is paused.",
-                       {"reason": "community_suspended", "suspended_reason": suspended[tenant_id]})
+        raise Conflict(
+            "This community is suspended by the platform: ordering is paused.",
+            {"reason": "community_suspended", "suspended_reason": suspended[tenant_id]},
+        )

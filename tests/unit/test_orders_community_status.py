@@ -25,8 +25,11 @@ def place(session, member):
 
 
 def hear(session, consumer, at, tenant_id=TENANT, **data):
-    event = envelope("community_status", {"community_id": tenant_id, "at": at.isoformat(), **data},
-                     tenant_id=tenant_id)
+    event = envelope(
+        "community_status",
+        {"community_id": tenant_id, "at": at.isoformat(), **data},
+        tenant_id=tenant_id,
+    )
     with session.begin():
         consumer(session, event)
 
@@ -55,7 +58,9 @@ def test_a_suspended_community_cannot_order_until_resumed(session, caller):
 
 
 def test_a_late_event_does_not_undo_a_newer_one(session, caller):
-    hear(session, community_status.record_resumed, AT + timedelta(hours=1))  # overtook the suspension
+    hear(
+        session, community_status.record_resumed, AT + timedelta(hours=1)
+    )  # overtook the suspension
     hear(session, community_status.record_suspended, AT, reason="old")
     assert place(session, caller("member", member_id="m1"))["status"] == "pending_payment"
     hear(session, community_status.record_suspended, AT + timedelta(hours=2), reason="again")

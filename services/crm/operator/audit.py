@@ -28,7 +28,10 @@ def operator_login(session, config, payload):
     member's login. Manages its own transactions; every attempt is audited."""
     data = load(LOGIN_INPUT, payload)
     # str(): nameko's config reads an unquoted phone from the environment as a number
-    phone, password_hash = str(config.get("OPERATOR_PHONE") or ""), str(config.get("OPERATOR_PASSWORD_HASH") or "")
+    phone, password_hash = (
+        str(config.get("OPERATOR_PHONE") or ""),
+        str(config.get("OPERATOR_PASSWORD_HASH") or ""),
+    )
     target = masked(data["phone"])
     try:
         attempt = login_limit.begin_attempt(session, data["phone"], LOGIN_SLOT, [LOGIN_SLOT])
@@ -41,7 +44,12 @@ def operator_login(session, config, payload):
         raise Unauthorized("Wrong phone number or password.")
     login_limit.succeeded(session, attempt)
     _record_apart(session, OPERATOR_ACCOUNT, "login", target, "ok", {})
-    return {"account_id": OPERATOR_ACCOUNT, "tenant_id": None, "role": "operator", "community": None}
+    return {
+        "account_id": OPERATOR_ACCOUNT,
+        "tenant_id": None,
+        "role": "operator",
+        "community": None,
+    }
 
 
 def masked(phone):
@@ -50,7 +58,11 @@ def masked(phone):
 
 
 def record(session, actor, action, target, outcome, details=None):
-    session.add(OperatorAudit(actor=actor, action=action, target=target, outcome=outcome, details=details or {}))
+    session.add(
+        OperatorAudit(
+            actor=actor, action=action, target=target, outcome=outcome, details=details or {}
+        )
+    )
 
 
 def _record_apart(session, *args):
@@ -62,7 +74,9 @@ def record_action(session, caller, payload):
     """The gateway records an action it did on another service (replay, discard)."""
     require_operator(caller)
     data = load(AUDIT_ENTRY_INPUT, payload)
-    record(session, caller.account_id, data["action"], data["target"], data["outcome"], data["details"])
+    record(
+        session, caller.account_id, data["action"], data["target"], data["outcome"], data["details"]
+    )
     return {"recorded": True}
 
 
@@ -75,7 +89,14 @@ def audited(session, caller, action, target, work):
             result = work()
             record(session, caller.account_id, action, target, "ok", {})
     except DomainError as exc:
-        _record_apart(session, caller.account_id, action, target, "refused", {"status": exc.status, "detail": exc.detail})
+        _record_apart(
+            session,
+            caller.account_id,
+            action,
+            target,
+            "refused",
+            {"status": exc.status, "detail": exc.detail},
+        )
         raise
     return result
 
@@ -87,6 +108,16 @@ def list_audit(session, caller, query):
     if args["action"]:
         statement = statement.where(OperatorAudit.action == args["action"])
     statement = newest_first(statement, OperatorAudit, decode_cursor(args["cursor"]), args["limit"])
-    items = [{"id": row.id, "actor": row.actor, "action": row.action, "target": row.target, "outcome": row.outcome,
-              "details": row.details, "created_at": row.created_at.isoformat()} for row in session.scalars(statement)]
+    items = [
+        {
+            "id": row.id,
+            "actor": row.actor,
+            "action": row.action,
+            "target": row.target,
+            "outcome": row.outcome,
+            "details": row.details,
+            "created_at": row.created_at.isoformat(),
+        }
+        for row in session.scalars(statement)
+    ]
     return page(items, args["limit"])

@@ -33,23 +33,51 @@ def list_communities(session, caller, query, now=None):
     statement = select(Community)
     if args["status"]:
         statement = statement.where(Community.status == args["status"])
-    rows = list(session.scalars(newest_first(statement, Community, decode_cursor(args["cursor"]), args["limit"])))
+    rows = list(
+        session.scalars(
+            newest_first(statement, Community, decode_cursor(args["cursor"]), args["limit"])
+        )
+    )
     ids = [row.id for row in rows]
-    members = dict(session.execute(select(Member.tenant_id, func.count(Member.id)).where(
-        Member.tenant_id.in_(ids), Member.status == "active").group_by(Member.tenant_id)).all())
+    members = dict(
+        session.execute(
+            select(Member.tenant_id, func.count(Member.id))
+            .where(Member.tenant_id.in_(ids), Member.status == "active")
+            .group_by(Member.tenant_id)
+        ).all()
+    )
     since = (now or utcnow()) - ACTIVITY_WINDOW
-    orders = dict(session.execute(select(Purchase.tenant_id, func.count(Purchase.order_id)).where(
-        Purchase.tenant_id.in_(ids), Purchase.placed_at >= since).group_by(Purchase.tenant_id)).all())
-    leaders = {account.tenant_id: account for account in session.scalars(
-        select(Account).where(Account.tenant_id.in_(ids), Account.role == "leader"))}
-    items = [{
-        "id": row.id, "name": row.name, "slug": row.slug, "created_at": row.created_at.isoformat(),
-        "leader": {"display_name": row.leader_display_name,
-                   "phone": leaders[row.id].phone if row.id in leaders else None},
-        "members_total": members.get(row.id, 0), "orders_last_30_days": orders.get(row.id, 0),
-        "status": row.status, "suspended_reason": row.suspended_reason,
-        "suspended_at": row.suspended_at.isoformat() if row.suspended_at else None,
-    } for row in rows]
+    orders = dict(
+        session.execute(
+            select(Purchase.tenant_id, func.count(Purchase.order_id))
+            .where(Purchase.tenant_id.in_(ids), Purchase.placed_at >= since)
+            .group_by(Purchase.tenant_id)
+        ).all()
+    )
+    leaders = {
+        account.tenant_id: account
+        for account in session.scalars(
+            select(Account).where(Account.tenant_id.in_(ids), Account.role == "leader")
+        )
+    }
+    items = [
+        {
+            "id": row.id,
+            "name": row.name,
+            "slug": row.slug,
+            "created_at": row.created_at.isoformat(),
+            "leader": {
+                "display_name": row.leader_display_name,
+                "phone": leaders[row.id].phone if row.id in leaders else None,
+            },
+            "members_total": members.get(row.id, 0),
+            "orders_last_30_days": orders.get(row.id, 0),
+            "status": row.status,
+            "suspended_reason": row.suspended_reason,
+            "suspended_at": row.suspended_at.isoformat() if row.suspended_at else None,
+        }
+        for row in rows
+    ]
     return page(items, args["limit"])
 
 
@@ -58,8 +86,12 @@ def _change(session, slug, expected, values):
     community = session.scalars(select(Community).where(Community.slug == slug)).first()
     if community is None:
         raise NotFound(f"No community {slug}.")
-    changed = session.execute(update(Community).where(Community.id == community.id, Community.status == expected)
-                              .values(**values).execution_options(synchronize_session=False)).rowcount
+    changed = session.execute(
+        update(Community)
+        .where(Community.id == community.id, Community.status == expected)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if not changed:
         raise Conflict(f"The community is not {expected}.", {"reason": f"community_not_{expected}"})
     session.refresh(community)
@@ -69,20 +101,43 @@ def _change(session, slug, expected, values):
 def suspend(session, caller, slug, payload, now=None):
     data = load(SUSPEND_INPUT, payload)
     now = now or utcnow()
-    community = _change(session, slug, ACTIVE, {"status": SUSPENDED, "suspended_reason": data["reason"],
-                                                 "suspended_at": now})
-    emit(session, events.COMMUNITY_SUSPENDED, {"community_id": community.id, "slug": community.slug,
-                                                "reason": data["reason"], "at": now.isoformat()},
-         tenant_id=community.id, correlation_id=caller.correlation_id)
-    return {"slug": community.slug, "status": community.status, "suspended_reason": community.suspended_reason}
+    community = _change(
+        session,
+        slug,
+        ACTIVE,
+        {"status": SUSPENDED, "suspended_reason": data["reason"], "suspended_at": now},
+    )
+    emit(
+        session,
+        events.COMMUNITY_SUSPENDED,
+        {
+            "community_id": community.id,
+            "slug": community.slug,
+            "reason": data["reason"],
+            "at": now.isoformat(),
+        },
+        tenant_id=community.id,
+        correlation_id=caller.correlation_id,
+    )
+    return {
+        "slug": community.slug,
+        "status": community.status,
+        "suspended_reason": community.suspended_reason,
+    }
 
 
 def resume(session, caller, slug, now=None):
     now = now or utcnow()
-    community = _change(session, slug, SUSPENDED, {"status": ACTIVE, "suspended_reason": None, "suspended_at": None})
-    emit(session, events.COMMUNITY_RESUMED, {"community_id": community.id, "slug": community.slug,
-                                              "at": now.isoformat()},
-         tenant_id=community.id, correlation_id=caller.correlation_id)
+    community = _change(
+        session, slug, SUSPENDED, {"status": ACTIVE, "suspended_reason": None, "suspended_at": None}
+    )
+    emit(
+        session,
+        events.COMMUNITY_RESUMED,
+        {"community_id": community.id, "slug": community.slug, "at": now.isoformat()},
+        tenant_id=community.id,
+        correlation_id=caller.correlation_id,
+    )
     return {"slug": community.slug, "status": community.status, "suspended_reason": None}
 
 
@@ -90,12 +145,25 @@ def list_deliveries(session, caller, query):
     """Notification deliveries across communities (failed by default), newest first."""
     require_operator(caller)
     args = load(DELIVERIES_QUERY, query)
-    statement = select(Delivery, Community.slug).join(Community, Community.id == Delivery.tenant_id).where(
-        Delivery.status == args["status"])
+    statement = (
+        select(Delivery, Community.slug)
+        .join(Community, Community.id == Delivery.tenant_id)
+        .where(Delivery.status == args["status"])
+    )
     statement = newest_first(statement, Delivery, decode_cursor(args["cursor"]), args["limit"])
-    items = [{"id": row.id, "community": slug, "channel_id": row.channel_id, "kind": row.kind,
-              "subject": row.subject, "status": row.status, "attempts": row.attempts, "last_error": row.last_error,
-              "created_at": row.created_at.isoformat(),
-              "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None}
-             for row, slug in session.execute(statement)]
+    items = [
+        {
+            "id": row.id,
+            "community": slug,
+            "channel_id": row.channel_id,
+            "kind": row.kind,
+            "subject": row.subject,
+            "status": row.status,
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+            "created_at": row.created_at.isoformat(),
+            "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        }
+        for row, slug in session.execute(statement)
+    ]
     return page(items, args["limit"])

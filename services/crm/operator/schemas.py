@@ -24,7 +24,9 @@ class CommunitiesQuery(PageSchema):
 
 
 class DeliveriesQuery(PageSchema):
-    status = fields.String(load_default="failed", validate=validate.OneOf(("failed", "pending", "delivered")))
+    status = fields.String(
+        load_default="failed", validate=validate.OneOf(("failed", "pending", "delivered"))
+    )
 
 
 class AuditQuery(PageSchema):
@@ -41,5 +43,9 @@ class AuditEntryInput(StrictSchema):
 
 
 LOGIN_INPUT, SUSPEND_INPUT = OperatorLoginInput(), SuspendInput()
-COMMUNITIES_QUERY, DELIVERIES_QUERY, AUDIT_QUERY = CommunitiesQuery(), DeliveriesQuery(), AuditQuery()
+COMMUNITIES_QUERY, DELIVERIES_QUERY, AUDIT_QUERY = (
+    CommunitiesQuery(),
+    DeliveriesQuery(),
+    AuditQuery(),
+)
 AUDIT_ENTRY_INPUT = AuditEntryInput()
