@@ -29,7 +29,8 @@ fuzz:
 	LINLI_CHAOS=1 .venv/bin/pytest -p no:cacheprovider -s -v $(PYTEST_ARGS) tests/chaos/test_fuzz.py
 
 lint:
-	.venv/bin/ruff check services gateway tests deploy
+	.venv/bin/ruff check services gateway tests deploy bench
+	.venv/bin/ruff format --check services gateway tests deploy bench
 	.venv/bin/lint-imports
 	bash deploy/lint-web.sh
 	bash deploy/lint-openapi.sh

@@ -19,7 +19,8 @@ run_pytest() {
 }
 
 echo "== lint"
-.venv/bin/ruff check services gateway tests deploy
+.venv/bin/ruff check services gateway tests deploy bench
+.venv/bin/ruff format --check services gateway tests deploy bench
 .venv/bin/lint-imports
 bash deploy/lint-web.sh
 bash deploy/lint-openapi.sh

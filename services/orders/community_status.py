@@ -7,24 +7,15 @@ has heard: an unknown community is active. The two events travel on separate que
 change applies only if it is newer (crm's ``at``) than the one the copy holds.
 """
 
-from marshmallow import fields
 from sqlalchemy import select
 
 from services.infra.errors import Conflict
 from services.infra.messaging import inbox_consumer
-from services.infra.schemas import TolerantSchema, load
+from services.infra.schemas import load
+from services.orders import events
 from services.orders.models import CommunityStatus
 
-
-class StatusChangedData(TolerantSchema):
-    """``crm.community_suspended`` (with its reason) / ``crm.community_resumed``."""
-
-    community_id = fields.String(required=True)
-    reason = fields.String(load_default=None, allow_none=True)
-    at = fields.AwareDateTime(required=True)
-
-
-STATUS_CHANGED = StatusChangedData()
+STATUS_CHANGED = events.CommunityStatusChangedData()
 
 
 def _apply(session, event, suspended):
@@ -60,7 +51,8 @@ def record_resumed(session, event):
 
 
 def suspended_among(session, tenant_ids):
-    """``{tenant_id: reason}`` of the communities among ``tenant_ids`` orders heard suspended."""
+    """``{tenant_id: reason}`` of the communities among ``tenant_ids`` orders heard suspended.
+    A read in a transaction of its own: ``place_orders`` owns its transactions, one per step."""
     if not tenant_ids:
         return {}
     with session.begin():

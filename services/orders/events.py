@@ -62,3 +62,11 @@ class CompensationGrantedData(TolerantSchema):
     case_id = fields.String(load_default=None, allow_none=True)
     case_kind = fields.String(load_default=None, allow_none=True)
     case_opened_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class CommunityStatusChangedData(TolerantSchema):
+    """``crm.community_suspended`` (with its reason) / ``crm.community_resumed``."""
+
+    community_id = fields.String(required=True)
+    reason = fields.String(load_default=None, allow_none=True)
+    at = fields.AwareDateTime(required=True)

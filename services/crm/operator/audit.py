@@ -66,6 +66,7 @@ def record(session, actor, action, target, outcome, details=None):
 
 
 def _record_apart(session, *args):
+    """A refusal's record, in a transaction of its own: the refused change's rolls back."""
     with session.begin():
         record(session, *args)
 
