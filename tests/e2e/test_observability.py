@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 import requests
+from conftest import Stack, _new_vhost
+from test_walking_skeleton import api, eventually
 
 from services.infra.topology import SERVICES
-from tests.e2e.conftest import Stack, _new_vhost
-from tests.e2e.test_walking_skeleton import api, eventually
 
 pytestmark = pytest.mark.e2e
 

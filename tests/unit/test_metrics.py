@@ -7,6 +7,7 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
+from conftest import TENANT
 from nameko.containers import ServiceContainer, WorkerContext
 from nameko.timer import timer
 from prometheus_client import REGISTRY
@@ -19,7 +20,6 @@ from services.infra.errors import Conflict
 from services.infra.messaging import OutboxMessage, ParkedEvent, emit
 from services.infra.metrics import Metrics, OutboxCollector
 from services.infra.topology import SERVICES
-from tests.unit.conftest import TENANT
 
 
 class Base(DeclarativeBase):
