@@ -52,7 +52,17 @@ def free_port_range(count, attempts=50):
 
 @pytest.fixture(scope="session")
 def vhost():
+    """The session's stack's vhost: a test starting a stack of its own takes ``own_vhost``, or
+    the two stacks would take each other's messages."""
     name = _new_vhost("linli-e2e")
+    yield name
+    requests.delete(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=10)
+
+
+@pytest.fixture
+def own_vhost():
+    """A vhost for one test's own stack, deleted after it."""
+    name = _new_vhost("linli-e2e-own")
     yield name
     requests.delete(f"{MANAGEMENT}/vhosts/{name}", auth=AUTH, timeout=10)
 

@@ -70,8 +70,8 @@ def _count(url, sql):
         return cursor.fetchone()[0]
 
 
-def test_the_stack_runs_on_postgresql_urls_as_documented(tmp_path, vhost, documented_urls):
-    stack = _e2e().Stack(tmp_path, vhost)
+def test_the_stack_runs_on_postgresql_urls_as_documented(tmp_path, own_vhost, documented_urls):
+    stack = _e2e().Stack(tmp_path, own_vhost)
     stack.env.update(
         {f"LINLI_{service.upper()}_DATABASE_URL": url for service, url in documented_urls.items()}
     )
