@@ -16,6 +16,7 @@ rather than drawing boxes for every character.
 
 import io
 import os
+import unicodedata
 from functools import lru_cache
 
 import qrcode
@@ -112,11 +113,19 @@ def qr_box(data):
     return (WIDTH - side) // 2, QR_TOP, side
 
 
+def one_line(text):
+    """``text`` as one drawable line: line and paragraph breaks and control characters (a
+    leader's product name may hold any) become spaces; the layout engine refuses them."""
+    return "".join(
+        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text
+    )
+
+
 def _wrap(draw, text, typeface, width, max_lines):
     """Break ``text`` to ``width`` pixels character by character (Chinese has no spaces);
     the last line gets an ellipsis if the text goes on."""
     lines, line = [], ""
-    for char in text.replace("\n", " "):
+    for char in one_line(text):
         if draw.textlength(line + char, font=typeface) <= width:
             line += char
             continue
@@ -136,7 +145,7 @@ def _wrap(draw, text, typeface, width, max_lines):
 
 
 def _centered(draw, y, text, typeface, fill):
-    draw.text((WIDTH // 2, y), text, font=typeface, fill=fill, anchor="mt")
+    draw.text((WIDTH // 2, y), one_line(text), font=typeface, fill=fill, anchor="mt")
 
 
 def _canvas(community_name):
@@ -178,13 +187,15 @@ def product_poster(community_name, product, product_url, sharer):
     # No remote image is fetched (a member-supplied URL must never make the server call out,
     # and a slow image host would blow the render budget): a placeholder band stands in.
     draw.rectangle((40, 140, WIDTH - 40, 300), fill=(232, 245, 233))
-    initial = (product.get("name") or "邻")[0]
+    initial = next(
+        (char for char in one_line(product.get("name") or "") if not char.isspace()), "邻"
+    )
     _centered(draw, 170, initial, font(90, bold=True), GREEN)
     y = 318
     for line in _wrap(draw, product.get("name") or "", font(32, bold=True), WIDTH - 80, 2):
         draw.text((40, y), line, font=font(32, bold=True), fill=INK)
         y += 42
-    unit = product.get("unit") or "件"
+    unit = one_line(product.get("unit") or "") or "件"
     price = f"¥{product.get('price_cents', 0) / 100:.2f}"
     draw.text((40, y + 6), price, font=font(44, bold=True), fill=RED)
     draw.text(

@@ -697,3 +697,12 @@ def test_without_a_cjk_font_posters_fail_with_a_clear_error(monkeypatch):
     finally:
         posters.font_file.cache_clear()
         posters.font.cache_clear()
+
+
+@pytest.mark.parametrize("text", ["\r鸡蛋", "\x1c", "鸡\u2029蛋", "\x85", "a\nb"])
+def test_a_poster_draws_names_holding_line_breaks_and_control_characters(text):
+    # Pillow's layout engine refuses these inside one line (raqm_layout() failed: a 500).
+    product = {"name": text, "price_cents": 1290, "unit": text, "story": text}
+    check_png(posters.product_poster(text, product, "http://127.0.0.1:8000/p", text))
+    check_png(posters.invite_poster(text, text, "http://127.0.0.1:8000/j", "ABC123"))
+    assert posters.one_line(text).isprintable()
